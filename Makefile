@@ -1,0 +1,45 @@
+# Sitedesk: `make run` serves the API with demo data; `make test` runs the suite
+# on SQLite and on PostgreSQL.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
+.PHONY: install run test test-sqlite test-postgres schema clean
+
+$(BIN)/sitedesk: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/sitedesk
+
+run: install
+	$(BIN)/sitedesk migrate
+	$(BIN)/sitedesk seed-demo
+	$(BIN)/sitedesk serve --host 127.0.0.1 --port 8000
+
+test: test-sqlite test-postgres
+
+test-sqlite: install
+	@echo "== test suite on SQLite =="
+	$(BIN)/pytest
+
+# PostgreSQL: a throwaway database is created on the server and dropped after.
+# Under CI=true a server that does not answer fails the run.
+test-postgres: install
+	@if $(BIN)/python -c "import asyncio, asyncpg, sys; asyncio.run(asyncpg.connect('$(PG_TEST_URL)'.replace('postgres://', 'postgresql://', 1), timeout=5))" 2>/dev/null; then \
+		echo "== test suite on PostgreSQL =="; \
+		SITEDESK_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL at $(PG_TEST_URL) does not answer; CI needs it" >&2; exit 1; \
+	else \
+		echo "PostgreSQL at $(PG_TEST_URL) does not answer: skipped the PostgreSQL run (CI never skips it)"; \
+	fi
+
+schema: install
+	$(BIN)/sitedesk export-schema > schema.graphql
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,1 @@
+"""Tortoise models (data and constraints only) and their migrations."""

@@ -1,0 +1,92 @@
+"""Accounts: who can sign in (employees and customer users) and their credentials.
+
+Every login identity is one `Account` row, so an email is unique across
+employees and customer users by the database, compared case-insensitively:
+migration 0001 adds a unique index on `lower(email)` (code also stores
+emails lower-cased).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class AccountKind(str, Enum):
+    EMPLOYEE = "employee"
+    CUSTOMER_USER = "customer_user"
+
+
+class Account(Model):
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharEnumField(AccountKind, max_length=16)
+    email = fields.CharField(max_length=254, unique=True)
+    name = fields.CharField(max_length=200)
+    password_hash = fields.CharField(max_length=255)
+    is_active = fields.BooleanField(default=True)
+    # Bumped on password change or deactivation: older access tokens stop working.
+    token_version = fields.IntField(default=1)
+    locale = fields.CharField(max_length=5, default="de")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "account"
+
+
+class PermissionGroup(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=100, unique=True)
+    # Names of `permissions.policy.Permission` members.
+    permissions = fields.JSONField(default=list)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "permission_group"
+
+
+class Employee(Model):
+    id = fields.IntField(primary_key=True)
+    account: fields.OneToOneRelation[Account] = fields.OneToOneField(
+        "models.Account", related_name="employee", on_delete=fields.CASCADE
+    )
+    is_system_admin = fields.BooleanField(default=False)
+    groups: fields.ManyToManyRelation[PermissionGroup] = fields.ManyToManyField(
+        "models.PermissionGroup", related_name="employees", through="employee_permission_group"
+    )
+
+    class Meta:
+        table = "employee"
+
+
+class CustomerUser(Model):
+    id = fields.IntField(primary_key=True)
+    account: fields.OneToOneRelation[Account] = fields.OneToOneField(
+        "models.Account", related_name="customer_user", on_delete=fields.CASCADE
+    )
+    customer = fields.ForeignKeyField(
+        "models.Customer", related_name="users", on_delete=fields.RESTRICT
+    )
+
+    class Meta:
+        table = "customer_user"
+
+
+class RefreshToken(Model):
+    # One issued refresh token, stored as its SHA-256 only. The tokens of one
+    # login form a family: each use rotates to a new token of the same family,
+    # and presenting a rotated token again revokes the family.
+
+    id = fields.IntField(primary_key=True)
+    account = fields.ForeignKeyField("models.Account", related_name="refresh_tokens",
+                                     on_delete=fields.CASCADE)
+    family = fields.CharField(max_length=36, db_index=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    rotated_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "refresh_token"

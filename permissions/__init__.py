@@ -1,0 +1,1 @@
+"""Who may do what: policies, the viewer, row scoping and token handling."""

@@ -1,0 +1,116 @@
+"""Access tokens (JWT), refresh tokens (random, stored hashed) and signing keys.
+
+Every signature carries a key id (`kid`), so keys can be rotated: new tokens
+are signed with the newest key of `SITEDESK_SECRET_KEYS`, and any listed key
+still verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import jwt
+
+from models.accounts import AccountKind
+from server.settings import Settings
+
+ISSUER = "sitedesk"
+AUDIENCE = "sitedesk-api"
+ALGORITHM = "HS256"
+ACCESS_TOKEN_TYPE = "access"
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "kind", "ver", "typ"]
+
+
+class InvalidToken(Exception):
+    """The token is malformed, forged, expired or not meant for this use."""
+
+
+def key_id(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
+def signing_key(settings: Settings) -> tuple[str, str]:
+    """(kid, key) to sign new tokens and URLs with."""
+    return key_id(settings.secret_key), settings.secret_key
+
+
+def verification_key(settings: Settings, kid: str | None) -> str:
+    for key in settings.secret_keys:
+        if key_id(key) == kid:
+            return key
+    raise InvalidToken("unknown signing key")
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    account_id: int
+    kind: AccountKind
+    token_version: int
+
+
+def issue_access_token(settings: Settings, account_id: int, kind: AccountKind,
+                       token_version: int, now: datetime | None = None) -> str:
+    now = now or datetime.now(timezone.utc)
+    kid, key = signing_key(settings)
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": str(account_id),
+        "kind": kind.value,
+        "ver": token_version,
+        "typ": ACCESS_TOKEN_TYPE,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=settings.access_token_minutes)).timestamp()),
+    }
+    return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid})
+
+
+def read_access_token(settings: Settings, token: str) -> AccessClaims:
+    """Verify an access token; raise `InvalidToken` for anything short of perfect."""
+    try:
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != ALGORITHM:
+            raise InvalidToken("unexpected algorithm")
+        key = verification_key(settings, header.get("kid"))
+        claims = jwt.decode(
+            token, key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
+            options={"require": REQUIRED_CLAIMS},
+        )
+        if claims["typ"] != ACCESS_TOKEN_TYPE:
+            raise InvalidToken("not an access token")
+        return AccessClaims(int(claims["sub"]), AccountKind(claims["kind"]), int(claims["ver"]))
+    except InvalidToken:
+        raise
+    except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidToken(str(exc)) from None
+
+
+def new_refresh_token() -> tuple[str, str]:
+    """(token for the client, hash to store)."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_refresh_token(token)
+
+
+def hash_refresh_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def sign(settings: Settings, message: str) -> str:
+    """`kid.signature` over `message` with the newest key (for signed URLs)."""
+    kid, key = signing_key(settings)
+    digest = hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
+    return f"{kid}.{digest}"
+
+
+def verify_signature(settings: Settings, message: str, signature: str) -> bool:
+    kid, _, digest = signature.partition(".")
+    try:
+        key = verification_key(settings, kid)
+    except InvalidToken:
+        return False
+    expected = hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, digest)

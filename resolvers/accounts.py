@@ -1,0 +1,216 @@
+"""Accounts: login, token refresh, password changes and administration of staff."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from models.accounts import Account, AccountKind, CustomerUser, Employee, PermissionGroup, RefreshToken
+from permissions.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from permissions.policy import Permission
+from permissions.tokens import hash_refresh_token, issue_access_token, new_refresh_token
+from permissions.viewer import Viewer
+from resolvers.errors import BadUserInput, NotFound, Unauthenticated
+from server.settings import Settings
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+LOGIN_FAILED = "Email or password is wrong."
+
+
+@dataclass(frozen=True)
+class Session:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    account: Account
+
+
+def normalise_email(email: str, field: str = "email") -> str:
+    cleaned = email.strip().lower()
+    if len(cleaned) > 254 or not EMAIL_PATTERN.match(cleaned):
+        raise BadUserInput("This is not a valid email address.", field=field)
+    return cleaned
+
+
+def check_password_strength(password: str, field: str = "password") -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadUserInput(
+            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", field=field
+        )
+
+
+def check_name(name: str, field: str = "name", max_length: int = 200) -> str:
+    cleaned = name.strip()
+    if not cleaned:
+        raise BadUserInput("The name must not be empty.", field=field)
+    if len(cleaned) > max_length:
+        raise BadUserInput(f"The name must have at most {max_length} characters.", field=field)
+    return cleaned
+
+
+async def _start_session(settings: Settings, account: Account, family: str | None = None) -> Session:
+    token, token_hash = new_refresh_token()
+    await RefreshToken.create(
+        account=account,
+        family=family or str(uuid.uuid4()),
+        token_hash=token_hash,
+        expires_at=datetime.now(timezone.utc) + timedelta(days=settings.refresh_token_days),
+    )
+    access = issue_access_token(settings, account.id, account.kind, account.token_version)
+    return Session(access, token, settings.access_token_minutes * 60, account)
+
+
+async def login(settings: Settings, email: str, password: str) -> Session:
+    """A new session; wrong password and unknown email fail alike, after one hash each."""
+    account = await Account.filter(email=email.strip().lower()).first()
+    password_ok = verify_password(account.password_hash if account else None, password)
+    if account is None or not password_ok or not account.is_active:
+        raise Unauthenticated(LOGIN_FAILED)
+    return await _start_session(settings, account)
+
+
+async def refresh_session(settings: Settings, refresh_token: str) -> Session:
+    """Rotate a refresh token; a token used twice revokes its whole family."""
+    now = datetime.now(timezone.utc)
+    token_hash = hash_refresh_token(refresh_token)
+    async with in_transaction():
+        stored = await RefreshToken.filter(token_hash=token_hash).select_for_update().first()
+        if stored is None:
+            raise Unauthenticated("The refresh token is not valid.")
+        reused = stored.rotated_at is not None or stored.revoked_at is not None
+        if reused:
+            await RefreshToken.filter(family=stored.family, revoked_at=None).update(revoked_at=now)
+        elif stored.expires_at > now:
+            account = await Account.get(id=stored.account_id)
+            if account.is_active:
+                stored.rotated_at = now
+                await stored.save(update_fields=["rotated_at"])
+                return await _start_session(settings, account, stored.family)
+    # Reached after the transaction committed, so a reuse revocation sticks.
+    raise Unauthenticated("The refresh token is not valid.")
+
+
+async def logout(refresh_token: str) -> bool:
+    """Revoke the family of a refresh token (all tokens of that login)."""
+    stored = await RefreshToken.filter(token_hash=hash_refresh_token(refresh_token)).first()
+    if stored is None:
+        return False
+    await RefreshToken.filter(family=stored.family, revoked_at=None).update(
+        revoked_at=datetime.now(timezone.utc)
+    )
+    return True
+
+
+async def change_password(viewer: Viewer, current_password: str, new_password: str) -> Account:
+    """Set a new password; every existing access and refresh token stops working."""
+    account = await Account.get(id=viewer.account_id)
+    if not verify_password(account.password_hash, current_password):
+        raise BadUserInput("The current password is wrong.", field="currentPassword")
+    check_password_strength(new_password, field="newPassword")
+    async with in_transaction():
+        await Account.filter(id=account.id).update(
+            password_hash=hash_password(new_password), token_version=F("token_version") + 1
+        )
+        await RefreshToken.filter(account_id=account.id, revoked_at=None).update(
+            revoked_at=datetime.now(timezone.utc)
+        )
+    await account.refresh_from_db()
+    return account
+
+
+async def set_account_active(account: Account, active: bool) -> None:
+    """(De)activate an account; deactivation ends its sessions at once."""
+    async with in_transaction():
+        await Account.filter(id=account.id).update(is_active=active, token_version=F("token_version") + 1)
+        if not active:
+            await RefreshToken.filter(account_id=account.id, revoked_at=None).update(
+                revoked_at=datetime.now(timezone.utc)
+            )
+
+
+async def create_account(kind: AccountKind, email: str, name: str, password: str) -> Account:
+    """Insert an account (inside the caller's transaction); duplicate email → `BAD_USER_INPUT`."""
+    email = normalise_email(email)
+    name = check_name(name)
+    check_password_strength(password)
+    if await Account.filter(email=email).exists():
+        raise BadUserInput("An account with this email exists already.", field="email")
+    try:
+        return await Account.create(kind=kind, email=email, name=name,
+                                    password_hash=hash_password(password))
+    except IntegrityError:
+        raise BadUserInput("An account with this email exists already.", field="email") from None
+
+
+async def create_permission_group(name: str, permissions: list[Permission]) -> PermissionGroup:
+    name = check_name(name, max_length=100)
+    if await PermissionGroup.filter(name=name).exists():
+        raise BadUserInput("A permission group with this name exists already.", field="name")
+    values = sorted({p.value for p in permissions})
+    try:
+        return await PermissionGroup.create(name=name, permissions=values)
+    except IntegrityError:
+        raise BadUserInput("A permission group with this name exists already.", field="name") from None
+
+
+async def create_employee(email: str, name: str, password: str, is_system_admin: bool,
+                          group_ids: list[int]) -> Employee:
+    groups = await PermissionGroup.filter(id__in=group_ids)
+    if len(groups) != len(set(group_ids)):
+        raise NotFound("One of the permission groups does not exist.", field="groupIds")
+    async with in_transaction():
+        account = await create_account(AccountKind.EMPLOYEE, email, name, password)
+        employee = await Employee.create(account=account, is_system_admin=is_system_admin)
+        if groups:
+            await employee.groups.add(*groups)
+    return employee
+
+
+async def create_customer_user_account(customer_id: int, email: str, name: str,
+                                       password: str) -> CustomerUser:
+    async with in_transaction():
+        account = await create_account(AccountKind.CUSTOMER_USER, email, name, password)
+        return await CustomerUser.create(account=account, customer_id=customer_id)
+
+
+async def set_employee_active(employee_id: int, active: bool) -> Employee:
+    employee = await Employee.filter(id=employee_id).select_related("account").first()
+    if employee is None:
+        raise NotFound("No employee with this ID.", field="id")
+    await set_account_active(employee.account, active)
+    return employee
+
+
+async def ensure_admin(email: str, password: str, name: str = "Administrator") -> Employee:
+    """Create or update a system administrator holding every permission (CLI `create-admin`)."""
+    email = normalise_email(email)
+    check_password_strength(password)
+    group, _ = await PermissionGroup.get_or_create(
+        name="Administratoren", defaults={"permissions": [p.value for p in Permission]}
+    )
+    group.permissions = [p.value for p in Permission]
+    await group.save()
+    async with in_transaction():
+        account = await Account.filter(email=email).first()
+        if account is None:
+            account = await create_account(AccountKind.EMPLOYEE, email, name, password)
+            employee = await Employee.create(account=account, is_system_admin=True)
+        else:
+            if account.kind is not AccountKind.EMPLOYEE:
+                raise BadUserInput("This email belongs to a customer user.", field="email")
+            account.password_hash = hash_password(password)
+            account.name = check_name(name)
+            account.is_active = True
+            account.token_version += 1
+            await account.save()
+            employee = await Employee.get(account_id=account.id)
+            employee.is_system_admin = True
+            await employee.save()
+        await employee.groups.add(group)
+    return employee

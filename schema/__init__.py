@@ -1,0 +1,1 @@
+"""The GraphQL layer: thin Strawberry types, the policy directive, the assembled schema."""

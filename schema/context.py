@@ -1,0 +1,28 @@
+"""The per-request context every resolver receives as `info.context`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from permissions.viewer import Viewer
+from server.settings import Settings
+
+
+@dataclass
+class Context:
+    viewer: Viewer
+    settings: Settings
+    request_id: str
+    request: Any = None
+    client_ip: str | None = None
+    # DataLoaders live here, one set per request: a loader shared between
+    # requests would serve one viewer's rows to the next.
+    loaders: dict[str, Any] = field(default_factory=dict)
+
+    def loader(self, name: str, factory: Any) -> Any:
+        """The request's loader `name`, created by `factory()` on first use."""
+        existing = self.loaders.get(name)
+        if existing is None:
+            existing = self.loaders[name] = factory()
+        return existing

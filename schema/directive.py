@@ -1,0 +1,178 @@
+"""`@policy`: the schema directive that declares, prints and enforces who may use a field.
+
+Field level: `field(policy=..., description=...)` attaches a Strawberry
+`PermissionExtension` whose permission prints `@policy(...)` on the field and
+checks the same `Policy` before the resolver runs.
+
+Type level: `type_policy(...)` puts `@policy(...)` on an object type; it is
+the policy of every field of that type that has none of its own. Types that
+only carry structure (connections, edges, page info, payloads) say `ANYONE`:
+they are reached only through a field with its own policy.
+
+Default deny: `enforce_policies(schema)` runs once on the built schema. A
+field with neither a policy of its own nor one on its type is refused for
+everyone; a field covered only by its type's policy gets that policy checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import strawberry
+from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo
+from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.schema_directive import Location
+
+from permissions.policy import Permission, Policy, Role
+from permissions.viewer import Viewer
+from resolvers.errors import Forbidden, Unauthenticated
+
+strawberry.enum(Role, description="Who a policy admits; any one listed role suffices.")
+strawberry.enum(Permission, description="Permissions granted through permission groups.")
+
+DEFINITION_KEY = "strawberry-definition"
+
+
+@strawberry.schema_directive(
+    name="policy",
+    locations=[Location.FIELD_DEFINITION, Location.OBJECT],
+    description=(
+        "Who may use this field (or, on a type, every field of it without its own "
+        "policy): a viewer with any of `roles` who holds all of `permissions`. "
+        "Anything without a policy is refused for everyone."
+    ),
+)
+class PolicyDirective:
+    roles: list[Role]
+    permissions: list[Permission] = strawberry.field(default_factory=list)
+
+
+def directive_for(policy: Policy) -> PolicyDirective:
+    return PolicyDirective(roles=list(policy.roles), permissions=list(policy.permissions))
+
+
+def check(policy: Policy, viewer: Viewer) -> None:
+    """Raise the refusal for `viewer` unless `policy` allows it."""
+    if policy.allows(viewer):
+        return
+    if not viewer.is_signed_in:
+        message = "Sign in to use this field."
+        if viewer.token_error:
+            message = f"The access token is not valid: {viewer.token_error}."
+        raise Unauthenticated(message)
+    raise Forbidden("You are not allowed to use this field.")
+
+
+class PolicyPermission(BasePermission):
+    """Strawberry permission that prints and checks one `Policy`."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self._directive = directive_for(policy)
+
+    @property
+    def schema_directive(self) -> object:
+        return self._directive
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        check(self.policy, info.context.viewer)
+        return True
+
+
+def with_policy_text(policy: Policy, description: str | None) -> str:
+    return f"{description}\n\n{policy.describe()}" if description else policy.describe()
+
+
+def field(*, policy: Policy, description: str | None = None, **kwargs: Any) -> Any:
+    """A Strawberry field guarded by `policy` (usable as a decorator on a resolver)."""
+    return strawberry.field(
+        description=with_policy_text(policy, description),
+        extensions=[PolicyExtension(policy)],
+        **kwargs,
+    )
+
+
+def mutation(*, policy: Policy, description: str | None = None, **kwargs: Any) -> Any:
+    return strawberry.mutation(
+        description=with_policy_text(policy, description),
+        extensions=[PolicyExtension(policy)],
+        **kwargs,
+    )
+
+
+def PolicyExtension(policy: Policy) -> PermissionExtension:  # noqa: N802 - reads as a class
+    return PermissionExtension([PolicyPermission(policy)])
+
+
+def type_policy(policy: Policy) -> list[object]:
+    """`directives=` value for `@strawberry.type` declaring the type's policy."""
+    return [directive_for(policy)]
+
+
+def _policies(directives: Any) -> list[Policy]:
+    return [
+        Policy(roles=tuple(d.roles), permissions=tuple(d.permissions))
+        for d in directives or ()
+        if isinstance(d, PolicyDirective)
+    ]
+
+
+def field_policy(graphql_field: GraphQLField) -> Policy | None:
+    definition = (graphql_field.extensions or {}).get(DEFINITION_KEY)
+    found = _policies(getattr(definition, "directives", None))
+    return found[0] if found else None
+
+
+def object_policy(graphql_type: GraphQLObjectType) -> Policy | None:
+    definition = (graphql_type.extensions or {}).get(DEFINITION_KEY)
+    found = _policies(getattr(definition, "directives", None))
+    return found[0] if found else None
+
+
+def object_fields(schema: strawberry.Schema) -> Iterator[tuple[GraphQLObjectType, str, GraphQLField]]:
+    """Every field of every object type the schema serves (introspection types excluded)."""
+    for name, graphql_type in schema._schema.type_map.items():
+        if name.startswith("__") or not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        for field_name, graphql_field in graphql_type.fields.items():
+            yield graphql_type, field_name, graphql_field
+
+
+def fields_without_policy(schema: strawberry.Schema) -> list[str]:
+    """`Type.field` for each field that has no policy on itself or on its type."""
+    return [
+        f"{graphql_type.name}.{field_name}"
+        for graphql_type, field_name, graphql_field in object_fields(schema)
+        if field_policy(graphql_field) is None and object_policy(graphql_type) is None
+    ]
+
+
+def effective_policy(graphql_type: GraphQLObjectType, graphql_field: GraphQLField) -> Policy | None:
+    return field_policy(graphql_field) or object_policy(graphql_type)
+
+
+NOBODY = Policy(roles=())
+
+
+def _guard(resolve: Callable[..., Any] | None, policy: Policy) -> Callable[..., Any]:
+    from graphql import default_field_resolver
+
+    inner = resolve or default_field_resolver
+
+    def guarded(source: Any, info: GraphQLResolveInfo, **kwargs: Any) -> Any:
+        check(policy, info.context.viewer)
+        return inner(source, info, **kwargs)
+
+    return guarded
+
+
+def enforce_policies(schema: strawberry.Schema) -> strawberry.Schema:
+    """Apply type-level policies and default deny to the built schema (once)."""
+    for graphql_type, _name, graphql_field in object_fields(schema):
+        if field_policy(graphql_field) is not None:
+            continue  # its PermissionExtension already checks it
+        policy = object_policy(graphql_type) or NOBODY
+        if not policy.is_open:
+            graphql_field.resolve = _guard(graphql_field.resolve, policy)
+    return schema

@@ -1,0 +1,113 @@
+"""Global IDs, the `Node` interface and Relay connections.
+
+Connection, edge and page-info types only carry structure: they declare an
+`ANYONE` type policy because they are reached only through a field that has
+its own policy, and the items inside carry theirs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Generic, TypeVar
+
+import strawberry
+
+from permissions.policy import ANYONE
+from resolvers.errors import BadUserInput, NotFound
+from schema.directive import type_policy
+
+T = TypeVar("T")
+
+
+def to_global_id(type_name: str, pk: int) -> strawberry.ID:
+    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("="))
+
+
+def decode_global_id(global_id: str, field: str | None = None) -> tuple[str, int]:
+    """(type name, primary key) of a global ID; malformed IDs are `BAD_USER_INPUT`."""
+    try:
+        padded = global_id + "=" * (-len(global_id) % 4)
+        type_name, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+        number = int(pk)
+    except (binascii.Error, UnicodeError, ValueError):
+        raise BadUserInput("Malformed ID.", field=field) from None
+    if not type_name or number <= 0:
+        raise BadUserInput("Malformed ID.", field=field)
+    return type_name, number
+
+
+def parse_id(global_id: str, expected_type: str, field: str | None = None) -> int:
+    """The primary key of an ID that must name an `expected_type`; other types are not found."""
+    type_name, pk = decode_global_id(global_id, field)
+    if type_name != expected_type:
+        raise NotFound(f"No {expected_type} with this ID.", **({"field": field} if field else {}))
+    return pk
+
+
+@strawberry.interface(description="An object with a global ID; `node(id:)` fetches any the viewer may see.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type(directives=type_policy(ANYONE))
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type(directives=type_policy(ANYONE))
+class Edge(Generic[T]):
+    node: T
+    cursor: str
+
+
+@strawberry.type(directives=type_policy(ANYONE))
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    total_count: int
+
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+
+
+def offset_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+
+
+def page_window(first: int | None, after: str | None) -> tuple[int, int]:
+    """(offset, limit) for `first`/`after`; `first` is capped at 100."""
+    if first is None:
+        first = DEFAULT_PAGE_SIZE
+    if first < 0 or first > MAX_PAGE_SIZE:
+        raise BadUserInput(f"`first` must be between 0 and {MAX_PAGE_SIZE}.", field="first")
+    offset = 0
+    if after:
+        try:
+            kind, _, value = base64.urlsafe_b64decode(after.encode()).decode().partition(":")
+            offset = int(value) + 1
+        except (binascii.Error, UnicodeError, ValueError):
+            raise BadUserInput("Malformed cursor.", field="after") from None
+        if kind != "offset" or offset < 1:
+            raise BadUserInput("Malformed cursor.", field="after")
+    return offset, first
+
+
+def connection(items: list[T], offset: int, first: int, total: int) -> Connection[T]:
+    """A connection over one page; `items` may hold one extra row to tell a next page."""
+    page = items[:first]
+    edges = [Edge(node=item, cursor=offset_cursor(offset + i)) for i, item in enumerate(page)]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=offset + len(page) < total,
+            has_previous_page=offset > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=total,
+    )

@@ -1,0 +1,42 @@
+"""The assembled schema: every domain's queries and mutations, policies enforced."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from schema.accounts import AccountMutations, AccountQueries, CustomerUser, Employee
+from schema.directive import enforce_policies
+from schema.errors import ShapeErrors
+from schema.tickets import TicketMutations, TicketQueries
+
+Query = merge_types("Query", (AccountQueries, TicketQueries))
+Mutation = merge_types("Mutation", (AccountMutations, TicketMutations))
+
+
+class SitedeskSchema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        # Refusals and bad input are answers, not incidents; `ShapeErrors`
+        # logs the unexpected ones with their request id.
+        return None
+
+
+def build_schema() -> strawberry.Schema:
+    schema = SitedeskSchema(
+        query=Query,
+        mutation=Mutation,
+        types=[Employee, CustomerUser],
+        extensions=[ShapeErrors, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+        config=StrawberryConfig(disable_field_suggestions=True),
+    )
+    return enforce_policies(schema)
+
+
+schema = build_schema()
+
+
+def schema_sdl() -> str:
+    """The SDL checked in as `schema.graphql`."""
+    return schema.as_str() + "\n"

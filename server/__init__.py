@@ -1,0 +1,1 @@
+"""The running service: settings, database wiring, the ASGI app and the CLI."""

@@ -1,0 +1,189 @@
+"""The ASGI application: `/graphql`, `/health`, CORS, body limits, the database lifespan."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from cross_web import HTTPException
+from tortoise.connection import get_connection
+
+from permissions.tokens import InvalidToken, read_access_token
+from permissions.viewer import ANONYMOUS, Viewer, load_viewer
+from schema.context import Context
+from schema.schema import schema as graphql_schema
+from server.database import database
+from server.settings import Settings, get_settings
+
+logger = logging.getLogger("sitedesk")
+
+
+def error_body(message: str, code: str) -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+async def viewer_from_header(settings: Settings, authorization: str | None) -> Viewer:
+    """The viewer a request's `Authorization` header names (anonymous when absent or bad)."""
+    if not authorization:
+        return ANONYMOUS
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return Viewer(token_error="expected `Authorization: Bearer <token>`")
+    try:
+        claims = read_access_token(settings, token.strip())
+    except InvalidToken:
+        return Viewer(token_error="it is malformed, expired or not issued by this server")
+    viewer = await load_viewer(claims.account_id, claims.token_version)
+    if viewer is None or viewer.kind is not claims.kind:
+        return Viewer(token_error="the session has ended")
+    return viewer
+
+
+class GraphQLApp(GraphQL):
+    """Strawberry's ASGI view with our context and JSON error bodies."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            graphql_schema,
+            graphql_ide="graphiql" if settings.graphiql else None,
+            allow_queries_via_get=False,
+            multipart_uploads_enabled=True,
+        )
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            code = "BAD_REQUEST" if exc.status_code == 400 else "HTTP_ERROR"
+            response = JSONResponse(error_body(exc.reason, code), status_code=exc.status_code)
+        await response(scope, receive, send)
+
+    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        request_id = request.scope.get("sitedesk.request_id") or uuid.uuid4().hex
+        viewer = await viewer_from_header(self.settings, request.headers.get("authorization"))
+        client = request.client.host if request.client else None
+        return Context(viewer=viewer, settings=self.settings, request_id=request_id,
+                       request=request, client_ip=client)
+
+
+class BodySizeLimit:
+    """Refuse request bodies over the limit with 413, counting streamed bytes too."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_multipart_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_multipart_bytes = max_multipart_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        multipart = headers.get(b"content-type", b"").startswith(b"multipart/")
+        limit = self.max_multipart_bytes if multipart else self.max_bytes
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await JSONResponse(error_body("The request body is too large.", "PAYLOAD_TOO_LARGE"),
+                               status_code=413)(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except BodyTooLarge:
+            await JSONResponse(error_body("The request body is too large.", "PAYLOAD_TOO_LARGE"),
+                               status_code=413)(scope, receive, send)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class RequestId:
+    """Give every request an id, echoed in `X-Request-Id` and in error extensions."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+        scope["sitedesk.request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+async def health(request: Request) -> JSONResponse:
+    try:
+        await get_connection("default").execute_query("SELECT 1")
+    except Exception as exc:  # any database failure means "not healthy"
+        logger.warning("health check failed: %s", exc)
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
+    """The Sitedesk ASGI app; `manage_database=False` when the caller opened the ORM."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not manage_database:
+            yield
+            return
+        async with database(settings):
+            yield
+
+    graphql_app = GraphQLApp(settings)
+    # Uploads get their own allowance on top of the plain body cap.
+    multipart_limit = settings.max_body_bytes + settings.max_upload_bytes * settings.max_files_per_request
+    middleware = [
+        Middleware(RequestId),
+        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
+                   max_multipart_bytes=multipart_limit),
+    ]
+    if settings.cors_origins:
+        middleware.insert(0, Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Apollo-Require-Preflight"],
+            max_age=600,
+        ))
+    routes = [
+        Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        Route("/health", health, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -1,0 +1,115 @@
+"""The `sitedesk` command: migrate, create-admin, seed-demo, export-schema, serve."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from server.settings import ConfigurationError, get_settings
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from server.database import migrate
+
+    asyncio.run(migrate(get_settings()))
+    print("database migrated")
+    return 0
+
+
+def _create_admin(args: argparse.Namespace) -> int:
+    from resolvers.accounts import ensure_admin
+    from resolvers.errors import BadUserInput
+    from server.database import database
+
+    async def run() -> None:
+        async with database(get_settings()):
+            await ensure_admin(args.email, args.password, args.name)
+
+    try:
+        asyncio.run(run())
+    except BadUserInput as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"system administrator {args.email.lower()} is ready")
+    return 0
+
+
+def _seed_demo(args: argparse.Namespace) -> int:
+    from server.database import database
+    from server.demo import seed_demo
+
+    async def run() -> list[tuple[str, str, str]]:
+        async with database(get_settings()):
+            return await seed_demo()
+
+    logins = asyncio.run(run())
+    if not logins:
+        print("demo data is present already; nothing added")
+        return 0
+    print("demo logins (email / password / who):")
+    for email, password, who in logins:
+        print(f"  {email:32} {password:18} {who}")
+    return 0
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    from schema.schema import schema_sdl
+
+    sys.stdout.write(schema_sdl())
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+    from server.database import UnmigratedDatabase, database
+
+    settings = get_settings()
+
+    async def check() -> None:
+        async with database(settings):
+            pass
+
+    try:
+        asyncio.run(check())
+    except UnmigratedDatabase as exc:
+        print(f"sitedesk: {exc}", file=sys.stderr)
+        return 1
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
+                proxy_headers=False)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sitedesk", description="Sitedesk GraphQL service")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
+    admin = commands.add_parser("create-admin", help="create or update a system administrator")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", required=True)
+    admin.add_argument("--name", default="Administrator")
+    admin.set_defaults(run=_create_admin)
+    commands.add_parser("seed-demo", help="add demo data once").set_defaults(run=_seed_demo)
+    commands.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(run=_export_schema)
+    serve = commands.add_parser("serve", help="serve the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ConfigurationError as exc:
+        print(f"sitedesk: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Database wiring: the Tortoise config built from settings, migrations, readiness."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, AsyncIterator
+from urllib.parse import urlencode, urlparse, parse_qsl
+
+from tortoise import Tortoise
+from tortoise.connection import get_connection
+from tortoise.migrations.api import migrate as run_migrations
+from tortoise.migrations.executor import MigrationExecutor
+
+from server.settings import Settings
+
+MODEL_MODULES = ["models.accounts", "models.customers", "models.tickets"]
+
+# SQLite runs in one process behind one connection: waiting for a lock beats
+# failing with "database is locked"; NORMAL sync is durable under WAL.
+SQLITE_PRAGMAS = {"busy_timeout": "5000", "synchronous": "NORMAL", "foreign_keys": "ON",
+                  "journal_mode": "WAL"}
+POSTGRES_POOL = {"minsize": "1", "maxsize": "10"}
+
+
+class UnmigratedDatabase(Exception):
+    """The database schema is behind the code's migrations."""
+
+
+def connection_url(settings: Settings) -> str:
+    """The database URL with the pragmas or pool options this service relies on."""
+    url = settings.database_url
+    parsed = urlparse(url)
+    given = dict(parse_qsl(parsed.query))
+    if parsed.scheme == "sqlite":
+        path = Path(parsed.netloc + parsed.path) if parsed.netloc + parsed.path else None
+        if path is not None and str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        wanted = {**SQLITE_PRAGMAS, **given}
+    elif parsed.scheme in {"postgres", "postgresql", "asyncpg"}:
+        wanted = {**POSTGRES_POOL, **given}
+    else:
+        raise ValueError(f"unsupported database URL scheme {parsed.scheme!r}")
+    return parsed._replace(query=urlencode(wanted)).geturl()
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "connections": {"default": connection_url(settings)},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "models.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def migrate(settings: Settings) -> None:
+    """Apply every pending migration."""
+    try:
+        await run_migrations(config=tortoise_config(settings))
+    finally:
+        await Tortoise.close_connections()
+
+
+async def pending_migrations() -> list[str]:
+    """Names of migrations not yet applied (Tortoise must be initialised)."""
+    executor = MigrationExecutor(get_connection("default"), {"models": {"migrations": "models.migrations"}})
+    steps = await executor.plan()
+    return [step.migration.name for step in steps if not step.backward]
+
+
+async def ensure_migrated() -> None:
+    pending = await pending_migrations()
+    if pending:
+        raise UnmigratedDatabase(
+            f"the database is not migrated ({len(pending)} pending); run `sitedesk migrate` first"
+        )
+
+
+@asynccontextmanager
+async def database(settings: Settings, *, require_migrated: bool = True) -> AsyncIterator[None]:
+    """Open the ORM for the duration of the block."""
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    try:
+        if require_migrated:
+            await ensure_migrated()
+        yield
+    finally:
+        await Tortoise.close_connections()
+
+
+def dialect() -> str:
+    """`sqlite` or `postgres`, for the few queries written per database."""
+    return get_connection("default").capabilities.dialect

@@ -1,0 +1,124 @@
+"""Configuration, read from the environment once into one `Settings` object.
+
+The variable names are part of the public contract (see API.md).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+DEV_SECRET_KEY = "sitedesk-development-key-do-not-use-in-production"
+
+
+class ConfigurationError(Exception):
+    """A setting has a value the service cannot run with."""
+
+
+def _bool(value: str, name: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigurationError(f"{name} must be true or false, not {value!r}")
+
+
+def _int(value: str, name: str, minimum: int = 1) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {value!r}") from None
+    if number < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum}")
+    return number
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_keys: tuple[str, ...]
+    files_dir: Path
+    smtp_url: str | None
+    max_upload_mb: int
+    public_url: str
+    graphiql: bool
+    cors_origins: tuple[str, ...]
+    env: str
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+    download_url_minutes: int = 15
+    max_body_mb: int = 2
+    max_files_per_request: int = 10
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def secret_key(self) -> str:
+        """The key new tokens and URLs are signed with (the newest)."""
+        return self.secret_keys[0]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def max_body_bytes(self) -> int:
+        return self.max_body_mb * 1024 * 1024
+
+
+def default_database_url() -> str:
+    path = Path.cwd() / "var" / "sitedesk.db"
+    return f"sqlite://{path}"
+
+
+def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from environment variables (or the mapping given)."""
+    env = os.environ if environ is None else environ
+    mode = env.get("SITEDESK_ENV", "development").strip().lower()
+    if mode not in {"development", "production", "test"}:
+        raise ConfigurationError("SITEDESK_ENV must be development, production or test")
+
+    keys_raw = env.get("SITEDESK_SECRET_KEYS") or env.get("SITEDESK_SECRET_KEY") or ""
+    keys = tuple(k.strip() for k in keys_raw.split(",") if k.strip())
+    if not keys:
+        if mode == "production":
+            raise ConfigurationError("SITEDESK_SECRET_KEY must be set in production")
+        keys = (DEV_SECRET_KEY,)
+    if mode == "production" and any(len(k) < 32 for k in keys):
+        raise ConfigurationError("secret keys must be at least 32 characters in production")
+
+    origins = tuple(o.strip() for o in env.get("SITEDESK_CORS_ORIGINS", "").split(",") if o.strip())
+    graphiql_default = "false" if mode == "production" else "true"
+    return Settings(
+        database_url=env.get("SITEDESK_DATABASE_URL") or default_database_url(),
+        secret_keys=keys,
+        files_dir=Path(env.get("SITEDESK_FILES_DIR") or Path.cwd() / "var" / "files"),
+        smtp_url=env.get("SITEDESK_SMTP_URL") or None,
+        max_upload_mb=_int(env.get("SITEDESK_MAX_UPLOAD_MB", "25"), "SITEDESK_MAX_UPLOAD_MB"),
+        public_url=(env.get("SITEDESK_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+        graphiql=_bool(env.get("SITEDESK_GRAPHIQL", graphiql_default), "SITEDESK_GRAPHIQL"),
+        cors_origins=origins,
+        env=mode,
+        access_token_minutes=_int(
+            env.get("SITEDESK_ACCESS_TOKEN_MINUTES", "15"), "SITEDESK_ACCESS_TOKEN_MINUTES"
+        ),
+        refresh_token_days=_int(
+            env.get("SITEDESK_REFRESH_TOKEN_DAYS", "30"), "SITEDESK_REFRESH_TOKEN_DAYS"
+        ),
+        download_url_minutes=_int(
+            env.get("SITEDESK_DOWNLOAD_URL_MINUTES", "15"), "SITEDESK_DOWNLOAD_URL_MINUTES"
+        ),
+        max_body_mb=_int(env.get("SITEDESK_MAX_BODY_MB", "2"), "SITEDESK_MAX_BODY_MB"),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return settings_from_env()

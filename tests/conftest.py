@@ -1,0 +1,162 @@
+"""Test harness: one migrated database per run (SQLite or PostgreSQL), emptied
+between tests, and real HTTP requests through the ASGI app.
+
+`SITEDESK_TEST_DATABASE_URL` chooses the database: unset means a fresh SQLite
+file; a `postgres://` URL names a server on which a throwaway database is
+created for this run and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
+from tortoise import Tortoise
+from tortoise.connection import get_connection
+
+import permissions.passwords
+from server.app import create_app
+from server.database import migrate, tortoise_config
+from server.settings import Settings, settings_from_env
+
+# Hashing cost is not what these tests measure.
+permissions.passwords._hasher = PasswordHasher.from_parameters(CHEAPEST)
+permissions.passwords._DUMMY_HASH = permissions.passwords._hasher.hash("timing")
+
+
+async def _create_postgres_database(server_url: str) -> str:
+    import asyncpg
+
+    parsed = urlparse(server_url)
+    name = f"sitedesk_test_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(parsed._replace(scheme="postgresql").geturl())
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return parsed._replace(path=f"/{name}").geturl()
+
+
+async def _drop_postgres_database(url: str, server_url: str) -> None:
+    import asyncpg
+
+    name = urlparse(url).path.lstrip("/")
+    admin = await asyncpg.connect(urlparse(server_url)._replace(scheme="postgresql").geturl())
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def settings(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Settings]:
+    base = tmp_path_factory.mktemp("sitedesk")
+    server_url = os.environ.get("SITEDESK_TEST_DATABASE_URL", "")
+    if server_url.startswith("postgres"):
+        database_url = await _create_postgres_database(server_url)
+    else:
+        database_url = f"sqlite://{base / 'test.db'}"
+    test_settings = settings_from_env({
+        "SITEDESK_DATABASE_URL": database_url,
+        "SITEDESK_FILES_DIR": str(base / "files"),
+        "SITEDESK_SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
+        "SITEDESK_ENV": "test",
+        "SITEDESK_PUBLIC_URL": "https://sitedesk.test",
+    })
+    await migrate(test_settings)
+    await Tortoise.init(config=tortoise_config(test_settings), _enable_global_fallback=True)
+    yield test_settings
+    await Tortoise.close_connections()
+    if server_url.startswith("postgres"):
+        await _drop_postgres_database(database_url, server_url)
+
+
+def _tables() -> list[str]:
+    models = Tortoise.apps["models"].values()
+    tables = {model._meta.db_table for model in models}
+    for model in models:
+        for m2m in model._meta.m2m_fields:
+            tables.add(model._meta.fields_map[m2m].through)
+    return sorted(tables)
+
+
+@pytest.fixture(autouse=True)
+async def clean_database(settings: Settings) -> AsyncIterator[None]:
+    yield
+    connection = get_connection("default")
+    tables = _tables()
+    if connection.capabilities.dialect == "postgres":
+        await connection.execute_script(
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+        )
+    else:
+        await connection.execute_script(
+            "PRAGMA foreign_keys=OFF;"
+            + "".join(f'DELETE FROM "{t}";' for t in tables)
+            + "DELETE FROM sqlite_sequence;"
+            + "PRAGMA foreign_keys=ON;"
+        )
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, manage_database=False)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://sitedesk.test") as http:
+        yield http
+
+
+class GraphQLClient:
+    """Posts GraphQL requests as a given viewer (or anonymously)."""
+
+    def __init__(self, http: httpx.AsyncClient, token: str | None = None) -> None:
+        self.http = http
+        self.token = token
+
+    async def __call__(self, query: str, variables: dict[str, Any] | None = None,
+                       token: str | None = None) -> dict[str, Any]:
+        headers = {}
+        if token or self.token:
+            headers["Authorization"] = f"Bearer {token or self.token}"
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}},
+                                        headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def ok(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The `data` of a request that must succeed."""
+        body = await self(query, variables)
+        assert not body.get("errors"), body["errors"]
+        return body["data"]
+
+    async def error_code(self, query: str, variables: dict[str, Any] | None = None) -> str:
+        """The `extensions.code` of a request that must fail."""
+        body = await self(query, variables)
+        assert body.get("errors"), body
+        return body["errors"][0]["extensions"]["code"]
+
+    def as_viewer(self, token: str) -> GraphQLClient:
+        return GraphQLClient(self.http, token)
+
+
+LOGIN = """mutation($email: String!, $password: String!) {
+  login(email: $email, password: $password) { accessToken refreshToken expiresIn viewer { name } }
+}"""
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(client)
+
+
+@pytest.fixture
+def files_dir(settings: Settings) -> Path:
+    return settings.files_dir
