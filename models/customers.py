@@ -27,3 +27,33 @@ class CustomerTicketType(Model):
     class Meta:
         table = "customer_ticket_type"
         unique_together = (("customer", "ticket_type"),)
+
+
+class SiteObject(Model):
+    """A site the company serves (Objekt): a building, a floor, a school."""
+
+    id = fields.IntField(primary_key=True)
+    customer = fields.ForeignKeyField("models.Customer", related_name="objects",
+                                      on_delete=fields.RESTRICT)
+    name = fields.CharField(max_length=200)
+    address = fields.CharField(max_length=500, default="")
+    is_active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "site_object"
+        indexes = (("customer_id", "name"),)
+
+
+class CustomerUserObject(Model):
+    """An object assigned to a customer user: the user's window into the portal."""
+
+    id = fields.IntField(primary_key=True)
+    customer_user = fields.ForeignKeyField("models.CustomerUser", related_name="object_links",
+                                           on_delete=fields.CASCADE)
+    object = fields.ForeignKeyField("models.SiteObject", related_name="user_links",
+                                    on_delete=fields.CASCADE)
+
+    class Meta:
+        table = "customer_user_object"
+        unique_together = (("customer_user", "object"),)

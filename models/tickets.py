@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -16,3 +18,123 @@ class TicketType(Model):
 
     class Meta:
         table = "ticket_type"
+
+
+class TicketStatus(str, Enum):
+    OPEN = "OPEN"
+    IN_PROGRESS = "IN_PROGRESS"
+    DONE = "DONE"
+
+
+class TicketSource(str, Enum):
+    BACKOFFICE = "BACKOFFICE"
+    PORTAL = "PORTAL"
+    FORM = "FORM"
+    IMPORT = "IMPORT"
+
+
+class TicketCounter(Model):
+    """The last ticket number handed out (one row), bumped inside the creating transaction."""
+
+    id = fields.IntField(primary_key=True)
+    last_number = fields.IntField(default=0)
+
+    class Meta:
+        table = "ticket_counter"
+
+
+class Ticket(Model):
+    id = fields.IntField(primary_key=True)
+    number = fields.IntField(unique=True)
+    title = fields.CharField(max_length=200)
+    description = fields.TextField(default="")
+    status = fields.CharEnumField(TicketStatus, max_length=16, default=TicketStatus.OPEN)
+    ticket_type = fields.ForeignKeyField("models.TicketType", related_name="tickets",
+                                         on_delete=fields.RESTRICT)
+    object = fields.ForeignKeyField("models.SiteObject", related_name="tickets",
+                                    on_delete=fields.RESTRICT)
+    assignee = fields.ForeignKeyField("models.Employee", related_name="assigned_tickets",
+                                      null=True, on_delete=fields.SET_NULL)
+    due_date = fields.DateField(null=True)
+    # The employee or customer user who created it (null for forms and imports).
+    created_by = fields.ForeignKeyField("models.Account", related_name="created_tickets",
+                                        null=True, on_delete=fields.SET_NULL)
+    form_submission_id = fields.IntField(null=True)
+    source = fields.CharEnumField(TicketSource, max_length=16)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+    done_at = fields.DatetimeField(null=True)
+    external_ref = fields.CharField(max_length=100, null=True, unique=True)
+
+    class Meta:
+        table = "ticket"
+        indexes = (
+            ("object_id", "created_at"),
+            ("ticket_type_id", "status"),
+            ("assignee_id", "status"),
+            ("created_by_id",),
+            ("updated_at",),
+            ("due_date",),
+        )
+
+
+class Comment(Model):
+    id = fields.IntField(primary_key=True)
+    ticket = fields.ForeignKeyField("models.Ticket", related_name="comments", on_delete=fields.CASCADE)
+    author = fields.ForeignKeyField("models.Account", related_name="comments", on_delete=fields.RESTRICT)
+    body = fields.TextField()
+    # Internal comments are for employees only, never shown to customer users.
+    internal = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField()
+    edited_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "comment"
+        indexes = (("ticket_id", "created_at"),)
+
+
+class Attachment(Model):
+    id = fields.IntField(primary_key=True)
+    ticket = fields.ForeignKeyField("models.Ticket", related_name="attachments", on_delete=fields.CASCADE)
+    uploaded_by = fields.ForeignKeyField("models.Account", related_name="attachments", null=True,
+                                         on_delete=fields.SET_NULL)
+    filename = fields.CharField(max_length=255)
+    content_type = fields.CharField(max_length=100)
+    size = fields.BigIntField()
+    sha256 = fields.CharField(max_length=64)
+    # Where the bytes are, relative to the files directory: derived from the hash, never from the name.
+    storage_key = fields.CharField(max_length=100)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "attachment"
+        indexes = (("ticket_id", "created_at"),)
+
+
+class TicketEventKind(str, Enum):
+    CREATED = "CREATED"
+    UPDATED = "UPDATED"
+    STATUS_CHANGED = "STATUS_CHANGED"
+    ASSIGNEE_CHANGED = "ASSIGNEE_CHANGED"
+    COMMENT_ADDED = "COMMENT_ADDED"
+    COMMENT_EDITED = "COMMENT_EDITED"
+    COMMENT_DELETED = "COMMENT_DELETED"
+    ATTACHMENT_ADDED = "ATTACHMENT_ADDED"
+    ATTACHMENT_REMOVED = "ATTACHMENT_REMOVED"
+
+
+class TicketEvent(Model):
+    """One entry of a ticket's history: what changed, from what to what, by whom, when."""
+
+    id = fields.IntField(primary_key=True)
+    ticket = fields.ForeignKeyField("models.Ticket", related_name="events", on_delete=fields.CASCADE)
+    kind = fields.CharEnumField(TicketEventKind, max_length=24)
+    actor = fields.ForeignKeyField("models.Account", related_name="ticket_events", null=True,
+                                   on_delete=fields.SET_NULL)
+    from_value = fields.CharField(max_length=200, null=True)
+    to_value = fields.CharField(max_length=200, null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "ticket_event"
+        indexes = (("ticket_id", "created_at"),)

@@ -1,14 +1,48 @@
-"""Tickets and ticket types."""
+"""Tickets: listing, creating, changing, comments, attachments, import.
+
+Every ticket, comment or attachment named by an input is looked up through
+the viewer's scope first (`permissions.tickets`); outside it, it is
+`NOT_FOUND`.
+"""
 
 from __future__ import annotations
 
-from tortoise.exceptions import IntegrityError
+import asyncio
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, BinaryIO
 
-from models.tickets import TicketType
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from files.storage import FileTooLarge, StoredFile, clean_filename, path_for, store
+from models.accounts import Employee
+from models.customers import SiteObject
+from models.tickets import (Attachment, Comment, Ticket, TicketEvent, TicketEventKind, TicketSource,
+                            TicketStatus, TicketType)
+from permissions.customers import visible_objects
+from permissions.tickets import (TicketPolicy, enabled_type_ids, visible_attachments,
+                                 visible_comments, visible_tickets)
 from permissions.viewer import Viewer
 from resolvers.accounts import check_name
-from resolvers.errors import BadUserInput
+from resolvers.errors import BadUserInput, Forbidden, NotFound
+from server.settings import Settings
 
+MAX_TITLE = 200
+MAX_TEXT = 20_000
+ORDER_FIELDS = {"CREATED_AT": "created_at", "UPDATED_AT": "updated_at", "DUE_DATE": "due_date",
+                "NUMBER": "number"}
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# ---------------------------------------------------------------- ticket types
 
 async def create_ticket_type(name: str, is_absence_request: bool) -> TicketType:
     name = check_name(name, max_length=100)
@@ -24,5 +58,421 @@ async def visible_ticket_types(viewer: Viewer) -> list[TicketType]:
     """Employees see every type; customer users only the types enabled for their customer."""
     query = TicketType.all().order_by("name")
     if viewer.is_customer_user:
-        query = query.filter(customer_links__customer_id=viewer.customer_id, is_absence_request=False)
+        query = query.filter(id__in=enabled_type_ids(viewer.customer_id))
     return await query
+
+
+# ---------------------------------------------------------------- reading
+
+@dataclass
+class TicketFilter:
+    object_id: int | None = None
+    status: TicketStatus | None = None
+    ticket_type_id: int | None = None
+    assignee_id: int | None = None
+    search: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+def filtered_tickets(viewer: Viewer, criteria: TicketFilter | None, order_by: str = "CREATED_AT",
+                     descending: bool = True) -> QuerySet[Ticket]:
+    """The viewer's tickets narrowed by `criteria`, in a stable order."""
+    query = visible_tickets(viewer)
+    if criteria:
+        if criteria.object_id is not None:
+            query = query.filter(object_id=criteria.object_id)
+        if criteria.status is not None:
+            query = query.filter(status=criteria.status)
+        if criteria.ticket_type_id is not None:
+            query = query.filter(ticket_type_id=criteria.ticket_type_id)
+        if criteria.assignee_id is not None:
+            query = query.filter(assignee_id=criteria.assignee_id)
+        if criteria.search and criteria.search.strip():
+            text = criteria.search.strip()
+            query = query.filter(Q(title__icontains=text) | Q(description__icontains=text))
+        if criteria.created_after is not None:
+            query = query.filter(created_at__gte=criteria.created_after)
+        if criteria.created_before is not None:
+            query = query.filter(created_at__lt=criteria.created_before)
+    column = ORDER_FIELDS[order_by]
+    prefix = "-" if descending else ""
+    return query.order_by(f"{prefix}{column}", f"{prefix}id")
+
+
+async def page_of_tickets(query: QuerySet[Ticket], offset: int, first: int) -> tuple[list[Ticket], int]:
+    """One page and the total count: two queries, whatever the page size."""
+    rows = await query.offset(offset).limit(first)
+    total = await query.count()
+    return list(rows), total
+
+
+async def visible_ticket(viewer: Viewer, ticket_id: int, field: str = "id") -> Ticket:
+    ticket = await visible_tickets(viewer).filter(id=ticket_id).first()
+    if ticket is None:
+        raise NotFound("No ticket with this ID.", field=field)
+    return ticket
+
+
+async def visible_object(viewer: Viewer, object_id: int, field: str = "objectId") -> SiteObject:
+    site = await visible_objects(viewer).filter(id=object_id).first()
+    if site is None:
+        raise NotFound("No object with this ID.", field=field)
+    return site
+
+
+# ---------------------------------------------------------------- writing
+
+async def next_ticket_number(connection: Any) -> int:
+    """Bump the one counter row inside the caller's transaction: unique, and gap-free."""
+    sql = ('INSERT INTO "ticket_counter" ("id", "last_number") VALUES (1, 1) '
+           'ON CONFLICT ("id") DO UPDATE SET "last_number" = "ticket_counter"."last_number" + 1 '
+           'RETURNING "last_number"')
+    _, rows = await connection.execute_query(sql)
+    return int(rows[0]["last_number"])
+
+
+async def record(connection: Any, ticket_id: int, kind: TicketEventKind, actor_id: int | None,
+                 from_value: Any = None, to_value: Any = None, at: datetime | None = None) -> None:
+    await TicketEvent.create(
+        ticket_id=ticket_id, kind=kind, actor_id=actor_id,
+        from_value=None if from_value is None else str(from_value)[:200],
+        to_value=None if to_value is None else str(to_value)[:200],
+        created_at=at or now(), using_db=connection,
+    )
+
+
+def check_title(title: str) -> str:
+    cleaned = title.strip()
+    if not cleaned:
+        raise BadUserInput("The title must not be empty.", field="title")
+    if len(cleaned) > MAX_TITLE:
+        raise BadUserInput(f"The title must have at most {MAX_TITLE} characters.", field="title")
+    return cleaned
+
+
+def check_text(text: str | None, field: str, required: bool = False) -> str:
+    cleaned = (text or "").strip()
+    if required and not cleaned:
+        raise BadUserInput("This must not be empty.", field=field)
+    if len(cleaned) > MAX_TEXT:
+        raise BadUserInput(f"This must have at most {MAX_TEXT} characters.", field=field)
+    return cleaned
+
+
+async def active_employee(employee_id: int, field: str = "assigneeId") -> Employee:
+    employee = await Employee.filter(id=employee_id, account__is_active=True).first()
+    if employee is None:
+        raise NotFound("No employee with this ID.", field=field)
+    return employee
+
+
+@dataclass
+class Upload:
+    """A file as it arrives: a name and a readable binary stream."""
+
+    filename: str | None
+    stream: BinaryIO
+
+
+async def store_uploads(settings: Settings, uploads: list[Upload], field: str) -> list[tuple[str, StoredFile]]:
+    """Write uploads to storage off the event loop; too many or too large → `BAD_USER_INPUT`."""
+    if len(uploads) > settings.max_files_per_request:
+        raise BadUserInput(f"At most {settings.max_files_per_request} files per request.", field=field)
+    stored: list[tuple[str, StoredFile]] = []
+    for upload in uploads:
+        try:
+            result = await asyncio.to_thread(store, settings.files_dir, upload.stream,
+                                             settings.max_upload_bytes)
+        except FileTooLarge:
+            await discard_unreferenced(settings, [s for _, s in stored])
+            raise BadUserInput(f"A file is larger than {settings.max_upload_mb} MB.", field=field) from None
+        stored.append((clean_filename(upload.filename), result))
+    return stored
+
+
+async def discard_unreferenced(settings: Settings, stored: list[StoredFile]) -> None:
+    """Remove stored bytes no attachment points at (after a refused or failed change)."""
+    for item in stored:
+        if not await Attachment.filter(storage_key=item.storage_key).exists():
+            try:
+                os.unlink(path_for(settings.files_dir, item.storage_key))
+            except FileNotFoundError:
+                pass
+
+
+async def _attach(connection: Any, ticket_id: int, actor_id: int | None,
+                  stored: list[tuple[str, StoredFile]], at: datetime) -> list[Attachment]:
+    attachments = []
+    for filename, item in stored:
+        attachment = await Attachment.create(
+            ticket_id=ticket_id, uploaded_by_id=actor_id, filename=filename,
+            content_type=item.content_type, size=item.size, sha256=item.sha256,
+            storage_key=item.storage_key, created_at=at, using_db=connection)
+        await record(connection, ticket_id, TicketEventKind.ATTACHMENT_ADDED, actor_id,
+                     to_value=filename, at=at)
+        attachments.append(attachment)
+    return attachments
+
+
+@dataclass
+class NewTicket:
+    object_id: int
+    ticket_type_id: int
+    title: str
+    description: str | None = None
+    due_date: date | None = None
+    assignee_id: int | None = None
+
+
+async def create_ticket(viewer: Viewer, settings: Settings, new: NewTicket,
+                        uploads: list[Upload] = ()) -> Ticket:
+    policy = TicketPolicy(viewer)
+    site = await visible_object(viewer, new.object_id)
+    types = TicketType.filter(id=new.ticket_type_id)
+    if viewer.is_customer_user:
+        types = types.filter(id__in=enabled_type_ids(viewer.customer_id))
+    ticket_type = await types.first()
+    if ticket_type is None:
+        raise NotFound("No ticket type with this ID.", field="ticketTypeId")
+    if new.assignee_id is not None and not policy.assign:
+        raise Forbidden("You may not assign tickets.", field="assigneeId")
+    if new.due_date is not None and not policy.edit:
+        raise Forbidden("You may not set a due date.", field="dueDate")
+    assignee = await active_employee(new.assignee_id) if new.assignee_id is not None else None
+    title = check_title(new.title)
+    description = check_text(new.description, "description")
+    stored = await store_uploads(settings, list(uploads), "attachments")
+    at = now()
+    try:
+        async with in_transaction() as connection:
+            ticket = await Ticket.create(
+                number=await next_ticket_number(connection), title=title, description=description,
+                ticket_type_id=ticket_type.id, object_id=site.id,
+                assignee_id=assignee.id if assignee else None, due_date=new.due_date,
+                created_by_id=viewer.account_id,
+                source=TicketSource.PORTAL if viewer.is_customer_user else TicketSource.BACKOFFICE,
+                created_at=at, updated_at=at, using_db=connection)
+            await record(connection, ticket.id, TicketEventKind.CREATED, viewer.account_id,
+                         to_value=ticket.number, at=at)
+            if assignee:
+                await record(connection, ticket.id, TicketEventKind.ASSIGNEE_CHANGED,
+                             viewer.account_id, None, assignee.id, at=at)
+            await _attach(connection, ticket.id, viewer.account_id, stored, at)
+    except BaseException:
+        await discard_unreferenced(settings, [s for _, s in stored])
+        raise
+    return ticket
+
+
+async def update_ticket(viewer: Viewer, ticket_id: int, title: str | None, description: str | None,
+                        due_date: date | None, clear_due_date: bool = False) -> Ticket:
+    ticket = await visible_ticket(viewer, ticket_id)
+    changes: dict[str, Any] = {}
+    if title is not None:
+        changes["title"] = check_title(title)
+    if description is not None:
+        changes["description"] = check_text(description, "description")
+    if due_date is not None or clear_due_date:
+        changes["due_date"] = due_date
+    if not changes:
+        return ticket
+    at = now()
+    async with in_transaction() as connection:
+        await Ticket.filter(id=ticket.id).using_db(connection).update(**changes, updated_at=at)
+        for name, value in changes.items():
+            await record(connection, ticket.id, TicketEventKind.UPDATED, viewer.account_id,
+                         name, value, at=at)
+    return await Ticket.get(id=ticket.id)
+
+
+async def set_ticket_status(viewer: Viewer, ticket_id: int, status: TicketStatus) -> Ticket:
+    """Change the status; `doneAt` is the moment it was last set to DONE."""
+    ticket = await visible_ticket(viewer, ticket_id)
+    if ticket.status is status:
+        return ticket
+    at = now()
+    done_at = at if status is TicketStatus.DONE else None
+    async with in_transaction() as connection:
+        await Ticket.filter(id=ticket.id).using_db(connection).update(
+            status=status, done_at=done_at, updated_at=at)
+        await record(connection, ticket.id, TicketEventKind.STATUS_CHANGED, viewer.account_id,
+                     ticket.status.value, status.value, at=at)
+    return await Ticket.get(id=ticket.id)
+
+
+async def assign_ticket(viewer: Viewer, ticket_id: int, assignee_id: int | None) -> Ticket:
+    ticket = await visible_ticket(viewer, ticket_id)
+    assignee = await active_employee(assignee_id) if assignee_id is not None else None
+    new_id = assignee.id if assignee else None
+    if ticket.assignee_id == new_id:
+        return ticket
+    at = now()
+    async with in_transaction() as connection:
+        await Ticket.filter(id=ticket.id).using_db(connection).update(assignee_id=new_id, updated_at=at)
+        await record(connection, ticket.id, TicketEventKind.ASSIGNEE_CHANGED, viewer.account_id,
+                     ticket.assignee_id, new_id, at=at)
+    return await Ticket.get(id=ticket.id)
+
+
+async def add_comment(viewer: Viewer, ticket_id: int, body: str, internal: bool) -> Comment:
+    ticket = await visible_ticket(viewer, ticket_id, field="ticketId")
+    if internal and not TicketPolicy(viewer).comment_internally:
+        raise Forbidden("Only employees write internal comments.", field="internal")
+    text = check_text(body, "body", required=True)
+    at = now()
+    async with in_transaction() as connection:
+        comment = await Comment.create(ticket_id=ticket.id, author_id=viewer.account_id, body=text,
+                                       internal=internal, created_at=at, using_db=connection)
+        await Ticket.filter(id=ticket.id).using_db(connection).update(updated_at=at)
+        await record(connection, ticket.id, TicketEventKind.COMMENT_ADDED, viewer.account_id,
+                     to_value=comment.id, at=at)
+    return comment
+
+
+async def visible_comment(viewer: Viewer, comment_id: int) -> Comment:
+    comment = await visible_comments(viewer).filter(id=comment_id).first()
+    if comment is None:
+        raise NotFound("No comment with this ID.", field="id")
+    return comment
+
+
+async def edit_comment(viewer: Viewer, comment_id: int, body: str) -> Comment:
+    comment = await visible_comment(viewer, comment_id)
+    if not TicketPolicy(viewer).may_edit_comment(comment):
+        raise Forbidden("Only its author edits a comment.")
+    text = check_text(body, "body", required=True)
+    at = now()
+    async with in_transaction() as connection:
+        await Comment.filter(id=comment.id).using_db(connection).update(body=text, edited_at=at)
+        await record(connection, comment.ticket_id, TicketEventKind.COMMENT_EDITED,
+                     viewer.account_id, to_value=comment.id, at=at)
+    return await Comment.get(id=comment.id)
+
+
+async def delete_comment(viewer: Viewer, comment_id: int) -> bool:
+    comment = await visible_comment(viewer, comment_id)
+    if not TicketPolicy(viewer).may_delete_comment(comment):
+        raise Forbidden("Only its author or an employee deletes a comment.")
+    async with in_transaction() as connection:
+        await Comment.filter(id=comment.id).using_db(connection).delete()
+        await record(connection, comment.ticket_id, TicketEventKind.COMMENT_DELETED,
+                     viewer.account_id, from_value=comment.id)
+    return True
+
+
+async def add_attachment(viewer: Viewer, settings: Settings, ticket_id: int, upload: Upload) -> Attachment:
+    ticket = await visible_ticket(viewer, ticket_id, field="ticketId")
+    stored = await store_uploads(settings, [upload], "file")
+    at = now()
+    try:
+        async with in_transaction() as connection:
+            [attachment] = await _attach(connection, ticket.id, viewer.account_id, stored, at)
+            await Ticket.filter(id=ticket.id).using_db(connection).update(updated_at=at)
+    except BaseException:
+        await discard_unreferenced(settings, [s for _, s in stored])
+        raise
+    return attachment
+
+
+async def visible_attachment(viewer: Viewer, attachment_id: int) -> Attachment:
+    attachment = await visible_attachments(viewer).filter(id=attachment_id).first()
+    if attachment is None:
+        raise NotFound("No attachment with this ID.", field="id")
+    return attachment
+
+
+async def delete_attachment(viewer: Viewer, settings: Settings, attachment_id: int) -> bool:
+    attachment = await visible_attachment(viewer, attachment_id)
+    if not TicketPolicy(viewer).may_delete_attachment(attachment):
+        raise Forbidden("Only its uploader or an employee removes an attachment.")
+    async with in_transaction() as connection:
+        await Attachment.filter(id=attachment.id).using_db(connection).delete()
+        await record(connection, attachment.ticket_id, TicketEventKind.ATTACHMENT_REMOVED,
+                     viewer.account_id, from_value=attachment.filename)
+    await discard_unreferenced(settings, [StoredFile(attachment.storage_key, attachment.sha256,
+                                                     attachment.size, attachment.content_type)])
+    return True
+
+
+def attachment_path(settings: Settings, attachment: Attachment) -> Path:
+    return path_for(settings.files_dir, attachment.storage_key)
+
+
+# ---------------------------------------------------------------- import
+
+@dataclass
+class ImportedTicket:
+    object_id: int
+    ticket_type_id: int
+    title: str
+    external_ref: str
+    description: str | None = None
+    status: TicketStatus = TicketStatus.OPEN
+    created_at: datetime | None = None
+    done_at: datetime | None = None
+    assignee_id: int | None = None
+
+
+async def import_tickets(viewer: Viewer, items: list[ImportedTicket]) -> tuple[int, int]:
+    """Import from a legacy system, all or nothing; known `externalRef`s are skipped."""
+    refs = [item.external_ref.strip() for item in items]
+    for index, ref in enumerate(refs):
+        if not ref or len(ref) > 100:
+            raise BadUserInput("Every ticket needs an externalRef of 1–100 characters.",
+                               field=f"tickets.{index}.externalRef")
+    if len(set(refs)) != len(refs):
+        raise BadUserInput("An externalRef appears twice in this import.", field="tickets")
+    known = set(await Ticket.filter(external_ref__in=refs).values_list("external_ref", flat=True))
+    object_ids = set(await SiteObject.filter(id__in={i.object_id for i in items}).values_list("id", flat=True))
+    type_ids = set(await TicketType.filter(id__in={i.ticket_type_id for i in items}).values_list("id", flat=True))
+    employee_ids = set(await Employee.filter(id__in={i.assignee_id for i in items if i.assignee_id})
+                       .values_list("id", flat=True))
+    at = now()
+    rows = []
+    for index, (item, ref) in enumerate(zip(items, refs)):
+        where = f"tickets.{index}"
+        if item.object_id not in object_ids:
+            raise NotFound("No object with this ID.", field=f"{where}.objectId")
+        if item.ticket_type_id not in type_ids:
+            raise NotFound("No ticket type with this ID.", field=f"{where}.ticketTypeId")
+        if item.assignee_id is not None and item.assignee_id not in employee_ids:
+            raise NotFound("No employee with this ID.", field=f"{where}.assigneeId")
+        created = item.created_at or at
+        done = item.done_at
+        if item.status is TicketStatus.DONE and done is None:
+            raise BadUserInput("A DONE ticket needs doneAt.", field=f"{where}.doneAt")
+        if item.status is not TicketStatus.DONE and done is not None:
+            raise BadUserInput("Only DONE tickets have doneAt.", field=f"{where}.doneAt")
+        if done is not None and done < created:
+            raise BadUserInput("doneAt is before createdAt.", field=f"{where}.doneAt")
+        try:
+            title = check_title(item.title)
+        except BadUserInput:
+            raise BadUserInput("The title must have 1–200 characters.", field=f"{where}.title") from None
+        if ref in known:
+            continue
+        rows.append((item, ref, title, created, done))
+    async with in_transaction() as connection:
+        for item, ref, title, created, done in rows:
+            ticket = await Ticket.create(
+                number=await next_ticket_number(connection), title=title,
+                description=check_text(item.description, "description"), status=item.status,
+                ticket_type_id=item.ticket_type_id, object_id=item.object_id,
+                assignee_id=item.assignee_id, source=TicketSource.IMPORT, external_ref=ref,
+                created_at=created, updated_at=done or created, done_at=done, using_db=connection)
+            await record(connection, ticket.id, TicketEventKind.CREATED, viewer.account_id,
+                         to_value=ticket.number, at=created)
+            if done is not None:
+                await record(connection, ticket.id, TicketEventKind.STATUS_CHANGED, viewer.account_id,
+                             TicketStatus.OPEN.value, TicketStatus.DONE.value, at=done)
+    return len(rows), len(items) - len(rows)
+
+
+def comments_of(viewer: Viewer, ticket_ids: list[int]) -> QuerySet[Comment]:
+    return visible_comments(viewer).filter(ticket_id__in=ticket_ids).order_by("created_at", "id")
+
+
+def attachments_of(viewer: Viewer, ticket_ids: list[int]) -> QuerySet[Attachment]:
+    return visible_attachments(viewer).filter(ticket_id__in=ticket_ids).order_by("created_at", "id")
+

@@ -8,12 +8,14 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutations, AccountQueries, CustomerUser, Employee
+from schema.customers import Customer, CustomerMutations, CustomerQueries, SiteObject
+from schema.nodes import NodeQueries
 from schema.directive import enforce_policies
 from schema.errors import ShapeErrors
-from schema.tickets import TicketMutations, TicketQueries
+from schema.tickets import Attachment, Comment, Ticket, TicketMutations, TicketQueries, TicketType
 
-Query = merge_types("Query", (AccountQueries, TicketQueries))
-Mutation = merge_types("Mutation", (AccountMutations, TicketMutations))
+Query = merge_types("Query", (AccountQueries, NodeQueries, CustomerQueries, TicketQueries))
+Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations, TicketMutations))
 
 
 class SitedeskSchema(strawberry.Schema):
@@ -27,7 +29,7 @@ def build_schema() -> strawberry.Schema:
     schema = SitedeskSchema(
         query=Query,
         mutation=Mutation,
-        types=[Employee, CustomerUser],
+        types=[Employee, CustomerUser, Customer, SiteObject, Ticket, TicketType, Comment, Attachment],
         extensions=[ShapeErrors, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
         config=StrawberryConfig(disable_field_suggestions=True),
     )

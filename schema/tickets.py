@@ -1,14 +1,42 @@
-"""Ticket types and tickets."""
+"""Tickets, their comments, attachments and history."""
 
 from __future__ import annotations
 
-import strawberry
+from datetime import date, datetime
+from enum import Enum
+from typing import Annotated
 
+import strawberry
+from strawberry.file_uploads import Upload
+
+from files.signing import signed_path
+from models.tickets import Attachment as AttachmentRow
+from models.tickets import Comment as CommentRow
+from models.tickets import Ticket as TicketRow
+from models.tickets import TicketEvent as TicketEventRow
+from models.tickets import TicketEventKind, TicketSource, TicketStatus
 from models.tickets import TicketType as TicketTypeRow
-from permissions.policy import EMPLOYEES, SIGNED_IN, SYSTEM_ADMINS
+from permissions import tickets as ticket_policy
+from permissions.policy import EMPLOYEES, SIGNED_IN, SYSTEM_ADMINS, ANYONE
+from permissions.tickets import TicketPolicy
 from resolvers import tickets
+from schema.accounts import CustomerUser, Employee, Viewer
+from schema.customers import SiteObject
 from schema.directive import field, mutation, type_policy
-from schema.relay import Node, to_global_id
+from schema.loaders import loader
+from schema.relay import Connection, Node, connection, page_window, parse_id, to_global_id
+
+strawberry.enum(TicketStatus)
+strawberry.enum(TicketSource, description="Where a ticket came from.")
+strawberry.enum(TicketEventKind, description="What a history entry records.")
+
+
+@strawberry.enum
+class TicketOrder(Enum):
+    CREATED_AT = "CREATED_AT"
+    UPDATED_AT = "UPDATED_AT"
+    DUE_DATE = "DUE_DATE"
+    NUMBER = "NUMBER"
 
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A kind of ticket, e.g. Reinigungsmangel.")
@@ -25,10 +53,261 @@ class TicketType(Node):
         return cls(id=to_global_id("TicketType", row.id), name=row.name, absence=row.is_absence_request)
 
 
+async def person(info: strawberry.Info, account_id: int | None) -> Viewer | None:
+    """The employee or customer user behind an account id."""
+    if account_id is None:
+        return None
+    found = await loader(info, "person").load(account_id)
+    if found is None:
+        return None
+    account, row = found
+    if hasattr(row, "is_system_admin"):
+        return Employee.from_rows(row, account)
+    return CustomerUser.from_rows(row, account)
+
+
+@strawberry.type(directives=type_policy(SIGNED_IN), description="A file on a ticket.")
+class Attachment(Node):
+    filename: str
+    content_type: str
+    size: int
+    created_at: datetime
+    pk: strawberry.Private[int]
+    uploader_account: strawberry.Private[int | None]
+
+    @field(policy=SIGNED_IN, description="Signed URL, valid for a few minutes, no Authorization header needed.")
+    def download_url(self, info: strawberry.Info) -> str:
+        return signed_path(info.context.settings, "attachment", self.pk)
+
+    @field(policy=SIGNED_IN)
+    async def uploaded_by(self, info: strawberry.Info) -> Viewer | None:
+        return await person(info, self.uploader_account)
+
+    @classmethod
+    def from_row(cls, row: AttachmentRow) -> Attachment:
+        return cls(id=to_global_id("Attachment", row.id), filename=row.filename,
+                   content_type=row.content_type, size=row.size, created_at=row.created_at,
+                   pk=row.id, uploader_account=row.uploaded_by_id)
+
+
+@strawberry.type(directives=type_policy(SIGNED_IN), description="A comment on a ticket.")
+class Comment(Node):
+    body: str
+    created_at: datetime
+    edited_at: datetime | None
+    pk: strawberry.Private[int]
+    ticket_pk: strawberry.Private[int]
+    author_account: strawberry.Private[int]
+    is_internal: strawberry.Private[bool]
+
+    @field(policy=EMPLOYEES, description="Internal comments never reach customer users.")
+    def internal(self) -> bool:
+        return self.is_internal
+
+    @field(policy=SIGNED_IN)
+    async def author(self, info: strawberry.Info) -> Viewer | None:
+        return await person(info, self.author_account)
+
+    @field(policy=SIGNED_IN)
+    async def ticket(self, info: strawberry.Info) -> Ticket | None:
+        row = await ticket_policy.visible_tickets(info.context.viewer).filter(id=self.ticket_pk).first()
+        return Ticket.from_row(row) if row else None
+
+    @classmethod
+    def from_row(cls, row: CommentRow) -> Comment:
+        return cls(id=to_global_id("Comment", row.id), body=row.body, created_at=row.created_at,
+                   edited_at=row.edited_at, pk=row.id, ticket_pk=row.ticket_id,
+                   author_account=row.author_id, is_internal=row.internal)
+
+
+@strawberry.type(directives=type_policy(EMPLOYEES), description="One entry of a ticket's history.")
+class TicketEvent:
+    kind: TicketEventKind
+    from_value: str | None
+    to_value: str | None
+    created_at: datetime
+    actor_account: strawberry.Private[int | None]
+
+    @field(policy=EMPLOYEES)
+    async def actor(self, info: strawberry.Info) -> Viewer | None:
+        return await person(info, self.actor_account)
+
+
+@strawberry.type(directives=type_policy(SIGNED_IN),
+                 description="What the viewer may do with this ticket: show only the buttons that work.")
+class TicketViewerCan:
+    comment: bool
+    attach: bool
+    edit: bool
+    change_status: bool
+    assign: bool
+
+
+@strawberry.type(directives=type_policy(SIGNED_IN), description="A ticket.")
+class Ticket(Node):
+    number: int
+    title: str
+    description: str
+    status: TicketStatus
+    source: TicketSource
+    created_at: datetime
+    updated_at: datetime
+    done_at: datetime | None
+    due_date: date | None
+    pk: strawberry.Private[int]
+    type_pk: strawberry.Private[int]
+    object_pk: strawberry.Private[int]
+    assignee_pk: strawberry.Private[int | None]
+    creator_account: strawberry.Private[int | None]
+
+    @field(policy=SIGNED_IN)
+    async def ticket_type(self, info: strawberry.Info) -> TicketType:
+        return TicketType.from_row(await loader(info, "ticket_type").load(self.type_pk))
+
+    @field(policy=SIGNED_IN)
+    async def object(self, info: strawberry.Info) -> SiteObject:
+        return SiteObject.from_row(await loader(info, "object").load(self.object_pk))
+
+    @field(policy=SIGNED_IN, description="The employee handling it (customer users see the name only).")
+    async def assignee(self, info: strawberry.Info) -> Employee | None:
+        if self.assignee_pk is None:
+            return None
+        row = await loader(info, "employee").load(self.assignee_pk)
+        return Employee.from_rows(row, row.account) if row else None
+
+    @field(policy=SIGNED_IN, description="Null for tickets from forms and imports.")
+    async def created_by(self, info: strawberry.Info) -> Viewer | None:
+        return await person(info, self.creator_account)
+
+    @field(policy=SIGNED_IN, description="Comments, oldest first; customer users never get internal ones.")
+    async def comments(self, info: strawberry.Info, first: int | None = None,
+                       after: str | None = None) -> Connection[Comment]:
+        offset, limit = page_window(first, after)
+        rows = await loader(info, "comments").load(self.pk)
+        return connection([Comment.from_row(r) for r in rows[offset:offset + limit]], offset, limit, len(rows))
+
+    @field(policy=SIGNED_IN, description="How many comments the viewer can see.")
+    async def comment_count(self, info: strawberry.Info) -> int:
+        return await loader(info, "comment_count").load(self.pk)
+
+    @field(policy=SIGNED_IN)
+    async def attachments(self, info: strawberry.Info) -> list[Attachment]:
+        return [Attachment.from_row(r) for r in await loader(info, "attachments").load(self.pk)]
+
+    @field(policy=EMPLOYEES, description="What changed, when and by whom.")
+    async def history(self) -> list[TicketEvent]:
+        rows = await TicketEventRow.filter(ticket_id=self.pk).order_by("created_at", "id")
+        return [TicketEvent(kind=r.kind, from_value=r.from_value, to_value=r.to_value,
+                            created_at=r.created_at, actor_account=r.actor_id) for r in rows]
+
+    @field(policy=SIGNED_IN)
+    def viewer_can(self, info: strawberry.Info) -> TicketViewerCan:
+        policy = TicketPolicy(info.context.viewer)
+        return TicketViewerCan(comment=policy.comment, attach=policy.attach, edit=policy.edit,
+                               change_status=policy.change_status, assign=policy.assign)
+
+    @classmethod
+    def from_row(cls, row: TicketRow) -> Ticket:
+        return cls(id=to_global_id("Ticket", row.id), number=row.number, title=row.title,
+                   description=row.description, status=row.status, source=row.source,
+                   created_at=row.created_at, updated_at=row.updated_at, done_at=row.done_at,
+                   due_date=row.due_date, pk=row.id, type_pk=row.ticket_type_id,
+                   object_pk=row.object_id, assignee_pk=row.assignee_id,
+                   creator_account=row.created_by_id)
+
+
+@strawberry.input
+class TicketFilterInput:
+    object_id: strawberry.ID | None = None
+    status: TicketStatus | None = None
+    ticket_type_id: strawberry.ID | None = None
+    assignee_id: strawberry.ID | None = None
+    search: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+    def to_filter(self) -> tickets.TicketFilter:
+        return tickets.TicketFilter(
+            object_id=parse_id(self.object_id, "SiteObject", "filter.objectId") if self.object_id else None,
+            status=self.status,
+            ticket_type_id=(parse_id(self.ticket_type_id, "TicketType", "filter.ticketTypeId")
+                            if self.ticket_type_id else None),
+            assignee_id=parse_id(self.assignee_id, "Employee", "filter.assigneeId") if self.assignee_id else None,
+            search=self.search, created_after=self.created_after, created_before=self.created_before)
+
+
+async def ticket_connection(info: strawberry.Info, filter: TicketFilterInput | None, first: int | None,
+                            after: str | None, order_by: TicketOrder = TicketOrder.CREATED_AT,
+                            descending: bool = True, object_pk: int | None = None) -> Connection[Ticket]:
+    offset, limit = page_window(first, after)
+    criteria = filter.to_filter() if filter else tickets.TicketFilter()
+    if object_pk is not None:
+        criteria.object_id = object_pk
+    query = tickets.filtered_tickets(info.context.viewer, criteria, order_by.value, descending)
+    rows, total = await tickets.page_of_tickets(query, offset, limit)
+    return connection([Ticket.from_row(r) for r in rows], offset, limit, total)
+
+
+def uploads_of(files: list[Upload] | None) -> list[tickets.Upload]:
+    return [tickets.Upload(filename=f.filename, stream=f.file) for f in files or []]
+
+
 @strawberry.input
 class CreateTicketTypeInput:
     name: str
     is_absence_request: bool = False
+
+
+@strawberry.input
+class CreateTicketInput:
+    object_id: strawberry.ID
+    ticket_type_id: strawberry.ID
+    title: str
+    description: str | None = None
+    due_date: date | None = None
+    assignee_id: strawberry.ID | None = None
+    attachments: list[Upload] | None = None
+
+
+@strawberry.input
+class UpdateTicketInput:
+    id: strawberry.ID
+    title: str | None = None
+    description: str | None = None
+    due_date: date | None = None
+    clear_due_date: bool = False
+
+
+@strawberry.input
+class AddCommentInput:
+    ticket_id: strawberry.ID
+    body: str
+    internal: bool = False
+
+
+@strawberry.input
+class EditCommentInput:
+    id: strawberry.ID
+    body: str
+
+
+@strawberry.input
+class ImportTicketInput:
+    object_id: strawberry.ID
+    ticket_type_id: strawberry.ID
+    title: str
+    external_ref: str
+    description: str | None = None
+    status: TicketStatus = TicketStatus.OPEN
+    created_at: datetime | None = None
+    done_at: datetime | None = None
+    assignee_id: strawberry.ID | None = None
+
+
+@strawberry.type(directives=type_policy(ANYONE), description="What an import did.")
+class ImportResult:
+    imported_count: int
+    skipped_count: int
 
 
 @strawberry.type
@@ -37,9 +316,88 @@ class TicketQueries:
     async def ticket_types(self, info: strawberry.Info) -> list[TicketType]:
         return [TicketType.from_row(r) for r in await tickets.visible_ticket_types(info.context.viewer)]
 
+    @field(policy=SIGNED_IN, description="The tickets the viewer may see.")
+    async def tickets(self, info: strawberry.Info, filter: TicketFilterInput | None = None,
+                      first: int | None = None, after: str | None = None,
+                      order_by: TicketOrder = TicketOrder.CREATED_AT,
+                      descending: bool = True) -> Connection[Ticket]:
+        return await ticket_connection(info, filter, first, after, order_by, descending)
+
+
+def _ticket_pk(gid: str, field: str = "id") -> int:
+    return parse_id(gid, "Ticket", field=field)
+
 
 @strawberry.type
 class TicketMutations:
     @mutation(policy=SYSTEM_ADMINS)
     async def create_ticket_type(self, input: CreateTicketTypeInput) -> TicketType:
         return TicketType.from_row(await tickets.create_ticket_type(input.name, input.is_absence_request))
+
+    @mutation(policy=SIGNED_IN, description="Customer users: one of their objects, an enabled type, no assignee.")
+    async def create_ticket(self, info: strawberry.Info, input: CreateTicketInput) -> Ticket:
+        new = tickets.NewTicket(
+            object_id=parse_id(input.object_id, "SiteObject", "objectId"),
+            ticket_type_id=parse_id(input.ticket_type_id, "TicketType", "ticketTypeId"),
+            title=input.title, description=input.description, due_date=input.due_date,
+            assignee_id=parse_id(input.assignee_id, "Employee", "assigneeId") if input.assignee_id else None)
+        row = await tickets.create_ticket(info.context.viewer, info.context.settings, new,
+                                          uploads_of(input.attachments))
+        return Ticket.from_row(row)
+
+    @mutation(policy=ticket_policy.EDIT)
+    async def update_ticket(self, info: strawberry.Info, input: UpdateTicketInput) -> Ticket:
+        row = await tickets.update_ticket(info.context.viewer, _ticket_pk(input.id), input.title,
+                                          input.description, input.due_date, input.clear_due_date)
+        return Ticket.from_row(row)
+
+    @mutation(policy=ticket_policy.CHANGE_STATUS)
+    async def set_ticket_status(self, info: strawberry.Info, id: strawberry.ID, status: TicketStatus) -> Ticket:
+        return Ticket.from_row(await tickets.set_ticket_status(info.context.viewer, _ticket_pk(id), status))
+
+    @mutation(policy=ticket_policy.ASSIGN, description="Assign to an employee, or unassign with null.")
+    async def assign_ticket(self, info: strawberry.Info, id: strawberry.ID,
+                            assignee_id: strawberry.ID | None = None) -> Ticket:
+        assignee = parse_id(assignee_id, "Employee", "assigneeId") if assignee_id else None
+        return Ticket.from_row(await tickets.assign_ticket(info.context.viewer, _ticket_pk(id), assignee))
+
+    @mutation(policy=ticket_policy.COMMENT, description="Customer users: `internal` must be false or absent.")
+    async def add_comment(self, info: strawberry.Info, input: AddCommentInput) -> Comment:
+        row = await tickets.add_comment(info.context.viewer, _ticket_pk(input.ticket_id, "ticketId"),
+                                        input.body, input.internal)
+        return Comment.from_row(row)
+
+    @mutation(policy=ticket_policy.COMMENT, description="Its author only.")
+    async def edit_comment(self, info: strawberry.Info, input: EditCommentInput) -> Comment:
+        pk = parse_id(input.id, "Comment", "id")
+        return Comment.from_row(await tickets.edit_comment(info.context.viewer, pk, input.body))
+
+    @mutation(policy=ticket_policy.COMMENT, description="Its author, or an employee.")
+    async def delete_comment(self, info: strawberry.Info, id: strawberry.ID) -> bool:
+        return await tickets.delete_comment(info.context.viewer, parse_id(id, "Comment", "id"))
+
+    @mutation(policy=ticket_policy.ATTACH)
+    async def add_attachment(self, info: strawberry.Info, ticket_id: strawberry.ID, file: Upload) -> Attachment:
+        [upload] = uploads_of([file])
+        row = await tickets.add_attachment(info.context.viewer, info.context.settings,
+                                           _ticket_pk(ticket_id, "ticketId"), upload)
+        return Attachment.from_row(row)
+
+    @mutation(policy=ticket_policy.ATTACH, description="Its uploader, or an employee.")
+    async def delete_attachment(self, info: strawberry.Info, id: strawberry.ID) -> bool:
+        return await tickets.delete_attachment(info.context.viewer, info.context.settings,
+                                               parse_id(id, "Attachment", "id"))
+
+    @mutation(policy=SYSTEM_ADMINS, description="Import from a legacy system; all or nothing; known externalRefs are skipped.")
+    async def import_tickets(self, info: strawberry.Info, tickets_: Annotated[list[ImportTicketInput], strawberry.argument(name="tickets")]) -> ImportResult:
+        items = []
+        for index, item in enumerate(tickets_):
+            where = f"tickets.{index}"
+            items.append(tickets.ImportedTicket(
+                object_id=parse_id(item.object_id, "SiteObject", f"{where}.objectId"),
+                ticket_type_id=parse_id(item.ticket_type_id, "TicketType", f"{where}.ticketTypeId"),
+                title=item.title, external_ref=item.external_ref, description=item.description,
+                status=item.status, created_at=item.created_at, done_at=item.done_at,
+                assignee_id=parse_id(item.assignee_id, "Employee", f"{where}.assigneeId") if item.assignee_id else None))
+        imported, skipped = await tickets.import_tickets(info.context.viewer, items)
+        return ImportResult(imported_count=imported, skipped_count=skipped)

@@ -11,9 +11,12 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from files.routes import download
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from cross_web import HTTPException
@@ -27,6 +30,7 @@ from server.database import database
 from server.settings import Settings, get_settings
 
 logger = logging.getLogger("sitedesk")
+SIMPLE_CONTENT_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded", "text/plain"}
 
 
 def error_body(message: str, code: str) -> dict[str, Any]:
@@ -68,11 +72,36 @@ class GraphQLApp(GraphQL):
             return
         request = Request(scope=scope, receive=receive)
         try:
+            await self.check_multipart(request)
             response = await self.run(request)
         except HTTPException as exc:
             code = "BAD_REQUEST" if exc.status_code == 400 else "HTTP_ERROR"
             response = JSONResponse(error_body(exc.reason, code), status_code=exc.status_code)
         await response(scope, receive, send)
+
+    async def check_multipart(self, request: Request) -> None:
+        """CSRF protection as Apollo Server does it, and a cap on files per request.
+
+        A browser sends a "simple" request (form or text content type, no custom
+        header) cross-site without a preflight, so such requests must carry
+        `Apollo-Require-Preflight` (or `X-Apollo-Operation-Name`).
+        """
+        if request.method != "POST":
+            return
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type not in SIMPLE_CONTENT_TYPES:
+            return
+        if not (request.headers.get("apollo-require-preflight")
+                or request.headers.get("x-apollo-operation-name")):
+            raise HTTPException(400, "This request needs the Apollo-Require-Preflight header "
+                                     "(CSRF protection).")
+        if content_type == "multipart/form-data":
+            try:
+                # Parsed once with our limits; Strawberry reuses the parsed form.
+                await request.form(max_files=self.settings.max_files_per_request,
+                                   max_fields=self.settings.max_files_per_request + 10)
+            except MultiPartException as exc:
+                raise HTTPException(400, f"Malformed or oversized upload: {exc.message}") from None
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         request_id = request.scope.get("sitedesk.request_id") or uuid.uuid4().hex
@@ -167,8 +196,9 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             yield
 
     graphql_app = GraphQLApp(settings)
-    # Uploads get their own allowance on top of the plain body cap.
-    multipart_limit = settings.max_body_bytes + settings.max_upload_bytes * settings.max_files_per_request
+    # A multipart request may carry up to SITEDESK_MAX_UPLOAD_MB of files on top
+    # of the plain body cap; the count is enforced while the bytes stream in.
+    multipart_limit = settings.max_body_bytes + settings.max_upload_bytes
     middleware = [
         Middleware(RequestId),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
@@ -185,5 +215,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     routes = [
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
+        Route("/files/{kind:str}/{pk:int}", download, methods=["GET"]),
     ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.settings = settings
+    return app

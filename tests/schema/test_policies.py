@@ -63,7 +63,7 @@ def sample_value(graphql_type: Any) -> Any:
         return {name: sample_value(f.type) for name, f in graphql_type.fields.items()
                 if isinstance(f.type, GraphQLNonNull) and f.default_value is Undefined}
     assert isinstance(graphql_type, GraphQLScalarType)
-    return SCALAR_SAMPLES[graphql_type.name]
+    return None if graphql_type.name == "Upload" else SCALAR_SAMPLES[graphql_type.name]
 
 
 def operation_for(root: str, name: str) -> tuple[str, dict[str, Any]]:
@@ -105,7 +105,14 @@ async def test_root_field_refuses_every_role_its_policy_refuses(gql, settings, r
     query, variables = operation_for(root, name)
     for label, person in (await viewers(settings)).items():
         viewer = await _viewer(person)
-        body = await gql(query, variables, token=person.token if person else None)
+        token = person.token if person else None
+        uploads = [a for a, arg in schema._schema.type_map[root].fields[name].args.items()
+                   if get_named_type(arg.type).name == "Upload"]
+        if uploads:
+            files = {f"variables.{a}": ("probe.txt", b"probe") for a in uploads}
+            body = (await gql.upload(query, variables, files, token=token)).json()
+        else:
+            body = await gql(query, variables, token=token)
         codes = [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
         if policy.allows(viewer):
             if not policy.is_open:

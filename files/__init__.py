@@ -1,0 +1,1 @@
+"""Stored files: content-addressed storage, content sniffing and signed download URLs."""

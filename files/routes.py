@@ -1,0 +1,43 @@
+"""The download route behind signed URLs."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+
+from files.signing import check_signed
+from files.sniff import IMAGE_TYPES
+from files.storage import path_for
+from models.tickets import Attachment
+
+
+def content_disposition(filename: str, inline: bool) -> str:
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "").replace("?", "_")
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+async def download(request: Request) -> Response:
+    """Serve a stored file when the URL's signature is intact and not expired; 403 otherwise."""
+    settings = request.app.state.settings
+    kind = request.path_params["kind"]
+    pk = request.path_params["pk"]
+    expires = request.query_params.get("expires", "")
+    signature = request.query_params.get("signature", "")
+    if kind != "attachment" or not check_signed(settings, kind, pk, expires, signature):
+        return JSONResponse({"error": "This link is invalid or has expired."}, status_code=403)
+    attachment = await Attachment.filter(id=pk).first()
+    if attachment is None:
+        return JSONResponse({"error": "This file no longer exists."}, status_code=404)
+    path = path_for(settings.files_dir, attachment.storage_key)
+    if not path.exists():
+        return JSONResponse({"error": "This file no longer exists."}, status_code=404)
+    inline = attachment.content_type in IMAGE_TYPES or attachment.content_type == "application/pdf"
+    return FileResponse(path, media_type=attachment.content_type, headers={
+        "Content-Disposition": content_disposition(attachment.filename, inline),
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, max-age=300",
+        "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
+    })

@@ -1,0 +1,25 @@
+"""Signed, expiring download URLs that work without the Authorization header."""
+
+from __future__ import annotations
+
+import time
+
+from permissions.tokens import sign, verify_signature
+from server.settings import Settings
+
+
+def _message(kind: str, pk: int, expires: int) -> str:
+    return f"{kind}:{pk}:{expires}"
+
+
+def signed_path(settings: Settings, kind: str, pk: int, now: float | None = None) -> str:
+    """`/files/{kind}/{pk}?expires=…&signature=…`, valid for the configured minutes."""
+    expires = int((now or time.time()) + settings.download_url_minutes * 60)
+    signature = sign(settings, _message(kind, pk, expires))
+    return f"/files/{kind}/{pk}?expires={expires}&signature={signature}"
+
+
+def check_signed(settings: Settings, kind: str, pk: int, expires: str, signature: str) -> bool:
+    if not expires.isdigit() or int(expires) < time.time():
+        return False
+    return verify_signature(settings, _message(kind, pk, int(expires)), signature)

@@ -1,0 +1,36 @@
+"""Content types from the bytes themselves, never from the client's claim."""
+
+from __future__ import annotations
+
+SIGNATURES: list[tuple[bytes, int, str]] = [
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+    (b"\xff\xd8\xff", 0, "image/jpeg"),
+    (b"GIF87a", 0, "image/gif"),
+    (b"GIF89a", 0, "image/gif"),
+    (b"%PDF-", 0, "application/pdf"),
+    (b"PK\x03\x04", 0, "application/zip"),
+]
+IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+def sniff_content_type(head: bytes) -> str:
+    """The content type the first bytes of a file show (`application/octet-stream` if unknown)."""
+    for signature, offset, content_type in SIGNATURES:
+        if head[offset:offset + len(signature)] == signature:
+            return content_type
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head and _is_text(head):
+        return "text/plain"
+    return "application/octet-stream"
+
+
+def _is_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the sample is still text.
+        return exc.start >= len(head) - 3
+    return True

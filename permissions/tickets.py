@@ -1,0 +1,123 @@
+"""Row scoping for tickets, and the ticket policy object.
+
+`visible_tickets(viewer)` is the one entry point that says which tickets a
+viewer may see, as a query the database filters. Every list, lookup, nested
+field, count and mutation input goes through it (or through the helpers here
+that build on it). Outside the scope a ticket does not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
+
+from models.customers import CustomerTicketType
+from models.tickets import Attachment, Comment, Ticket, TicketType
+from permissions.customers import assigned_object_ids
+from permissions.policy import EMPLOYEES, SIGNED_IN, Permission, Policy
+from permissions.viewer import Viewer
+
+# The policies of the ticket mutations; `TicketPolicy` answers with the same objects.
+COMMENT = SIGNED_IN
+ATTACH = SIGNED_IN
+EDIT = EMPLOYEES
+CHANGE_STATUS = EMPLOYEES
+ASSIGN = EMPLOYEES
+COMMENT_INTERNALLY = EMPLOYEES
+
+
+def enabled_type_ids(customer_id: int) -> Subquery:
+    return Subquery(
+        CustomerTicketType.filter(customer_id=customer_id, ticket_type__is_absence_request=False)
+        .values("ticket_type_id")
+    )
+
+
+def absence_type_ids() -> Subquery:
+    return Subquery(TicketType.filter(is_absence_request=True).values("id"))
+
+
+def visible_tickets(viewer: Viewer) -> QuerySet[Ticket]:
+    """The tickets `viewer` may see.
+
+    - customer users: tickets on objects assigned to them whose type is enabled
+      for their customer, whoever created them;
+    - employees: every ticket except absence requests, which only their
+      creator, their assignee and holders of MANAGE_ABSENCES see;
+    - anyone else: none.
+    """
+    if viewer.is_customer_user:
+        return Ticket.filter(
+            object_id__in=assigned_object_ids(viewer),
+            object__customer_id=viewer.customer_id,
+            ticket_type_id__in=enabled_type_ids(viewer.customer_id),
+        )
+    if viewer.is_employee:
+        if viewer.has_permission(Permission.MANAGE_ABSENCES.value):
+            return Ticket.all()
+        return Ticket.filter(
+            ~Q(ticket_type_id__in=absence_type_ids())
+            | Q(created_by_id=viewer.account_id)
+            | Q(assignee_id=viewer.employee_id)
+        )
+    return Ticket.filter(id__in=[])
+
+
+def visible_comments(viewer: Viewer) -> QuerySet[Comment]:
+    """Comments on visible tickets; internal ones only for employees."""
+    query = Comment.filter(ticket_id__in=Subquery(visible_tickets(viewer).values("id")))
+    if not viewer.is_employee:
+        query = query.filter(internal=False)
+    return query
+
+
+def visible_attachments(viewer: Viewer) -> QuerySet[Attachment]:
+    return Attachment.filter(ticket_id__in=Subquery(visible_tickets(viewer).values("id")))
+
+
+@dataclass(frozen=True)
+class TicketPolicy:
+    """What a viewer may do with a ticket they can see (drives `viewerCan` and the mutations)."""
+
+    viewer: Viewer
+
+    def _allows(self, policy: Policy) -> bool:
+        return policy.allows(self.viewer)
+
+    @property
+    def comment(self) -> bool:
+        return self._allows(COMMENT)
+
+    @property
+    def attach(self) -> bool:
+        return self._allows(ATTACH)
+
+    @property
+    def edit(self) -> bool:
+        return self._allows(EDIT)
+
+    @property
+    def change_status(self) -> bool:
+        return self._allows(CHANGE_STATUS)
+
+    @property
+    def assign(self) -> bool:
+        return self._allows(ASSIGN)
+
+    @property
+    def comment_internally(self) -> bool:
+        return self._allows(COMMENT_INTERNALLY)
+
+    def may_edit_comment(self, comment: Comment) -> bool:
+        """Only a comment's author edits it."""
+        return comment.author_id == self.viewer.account_id
+
+    def may_delete_comment(self, comment: Comment) -> bool:
+        """Its author, or whoever may edit tickets (employees)."""
+        return comment.author_id == self.viewer.account_id or self.edit
+
+    def may_delete_attachment(self, attachment: Attachment) -> bool:
+        """Its uploader, or whoever may edit tickets (employees)."""
+        return attachment.uploaded_by_id == self.viewer.account_id or self.edit

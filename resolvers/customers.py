@@ -1,0 +1,75 @@
+"""Customer portal configuration: customers, objects, customer users, enabled types."""
+
+from __future__ import annotations
+
+from tortoise.transactions import in_transaction
+
+from models.accounts import Account, AccountKind, CustomerUser
+from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
+from models.tickets import TicketType
+from resolvers import accounts
+from resolvers.accounts import check_name
+from resolvers.errors import BadUserInput, NotFound
+
+
+async def create_customer(name: str) -> Customer:
+    return await Customer.create(name=check_name(name))
+
+
+async def get_customer(customer_id: int, field: str = "customerId") -> Customer:
+    customer = await Customer.filter(id=customer_id).first()
+    if customer is None:
+        raise NotFound("No customer with this ID.", field=field)
+    return customer
+
+
+async def create_object(customer_id: int, name: str, address: str) -> SiteObject:
+    customer = await get_customer(customer_id)
+    if len(address) > 500:
+        raise BadUserInput("The address must have at most 500 characters.", field="address")
+    return await SiteObject.create(customer=customer, name=check_name(name), address=address.strip())
+
+
+async def create_customer_user(customer_id: int, email: str, name: str, password: str) -> CustomerUser:
+    customer = await get_customer(customer_id)
+    return await accounts.create_customer_user_account(customer.id, email, name, password)
+
+
+async def set_customer_user_objects(customer_user_id: int, object_ids: list[int]) -> CustomerUser:
+    """Replace a customer user's objects; only objects of the user's own customer."""
+    user = await CustomerUser.filter(id=customer_user_id).first()
+    if user is None:
+        raise NotFound("No customer user with this ID.", field="customerUserId")
+    wanted = set(object_ids)
+    found = await SiteObject.filter(id__in=wanted, customer_id=user.customer_id).values_list("id", flat=True)
+    if set(found) != wanted:
+        raise BadUserInput("Every object must belong to the customer user's customer.", field="objectIds")
+    async with in_transaction():
+        await CustomerUserObject.filter(customer_user_id=user.id).delete()
+        await CustomerUserObject.bulk_create(
+            [CustomerUserObject(customer_user_id=user.id, object_id=pk) for pk in sorted(wanted)]
+        )
+    return user
+
+
+async def set_customer_ticket_types(customer_id: int, ticket_type_ids: list[int]) -> Customer:
+    """Replace the ticket types a customer's users may create and see; absence types refused."""
+    customer = await get_customer(customer_id)
+    wanted = set(ticket_type_ids)
+    types = await TicketType.filter(id__in=wanted)
+    if len(types) != len(wanted):
+        raise NotFound("One of the ticket types does not exist.", field="ticketTypeIds")
+    if any(t.is_absence_request for t in types):
+        raise BadUserInput("Absence request types cannot be enabled for customers.", field="ticketTypeIds")
+    async with in_transaction():
+        await CustomerTicketType.filter(customer_id=customer.id).delete()
+        await CustomerTicketType.bulk_create(
+            [CustomerTicketType(customer_id=customer.id, ticket_type_id=t.id) for t in types]
+        )
+    return customer
+
+
+async def customer_user_account(user: CustomerUser) -> Account:
+    account = await Account.get(id=user.account_id)
+    assert account.kind is AccountKind.CUSTOMER_USER
+    return account

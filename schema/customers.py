@@ -1,0 +1,132 @@
+"""Customers, their objects and portal configuration."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from models.customers import Customer as CustomerRow
+from models.customers import SiteObject as SiteObjectRow
+from permissions.customers import visible_customers, visible_objects
+from permissions.policy import EMPLOYEES, PORTAL_ADMINS, SIGNED_IN
+from resolvers import customers
+from models.accounts import Account
+from schema.accounts import CustomerUser
+from schema.directive import field, mutation, type_policy
+from schema.loaders import loader
+from schema.relay import Connection, Node, connection, page_window, parse_id, to_global_id
+
+if TYPE_CHECKING:
+    from schema.tickets import Ticket, TicketFilterInput
+
+TicketRef = Annotated["Ticket", strawberry.lazy("schema.tickets")]
+TicketFilterRef = Annotated["TicketFilterInput", strawberry.lazy("schema.tickets")]
+
+
+@strawberry.type(directives=type_policy(SIGNED_IN), description="A client company.")
+class Customer(Node):
+    name: str
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: CustomerRow) -> Customer:
+        return cls(id=to_global_id("Customer", row.id), name=row.name, pk=row.id)
+
+
+@strawberry.type(directives=type_policy(SIGNED_IN), description="A site the company serves (Objekt).")
+class SiteObject(Node):
+    name: str
+    address: str
+    pk: strawberry.Private[int]
+    customer_pk: strawberry.Private[int]
+
+    @field(policy=SIGNED_IN)
+    async def customer(self, info: strawberry.Info) -> Customer:
+        return Customer.from_row(await loader(info, "customer").load(self.customer_pk))
+
+    @field(policy=SIGNED_IN, description="The tickets on this object the viewer may see.")
+    async def tickets(self, info: strawberry.Info, filter: TicketFilterRef | None = None,
+                      first: int | None = None, after: str | None = None) -> Connection[TicketRef]:
+        from schema.tickets import ticket_connection
+
+        return await ticket_connection(info, filter, first, after, object_pk=self.pk)
+
+    @classmethod
+    def from_row(cls, row: SiteObjectRow) -> SiteObject:
+        return cls(id=to_global_id("SiteObject", row.id), name=row.name, address=row.address,
+                   pk=row.id, customer_pk=row.customer_id)
+
+
+@strawberry.input
+class CreateCustomerInput:
+    name: str
+
+
+@strawberry.input
+class CreateObjectInput:
+    customer_id: strawberry.ID
+    name: str
+    address: str = ""
+
+
+@strawberry.input
+class CreateCustomerUserInput:
+    customer_id: strawberry.ID
+    email: str
+    name: str
+    password: str
+
+
+@strawberry.type
+class CustomerQueries:
+    @field(policy=SIGNED_IN, description="Objects; customer users see their assigned objects only.")
+    async def objects(self, info: strawberry.Info, first: int | None = None,
+                      after: str | None = None) -> Connection[SiteObject]:
+        offset, limit = page_window(first, after)
+        query = visible_objects(info.context.viewer).order_by("name", "id")
+        rows = await query.offset(offset).limit(limit)
+        return connection([SiteObject.from_row(r) for r in rows], offset, limit, await query.count())
+
+    @field(policy=EMPLOYEES, description="Every customer.")
+    async def customers(self, info: strawberry.Info, first: int | None = None,
+                        after: str | None = None) -> Connection[Customer]:
+        offset, limit = page_window(first, after)
+        query = visible_customers(info.context.viewer).order_by("name", "id")
+        rows = await query.offset(offset).limit(limit)
+        return connection([Customer.from_row(r) for r in rows], offset, limit, await query.count())
+
+
+@strawberry.type
+class CustomerMutations:
+    @mutation(policy=PORTAL_ADMINS)
+    async def create_customer(self, input: CreateCustomerInput) -> Customer:
+        return Customer.from_row(await customers.create_customer(input.name))
+
+    @mutation(policy=PORTAL_ADMINS)
+    async def create_object(self, input: CreateObjectInput) -> SiteObject:
+        customer_id = parse_id(input.customer_id, "Customer", field="customerId")
+        return SiteObject.from_row(await customers.create_object(customer_id, input.name, input.address))
+
+    @mutation(policy=PORTAL_ADMINS)
+    async def create_customer_user(self, input: CreateCustomerUserInput) -> CustomerUser:
+        customer_id = parse_id(input.customer_id, "Customer", field="customerId")
+        row = await customers.create_customer_user(customer_id, input.email, input.name, input.password)
+        return CustomerUser.from_rows(row, await Account.get(id=row.account_id))
+
+    @mutation(policy=PORTAL_ADMINS, description="Replace the objects a customer user is assigned.")
+    async def set_customer_user_objects(self, customer_user_id: strawberry.ID,
+                                        object_ids: list[strawberry.ID]) -> CustomerUser:
+        user_id = parse_id(customer_user_id, "CustomerUser", field="customerUserId")
+        ids = [parse_id(gid, "SiteObject", field="objectIds") for gid in object_ids]
+        row = await customers.set_customer_user_objects(user_id, ids)
+        return CustomerUser.from_rows(row, await Account.get(id=row.account_id))
+
+    @mutation(policy=PORTAL_ADMINS, description="Replace the ticket types enabled for a customer's users.")
+    async def set_customer_ticket_types(self, customer_id: strawberry.ID,
+                                        ticket_type_ids: list[strawberry.ID]) -> Customer:
+        pk = parse_id(customer_id, "Customer", field="customerId")
+        ids = [parse_id(gid, "TicketType", field="ticketTypeIds") for gid in ticket_type_ids]
+        return Customer.from_row(await customers.set_customer_ticket_types(pk, ids))
+
+

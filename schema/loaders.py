@@ -1,0 +1,75 @@
+"""Per-request DataLoaders: one query per relation per request, whatever the page size."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+from tortoise.functions import Count
+from tortoise.models import Model
+
+from models.accounts import Account, CustomerUser, Employee
+from models.customers import Customer, SiteObject
+from models.tickets import TicketType
+from resolvers.tickets import attachments_of, comments_of
+
+
+def _rows_by_id(model: type[Model], related: tuple[str, ...] = ()) -> Callable[[list[int]], Awaitable[list[Any]]]:
+    async def load(ids: list[int]) -> list[Any]:
+        query = model.filter(id__in=set(ids))
+        if related:
+            query = query.select_related(*related)
+        rows = {row.id: row for row in await query}
+        return [rows.get(pk) for pk in ids]
+    return load
+
+
+async def _people_by_account(account_ids: list[int]) -> list[tuple[Account, Any] | None]:
+    """(account, employee or customer user row) for each account id."""
+    accounts = {a.id: a for a in await Account.filter(id__in=set(account_ids))}
+    employees = {e.account_id: e for e in await Employee.filter(account_id__in=list(accounts))}
+    users = {u.account_id: u for u in await CustomerUser.filter(account_id__in=list(accounts))}
+    result = []
+    for pk in account_ids:
+        account = accounts.get(pk)
+        row = employees.get(pk) or users.get(pk) if account else None
+        result.append((account, row) if account and row else None)
+    return result
+
+
+def _grouped(query_for: Callable[[Any, list[int]], Any], viewer: Any) -> Callable[[list[int]], Awaitable[list[list[Any]]]]:
+    async def load(ticket_ids: list[int]) -> list[list[Any]]:
+        grouped: dict[int, list[Any]] = defaultdict(list)
+        for row in await query_for(viewer, list(set(ticket_ids))):
+            grouped[row.ticket_id].append(row)
+        return [grouped.get(pk, []) for pk in ticket_ids]
+    return load
+
+
+def _comment_counts(viewer: Any) -> Callable[[list[int]], Awaitable[list[int]]]:
+    async def load(ticket_ids: list[int]) -> list[int]:
+        rows = await (comments_of(viewer, list(set(ticket_ids))).order_by()
+                      .group_by("ticket_id").annotate(n=Count("id")).values("ticket_id", "n"))
+        counts = {row["ticket_id"]: row["n"] for row in rows}
+        return [counts.get(pk, 0) for pk in ticket_ids]
+    return load
+
+
+LOADERS: dict[str, Callable[[Any], Callable[[list[Any]], Awaitable[list[Any]]]]] = {
+    "object": lambda viewer: _rows_by_id(SiteObject),
+    "customer": lambda viewer: _rows_by_id(Customer),
+    "ticket_type": lambda viewer: _rows_by_id(TicketType),
+    "employee": lambda viewer: _rows_by_id(Employee, ("account",)),
+    "person": lambda viewer: _people_by_account,
+    "comments": lambda viewer: _grouped(comments_of, viewer),
+    "comment_count": _comment_counts,
+    "attachments": lambda viewer: _grouped(attachments_of, viewer),
+}
+
+
+def loader(info: Any, name: str) -> DataLoader:
+    """The request's DataLoader `name` (rows are scoped to the request's viewer where it matters)."""
+    context = info.context
+    return context.loader(name, lambda: DataLoader(LOADERS[name](context.viewer)))

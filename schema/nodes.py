@@ -1,0 +1,76 @@
+"""`node(id:)`: any object by its global ID, through the same scoping as every list."""
+
+from __future__ import annotations
+
+import strawberry
+
+from models.accounts import Account
+from models.accounts import CustomerUser as CustomerUserRow
+from models.accounts import Employee as EmployeeRow
+from models.accounts import PermissionGroup as PermissionGroupRow
+from permissions.customers import visible_customers, visible_objects
+from permissions.policy import SIGNED_IN
+from permissions.tickets import visible_attachments, visible_comments, visible_tickets
+from permissions.viewer import Viewer
+from resolvers.errors import BadUserInput
+from schema.accounts import CustomerUser, Employee, PermissionGroup
+from schema.customers import Customer, SiteObject
+from schema.directive import field
+from schema.relay import Node, decode_global_id
+from schema.tickets import Attachment, Comment, Ticket, TicketType
+from resolvers.tickets import visible_ticket_types
+
+
+async def _employee(viewer: Viewer, pk: int) -> Node | None:
+    row = await EmployeeRow.filter(id=pk).select_related("account").first()
+    return Employee.from_rows(row, row.account) if row else None
+
+
+async def _customer_user(viewer: Viewer, pk: int) -> Node | None:
+    # Employees see every customer user; a customer user only themselves.
+    if not viewer.is_employee and viewer.customer_user_id != pk:
+        return None
+    row = await CustomerUserRow.filter(id=pk).first()
+    return CustomerUser.from_rows(row, await Account.get(id=row.account_id)) if row else None
+
+
+async def _permission_group(viewer: Viewer, pk: int) -> Node | None:
+    if not viewer.is_employee:
+        return None
+    row = await PermissionGroupRow.filter(id=pk).first()
+    return PermissionGroup.from_row(row) if row else None
+
+
+async def _ticket_type(viewer: Viewer, pk: int) -> Node | None:
+    found = [t for t in await visible_ticket_types(viewer) if t.id == pk]
+    return TicketType.from_row(found[0]) if found else None
+
+
+async def _scoped(query, build) -> Node | None:
+    row = await query.first()
+    return build(row) if row else None
+
+
+RESOLVERS = {
+    "Ticket": lambda v, pk: _scoped(visible_tickets(v).filter(id=pk), Ticket.from_row),
+    "Comment": lambda v, pk: _scoped(visible_comments(v).filter(id=pk), Comment.from_row),
+    "Attachment": lambda v, pk: _scoped(visible_attachments(v).filter(id=pk), Attachment.from_row),
+    "SiteObject": lambda v, pk: _scoped(visible_objects(v).filter(id=pk), SiteObject.from_row),
+    "Customer": lambda v, pk: _scoped(visible_customers(v).filter(id=pk), Customer.from_row),
+    "TicketType": _ticket_type,
+    "Employee": _employee,
+    "CustomerUser": _customer_user,
+    "PermissionGroup": _permission_group,
+}
+
+
+@strawberry.type
+class NodeQueries:
+    @field(policy=SIGNED_IN, description="Any object by its ID; null when it does not exist or is not yours to see.")
+    async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
+        try:
+            type_name, pk = decode_global_id(id, "id")
+        except BadUserInput:
+            return None
+        resolve = RESOLVERS.get(type_name)
+        return await resolve(info.context.viewer, pk) if resolve else None
