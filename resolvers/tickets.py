@@ -128,7 +128,7 @@ async def next_ticket_number(connection: Any) -> int:
     sql = ('INSERT INTO "ticket_counter" ("id", "last_number") VALUES (1, 1) '
            'ON CONFLICT ("id") DO UPDATE SET "last_number" = "ticket_counter"."last_number" + 1 '
            'RETURNING "last_number"')
-    _, rows = await connection.execute_query(sql)
+    rows = await connection.execute_query_dict(sql)
     return int(rows[0]["last_number"])
 
 
