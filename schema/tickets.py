@@ -20,6 +20,7 @@ from permissions import tickets as ticket_policy
 from permissions.policy import EMPLOYEES, SIGNED_IN, SYSTEM_ADMINS, ANYONE
 from permissions.tickets import TicketPolicy
 from resolvers import tickets
+from resolvers.errors import BadUserInput
 from schema.accounts import CustomerUser, Employee, Viewer
 from schema.customers import SiteObject
 from schema.directive import field, mutation, type_policy
@@ -248,8 +249,14 @@ async def ticket_connection(info: strawberry.Info, filter: TicketFilterInput | N
     return connection([Ticket.from_row(r) for r in rows], offset, limit, total)
 
 
-def uploads_of(files: list[Upload] | None) -> list[tickets.Upload]:
-    return [tickets.Upload(filename=f.filename, stream=f.file) for f in files or []]
+def uploads_of(files: list[Upload] | None, field: str = "attachments") -> list[tickets.Upload]:
+    """Uploaded files as the resolvers take them; anything but a file part is bad input."""
+    result = []
+    for item in files or []:
+        if not hasattr(item, "file") or not hasattr(item, "filename"):
+            raise BadUserInput("Expected an uploaded file.", field=field)
+        result.append(tickets.Upload(filename=item.filename, stream=item.file))
+    return result
 
 
 @strawberry.input
@@ -378,7 +385,7 @@ class TicketMutations:
 
     @mutation(policy=ticket_policy.ATTACH)
     async def add_attachment(self, info: strawberry.Info, ticket_id: strawberry.ID, file: Upload) -> Attachment:
-        [upload] = uploads_of([file])
+        [upload] = uploads_of([file], field="file")
         row = await tickets.add_attachment(info.context.viewer, info.context.settings,
                                            _ticket_pk(ticket_id, "ticketId"), upload)
         return Attachment.from_row(row)

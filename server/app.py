@@ -11,6 +11,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -102,6 +103,8 @@ class GraphQLApp(GraphQL):
                                    max_fields=self.settings.max_files_per_request + 10)
             except MultiPartException as exc:
                 raise HTTPException(400, f"Malformed or oversized upload: {exc.message}") from None
+            except StarletteHTTPException as exc:  # Starlette re-raises parser errors as this
+                raise HTTPException(400, f"Malformed or oversized upload: {exc.detail}") from None
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         request_id = request.scope.get("sitedesk.request_id") or uuid.uuid4().hex
