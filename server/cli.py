@@ -42,7 +42,7 @@ def _seed_demo(args: argparse.Namespace) -> int:
 
     async def run() -> list[tuple[str, str, str]]:
         async with database(get_settings()):
-            return await seed_demo()
+            return await seed_demo(get_settings())
 
     logins = asyncio.run(run())
     if not logins:
