@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+from tortoise.queryset import QuerySet
+
+from models.accounts import CustomerUser, PermissionGroup
+from permissions.policy import EMPLOYEES
 from permissions.viewer import Viewer
 
 
 def may_read_customer_user_contact(viewer: Viewer, customer_user_id: int) -> bool:
     """Employees read every customer user's email; a customer user only their own."""
-    return viewer.is_employee or viewer.customer_user_id == customer_user_id
+    return EMPLOYEES.allows(viewer) or viewer.customer_user_id == customer_user_id
+
+
+def visible_customer_users(viewer: Viewer) -> QuerySet[CustomerUser]:
+    """Employees see every customer user; a customer user only themselves."""
+    if EMPLOYEES.allows(viewer):
+        return CustomerUser.all()
+    return CustomerUser.filter(id=viewer.customer_user_id or 0)
+
+
+def visible_permission_groups(viewer: Viewer) -> QuerySet[PermissionGroup]:
+    """Permission groups are staff matters: employees only."""
+    return PermissionGroup.all() if EMPLOYEES.allows(viewer) else PermissionGroup.filter(id__in=[])

@@ -68,7 +68,7 @@ def visible_tickets(viewer: Viewer) -> QuerySet[Ticket]:
 def visible_comments(viewer: Viewer) -> QuerySet[Comment]:
     """Comments on visible tickets; internal ones only for employees."""
     query = Comment.filter(ticket_id__in=Subquery(visible_tickets(viewer).values("id")))
-    if not viewer.is_employee:
+    if not COMMENT_INTERNALLY.allows(viewer):
         query = query.filter(internal=False)
     return query
 

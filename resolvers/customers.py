@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from models.accounts import Account, AccountKind, CustomerUser
+from models.accounts import CustomerUser
 from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
 from models.tickets import TicketType
 from resolvers import accounts
@@ -68,8 +68,3 @@ async def set_customer_ticket_types(customer_id: int, ticket_type_ids: list[int]
         )
     return customer
 
-
-async def customer_user_account(user: CustomerUser) -> Account:
-    account = await Account.get(id=user.account_id)
-    assert account.kind is AccountKind.CUSTOMER_USER
-    return account

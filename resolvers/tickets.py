@@ -11,11 +11,10 @@ import asyncio
 import os
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -180,14 +179,17 @@ async def store_uploads(settings: Settings, uploads: list[Upload], field: str) -
     if len(uploads) > settings.max_files_per_request:
         raise BadUserInput(f"At most {settings.max_files_per_request} files per request.", field=field)
     stored: list[tuple[str, StoredFile]] = []
-    for upload in uploads:
-        try:
+    try:
+        for upload in uploads:
             result = await asyncio.to_thread(store, settings.files_dir, upload.stream,
                                              settings.max_upload_bytes)
-        except FileTooLarge:
-            await discard_unreferenced(settings, [s for _, s in stored])
+            stored.append((clean_filename(upload.filename), result))
+    except BaseException as exc:
+        # Nothing half-stored: files written before the failure go too.
+        await discard_unreferenced(settings, [s for _, s in stored])
+        if isinstance(exc, FileTooLarge):
             raise BadUserInput(f"A file is larger than {settings.max_upload_mb} MB.", field=field) from None
-        stored.append((clean_filename(upload.filename), result))
+        raise
     return stored
 
 
@@ -395,10 +397,6 @@ async def delete_attachment(viewer: Viewer, settings: Settings, attachment_id: i
     return True
 
 
-def attachment_path(settings: Settings, attachment: Attachment) -> Path:
-    return path_for(settings.files_dir, attachment.storage_key)
-
-
 # ---------------------------------------------------------------- import
 
 @dataclass
@@ -450,14 +448,15 @@ async def import_tickets(viewer: Viewer, items: list[ImportedTicket]) -> tuple[i
             title = check_title(item.title)
         except BadUserInput:
             raise BadUserInput("The title must have 1–200 characters.", field=f"{where}.title") from None
+        description = check_text(item.description, f"{where}.description")
         if ref in known:
             continue
-        rows.append((item, ref, title, created, done))
+        rows.append((item, ref, title, description, created, done))
     async with in_transaction() as connection:
-        for item, ref, title, created, done in rows:
+        for item, ref, title, description, created, done in rows:
             ticket = await Ticket.create(
                 number=await next_ticket_number(connection), title=title,
-                description=check_text(item.description, "description"), status=item.status,
+                description=description, status=item.status,
                 ticket_type_id=item.ticket_type_id, object_id=item.object_id,
                 assignee_id=item.assignee_id, source=TicketSource.IMPORT, external_ref=ref,
                 created_at=created, updated_at=done or created, done_at=done, using_db=connection)
@@ -475,4 +474,10 @@ def comments_of(viewer: Viewer, ticket_ids: list[int]) -> QuerySet[Comment]:
 
 def attachments_of(viewer: Viewer, ticket_ids: list[int]) -> QuerySet[Attachment]:
     return visible_attachments(viewer).filter(ticket_id__in=ticket_ids).order_by("created_at", "id")
+
+
+def history_of(viewer: Viewer, ticket_ids: list[int]) -> QuerySet[TicketEvent]:
+    """History of the visible ones among `ticket_ids`, oldest first (the field policy limits it to employees)."""
+    return (TicketEvent.filter(ticket_id__in=Subquery(visible_tickets(viewer).filter(id__in=ticket_ids).values("id")))
+            .order_by("created_at", "id"))
 

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from models.accounts import Account
 from models.customers import Customer as CustomerRow
 from models.customers import SiteObject as SiteObjectRow
 from permissions.customers import visible_customers, visible_objects
 from permissions.policy import EMPLOYEES, PORTAL_ADMINS, SIGNED_IN
 from resolvers import customers
-from models.accounts import Account
 from schema.accounts import CustomerUser
 from schema.directive import field, mutation, type_policy
 from schema.loaders import loader

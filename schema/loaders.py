@@ -13,7 +13,8 @@ from tortoise.models import Model
 from models.accounts import Account, CustomerUser, Employee
 from models.customers import Customer, SiteObject
 from models.tickets import TicketType
-from resolvers.tickets import attachments_of, comments_of
+from permissions.tickets import visible_tickets
+from resolvers.tickets import attachments_of, comments_of, history_of
 
 
 def _rows_by_id(model: type[Model], related: tuple[str, ...] = ()) -> Callable[[list[int]], Awaitable[list[Any]]]:
@@ -34,7 +35,7 @@ async def _people_by_account(account_ids: list[int]) -> list[tuple[Account, Any]
     result = []
     for pk in account_ids:
         account = accounts.get(pk)
-        row = employees.get(pk) or users.get(pk) if account else None
+        row = (employees.get(pk) or users.get(pk)) if account else None
         result.append((account, row) if account and row else None)
     return result
 
@@ -45,6 +46,13 @@ def _grouped(query_for: Callable[[Any, list[int]], Any], viewer: Any) -> Callabl
         for row in await query_for(viewer, list(set(ticket_ids))):
             grouped[row.ticket_id].append(row)
         return [grouped.get(pk, []) for pk in ticket_ids]
+    return load
+
+
+def _visible_tickets_by_id(viewer: Any) -> Callable[[list[int]], Awaitable[list[Any]]]:
+    async def load(ids: list[int]) -> list[Any]:
+        rows = {row.id: row for row in await visible_tickets(viewer).filter(id__in=set(ids))}
+        return [rows.get(pk) for pk in ids]
     return load
 
 
@@ -63,7 +71,9 @@ LOADERS: dict[str, Callable[[Any], Callable[[list[Any]], Awaitable[list[Any]]]]]
     "ticket_type": lambda viewer: _rows_by_id(TicketType),
     "employee": lambda viewer: _rows_by_id(Employee, ("account",)),
     "person": lambda viewer: _people_by_account,
+    "visible_ticket": _visible_tickets_by_id,
     "comments": lambda viewer: _grouped(comments_of, viewer),
+    "history": lambda viewer: _grouped(history_of, viewer),
     "comment_count": _comment_counts,
     "attachments": lambda viewer: _grouped(attachments_of, viewer),
 }

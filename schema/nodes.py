@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from models.accounts import Account
-from models.accounts import CustomerUser as CustomerUserRow
 from models.accounts import Employee as EmployeeRow
-from models.accounts import PermissionGroup as PermissionGroupRow
+from permissions.accounts import visible_customer_users, visible_permission_groups
 from permissions.customers import visible_customers, visible_objects
 from permissions.policy import SIGNED_IN
 from permissions.tickets import visible_attachments, visible_comments, visible_tickets
@@ -27,18 +25,8 @@ async def _employee(viewer: Viewer, pk: int) -> Node | None:
 
 
 async def _customer_user(viewer: Viewer, pk: int) -> Node | None:
-    # Employees see every customer user; a customer user only themselves.
-    if not viewer.is_employee and viewer.customer_user_id != pk:
-        return None
-    row = await CustomerUserRow.filter(id=pk).first()
-    return CustomerUser.from_rows(row, await Account.get(id=row.account_id)) if row else None
-
-
-async def _permission_group(viewer: Viewer, pk: int) -> Node | None:
-    if not viewer.is_employee:
-        return None
-    row = await PermissionGroupRow.filter(id=pk).first()
-    return PermissionGroup.from_row(row) if row else None
+    row = await visible_customer_users(viewer).filter(id=pk).select_related("account").first()
+    return CustomerUser.from_rows(row, row.account) if row else None
 
 
 async def _ticket_type(viewer: Viewer, pk: int) -> Node | None:
@@ -60,7 +48,8 @@ RESOLVERS = {
     "TicketType": _ticket_type,
     "Employee": _employee,
     "CustomerUser": _customer_user,
-    "PermissionGroup": _permission_group,
+    "PermissionGroup": lambda v, pk: _scoped(visible_permission_groups(v).filter(id=pk),
+                                             PermissionGroup.from_row),
 }
 
 

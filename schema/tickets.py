@@ -13,7 +13,6 @@ from files.signing import signed_path
 from models.tickets import Attachment as AttachmentRow
 from models.tickets import Comment as CommentRow
 from models.tickets import Ticket as TicketRow
-from models.tickets import TicketEvent as TicketEventRow
 from models.tickets import TicketEventKind, TicketSource, TicketStatus
 from models.tickets import TicketType as TicketTypeRow
 from permissions import tickets as ticket_policy
@@ -111,7 +110,7 @@ class Comment(Node):
 
     @field(policy=SIGNED_IN)
     async def ticket(self, info: strawberry.Info) -> Ticket | None:
-        row = await ticket_policy.visible_tickets(info.context.viewer).filter(id=self.ticket_pk).first()
+        row = await loader(info, "visible_ticket").load(self.ticket_pk)
         return Ticket.from_row(row) if row else None
 
     @classmethod
@@ -196,8 +195,8 @@ class Ticket(Node):
         return [Attachment.from_row(r) for r in await loader(info, "attachments").load(self.pk)]
 
     @field(policy=EMPLOYEES, description="What changed, when and by whom.")
-    async def history(self) -> list[TicketEvent]:
-        rows = await TicketEventRow.filter(ticket_id=self.pk).order_by("created_at", "id")
+    async def history(self, info: strawberry.Info) -> list[TicketEvent]:
+        rows = await loader(info, "history").load(self.pk)
         return [TicketEvent(kind=r.kind, from_value=r.from_value, to_value=r.to_value,
                             created_at=r.created_at, actor_account=r.actor_id) for r in rows]
 

@@ -13,7 +13,7 @@ import asyncio
 import io
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from tortoise.transactions import in_transaction

@@ -318,3 +318,26 @@ async def test_search_filter(portal):
     staff = portal.as_(portal.staff)
     data = await staff.ok('{ tickets(filter: {search: "fenster"}) { edges { node { title } } } }')
     assert [e["node"]["title"] for e in data["tickets"]["edges"]] == ["Fenster streifig"]
+
+
+async def test_customer_user_cannot_reach_other_accounts_or_staff_groups_by_node(portal, settings):
+    alice = portal.as_(portal.alice)
+    query = "query($id: ID!) { node(id: $id) { id } }"
+    assert (await alice.ok(query, {"id": gid("CustomerUser", portal.bob.pk)}))["node"] is None
+    assert (await alice.ok(query, {"id": gid("CustomerUser", portal.carl.pk)}))["node"] is None
+    assert (await alice.ok(query, {"id": gid("CustomerUser", portal.alice.pk)}))["node"]
+    group = await make_employee(settings, permissions=(Permission.MANAGE_INSIGHT,))
+    groups = await portal.as_(group).ok("{ me { ... on Employee { groups { id } } } }")
+    group_id = groups["me"]["groups"][0]["id"]
+    assert (await alice.ok(query, {"id": group_id}))["node"] is None
+    assert (await portal.as_(portal.staff).ok(query, {"id": group_id}))["node"] == {"id": group_id}
+
+
+async def test_import_refuses_an_overlong_description_by_its_path(portal):
+    admin = portal.as_(portal.admin)
+    mutation = """mutation($t: [ImportTicketInput!]!) { importTickets(tickets: $t) { importedCount } }"""
+    base = {"objectId": gid("SiteObject", portal.a1.id), "ticketTypeId": gid("TicketType", portal.defect.id)}
+    body = await admin(mutation, {"t": [{**base, "title": "ok", "externalRef": "D-1"},
+                                        {**base, "title": "lang", "externalRef": "D-2", "description": "x" * 20_001}]})
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "tickets.1.description"}
+    assert not await Ticket.filter(external_ref="D-1").exists()

@@ -67,3 +67,28 @@ async def test_statements_for_50_tickets_equal_those_for_5(gql, settings):
     staff_large, _ = await count_statements(gql.as_viewer(staff.token), PAGE, {"n": 50})
     print(f"SQL statements as employee: first 5 -> {staff_small}, first 50 -> {staff_large}")
     assert staff_large == staff_small
+
+
+EMPLOYEE_PAGE = """query($n: Int!) { tickets(first: $n) { edges { node {
+  number history { kind actor { name } }
+  comments { edges { node { body author { name } ticket { number } } } } } } } }"""
+
+
+async def test_history_and_comment_tickets_are_batched_too(gql, settings):
+    customer = await Customer.create(name="Kunde")
+    site = await SiteObject.create(customer=customer, name="Haus", address="")
+    kind = await TicketType.create(name="Schaden")
+    staff = await make_employee(settings)
+    staff_viewer = await load_viewer(staff.account.id, 1)
+    for i in range(55):
+        ticket = await create_ticket(staff_viewer, settings, NewTicket(
+            object_id=site.id, ticket_type_id=kind.id, title=f"Ticket {i}", assignee_id=staff.pk))
+        await add_comment(staff_viewer, ticket.id, "Erledigt?", False)
+    client = gql.as_viewer(staff.token)
+    small, _ = await count_statements(client, EMPLOYEE_PAGE, {"n": 5})
+    large, data = await count_statements(client, EMPLOYEE_PAGE, {"n": 50})
+    first = data["tickets"]["edges"][0]["node"]
+    assert [h["kind"] for h in first["history"]][:2] == ["CREATED", "ASSIGNEE_CHANGED"]
+    assert first["comments"]["edges"][0]["node"]["ticket"]["number"] == first["number"]
+    print(f"\nSQL statements with history and comment tickets: first 5 -> {small}, first 50 -> {large}")
+    assert large == small
