@@ -14,7 +14,8 @@ from tortoise.migrations.executor import MigrationExecutor
 
 from server.settings import Settings
 
-MODEL_MODULES = ["models.accounts", "models.customers", "models.tickets"]
+MODEL_MODULES = ["models.accounts", "models.customers", "models.tickets", "models.documents",
+                 "models.notifications", "models.forms"]
 
 # SQLite runs in one process behind one connection: waiting for a lock beats
 # failing with "database is locked"; NORMAL sync is durable under WAL.

@@ -1,0 +1,3 @@
+"""Inspection forms: templates, their versions, and filled-in submissions."""
+
+from __future__ import annotations
