@@ -1,0 +1,464 @@
+"""`make bench`: generate data, check the baseline's answers, load both servers, write the table.
+
+    python -m bench.run [--quick] [--tickets N] [--database-url URL] [--seconds S]
+                        [--memory-tickets N] [--only NAME ...] [--out PATH]
+
+--quick: 10 k tickets, short runs, no 1 M memory run, table to bench/var/results-quick.md.
+Full: 100 k tickets, then the memory run at 1 M tickets, table to bench/results.md.
+The servers run pinned to CPU 0 (`taskset -c 0`), every load generator on CPU 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from bench import load
+from bench.generate import World, generate
+from bench.scenarios import Scenario, all_scenarios, prepare_plugins
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "bench" / "var"
+HOST = "127.0.0.1"
+PRODUCT_PORT = 18731
+BASELINE_PORT = 18732
+SECRET = "bench-secret-key-0123456789abcdef0123456789"
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# ------------------------------------------------------------------ data
+
+def _generator_version() -> str:
+    digest = hashlib.sha256((ROOT / "bench" / "generate.py").read_bytes())
+    for path in sorted((ROOT / "models").rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def prepare_data(n: int, database_url: str, files_dir: Path) -> tuple[str, World]:
+    """A database with `n` tickets that nothing has written to yet.
+
+    SQLite: generated once per generator/model version into a pristine file
+    and copied for each run (mutation scenarios write to the copy).
+    PostgreSQL: a fresh database `sitedesk_bench_N` on the server each run.
+    """
+    if database_url.startswith("postgres"):
+        url, world = generate(n, database_url, files_dir)
+        return url, world
+    pristine = VAR / f"pristine-{n}-{_generator_version()}.db"
+    world_file = pristine.with_suffix(".json")
+    if not pristine.exists() or not world_file.exists():
+        for old in VAR.glob(f"pristine-{n}-*"):
+            old.unlink()
+        started = time.perf_counter()
+        log(f"generating {n} tickets (SQLite) ...")
+        _, world = generate(n, f"sqlite://{pristine}", files_dir)
+        world.save(world_file)
+        log(f"generated in {time.perf_counter() - started:.1f} s")
+    world = World.load(world_file)
+    working = VAR / f"run-{n}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{working}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(pristine, working)
+    return f"sqlite://{working}", world
+
+
+def server_env(database_url: str, files_dir: Path) -> dict[str, str]:
+    return {**os.environ, "SITEDESK_DATABASE_URL": database_url, "SITEDESK_ENV": "production",
+            "SITEDESK_SECRET_KEY": SECRET, "SITEDESK_FILES_DIR": str(files_dir),
+            "SITEDESK_ACCESS_TOKEN_MINUTES": "600",
+            "PYTHONPATH": str(ROOT)}
+
+
+def bench_settings(database_url: str, files_dir: Path):
+    from server.settings import settings_from_env
+    return settings_from_env(server_env(database_url, files_dir))
+
+
+def tokens(settings, world: World) -> dict[str, str]:
+    from models.accounts import AccountKind
+    from permissions.tokens import issue_access_token
+    return {"customer_user": issue_access_token(settings, world.customer_user_account, AccountKind.CUSTOMER_USER, 1),
+            "employee": issue_access_token(settings, world.employee_account, AccountKind.EMPLOYEE, 1)}
+
+
+def graphql_request(scenario: Scenario, world: World, token: str, size: int | None = None) -> load.Request:
+    body = json.dumps({"query": scenario.query,
+                       "variables": scenario.variables(world, size or scenario.page_size)}).encode()
+    return load.Request("POST", "/graphql", body, {"Content-Type": "application/json",
+                                                   "Authorization": f"Bearer {token}"})
+
+
+def baseline_request(scenario: Scenario, world: World, token: str, size: int | None = None) -> load.Request:
+    path = scenario.baseline.format(size=size or scenario.page_size, ticket=world.detail_ticket_ids[0],
+                                    object=world.object_id)
+    return load.Request("POST", path, b"{}", {"Content-Type": "application/json",
+                                              "Authorization": f"Bearer {token}"})
+
+
+# ------------------------------------------------------------------ SQL statements
+
+class StatementCounter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+async def _count_statements(database_url: str, files_dir: Path, world: World,
+                            scenarios: list[Scenario]) -> tuple[dict[str, dict[int, int]], dict[str, int], set[str]]:
+    """Statements per request for each scenario (and page size), ours and the baseline's, in process."""
+    import httpx
+    from tortoise import Tortoise
+
+    from bench import baseline
+    from schema.schema import schema
+    from server.app import create_app
+    from server.database import tortoise_config
+
+    settings = bench_settings(database_url, files_dir)
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    ours: dict[str, dict[int, int]] = {}
+    theirs: dict[str, int] = {}
+    missing: set[str] = set()
+    type_map = schema._schema.type_map
+    try:
+        product = create_app(settings, manage_database=False)
+        base = baseline.create_app(settings, manage_database=False)
+        base.state.db = baseline.Db()
+        issued = tokens(settings, world)
+        logger = logging.getLogger("tortoise.db_client")
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False
+
+        async def count(app: Any, request: load.Request) -> int:
+            counter = StatementCounter()
+            logger.addHandler(counter)
+            try:
+                async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                             base_url="http://bench") as client:
+                    response = await client.request(request.method, request.path, content=request.body,
+                                                     headers=request.headers)
+                body = response.json()
+                if response.status_code != 200 or body.get("errors"):
+                    raise RuntimeError(f"{request.path} failed: {response.text[:500]}")
+            finally:
+                logger.removeHandler(counter)
+            return counter.count
+
+        for scenario in scenarios:
+            if scenario.requires:
+                type_name, _, field_name = scenario.requires.partition(".")
+                graphql_type = type_map.get(type_name)
+                if graphql_type is None or field_name not in graphql_type.fields:
+                    missing.add(scenario.name)
+                    continue
+            token = issued[scenario.viewer]
+            sizes = scenario.page_sizes or (scenario.page_size,)
+            ours[scenario.name] = {n: await count(product, graphql_request(scenario, world, token, n)) for n in sizes}
+            if scenario.baseline:
+                theirs[scenario.name] = await count(base, baseline_request(scenario, world, token))
+    finally:
+        await Tortoise.close_connections()
+    return ours, theirs, missing
+
+
+# ------------------------------------------------------------------ servers
+
+class Server:
+    def __init__(self, name: str, target: str, port: int, env: dict[str, str]) -> None:
+        self.name, self.port = name, port
+        command = [sys.executable, "-m", "uvicorn", "--factory", target, "--host", HOST, "--port", str(port),
+                   "--no-access-log", "--log-level", "warning", "--loop", "uvloop", "--http", "httptools"]
+        if shutil.which("taskset"):
+            command = ["taskset", "-c", "0", *command]
+        self.log_file = open(VAR / f"{name}.log", "w")
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log_file,
+                                        stderr=subprocess.STDOUT)
+
+    def wait_ready(self, path: str = "/health") -> None:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} server exited; see {self.log_file.name}")
+            try:
+                status, _ = load.fetch(HOST, self.port, load.Request("GET", path, b"", {}))
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} server did not start")
+
+    def memory_mb(self) -> tuple[float, float]:
+        """(current RSS, peak RSS) in MB."""
+        values = {}
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in {"VmRSS", "VmHWM"}:
+                values[key] = int(value.split()[0]) / 1024
+        return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log_file.close()
+
+
+def peak(port: int, request: load.Request, seconds: float) -> tuple[float, str]:
+    if load.have_wrk():
+        return load.wrk(HOST, port, request, seconds), "wrk"
+    return load.closed_loop(HOST, port, request, seconds), "python"
+
+
+def same_answer(ours: load.Request, theirs: load.Request) -> tuple[bool, str, str]:
+    """Both bodies, byte for byte; retried a few times because download URLs carry a per-second expiry."""
+    for _ in range(5):
+        a = load.fetch(HOST, PRODUCT_PORT, ours)
+        b = load.fetch(HOST, BASELINE_PORT, theirs)
+        if a == b:
+            return True, a[1].decode(), b[1].decode()
+    return False, a[1].decode(), b[1].decode()
+
+
+# ------------------------------------------------------------------ report
+
+@dataclass
+class Row:
+    name: str
+    ours: float | None = None
+    theirs: float | None = None
+    p50: float | None = None
+    p99: float | None = None
+    rate: float | None = None
+    sql: dict[int, int] | None = None
+    sql_baseline: int | None = None
+    note: str = ""
+
+
+def _f(value: float | None, digits: int = 0) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def table(rows: list[Row]) -> str:
+    lines = ["| scenario | ours req/s | baseline req/s | ratio | p50 ms | p99 ms | at req/s | SQL ours | SQL baseline | note |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |"]
+    for r in rows:
+        ratio = f"1/{r.theirs / r.ours:.1f}" if r.ours and r.theirs else "—"
+        sql = "—" if not r.sql else ", ".join(f"{v} (first {k})" if len(r.sql) > 1 else str(v)
+                                             for k, v in r.sql.items())
+        lines.append(f"| {r.name} | {_f(r.ours)} | {_f(r.theirs)} | {ratio} | {_f(r.p50, 1)} | {_f(r.p99, 1)} "
+                     f"| {_f(r.rate)} | {sql} | {_f(r.sql_baseline)} | {r.note} |")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        total = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
+        memory = f", {total:.0f} GB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    load_avg = os.getloadavg()
+    return (f"{cpu}, {os.cpu_count()} CPUs{memory}; {platform.platform()}; Python {platform.python_version()}; "
+            f"load average at start {load_avg[0]:.2f}")
+
+
+# ------------------------------------------------------------------ main
+
+def run(args: argparse.Namespace) -> int:
+    VAR.mkdir(parents=True, exist_ok=True)
+    files_dir = VAR / "files"
+    base_url = args.database_url or "sqlite"
+    dialect = "PostgreSQL" if base_url.startswith("postgres") else "SQLite"
+    started = time.time()
+    header = machine()
+    database_url, world = prepare_data(args.tickets, args.database_url or "sqlite", files_dir)
+    prepare_plugins(database_url, world)
+    scenarios = [s for s in all_scenarios(world) if not args.only or s.name in args.only]
+    scenarios.sort(key=lambda s: s.writes)  # reads first: writes add tickets the list would show
+
+    log("counting SQL statements per request ...")
+    counts, baseline_counts, missing = asyncio.run(_count_statements(database_url, files_dir, world, scenarios))
+    rows: list[Row] = []
+    settings = bench_settings(database_url, files_dir)
+    issued = tokens(settings, world)
+    env = server_env(database_url, files_dir)
+    product = Server("product", "server.app:create_app", PRODUCT_PORT, env)
+    base = Server("baseline", "bench.baseline:create_app", BASELINE_PORT, env)
+    tool = "python"
+    try:
+        product.wait_ready()
+        base.wait_ready()
+        for scenario in scenarios:
+            row = Row(scenario.name)
+            rows.append(row)
+            if scenario.name in missing:
+                row.note = f"not in the schema yet ({scenario.requires})"
+                continue
+            row.sql = counts.get(scenario.name)
+            row.sql_baseline = baseline_counts.get(scenario.name)
+            ours = graphql_request(scenario, world, issued[scenario.viewer])
+            status, body = load.fetch(HOST, PRODUCT_PORT, ours)
+            if status != 200 or b'"errors"' in body:
+                raise RuntimeError(f"{scenario.name}: the API answered {status}: {body[:500]!r}")
+            theirs = baseline_request(scenario, world, issued[scenario.viewer]) if scenario.baseline else None
+            if theirs is not None:
+                same, a, b = same_answer(ours, theirs)
+                if not same and not args.loose:
+                    (VAR / f"{scenario.name}.ours.json").write_text(a)
+                    (VAR / f"{scenario.name}.baseline.json").write_text(b)
+                    raise RuntimeError(f"{scenario.name}: the baseline's body differs from ours "
+                                       f"(see bench/var/{scenario.name}.*.json)")
+                row.note = "bodies byte-identical" if same else "bodies differ (--loose)"
+            log(f"{scenario.name}: peak throughput, 16 connections, {args.seconds:g} s ...")
+            row.ours, tool = peak(PRODUCT_PORT, ours, args.seconds)
+            if theirs is not None:
+                row.theirs, _ = peak(BASELINE_PORT, theirs, args.seconds)
+            row.rate = row.ours / 2
+            log(f"{scenario.name}: latency at {row.rate:.0f} req/s ...")
+            result = load.constant_rate(HOST, PRODUCT_PORT, ours, row.rate, args.seconds)
+            row.p50, row.p99 = result.p50_ms, result.p99_ms
+            if result.errors:
+                row.note += f"; {result.errors} errors at constant rate"
+            log(f"{scenario.name}: ours {row.ours:.0f} req/s, baseline {_f(row.theirs)} req/s, "
+                f"p50 {row.p50:.1f} ms, p99 {row.p99:.1f} ms, SQL {row.sql} (baseline {row.sql_baseline})")
+        rss, hwm = product.memory_mb()
+    finally:
+        product.stop()
+        base.stop()
+
+    memory_line = f"Server memory after the runs at {args.tickets} tickets: RSS {rss:.0f} MB (peak {hwm:.0f} MB)."
+    if args.memory_tickets:
+        memory_line += "\n" + memory_run(args, files_dir, issued_for=settings)
+
+    text = report(args, dialect, header, rows, memory_line, tool, started)
+    print("\n" + text)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    log(f"written to {out}")
+    return 0
+
+
+def memory_run(args: argparse.Namespace, files_dir: Path, issued_for: Any) -> str:
+    """Load the list and detail scenarios on a database of `--memory-tickets` tickets; report RSS."""
+    n = args.memory_tickets
+    database_url, world = prepare_data(n, args.database_url or "sqlite", files_dir)
+    settings = bench_settings(database_url, files_dir)
+    issued = tokens(settings, world)
+    server = Server("product-memory", "server.app:create_app", PRODUCT_PORT, server_env(database_url, files_dir))
+    throughput = []
+    try:
+        server.wait_ready()
+        before, _ = server.memory_mb()
+        for scenario in [s for s in all_scenarios(world) if s.name in ("list", "detail")]:
+            rate, _ = peak(PRODUCT_PORT, graphql_request(scenario, world, issued[scenario.viewer]), args.seconds)
+            throughput.append(f"{scenario.name} {rate:.0f} req/s")
+        rss, hwm = server.memory_mb()
+    finally:
+        server.stop()
+    log(f"memory at {n} tickets: RSS {rss:.0f} MB, peak {hwm:.0f} MB")
+    return (f"Server memory under load at {n} tickets (list and detail, 16 connections, "
+            f"{args.seconds:g} s each; {', '.join(throughput)}): RSS {rss:.0f} MB, peak {hwm:.0f} MB "
+            f"(idle after start {before:.0f} MB); target ≤ 250 MB.")
+
+
+def report(args: argparse.Namespace, dialect: str, header: str, rows: list[Row], memory_line: str, tool: str,
+           started: float) -> str:
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    rows_by = {r.name: r for r in rows}
+    targets = []
+    for name, bound in (("list", 6), ("detail", 5)):
+        r = rows_by.get(name)
+        if r and r.ours and r.theirs:
+            ok = r.ours * bound >= r.theirs
+            targets.append(f"- {name}: ratio 1/{r.theirs / r.ours:.1f}, target ≥ 1/{bound}: "
+                           f"{'met' if ok else 'MISSED'}")
+    worst = max((v for r in rows if r.sql for v in r.sql.values()), default=0)
+    steady = all(len(set(r.sql.values())) == 1 for r in rows if r.sql)
+    targets.append(f"- SQL statements per request: at most {worst} (target ≤ 4): {'met' if worst <= 4 else 'MISSED'}; "
+                   f"independent of page size: {'yes' if steady else 'NO'}")
+    return "\n".join([
+        f"# Benchmark results ({'quick' if args.quick else 'full'} run, {when})",
+        "",
+        f"Machine: {header}.",
+        f"Data: {args.tickets} tickets on {dialect}, generated by `bench/generate.py`.",
+        f"Load: servers pinned to CPU 0 (`taskset -c 0`, uvicorn + uvloop + httptools, one process); "
+        f"peak throughput by {'wrk (Lua script)' if tool == 'wrk' else 'the Python closed-loop client'} "
+        f"on CPU 1, 16 connections, {args.seconds:g} s; p50/p99 by the asyncio constant-rate client "
+        f"(`bench/load.py`, open loop, latency from the scheduled send time) on CPU 1 at 50 % of our peak, "
+        f"{args.seconds:g} s. The machine is shared: compare ratios from one run, not absolute numbers.",
+        "SQL: statements per request counted in process (Tortoise's statement log), for page sizes "
+        "1, 50, 100 where the scenario pages (`first` above 100 is refused by the API).",
+        "",
+        table(rows),
+        "",
+        "Targets:",
+        *targets,
+        "",
+        memory_line,
+        "",
+        f"Command: `{' '.join(['python -m bench.run', *sys.argv[1:]])}` ({time.time() - started:.0f} s).",
+        "",
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Sitedesk benchmark")
+    parser.add_argument("--quick", action="store_true", help="10 k tickets, short runs, no 1 M memory run")
+    parser.add_argument("--tickets", type=int)
+    parser.add_argument("--database-url", default="", help="PostgreSQL server URL (default: SQLite files)")
+    parser.add_argument("--seconds", type=float)
+    parser.add_argument("--memory-tickets", type=int, help="tickets for the memory run (0: skip)")
+    parser.add_argument("--only", nargs="*", help="scenario names")
+    parser.add_argument("--loose", action="store_true", help="measure even when the bodies differ")
+    parser.add_argument("--out")
+    args = parser.parse_args(argv)
+    if args.tickets is None:
+        args.tickets = 10_000 if args.quick else 100_000
+    if args.seconds is None:
+        args.seconds = 4 if args.quick else 10
+    if args.memory_tickets is None:
+        args.memory_tickets = 0 if args.quick else 1_000_000
+    if args.out is None:
+        args.out = str(VAR / "results-quick.md") if args.quick else str(ROOT / "bench" / "results.md")
+    logging.getLogger("tortoise").setLevel(logging.WARNING)
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
