@@ -106,22 +106,24 @@ async def viewer(db: Db, settings: Settings, request: Request) -> dict[str, Any]
     return {**rows[0], "permissions": permissions}
 
 
+SCOPE = (
+    'FROM "ticket" t2 JOIN "site_object" o2 ON o2."id" = t2."object_id" '
+    'WHERE t2."object_id" IN (SELECT "object_id" FROM "customer_user_object" WHERE "customer_user_id" = ?) '
+    'AND o2."customer_id" = ? AND t2."ticket_type_id" IN (SELECT ct."ticket_type_id" FROM "customer_ticket_type" ct '
+    'JOIN "ticket_type" x ON x."id" = ct."ticket_type_id" WHERE ct."customer_id" = ? AND x."is_absence_request" = 0)'
+)
+# The page's ids first (sorted and limited inside the scope), then the joins
+# for those rows only; the total rides along as a scalar subquery.
 LIST_SQL = (
     'SELECT t."id", t."number", t."title", t."status", t."created_at", o."name" AS object_name, '
     'tt."name" AS type_name, aa."name" AS assignee_name, '
     '(SELECT COUNT(*) FROM "comment" c WHERE c."ticket_id" = t."id" AND c."internal" = 0) AS comment_count, '
-    '(SELECT COUNT(*) FROM "ticket" t2 JOIN "site_object" o2 ON o2."id" = t2."object_id" '
-    ' WHERE t2."object_id" IN (SELECT "object_id" FROM "customer_user_object" WHERE "customer_user_id" = ?) '
-    ' AND o2."customer_id" = ? AND t2."ticket_type_id" IN (SELECT ct."ticket_type_id" FROM "customer_ticket_type" ct '
-    '  JOIN "ticket_type" x ON x."id" = ct."ticket_type_id" WHERE ct."customer_id" = ? AND x."is_absence_request" = 0)'
-    ') AS total '
+    f'(SELECT COUNT(*) {SCOPE}) AS total '
     'FROM "ticket" t JOIN "site_object" o ON o."id" = t."object_id" '
     'JOIN "ticket_type" tt ON tt."id" = t."ticket_type_id" '
     'LEFT JOIN "employee" e ON e."id" = t."assignee_id" LEFT JOIN "account" aa ON aa."id" = e."account_id" '
-    'WHERE t."object_id" IN (SELECT "object_id" FROM "customer_user_object" WHERE "customer_user_id" = ?) '
-    'AND o."customer_id" = ? AND t."ticket_type_id" IN (SELECT ct."ticket_type_id" FROM "customer_ticket_type" ct '
-    ' JOIN "ticket_type" x ON x."id" = ct."ticket_type_id" WHERE ct."customer_id" = ? AND x."is_absence_request" = 0) '
-    'ORDER BY t."created_at" DESC, t."id" DESC LIMIT ?'
+    f'WHERE t."id" IN (SELECT t2."id" {SCOPE} ORDER BY t2."created_at" DESC, t2."id" DESC LIMIT ?) '
+    'ORDER BY t."created_at" DESC, t."id" DESC'
 )
 
 
@@ -141,12 +143,7 @@ async def ticket_list(request: Request) -> Response:
     first = int(request.query_params.get("first", "50"))
     scope = (me["customer_user_id"], me["customer_id"], me["customer_id"])
     rows = await db.rows(LIST_SQL, *scope, *scope, first + 0)
-    total = rows[0]["total"] if rows else (await db.rows(
-        'SELECT COUNT(*) AS n FROM "ticket" t2 JOIN "site_object" o2 ON o2."id" = t2."object_id" '
-        'WHERE t2."object_id" IN (SELECT "object_id" FROM "customer_user_object" WHERE "customer_user_id" = ?) '
-        'AND o2."customer_id" = ? AND t2."ticket_type_id" IN (SELECT ct."ticket_type_id" FROM "customer_ticket_type" ct '
-        'JOIN "ticket_type" x ON x."id" = ct."ticket_type_id" WHERE ct."customer_id" = ? AND x."is_absence_request" = 0)',
-        *scope))[0]["n"]
+    total = rows[0]["total"] if rows else (await db.rows(f'SELECT COUNT(*) AS n {SCOPE}', *scope))[0]["n"]
     files: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if rows:
         ids = [r["id"] for r in rows]

@@ -65,16 +65,25 @@ def visible_tickets(viewer: Viewer) -> QuerySet[Ticket]:
     return Ticket.filter(id__in=[])
 
 
-def visible_comments(viewer: Viewer) -> QuerySet[Comment]:
-    """Comments on visible tickets; internal ones only for employees."""
-    query = Comment.filter(ticket_id__in=Subquery(visible_tickets(viewer).values("id")))
+def _visible_ticket_ids(viewer: Viewer, among: list[int] | None) -> Subquery:
+    # Narrowed to `among` the scope is a few primary-key lookups instead of a
+    # scan of every ticket the viewer may see.
+    tickets = visible_tickets(viewer)
+    if among is not None:
+        tickets = tickets.filter(id__in=among)
+    return Subquery(tickets.values("id"))
+
+
+def visible_comments(viewer: Viewer, ticket_ids: list[int] | None = None) -> QuerySet[Comment]:
+    """Comments on visible tickets (among `ticket_ids` if given); internal ones only for employees."""
+    query = Comment.filter(ticket_id__in=_visible_ticket_ids(viewer, ticket_ids))
     if not COMMENT_INTERNALLY.allows(viewer):
         query = query.filter(internal=False)
     return query
 
 
-def visible_attachments(viewer: Viewer) -> QuerySet[Attachment]:
-    return Attachment.filter(ticket_id__in=Subquery(visible_tickets(viewer).values("id")))
+def visible_attachments(viewer: Viewer, ticket_ids: list[int] | None = None) -> QuerySet[Attachment]:
+    return Attachment.filter(ticket_id__in=_visible_ticket_ids(viewer, ticket_ids))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from models.accounts import Account, AccountKind
+from server.queries import prepared_values
 
 
 @dataclass(frozen=True)
@@ -42,21 +43,29 @@ ANONYMOUS = Viewer()
 
 
 async def load_viewer(account_id: int, token_version: int) -> Viewer | None:
-    """The viewer for a token's account, or None when the account or token is no longer valid."""
-    account = (
-        await Account.filter(id=account_id, is_active=True, token_version=token_version)
-        .prefetch_related("employee__groups", "customer_user")
-        .first()
-    )
-    if account is None:
+    """The viewer for a token's account, or None when the account or token is no longer valid.
+
+    One query for every request: the account joined with its employee or
+    customer-user row and the employee's groups (one row per group).
+    """
+    rows = await prepared_values(("load_viewer",), lambda s: Account.filter(
+        id=s.int("account"), is_active=True, token_version=s.int("version")).values(
+        "id", "kind", "name", "email", "locale", "employee__id", "employee__is_system_admin",
+        "employee__groups__permissions", "customer_user__id", "customer_user__customer_id"),
+        {"account": account_id, "version": token_version})
+    if not rows:
         return None
-    common = dict(account_id=account.id, kind=account.kind, name=account.name,
-                  email=account.email, locale=account.locale)
-    if account.kind is AccountKind.EMPLOYEE:
-        employee = account.employee
-        permissions = {p for group in employee.groups for p in group.permissions}
-        return Viewer(**common, employee_id=employee.id, is_system_admin=employee.is_system_admin,
+    account = rows[0]
+    common = dict(account_id=account["id"], kind=account["kind"], name=account["name"],
+                  email=account["email"], locale=account["locale"])
+    if account["kind"] is AccountKind.EMPLOYEE:
+        if account["employee__id"] is None:
+            return None
+        permissions = {p for row in rows for p in row["employee__groups__permissions"] or ()}
+        return Viewer(**common, employee_id=account["employee__id"],
+                      is_system_admin=bool(account["employee__is_system_admin"]),
                       permissions=frozenset(permissions))
-    customer_user = account.customer_user
-    return Viewer(**common, customer_user_id=customer_user.id,
-                  customer_id=customer_user.customer_id)
+    if account["customer_user__id"] is None:
+        return None
+    return Viewer(**common, customer_user_id=account["customer_user__id"],
+                  customer_id=account["customer_user__customer_id"])

@@ -29,6 +29,7 @@ from permissions.tickets import (TicketPolicy, enabled_type_ids, visible_attachm
 from permissions.viewer import Viewer
 from resolvers.accounts import check_name
 from resolvers.errors import BadUserInput, Forbidden, NotFound
+from server.queries import Sentinels, prepared_values, viewer_inputs, viewer_shape
 from server.settings import Settings
 
 MAX_TITLE = 200
@@ -104,6 +105,74 @@ async def page_of_tickets(query: QuerySet[Ticket], offset: int, first: int) -> t
     rows = await query.offset(offset).limit(first)
     total = await query.count()
     return list(rows), total
+
+
+def person_values(prefix: str) -> tuple[str, ...]:
+    """Projection of an account at `prefix` with its employee or customer-user row (one join each)."""
+    return tuple(prefix + name for name in (
+        "id", "name", "email", "is_active", "employee__id", "employee__is_system_admin",
+        "customer_user__id", "customer_user__customer_id"))
+
+
+# A ticket with its to-one relations, for read-only lists and lookups: one
+# joined query, plain dicts instead of model instances.
+TICKET_VALUES = (
+    "id", "number", "title", "description", "status", "source", "created_at", "updated_at", "done_at",
+    "due_date", "ticket_type_id", "object_id", "assignee_id", "created_by_id",
+    "ticket_type__name", "ticket_type__is_absence_request",
+    "object__name", "object__address", "object__customer_id", "object__customer__name",
+    "assignee__is_system_admin", "assignee__account_id", "assignee__account__name",
+    "assignee__account__email", "assignee__account__is_active",
+) + person_values("created_by__")
+
+
+def _page_values(query: QuerySet[Ticket], page: QuerySet[Ticket]) -> Any:
+    # The page's ids are picked first, so the joins run for its rows only;
+    # the total count rides along as a scalar subquery.
+    return (query.filter(id__in=Subquery(page.values("id"))).annotate(total_count=Subquery(query.count()))
+            .values(*TICKET_VALUES, "total_count"))
+
+
+async def ticket_page(query: QuerySet[Ticket], offset: int, first: int) -> tuple[list[dict[str, Any]], int]:
+    """One page as `TICKET_VALUES` dicts and the total count, in one query whatever the page size.
+
+    Only a page past the end needs a second query to learn the total.
+    """
+    rows = await _page_values(query, query.offset(offset).limit(first))
+    if rows:
+        return rows, rows[0]["total_count"]
+    return rows, (await query.count() if offset else 0)
+
+
+async def visible_ticket_page(viewer: Viewer, criteria: TicketFilter | None, order_by: str, descending: bool,
+                              offset: int, first: int) -> tuple[list[dict[str, Any]], int]:
+    """`ticket_page` of `filtered_tickets(viewer, criteria, ...)`, its SQL compiled once per shape."""
+    criteria = criteria or TicketFilter()
+    if (criteria.search and criteria.search.strip()) or criteria.created_after or criteria.created_before:
+        return await ticket_page(filtered_tickets(viewer, criteria, order_by, descending), offset, first)
+    given = {name: getattr(criteria, name) for name in ("object_id", "ticket_type_id", "assignee_id")
+             if getattr(criteria, name) is not None}
+
+    def build(s: Sentinels) -> Any:
+        narrowed = TicketFilter(status=criteria.status, **{name: s.int(name) for name in given})
+        query = filtered_tickets(s.viewer(viewer), narrowed, order_by, descending)
+        page = query.limit(s.int("first"))
+        return _page_values(query, page.offset(s.int("offset")) if offset else page)
+
+    key = ("ticket_page", viewer_shape(viewer), order_by, descending, criteria.status, tuple(given), offset > 0)
+    rows = await prepared_values(key, build, {**viewer_inputs(viewer), **given, "first": first, "offset": offset})
+    if rows:
+        return rows, rows[0]["total_count"]
+    return rows, (await filtered_tickets(viewer, criteria, order_by, descending).count() if offset else 0)
+
+
+async def visible_ticket_values(viewer: Viewer, ticket_id: int) -> dict[str, Any] | None:
+    """One visible ticket as a `TICKET_VALUES` dict (None outside the viewer's scope)."""
+    rows = await prepared_values(
+        ("ticket", viewer_shape(viewer)),
+        lambda s: visible_tickets(s.viewer(viewer)).filter(id=s.int("id")).limit(1).values(*TICKET_VALUES),
+        {**viewer_inputs(viewer), "id": ticket_id})
+    return rows[0] if rows else None
 
 
 async def visible_ticket(viewer: Viewer, ticket_id: int, field: str = "id") -> Ticket:
@@ -469,11 +538,20 @@ async def import_tickets(viewer: Viewer, items: list[ImportedTicket]) -> tuple[i
 
 
 def comments_of(viewer: Viewer, ticket_ids: list[int]) -> QuerySet[Comment]:
-    return visible_comments(viewer).filter(ticket_id__in=ticket_ids).order_by("created_at", "id")
+    return visible_comments(viewer, ticket_ids).order_by("created_at", "id")
+
+
+# A comment with its author, for read-only lists.
+COMMENT_VALUES = ("id", "ticket_id", "author_id", "body", "internal", "created_at",
+                  "edited_at") + person_values("author__")
+
+
+ATTACHMENT_VALUES = ("id", "ticket_id", "uploaded_by_id", "filename", "content_type", "size", "sha256",
+                     "storage_key", "created_at")
 
 
 def attachments_of(viewer: Viewer, ticket_ids: list[int]) -> QuerySet[Attachment]:
-    return visible_attachments(viewer).filter(ticket_id__in=ticket_ids).order_by("created_at", "id")
+    return visible_attachments(viewer, ticket_ids).order_by("created_at", "id")
 
 
 def history_of(viewer: Viewer, ticket_ids: list[int]) -> QuerySet[TicketEvent]:

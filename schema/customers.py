@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -40,10 +41,14 @@ class SiteObject(Node):
     address: str
     pk: strawberry.Private[int]
     customer_pk: strawberry.Private[int]
+    # The customer's name when it was loaded with the object (one joined query).
+    customer_name: strawberry.Private[str | None] = None
 
     @field(policy=SIGNED_IN)
-    async def customer(self, info: strawberry.Info) -> Customer:
-        return Customer.from_row(await loader(info, "customer").load(self.customer_pk))
+    def customer(self, info: strawberry.Info) -> Customer:
+        if self.customer_name is not None:
+            return Customer.from_row(SimpleNamespace(id=self.customer_pk, name=self.customer_name))
+        return _customer(info, self.customer_pk)  # type: ignore[return-value]
 
     @field(policy=SIGNED_IN, description="The tickets on this object the viewer may see.")
     async def tickets(self, info: strawberry.Info, filter: TicketFilterRef | None = None,
@@ -53,9 +58,13 @@ class SiteObject(Node):
         return await ticket_connection(info, filter, first, after, object_pk=self.pk)
 
     @classmethod
-    def from_row(cls, row: SiteObjectRow) -> SiteObject:
+    def from_row(cls, row: SiteObjectRow, customer_name: str | None = None) -> SiteObject:
         return cls(id=to_global_id("SiteObject", row.id), name=row.name, address=row.address,
-                   pk=row.id, customer_pk=row.customer_id)
+                   pk=row.id, customer_pk=row.customer_id, customer_name=customer_name)
+
+
+async def _customer(info: strawberry.Info, pk: int) -> Customer:
+    return Customer.from_row(await loader(info, "customer").load(pk))
 
 
 @strawberry.input

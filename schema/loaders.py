@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from types import SimpleNamespace
 from typing import Any
 
 from strawberry.dataloader import DataLoader
 from tortoise.functions import Count
 from tortoise.models import Model
 
-from models.accounts import Account, CustomerUser, Employee
+from models.accounts import Account, Employee
 from models.customers import Customer, SiteObject
 from models.tickets import TicketType
 from permissions.tickets import visible_tickets
-from resolvers.tickets import attachments_of, comments_of, history_of
+from resolvers.tickets import (ATTACHMENT_VALUES, COMMENT_VALUES, attachments_of, comments_of, history_of,
+                              person_values)
+from server.queries import list_inputs, prepared_values, viewer_inputs, viewer_shape
 
 
 def _rows_by_id(model: type[Model], related: tuple[str, ...] = ()) -> Callable[[list[int]], Awaitable[list[Any]]]:
@@ -27,17 +30,21 @@ def _rows_by_id(model: type[Model], related: tuple[str, ...] = ()) -> Callable[[
     return load
 
 
-async def _people_by_account(account_ids: list[int]) -> list[tuple[Account, Any] | None]:
-    """(account, employee or customer user row) for each account id."""
-    accounts = {a.id: a for a in await Account.filter(id__in=set(account_ids))}
-    employees = {e.account_id: e for e in await Employee.filter(account_id__in=list(accounts))}
-    users = {u.account_id: u for u in await CustomerUser.filter(account_id__in=list(accounts))}
-    result = []
-    for pk in account_ids:
-        account = accounts.get(pk)
-        row = (employees.get(pk) or users.get(pk)) if account else None
-        result.append((account, row) if account and row else None)
-    return result
+async def _people_by_account(account_ids: list[int]) -> list[tuple[Any, Any] | None]:
+    """(account, employee or customer user row) for each account id, in one joined query."""
+    found = {}
+    for v in await Account.filter(id__in=set(account_ids)).values(*person_values("")):
+        account = SimpleNamespace(id=v["id"], name=v["name"], email=v["email"], is_active=v["is_active"])
+        if v["employee__id"] is not None:
+            row = SimpleNamespace(id=v["employee__id"], account_id=v["id"],
+                                  is_system_admin=v["employee__is_system_admin"])
+        elif v["customer_user__id"] is not None:
+            row = SimpleNamespace(id=v["customer_user__id"], account_id=v["id"],
+                                  customer_id=v["customer_user__customer_id"])
+        else:
+            continue
+        found[v["id"]] = (account, row)
+    return [found.get(pk) for pk in account_ids]
 
 
 def _grouped(query_for: Callable[[Any, list[int]], Any], viewer: Any) -> Callable[[list[int]], Awaitable[list[list[Any]]]]:
@@ -45,6 +52,22 @@ def _grouped(query_for: Callable[[Any, list[int]], Any], viewer: Any) -> Callabl
         grouped: dict[int, list[Any]] = defaultdict(list)
         for row in await query_for(viewer, list(set(ticket_ids))):
             grouped[row.ticket_id].append(row)
+        return [grouped.get(pk, []) for pk in ticket_ids]
+    return load
+
+
+def _values_by_ticket(name: str, query_for: Callable[[Any, list[int]], Any], fields: tuple[str, ...],
+                      viewer: Any) -> Callable[[list[int]], Awaitable[list[list[dict[str, Any]]]]]:
+    """Rows (dicts) of `query_for(viewer, ticket_ids)` grouped by ticket, the SQL compiled once per shape."""
+    async def load(ticket_ids: list[int]) -> list[list[dict[str, Any]]]:
+        ids = list(set(ticket_ids))
+        grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        rows = await prepared_values(
+            (name, viewer_shape(viewer), len(ids)),
+            lambda s: query_for(s.viewer(viewer), s.ints("ids", len(ids))).values(*fields),
+            {**viewer_inputs(viewer), **list_inputs("ids", ids)})
+        for row in rows:
+            grouped[row["ticket_id"]].append(row)
         return [grouped.get(pk, []) for pk in ticket_ids]
     return load
 
@@ -58,8 +81,12 @@ def _visible_tickets_by_id(viewer: Any) -> Callable[[list[int]], Awaitable[list[
 
 def _comment_counts(viewer: Any) -> Callable[[list[int]], Awaitable[list[int]]]:
     async def load(ticket_ids: list[int]) -> list[int]:
-        rows = await (comments_of(viewer, list(set(ticket_ids))).order_by()
-                      .group_by("ticket_id").annotate(n=Count("id")).values("ticket_id", "n"))
+        ids = list(set(ticket_ids))
+        rows = await prepared_values(
+            ("comment_counts", viewer_shape(viewer), len(ids)),
+            lambda s: (comments_of(s.viewer(viewer), s.ints("ids", len(ids))).order_by()
+                       .group_by("ticket_id").annotate(n=Count("id")).values("ticket_id", "n")),
+            {**viewer_inputs(viewer), **list_inputs("ids", ids)})
         counts = {row["ticket_id"]: row["n"] for row in rows}
         return [counts.get(pk, 0) for pk in ticket_ids]
     return load
@@ -73,9 +100,12 @@ LOADERS: dict[str, Callable[[Any], Callable[[list[Any]], Awaitable[list[Any]]]]]
     "person": lambda viewer: _people_by_account,
     "visible_ticket": _visible_tickets_by_id,
     "comments": lambda viewer: _grouped(comments_of, viewer),
+    "comments_with_authors": lambda viewer: _values_by_ticket("comments", comments_of, COMMENT_VALUES, viewer),
     "history": lambda viewer: _grouped(history_of, viewer),
     "comment_count": _comment_counts,
     "attachments": lambda viewer: _grouped(attachments_of, viewer),
+    "attachment_values": lambda viewer: _values_by_ticket("attachments", attachments_of, ATTACHMENT_VALUES,
+                                                          viewer),
 }
 
 

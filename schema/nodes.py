@@ -16,7 +16,7 @@ from schema.customers import Customer, SiteObject
 from schema.directive import field
 from schema.relay import Node, decode_global_id
 from schema.tickets import Attachment, Comment, Ticket, TicketType
-from resolvers.tickets import visible_ticket_types
+from resolvers.tickets import visible_ticket_types, visible_ticket_values
 
 
 async def _employee(viewer: Viewer, pk: int) -> Node | None:
@@ -34,13 +34,18 @@ async def _ticket_type(viewer: Viewer, pk: int) -> Node | None:
     return TicketType.from_row(found[0]) if found else None
 
 
+async def _ticket(viewer: Viewer, pk: int) -> Node | None:
+    row = await visible_ticket_values(viewer, pk)
+    return Ticket.from_values(row) if row else None
+
+
 async def _scoped(query, build) -> Node | None:
     row = await query.first()
     return build(row) if row else None
 
 
 RESOLVERS = {
-    "Ticket": lambda v, pk: _scoped(visible_tickets(v).filter(id=pk), Ticket.from_row),
+    "Ticket": _ticket,
     "Comment": lambda v, pk: _scoped(visible_comments(v).filter(id=pk), Comment.from_row),
     "Attachment": lambda v, pk: _scoped(visible_attachments(v).filter(id=pk), Attachment.from_row),
     "SiteObject": lambda v, pk: _scoped(visible_objects(v).filter(id=pk), SiteObject.from_row),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import Annotated
+from types import SimpleNamespace
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -53,6 +54,23 @@ class TicketType(Node):
         return cls(id=to_global_id("TicketType", row.id), name=row.name, absence=row.is_absence_request)
 
 
+def person_from_values(row: dict[str, Any], prefix: str) -> Viewer | None:
+    """The employee or customer user in a row projected with `resolvers.tickets.person_values(prefix)`."""
+    if row[prefix + "id"] is None:
+        return None
+    account = SimpleNamespace(id=row[prefix + "id"], name=row[prefix + "name"], email=row[prefix + "email"],
+                              is_active=row[prefix + "is_active"])
+    if row[prefix + "employee__id"] is not None:
+        return Employee.from_rows(SimpleNamespace(id=row[prefix + "employee__id"], account_id=account.id,
+                                                  is_system_admin=row[prefix + "employee__is_system_admin"]),
+                                  account)
+    if row[prefix + "customer_user__id"] is not None:
+        return CustomerUser.from_rows(SimpleNamespace(id=row[prefix + "customer_user__id"], account_id=account.id,
+                                                      customer_id=row[prefix + "customer_user__customer_id"]),
+                                      account)
+    return None
+
+
 async def person(info: strawberry.Info, account_id: int | None) -> Viewer | None:
     """The employee or customer user behind an account id."""
     if account_id is None:
@@ -99,14 +117,20 @@ class Comment(Node):
     ticket_pk: strawberry.Private[int]
     author_account: strawberry.Private[int]
     is_internal: strawberry.Private[bool]
+    # The author's row when the comment was loaded with it (`Comment.from_values`).
+    author_values: strawberry.Private[dict[str, Any] | None] = None
 
     @field(policy=EMPLOYEES, description="Internal comments never reach customer users.")
     def internal(self) -> bool:
         return self.is_internal
 
+    # Sync resolvers that fall back to an awaitable: the executor awaits only
+    # what was not loaded with the row, so a page costs no coroutine per field.
     @field(policy=SIGNED_IN)
-    async def author(self, info: strawberry.Info) -> Viewer | None:
-        return await person(info, self.author_account)
+    def author(self, info: strawberry.Info) -> Viewer | None:
+        if self.author_values is not None:
+            return person_from_values(self.author_values, "author__")
+        return person(info, self.author_account)  # type: ignore[return-value]
 
     @field(policy=SIGNED_IN)
     async def ticket(self, info: strawberry.Info) -> Ticket | None:
@@ -118,6 +142,13 @@ class Comment(Node):
         return cls(id=to_global_id("Comment", row.id), body=row.body, created_at=row.created_at,
                    edited_at=row.edited_at, pk=row.id, ticket_pk=row.ticket_id,
                    author_account=row.author_id, is_internal=row.internal)
+
+    @classmethod
+    def from_values(cls, row: dict[str, Any]) -> Comment:
+        """From a `resolvers.tickets.COMMENT_VALUES` row (author included)."""
+        return cls(id=to_global_id("Comment", row["id"]), body=row["body"], created_at=row["created_at"],
+                   edited_at=row["edited_at"], pk=row["id"], ticket_pk=row["ticket_id"],
+                   author_account=row["author_id"], is_internal=row["internal"], author_values=row)
 
 
 @strawberry.type(directives=type_policy(EMPLOYEES), description="One entry of a ticket's history.")
@@ -159,40 +190,62 @@ class Ticket(Node):
     object_pk: strawberry.Private[int]
     assignee_pk: strawberry.Private[int | None]
     creator_account: strawberry.Private[int | None]
+    # The to-one relations when the ticket was loaded with them (`Ticket.from_values`).
+    values: strawberry.Private[dict[str, Any] | None] = None
+
+    # Sync resolvers: what came with the row is returned at once, anything else
+    # is an awaitable for a per-request loader (no coroutine per row and field).
+    @field(policy=SIGNED_IN)
+    def ticket_type(self, info: strawberry.Info) -> TicketType:
+        v = self.values
+        if v is not None:
+            return TicketType.from_row(SimpleNamespace(id=v["ticket_type_id"], name=v["ticket_type__name"],
+                                                       is_absence_request=v["ticket_type__is_absence_request"]))
+        return _ticket_type(info, self.type_pk)  # type: ignore[return-value]
 
     @field(policy=SIGNED_IN)
-    async def ticket_type(self, info: strawberry.Info) -> TicketType:
-        return TicketType.from_row(await loader(info, "ticket_type").load(self.type_pk))
-
-    @field(policy=SIGNED_IN)
-    async def object(self, info: strawberry.Info) -> SiteObject:
-        return SiteObject.from_row(await loader(info, "object").load(self.object_pk))
+    def object(self, info: strawberry.Info) -> SiteObject:
+        v = self.values
+        if v is not None:
+            return SiteObject.from_row(
+                SimpleNamespace(id=v["object_id"], name=v["object__name"], address=v["object__address"],
+                                customer_id=v["object__customer_id"]),
+                customer_name=v["object__customer__name"])
+        return _object(info, self.object_pk)  # type: ignore[return-value]
 
     @field(policy=SIGNED_IN, description="The employee handling it (customer users see the name only).")
-    async def assignee(self, info: strawberry.Info) -> Employee | None:
+    def assignee(self, info: strawberry.Info) -> Employee | None:
         if self.assignee_pk is None:
             return None
-        row = await loader(info, "employee").load(self.assignee_pk)
-        return Employee.from_rows(row, row.account) if row else None
+        v = self.values
+        if v is not None:
+            return Employee.from_rows(
+                SimpleNamespace(id=v["assignee_id"], is_system_admin=v["assignee__is_system_admin"],
+                                account_id=v["assignee__account_id"]),
+                SimpleNamespace(id=v["assignee__account_id"], name=v["assignee__account__name"],
+                                email=v["assignee__account__email"], is_active=v["assignee__account__is_active"]))
+        return _assignee(info, self.assignee_pk)  # type: ignore[return-value]
 
     @field(policy=SIGNED_IN, description="Null for tickets from forms and imports.")
-    async def created_by(self, info: strawberry.Info) -> Viewer | None:
-        return await person(info, self.creator_account)
+    def created_by(self, info: strawberry.Info) -> Viewer | None:
+        if self.values is not None:
+            return person_from_values(self.values, "created_by__")
+        return person(info, self.creator_account)  # type: ignore[return-value]
 
     @field(policy=SIGNED_IN, description="Comments, oldest first; customer users never get internal ones.")
     async def comments(self, info: strawberry.Info, first: int | None = None,
                        after: str | None = None) -> Connection[Comment]:
         offset, limit = page_window(first, after)
-        rows = await loader(info, "comments").load(self.pk)
-        return connection([Comment.from_row(r) for r in rows[offset:offset + limit]], offset, limit, len(rows))
+        rows = await loader(info, "comments_with_authors").load(self.pk)
+        return connection([Comment.from_values(r) for r in rows[offset:offset + limit]], offset, limit, len(rows))
 
     @field(policy=SIGNED_IN, description="How many comments the viewer can see.")
-    async def comment_count(self, info: strawberry.Info) -> int:
-        return await loader(info, "comment_count").load(self.pk)
+    def comment_count(self, info: strawberry.Info) -> int:
+        return loader(info, "comment_count").load(self.pk)  # type: ignore[return-value]
 
     @field(policy=SIGNED_IN)
     async def attachments(self, info: strawberry.Info) -> list[Attachment]:
-        return [Attachment.from_row(r) for r in await loader(info, "attachments").load(self.pk)]
+        return [Attachment.from_row(SimpleNamespace(**r)) for r in await loader(info, "attachment_values").load(self.pk)]
 
     @field(policy=EMPLOYEES, description="What changed, when and by whom.")
     async def history(self, info: strawberry.Info) -> list[TicketEvent]:
@@ -214,6 +267,29 @@ class Ticket(Node):
                    due_date=row.due_date, pk=row.id, type_pk=row.ticket_type_id,
                    object_pk=row.object_id, assignee_pk=row.assignee_id,
                    creator_account=row.created_by_id)
+
+    @classmethod
+    def from_values(cls, v: dict[str, Any]) -> Ticket:
+        """From a `resolvers.tickets.TICKET_VALUES` row: its to-one relations need no further query."""
+        return cls(id=to_global_id("Ticket", v["id"]), number=v["number"], title=v["title"],
+                   description=v["description"], status=v["status"], source=v["source"],
+                   created_at=v["created_at"], updated_at=v["updated_at"], done_at=v["done_at"],
+                   due_date=v["due_date"], pk=v["id"], type_pk=v["ticket_type_id"],
+                   object_pk=v["object_id"], assignee_pk=v["assignee_id"],
+                   creator_account=v["created_by_id"], values=v)
+
+
+async def _ticket_type(info: strawberry.Info, pk: int) -> TicketType:
+    return TicketType.from_row(await loader(info, "ticket_type").load(pk))
+
+
+async def _object(info: strawberry.Info, pk: int) -> SiteObject:
+    return SiteObject.from_row(await loader(info, "object").load(pk))
+
+
+async def _assignee(info: strawberry.Info, pk: int) -> Employee | None:
+    row = await loader(info, "employee").load(pk)
+    return Employee.from_rows(row, row.account) if row else None
 
 
 @strawberry.input
@@ -243,9 +319,9 @@ async def ticket_connection(info: strawberry.Info, filter: TicketFilterInput | N
     criteria = filter.to_filter() if filter else tickets.TicketFilter()
     if object_pk is not None:
         criteria.object_id = object_pk
-    query = tickets.filtered_tickets(info.context.viewer, criteria, order_by.value, descending)
-    rows, total = await tickets.page_of_tickets(query, offset, limit)
-    return connection([Ticket.from_row(r) for r in rows], offset, limit, total)
+    rows, total = await tickets.visible_ticket_page(info.context.viewer, criteria, order_by.value, descending,
+                                                    offset, limit)
+    return connection([Ticket.from_values(r) for r in rows], offset, limit, total)
 
 
 def uploads_of(files: list[Upload] | None, field: str = "attachments") -> list[tickets.Upload]:

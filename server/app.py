@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -66,6 +67,11 @@ class GraphQLApp(GraphQL):
             multipart_uploads_enabled=True,
         )
         self.settings = settings
+
+    def encode_json(self, data: object) -> bytes:
+        # orjson: several times faster than `json.dumps` on a page of tickets;
+        # UTF-8 as is, no ASCII escapes.
+        return orjson.dumps(data)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

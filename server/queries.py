@@ -1,0 +1,136 @@
+"""Values queries compiled once per shape, for the hot read paths.
+
+Tortoise builds SQL in Python, and pypika copies the query at every builder
+step: a ticket page with its joins and scoping subqueries costs several
+milliseconds to *build*, more than SQLite needs to *run* it. `prepared_values`
+builds a query once per shape with sentinel parameters, keeps its SQL and
+column converters, and later binds the real values only.
+
+The query is still built by the same code (`visible_tickets(viewer)` and
+friends), so scoping stays in one place: the shape key must hold everything
+the builder branches on. For a viewer that is `viewer_shape` — every field
+but the ids, which become sentinels (a scope that branched on an id's value
+would break this; none does, and the tests run every scope through here).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import types
+from typing import TYPE_CHECKING
+
+from tortoise.connection import get_connection
+from tortoise.queryset import ValuesQuery
+
+if TYPE_CHECKING:
+    from permissions.viewer import Viewer
+
+SENTINEL_BASE = 7_301_000_000_000
+VIEWER_IDS = ("account_id", "employee_id", "customer_user_id", "customer_id")
+
+
+class Sentinels:
+    """Unique integers standing for named inputs while a query is built."""
+
+    def __init__(self) -> None:
+        self.names: dict[int, str] = {}
+
+    def int(self, name: str) -> int:
+        value = SENTINEL_BASE + len(self.names)
+        self.names[value] = name
+        return value
+
+    def ints(self, name: str, count: int) -> list[int]:
+        return [self.int(f"{name}.{i}") for i in range(count)]
+
+    def viewer(self, viewer: Viewer) -> Viewer:
+        """`viewer` with each id replaced by a sentinel (`None` stays `None`)."""
+        return dataclasses.replace(viewer, **{
+            name: self.int(f"viewer.{name}") for name in VIEWER_IDS if getattr(viewer, name) is not None})
+
+
+def viewer_shape(viewer: Viewer) -> Hashable:
+    """Everything about a viewer a scoping query may branch on, ids excepted."""
+    return tuple((f.name, getattr(viewer, f.name) is None if f.name in VIEWER_IDS else getattr(viewer, f.name))
+                 for f in dataclasses.fields(viewer) if f.name not in ("name", "email"))
+
+
+def viewer_inputs(viewer: Viewer) -> dict[str, Any]:
+    return {f"viewer.{name}": getattr(viewer, name) for name in VIEWER_IDS if getattr(viewer, name) is not None}
+
+
+def list_inputs(name: str, values: list[Any]) -> dict[str, Any]:
+    return {f"{name}.{i}": value for i, value in enumerate(values)}
+
+
+class NotPreparable(Exception):
+    """A sentinel did not reach the parameters unchanged (converted or inlined)."""
+
+
+@dataclasses.dataclass
+class Prepared:
+    model: Any
+    sql: str
+    slots: list[tuple[bool, Any]]  # (is an input, its name | a constant)
+    columns: list[tuple[str, Callable[[Any], Any]]]
+
+    @classmethod
+    def of(cls, query: ValuesQuery, sentinels: Sentinels) -> Prepared:
+        query._choose_db_if_not_chosen()
+        query._make_query()
+        sql, params = query.query.get_parameterized_sql()
+        slots = [(True, sentinels.names[p]) if isinstance(p, int) and not isinstance(p, bool)
+                 and p in sentinels.names else (False, p) for p in params]
+        # A sentinel may go unused (a scope that ignores an id), but never be
+        # inlined into the SQL or converted into another constant.
+        marker = str(SENTINEL_BASE)[:8]
+        if marker in sql or any(not named and marker in str(value) for named, value in slots):
+            raise NotPreparable(sql)
+        columns = [(alias, query.resolve_to_python_value(query.model, field))
+                   for alias, field in query._fields_for_select.items()]
+        columns = [(alias, f) for alias, f in columns if not isinstance(f, types.LambdaType)]  # as Tortoise does
+        return cls(query.model, sql, slots, columns)
+
+    async def run(self, inputs: dict[str, Any]) -> list[dict[str, Any]]:
+        db = self.model._choose_db(False)
+        rows = await db.execute_query_dict(self.sql, [inputs[v] if named else v for named, v in self.slots])
+        for row in rows:
+            for column, convert in self.columns:
+                row[column] = convert(row[column])
+        return rows
+
+
+class Direct(Sentinels):
+    """Stands in for `Sentinels` with the real values: the query built as usual."""
+
+    def __init__(self, inputs: dict[str, Any]) -> None:
+        super().__init__()
+        self.inputs = inputs
+
+    def int(self, name: str) -> int:
+        return self.inputs[name]
+
+
+_cache: dict[Hashable, Prepared | None] = {}
+
+
+async def prepared_values(key: Hashable, build: Callable[[Sentinels], ValuesQuery],
+                          inputs: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of the values query `build(sentinels)` with `inputs` bound, compiled once per `key` and database."""
+    full_key = (get_connection("default").capabilities.dialect, key)
+    prepared = _cache.get(full_key, False)
+    if prepared is False:
+        sentinels = Sentinels()
+        try:
+            prepared = Prepared.of(build(sentinels), sentinels)
+        except NotPreparable:
+            prepared = None  # e.g. a value Tortoise inlines: build this shape every time
+        if len(_cache) > 4096:
+            _cache.clear()
+        _cache[full_key] = prepared
+    if prepared is None:
+        return await build(Direct(inputs))
+    return await prepared.run(inputs)
