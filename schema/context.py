@@ -19,6 +19,9 @@ class Context:
     # DataLoaders live here, one set per request: a loader shared between
     # requests would serve one viewer's rows to the next.
     loaders: dict[str, Any] = field(default_factory=dict)
+    # Policy answers for this request's viewer, by policy identity: a page of
+    # tickets asks the same few policies hundreds of times (`schema.directive.check`).
+    policy_answers: dict[Any, Any] = field(default_factory=dict)
 
     def loader(self, name: str, factory: Any) -> Any:
         """The request's loader `name`, created by `factory()` on first use."""

@@ -52,9 +52,19 @@ def directive_for(policy: Policy) -> PolicyDirective:
     return PolicyDirective(roles=list(policy.roles), permissions=list(policy.permissions))
 
 
-def check(policy: Policy, viewer: Viewer) -> None:
-    """Raise the refusal for `viewer` unless `policy` allows it."""
-    if policy.allows(viewer):
+def check(policy: Policy, viewer: Viewer, context: Any = None) -> None:
+    """Raise the refusal for `viewer` unless `policy` allows it (answers memoised per request in `context`)."""
+    answers = getattr(context, "policy_answers", None)
+    if answers is None:
+        allowed = policy.allows(viewer)
+    else:
+        if answers.get("viewer") is not viewer:  # login swaps the viewer mid-request
+            answers.clear()
+            answers["viewer"] = viewer
+        allowed = answers.get(id(policy))
+        if allowed is None:
+            allowed = answers[id(policy)] = policy.allows(viewer)
+    if allowed:
         return
     if not viewer.is_signed_in:
         message = "Sign in to use this field."
@@ -76,7 +86,7 @@ class PolicyPermission(BasePermission):
         return self._directive
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
-        check(self.policy, info.context.viewer)
+        check(self.policy, info.context.viewer, info.context)
         return True
 
 
@@ -161,7 +171,7 @@ def _guard(resolve: Callable[..., Any] | None, policy: Policy) -> Callable[..., 
     inner = resolve or default_field_resolver
 
     def guarded(source: Any, info: GraphQLResolveInfo, **kwargs: Any) -> Any:
-        check(policy, info.context.viewer)
+        check(policy, info.context.viewer, info.context)
         return inner(source, info, **kwargs)
 
     return guarded

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from enum import Enum
 from types import SimpleNamespace
 from typing import Annotated, Any
 
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.file_uploads import Upload
 
 from files.signing import signed_path
@@ -24,7 +26,7 @@ from resolvers.errors import BadUserInput
 from schema.accounts import CustomerUser, Employee, Viewer
 from schema.customers import SiteObject
 from schema.directive import field, mutation, type_policy
-from schema.loaders import loader
+from schema.loaders import LOADERS, loader
 from schema.relay import Connection, Node, connection, page_window, parse_id, to_global_id
 
 strawberry.enum(TicketStatus)
@@ -192,6 +194,9 @@ class Ticket(Node):
     creator_account: strawberry.Private[int | None]
     # The to-one relations when the ticket was loaded with them (`Ticket.from_values`).
     values: strawberry.Private[dict[str, Any] | None] = None
+    # Filled for a whole page at once when the query asks for them (`ticket_connection`).
+    preloaded_comment_count: strawberry.Private[int | None] = None
+    preloaded_attachments: strawberry.Private[list[Attachment] | None] = None
 
     # Sync resolvers: what came with the row is returned at once, anything else
     # is an awaitable for a per-request loader (no coroutine per row and field).
@@ -241,11 +246,15 @@ class Ticket(Node):
 
     @field(policy=SIGNED_IN, description="How many comments the viewer can see.")
     def comment_count(self, info: strawberry.Info) -> int:
+        if self.preloaded_comment_count is not None:
+            return self.preloaded_comment_count
         return loader(info, "comment_count").load(self.pk)  # type: ignore[return-value]
 
     @field(policy=SIGNED_IN)
-    async def attachments(self, info: strawberry.Info) -> list[Attachment]:
-        return [Attachment.from_row(SimpleNamespace(**r)) for r in await loader(info, "attachment_values").load(self.pk)]
+    def attachments(self, info: strawberry.Info) -> list[Attachment]:
+        if self.preloaded_attachments is not None:
+            return self.preloaded_attachments
+        return _attachment_nodes(info).load(self.pk)  # type: ignore[return-value]
 
     @field(policy=EMPLOYEES, description="What changed, when and by whom.")
     async def history(self, info: strawberry.Info) -> list[TicketEvent]:
@@ -277,6 +286,17 @@ class Ticket(Node):
                    due_date=v["due_date"], pk=v["id"], type_pk=v["ticket_type_id"],
                    object_pk=v["object_id"], assignee_pk=v["assignee_id"],
                    creator_account=v["created_by_id"], values=v)
+
+
+def _attachment_nodes(info: strawberry.Info) -> DataLoader:
+    """Attachments per ticket as GraphQL objects, so the field hands out the loader's future as is."""
+    def build() -> DataLoader:
+        load_rows = LOADERS["attachment_values"](info.context.viewer)
+
+        async def load(ticket_ids: list[int]) -> list[list[Attachment]]:
+            return [[Attachment.from_row(SimpleNamespace(**r)) for r in rows] for rows in await load_rows(ticket_ids)]
+        return DataLoader(load)
+    return info.context.loader("attachment_nodes", build)
 
 
 async def _ticket_type(info: strawberry.Info, pk: int) -> TicketType:
@@ -321,7 +341,47 @@ async def ticket_connection(info: strawberry.Info, filter: TicketFilterInput | N
         criteria.object_id = object_pk
     rows, total = await tickets.visible_ticket_page(info.context.viewer, criteria, order_by.value, descending,
                                                     offset, limit)
-    return connection([Ticket.from_values(r) for r in rows], offset, limit, total)
+    page = [Ticket.from_values(r) for r in rows]
+    await _preload(info, page)
+    return connection(page, offset, limit, total)
+
+
+def _node_fields(selections: list[Any], path: tuple[str, ...]) -> set[str]:
+    """Names of the fields selected at `path` below these selections (fragments included)."""
+    found: set[str] = set()
+    for selection in selections:
+        name = getattr(selection, "name", None) if hasattr(selection, "arguments") else None
+        if name is None:  # a fragment: same level
+            found |= _node_fields(selection.selections, path)
+        elif not path:
+            found.add(name)
+        elif name == path[0]:
+            found |= _node_fields(selection.selections, path[1:])
+    return found
+
+
+async def _preload(info: strawberry.Info, page: list[Ticket]) -> None:
+    """Comment counts and attachments for the whole page, when asked for, through the same loaders.
+
+    The fields then answer synchronously: the executor completes the page
+    without a future per ticket and field.
+    """
+    if not page:
+        return
+    wanted = _node_fields([s for f in info.selected_fields for s in f.selections], ("edges", "node"))
+    pks = [t.pk for t in page]
+    jobs = []
+    if "commentCount" in wanted:
+        jobs.append(loader(info, "comment_count").load_many(pks))
+    if "attachments" in wanted:
+        jobs.append(_attachment_nodes(info).load_many(pks))
+    results = iter(await asyncio.gather(*jobs))
+    if "commentCount" in wanted:
+        for ticket, count in zip(page, next(results)):
+            ticket.preloaded_comment_count = count
+    if "attachments" in wanted:
+        for ticket, attachments in zip(page, next(results)):
+            ticket.preloaded_attachments = attachments
 
 
 def uploads_of(files: list[Upload] | None, field: str = "attachments") -> list[tickets.Upload]:

@@ -20,9 +20,11 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 import types
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tortoise.connection import get_connection
+from tortoise.fields import DatetimeField
 from tortoise.queryset import ValuesQuery
 
 if TYPE_CHECKING:
@@ -66,6 +68,25 @@ def list_inputs(name: str, values: list[Any]) -> dict[str, Any]:
     return {f"{name}.{i}": value for i, value in enumerate(values)}
 
 
+def _fast(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Tortoise's converter, with SQLite's ISO datetime text parsed by the C `fromisoformat`.
+
+    Same result at a fraction of the cost of its pure-Python parser.
+    """
+    field = getattr(convert, "__self__", None)
+    if not isinstance(field, DatetimeField) or getattr(convert, "__name__", "") != "to_python_value":
+        return convert
+
+    def to_python(value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        return convert(value)  # a datetime is only brought into the configured time zone
+    return to_python
+
+
 class NotPreparable(Exception):
     """A sentinel did not reach the parameters unchanged (converted or inlined)."""
 
@@ -91,7 +112,7 @@ class Prepared:
             raise NotPreparable(sql)
         columns = [(alias, query.resolve_to_python_value(query.model, field))
                    for alias, field in query._fields_for_select.items()]
-        columns = [(alias, f) for alias, f in columns if not isinstance(f, types.LambdaType)]  # as Tortoise does
+        columns = [(alias, _fast(f)) for alias, f in columns if not isinstance(f, types.LambdaType)]  # as Tortoise does
         return cls(query.model, sql, slots, columns)
 
     async def run(self, inputs: dict[str, Any]) -> list[dict[str, Any]]:
