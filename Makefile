@@ -43,3 +43,18 @@ schema: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+# Benchmark (bench/): `make bench` is the full run (100 k tickets, then the
+# memory run at 1 M) and writes bench/results.md; `make bench-quick` (or
+# `make bench ARGS=--quick`) takes under 3 minutes. wrk comes from Debian.
+.PHONY: bench bench-quick wrk
+wrk:
+	@command -v wrk >/dev/null 2>&1 || (apt-get install -y -qq wrk >/dev/null 2>&1 || \
+		(apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq wrk >/dev/null 2>&1)) || \
+		echo "wrk could not be installed: peak throughput falls back to the Python load client"
+
+bench: install wrk
+	$(BIN)/python -m bench.run $(ARGS)
+
+bench-quick: install wrk
+	$(BIN)/python -m bench.run --quick $(ARGS)
