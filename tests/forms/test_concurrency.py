@@ -1,0 +1,39 @@
+"""Many inspectors submitting at once: every submission commits, ticket numbers stay unique and gap-free."""
+
+from __future__ import annotations
+
+import asyncio
+
+from models.forms import FormSubmission
+from models.tickets import Attachment, Ticket
+from tests.forms.conftest import SUBMIT, create_template, submit_input
+
+CREATE_TICKET = """mutation($input: CreateTicketInput!) { createTicket(input: $input) { number } }"""
+
+
+async def test_fifty_concurrent_submissions_and_other_tickets_meanwhile(gql, company):
+    template = await create_template(gql, company)
+    inspector = gql.as_viewer(company.inspector.token)
+    bad_room = [{"key": "room", "number": 1}, {"key": "recleaning", "boolean": True}]
+    submissions = [inspector(SUBMIT, submit_input(company, template, bad_room, clientSubmissionId=f"c-{i}"))
+                   for i in range(50)]
+    # Tickets created elsewhere at the same time take numbers the forms may have counted on.
+    others = [inspector(CREATE_TICKET, {"input": {
+        "objectId": company.gid("SiteObject", company.site.id),
+        "ticketTypeId": company.gid("TicketType", company.defect.id), "title": f"Parallel {i}"}})
+        for i in range(10)]
+    results = await asyncio.gather(*submissions, *others)
+    for body in results:
+        assert not body.get("errors"), body["errors"]
+
+    numbers = sorted(await Ticket.all().values_list("number", flat=True))
+    assert numbers == list(range(1, 61))
+    assert await FormSubmission.all().count() == 50
+    assert await Ticket.filter(form_submission_id__isnull=False).count() == 50
+    assert await Attachment.all().count() == 50
+    # Each submission's answer names the ticket it really got.
+    for body in results[:50]:
+        submission = body["data"]["submitForm"]
+        [ticket] = submission["createdTickets"]
+        assert {"key": "ticket", "label": "Nachreinigung beauftragen", "value": f"Ticket #{ticket['number']}",
+                "kind": "CREATE_TICKET", "fileUrl": None} in submission["answers"]
