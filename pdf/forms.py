@@ -8,19 +8,24 @@ before the transaction that stores the submission.
 from __future__ import annotations
 
 import asyncio
+import io
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
-from PIL import Image
+from PIL import Image, ImageOps
 
 FONTS = Path(__file__).parent / "fonts"
 FAMILY = "DejaVu"
 PHOTO_WIDTH_MM = 90
 SIGNATURE_WIDTH_MM = 60
 MAX_IMAGE_HEIGHT_MM = 110
+# 90 mm at about 300 dpi: sharp in print, a fraction of a phone photo's pixels.
+MAX_IMAGE_PIXELS = 1200
+# Refuse to decode more than this (a 60-megapixel photo), whatever the file size.
+MAX_SOURCE_PIXELS = 60_000_000
 
 
 @dataclass
@@ -30,7 +35,7 @@ class PdfItem:
     label: str
     answer: str | None = None  # None: an info text, no answer line
     description: str = ""
-    image: Path | None = None
+    image: bytes | None = None  # as `prepare_image` made it
     is_signature: bool = False
 
 
@@ -62,8 +67,29 @@ class _Document(FPDF):
         self.cell(0, 6, f"Seite {self.page_no()} / {{nb}}", align="C")
 
 
-def _image_height(path: Path, width_mm: float) -> float:
-    with Image.open(path) as image:
+def prepare_image(path: Path, signature: bool = False) -> bytes:
+    """An uploaded image made ready to embed: upright, at most `MAX_IMAGE_PIXELS` wide or high.
+
+    Photos become JPEG (fpdf2 embeds those as they are), signatures PNG (to keep
+    thin strokes and transparency). Blocking: run it in a worker thread.
+    """
+    with Image.open(path) as source:
+        if source.width * source.height > MAX_SOURCE_PIXELS:
+            raise ValueError("image too large")
+        # JPEG decodes straight at a reduced scale: far less time and memory.
+        source.draft("RGB", (MAX_IMAGE_PIXELS, MAX_IMAGE_PIXELS))
+        image = ImageOps.exif_transpose(source)
+        image.thumbnail((MAX_IMAGE_PIXELS, MAX_IMAGE_PIXELS))
+        out = io.BytesIO()
+        if signature:
+            image.save(out, format="PNG")
+        else:
+            image.convert("RGB").save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+def _image_height(data: bytes, width_mm: float) -> float:
+    with Image.open(io.BytesIO(data)) as image:
         w, h = image.size
     return width_mm * h / w if w else width_mm
 
@@ -73,7 +99,6 @@ def render_form(form: FilledForm) -> bytes:
     pdf = _Document(format="A4")
     pdf.add_font(FAMILY, "", str(FONTS / "DejaVuSans.ttf"))
     pdf.add_font(FAMILY, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-    pdf.oversized_images = "DOWNSCALE"
     pdf.set_title(f"{form.template_name} (Version {form.version})")
     pdf.set_creator("Sitedesk")
     pdf.set_auto_page_break(auto=True, margin=18)
@@ -120,7 +145,7 @@ def render_form(form: FilledForm) -> bytes:
                 height = MAX_IMAGE_HEIGHT_MM
             if pdf.will_page_break(height + 2):
                 pdf.add_page()
-            pdf.image(str(item.image), x=pdf.l_margin, y=pdf.get_y() + 1, w=image_width, h=height)
+            pdf.image(io.BytesIO(item.image), x=pdf.l_margin, y=pdf.get_y() + 1, w=image_width, h=height)
             pdf.set_y(pdf.get_y() + height + 2)
         pdf.ln(3)
 

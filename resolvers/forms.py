@@ -42,7 +42,7 @@ from models.customers import SiteObject
 from models.forms import (FormConditionOperator, FormElementKind, FormFile, FormFileRole, FormSubmission,
                           FormTemplate, FormTemplateStatus, FormTemplateVersion)
 from models.tickets import Ticket, TicketSource, TicketType
-from pdf.forms import FilledForm, PdfItem, PdfTicket, render_form_async
+from pdf.forms import FilledForm, PdfItem, PdfTicket, prepare_image, render_form_async
 from permissions.customers import visible_objects
 from permissions.forms import (fillable_templates, managed_templates, public_template,
                                visible_submissions, visible_templates)
@@ -382,6 +382,7 @@ class Checked:
     value: Any = None
     upload: Upload | None = None
     stored: tuple[str, StoredFile] | None = None
+    image: bytes | None = None  # prepared for the PDF
 
 
 @dataclass
@@ -613,13 +614,14 @@ async def _prepare(viewer: Viewer, template: FormTemplate, site: SiteObject | No
                    plans=plans, type_names=type_names, at=now())
 
 
-def _check_image(path: Any) -> bool:
+def _prepared_image(path: Any, signature: bool) -> bytes | None:
+    """The image ready for the PDF, or None when the bytes are no image Pillow can read."""
     try:
         with Image.open(path) as image:
             image.verify()
-        return True
+        return prepare_image(path, signature)
     except Exception:  # any decoder complaint means "not an image we can embed"
-        return False
+        return None
 
 
 async def _store_files(settings: Settings, filling: Filling) -> None:
@@ -632,7 +634,10 @@ async def _store_files(settings: Settings, filling: Filling) -> None:
         filling.stored.append((name, stored))
         item.stored = (item.value, stored)
         path = path_for(settings.files_dir, stored.storage_key)
-        if stored.content_type not in IMAGE_TYPES or not await asyncio.to_thread(_check_image, path):
+        signature = item.element["kind"] == Kind.SIGNATURE.value
+        item.image = (await asyncio.to_thread(_prepared_image, path, signature)
+                      if stored.content_type in IMAGE_TYPES else None)
+        if item.image is None:
             raise BadUserInput("Photos and signatures must be images (PNG, JPEG, GIF or WebP).", field=key)
 
 
@@ -708,9 +713,8 @@ def _pdf_data(settings: Settings, filling: Filling, numbers: list[int]) -> Fille
         if kind is Kind.CREATE_TICKET:
             plan, number = ticket_numbers[element["key"]]
             text = f"Ticket #{number}: {plan.title}"
-        image = path_for(settings.files_dir, item.stored[1].storage_key) if item.stored else None
         items.append(PdfItem(label=element["label"], answer=text, description=element["description"],
-                             image=image, is_signature=kind is Kind.SIGNATURE))
+                             image=item.image, is_signature=kind is Kind.SIGNATURE))
     tickets = [PdfTicket(number=number, title=plan.title, ticket_type=filling.type_names[plan.ticket_type_id],
                          due_date=plan.due_date.strftime("%d.%m.%Y") if plan.due_date else None)
                for plan, number in zip(filling.plans, numbers)]
