@@ -24,6 +24,7 @@ import io
 import math
 import re
 import secrets
+import weakref
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -75,8 +76,12 @@ OPERATORS: dict[Kind, set[Op]] = {
     Kind.DATE: set(Op),
 }
 RENDER_ATTEMPTS = 5
-# Form submissions that create tickets take turns predicting ticket numbers.
-_numbering = asyncio.Lock()
+# Form submissions that create tickets take turns predicting ticket numbers (one lock per event loop).
+_numbering_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _numbering() -> asyncio.Lock:
+    return _numbering_locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
 
 
 # ---------------------------------------------------------------- templates
@@ -656,7 +661,7 @@ async def _save(settings: Settings, filling: Filling) -> FormSubmission:
     try:
         await _store_files(settings, filling)
         for attempt in range(RENDER_ATTEMPTS):
-            async with _numbering if filling.plans else nullcontext():
+            async with _numbering() if filling.plans else nullcontext():
                 first = await _peek_next_number() if filling.plans else 0
                 numbers = [first + i for i in range(len(filling.plans))]
                 pdf_bytes = await render_form_async(_pdf_data(settings, filling, numbers))
