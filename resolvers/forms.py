@@ -657,14 +657,19 @@ async def _peek_next_number() -> int:
 
 
 async def _save(settings: Settings, filling: Filling) -> FormSubmission:
+    """Store files, render the PDF, write everything in one transaction; on failure remove the files."""
     pdf_stored: StoredFile | None = None
+
+    async def discard_files() -> None:
+        await discard_unreferenced(settings, [s for _, s in filling.stored] + ([pdf_stored] if pdf_stored else []))
+
     try:
         await _store_files(settings, filling)
-        for attempt in range(RENDER_ATTEMPTS):
+        for _attempt in range(RENDER_ATTEMPTS):
             async with _numbering() if filling.plans else nullcontext():
                 first = await _peek_next_number() if filling.plans else 0
                 numbers = [first + i for i in range(len(filling.plans))]
-                pdf_bytes = await render_form_async(_pdf_data(settings, filling, numbers))
+                pdf_bytes = await render_form_async(_pdf_data(filling, numbers))
                 pdf_stored = await asyncio.to_thread(store, settings.files_dir, io.BytesIO(pdf_bytes),
                                                      len(pdf_bytes) + 1)
                 try:
@@ -674,18 +679,16 @@ async def _save(settings: Settings, filling: Filling) -> FormSubmission:
                     pdf_stored = None
         raise RateLimited("Many tickets are being created right now; please send the form again.")
     except IntegrityError:
+        await discard_files()
         # Two retries of one submission raced: the other one committed first.
         if filling.client_submission_id is not None:
             earlier = await _earlier_submission(filling.viewer, filling.client_submission_id,
                                                 filling.template.id)
             if earlier is not None:
-                await discard_unreferenced(settings, [s for _, s in filling.stored]
-                                           + ([pdf_stored] if pdf_stored else []))
                 return earlier
-        await discard_unreferenced(settings, [s for _, s in filling.stored] + ([pdf_stored] if pdf_stored else []))
         raise
     except BaseException:
-        await discard_unreferenced(settings, [s for _, s in filling.stored] + ([pdf_stored] if pdf_stored else []))
+        await discard_files()
         raise
 
 
@@ -705,7 +708,7 @@ def _answers_json(filling: Filling, numbers: list[int]) -> list[dict[str, Any]]:
     return result
 
 
-def _pdf_data(settings: Settings, filling: Filling, numbers: list[int]) -> FilledForm:
+def _pdf_data(filling: Filling, numbers: list[int]) -> FilledForm:
     ticket_numbers = {plan.key: (plan, number) for plan, number in zip(filling.plans, numbers)}
     items = []
     for item in filling.visible:

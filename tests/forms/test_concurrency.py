@@ -6,7 +6,9 @@ import asyncio
 
 from models.forms import FormSubmission
 from models.tickets import Attachment, Ticket
-from tests.forms.conftest import SUBMIT, create_template, submit_input
+import resolvers.forms
+from tests.forms.conftest import (SUBMIT, create_template, download, errors_of, pdf_text, stored_counts,
+                                  submit_input)
 
 CREATE_TICKET = """mutation($input: CreateTicketInput!) { createTicket(input: $input) { number } }"""
 
@@ -37,3 +39,40 @@ async def test_fifty_concurrent_submissions_and_other_tickets_meanwhile(gql, com
         [ticket] = submission["createdTickets"]
         assert {"key": "ticket", "label": "Nachreinigung beauftragen", "value": f"Ticket #{ticket['number']}",
                 "kind": "CREATE_TICKET", "fileUrl": None} in submission["answers"]
+
+
+async def test_a_stale_number_prediction_renders_the_pdf_again(gql, company, client, settings, monkeypatch):
+    template = await create_template(gql, company)
+    real = resolvers.forms._peek_next_number
+    calls = []
+
+    async def stale_once():
+        calls.append(1)
+        number = await real()
+        return number + 7 if len(calls) == 1 else number
+
+    monkeypatch.setattr(resolvers.forms, "_peek_next_number", stale_once)
+    before = await stored_counts(settings)
+    data = await gql.as_viewer(company.inspector.token).ok(SUBMIT, submit_input(company, template, [
+        {"key": "room", "number": 1}, {"key": "recleaning", "boolean": True}]))
+    [ticket] = data["submitForm"]["createdTickets"]
+    assert len(calls) == 2
+    assert ticket["number"] == 1
+    text = pdf_text((await download(client, data["submitForm"]["pdfUrl"])).content)
+    assert "#1" in text and "#8" not in text
+    # Only the PDF that was kept is on disk.
+    assert len((await stored_counts(settings))["files"] - before["files"]) == 1
+
+
+async def test_numbers_that_never_fit_store_nothing(gql, company, settings, monkeypatch):
+    template = await create_template(gql, company)
+
+    async def always_stale():
+        return 1000
+
+    monkeypatch.setattr(resolvers.forms, "_peek_next_number", always_stale)
+    before = await stored_counts(settings)
+    body = await gql.as_viewer(company.inspector.token)(SUBMIT, submit_input(company, template, [
+        {"key": "room", "number": 1}, {"key": "recleaning", "boolean": True}]))
+    assert errors_of(body)["code"] == "RATE_LIMITED"
+    assert await stored_counts(settings) == before
