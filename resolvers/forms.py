@@ -285,6 +285,9 @@ async def update_template(viewer: Viewer, template_id: int, name: str | None, de
         # The kept elements must suit the new audience too.
         if any(e["kind"] == Kind.CREATE_TICKET.value for e in stored):
             raise BadUserInput("Public templates cannot create tickets.", field="isPublic")
+    if (stored == current.elements and new_name == current.name and new_description == current.description
+            and public == template.is_public):
+        return template  # nothing changed: no new version
     at = now()
     async with in_transaction() as connection:
         # Only a never-published draft has no one relying on its version.

@@ -123,6 +123,13 @@ async def _load_versions(version_ids: list[int]) -> list[FormTemplateVersionRow 
     return [rows.get(pk) for pk in version_ids]
 
 
+async def _load_versions_of(template_ids: list[int]) -> list[list[FormTemplateVersionRow]]:
+    grouped: dict[int, list[FormTemplateVersionRow]] = defaultdict(list)
+    for row in await FormTemplateVersionRow.filter(template_id__in=set(template_ids)).order_by("-version"):
+        grouped[row.template_id].append(row)
+    return [grouped.get(pk, []) for pk in template_ids]
+
+
 async def _load_templates(template_ids: list[int]) -> list[FormTemplateRow | None]:
     rows = {r.id: r for r in await FormTemplateRow.filter(id__in=set(template_ids))}
     return [rows.get(pk) for pk in template_ids]
@@ -158,8 +165,8 @@ class FormTemplate(Node):
         return self.token
 
     @field(policy=TEMPLATE_MANAGERS, description="Every version, newest first.")
-    async def versions(self) -> list[FormTemplateVersion]:
-        rows = await FormTemplateVersionRow.filter(template_id=self.pk).order_by("-version")
+    async def versions(self, info: strawberry.Info) -> list[FormTemplateVersion]:
+        rows = await _loader(info, "form_versions_of", _load_versions_of).load(self.pk)
         return [FormTemplateVersion.from_row(r) for r in rows]
 
     @classmethod

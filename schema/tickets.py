@@ -175,7 +175,7 @@ class Ticket(Node):
         row = await loader(info, "employee").load(self.assignee_pk)
         return Employee.from_rows(row, row.account) if row else None
 
-    @field(policy=SIGNED_IN, description="Null for tickets from forms and imports.")
+    @field(policy=SIGNED_IN, description="Null for imported tickets (a form's ticket names its filler).")
     async def created_by(self, info: strawberry.Info) -> Viewer | None:
         return await person(info, self.creator_account)
 

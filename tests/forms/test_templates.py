@@ -139,6 +139,8 @@ async def test_a_draft_changes_in_place_a_published_template_gets_versions(gql, 
 
     published = (await manager.ok(PUBLISH, {"id": template["id"]}))["publishFormTemplate"]
     assert published["status"] == "PUBLISHED" and published["publicToken"] is None
+    data = await manager.ok(UPDATE_TEMPLATE, {"input": {"id": template["id"], "name": "Begehung Kita"}})
+    assert data["updateFormTemplate"]["version"] == 1  # nothing changed, no new version
     data = await manager.ok(UPDATE_TEMPLATE, {"input": {"id": template["id"], "description": "Neu"}})
     assert data["updateFormTemplate"]["version"] == 2
     assert data["updateFormTemplate"]["name"] == "Begehung Kita"
