@@ -82,7 +82,7 @@ def prepare_image(path: Path, signature: bool = False) -> bytes:
         image.thumbnail((MAX_IMAGE_PIXELS, MAX_IMAGE_PIXELS))
         out = io.BytesIO()
         if signature:
-            image.save(out, format="PNG")
+            image.convert("RGBA").save(out, format="PNG")
         else:
             image.convert("RGB").save(out, format="JPEG", quality=85)
     return out.getvalue()

@@ -81,3 +81,36 @@ def test_fonts_ship_with_the_package():
     fonts = pdf.forms.FONTS
     assert (fonts / "DejaVuSans.ttf").is_file() and (fonts / "DejaVuSans-Bold.ttf").is_file()
     assert "Bitstream" in (fonts / "LICENSE").read_text()
+
+
+@pytest.mark.parametrize("mode, fmt", [("RGBA", "PNG"), ("P", "GIF"), ("LA", "PNG"), ("CMYK", "JPEG"),
+                                       ("RGB", "WEBP"), ("I;16", "PNG"), ("L", "JPEG")])
+@pytest.mark.parametrize("signature", [False, True])
+def test_every_image_mode_embeds(tmp_path, mode, fmt, signature):
+    from datetime import datetime, timezone
+    from io import BytesIO
+
+    from PIL import Image
+    from pypdf import PdfReader
+
+    path = tmp_path / f"image.{fmt.lower()}"
+    Image.new(mode, (1600, 400)).save(path, format=fmt)
+    prepared = pdf.forms.prepare_image(path, signature)
+    with Image.open(BytesIO(prepared)) as image:
+        assert max(image.size) == pdf.forms.MAX_IMAGE_PIXELS
+    form = pdf.forms.FilledForm("Bild", 1, None, None, "Anonym", datetime.now(timezone.utc),
+                                [pdf.forms.PdfItem("Bild", "image", image=prepared, is_signature=signature)])
+    assert len(PdfReader(BytesIO(pdf.forms.render_form(form))).pages[0].images) == 1
+
+
+def test_photos_are_turned_upright(tmp_path):
+    from io import BytesIO
+
+    from PIL import Image
+
+    path = tmp_path / "gedreht.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to view"
+    Image.new("RGB", (400, 300)).save(path, format="JPEG", exif=exif)
+    with Image.open(BytesIO(pdf.forms.prepare_image(path))) as image:
+        assert image.size == (300, 400)
