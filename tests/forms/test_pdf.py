@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timezone
+from io import BytesIO
 
 import pytest
+from PIL import Image
+from pypdf import PdfReader
 
 import pdf.forms
 from tests.forms.conftest import (SUBMIT, create_template, download, pdf_images, pdf_text, png_bytes,
@@ -68,8 +72,6 @@ async def test_rendering_runs_in_a_worker_thread(monkeypatch):
         return real(form)
 
     monkeypatch.setattr(pdf.forms, "render_form", spy)
-    from datetime import datetime, timezone
-
     form = pdf.forms.FilledForm("Feedback", 1, None, None, "Anonym", datetime.now(timezone.utc),
                                 [pdf.forms.PdfItem("Frage", "Antwort")])
     data = await pdf.forms.render_form_async(form)
@@ -87,12 +89,6 @@ def test_fonts_ship_with_the_package():
                                        ("RGB", "WEBP"), ("I;16", "PNG"), ("L", "JPEG")])
 @pytest.mark.parametrize("signature", [False, True])
 def test_every_image_mode_embeds(tmp_path, mode, fmt, signature):
-    from datetime import datetime, timezone
-    from io import BytesIO
-
-    from PIL import Image
-    from pypdf import PdfReader
-
     path = tmp_path / f"image.{fmt.lower()}"
     Image.new(mode, (1600, 400)).save(path, format=fmt)
     prepared = pdf.forms.prepare_image(path, signature)
@@ -104,10 +100,6 @@ def test_every_image_mode_embeds(tmp_path, mode, fmt, signature):
 
 
 def test_photos_are_turned_upright(tmp_path):
-    from io import BytesIO
-
-    from PIL import Image
-
     path = tmp_path / "gedreht.jpg"
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90° clockwise to view"

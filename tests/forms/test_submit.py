@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import pytest
+
+import resolvers.forms
 
 from models.forms import FormFile, FormSubmission
 from models.tickets import Attachment, Ticket, TicketEvent, TicketEventKind, TicketSource
@@ -154,8 +157,6 @@ async def test_a_photo_that_is_no_image_stores_nothing(gql, company, settings, f
 
 async def test_a_failure_inside_the_transaction_stores_nothing(gql, company, settings, monkeypatch):
     """A database error after the submission, files and ticket rows were written rolls all of it back."""
-    import resolvers.forms
-
     template = await create_template(gql, company)
     real_attach = resolvers.forms._attach
 
@@ -191,8 +192,6 @@ async def test_retried_client_submission_id_returns_the_first_submission(gql, co
 
 
 async def test_concurrent_retries_create_one_set_of_tickets(gql, company):
-    import asyncio
-
     template = await create_template(gql, company)
     inspector = gql.as_viewer(company.inspector.token)
     variables = submit_input(company, template, BAD_ROOM, clientSubmissionId="retry-storm")
