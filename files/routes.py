@@ -10,7 +10,11 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from files.signing import check_signed
 from files.sniff import IMAGE_TYPES
 from files.storage import path_for
+from models.forms import FormFile
 from models.tickets import Attachment
+
+# Signed-URL kinds and the rows they name (each with filename, content_type, storage_key).
+DOWNLOADABLE = {"attachment": Attachment, "form-file": FormFile}
 
 
 def content_disposition(filename: str, inline: bool) -> str:
@@ -26,9 +30,9 @@ async def download(request: Request) -> Response:
     pk = request.path_params["pk"]
     expires = request.query_params.get("expires", "")
     signature = request.query_params.get("signature", "")
-    if kind != "attachment" or not check_signed(settings, kind, pk, expires, signature):
+    if kind not in DOWNLOADABLE or not check_signed(settings, kind, pk, expires, signature):
         return JSONResponse({"error": "This link is invalid or has expired."}, status_code=403)
-    attachment = await Attachment.filter(id=pk).first()
+    attachment = await DOWNLOADABLE[kind].filter(id=pk).first()
     if attachment is None:
         return JSONResponse({"error": "This file no longer exists."}, status_code=404)
     path = path_for(settings.files_dir, attachment.storage_key)

@@ -56,7 +56,7 @@ class Ticket(Model):
     assignee = fields.ForeignKeyField("models.Employee", related_name="assigned_tickets",
                                       null=True, on_delete=fields.SET_NULL)
     due_date = fields.DateField(null=True)
-    # The employee or customer user who created it (null for forms and imports).
+    # The employee or customer user who created it, or who filled the form that did (null for imports).
     created_by = fields.ForeignKeyField("models.Account", related_name="created_tickets",
                                         null=True, on_delete=fields.SET_NULL)
     form_submission_id = fields.IntField(null=True)

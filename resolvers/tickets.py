@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 from files.storage import FileTooLarge, StoredFile, clean_filename, path_for, store
 from models.accounts import Employee
 from models.customers import SiteObject
+from models.forms import FormFile
 from models.tickets import (Attachment, Comment, Ticket, TicketEvent, TicketEventKind, TicketSource,
                             TicketStatus, TicketType)
 from permissions.customers import visible_objects
@@ -263,9 +264,10 @@ async def store_uploads(settings: Settings, uploads: list[Upload], field: str) -
 
 
 async def discard_unreferenced(settings: Settings, stored: list[StoredFile]) -> None:
-    """Remove stored bytes no attachment points at (after a refused or failed change)."""
+    """Remove stored bytes no attachment or form file points at (after a refused or failed change)."""
     for item in stored:
-        if not await Attachment.filter(storage_key=item.storage_key).exists():
+        if (not await Attachment.filter(storage_key=item.storage_key).exists()
+                and not await FormFile.filter(storage_key=item.storage_key).exists()):
             try:
                 os.unlink(path_for(settings.files_dir, item.storage_key))
             except FileNotFoundError:
@@ -296,6 +298,21 @@ class NewTicket:
     assignee_id: int | None = None
 
 
+async def insert_ticket(connection: Any, *, title: str, description: str, ticket_type_id: int,
+                        object_id: int, source: TicketSource, created_by_id: int | None, at: datetime,
+                        assignee_id: int | None = None, due_date: date | None = None,
+                        form_submission_id: int | None = None) -> Ticket:
+    """Insert a validated ticket with the next number and its CREATED event, in the caller's transaction."""
+    ticket = await Ticket.create(
+        number=await next_ticket_number(connection), title=title, description=description,
+        ticket_type_id=ticket_type_id, object_id=object_id, assignee_id=assignee_id,
+        due_date=due_date, created_by_id=created_by_id, form_submission_id=form_submission_id,
+        source=source, created_at=at, updated_at=at, using_db=connection)
+    await record(connection, ticket.id, TicketEventKind.CREATED, created_by_id,
+                 to_value=ticket.number, at=at)
+    return ticket
+
+
 async def create_ticket(viewer: Viewer, settings: Settings, new: NewTicket,
                         uploads: list[Upload] = ()) -> Ticket:
     policy = TicketPolicy(viewer)
@@ -317,15 +334,13 @@ async def create_ticket(viewer: Viewer, settings: Settings, new: NewTicket,
     at = now()
     try:
         async with in_transaction() as connection:
-            ticket = await Ticket.create(
-                number=await next_ticket_number(connection), title=title, description=description,
+            ticket = await insert_ticket(
+                connection, title=title, description=description,
                 ticket_type_id=ticket_type.id, object_id=site.id,
                 assignee_id=assignee.id if assignee else None, due_date=new.due_date,
                 created_by_id=viewer.account_id,
                 source=TicketSource.PORTAL if viewer.is_customer_user else TicketSource.BACKOFFICE,
-                created_at=at, updated_at=at, using_db=connection)
-            await record(connection, ticket.id, TicketEventKind.CREATED, viewer.account_id,
-                         to_value=ticket.number, at=at)
+                at=at)
             if assignee:
                 await record(connection, ticket.id, TicketEventKind.ASSIGNEE_CHANGED,
                              viewer.account_id, None, assignee.id, at=at)

@@ -17,6 +17,13 @@ from schema.directive import field
 from schema.relay import Node, decode_global_id
 from schema.tickets import Attachment, Comment, Ticket, TicketType
 from resolvers.tickets import visible_ticket_types, visible_ticket_values
+from permissions.forms import visible_submissions, visible_templates
+from schema.forms import FormSubmission, FormTemplate, submission_nodes
+
+
+async def _submission(viewer: Viewer, pk: int) -> Node | None:
+    row = await visible_submissions(viewer).filter(id=pk).first()
+    return (await submission_nodes([row]))[0] if row else None
 
 
 async def _employee(viewer: Viewer, pk: int) -> Node | None:
@@ -55,6 +62,8 @@ RESOLVERS = {
     "CustomerUser": _customer_user,
     "PermissionGroup": lambda v, pk: _scoped(visible_permission_groups(v).filter(id=pk),
                                              PermissionGroup.from_row),
+    "FormTemplate": lambda v, pk: _scoped(visible_templates(v).filter(id=pk), FormTemplate.from_row),
+    "FormSubmission": _submission,
 }
 
 

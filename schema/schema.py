@@ -12,10 +12,11 @@ from schema.customers import Customer, CustomerMutations, CustomerQueries, SiteO
 from schema.nodes import NodeQueries
 from schema.directive import enforce_policies
 from schema.errors import ShapeErrors
+from schema.forms import FormMutations, FormQueries, FormSubmission, FormTemplate
 from schema.tickets import Attachment, Comment, Ticket, TicketMutations, TicketQueries, TicketType
 
-Query = merge_types("Query", (AccountQueries, NodeQueries, CustomerQueries, TicketQueries))
-Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations, TicketMutations))
+Query = merge_types("Query", (AccountQueries, NodeQueries, CustomerQueries, TicketQueries, FormQueries))
+Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations, TicketMutations, FormMutations))
 
 
 class SitedeskSchema(strawberry.Schema):
@@ -29,7 +30,8 @@ def build_schema() -> strawberry.Schema:
     schema = SitedeskSchema(
         query=Query,
         mutation=Mutation,
-        types=[Employee, CustomerUser, Customer, SiteObject, Ticket, TicketType, Comment, Attachment],
+        types=[Employee, CustomerUser, Customer, SiteObject, Ticket, TicketType, Comment, Attachment,
+               FormTemplate, FormSubmission],
         extensions=[ShapeErrors, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
         config=StrawberryConfig(disable_field_suggestions=True),
     )

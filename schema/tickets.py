@@ -231,7 +231,7 @@ class Ticket(Node):
                                 email=v["assignee__account__email"], is_active=v["assignee__account__is_active"]))
         return _assignee(info, self.assignee_pk)  # type: ignore[return-value]
 
-    @field(policy=SIGNED_IN, description="Null for tickets from forms and imports.")
+    @field(policy=SIGNED_IN, description="Null for imported tickets (a form's ticket names its filler).")
     def created_by(self, info: strawberry.Info) -> Viewer | None:
         if self.values is not None:
             return person_from_values(self.values, "created_by__")

@@ -25,6 +25,12 @@ from models.tickets import (Attachment, Comment, Ticket, TicketEvent, TicketEven
 from permissions.policy import Permission
 from resolvers import accounts, customers
 from resolvers.tickets import create_ticket_type, discard_unreferenced, next_ticket_number
+from models.forms import FormConditionOperator as Op
+from models.forms import FormElementKind as Kind
+from permissions.viewer import load_viewer
+from resolvers import forms
+from resolvers.forms import AnswerSpec, ConditionSpec, ElementSpec, TicketSpec
+from resolvers.tickets import Upload
 from server.settings import Settings, get_settings
 
 ADMIN = ("admin@sitedesk.example", "demo-admin-2026", "system administrator, every permission")
@@ -230,6 +236,7 @@ async def seed_demo(settings: Settings | None = None) -> list[tuple[str, str, st
         logins.append((email, password, f"customer user ({customer_name})"))
 
     await _seed_tickets(settings, random.Random(2026), staff, types, rooms, portal_users)
+    await _seed_forms(settings, random.Random(6), staff, types, objects_of)
     return logins
 
 
@@ -452,3 +459,66 @@ async def _absence_ticket(connection: Any, rng: random.Random, clamp: Any, hr: _
     text = ("Genehmigt, ist im Dienstplan eingetragen." if ticket_type.name == "Urlaub"
             else "Gute Besserung! Vertretung ist organisiert.")
     await comment(ticket.id, hr.account_id, text, False, handled_at, connection)
+
+
+INSPECTED_ROOMS = [("sanitaer", "Sanitärräume"), ("buero", "Büros und Gruppenräume"),
+                   ("treppe", "Treppenhaus und Flure")]
+
+
+async def _seed_forms(settings: Settings, rng: random.Random, staff: dict[str, _Person],
+                      types: dict[str, TicketType], objects_of: dict[str, list[int]]) -> None:
+    """The "Objektbegehung" inspection (a bad room rating leads to a re-cleaning ticket with the
+    report attached) and a public "Feedback" form, each with a few submissions."""
+    async def viewer_of(person: _Person):
+        account = await Account.get(id=person.account_id)
+        return await load_viewer(account.id, account.token_version)
+
+    petra, jonas = await viewer_of(staff[EMPLOYEES[0][0]]), await viewer_of(staff[EMPLOYEES[1][0]])
+    elements = [ElementSpec("hinweis", Kind.INFO, "Jeden Bereich von 1 (schlecht) bis 5 (sehr gut) bewerten.")]
+    for key, room in INSPECTED_ROOMS:
+        elements += [
+            ElementSpec(key, Kind.RATING, room, required=True, scale=5),
+            ElementSpec(f"{key}_nach", Kind.YES_NO, f"Nachreinigung notwendig? ({room})", required=True,
+                        visible_if=ConditionSpec(key, Op.LTE, "2")),
+            ElementSpec(f"{key}_ticket", Kind.CREATE_TICKET, f"Nachreinigung {room}",
+                        description="Wird beim Abschluss als Ticket angelegt, mit dem Bericht als PDF.",
+                        visible_if=ConditionSpec(f"{key}_nach", Op.EQ, "true"),
+                        ticket=TicketSpec(types["Nachreinigung"].id, f"Nachreinigung {room}",
+                                          "Bei der Objektbegehung beanstandet.", description_editable=True,
+                                          allow_due_date=True, attach_pdf=True)),
+        ]
+    elements += [ElementSpec("foto", Kind.PHOTO, "Foto"),
+                 ElementSpec("bemerkungen", Kind.TEXT, "Bemerkungen"),
+                 ElementSpec("unterschrift", Kind.SIGNATURE, "Unterschrift Objektleitung")]
+    inspection = await forms.create_template(petra, "Objektbegehung", "Monatliche Begehung mit dem Kunden.",
+                                             False, elements)
+    await forms.publish_template(petra, inspection.id)
+    site_ids = [ids[0] for ids in objects_of.values()]
+    ratings = [{"sanitaer": 4, "buero": 5, "treppe": 4}, {"sanitaer": 2, "buero": 4, "treppe": 3}]
+    for index, (site_id, rated) in enumerate(zip(site_ids, ratings)):
+        answers = [AnswerSpec(key, number=value) for key, value in rated.items()]
+        answers += [AnswerSpec(f"{key}_nach", boolean=True) for key, value in rated.items() if value <= 2]
+        answers += [AnswerSpec("foto", upload=Upload("begehung.png", io.BytesIO(_png(rng)))),
+                    AnswerSpec("bemerkungen", text="Rundgang mit der Objektleitung." if index == 0
+                               else "Waschbecken und Spiegel im Damen-WC verschmutzt.")]
+        await forms.submit_form(jonas, settings, inspection.id, site_id, answers,
+                                client_submission_id=f"demo-begehung-{index}")
+
+    feedback = await forms.create_template(petra, "Feedback", "Wie zufrieden sind Sie mit unserer Reinigung?",
+                                           True, [
+        ElementSpec("zufriedenheit", Kind.RATING, "Wie zufrieden sind Sie insgesamt?", required=True, scale=5),
+        ElementSpec("bereich", Kind.SINGLE_CHOICE, "Welcher Bereich?",
+                    options=["Büro", "Sanitär", "Küche", "Außenbereich"]),
+        ElementSpec("verbesserung", Kind.TEXT, "Was können wir besser machen?"),
+        ElementSpec("kontakt", Kind.YES_NO, "Dürfen wir Sie kontaktieren?"),
+        ElementSpec("email", Kind.TEXT, "Ihre E-Mail-Adresse", required=True,
+                    visible_if=ConditionSpec("kontakt", Op.EQ, "true")),
+    ])
+    feedback = await forms.publish_template(petra, feedback.id)
+    for score, area, text, email in [(5, "Büro", "", None), (2, "Sanitär", "Seife oft leer.", "k.meier@example.org"),
+                                     (4, "Küche", "Spülmaschine bitte öfter ausräumen.", None)]:
+        answers = [AnswerSpec("zufriedenheit", number=score), AnswerSpec("bereich", choices=[area]),
+                   AnswerSpec("verbesserung", text=text or None), AnswerSpec("kontakt", boolean=email is not None)]
+        if email:
+            answers.append(AnswerSpec("email", text=email))
+        await forms.submit_public_form(settings, feedback.public_token, answers)

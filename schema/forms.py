@@ -1,0 +1,467 @@
+"""Inspection forms: templates, their elements and versions, submissions and the filled form as PDF."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Any
+
+import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.file_uploads import Upload
+
+from files.signing import signed_path
+from models.forms import FormConditionOperator, FormElementKind, FormFile, FormFileRole, FormTemplateStatus
+from models.forms import FormSubmission as FormSubmissionRow
+from models.forms import FormTemplate as FormTemplateRow
+from models.forms import FormTemplateVersion as FormTemplateVersionRow
+from permissions.policy import ANYONE, EMPLOYEES, TEMPLATE_MANAGERS
+from permissions.tickets import visible_tickets
+from resolvers import forms
+from resolvers.errors import BadUserInput, NotFound
+from schema.accounts import Viewer
+from schema.customers import SiteObject
+from schema.directive import field, mutation, type_policy
+from schema.loaders import loader
+from schema.relay import Connection, Node, connection, page_window, parse_id, to_global_id
+from schema.tickets import Ticket, TicketType, person, uploads_of
+
+strawberry.enum(FormElementKind, description="What an element of a form asks for (INFO asks nothing).")
+strawberry.enum(FormConditionOperator, description="How a condition compares an earlier answer with its value.")
+strawberry.enum(FormTemplateStatus, description="DRAFT: being designed; PUBLISHED: can be filled; ARCHIVED: withdrawn.")
+
+DateValue = date
+
+
+@strawberry.type(directives=type_policy(ANYONE),
+                 description="Show an element only when an earlier answer meets this condition.")
+class FormCondition:
+    key: str
+    operator: FormConditionOperator
+    value: str
+
+
+@strawberry.type(directives=type_policy(EMPLOYEES), description="The ticket a CREATE_TICKET element creates.")
+class FormTicketSettings:
+    title: str
+    description: str
+    title_editable: bool
+    description_editable: bool
+    allow_due_date: bool
+    attach_pdf: bool
+    type_pk: strawberry.Private[int]
+
+    @field(policy=EMPLOYEES)
+    async def ticket_type(self, info: strawberry.Info) -> TicketType:
+        return TicketType.from_row(await loader(info, "ticket_type").load(self.type_pk))
+
+
+@strawberry.type(directives=type_policy(ANYONE), description="One element of a form: a question, an info text or a ticket.")
+class FormElement:
+    key: str
+    kind: FormElementKind
+    label: str
+    description: str
+    required: bool
+    options: list[str]
+    scale: int | None
+    visible_if: FormCondition | None
+    settings: strawberry.Private[dict[str, Any] | None]
+
+    @field(policy=EMPLOYEES, description="CREATE_TICKET elements only (internal templates).")
+    def ticket(self) -> FormTicketSettings | None:
+        if self.settings is None:
+            return None
+        s = self.settings
+        return FormTicketSettings(title=s["title"], description=s["description"],
+                                  title_editable=s["title_editable"],
+                                  description_editable=s["description_editable"],
+                                  allow_due_date=s["allow_due_date"], attach_pdf=s["attach_pdf"],
+                                  type_pk=s["ticket_type_id"])
+
+    @classmethod
+    def from_stored(cls, element: dict[str, Any]) -> FormElement:
+        condition = element.get("visible_if")
+        return cls(key=element["key"], kind=FormElementKind(element["kind"]), label=element["label"],
+                   description=element["description"], required=element["required"],
+                   options=list(element["options"]), scale=element["scale"],
+                   visible_if=FormCondition(key=condition["key"],
+                                            operator=FormConditionOperator(condition["operator"]),
+                                            value=condition["value"]) if condition else None,
+                   settings=element.get("ticket"))
+
+
+@strawberry.type(directives=type_policy(ANYONE), description="One state of a template's elements.")
+class FormTemplateVersion:
+    version: int
+    name: str
+    description: str
+    created_at: datetime
+    stored_elements: strawberry.Private[list[dict[str, Any]]]
+
+    @field(policy=ANYONE)
+    def elements(self) -> list[FormElement]:
+        return [FormElement.from_stored(e) for e in self.stored_elements]
+
+    @classmethod
+    def from_row(cls, row: FormTemplateVersionRow) -> FormTemplateVersion:
+        return cls(version=row.version, name=row.name, description=row.description, created_at=row.created_at,
+                   stored_elements=row.elements)
+
+
+def _loader(info: strawberry.Info, name: str, load: Any) -> DataLoader:
+    return info.context.loader(name, lambda: DataLoader(load))
+
+
+async def _load_current_versions(template_ids: list[int]) -> list[FormTemplateVersionRow | None]:
+    found = await forms.current_versions(template_ids)
+    return [found.get(pk) for pk in template_ids]
+
+
+async def _load_versions(version_ids: list[int]) -> list[FormTemplateVersionRow | None]:
+    rows = {r.id: r for r in await FormTemplateVersionRow.filter(id__in=set(version_ids))}
+    return [rows.get(pk) for pk in version_ids]
+
+
+async def _load_versions_of(template_ids: list[int]) -> list[list[FormTemplateVersionRow]]:
+    grouped: dict[int, list[FormTemplateVersionRow]] = defaultdict(list)
+    for row in await FormTemplateVersionRow.filter(template_id__in=set(template_ids)).order_by("-version"):
+        grouped[row.template_id].append(row)
+    return [grouped.get(pk, []) for pk in template_ids]
+
+
+async def _load_templates(template_ids: list[int]) -> list[FormTemplateRow | None]:
+    rows = {r.id: r for r in await FormTemplateRow.filter(id__in=set(template_ids))}
+    return [rows.get(pk) for pk in template_ids]
+
+
+async def _load_files(submission_ids: list[int]) -> list[list[FormFile]]:
+    grouped: dict[int, list[FormFile]] = defaultdict(list)
+    for row in await FormFile.filter(submission_id__in=set(submission_ids)).order_by("id"):
+        grouped[row.submission_id].append(row)
+    return [grouped.get(pk, []) for pk in submission_ids]
+
+
+@strawberry.type(directives=type_policy(ANYONE), description="A form design, filled in as submissions.")
+class FormTemplate(Node):
+    name: str
+    description: str
+    is_public: bool
+    status: FormTemplateStatus
+    version: int = strawberry.field(description="The current version: the one new submissions are filled against.")
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+    pk: strawberry.Private[int]
+    token: strawberry.Private[str | None]
+
+    @field(policy=ANYONE, description="The elements of the current version, in order.")
+    async def elements(self, info: strawberry.Info) -> list[FormElement]:
+        row = await _loader(info, "form_current_version", _load_current_versions).load(self.pk)
+        return [FormElement.from_stored(e) for e in row.elements] if row else []
+
+    @field(policy=EMPLOYEES, description="The secret of a published public template's link.")
+    def public_token(self) -> str | None:
+        return self.token
+
+    @field(policy=TEMPLATE_MANAGERS, description="Every version, newest first.")
+    async def versions(self, info: strawberry.Info) -> list[FormTemplateVersion]:
+        rows = await _loader(info, "form_versions_of", _load_versions_of).load(self.pk)
+        return [FormTemplateVersion.from_row(r) for r in rows]
+
+    @classmethod
+    def from_row(cls, row: FormTemplateRow) -> FormTemplate:
+        return cls(id=to_global_id("FormTemplate", row.id), name=row.name, description=row.description,
+                   is_public=row.is_public, status=row.status, version=row.current_version,
+                   created_at=row.created_at, updated_at=row.updated_at, published_at=row.published_at,
+                   pk=row.id, token=row.public_token)
+
+
+@strawberry.type(directives=type_policy(ANYONE), description="One answer of a submission, rendered as text.")
+class FormAnswer:
+    key: str
+    label: str
+    value: str
+    kind: FormElementKind
+    file_pk: strawberry.Private[int | None]
+
+    @field(policy=ANYONE, description="PHOTO and SIGNATURE answers: a signed URL of the image.")
+    def file_url(self, info: strawberry.Info) -> str | None:
+        return signed_path(info.context.settings, "form-file", self.file_pk) if self.file_pk else None
+
+
+@strawberry.type(directives=type_policy(ANYONE), description="A filled-in form.")
+class FormSubmission(Node):
+    submitted_at: datetime
+    template_version: int = strawberry.field(description="The template version it was filled against.")
+    pk: strawberry.Private[int]
+    template_pk: strawberry.Private[int]
+    version_pk: strawberry.Private[int]
+    object_pk: strawberry.Private[int | None]
+    filler_account: strawberry.Private[int | None]
+    stored_answers: strawberry.Private[list[dict[str, Any]]]
+    client_id: strawberry.Private[str | None]
+
+    @field(policy=ANYONE)
+    async def template(self, info: strawberry.Info) -> FormTemplate:
+        return FormTemplate.from_row(await _loader(info, "form_template", _load_templates).load(self.template_pk))
+
+    @field(policy=ANYONE, description="The template version as it was filled: its name and elements.")
+    async def version(self, info: strawberry.Info) -> FormTemplateVersion:
+        row = await _loader(info, "form_version", _load_versions).load(self.version_pk)
+        return FormTemplateVersion.from_row(row)
+
+    @field(policy=ANYONE, description="Null for public forms.")
+    async def object(self, info: strawberry.Info) -> SiteObject | None:
+        if self.object_pk is None:
+            return None
+        return SiteObject.from_row(await loader(info, "object").load(self.object_pk))
+
+    @field(policy=ANYONE, description="Null for anonymous (public) submissions.")
+    async def submitted_by(self, info: strawberry.Info) -> Viewer | None:
+        return await person(info, self.filler_account)
+
+    @field(policy=EMPLOYEES)
+    def client_submission_id(self) -> str | None:
+        return self.client_id
+
+    @field(policy=ANYONE, description="The visible elements' answers in form order, as text.")
+    async def answers(self, info: strawberry.Info) -> list[FormAnswer]:
+        files = await _loader(info, "form_files", _load_files).load(self.pk)
+        by_key = {f.element_key: f.id for f in files if f.role is FormFileRole.ANSWER}
+        return [FormAnswer(key=a["key"], label=a["label"], value=a["text"], kind=FormElementKind(a["kind"]),
+                           file_pk=by_key.get(a["key"])) for a in self.stored_answers]
+
+    @field(policy=ANYONE, description="The tickets it created (as far as the viewer may see them).")
+    async def created_tickets(self, info: strawberry.Info) -> list[Ticket]:
+        viewer = info.context.viewer
+
+        async def load(ids: list[int]) -> list[list[Any]]:
+            grouped = await forms.created_tickets_of(ids, visible_tickets(viewer))
+            return [grouped[pk] for pk in ids]
+
+        rows = await _loader(info, "form_created_tickets", load).load(self.pk)
+        return [Ticket.from_row(r) for r in rows]
+
+    @field(policy=ANYONE, description="Signed URL of the filled form as PDF.")
+    async def pdf_url(self, info: strawberry.Info) -> str | None:
+        files = await _loader(info, "form_files", _load_files).load(self.pk)
+        pdf = next((f for f in files if f.role is FormFileRole.PDF), None)
+        return signed_path(info.context.settings, "form-file", pdf.id) if pdf else None
+
+    @classmethod
+    def from_row(cls, row: FormSubmissionRow, version: int | None = None) -> FormSubmission:
+        return cls(id=to_global_id("FormSubmission", row.id), submitted_at=row.submitted_at,
+                   template_version=version if version is not None else row.version.version,
+                   pk=row.id, template_pk=row.template_id, version_pk=row.version_id,
+                   object_pk=row.object_id, filler_account=row.submitted_by_id,
+                   stored_answers=row.answers, client_id=row.client_submission_id)
+
+
+async def submission_nodes(rows: list[FormSubmissionRow]) -> list[FormSubmission]:
+    """Types for submission rows, their version numbers fetched in one query."""
+    numbers = dict(await FormTemplateVersionRow.filter(id__in={r.version_id for r in rows})
+                   .values_list("id", "version"))
+    return [FormSubmission.from_row(r, numbers[r.version_id]) for r in rows]
+
+
+# ---------------------------------------------------------------- inputs
+
+@strawberry.input(description="visibleIf: `value` is read as the referenced element's type (\"2\", \"true\", an option).")
+class FormConditionInput:
+    key: str
+    operator: FormConditionOperator
+    value: str
+
+
+@strawberry.input(description="The ticket a CREATE_TICKET element creates (internal templates only).")
+class FormTicketElementInput:
+    ticket_type_id: strawberry.ID
+    title: str
+    description: str | None = None
+    title_editable: bool = False
+    description_editable: bool = False
+    allow_due_date: bool = False
+    attach_pdf: bool = False
+
+
+@strawberry.input(description="One element; `key` is unique in the template.")
+class FormElementInput:
+    key: str
+    kind: FormElementKind
+    label: str
+    description: str | None = None
+    required: bool = False
+    options: list[str] | None = None
+    scale: int | None = strawberry.field(default=None, description="RATING: 1..scale, default 5.")
+    visible_if: FormConditionInput | None = None
+    ticket: FormTicketElementInput | None = None
+
+
+@strawberry.input
+class CreateFormTemplateInput:
+    name: str
+    description: str | None = None
+    is_public: bool = False
+    elements: list[FormElementInput]
+
+
+@strawberry.input(description="Absent fields stay; a published template gets a new version.")
+class UpdateFormTemplateInput:
+    id: strawberry.ID
+    name: str | None = None
+    description: str | None = None
+    is_public: bool | None = None
+    elements: list[FormElementInput] | None = None
+
+
+@strawberry.input(description="Changes to a CREATE_TICKET element's ticket, each only where the template allows it.")
+class FormTicketAnswerInput:
+    title: str | None = None
+    description: str | None = None
+    due_date: DateValue | None = None
+
+
+@strawberry.input(description="One answer; set the one value field its element's kind takes.")
+class AnswerInput:
+    key: str
+    text: str | None = None
+    number: float | None = strawberry.field(default=None, description="NUMBER and RATING.")
+    boolean: bool | None = strawberry.field(default=None, description="YES_NO.")
+    choices: list[str] | None = strawberry.field(default=None, description="SINGLE_CHOICE (one) and MULTIPLE_CHOICE.")
+    date_value: DateValue | None = strawberry.field(default=None, name="date")
+    ticket: FormTicketAnswerInput | None = None
+    upload: Upload | None = strawberry.field(default=None, description="PHOTO and SIGNATURE: an image.")
+
+
+@strawberry.input
+class SubmitFormInput:
+    template_id: strawberry.ID
+    object_id: strawberry.ID
+    answers: list[AnswerInput]
+    client_submission_id: str | None = strawberry.field(
+        default=None, description="Chosen by the device; sending the same one again returns the first submission.")
+
+
+@strawberry.input(description="`from` and `to` are days (UTC), both included.")
+class FormSubmissionFilter:
+    template_id: strawberry.ID | None = None
+    object_id: strawberry.ID | None = None
+    from_date: DateValue | None = strawberry.field(default=None, name="from")
+    to: DateValue | None = None
+
+
+def _element_specs(items: list[FormElementInput]) -> list[forms.ElementSpec]:
+    specs = []
+    for index, item in enumerate(items):
+        ticket = None
+        if item.ticket is not None:
+            try:
+                type_pk = parse_id(item.ticket.ticket_type_id, "TicketType")
+            except (BadUserInput, NotFound):
+                raise BadUserInput("No ticket type with this ID.", field=item.key or f"elements.{index}") from None
+            t = item.ticket
+            ticket = forms.TicketSpec(ticket_type_id=type_pk, title=t.title, description=t.description,
+                                      title_editable=t.title_editable,
+                                      description_editable=t.description_editable,
+                                      allow_due_date=t.allow_due_date, attach_pdf=t.attach_pdf)
+        condition = None
+        if item.visible_if is not None:
+            condition = forms.ConditionSpec(key=item.visible_if.key, operator=item.visible_if.operator,
+                                            value=item.visible_if.value)
+        specs.append(forms.ElementSpec(key=item.key, kind=item.kind, label=item.label,
+                                       description=item.description, required=item.required,
+                                       options=item.options, scale=item.scale, visible_if=condition,
+                                       ticket=ticket))
+    return specs
+
+
+def _answer_specs(items: list[AnswerInput]) -> list[forms.AnswerSpec]:
+    specs = []
+    for item in items:
+        upload = uploads_of([item.upload], field=item.key)[0] if item.upload is not None else None
+        ticket = None
+        if item.ticket is not None:
+            ticket = forms.TicketAnswer(title=item.ticket.title, description=item.ticket.description,
+                                        due_date=item.ticket.due_date)
+        specs.append(forms.AnswerSpec(key=item.key, text=item.text, number=item.number, boolean=item.boolean,
+                                      choices=item.choices, date=item.date_value, ticket=ticket, upload=upload))
+    return specs
+
+
+def _template_pk(gid: str) -> int:
+    return parse_id(gid, "FormTemplate", field="id")
+
+
+@strawberry.type
+class FormQueries:
+    @field(policy=EMPLOYEES, description="Templates: template managers see all, other employees the published ones.")
+    async def form_templates(self, info: strawberry.Info,
+                             status: FormTemplateStatus | None = None) -> list[FormTemplate]:
+        query = forms.templates_for(info.context.viewer)
+        if status is not None:
+            query = query.filter(status=status)
+        return [FormTemplate.from_row(r) for r in await query]
+
+    @field(policy=EMPLOYEES, description="Null when it does not exist or is not yours to see.")
+    async def form_template(self, info: strawberry.Info, id: strawberry.ID) -> FormTemplate | None:
+        row = await forms.visible_template(info.context.viewer, _template_pk(id))
+        return FormTemplate.from_row(row) if row else None
+
+    @field(policy=ANYONE, description="A published public template by its link's token; null otherwise.")
+    async def public_form_template(self, token: str) -> FormTemplate | None:
+        row = await forms.template_by_token(token)
+        return FormTemplate.from_row(row) if row else None
+
+    @field(policy=EMPLOYEES, description="Filled-in forms, newest first.")
+    async def form_submissions(self, info: strawberry.Info, filter: FormSubmissionFilter | None = None,
+                               first: int | None = None, after: str | None = None) -> Connection[FormSubmission]:
+        offset, limit = page_window(first, after)
+        criteria = forms.SubmissionFilter()
+        if filter is not None:
+            criteria = forms.SubmissionFilter(
+                template_id=parse_id(filter.template_id, "FormTemplate", "filter.templateId")
+                if filter.template_id else None,
+                object_id=parse_id(filter.object_id, "SiteObject", "filter.objectId") if filter.object_id else None,
+                from_date=filter.from_date, to_date=filter.to)
+        query = forms.filtered_submissions(info.context.viewer, criteria)
+        rows, total = await forms.page_of_submissions(query, offset, limit)
+        return connection(await submission_nodes(rows), offset, limit, total)
+
+
+@strawberry.type
+class FormMutations:
+    @mutation(policy=TEMPLATE_MANAGERS, description="A new draft template.")
+    async def create_form_template(self, info: strawberry.Info, input: CreateFormTemplateInput) -> FormTemplate:
+        row = await forms.create_template(info.context.viewer, input.name, input.description, input.is_public,
+                                          _element_specs(input.elements))
+        return FormTemplate.from_row(row)
+
+    @mutation(policy=TEMPLATE_MANAGERS, description="A draft changes in place; a published template gets a new version.")
+    async def update_form_template(self, info: strawberry.Info, input: UpdateFormTemplateInput) -> FormTemplate:
+        elements = _element_specs(input.elements) if input.elements is not None else None
+        row = await forms.update_template(info.context.viewer, _template_pk(input.id), input.name,
+                                          input.description, input.is_public, elements)
+        return FormTemplate.from_row(row)
+
+    @mutation(policy=TEMPLATE_MANAGERS, description="Release for filling; public templates get their publicToken.")
+    async def publish_form_template(self, info: strawberry.Info, id: strawberry.ID) -> FormTemplate:
+        return FormTemplate.from_row(await forms.publish_template(info.context.viewer, _template_pk(id)))
+
+    @mutation(policy=TEMPLATE_MANAGERS, description="Withdraw from filling; submissions stay.")
+    async def archive_form_template(self, info: strawberry.Info, id: strawberry.ID) -> FormTemplate:
+        return FormTemplate.from_row(await forms.archive_template(info.context.viewer, _template_pk(id)))
+
+    @mutation(policy=EMPLOYEES, description="Fill an internal template for an object; all or nothing.")
+    async def submit_form(self, info: strawberry.Info, input: SubmitFormInput) -> FormSubmission:
+        template_pk = parse_id(input.template_id, "FormTemplate", "templateId")
+        object_pk = parse_id(input.object_id, "SiteObject", "objectId")
+        row = await forms.submit_form(info.context.viewer, info.context.settings, template_pk, object_pk,
+                                      _answer_specs(input.answers), input.client_submission_id)
+        return (await submission_nodes([row]))[0]
+
+    @mutation(policy=ANYONE, description="Fill a public template through its link, anonymously.")
+    async def submit_public_form(self, info: strawberry.Info, token: str,
+                                 answers: list[AnswerInput]) -> FormSubmission:
+        row = await forms.submit_public_form(info.context.settings, token, _answer_specs(answers))
+        return (await submission_nodes([row]))[0]
