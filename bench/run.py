@@ -455,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.tickets is None:
         args.tickets = 10_000 if args.quick else 100_000
     if args.seconds is None:
-        args.seconds = 4 if args.quick else 10
+        args.seconds = 3 if args.quick else 10
     if args.memory_tickets is None:
         args.memory_tickets = 0 if args.quick else 1_000_000
     if args.out is None:

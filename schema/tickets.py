@@ -505,9 +505,17 @@ class TicketMutations:
 
     @mutation(policy=ticket_policy.COMMENT, description="Customer users: `internal` must be false or absent.")
     async def add_comment(self, info: strawberry.Info, input: AddCommentInput) -> Comment:
-        row = await tickets.add_comment(info.context.viewer, _ticket_pk(input.ticket_id, "ticketId"),
-                                        input.body, input.internal)
-        return Comment.from_row(row)
+        viewer = info.context.viewer
+        row = await tickets.add_comment(viewer, _ticket_pk(input.ticket_id, "ticketId"), input.body, input.internal)
+        comment = Comment.from_row(row)
+        # The author is the viewer, loaded for this request already.
+        comment.author_values = {
+            "author__id": viewer.account_id, "author__name": viewer.name, "author__email": viewer.email,
+            "author__is_active": True, "author__employee__id": viewer.employee_id,
+            "author__employee__is_system_admin": viewer.is_system_admin,
+            "author__customer_user__id": viewer.customer_user_id,
+            "author__customer_user__customer_id": viewer.customer_id}
+        return comment
 
     @mutation(policy=ticket_policy.COMMENT, description="Its author only.")
     async def edit_comment(self, info: strawberry.Info, input: EditCommentInput) -> Comment:
