@@ -9,13 +9,16 @@ from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutations, AccountQueries, CustomerUser, Employee
 from schema.customers import Customer, CustomerMutations, CustomerQueries, SiteObject
+from schema.documents import Document, DocumentMutations
+from schema.evaluations import EvaluationMutations
 from schema.nodes import NodeQueries
 from schema.directive import enforce_policies
 from schema.errors import ShapeErrors
 from schema.tickets import Attachment, Comment, Ticket, TicketMutations, TicketQueries, TicketType
 
 Query = merge_types("Query", (AccountQueries, NodeQueries, CustomerQueries, TicketQueries))
-Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations, TicketMutations))
+Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations, TicketMutations, DocumentMutations,
+                                    EvaluationMutations))
 
 
 class SitedeskSchema(strawberry.Schema):
@@ -29,7 +32,8 @@ def build_schema() -> strawberry.Schema:
     schema = SitedeskSchema(
         query=Query,
         mutation=Mutation,
-        types=[Employee, CustomerUser, Customer, SiteObject, Ticket, TicketType, Comment, Attachment],
+        types=[Employee, CustomerUser, Customer, SiteObject, Ticket, TicketType, Comment, Attachment,
+               Document],
         extensions=[ShapeErrors, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
         config=StrawberryConfig(disable_field_suggestions=True),
     )
