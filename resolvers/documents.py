@@ -115,9 +115,9 @@ async def documents_on(viewer: Viewer, object_ids: list[int]) -> dict[int, list[
 
 async def visible_document(viewer: Viewer, attachment_id: int) -> Document | None:
     """One document by its attachment id, if the viewer may see it as a document."""
-    object_id = await Attachment.filter(id=attachment_id).values_list("ticket__object_id", flat=True).first()
-    if object_id is None:
+    found = await Attachment.filter(id=attachment_id).values_list("ticket__object_id", flat=True)
+    if not found:
         return None
-    query = await visible_documents(viewer, [object_id])
+    query = await visible_documents(viewer, found)
     row = await query.filter(id=attachment_id).values(*FIELDS)
     return _document(row[0]) if row else None
