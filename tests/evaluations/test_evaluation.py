@@ -340,3 +340,24 @@ def test_postgres_query_numbers_its_placeholders():
     assert "?" not in sql and "$4" in sql and "$5" not in sql
     assert params[:2] == [4, 7]
     assert params[2:] == [datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2026, 2, 1, tzinfo=timezone.utc)]
+
+
+async def test_demo_company_shows_documents_and_an_evaluation(gql, settings):
+    from server.demo import seed_demo
+
+    logins = await seed_demo(settings)
+    for ticket in await Ticket.all():
+        expected = whole_days(ticket.created_at, ticket.done_at) if ticket.done_at else None
+        assert ticket.resolution_days == expected
+    email, password, _ = next(login for login in logins if login[2].startswith("customer user"))
+    login = await gql("""mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }""",
+                      {"e": email, "p": password})
+    user = gql.as_viewer(login["data"]["login"]["accessToken"])
+    data = await user.ok("{ objects { edges { node { documents { ticketType { name } } "
+                         "ticketEvaluation { groupSizeDays total buckets { count } } } } } }")
+    nodes = [e["node"] for e in data["objects"]["edges"]]
+    assert nodes and all(n["ticketEvaluation"]["groupSizeDays"] == 1 for n in nodes)
+    assert sum(n["ticketEvaluation"]["total"] for n in nodes) > 0
+    assert all(sum(b["count"] for b in n["ticketEvaluation"]["buckets"]) == n["ticketEvaluation"]["total"]
+               for n in nodes)
+    assert {d["ticketType"]["name"] for n in nodes for d in n["documents"]} <= {"Leistungsnachweis"}
