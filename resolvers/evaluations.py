@@ -12,6 +12,7 @@ with 90 %. Dates are UTC days; `to` is inclusive.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -126,7 +127,7 @@ KEY_COLUMNS = {"object": "t.object_id", "customer": "o.customer_id"}
 
 def _numbered(sql: str) -> str:
     """`?` placeholders as PostgreSQL's `$1, $2, …`."""
-    counter = iter(range(1, 10_000))
+    counter = itertools.count(1)
     return re.sub(r"\?", lambda _: f"${next(counter)}", sql)
 
 

@@ -158,6 +158,11 @@ async def test_no_path_from_a_document_to_its_ticket_for_customer_users(setup):
     assert (await alice.ok(node, {"id": to_global_id("Ticket", report.id)}))["node"] is None
     attachment = await Attachment.get(ticket_id=report.id, filename="report.pdf")
     assert (await alice.ok(node, {"id": to_global_id("Attachment", attachment.id)}))["node"] is None
+    # Nor may they create tickets of a type that is only published.
+    create = """mutation($input: CreateTicketInput!) { createTicket(input: $input) { id } }"""
+    assert await alice.error_code(create, {"input": {
+        "objectId": to_global_id("SiteObject", setup.a1.id), "title": "Neu",
+        "ticketTypeId": to_global_id("TicketType", setup.report.id)}}) == "NOT_FOUND"
     # The document itself is a node they may fetch.
     by_node = """query($id: ID!) { node(id: $id) { ... on Document { filename } } }"""
     found = await alice.ok(by_node, {"id": to_global_id("Document", attachment.id)})
