@@ -33,7 +33,7 @@ from tortoise.connection import get_connection
 
 from models.accounts import AccountKind
 from permissions.viewer import Viewer
-from resolvers.evaluations import Period, customer_evaluations, object_evaluations
+from resolvers.evaluations import Period, customer_evaluations, evaluation_query, object_evaluations
 from server.database import migrate, tortoise_config
 from server.settings import settings_from_env
 
@@ -191,6 +191,10 @@ async def run(database_url: str, total: int, runs: int, server_url: str | None) 
               f"median {result.median_days} d, p90 {result.p90_days} d, {len(result.buckets)} groups")
         assert result.total == TARGET_DONE, result.total
         assert (await object_evaluations(user, [target], whole))[target] == result
+        sql, params = evaluation_query(connection.capabilities.dialect, "object", [target], whole)
+        explain = "EXPLAIN QUERY PLAN " if connection.capabilities.dialect == "sqlite" else "EXPLAIN "
+        plan = await connection.execute_query_dict(explain + sql, params)
+        print("plan:\n  " + "\n  ".join(str(row.get("detail") or row.get("QUERY PLAN")) for row in plan))
         figures = {
             "employee": await timed("object, employee, all time", lambda: object_evaluations(employee, [target], whole), runs),
             "customer user": await timed("object, customer user, all time", lambda: object_evaluations(user, [target], whole), runs),
