@@ -9,6 +9,8 @@ from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutations, AccountQueries, CustomerUser, Employee
 from schema.customers import Customer, CustomerMutations, CustomerQueries, SiteObject
+from schema.documents import Document, DocumentMutations
+from schema.evaluations import EvaluationMutations
 from schema.nodes import NodeQueries
 from schema.directive import enforce_policies
 from schema.errors import ShapeErrors
@@ -16,7 +18,8 @@ from schema.forms import FormMutations, FormQueries, FormSubmission, FormTemplat
 from schema.tickets import Attachment, Comment, Ticket, TicketMutations, TicketQueries, TicketType
 
 Query = merge_types("Query", (AccountQueries, NodeQueries, CustomerQueries, TicketQueries, FormQueries))
-Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations, TicketMutations, FormMutations))
+Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations, TicketMutations, DocumentMutations,
+                                    EvaluationMutations, FormMutations))
 
 
 class SitedeskSchema(strawberry.Schema):
@@ -31,7 +34,7 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=[Employee, CustomerUser, Customer, SiteObject, Ticket, TicketType, Comment, Attachment,
-               FormTemplate, FormSubmission],
+               FormTemplate, FormSubmission, Document],
         extensions=[ShapeErrors, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
         config=StrawberryConfig(disable_field_suggestions=True),
     )
