@@ -11,7 +11,8 @@ from schema.accounts import AccountMutations, AccountQueries, CustomerUser, Empl
 from schema.customers import Customer, CustomerMutations, CustomerQueries, SiteObject
 from schema.nodes import NodeQueries
 from schema.directive import enforce_policies
-from schema.errors import ShapeErrors
+from schema.errors import ShapeErrors, finish_errors
+from schema.limits import QueryLimits
 from schema.tickets import Attachment, Comment, Ticket, TicketMutations, TicketQueries, TicketType
 
 Query = merge_types("Query", (AccountQueries, NodeQueries, CustomerQueries, TicketQueries))
@@ -24,13 +25,19 @@ class SitedeskSchema(strawberry.Schema):
         # logs the unexpected ones with their request id.
         return None
 
+    async def execute(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        result = await super().execute(*args, **kwargs)
+        context = kwargs.get("context_value")
+        finish_errors(result.errors, getattr(getattr(context, "settings", None), "max_tokens", None))
+        return result
+
 
 def build_schema() -> strawberry.Schema:
     schema = SitedeskSchema(
         query=Query,
         mutation=Mutation,
         types=[Employee, CustomerUser, Customer, SiteObject, Ticket, TicketType, Comment, Attachment],
-        extensions=[ShapeErrors, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+        extensions=[ShapeErrors, QueryLimits, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
         config=StrawberryConfig(disable_field_suggestions=True),
     )
     return enforce_policies(schema)

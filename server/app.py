@@ -77,7 +77,11 @@ class GraphQLApp(GraphQL):
             response = await self.run(request)
         except HTTPException as exc:
             code = "BAD_REQUEST" if exc.status_code == 400 else "HTTP_ERROR"
-            response = JSONResponse(error_body(exc.reason, code), status_code=exc.status_code)
+            message = exc.reason
+            if exc.reason == "Batching is not enabled":
+                code, message = "BATCHING_NOT_SUPPORTED", ("Batched requests (a JSON array) are not "
+                                                           "supported: send one operation per request.")
+            response = JSONResponse(error_body(message, code), status_code=exc.status_code)
         await response(scope, receive, send)
 
     async def check_multipart(self, request: Request) -> None:
