@@ -12,8 +12,10 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
 from resolvers.errors import SitedeskError
+from server.database import database_unavailable
 
 logger = logging.getLogger("sitedesk.errors")
+DATABASE_UNAVAILABLE = "The database is unavailable at the moment; try again shortly."
 SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
 
 
@@ -31,6 +33,11 @@ class ShapeErrors(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request_id = getattr(self.execution_context.context, "request_id", None)
+        if database_unavailable(error.original_error):
+            logger.warning("database unavailable in %s (request %s): %s", error.path, request_id,
+                           error.original_error)
+            return GraphQLError(DATABASE_UNAVAILABLE, error.nodes, path=error.path,
+                                extensions={"code": "SERVICE_UNAVAILABLE", "requestId": request_id})
         logger.error("unexpected error in %s (request %s)", error.path, request_id,
                      exc_info=error.original_error)
         masked = super().anonymise_error(error)
