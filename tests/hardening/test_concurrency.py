@@ -102,3 +102,20 @@ async def test_loaders_never_share_rows_between_interleaved_viewers(world, clien
         bodies_seen = {c["node"]["body"] for n in nodes for c in n["comments"]["edges"]}
         assert not any(b.startswith("Intern") for b in bodies_seen)
         assert bodies_seen == {f"Öffentlich zu {t}" for t in titles}
+
+
+@pytest.mark.skipif(not os.environ.get("SITEDESK_TEST_DATABASE_URL", "").startswith("postgres"),
+                    reason="several server processes need PostgreSQL (SQLite means one process)")
+async def test_login_throttling_holds_across_server_processes(world, settings, tmp_path):
+    login = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }"
+    with running_servers(server_env(settings), 3, tmp_path) as servers:
+        clients = [httpx.AsyncClient(base_url=s.url, timeout=60) for s in servers]
+        try:
+            bodies = await asyncio.gather(*(
+                GraphQLClient(clients[i % 3])(login, {"e": world.alice.email, "p": f"guess-{i}"})
+                for i in range(15)))
+        finally:
+            for http in clients:
+                await http.aclose()
+    codes = sorted(b["errors"][0]["extensions"]["code"] for b in bodies)
+    assert codes == ["RATE_LIMITED"] * 10 + ["UNAUTHENTICATED"] * 5
