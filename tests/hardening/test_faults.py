@@ -176,7 +176,10 @@ async def test_sigterm_lets_the_request_in_flight_finish(world, settings, tmp_pa
     with running_servers(server_env(settings), 1, tmp_path) as [server]:
         with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
             sock.sendall(head + payload[:20])  # the request has begun; its body is still coming
-            time.sleep(0.5)  # let the server read the headers (ordering only, nothing is timed)
+            # Let the server read the headers: a later request on another connection
+            # being answered means the loop has passed ours (ordering only, nothing is timed).
+            time.sleep(0.5)
+            assert httpx.get(server.url + "/health", timeout=30).status_code == 200
             server.process.send_signal(signal.SIGTERM)
             wait_for_log(server, "Waiting for connections to close")
             with pytest.raises(httpx.TransportError):  # no new connections while draining
