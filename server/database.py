@@ -35,7 +35,13 @@ def connection_url(settings: Settings) -> str:
     parsed = urlparse(url)
     given = dict(parse_qsl(parsed.query))
     if parsed.scheme == "sqlite":
-        path = Path(parsed.netloc + parsed.path) if parsed.netloc + parsed.path else None
+        raw = parsed.netloc + parsed.path
+        if raw.startswith("//"):
+            # `sqlite:////abs/path.db` (four slashes) means the same file as
+            # three; Tortoise itself hangs on the doubled slash.
+            raw = "/" + raw.lstrip("/")
+            parsed = parsed._replace(netloc="", path=raw)
+        path = Path(raw) if raw else None
         if path is not None and str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         wanted = {**SQLITE_PRAGMAS, **given}
