@@ -1,4 +1,5 @@
-"""`sitedesk backup` / `sitedesk restore`: everything comes back, files byte for byte."""
+"""`sitedesk backup` / `sitedesk restore`: tickets, attachments and form submissions come back,
+files byte for byte."""
 
 from __future__ import annotations
 
@@ -24,7 +25,13 @@ QUERIES = {
     "comments": 'SELECT "id", "ticket_id", "body", "internal" FROM "comment" ORDER BY "id"',
     "attachments": 'SELECT "id", "ticket_id", "filename", "storage_key", "size" FROM "attachment" ORDER BY "id"',
     "accounts": 'SELECT "id", "email", "password_hash" FROM "account" ORDER BY "id"',
+    "submissions": 'SELECT "id", "template_id", "version_id", "client_submission_id" FROM "form_submission" ORDER BY "id"',
+    "form_files": 'SELECT "id", "submission_id", "role", "storage_key", "size" FROM "form_file" ORDER BY "id"',
 }
+PUBLIC_FORM = """mutation($input: CreateFormTemplateInput!) { createFormTemplate(input: $input) { id } }"""
+PUBLISH = """mutation($id: ID!) { publishFormTemplate(id: $id) { publicToken } }"""
+SUBMIT_PUBLIC = """mutation($token: String!, $answers: [AnswerInput!]!) {
+  submitPublicForm(token: $token, answers: $answers) { id pdfUrl } }"""
 
 
 def cli(args: list[str], database_url: str, files_dir: Path) -> subprocess.CompletedProcess:
@@ -80,6 +87,11 @@ async def test_backup_restores_every_ticket_comment_attachment_and_file(world, s
                                  for i, (name, data) in enumerate(payloads.items())},
                                 token=world.alice.token)
     assert len(response.json()["data"]["createTicket"]["attachments"]) == 3
+    admin = gql.as_viewer(world.admin.token)
+    template = (await admin.ok(PUBLIC_FORM, {"input": {"name": "Feedback", "isPublic": True, "elements": [
+        {"key": "note", "kind": "TEXT", "label": "Ihre Nachricht", "required": True}]}}))["createFormTemplate"]
+    token = (await admin.ok(PUBLISH, {"id": template["id"]}))["publishFormTemplate"]["publicToken"]
+    await gql.ok(SUBMIT_PUBLIC, {"token": token, "answers": [{"key": "note", "text": "Alles sauber, danke"}]})
 
     archive = tmp_path / "sitedesk-backup.tar"
     made = cli(["backup", str(archive)], settings.database_url, settings.files_dir)
@@ -97,6 +109,9 @@ async def test_backup_restores_every_ticket_comment_attachment_and_file(world, s
     restored = await rows_in(fresh_database)
     assert restored == original
     assert len(original["tickets"]) == 4 and len(original["attachments"]) == 3
+    assert len(original["submissions"]) == 1 and [f[2] for f in original["form_files"]] == ["PDF"]
+    for _, _, _, key, size in original["form_files"]:
+        assert (restored_files / key).read_bytes()[:5] == b"%PDF-" and (restored_files / key).stat().st_size == size
     for _, _, filename, key, size in original["attachments"]:
         data = (restored_files / key).read_bytes()
         assert data == payloads[filename] and len(data) == size
