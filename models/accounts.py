@@ -90,3 +90,18 @@ class RefreshToken(Model):
 
     class Meta:
         table = "refresh_token"
+
+
+class LoginThrottle(Model):
+    # Sign-in attempts per key in the current window, shared by every server
+    # process: the key is "account:" plus the SHA-256 of the typed email (so
+    # unknown emails are throttled alike and no email is stored) or "address:"
+    # plus the client address. Times are Unix seconds.
+
+    id = fields.IntField(primary_key=True)
+    key = fields.CharField(max_length=100, unique=True)
+    attempts = fields.IntField(default=0)
+    window_started = fields.BigIntField(db_index=True)
+
+    class Meta:
+        table = "login_throttle"

@@ -10,6 +10,9 @@ class Customer(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=200)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Ticket evaluation in the portal: on/off, and the width of its groups in days (1–365).
+    ticket_evaluation_enabled = fields.BooleanField(default=False)
+    ticket_evaluation_group_size_days = fields.IntField(default=7)
 
     class Meta:
         table = "customer"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -11,12 +13,14 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from models.accounts import Account, AccountKind, CustomerUser, Employee, PermissionGroup, RefreshToken
+from models.accounts import (Account, AccountKind, CustomerUser, Employee, LoginThrottle, PermissionGroup,
+                             RefreshToken)
 from permissions.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from permissions.policy import Permission
 from permissions.tokens import hash_refresh_token, issue_access_token, new_refresh_token
 from permissions.viewer import Viewer
-from resolvers.errors import BadUserInput, NotFound, Unauthenticated
+from resolvers.errors import BadUserInput, NotFound, RateLimited, Unauthenticated
+from server.database import dialect
 from server.settings import Settings
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -66,13 +70,83 @@ async def _start_session(settings: Settings, account: Account, family: str | Non
     return Session(access, token, settings.access_token_minutes * 60, account)
 
 
-async def login(settings: Settings, email: str, password: str) -> Session:
-    """A new session; wrong password and unknown email fail alike, after one hash each."""
-    account = await Account.filter(email=email.strip().lower()).first()
+async def login(settings: Settings, email: str, password: str,
+                client_address: str | None = None) -> Session:
+    """A new session; wrong password and unknown email fail alike, after one hash each.
+
+    Attempts are throttled per typed email and per client address (see
+    `count_login_attempt`); a refused attempt checks no password at all.
+    """
+    email = email.strip().lower()
+    keys = throttle_keys(email, client_address)
+    await count_login_attempt(settings, keys)
+    account = await Account.filter(email=email).first()
     password_ok = verify_password(account.password_hash if account else None, password)
     if account is None or not password_ok or not account.is_active:
         raise Unauthenticated(LOGIN_FAILED)
+    await forgive_login_attempt(keys)
     return await _start_session(settings, account)
+
+
+# ------------------------------------------------------------ login throttling
+# Attempts are counted before the password is checked, in one atomic upsert
+# per key, so parallel guesses from several server processes cannot slip past
+# the limit together. A success forgets the account's count and gives the
+# address its attempt back. Keys depend only on what was typed: an unknown
+# email is throttled exactly like a known one.
+
+def throttle_keys(email: str, client_address: str | None) -> dict[str, str]:
+    """{"account": key, "address": key} (no address key when the address is unknown)."""
+    keys = {"account": "account:" + hashlib.sha256(email.encode()).hexdigest()}
+    if client_address:
+        keys["address"] = "address:" + client_address[:90]
+    return keys
+
+
+async def count_login_attempt(settings: Settings, keys: dict[str, str], now: int | None = None) -> None:
+    """Count one attempt per key; `RateLimited` (with `retryAfter`) once a key is over its limit."""
+    now = int(time.time()) if now is None else now
+    window = settings.login_window_minutes * 60
+    limits = {"account": settings.login_max_failures,
+              "address": settings.login_max_failures_per_address}
+    connection = LoginThrottle._meta.db
+    retry_after = 0
+    new_window = False
+    for kind, key in keys.items():
+        rows = await connection.execute_query_dict(*_attempt_upsert(key, now, now - window))
+        row = rows[0]
+        new_window = new_window or row["attempts"] == 1
+        if row["attempts"] > limits[kind]:
+            retry_after = max(retry_after, int(row["window_started"]) + window - now)
+    if new_window:  # sweep expired windows as often as new ones start
+        await LoginThrottle.filter(window_started__lte=now - window).delete()
+    if retry_after:
+        raise RateLimited(f"Too many sign-in attempts. Try again in {retry_after} seconds.",
+                          retryAfter=max(retry_after, 1))
+
+
+def _attempt_upsert(key: str, now: int, expired: int) -> tuple[str, list[object]]:
+    """SQL and values: insert or bump the key's count, restarting an expired window."""
+    if dialect() == "sqlite":  # positional `?`, in order of appearance
+        key_p, now_p, expired_p = "?", "?", "?"
+        values: list[object] = [key, now, expired, expired, now]
+    else:
+        key_p, now_p, expired_p = "$1", "$2", "$3"
+        values = [key, now, expired]
+    sql = (f'INSERT INTO "login_throttle" ("key", "attempts", "window_started") '
+           f'VALUES ({key_p}, 1, {now_p}) ON CONFLICT ("key") DO UPDATE SET '
+           f'"attempts" = CASE WHEN "login_throttle"."window_started" <= {expired_p} THEN 1 '
+           'ELSE "login_throttle"."attempts" + 1 END, '
+           f'"window_started" = CASE WHEN "login_throttle"."window_started" <= {expired_p} '
+           f'THEN {now_p} ELSE "login_throttle"."window_started" END '
+           'RETURNING "attempts", "window_started"')
+    return sql, values
+
+
+async def forgive_login_attempt(keys: dict[str, str]) -> None:
+    await LoginThrottle.filter(key=keys["account"]).delete()
+    if "address" in keys:
+        await LoginThrottle.filter(key=keys["address"], attempts__gt=0).update(attempts=F("attempts") - 1)
 
 
 async def refresh_session(settings: Settings, refresh_token: str) -> Session:

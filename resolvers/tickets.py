@@ -31,6 +31,7 @@ from permissions.viewer import Viewer
 from resolvers.accounts import check_name
 from resolvers.errors import BadUserInput, Forbidden, NotFound
 from server.queries import Sentinels, prepared_values, viewer_inputs, viewer_shape
+from resolvers.evaluations import whole_days
 from server.settings import Settings
 
 MAX_TITLE = 200
@@ -379,9 +380,10 @@ async def set_ticket_status(viewer: Viewer, ticket_id: int, status: TicketStatus
         return ticket
     at = now()
     done_at = at if status is TicketStatus.DONE else None
+    days = whole_days(ticket.created_at, done_at) if done_at else None
     async with in_transaction() as connection:
         await Ticket.filter(id=ticket.id).using_db(connection).update(
-            status=status, done_at=done_at, updated_at=at)
+            status=status, done_at=done_at, resolution_days=days, updated_at=at)
         await record(connection, ticket.id, TicketEventKind.STATUS_CHANGED, viewer.account_id,
                      ticket.status.value, status.value, at=at)
     return await Ticket.get(id=ticket.id)
@@ -543,7 +545,8 @@ async def import_tickets(viewer: Viewer, items: list[ImportedTicket]) -> tuple[i
                 description=description, status=item.status,
                 ticket_type_id=item.ticket_type_id, object_id=item.object_id,
                 assignee_id=item.assignee_id, source=TicketSource.IMPORT, external_ref=ref,
-                created_at=created, updated_at=done or created, done_at=done, using_db=connection)
+                created_at=created, updated_at=done or created, done_at=done,
+                resolution_days=whole_days(created, done) if done else None, using_db=connection)
             await record(connection, ticket.id, TicketEventKind.CREATED, viewer.account_id,
                          to_value=ticket.number, at=created)
             if done is not None:

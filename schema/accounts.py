@@ -164,7 +164,8 @@ class AccountQueries:
 class AccountMutations:
     @mutation(policy=ANYONE, description="Sign in with email and password.")
     async def login(self, info: strawberry.Info, email: str, password: str) -> AuthPayload:
-        return await _payload(info, await accounts.login(info.context.settings, email, password))
+        return await _payload(info, await accounts.login(info.context.settings, email, password,
+                                                           info.context.client_ip))
 
     @mutation(policy=ANYONE, description="Trade a refresh token for a new session (the old token is spent).")
     async def refresh_token(self, info: strawberry.Info, refresh_token: str) -> AuthPayload:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,16 +20,45 @@ from schema.loaders import loader
 from schema.relay import Connection, Node, connection, page_window, parse_id, to_global_id
 
 if TYPE_CHECKING:
+    from schema.documents import Document, DocumentRule
+    from schema.evaluations import TicketEvaluation, TicketEvaluationSettings
     from schema.tickets import Ticket, TicketFilterInput
 
 TicketRef = Annotated["Ticket", strawberry.lazy("schema.tickets")]
 TicketFilterRef = Annotated["TicketFilterInput", strawberry.lazy("schema.tickets")]
+DocumentRef = Annotated["Document", strawberry.lazy("schema.documents")]
+DocumentRuleRef = Annotated["DocumentRule", strawberry.lazy("schema.documents")]
+TicketEvaluationRef = Annotated["TicketEvaluation", strawberry.lazy("schema.evaluations")]
+TicketEvaluationSettingsRef = Annotated["TicketEvaluationSettings", strawberry.lazy("schema.evaluations")]
+FromArgument = Annotated[date | None, strawberry.argument(name="from", description="First day (UTC), inclusive.")]
+ToArgument = Annotated[date | None, strawberry.argument(name="to", description="Last day (UTC), inclusive.")]
+EVALUATION_PERIOD = " Tickets done within [from, to] (UTC days, both inclusive) when given."
 
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A client company.")
 class Customer(Node):
     name: str
     pk: strawberry.Private[int]
+
+    @field(policy=EMPLOYEES, description="Which attachments are published as documents on the customer's objects.")
+    async def document_rules(self, info: strawberry.Info) -> list[DocumentRuleRef]:
+        from schema.documents import document_rules_of
+
+        return await document_rules_of(info, self.pk)
+
+    @field(policy=SIGNED_IN, description="Whether the customer's users see the ticket evaluation, and its group size.")
+    async def ticket_evaluation_settings(self, info: strawberry.Info) -> TicketEvaluationSettingsRef:
+        from schema.evaluations import evaluation_settings
+
+        return await evaluation_settings(info, self.pk)
+
+    @field(policy=EMPLOYEES, description="The ticket evaluation over all of the customer's objects, "
+                                         "whether or not it is switched on for its users." + EVALUATION_PERIOD)
+    async def ticket_evaluation(self, info: strawberry.Info, from_: FromArgument = None,
+                                to: ToArgument = None) -> TicketEvaluationRef | None:
+        from schema.evaluations import customer_evaluation
+
+        return await customer_evaluation(info, self.pk, from_, to)
 
     @classmethod
     def from_row(cls, row: CustomerRow) -> Customer:
@@ -56,6 +86,21 @@ class SiteObject(Node):
         from schema.tickets import ticket_connection
 
         return await ticket_connection(info, filter, first, after, object_pk=self.pk)
+
+    @field(policy=SIGNED_IN, description="Files published on this object by the customer's document rules, "
+                                         "newest first. Customer users get the file, never the ticket behind it.")
+    async def documents(self, info: strawberry.Info) -> list[DocumentRef]:
+        from schema.documents import documents_of
+
+        return await documents_of(info, self.pk)
+
+    @field(policy=SIGNED_IN, description="The ticket evaluation of this object; null for customer users while "
+                                         "their customer has it switched off." + EVALUATION_PERIOD)
+    async def ticket_evaluation(self, info: strawberry.Info, from_: FromArgument = None,
+                                to: ToArgument = None) -> TicketEvaluationRef | None:
+        from schema.evaluations import object_evaluation
+
+        return await object_evaluation(info, self.pk, from_, to)
 
     @classmethod
     def from_row(cls, row: SiteObjectRow, customer_name: str | None = None) -> SiteObject:

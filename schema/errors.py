@@ -8,12 +8,14 @@ from __future__ import annotations
 import logging
 import re
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
 from resolvers.errors import SitedeskError
+from server.database import database_unavailable
 
 logger = logging.getLogger("sitedesk.errors")
+DATABASE_UNAVAILABLE = "The database is unavailable at the moment; try again shortly."
 SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
 
 
@@ -31,6 +33,11 @@ class ShapeErrors(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request_id = getattr(self.execution_context.context, "request_id", None)
+        if database_unavailable(error.original_error):
+            logger.warning("database unavailable in %s (request %s): %s", error.path, request_id,
+                           error.original_error)
+            return GraphQLError(DATABASE_UNAVAILABLE, error.nodes, path=error.path,
+                                extensions={"code": "SERVICE_UNAVAILABLE", "requestId": request_id})
         logger.error("unexpected error in %s (request %s)", error.path, request_id,
                      exc_info=error.original_error)
         masked = super().anonymise_error(error)
@@ -46,3 +53,29 @@ class ShapeErrors(MaskErrors):
                 code = "BAD_USER_INPUT" if error.original_error else "GRAPHQL_VALIDATION_FAILED"
                 error.extensions = {**(error.extensions or {}), "code": code}
         return processed
+
+
+def finish_errors(errors: list[GraphQLError] | None, max_tokens: int | None = None) -> None:
+    """Give a code to errors that reached the result without passing `ShapeErrors`.
+
+    Strawberry returns errors raised by an extension hook (the parser cache's
+    syntax errors, for one) around the error-shaping extension, so they are
+    finished here: syntax errors get `GRAPHQL_PARSE_FAILED` (`TOO_MANY_TOKENS`
+    when the parser's token limit stopped it), anything else is masked.
+    """
+    for index, error in enumerate(errors or ()):
+        if error.extensions and "code" in error.extensions:
+            continue
+        if isinstance(error, GraphQLSyntaxError) and "tokens" in error.message:
+            error.message = f"The query is too long (at most {max_tokens} tokens)."
+            error.extensions = {"code": "TOO_MANY_TOKENS", "limit": max_tokens}
+        elif isinstance(error, GraphQLSyntaxError):
+            error.message = SUGGESTION.sub("", error.message)
+            error.extensions = {"code": "GRAPHQL_PARSE_FAILED"}
+        elif is_unexpected(error):
+            logger.error("unexpected error outside execution", exc_info=error.original_error)
+            errors[index] = GraphQLError("Internal server error.", error.nodes,
+                                         extensions={"code": "INTERNAL_SERVER_ERROR"})
+        else:
+            error.message = SUGGESTION.sub("", error.message)
+            error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}

@@ -15,6 +15,8 @@ from models.accounts import Account, Employee
 from models.customers import Customer, SiteObject
 from models.tickets import TicketType
 from permissions.tickets import visible_tickets
+from resolvers.documents import document_rules_of, documents_on
+from resolvers.evaluations import customer_evaluations, object_evaluations
 from resolvers.tickets import (ATTACHMENT_VALUES, COMMENT_VALUES, attachments_of, comments_of, history_of,
                               person_values)
 from server.queries import list_inputs, prepared_values, viewer_inputs, viewer_shape
@@ -92,6 +94,30 @@ def _comment_counts(viewer: Any) -> Callable[[list[int]], Awaitable[list[int]]]:
     return load
 
 
+def _by_key(fetch: Callable[[Any, list[int]], Awaitable[dict[int, Any]]], viewer: Any,
+            default: Any = None) -> Callable[[list[int]], Awaitable[list[Any]]]:
+    async def load(ids: list[int]) -> list[Any]:
+        found = await fetch(viewer, list(set(ids)))
+        return [found.get(pk, default) for pk in ids]
+    return load
+
+
+def _by_key_and_period(fetch: Callable[[Any, list[int], Any], Awaitable[dict[int, Any]]],
+                       viewer: Any) -> Callable[[list[tuple[int, Any]]], Awaitable[list[Any]]]:
+    """Keys are (id, period): one fetch per distinct period (usually one per request)."""
+    async def load(keys: list[tuple[int, Any]]) -> list[Any]:
+        periods: dict[Any, set[int]] = defaultdict(set)
+        for pk, period in keys:
+            periods[period].add(pk)
+        found = {period: await fetch(viewer, sorted(ids), period) for period, ids in periods.items()}
+        return [found[period].get(pk) for pk, period in keys]
+    return load
+
+
+async def _document_rules(viewer: Any, customer_ids: list[int]) -> dict[int, Any]:
+    return await document_rules_of(customer_ids)
+
+
 LOADERS: dict[str, Callable[[Any], Callable[[list[Any]], Awaitable[list[Any]]]]] = {
     "object": lambda viewer: _rows_by_id(SiteObject),
     "customer": lambda viewer: _rows_by_id(Customer),
@@ -106,6 +132,10 @@ LOADERS: dict[str, Callable[[Any], Callable[[list[Any]], Awaitable[list[Any]]]]]
     "attachments": lambda viewer: _grouped(attachments_of, viewer),
     "attachment_values": lambda viewer: _values_by_ticket("attachments", attachments_of, ATTACHMENT_VALUES,
                                                           viewer),
+    "documents": lambda viewer: _by_key(documents_on, viewer, default=[]),
+    "document_rules": lambda viewer: _by_key(_document_rules, viewer, default=[]),
+    "object_evaluation": lambda viewer: _by_key_and_period(object_evaluations, viewer),
+    "customer_evaluation": lambda viewer: _by_key_and_period(customer_evaluations, viewer),
 }
 
 

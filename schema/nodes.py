@@ -19,6 +19,8 @@ from schema.tickets import Attachment, Comment, Ticket, TicketType
 from resolvers.tickets import visible_ticket_types, visible_ticket_values
 from permissions.forms import visible_submissions, visible_templates
 from schema.forms import FormSubmission, FormTemplate, submission_nodes
+from resolvers.documents import visible_document
+from schema.documents import Document
 
 
 async def _submission(viewer: Viewer, pk: int) -> Node | None:
@@ -46,6 +48,11 @@ async def _ticket(viewer: Viewer, pk: int) -> Node | None:
     return Ticket.from_values(row) if row else None
 
 
+async def _document(viewer: Viewer, pk: int) -> Node | None:
+    row = await visible_document(viewer, pk)
+    return Document.from_row(row) if row else None
+
+
 async def _scoped(query, build) -> Node | None:
     row = await query.first()
     return build(row) if row else None
@@ -58,6 +65,7 @@ RESOLVERS = {
     "SiteObject": lambda v, pk: _scoped(visible_objects(v).filter(id=pk), SiteObject.from_row),
     "Customer": lambda v, pk: _scoped(visible_customers(v).filter(id=pk), Customer.from_row),
     "TicketType": _ticket_type,
+    "Document": _document,
     "Employee": _employee,
     "CustomerUser": _customer_user,
     "PermissionGroup": lambda v, pk: _scoped(visible_permission_groups(v).filter(id=pk),

@@ -9,14 +9,18 @@ from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutations, AccountQueries, CustomerUser, Employee
 from schema.customers import Customer, CustomerMutations, CustomerQueries, SiteObject
+from schema.documents import Document, DocumentMutations
+from schema.evaluations import EvaluationMutations
 from schema.nodes import NodeQueries
 from schema.directive import enforce_policies
-from schema.errors import ShapeErrors
+from schema.errors import ShapeErrors, finish_errors
 from schema.forms import FormMutations, FormQueries, FormSubmission, FormTemplate
+from schema.limits import QueryLimits
 from schema.tickets import Attachment, Comment, Ticket, TicketMutations, TicketQueries, TicketType
 
 Query = merge_types("Query", (AccountQueries, NodeQueries, CustomerQueries, TicketQueries, FormQueries))
-Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations, TicketMutations, FormMutations))
+Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations, TicketMutations, DocumentMutations,
+                                    EvaluationMutations, FormMutations))
 
 
 class SitedeskSchema(strawberry.Schema):
@@ -25,14 +29,20 @@ class SitedeskSchema(strawberry.Schema):
         # logs the unexpected ones with their request id.
         return None
 
+    async def execute(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        result = await super().execute(*args, **kwargs)
+        context = kwargs.get("context_value")
+        finish_errors(result.errors, getattr(getattr(context, "settings", None), "max_tokens", None))
+        return result
+
 
 def build_schema() -> strawberry.Schema:
     schema = SitedeskSchema(
         query=Query,
         mutation=Mutation,
         types=[Employee, CustomerUser, Customer, SiteObject, Ticket, TicketType, Comment, Attachment,
-               FormTemplate, FormSubmission],
-        extensions=[ShapeErrors, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+               FormTemplate, FormSubmission, Document],
+        extensions=[ShapeErrors, QueryLimits, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
         config=StrawberryConfig(disable_field_suggestions=True),
     )
     return enforce_policies(schema)

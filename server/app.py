@@ -28,7 +28,8 @@ from permissions.tokens import InvalidToken, read_access_token
 from permissions.viewer import ANONYMOUS, Viewer, load_viewer
 from schema.context import Context
 from schema.schema import schema as graphql_schema
-from server.database import database
+from server.database import database, database_unavailable
+from schema.errors import DATABASE_UNAVAILABLE
 from server.settings import Settings, get_settings
 
 logger = logging.getLogger("sitedesk")
@@ -83,7 +84,18 @@ class GraphQLApp(GraphQL):
             response = await self.run(request)
         except HTTPException as exc:
             code = "BAD_REQUEST" if exc.status_code == 400 else "HTTP_ERROR"
-            response = JSONResponse(error_body(exc.reason, code), status_code=exc.status_code)
+            message = exc.reason
+            if exc.reason == "Batching is not enabled":
+                code, message = "BATCHING_NOT_SUPPORTED", ("Batched requests (a JSON array) are not "
+                                                           "supported: send one operation per request.")
+            response = JSONResponse(error_body(message, code), status_code=exc.status_code)
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            # Before execution (loading the viewer): the same answer as inside it.
+            logger.warning("database unavailable: %s", exc)
+            response = JSONResponse(error_body(DATABASE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
+                                    status_code=503, headers={"Retry-After": "5"})
         await response(scope, receive, send)
 
     async def check_multipart(self, request: Request) -> None:

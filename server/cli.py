@@ -1,4 +1,4 @@
-"""The `sitedesk` command: migrate, create-admin, seed-demo, export-schema, serve."""
+"""The `sitedesk` command: migrate, create-admin, seed-demo, export-schema, serve, backup, restore."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from server.settings import ConfigurationError, get_settings
 
@@ -83,6 +84,31 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup(args: argparse.Namespace) -> int:
+    from server.backup import BackupError, backup
+
+    try:
+        summary = backup(get_settings(), args.path)
+    except BackupError as exc:
+        print(f"sitedesk: backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup written to {summary.path} ({summary.database} database, {summary.files} files)")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from server.backup import BackupError, restore
+
+    try:
+        summary = restore(get_settings(), args.path, force=args.force)
+    except BackupError as exc:
+        print(f"sitedesk: restore failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored {summary.path} ({summary.database} database, {summary.files} files); "
+          "run `sitedesk migrate` if the backup is older than this version")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sitedesk", description="Sitedesk GraphQL service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -98,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=_serve)
+    backup = commands.add_parser("backup", help="write the database and files to a tar archive")
+    backup.add_argument("path", type=Path, help="archive to create (must not exist)")
+    backup.set_defaults(run=_backup)
+    restore = commands.add_parser("restore", help="restore a backup archive (Sitedesk stopped)")
+    restore.add_argument("path", type=Path, help="archive written by `sitedesk backup`")
+    restore.add_argument("--force", action="store_true", help="replace a database that holds data")
+    restore.set_defaults(run=_restore)
     return parser
 
 

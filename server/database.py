@@ -9,6 +9,7 @@ from urllib.parse import urlencode, urlparse, parse_qsl
 
 from tortoise import Tortoise
 from tortoise.connection import get_connection
+from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.executor import MigrationExecutor
 
@@ -34,7 +35,13 @@ def connection_url(settings: Settings) -> str:
     parsed = urlparse(url)
     given = dict(parse_qsl(parsed.query))
     if parsed.scheme == "sqlite":
-        path = Path(parsed.netloc + parsed.path) if parsed.netloc + parsed.path else None
+        raw = parsed.netloc + parsed.path
+        if raw.startswith("//"):
+            # `sqlite:////abs/path.db` (four slashes) means the same file as
+            # three; Tortoise itself hangs on the doubled slash.
+            raw = "/" + raw.lstrip("/")
+            parsed = parsed._replace(netloc="", path=raw)
+        path = Path(raw) if raw else None
         if path is not None and str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         wanted = {**SQLITE_PRAGMAS, **given}
@@ -98,3 +105,33 @@ async def database(settings: Settings, *, require_migrated: bool = True) -> Asyn
 def dialect() -> str:
     """`sqlite` or `postgres`, for the few queries written per database."""
     return get_connection("default").capabilities.dialect
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """Whether `error` (or what caused it) means the database cannot be reached right now.
+
+    Such a request fails with `SERVICE_UNAVAILABLE`; the connection pool
+    reconnects by itself once the database answers again.
+    """
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, (ConnectionError, TimeoutError, DBConnectionError)):
+            return True
+        if isinstance(error, OSError) and error.errno is None:  # asyncpg's "Multiple exceptions: …"
+            return "connect call failed" in str(error).lower()
+        if _asyncpg_unavailable(error):
+            return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
+
+
+def _asyncpg_unavailable(error: BaseException) -> bool:
+    try:
+        from asyncpg import exceptions as pg
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        return False
+    if isinstance(error, pg.InterfaceError):
+        return "connection" in str(error) and "closed" in str(error)
+    return isinstance(error, (pg.PostgresConnectionError, pg.OperatorInterventionError)) \
+        and not isinstance(error, pg.QueryCanceledError)

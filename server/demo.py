@@ -23,7 +23,8 @@ from models.accounts import Account
 from models.tickets import (Attachment, Comment, Ticket, TicketEvent, TicketEventKind, TicketSource,
                             TicketStatus, TicketType)
 from permissions.policy import Permission
-from resolvers import accounts, customers
+from resolvers import accounts, customers, documents, evaluations
+from resolvers.evaluations import whole_days
 from resolvers.tickets import create_ticket_type, discard_unreferenced, next_ticket_number
 from models.forms import FormConditionOperator as Op
 from models.forms import FormElementKind as Kind
@@ -222,6 +223,10 @@ async def seed_demo(settings: Settings | None = None) -> list[tuple[str, str, st
         customer = await customers.create_customer(customer_name)
         customer_ids[customer_name] = customer.id
         await customers.set_customer_ticket_types(customer.id, [types[t].id for t in CUSTOMER_TYPES])
+        # Proofs of service reach the portal as documents; the evaluation is on, by day.
+        await documents.set_customer_document_rules(
+            customer.id, [documents.NewDocumentRule(types["Leistungsnachweis"].id, [])])
+        await evaluations.set_customer_ticket_evaluation(customer.id, True, 1)
         objects_of[customer_name] = []
         for object_name, address, object_rooms in objects:
             site = await customers.create_object(customer.id, object_name, address)
@@ -378,7 +383,8 @@ async def _regular_ticket(plan: dict[str, Any], rng: random.Random, now: datetim
         due_date=(created + timedelta(days=rng.randint(2, 7))).date()
         if type_name == "Nachreinigung" else None,
         created_by_id=creator.account_id, source=source, created_at=created, updated_at=created,
-        done_at=done_at, using_db=connection)
+        done_at=done_at, resolution_days=whole_days(created, done_at) if done_at else None,
+        using_db=connection)
     event(ticket.id, TicketEventKind.CREATED, creator.account_id, created, to_value=ticket.number)
     last = created
     if type_name in ("Reinigungsmangel", "Schaden") and rng.random() < 0.08:
@@ -449,7 +455,8 @@ async def _absence_ticket(connection: Any, rng: random.Random, clamp: Any, hr: _
         assignee_id=hr.employee_id, due_date=start, created_by_id=creator.account_id,
         source=TicketSource.BACKOFFICE, created_at=created, updated_at=handled_at
         if status is not TicketStatus.OPEN else assigned_at,
-        done_at=done_at, using_db=connection)
+        done_at=done_at, resolution_days=whole_days(created, done_at) if done_at else None,
+        using_db=connection)
     event(ticket.id, TicketEventKind.CREATED, creator.account_id, created, to_value=ticket.number)
     event(ticket.id, TicketEventKind.ASSIGNEE_CHANGED, hr.account_id, assigned_at, None, hr.employee_id)
     if status is TicketStatus.OPEN:

@@ -52,6 +52,16 @@ class Settings:
     download_url_minutes: int = 15
     max_body_mb: int = 2
     max_files_per_request: int = 10
+    # Query limits (schema/limits.py) and login throttling (resolvers/accounts.py).
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    max_query_cost: int = 50000
+    max_mutations: int = 5
+    introspection: bool = True
+    login_max_failures: int = 5
+    login_max_failures_per_address: int = 30
+    login_window_minutes: int = 15
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -70,6 +80,19 @@ class Settings:
     @property
     def max_body_bytes(self) -> int:
         return self.max_body_mb * 1024 * 1024
+
+
+# (Settings field, environment variable, default) for the whole-number limits.
+LIMIT_VARIABLES = (
+    ("max_query_depth", "SITEDESK_MAX_QUERY_DEPTH", 12),
+    ("max_aliases", "SITEDESK_MAX_ALIASES", 30),
+    ("max_tokens", "SITEDESK_MAX_TOKENS", 2000),
+    ("max_query_cost", "SITEDESK_MAX_QUERY_COST", 50000),
+    ("max_mutations", "SITEDESK_MAX_MUTATIONS", 5),
+    ("login_max_failures", "SITEDESK_LOGIN_MAX_FAILURES", 5),
+    ("login_max_failures_per_address", "SITEDESK_LOGIN_MAX_FAILURES_PER_ADDRESS", 30),
+    ("login_window_minutes", "SITEDESK_LOGIN_WINDOW_MINUTES", 15),
+)
 
 
 def default_database_url() -> str:
@@ -115,6 +138,10 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
             env.get("SITEDESK_DOWNLOAD_URL_MINUTES", "15"), "SITEDESK_DOWNLOAD_URL_MINUTES"
         ),
         max_body_mb=_int(env.get("SITEDESK_MAX_BODY_MB", "2"), "SITEDESK_MAX_BODY_MB"),
+        introspection=_bool(env.get("SITEDESK_INTROSPECTION", graphiql_default),
+                            "SITEDESK_INTROSPECTION"),
+        **{name: _int(env.get(variable, str(default)), variable)
+           for name, variable, default in LIMIT_VARIABLES},
     )
 
 

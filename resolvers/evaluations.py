@@ -1,0 +1,209 @@
+"""The ticket evaluation: DONE tickets grouped by resolution time in whole days.
+
+Each batch of evaluations is one SQL query (`EVALUATION_SQL`) over the stored
+`ticket.resolution_days`: per-day counts, running totals and the percentiles
+come from window functions, and the database answers one row per non-empty
+group. Python only fills the empty groups in between.
+
+Percentiles are nearest-rank: the median is the smallest whole-day value d
+such that at least half of the tickets took at most d days; p90 the same
+with 90 %. Dates are UTC days; `to` is inclusive.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from tortoise.connection import get_connection
+
+from models.customers import Customer
+from permissions.customers import visible_customers, visible_objects
+from permissions.evaluations import evaluation_shown
+from permissions.viewer import Viewer
+from resolvers.errors import BadUserInput, NotFound
+
+MIN_GROUP_SIZE_DAYS = 1
+MAX_GROUP_SIZE_DAYS = 365
+
+
+def whole_days(created_at: datetime, done_at: datetime) -> int:
+    """floor(seconds / 86400) from creation to done (`timedelta.days` floors)."""
+    return (done_at - created_at).days
+
+
+@dataclass(frozen=True)
+class Bucket:
+    from_day: int
+    to_day: int
+    count: int
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    group_size_days: int
+    total: int
+    average_days: float | None
+    median_days: int | None
+    p90_days: int | None
+    buckets: list[Bucket]
+
+
+@dataclass(frozen=True)
+class Period:
+    """`[from, to]` in whole UTC days; either end may be open."""
+
+    start: date | None = None
+    end: date | None = None
+
+    def check(self) -> Period:
+        if self.start and self.end and self.start > self.end:
+            raise BadUserInput("`from` must not be after `to`.", field="to")
+        return self
+
+
+# ---------------------------------------------------------------- settings
+
+async def set_customer_ticket_evaluation(customer_id: int, enabled: bool, group_size_days: int) -> Customer:
+    if not MIN_GROUP_SIZE_DAYS <= group_size_days <= MAX_GROUP_SIZE_DAYS:
+        raise BadUserInput(f"The group size must be {MIN_GROUP_SIZE_DAYS}–{MAX_GROUP_SIZE_DAYS} days.",
+                           field="groupSizeDays")
+    customer = await Customer.filter(id=customer_id).first()
+    if customer is None:
+        raise NotFound("No customer with this ID.", field="customerId")
+    customer.ticket_evaluation_enabled = enabled
+    customer.ticket_evaluation_group_size_days = group_size_days
+    await customer.save(update_fields=["ticket_evaluation_enabled", "ticket_evaluation_group_size_days"])
+    return customer
+
+
+# ---------------------------------------------------------------- the query
+
+# {key} is the column evaluations are grouped by (the object or its customer);
+# {keys} its placeholders; {period} the optional bounds on done_at.
+EVALUATION_SQL = """
+WITH scoped AS (
+    SELECT {key} AS k, c.ticket_evaluation_group_size_days AS size, t.resolution_days AS d
+    FROM ticket t
+    JOIN site_object o ON o.id = t.object_id
+    JOIN customer c ON c.id = o.customer_id
+    JOIN customer_ticket_type ctt ON ctt.customer_id = o.customer_id AND ctt.ticket_type_id = t.ticket_type_id
+    JOIN ticket_type tt ON tt.id = t.ticket_type_id
+    WHERE {key} IN ({keys})
+      AND t.status = 'DONE'
+      AND t.resolution_days IS NOT NULL
+      AND NOT tt.is_absence_request
+      {period}
+),
+days AS (
+    SELECT k, size, d, COUNT(*) AS n FROM scoped GROUP BY k, size, d
+),
+running AS (
+    SELECT k, size, d, n,
+           SUM(n) OVER (PARTITION BY k ORDER BY d) AS upto,
+           SUM(n) OVER (PARTITION BY k) AS total,
+           SUM(d * n) OVER (PARTITION BY k) AS day_sum
+    FROM days
+),
+ranked AS (
+    SELECT k, size, d, n, total, day_sum,
+           MIN(CASE WHEN 2 * upto >= total THEN d END) OVER (PARTITION BY k) AS median,
+           MIN(CASE WHEN 10 * upto >= 9 * total THEN d END) OVER (PARTITION BY k) AS p90
+    FROM running
+)
+SELECT k, d / size AS grp, MAX(size) AS size, SUM(n) AS n, MAX(total) AS total,
+       MAX(day_sum) AS day_sum, MAX(median) AS median, MAX(p90) AS p90
+FROM ranked
+GROUP BY k, d / size
+ORDER BY k, grp
+"""
+
+KEY_COLUMNS = {"object": "t.object_id", "customer": "o.customer_id"}
+
+
+def _numbered(sql: str) -> str:
+    """`?` placeholders as PostgreSQL's `$1, $2, …`."""
+    counter = itertools.count(1)
+    return re.sub(r"\?", lambda _: f"${next(counter)}", sql)
+
+
+def evaluation_query(dialect: str, by: str, keys: list[int], period: Period) -> tuple[str, list[Any]]:
+    """The SQL and parameters evaluating `keys` (object or customer ids) over `period`."""
+    params: list[Any] = list(keys)
+    bounds = []
+    for value, operator in ((period.start, ">="), (period.end and period.end + timedelta(days=1), "<")):
+        if value is None:
+            continue
+        if dialect == "sqlite":
+            # Stored as ISO text with whatever offset it came with: compare instants, not strings.
+            bounds.append(f"AND julianday(t.done_at) {operator} julianday(?)")
+            params.append(value.isoformat())
+        else:
+            bounds.append(f"AND t.done_at {operator} ?")
+            params.append(datetime.combine(value, time(0), tzinfo=timezone.utc))
+    sql = EVALUATION_SQL.format(key=KEY_COLUMNS[by], keys=", ".join("?" for _ in keys),
+                                period="\n      ".join(bounds))
+    return (sql if dialect == "sqlite" else _numbered(sql)), params
+
+
+def empty(group_size_days: int) -> Evaluation:
+    return Evaluation(group_size_days, 0, None, None, None, [])
+
+
+def _assemble(rows: list[dict[str, Any]], group_size_days: int) -> Evaluation:
+    """One evaluation from its rows (one per non-empty group), empty groups filled in."""
+    if not rows:
+        return empty(group_size_days)
+    counts = {int(r["grp"]): int(r["n"]) for r in rows}
+    first = rows[0]
+    total = int(first["total"])
+    buckets = [Bucket(g * group_size_days, (g + 1) * group_size_days - 1, counts.get(g, 0))
+               for g in range(max(counts) + 1)]
+    return Evaluation(group_size_days, total, float(first["day_sum"]) / total, int(first["median"]),
+                      int(first["p90"]), buckets)
+
+
+async def _evaluate(by: str, sizes: dict[int, int], period: Period) -> dict[int, Evaluation]:
+    """Evaluations for the given keys (key → its customer's group size), in one query."""
+    if not sizes:
+        return {}
+    connection = get_connection("default")
+    sql, params = evaluation_query(connection.capabilities.dialect, by, sorted(sizes), period)
+    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in await connection.execute_query_dict(sql, params):
+        grouped[int(row["k"])].append(row)
+    return {key: _assemble(grouped.get(key, []), size) for key, size in sizes.items()}
+
+
+# ---------------------------------------------------------------- scoped entry points
+
+async def object_evaluations(viewer: Viewer, object_ids: list[int], period: Period) -> dict[int, Evaluation | None]:
+    """Evaluation per object the viewer may see; None where a customer user has it switched off.
+
+    Objects outside the viewer's scope are absent from the result.
+    """
+    period.check()
+    rows = await (visible_objects(viewer).filter(id__in=set(object_ids))
+                  .values("id", "customer__ticket_evaluation_enabled",
+                          "customer__ticket_evaluation_group_size_days"))
+    shown = {r["id"]: r["customer__ticket_evaluation_group_size_days"] for r in rows
+             if evaluation_shown(viewer, r["customer__ticket_evaluation_enabled"])}
+    result: dict[int, Evaluation | None] = {r["id"]: None for r in rows}
+    result.update(await _evaluate("object", shown, period))
+    return result
+
+
+async def customer_evaluations(viewer: Viewer, customer_ids: list[int], period: Period) -> dict[int, Evaluation | None]:
+    """Evaluation over all objects of each customer the viewer may see (the same rules as per object)."""
+    period.check()
+    rows = await (visible_customers(viewer).filter(id__in=set(customer_ids))
+                  .values("id", "ticket_evaluation_enabled", "ticket_evaluation_group_size_days"))
+    shown = {r["id"]: r["ticket_evaluation_group_size_days"] for r in rows
+             if evaluation_shown(viewer, r["ticket_evaluation_enabled"])}
+    result: dict[int, Evaluation | None] = {r["id"]: None for r in rows}
+    result.update(await _evaluate("customer", shown, period))
+    return result

@@ -1,0 +1,92 @@
+"""Documents per object: published attachments and the rules that publish them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from files.signing import signed_path
+from permissions.policy import EMPLOYEES, PORTAL_ADMINS, SIGNED_IN
+from resolvers import documents
+from resolvers.documents import Document as DocumentRow
+from schema.customers import Customer
+from schema.directive import field, mutation, type_policy
+from schema.loaders import loader
+from schema.relay import Node, parse_id, to_global_id
+from schema.tickets import Ticket, TicketType
+
+
+@strawberry.type(directives=type_policy(SIGNED_IN),
+                 description="A file published on an object by the customer's document rules.")
+class Document(Node):
+    filename: str
+    content_type: str
+    size: int
+    created_at: datetime
+    pk: strawberry.Private[int]
+    ticket_pk: strawberry.Private[int]
+    type_pk: strawberry.Private[int]
+
+    @field(policy=SIGNED_IN, description="The type of the ticket the file came with.")
+    async def ticket_type(self, info: strawberry.Info) -> TicketType:
+        return TicketType.from_row(await loader(info, "ticket_type").load(self.type_pk))
+
+    @field(policy=SIGNED_IN, description="Signed URL, valid for a few minutes, no Authorization header needed.")
+    def download_url(self, info: strawberry.Info) -> str:
+        return signed_path(info.context.settings, "attachment", self.pk)
+
+    @field(policy=EMPLOYEES, description="The ticket behind the file. Customer users never reach it.")
+    async def ticket(self, info: strawberry.Info) -> Ticket | None:
+        row = await loader(info, "visible_ticket").load(self.ticket_pk)
+        return Ticket.from_row(row) if row else None
+
+    @classmethod
+    def from_row(cls, row: DocumentRow) -> Document:
+        return cls(id=to_global_id("Document", row.id), filename=row.filename,
+                   content_type=row.content_type, size=row.size, created_at=row.created_at,
+                   pk=row.id, ticket_pk=row.ticket_id, type_pk=row.ticket_type_id)
+
+
+@strawberry.type(directives=type_policy(EMPLOYEES),
+                 description="Which attachments of one ticket type a customer publishes as documents.")
+class DocumentRule:
+    content_types: list[str] = strawberry.field(
+        description="Content types such as application/pdf or image/*; empty means every attachment.")
+    type_pk: strawberry.Private[int]
+
+    @field(policy=EMPLOYEES)
+    async def ticket_type(self, info: strawberry.Info) -> TicketType:
+        return TicketType.from_row(await loader(info, "ticket_type").load(self.type_pk))
+
+
+@strawberry.input(description="One document rule: a ticket type and the content types it publishes.")
+class DocumentRuleInput:
+    ticket_type_id: strawberry.ID
+    content_types: list[str] | None = strawberry.field(
+        default=None, description="e.g. application/pdf or image/*; null or empty publishes every attachment.")
+
+
+async def documents_of(info: strawberry.Info, object_pk: int) -> list[Document]:
+    """`SiteObject.documents`: batched over the objects of the request."""
+    return [Document.from_row(row) for row in await loader(info, "documents").load(object_pk)]
+
+
+async def document_rules_of(info: strawberry.Info, customer_pk: int) -> list[DocumentRule]:
+    """`Customer.documentRules`: batched over the customers of the request."""
+    rows = await loader(info, "document_rules").load(customer_pk)
+    return [DocumentRule(content_types=list(r.content_types), type_pk=r.ticket_type_id) for r in rows]
+
+
+@strawberry.type
+class DocumentMutations:
+    @mutation(policy=PORTAL_ADMINS,
+              description="Replace the rules that publish a customer's attachments as documents on its objects.")
+    async def set_customer_document_rules(self, customer_id: strawberry.ID,
+                                          rules: list[DocumentRuleInput]) -> Customer:
+        pk = parse_id(customer_id, "Customer", field="customerId")
+        wanted = [documents.NewDocumentRule(
+            ticket_type_id=parse_id(rule.ticket_type_id, "TicketType", field=f"rules.{index}.ticketTypeId"),
+            content_types=list(rule.content_types or []))
+            for index, rule in enumerate(rules)]
+        return Customer.from_row(await documents.set_customer_document_rules(pk, wanted))
