@@ -5,7 +5,8 @@ through asyncpg on PostgreSQL), never one ORM save per row: 100 k tickets
 take seconds, 1 M about a minute. Every random choice comes from one seeded
 `random.Random`, so two runs with the same N hold the same data.
 
-Shape (per N tickets): N/2000 customers (at least 5) with 20 objects and 5
+Shape (per N tickets): N/2000 customers (at least 5, every other one with the
+ticket evaluation on) with 20 objects and 5
 portal users each (10 objects per user, 3 enabled ticket types per
 customer), 40 employees, 6 ticket types (2 absence requests), about 3
 comments per ticket (20 % internal), one attachment on every second ticket
@@ -37,6 +38,7 @@ from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
 
 from files.storage import store
+from resolvers.evaluations import whole_days
 from server.database import migrate
 from server.settings import settings_from_env
 
@@ -194,8 +196,10 @@ def fill(writer: Writer, n_tickets: int, files_dir: Path) -> World:
     normal_types = [i for i, (_, absence) in enumerate(TYPES, 1) if not absence]
     absence_types = [i for i, (_, absence) in enumerate(TYPES, 1) if absence]
 
-    writer.insert("customer", ("id", "name", "created_at"),
-                  [(c, f"Kunde {c} GmbH", t0) for c in range(1, n_customers + 1)])
+    # Every other customer shows its users the ticket evaluation (groups of a week).
+    writer.insert("customer", ("id", "name", "created_at", "ticket_evaluation_enabled",
+                               "ticket_evaluation_group_size_days"),
+                  [(c, f"Kunde {c} GmbH", t0, c % 2 == 1, 7) for c in range(1, n_customers + 1)])
     writer.insert("site_object", ("id", "customer_id", "name", "address", "is_active", "created_at"),
                   [(o, (o - 1) // OBJECTS_PER_CUSTOMER + 1, f"Objekt {o}", f"Hauptstraße {o}, 12345 Musterstadt",
                     True, t0) for o in range(1, n_objects + 1)])
@@ -227,7 +231,7 @@ def fill(writer: Writer, n_tickets: int, files_dir: Path) -> World:
 
     ticket_cols = ("id", "number", "title", "description", "status", "ticket_type_id", "object_id",
                    "assignee_id", "due_date", "created_by_id", "source", "created_at", "updated_at",
-                   "done_at")
+                   "done_at", "resolution_days")
     comment_cols = ("id", "ticket_id", "author_id", "body", "internal", "created_at", "edited_at")
     attachment_cols = ("id", "ticket_id", "uploaded_by_id", "filename", "content_type", "size",
                        "sha256", "storage_key", "created_at")
@@ -275,7 +279,7 @@ def fill(writer: Writer, n_tickets: int, files_dir: Path) -> World:
                                     item.size, item.sha256, item.storage_key, created))
             updated = max(done or created, at)
             yield ((tid, tid, title, description, status, kind, obj, assignee, due, creator, source,
-                    created, updated, done), comments, attachments,
+                    created, updated, done, whole_days(created, done) if done else None), comments, attachments,
                    (tid, tid, "CREATED", creator, None, str(tid), created))
 
     for batch in _chunks(tickets(), CHUNK):
