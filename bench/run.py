@@ -369,6 +369,8 @@ def run(args: argparse.Namespace) -> int:
     if args.memory_tickets:
         memory_line += "\n" + memory_run(args, files_dir, issued_for=settings)
 
+    if args.extras:
+        memory_line += "\n" + extras(args)
     text = report(args, dialect, header, rows, memory_line, tool, started, scenarios)
     print("\n" + text)
     out = Path(args.out)
@@ -399,6 +401,30 @@ def memory_run(args: argparse.Namespace, files_dir: Path, issued_for: Any) -> st
     return (f"Server memory under load at {n} tickets (list and detail, 16 connections, "
             f"{args.seconds:g} s each; {', '.join(throughput)}): RSS {rss:.0f} MB, peak {hwm:.0f} MB "
             f"(idle after start {before:.0f} MB); target ≤ 250 MB.")
+
+
+EXTRAS = (("bench/evaluation.py", "ticketEvaluation for one object among 1 M tickets, in process"),)
+
+
+def extras(args: argparse.Namespace) -> str:
+    """Output of the standalone benchmarks other issues added (full run only)."""
+    parts = []
+    for script, title in EXTRAS:
+        if not (ROOT / script).exists():
+            continue
+        command = [sys.executable, script]
+        if args.database_url.startswith("postgres"):
+            command += ["--postgres", args.database_url]
+        log(f"running {script} ...")
+        try:
+            done = subprocess.run(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                                  capture_output=True, text=True, timeout=900)
+            output = (done.stdout + (done.stderr if done.returncode else "")).strip()
+        except subprocess.TimeoutExpired:
+            output = "timed out after 900 s"
+        lines = [line for line in output.splitlines() if "RuntimeWarning" not in line and "_load_from_config" not in line]
+        parts.append(f"\n{title} (`python {script}`):\n\n```\n" + "\n".join(lines[-25:]) + "\n```")
+    return "\n".join(parts)
 
 
 def report(args: argparse.Namespace, dialect: str, header: str, rows: list[Row], memory_line: str, tool: str,
@@ -457,6 +483,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="scenario names")
     parser.add_argument("--loose", action="store_true", help="measure even when the bodies differ")
     parser.add_argument("--out")
+    parser.add_argument("--no-extras", dest="extras", action="store_false",
+                        help="skip the standalone benchmarks of other issues (bench/evaluation.py)")
     args = parser.parse_args(argv)
     if args.tickets is None:
         args.tickets = 10_000 if args.quick else 100_000
@@ -464,6 +492,8 @@ def main(argv: list[str] | None = None) -> int:
         args.seconds = 3 if args.quick else 10
     if args.memory_tickets is None:
         args.memory_tickets = 0 if args.quick else 1_000_000
+    if args.quick:
+        args.extras = False
     if args.out is None:
         args.out = str(VAR / "results-quick.md") if args.quick else str(ROOT / "bench" / "results.md")
     logging.getLogger("tortoise").setLevel(logging.WARNING)

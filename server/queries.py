@@ -16,12 +16,10 @@ would break this; none does, and the tests run every scope through here).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Hashable
-from typing import Any
-
 import types
+from collections.abc import Callable, Hashable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise.connection import get_connection
 from tortoise.fields import DatetimeField
