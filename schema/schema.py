@@ -12,10 +12,13 @@ from schema.customers import Customer, CustomerMutations, CustomerQueries, SiteO
 from schema.nodes import NodeQueries
 from schema.directive import enforce_policies
 from schema.errors import ShapeErrors
+from schema.notifications import Notification, NotificationMutations, NotificationQueries
 from schema.tickets import Attachment, Comment, Ticket, TicketMutations, TicketQueries, TicketType
 
-Query = merge_types("Query", (AccountQueries, NodeQueries, CustomerQueries, TicketQueries))
-Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations, TicketMutations))
+Query = merge_types("Query", (AccountQueries, NodeQueries, CustomerQueries, TicketQueries,
+                              NotificationQueries))
+Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations, TicketMutations,
+                                    NotificationMutations))
 
 
 class SitedeskSchema(strawberry.Schema):
@@ -29,7 +32,8 @@ def build_schema() -> strawberry.Schema:
     schema = SitedeskSchema(
         query=Query,
         mutation=Mutation,
-        types=[Employee, CustomerUser, Customer, SiteObject, Ticket, TicketType, Comment, Attachment],
+        types=[Employee, CustomerUser, Customer, SiteObject, Ticket, TicketType, Comment, Attachment,
+               Notification],
         extensions=[ShapeErrors, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
         config=StrawberryConfig(disable_field_suggestions=True),
     )
