@@ -161,7 +161,7 @@ def build_message(*, kind: str, context: dict[str, Any], locale: str, to_name: s
     # RFC 3834: stop vacation replies and auto-responders from answering.
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
-    message["Content-Language"] = locale_of(locale)
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
+    message["Content-Language"] = locale_of(locale)  # after set_content, which drops Content-* headers
     return message
