@@ -162,3 +162,24 @@ async def test_threading_and_auto_reply_headers(world, mail_settings, inbox):
     assert first["In-Reply-To"] == second["In-Reply-To"] == first["References"]
     assert first["In-Reply-To"].startswith("<ticket-") and first.is_multipart()
     assert {p.get_content_type() for p in first.iter_parts()} == {"text/plain", "text/html"}
+
+
+async def test_customer_created_ticket_assigned_to_someone_mails_the_assignee(world, mail_settings, inbox):
+    """The portal cannot assign yet (forms or auto-assignment might): the rule itself, called directly."""
+    from tortoise.transactions import in_transaction
+
+    from models.tickets import Ticket
+    from permissions.viewer import load_viewer
+    from resolvers.notifications import queue_ticket_created
+
+    ticket = await Ticket.get(number=1)
+    await Ticket.filter(id=ticket.id).update(assignee_id=world.staff.pk)
+    ticket = await Ticket.get(id=ticket.id)
+    alice = await load_viewer(world.alice.account.id, world.alice.account.token_version)
+    async with in_transaction() as connection:
+        await queue_ticket_created(connection, ticket, alice)
+    await deliver(mail_settings)
+    [mail] = inbox.messages
+    assert mail.rcpt_tos == [world.staff.email]
+    assert mail.message["Subject"] == "[#1] Flur im 2. OG nicht gewischt – Neues Ticket"
+    assert "Alice Kundin hat ein Ticket erstellt, das Ihnen zugewiesen ist." in mail.text
