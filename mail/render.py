@@ -25,7 +25,7 @@ WORDS = {
     "de": {
         "hello": "Hallo {name},",
         "ticket": "Ticket", "object": "Objekt", "type": "Art", "status": "Status",
-        "wrote": "{author} schrieb:",
+        "wrote": "{author} schrieb:", "description": "Beschreibung:",
         "open": "Zum Ticket",
         "footer": "Diese E-Mail wurde automatisch von Sitedesk versandt. Antworten darauf erreichen niemanden.",
         "settings": "Welche Benachrichtigungen Sie erhalten, legen Sie in Ihren Einstellungen fest.",
@@ -42,7 +42,7 @@ WORDS = {
     "en": {
         "hello": "Hello {name},",
         "ticket": "Ticket", "object": "Object", "type": "Type", "status": "Status",
-        "wrote": "{author} wrote:",
+        "wrote": "{author} wrote:", "description": "Description:",
         "open": "Open the ticket",
         "footer": "This email was sent automatically by Sitedesk. Replies to it reach no one.",
         "settings": "You choose which notifications you receive in your settings.",
@@ -104,6 +104,8 @@ def render(kind: str, context: dict[str, Any], locale: str, recipient_name: str,
     ]
     comment = context.get("comment_body")
     wrote = words["wrote"].format(author=context.get("comment_author") or "") if comment else ""
+    if not comment and context.get("description"):
+        comment, wrote = context["description"], words["description"]
 
     width = max(len(label) for label, _ in facts) + 2
     lines = [words["hello"].format(name=recipient_name), "", headline, ""]

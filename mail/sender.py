@@ -264,11 +264,11 @@ async def deliver_due(settings: Settings, *, now: datetime | None = None, limit:
             return result
         try:
             for row in rows:
-                message = build_message(
-                    kind=row.kind.value, context=row.context, locale=row.locale, to_name=row.to_name,
-                    to_address=row.to_address, mail_key=row.mail_key, mail_from=settings.mail_from,
-                    public_url=settings.public_url)
                 try:
+                    message = build_message(
+                        kind=row.kind.value, context=row.context, locale=row.locale,
+                        to_name=row.to_name, to_address=row.to_address, mail_key=row.mail_key,
+                        mail_from=settings.mail_from, public_url=settings.public_url)
                     await transport.send(message)
                 except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError,
                         ConnectionError) as exc:

@@ -117,7 +117,8 @@ async def queue_ticket_created(connection: Any, ticket: Ticket, actor: Viewer) -
     if ticket.assignee_id is None:
         return
     assignee = await _assignee(connection, ticket.assignee_id)
-    context = {**await _ticket_facts(connection, ticket), "actor_name": _display_name(actor)}
+    context = {**await _ticket_facts(connection, ticket), "actor_name": _display_name(actor),
+               "description": ticket.description}
     if actor.is_customer_user:
         await _queue(connection, ticket, assignee, NotificationKind.TICKET_CREATED, context, actor,
                      "notify_new_tickets")
@@ -131,7 +132,8 @@ async def queue_assigned(connection: Any, ticket: Ticket, assignee_id: int | Non
     if assignee_id is None:
         return
     assignee = await _assignee(connection, assignee_id)
-    context = {**await _ticket_facts(connection, ticket), "actor_name": _display_name(actor)}
+    context = {**await _ticket_facts(connection, ticket), "actor_name": _display_name(actor),
+               "description": ticket.description}
     await _queue(connection, ticket, assignee, NotificationKind.ASSIGNED, context, actor,
                  "notify_assignments")
 

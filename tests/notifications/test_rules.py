@@ -47,8 +47,9 @@ async def test_customer_gets_public_comments_never_internal_ones(world, mail_set
     assert [m.message["Subject"] for m in to_staff] == ["[#1] Flur im 2. OG nicht gewischt – Ihnen zugewiesen"]
     assert len(inbox.messages) == 2
     if os.environ.get("SITEDESK_SHOW_MAILS"):
-        print("\n===== customer mail =====\n" + raw + "\n===== employee mail =====\n"
-              + to_staff[0].raw.decode("utf-8", "replace"))
+        for title, shown in (("customer mail", mail), ("employee mail", to_staff[0])):
+            headers = "\n".join(f"{k}: {v}" for k, v in shown.message.items())
+            print(f"\n===== {title} (envelope to {shown.rcpt_tos}) =====\n{headers}\n\n{shown.text}")
 
 
 async def test_no_message_is_shared_and_no_one_mails_themselves(world, mail_settings, inbox):
