@@ -43,21 +43,21 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Account',
             name='notify_assignments',
-            field=fields.BooleanField(default=True),
+            field=fields.BooleanField(default=True, db_default=True),
         ),
         ops.AddField(
             model_name='Account',
             name='notify_comments',
-            field=fields.BooleanField(default=True),
+            field=fields.BooleanField(default=True, db_default=True),
         ),
         ops.AddField(
             model_name='Account',
             name='notify_new_tickets',
-            field=fields.BooleanField(default=True),
+            field=fields.BooleanField(default=True, db_default=True),
         ),
         ops.AddField(
             model_name='Account',
             name='notify_status_changes',
-            field=fields.BooleanField(default=True),
+            field=fields.BooleanField(default=True, db_default=True),
         ),
     ]

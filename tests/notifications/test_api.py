@@ -83,3 +83,16 @@ def test_user_text_is_escaped_in_html_and_kept_in_text():
     assert "<img" not in rendered.html and "A &amp; B" in rendered.html
     assert "> <script>alert(1)</script>" in rendered.text
     assert rendered.subject == "[#7] <img src=x onerror=alert(1)> – Neuer Kommentar"
+
+
+def test_mail_settings_from_the_environment():
+    from server.settings import settings_from_env
+
+    assert settings_from_env({"SITEDESK_PUBLIC_URL": "https://desk.example.com"}).mail_from == \
+        "Sitedesk <no-reply@desk.example.com>"
+    assert settings_from_env({}).mail_from == "Sitedesk <no-reply@sitedesk.invalid>"
+    given = settings_from_env({"SITEDESK_MAIL_FROM": "Service <service@firma.example>",
+                               "SITEDESK_MAIL_SENDER": "false"})
+    assert (given.mail_from, given.mail_sender) == ("Service <service@firma.example>", False)
+    with pytest.raises(ConfigurationError):
+        settings_from_env({"SITEDESK_MAIL_FROM": "not an address"})
