@@ -29,6 +29,12 @@ class Account(Model):
     # Bumped on password change or deactivation: older access tokens stop working.
     token_version = fields.IntField(default=1)
     locale = fields.CharField(max_length=5, default="de")
+    # Optional notification mails (see resolvers/notifications.py); the DONE
+    # mail to a ticket's portal creator cannot be switched off.
+    notify_comments = fields.BooleanField(default=True, db_default=True)
+    notify_status_changes = fields.BooleanField(default=True, db_default=True)
+    notify_assignments = fields.BooleanField(default=True, db_default=True)
+    notify_new_tickets = fields.BooleanField(default=True, db_default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

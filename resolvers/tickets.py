@@ -28,6 +28,7 @@ from permissions.customers import visible_objects
 from permissions.tickets import (TicketPolicy, enabled_type_ids, visible_attachments,
                                  visible_comments, visible_tickets)
 from permissions.viewer import Viewer
+from resolvers import notifications
 from resolvers.accounts import check_name
 from resolvers.errors import BadUserInput, Forbidden, NotFound
 from server.queries import Sentinels, prepared_values, viewer_inputs, viewer_shape
@@ -346,6 +347,7 @@ async def create_ticket(viewer: Viewer, settings: Settings, new: NewTicket,
                 await record(connection, ticket.id, TicketEventKind.ASSIGNEE_CHANGED,
                              viewer.account_id, None, assignee.id, at=at)
             await _attach(connection, ticket.id, viewer.account_id, stored, at)
+            await notifications.queue_ticket_created(connection, ticket, viewer)
     except BaseException:
         await discard_unreferenced(settings, [s for _, s in stored])
         raise
@@ -386,6 +388,7 @@ async def set_ticket_status(viewer: Viewer, ticket_id: int, status: TicketStatus
             status=status, done_at=done_at, resolution_days=days, updated_at=at)
         await record(connection, ticket.id, TicketEventKind.STATUS_CHANGED, viewer.account_id,
                      ticket.status.value, status.value, at=at)
+        await notifications.queue_status_changed(connection, ticket, status, viewer)
     return await Ticket.get(id=ticket.id)
 
 
@@ -400,6 +403,7 @@ async def assign_ticket(viewer: Viewer, ticket_id: int, assignee_id: int | None)
         await Ticket.filter(id=ticket.id).using_db(connection).update(assignee_id=new_id, updated_at=at)
         await record(connection, ticket.id, TicketEventKind.ASSIGNEE_CHANGED, viewer.account_id,
                      ticket.assignee_id, new_id, at=at)
+        await notifications.queue_assigned(connection, ticket, new_id, viewer)
     return await Ticket.get(id=ticket.id)
 
 
@@ -415,6 +419,7 @@ async def add_comment(viewer: Viewer, ticket_id: int, body: str, internal: bool)
         await Ticket.filter(id=ticket.id).using_db(connection).update(updated_at=at)
         await record(connection, ticket.id, TicketEventKind.COMMENT_ADDED, viewer.account_id,
                      to_value=comment.id, at=at)
+        await notifications.queue_comment_added(connection, ticket, comment, viewer)
     return comment
 
 

@@ -14,6 +14,7 @@ from permissions.viewer import load_viewer
 from permissions.policy import ANYONE, EMPLOYEES, SIGNED_IN, SYSTEM_ADMINS, Permission
 from resolvers import accounts
 from schema.directive import field, mutation, type_policy
+from schema.notifications import NotificationSettings, settings_of_account
 from schema.relay import Node, parse_id, to_global_id
 
 
@@ -44,6 +45,8 @@ async def _load_groups(employee_ids: list[int]) -> list[list[PermissionGroup]]:
 class Viewer:
     name: str
     email: str | None = strawberry.field(description="Yours always; others' as the concrete type's policy allows.")
+    notification_settings: NotificationSettings | None = strawberry.field(
+        description="Your language and notification settings; null on anyone else.")
 
 
 @strawberry.type(
@@ -56,6 +59,7 @@ class Employee(Viewer, Node):
     email_address: strawberry.Private[str]
     system_admin: strawberry.Private[bool]
     active: strawberry.Private[bool]
+    account_pk: strawberry.Private[int]
 
     @field(policy=EMPLOYEES)
     def email(self) -> str:
@@ -69,6 +73,10 @@ class Employee(Viewer, Node):
     def is_active(self) -> bool:
         return self.active
 
+    @field(policy=SIGNED_IN, description="Your language and notification settings; null on anyone else.")
+    async def notification_settings(self, info: strawberry.Info) -> NotificationSettings | None:
+        return await settings_of_account(info, self.account_pk)
+
     @field(policy=EMPLOYEES, description="The permission groups this employee belongs to.")
     async def groups(self, info: strawberry.Info) -> list[PermissionGroup]:
         loader = info.context.loader("employee_groups", lambda: DataLoader(_load_groups))
@@ -78,7 +86,7 @@ class Employee(Viewer, Node):
     def from_rows(cls, employee: EmployeeRow, account: Account) -> Employee:
         return cls(id=to_global_id("Employee", employee.id), name=account.name, pk=employee.id,
                    email_address=account.email, system_admin=employee.is_system_admin,
-                   active=account.is_active)
+                   active=account.is_active, account_pk=account.id)
 
 
 @strawberry.type(
@@ -91,6 +99,11 @@ class CustomerUser(Viewer, Node):
     customer_pk: strawberry.Private[int]
     email_address: strawberry.Private[str]
     active: strawberry.Private[bool]
+    account_pk: strawberry.Private[int]
+
+    @field(policy=SIGNED_IN, description="Your language and notification settings; null on anyone else.")
+    async def notification_settings(self, info: strawberry.Info) -> NotificationSettings | None:
+        return await settings_of_account(info, self.account_pk)
 
     @field(policy=SIGNED_IN, description="Null unless it is your own (employees see all).")
     def email(self, info: strawberry.Info) -> str | None:
@@ -106,7 +119,7 @@ class CustomerUser(Viewer, Node):
     def from_rows(cls, user: CustomerUserRow, account: Account) -> CustomerUser:
         return cls(id=to_global_id("CustomerUser", user.id), name=account.name, pk=user.id,
                    customer_pk=user.customer_id, email_address=account.email,
-                   active=account.is_active)
+                   active=account.is_active, account_pk=account.id)
 
 
 async def viewer_object(account: Account) -> Employee | CustomerUser:

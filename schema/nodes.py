@@ -7,6 +7,7 @@ import strawberry
 from models.accounts import Employee as EmployeeRow
 from permissions.accounts import visible_customer_users, visible_permission_groups
 from permissions.customers import visible_customers, visible_objects
+from permissions.notifications import visible_notifications
 from permissions.policy import SIGNED_IN
 from permissions.tickets import visible_attachments, visible_comments, visible_tickets
 from permissions.viewer import Viewer
@@ -14,6 +15,7 @@ from resolvers.errors import BadUserInput
 from schema.accounts import CustomerUser, Employee, PermissionGroup
 from schema.customers import Customer, SiteObject
 from schema.directive import field
+from schema.notifications import Notification
 from schema.relay import Node, decode_global_id
 from schema.tickets import Attachment, Comment, Ticket, TicketType
 from resolvers.tickets import visible_ticket_types, visible_ticket_values
@@ -72,6 +74,7 @@ RESOLVERS = {
                                              PermissionGroup.from_row),
     "FormTemplate": lambda v, pk: _scoped(visible_templates(v).filter(id=pk), FormTemplate.from_row),
     "FormSubmission": _submission,
+    "Notification": lambda v, pk: _scoped(visible_notifications(v).filter(id=pk), Notification.from_row),
 }
 
 

@@ -16,11 +16,13 @@ from schema.directive import enforce_policies
 from schema.errors import ShapeErrors, finish_errors
 from schema.forms import FormMutations, FormQueries, FormSubmission, FormTemplate
 from schema.limits import QueryLimits
+from schema.notifications import Notification, NotificationMutations, NotificationQueries
 from schema.tickets import Attachment, Comment, Ticket, TicketMutations, TicketQueries, TicketType
 
-Query = merge_types("Query", (AccountQueries, NodeQueries, CustomerQueries, TicketQueries, FormQueries))
+Query = merge_types("Query", (AccountQueries, NodeQueries, CustomerQueries, TicketQueries, FormQueries,
+                              NotificationQueries))
 Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations, TicketMutations, DocumentMutations,
-                                    EvaluationMutations, FormMutations))
+                                    EvaluationMutations, FormMutations, NotificationMutations))
 
 
 class SitedeskSchema(strawberry.Schema):
@@ -41,7 +43,7 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=[Employee, CustomerUser, Customer, SiteObject, Ticket, TicketType, Comment, Attachment,
-               FormTemplate, FormSubmission, Document],
+               FormTemplate, FormSubmission, Document, Notification],
         extensions=[ShapeErrors, QueryLimits, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
         config=StrawberryConfig(disable_field_suggestions=True),
     )

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from files.routes import download
+from mail.sender import MailSender
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from cross_web import HTTPException
@@ -204,16 +205,36 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
-    """The Sitedesk ASGI app; `manage_database=False` when the caller opened the ORM."""
+def create_app(settings: Settings | None = None, *, manage_database: bool = True,
+               mail_sender: bool | None = None) -> Starlette:
+    """The Sitedesk ASGI app; `manage_database=False` when the caller opened the ORM.
+
+    The background mail sender runs with the app when `mail_sender` says so
+    (default: when the app manages the database and SITEDESK_MAIL_SENDER is on).
+    """
     settings = settings or get_settings()
+    run_sender = (manage_database and settings.mail_sender) if mail_sender is None else mail_sender
+
+    @asynccontextmanager
+    async def with_sender(app: Starlette) -> AsyncIterator[None]:
+        if not run_sender:
+            yield
+            return
+        sender = MailSender(settings)
+        sender.start()
+        app.state.mail_sender = sender
+        try:
+            yield
+        finally:
+            await sender.stop()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if not manage_database:
-            yield
+            async with with_sender(app):
+                yield
             return
-        async with database(settings):
+        async with database(settings), with_sender(app):
             yield
 
     graphql_app = GraphQLApp(settings)

@@ -62,6 +62,8 @@ class Settings:
     login_max_failures: int = 5
     login_max_failures_per_address: int = 30
     login_window_minutes: int = 15
+    mail_from: str = "Sitedesk <no-reply@sitedesk.invalid>"
+    mail_sender: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -142,7 +144,24 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
                             "SITEDESK_INTROSPECTION"),
         **{name: _int(env.get(variable, str(default)), variable)
            for name, variable, default in LIMIT_VARIABLES},
+        mail_from=_mail_from(env.get("SITEDESK_MAIL_FROM"), env.get("SITEDESK_PUBLIC_URL")),
+        mail_sender=_bool(env.get("SITEDESK_MAIL_SENDER", "true"), "SITEDESK_MAIL_SENDER"),
     )
+
+
+def _mail_from(value: str | None, public_url: str | None) -> str:
+    """`SITEDESK_MAIL_FROM`, or no-reply@ the public URL's host."""
+    from email.utils import parseaddr
+    from urllib.parse import urlparse
+
+    if value and value.strip():
+        if "@" not in parseaddr(value)[1]:
+            raise ConfigurationError("SITEDESK_MAIL_FROM must be an address, e.g. Sitedesk <desk@example.com>")
+        return value.strip()
+    host = urlparse(public_url or "").hostname or ""
+    if "." not in host or host.replace(".", "").isdigit():  # localhost or an IP: no mail domain
+        host = "sitedesk.invalid"
+    return f"Sitedesk <no-reply@{host}>"
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,169 @@
+"""Notification mails as text and HTML, in German (default) or English.
+
+Rendering is pure: everything a mail says comes from the `context` chosen for
+its audience when it was queued (`resolvers/notifications.py`), plus the
+public URL for the link. User-written text is escaped in the HTML part.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, parseaddr
+from typing import Any
+
+LOCALES = ("de", "en")
+DEFAULT_LOCALE = "de"
+
+STATUS_NAMES = {
+    "de": {"OPEN": "Offen", "IN_PROGRESS": "In Bearbeitung", "DONE": "Erledigt"},
+    "en": {"OPEN": "Open", "IN_PROGRESS": "In progress", "DONE": "Done"},
+}
+
+WORDS = {
+    "de": {
+        "hello": "Hallo {name},",
+        "ticket": "Ticket", "object": "Objekt", "type": "Art", "status": "Status",
+        "wrote": "{author} schrieb:", "description": "Beschreibung:",
+        "open": "Zum Ticket",
+        "footer": "Diese E-Mail wurde automatisch von Sitedesk versandt. Antworten darauf erreichen niemanden.",
+        "settings": "Welche Benachrichtigungen Sie erhalten, legen Sie in Ihren Einstellungen fest.",
+        "event.COMMENT_ADDED": "Neuer Kommentar",
+        "event.ASSIGNED": "Ihnen zugewiesen",
+        "event.TICKET_CREATED": "Neues Ticket",
+        "headline.COMMENT_ADDED": "{actor} hat einen Kommentar zum Ticket geschrieben.",
+        "headline.ASSIGNED": "{actor} hat Ihnen ein Ticket zugewiesen.",
+        "headline.TICKET_CREATED": "{actor} hat ein Ticket erstellt, das Ihnen zugewiesen ist.",
+        "headline.STATUS_CHANGED.DONE": "Ihr Ticket ist erledigt.",
+        "headline.STATUS_CHANGED.IN_PROGRESS": "Ihr Ticket wird jetzt bearbeitet.",
+        "headline.STATUS_CHANGED.OPEN": "Ihr Ticket ist wieder offen.",
+    },
+    "en": {
+        "hello": "Hello {name},",
+        "ticket": "Ticket", "object": "Object", "type": "Type", "status": "Status",
+        "wrote": "{author} wrote:", "description": "Description:",
+        "open": "Open the ticket",
+        "footer": "This email was sent automatically by Sitedesk. Replies to it reach no one.",
+        "settings": "You choose which notifications you receive in your settings.",
+        "event.COMMENT_ADDED": "New comment",
+        "event.ASSIGNED": "Assigned to you",
+        "event.TICKET_CREATED": "New ticket",
+        "headline.COMMENT_ADDED": "{actor} commented on the ticket.",
+        "headline.ASSIGNED": "{actor} assigned a ticket to you.",
+        "headline.TICKET_CREATED": "{actor} created a ticket assigned to you.",
+        "headline.STATUS_CHANGED.DONE": "Your ticket is done.",
+        "headline.STATUS_CHANGED.IN_PROGRESS": "Your ticket is being worked on.",
+        "headline.STATUS_CHANGED.OPEN": "Your ticket is open again.",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def locale_of(value: str | None) -> str:
+    return value if value in LOCALES else DEFAULT_LOCALE
+
+
+def _event(kind: str, context: dict[str, Any], locale: str) -> str:
+    if kind == "STATUS_CHANGED":
+        return STATUS_NAMES[locale][context["status"]]
+    return WORDS[locale][f"event.{kind}"]
+
+
+def render_subject(kind: str, context: dict[str, Any], locale: str) -> str:
+    """`[#1042] Flur nicht gewischt – Erledigt`: number, title, what happened."""
+    locale = locale_of(locale)
+    subject = f"[#{context['ticket_number']}] {context['ticket_title']} – {_event(kind, context, locale)}"
+    # Header injection is impossible through EmailMessage, but keep it one line.
+    return " ".join(subject.split())[:300]
+
+
+def ticket_link(public_url: str, context: dict[str, Any]) -> str:
+    return f"{public_url.rstrip('/')}/tickets/{context['ticket_id_global']}"
+
+
+def render(kind: str, context: dict[str, Any], locale: str, recipient_name: str,
+           public_url: str) -> Rendered:
+    """Subject, plain text and HTML of one notification."""
+    locale = locale_of(locale)
+    words = WORDS[locale]
+    key = f"headline.{kind}.{context['status']}" if kind == "STATUS_CHANGED" else f"headline.{kind}"
+    headline = words[key].format(actor=context.get("actor_name") or "Sitedesk")
+    link = ticket_link(public_url, context)
+    facts = [
+        (words["ticket"], f"#{context['ticket_number']} {context['ticket_title']}"),
+        (words["object"], context["object_name"]),
+        (words["type"], context["ticket_type_name"]),
+        (words["status"], STATUS_NAMES[locale][context["status"]]),
+    ]
+    comment = context.get("comment_body")
+    wrote = words["wrote"].format(author=context.get("comment_author") or "") if comment else ""
+    if not comment and context.get("description"):
+        comment, wrote = context["description"], words["description"]
+
+    width = max(len(label) for label, _ in facts) + 2
+    lines = [words["hello"].format(name=recipient_name), "", headline, ""]
+    lines += [f"{(label + ':').ljust(width)}{value}" for label, value in facts]
+    if comment:
+        lines += ["", wrote, *("> " + line if line else ">" for line in comment.splitlines())]
+    lines += ["", f"{words['open']}: {link}", "", "-- ", words["footer"], words["settings"], ""]
+    text = "\n".join(lines)
+
+    e = html.escape
+    rows = "".join(
+        f'<tr><th style="text-align:left;padding-right:12px">{e(label)}</th><td>{e(value)}</td></tr>'
+        for label, value in facts
+    )
+    comment_html = ""
+    if comment:
+        body = "<br>".join(e(line) for line in comment.splitlines())
+        comment_html = (f"<p>{e(wrote)}</p><blockquote style=\"border-left:3px solid #ccc;margin:0;"
+                        f"padding-left:12px\">{body}</blockquote>")
+    html_part = (
+        f'<!DOCTYPE html><html lang="{locale}"><head><meta charset="utf-8"></head>'
+        f"<body style=\"font-family:sans-serif\">"
+        f"<p>{e(words['hello'].format(name=recipient_name))}</p><p><strong>{e(headline)}</strong></p>"
+        f"<table>{rows}</table>{comment_html}"
+        f'<p><a href="{e(link, quote=True)}">{e(words["open"])}</a></p>'
+        f'<p style="color:#777;font-size:small">{e(words["footer"])}<br>{e(words["settings"])}</p>'
+        f"</body></html>\n"
+    )
+    return Rendered(subject=render_subject(kind, context, locale), text=text, html=html_part)
+
+
+def mail_domain(mail_from: str) -> str:
+    address = parseaddr(mail_from)[1]
+    return address.rpartition("@")[2] or "sitedesk.invalid"
+
+
+def thread_id(ticket_id: int | str, mail_from: str) -> str:
+    """The per-ticket id every mail about a ticket replies to, so clients thread them."""
+    return f"<ticket-{ticket_id}@{mail_domain(mail_from)}>"
+
+
+def build_message(*, kind: str, context: dict[str, Any], locale: str, to_name: str, to_address: str,
+                  mail_key: str, mail_from: str, public_url: str) -> EmailMessage:
+    """The complete MIME message of one outbox row (text and HTML alternatives)."""
+    rendered = render(kind, context, locale, to_name, public_url)
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = formataddr((to_name, to_address))
+    message["Subject"] = rendered.subject
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = f"<{mail_key}@{mail_domain(mail_from)}>"
+    thread = thread_id(context["ticket_id"], mail_from)
+    message["In-Reply-To"] = thread
+    message["References"] = thread
+    # RFC 3834: stop vacation replies and auto-responders from answering.
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    message["Content-Language"] = locale_of(locale)  # after set_content, which drops Content-* headers
+    return message
