@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import replace
 
 import httpx
@@ -49,7 +50,9 @@ async def test_unknown_and_known_accounts_are_throttled_alike(settings):
     async with client_from(settings, "127.0.0.11") as http:
         known = [outcome(await attempt(http, person.email.upper(), "wrong-password")) for _ in range(7)]
         unknown = [outcome(await attempt(http, "nobody@example.test", "wrong-password")) for _ in range(7)]
-    assert known == unknown
+    # The same answers, but for the seconds left, which the clock moves on between the two.
+    assert [(code, re.sub(r"\d+", "N", message)) for code, message in known] == \
+        [(code, re.sub(r"\d+", "N", message)) for code, message in unknown]
     assert [code for code, _ in known] == ["UNAUTHENTICATED"] * 5 + ["RATE_LIMITED"] * 2
 
 
