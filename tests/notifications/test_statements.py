@@ -1,0 +1,70 @@
+"""SQL statements of the write mutations, mails included: an upper bound per case (not timed).
+
+Counted through Tortoise's statement log as in `tests/tickets/test_statement_budget.py`,
+each case with the outbox rows it must produce, so a cheaper count cannot come
+from a mail not queued.
+"""
+
+from __future__ import annotations
+
+from models.notifications import OutboxMail
+from schema.relay import to_global_id
+from tests.notifications.conftest import ASSIGN, COMMENT, CREATE, STATUS
+from tests.tickets.test_statement_budget import statements
+
+CREATE_FULL = """mutation($input: CreateTicketInput!) { createTicket(input: $input) {
+  id number title status object { name } ticketType { name } } }"""
+COMMENT_FULL = """mutation($input: AddCommentInput!) { addComment(input: $input) { id body createdAt author { name } } }"""
+
+
+async def mails_to(*people) -> list[str]:
+    return sorted(await OutboxMail.filter(recipient_id__in=[p.account.id for p in people])
+                  .values_list("to_address", flat=True))
+
+
+async def measure(world) -> dict[str, int]:
+    """Every write case once, in an order that gives each its recipients; returns the counts."""
+    counts: dict[str, int] = {}
+    new_ticket = {"objectId": to_global_id("SiteObject", world.site.id),
+                  "ticketTypeId": to_global_id("TicketType", world.defect.id), "title": "Fenster"}
+    staff_id = to_global_id("Employee", world.staff.pk)
+    tid = world.ticket_id
+    await OutboxMail.all().delete()
+
+    counts["createTicket customer"], _ = await statements(world.as_(world.alice), CREATE_FULL, {"input": new_ticket})
+    counts["createTicket employee"], _ = await statements(world.as_(world.admin), CREATE, {"input": new_ticket})
+    assert await OutboxMail.all().count() == 0
+    counts["createTicket employee, assignee mailed"], _ = await statements(
+        world.as_(world.admin), CREATE, {"input": {**new_ticket, "assigneeId": staff_id}})
+    assert await mails_to(world.staff) == [world.staff.email]
+
+    counts["assignTicket, assignee mailed"], _ = await statements(
+        world.as_(world.admin), ASSIGN, {"id": tid, "assigneeId": staff_id})
+    assert await mails_to(world.staff) == [world.staff.email] * 2
+
+    await OutboxMail.all().delete()
+    counts["addComment creator, assignee mailed"], _ = await statements(
+        world.as_(world.alice), COMMENT_FULL, {"input": {"ticketId": tid, "body": "Bitte auch Treppe."}})
+    assert await mails_to(world.alice, world.staff) == [world.staff.email]
+    counts["addComment other customer, creator and assignee mailed"], _ = await statements(
+        world.as_(world.bob), COMMENT_FULL, {"input": {"ticketId": tid, "body": "Bei uns auch."}})
+    assert await mails_to(world.alice, world.staff) == sorted([world.alice.email] + [world.staff.email] * 2)
+    counts["addComment employee internal"], _ = await statements(
+        world.as_(world.staff), COMMENT, {"input": {"ticketId": tid, "body": "Intern.", "internal": True}})
+    counts["addComment employee, creator mailed"], _ = await statements(
+        world.as_(world.staff), COMMENT, {"input": {"ticketId": tid, "body": "Kommen morgen."}})
+    assert await mails_to(world.alice) == [world.alice.email] * 2
+
+    await OutboxMail.all().delete()
+    counts["setTicketStatus IN_PROGRESS, creator mailed"], _ = await statements(
+        world.as_(world.staff), STATUS, {"id": tid, "status": "IN_PROGRESS"})
+    counts["setTicketStatus DONE, creator mailed"], _ = await statements(
+        world.as_(world.staff), STATUS, {"id": tid, "status": "DONE"})
+    assert await mails_to(world.alice) == [world.alice.email] * 2
+    assert await OutboxMail.all().count() == 2
+    return counts
+
+
+async def test_write_mutations_print_counts(world):
+    counts = await measure(world)
+    print("\nSQL statements per write:\n" + "\n".join(f"  {n:>3}  {name}" for name, n in counts.items()))
