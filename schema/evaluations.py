@@ -11,7 +11,7 @@ from permissions.policy import PORTAL_ADMINS, SIGNED_IN
 from resolvers import evaluations
 from resolvers.evaluations import Evaluation, Period
 from schema.customers import Customer
-from schema.directive import field, mutation, type_policy
+from schema.directive import mutation, type_policy
 from schema.loaders import loader
 from schema.relay import parse_id
 

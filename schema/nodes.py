@@ -9,7 +9,7 @@ from permissions.accounts import visible_customer_users, visible_permission_grou
 from permissions.customers import visible_customers, visible_objects
 from permissions.notifications import visible_notifications
 from permissions.policy import SIGNED_IN
-from permissions.tickets import visible_attachments, visible_comments, visible_tickets
+from permissions.tickets import visible_attachments, visible_comments
 from permissions.viewer import Viewer
 from resolvers.errors import BadUserInput
 from schema.accounts import CustomerUser, Employee, PermissionGroup
@@ -20,7 +20,7 @@ from schema.relay import Node, decode_global_id
 from schema.tickets import Attachment, Comment, Ticket, TicketType
 from resolvers.tickets import visible_ticket_types, visible_ticket_values
 from permissions.forms import visible_submissions, visible_templates
-from schema.forms import FormSubmission, FormTemplate, submission_nodes
+from schema.forms import FormTemplate, submission_nodes
 from resolvers.documents import visible_document
 from schema.documents import Document
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from permissions.viewer import load_viewer
 from resolvers.tickets import NewTicket, Upload, add_attachment, create_ticket
 from schema.relay import to_global_id
 from tests.factories import make_customer_user, make_employee
+from tests.statements import count_statements
 
 SET_RULES = """mutation($c: ID!, $rules: [DocumentRuleInput!]!) {
   setCustomerDocumentRules(customerId: $c, rules: $rules) {
@@ -269,34 +269,11 @@ async def test_only_portal_admins_set_rules_and_only_employees_read_them(setup, 
     assert await setup.as_(setup.alice).error_code(query) == "FORBIDDEN"
 
 
-class StatementCounter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-
-
-async def statements(client, query: str) -> tuple[int, Any]:
-    logger = logging.getLogger("tortoise.db_client")
-    counter = StatementCounter()
-    old = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(counter)
-    try:
-        data = await client.ok(query)
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(old)
-    return counter.count, data
-
-
 async def test_documents_of_a_page_of_objects_take_the_same_queries_as_one(setup):
     page = "{ objects(first: %d) { edges { node { name documents { filename ticketType { name } } } } } }"
     staff = setup.as_(setup.staff)
-    one, _ = await statements(staff, page % 1)
-    three, data = await statements(staff, page % 3)
+    one, _ = await count_statements(staff, page % 1)
+    three, data = await count_statements(staff, page % 3)
     names = {e["node"]["name"]: [d["filename"] for d in e["node"]["documents"]] for e in data["objects"]["edges"]}
     assert names == {"Bauhof": ["bauhof.pdf"], "Kita Nord": [],
                      "Rathaus": ["report.pdf", "report.txt", "defect.pdf"]}

@@ -4,7 +4,6 @@ exact groups and percentiles back, on whichever database the run uses."""
 from __future__ import annotations
 
 import importlib
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -18,6 +17,7 @@ from permissions.policy import Permission
 from resolvers.evaluations import Period, evaluation_query, whole_days
 from schema.relay import to_global_id
 from tests.factories import make_customer_user, make_employee
+from tests.statements import count_statements
 
 DAY = 86400
 
@@ -282,34 +282,11 @@ async def test_unknown_customer_is_not_found(setup):
     assert body["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": "customerId"}
 
 
-class StatementCounter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-
-
-async def statements(client, query: str) -> tuple[int, Any]:
-    logger = logging.getLogger("tortoise.db_client")
-    counter = StatementCounter()
-    old = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(counter)
-    try:
-        data = await client.ok(query)
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(old)
-    return counter.count, data
-
-
 async def test_one_query_evaluates_a_page_of_objects(setup):
     page = "{ objects(first: %d) { edges { node { name ticketEvaluation { total medianDays } } } } }"
     staff = setup.as_(setup.staff)
-    one, _ = await statements(staff, page % 1)
-    three, data = await statements(staff, page % 3)
+    one, _ = await count_statements(staff, page % 1)
+    three, data = await count_statements(staff, page % 3)
     assert len(data["objects"]["edges"]) == 3
     assert {e["node"]["name"]: e["node"]["ticketEvaluation"]["total"] for e in data["objects"]["edges"]} == {
         "Rathaus": 10, "Bauhof": 1, "Kita Nord": 1}

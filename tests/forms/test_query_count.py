@@ -6,7 +6,7 @@ from permissions.viewer import load_viewer
 from resolvers.forms import AnswerSpec, submit_form
 from schema.relay import decode_global_id
 from tests.forms.conftest import create_template
-from tests.tickets.test_query_count import count_statements
+from tests.statements import count_statements
 
 PAGE = """query($n: Int!) { formSubmissions(first: $n) { totalCount edges { node {
   submittedAt templateVersion template { name elements { key } } version { name }

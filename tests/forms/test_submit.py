@@ -38,7 +38,6 @@ async def test_good_rating_creates_no_ticket_and_hides_the_follow_up(gql, compan
 
 async def test_bad_rating_and_yes_creates_the_ticket_with_the_pdf(gql, company, client):
     template = await create_template(gql, company)
-    inspector = gql.as_viewer(company.inspector.token)
     due = (date.today() + timedelta(days=3)).isoformat()
     photo = png_bytes((120, 90))
     variables = submit_input(company, template, [

@@ -2,40 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-
 from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
 from models.tickets import TicketType
 from permissions.viewer import load_viewer
 from resolvers.tickets import NewTicket, add_comment, create_ticket
 from tests.factories import make_customer_user, make_employee
+from tests.statements import count_statements
 
 PAGE = """query($n: Int!) { tickets(first: $n) { totalCount edges { node {
   number title status object { name } ticketType { name } assignee { name } createdBy { name }
   commentCount attachments { filename } } } } }"""
-
-
-class StatementCounter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-
-
-async def count_statements(client, query, variables) -> int:
-    logger = logging.getLogger("tortoise.db_client")
-    counter = StatementCounter()
-    old_level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(counter)
-    try:
-        data = await client.ok(query, variables)
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(old_level)
-    return counter.count, data
 
 
 async def test_statements_for_50_tickets_equal_those_for_5(gql, settings):
