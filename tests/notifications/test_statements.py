@@ -1,6 +1,6 @@
 """SQL statements of the write mutations, mails included: an upper bound per case (not timed).
 
-Counted through Tortoise's statement log as in `tests/tickets/test_statement_budget.py`,
+Counted through Tortoise's statement log (`tests/statements.py`),
 each case with the outbox rows it must produce, so a cheaper count cannot come
 from a mail not queued.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from models.notifications import OutboxMail
 from schema.relay import to_global_id
 from tests.notifications.conftest import ASSIGN, COMMENT, CREATE, STATUS
-from tests.tickets.test_statement_budget import statements
+from tests.statements import count_statements
 
 CREATE_FULL = """mutation($input: CreateTicketInput!) { createTicket(input: $input) {
   id number title status object { name } ticketType { name } } }"""
@@ -31,34 +31,34 @@ async def measure(world) -> dict[str, int]:
     tid = world.ticket_id
     await OutboxMail.all().delete()
 
-    counts["createTicket customer"], _ = await statements(world.as_(world.alice), CREATE_FULL, {"input": new_ticket})
-    counts["createTicket employee"], _ = await statements(world.as_(world.admin), CREATE, {"input": new_ticket})
+    counts["createTicket customer"], _ = await count_statements(world.as_(world.alice), CREATE_FULL, {"input": new_ticket})
+    counts["createTicket employee"], _ = await count_statements(world.as_(world.admin), CREATE, {"input": new_ticket})
     assert await OutboxMail.all().count() == 0
-    counts["createTicket employee, assignee mailed"], _ = await statements(
+    counts["createTicket employee, assignee mailed"], _ = await count_statements(
         world.as_(world.admin), CREATE, {"input": {**new_ticket, "assigneeId": staff_id}})
     assert await mails_to(world.staff) == [world.staff.email]
 
-    counts["assignTicket, assignee mailed"], _ = await statements(
+    counts["assignTicket, assignee mailed"], _ = await count_statements(
         world.as_(world.admin), ASSIGN, {"id": tid, "assigneeId": staff_id})
     assert await mails_to(world.staff) == [world.staff.email] * 2
 
     await OutboxMail.all().delete()
-    counts["addComment creator, assignee mailed"], _ = await statements(
+    counts["addComment creator, assignee mailed"], _ = await count_statements(
         world.as_(world.alice), COMMENT_FULL, {"input": {"ticketId": tid, "body": "Bitte auch Treppe."}})
     assert await mails_to(world.alice, world.staff) == [world.staff.email]
-    counts["addComment other customer, creator and assignee mailed"], _ = await statements(
+    counts["addComment other customer, creator and assignee mailed"], _ = await count_statements(
         world.as_(world.bob), COMMENT_FULL, {"input": {"ticketId": tid, "body": "Bei uns auch."}})
     assert await mails_to(world.alice, world.staff) == sorted([world.alice.email] + [world.staff.email] * 2)
-    counts["addComment employee internal"], _ = await statements(
+    counts["addComment employee internal"], _ = await count_statements(
         world.as_(world.staff), COMMENT, {"input": {"ticketId": tid, "body": "Intern.", "internal": True}})
-    counts["addComment employee, creator mailed"], _ = await statements(
+    counts["addComment employee, creator mailed"], _ = await count_statements(
         world.as_(world.staff), COMMENT, {"input": {"ticketId": tid, "body": "Kommen morgen."}})
     assert await mails_to(world.alice) == [world.alice.email] * 2
 
     await OutboxMail.all().delete()
-    counts["setTicketStatus IN_PROGRESS, creator mailed"], _ = await statements(
+    counts["setTicketStatus IN_PROGRESS, creator mailed"], _ = await count_statements(
         world.as_(world.staff), STATUS, {"id": tid, "status": "IN_PROGRESS"})
-    counts["setTicketStatus DONE, creator mailed"], _ = await statements(
+    counts["setTicketStatus DONE, creator mailed"], _ = await count_statements(
         world.as_(world.staff), STATUS, {"id": tid, "status": "DONE"})
     assert await mails_to(world.alice) == [world.alice.email] * 2
     assert await OutboxMail.all().count() == 2
