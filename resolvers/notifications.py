@@ -47,7 +47,7 @@ def _global_ticket_id(ticket_id: int) -> str:
     return str(to_global_id("Ticket", ticket_id))  # the id the client's ticket page uses
 
 
-# What `_queue` reads of a recipient's account, loaded with the ticket's facts.
+# What `_mail` reads of a recipient's account, loaded with the ticket's facts.
 RECIPIENT_COLUMNS = ("id", "kind", "name", "email", "locale", "is_active", "notify_comments",
                      "notify_status_changes", "notify_assignments", "notify_new_tickets")
 
@@ -99,7 +99,7 @@ async def _mailing(connection: Any, ticket: Ticket, creator: bool = False,
         else:  # a caller naming an assignee the row does not hold (yet)
             accounts = await (Account.filter(employee__id=assignee_id).using_db(connection)
                               .values(*RECIPIENT_COLUMNS))
-            mailing.assignee = SimpleNamespace(**accounts[0]) if accounts else None
+            mailing.assignee = _account(accounts[0], "") if accounts else None
     return mailing
 
 

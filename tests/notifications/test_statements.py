@@ -88,3 +88,22 @@ async def test_write_mutations_stay_within_their_statement_budget(world):
     assert counts.keys() == BUDGET.keys()
     over = {name: (n, BUDGET[name]) for name, n in counts.items() if n > BUDGET[name]}
     assert not over, over
+
+
+async def test_an_assignee_not_yet_on_the_row_is_still_mailed(world):
+    """`queue_assigned` called before the row holds the new assignee: their account is loaded by id."""
+    from tortoise.transactions import in_transaction
+
+    from models.tickets import Ticket
+    from permissions.viewer import load_viewer
+    from resolvers.notifications import queue_assigned
+
+    ticket = await Ticket.get(number=1)
+    assert ticket.assignee_id is None
+    admin = await load_viewer(world.admin.account.id, world.admin.account.token_version)
+    async with in_transaction() as connection:
+        await queue_assigned(connection, ticket, world.staff.pk, admin)
+    [mail] = await OutboxMail.all()
+    assert (mail.recipient_id, mail.to_address, mail.kind.value) == (world.staff.account.id, world.staff.email,
+                                                                     "ASSIGNED")
+    assert mail.context["object_name"] == "Rathaus Mitte" and mail.context["ticket_type_name"] == "Reinigungsmangel"
