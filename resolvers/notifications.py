@@ -20,15 +20,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from types import SimpleNamespace
 from typing import Any
 
 from tortoise.queryset import QuerySet
 
 from mail.render import LOCALES, locale_of, render_subject
-from models.accounts import Account, AccountKind, CustomerUser, Employee
-from models.customers import SiteObject
+from models.accounts import Account, AccountKind
 from models.notifications import Audience, NotificationKind, OutboxMail
-from models.tickets import Comment, Ticket, TicketSource, TicketStatus, TicketType
+from models.tickets import Comment, Ticket, TicketSource, TicketStatus
 from permissions.notifications import visible_notifications
 from permissions.tickets import visible_tickets
 from permissions.viewer import Viewer
@@ -47,34 +47,74 @@ def _global_ticket_id(ticket_id: int) -> str:
     return str(to_global_id("Ticket", ticket_id))  # the id the client's ticket page uses
 
 
-async def _ticket_facts(connection: Any, ticket: Ticket) -> dict[str, Any]:
-    """What every mail about `ticket` shows; all of it is visible in the portal too."""
-    site = await SiteObject.filter(id=ticket.object_id).using_db(connection).first()
-    kind = await TicketType.filter(id=ticket.ticket_type_id).using_db(connection).first()
-    return {
+# What `_mail` reads of a recipient's account, loaded with the ticket's facts.
+RECIPIENT_COLUMNS = ("id", "kind", "name", "email", "locale", "is_active", "notify_comments",
+                     "notify_status_changes", "notify_assignments", "notify_new_tickets")
+
+
+@dataclass
+class _Mailing:
+    """The mails one change causes: the ticket's facts and its recipients, loaded in one query."""
+
+    context: dict[str, Any]
+    creator: SimpleNamespace | None = None
+    assignee: SimpleNamespace | None = None
+
+
+def _account(row: dict[str, Any], prefix: str) -> SimpleNamespace | None:
+    if row[prefix + "id"] is None:
+        return None
+    return SimpleNamespace(**{name: row[prefix + name] for name in RECIPIENT_COLUMNS},
+                           customer_user_id=row.get(prefix + "customer_user__id"),
+                           customer_id=row.get(prefix + "customer_user__customer_id"))
+
+
+async def _mailing(connection: Any, ticket: Ticket, creator: bool = False,
+                   assignee_id: int | None = None) -> _Mailing:
+    """What every mail about `ticket` shows (all of it visible in the portal too), with the accounts
+    of its portal creator and of employee `assignee_id` if asked for: one joined query."""
+    columns = ["object__name", "ticket_type__name", "assignee_id"]
+    if creator:
+        columns += [f"created_by__{name}" for name in RECIPIENT_COLUMNS]
+        columns += ["created_by__customer_user__id", "created_by__customer_user__customer_id"]
+    if assignee_id is not None:
+        columns += [f"assignee__account__{name}" for name in RECIPIENT_COLUMNS]
+    rows = await Ticket.filter(id=ticket.id).using_db(connection).values(*columns)
+    row = rows[0] if rows else {name: None for name in columns}
+    mailing = _Mailing(context={
         "ticket_id": ticket.id,
         "ticket_id_global": _global_ticket_id(ticket.id),
         "ticket_number": ticket.number,
         "ticket_title": ticket.title,
-        "object_name": site.name if site else "",
-        "ticket_type_name": kind.name if kind else "",
+        "object_name": row["object__name"] or "",
+        "ticket_type_name": row["ticket_type__name"] or "",
         "status": ticket.status.value,
-    }
+    })
+    if creator:
+        account = _account(row, "created_by__")
+        mailing.creator = account if account and account.kind is AccountKind.CUSTOMER_USER else None
+    if assignee_id is not None:
+        if row["assignee_id"] == assignee_id:
+            mailing.assignee = _account(row, "assignee__account__")
+        else:  # a caller naming an assignee the row does not hold (yet)
+            accounts = await (Account.filter(employee__id=assignee_id).using_db(connection)
+                              .values(*RECIPIENT_COLUMNS))
+            mailing.assignee = _account(accounts[0], "") if accounts else None
+    return mailing
 
 
-async def _customer_sees(connection: Any, account: Account, ticket_id: int) -> bool:
+async def _customer_sees(connection: Any, account: SimpleNamespace, ticket_id: int) -> bool:
     """Whether the customer user behind `account` can open the ticket in the portal right now."""
-    user = await CustomerUser.filter(account_id=account.id).using_db(connection).first()
-    if user is None:
+    if account.customer_user_id is None:
         return False
     viewer = Viewer(account_id=account.id, kind=AccountKind.CUSTOMER_USER,
-                    customer_user_id=user.id, customer_id=user.customer_id)
+                    customer_user_id=account.customer_user_id, customer_id=account.customer_id)
     return await visible_tickets(viewer).filter(id=ticket_id).using_db(connection).exists()
 
 
-async def _queue(connection: Any, ticket: Ticket, account: Account | None, kind: NotificationKind,
-                 context: dict[str, Any], actor: Viewer, switch: str | None) -> OutboxMail | None:
-    """One row for `account`, unless it is the actor's, inactive, switched off or out of scope."""
+async def _mail(connection: Any, ticket: Ticket, account: SimpleNamespace | None, kind: NotificationKind,
+                context: dict[str, Any], actor: Viewer, switch: str | None) -> OutboxMail | None:
+    """One unsaved row for `account`, unless it is the actor's, inactive, switched off or out of scope."""
     if account is None or not account.is_active or account.id == actor.account_id:
         return None
     if switch is not None and not getattr(account, switch):
@@ -84,28 +124,31 @@ async def _queue(connection: Any, ticket: Ticket, account: Account | None, kind:
         return None
     locale = locale_of(account.locale)
     at = _now()
-    return await OutboxMail.create(
+    return OutboxMail(
         ticket_id=ticket.id, recipient_id=account.id, audience=audience, kind=kind,
         to_address=account.email, to_name=account.name, locale=locale,
         subject=render_subject(kind.value, context, locale), context=context,
-        mail_key=str(uuid.uuid4()), next_attempt_at=at, created_at=at, using_db=connection)
+        mail_key=str(uuid.uuid4()), next_attempt_at=at, created_at=at)
 
 
-async def _portal_creator(connection: Any, ticket: Ticket) -> Account | None:
-    """The customer user who created the ticket through the portal, if one did."""
-    if ticket.source is not TicketSource.PORTAL or ticket.created_by_id is None:
+async def _save(connection: Any, mails: list[OutboxMail | None]) -> None:
+    """Every row of one change in one statement."""
+    rows = [mail for mail in mails if mail is not None]
+    if rows:
+        await OutboxMail.bulk_create(rows, using_db=connection)
+
+
+def _portal_created(ticket: Ticket, actor: Viewer) -> bool:
+    """Whether the ticket may have a portal creator other than the actor (the row tells)."""
+    return (ticket.source is TicketSource.PORTAL and ticket.created_by_id is not None
+            and ticket.created_by_id != actor.account_id)
+
+
+def _other_assignee(assignee_id: int | None, actor: Viewer) -> int | None:
+    """`assignee_id`, unless none or the actor's own employee id."""
+    if assignee_id is None or assignee_id == actor.employee_id:
         return None
-    account = await Account.filter(id=ticket.created_by_id).using_db(connection).first()
-    return account if account and account.kind is AccountKind.CUSTOMER_USER else None
-
-
-async def _assignee(connection: Any, employee_id: int | None) -> Account | None:
-    if employee_id is None:
-        return None
-    employee = await Employee.filter(id=employee_id).using_db(connection).first()
-    if employee is None:
-        return None
-    return await Account.filter(id=employee.account_id).using_db(connection).first()
+    return assignee_id
 
 
 def _display_name(viewer: Viewer) -> str:
@@ -114,55 +157,60 @@ def _display_name(viewer: Viewer) -> str:
 
 async def queue_ticket_created(connection: Any, ticket: Ticket, actor: Viewer) -> None:
     """A new ticket with an assignee: the assignee hears of it (unless they created it)."""
-    if ticket.assignee_id is None:
+    assignee_id = _other_assignee(ticket.assignee_id, actor)
+    if assignee_id is None:
         return
-    assignee = await _assignee(connection, ticket.assignee_id)
-    context = {**await _ticket_facts(connection, ticket), "actor_name": _display_name(actor),
-               "description": ticket.description}
+    mailing = await _mailing(connection, ticket, assignee_id=assignee_id)
+    context = {**mailing.context, "actor_name": _display_name(actor), "description": ticket.description}
     if actor.is_customer_user:
-        await _queue(connection, ticket, assignee, NotificationKind.TICKET_CREATED, context, actor,
-                     "notify_new_tickets")
+        mail = await _mail(connection, ticket, mailing.assignee, NotificationKind.TICKET_CREATED, context,
+                           actor, "notify_new_tickets")
     else:
-        await _queue(connection, ticket, assignee, NotificationKind.ASSIGNED, context, actor,
-                     "notify_assignments")
+        mail = await _mail(connection, ticket, mailing.assignee, NotificationKind.ASSIGNED, context, actor,
+                           "notify_assignments")
+    await _save(connection, [mail])
 
 
 async def queue_assigned(connection: Any, ticket: Ticket, assignee_id: int | None, actor: Viewer) -> None:
     """The new assignee hears of it, unless they assigned it to themselves."""
+    assignee_id = _other_assignee(assignee_id, actor)
     if assignee_id is None:
         return
-    assignee = await _assignee(connection, assignee_id)
-    context = {**await _ticket_facts(connection, ticket), "actor_name": _display_name(actor),
-               "description": ticket.description}
-    await _queue(connection, ticket, assignee, NotificationKind.ASSIGNED, context, actor,
-                 "notify_assignments")
+    mailing = await _mailing(connection, ticket, assignee_id=assignee_id)
+    context = {**mailing.context, "actor_name": _display_name(actor), "description": ticket.description}
+    await _save(connection, [await _mail(connection, ticket, mailing.assignee, NotificationKind.ASSIGNED,
+                                         context, actor, "notify_assignments")])
 
 
 async def queue_status_changed(connection: Any, ticket: Ticket, status: TicketStatus, actor: Viewer) -> None:
     """The portal creator hears of IN_PROGRESS (optional) and DONE (always)."""
-    if status not in CUSTOMER_STATUS_MAILS:
+    if status not in CUSTOMER_STATUS_MAILS or not _portal_created(ticket, actor):
         return
-    creator = await _portal_creator(connection, ticket)
-    if creator is None:
+    mailing = await _mailing(connection, ticket, creator=True)
+    if mailing.creator is None:
         return
-    context = {**await _ticket_facts(connection, ticket), "status": status.value}
-    await _queue(connection, ticket, creator, NotificationKind.STATUS_CHANGED, context, actor,
-                 CUSTOMER_STATUS_MAILS[status])
+    context = {**mailing.context, "status": status.value}
+    await _save(connection, [await _mail(connection, ticket, mailing.creator, NotificationKind.STATUS_CHANGED,
+                                         context, actor, CUSTOMER_STATUS_MAILS[status])])
 
 
 async def queue_comment_added(connection: Any, ticket: Ticket, comment: Comment, actor: Viewer) -> None:
     """Portal creator: others' non-internal comments. Assignee: comments by customer users."""
-    facts = await _ticket_facts(connection, ticket)
-    context = {**facts, "actor_name": _display_name(actor), "comment_author": _display_name(actor),
+    creator = not comment.internal and _portal_created(ticket, actor)
+    assignee_id = _other_assignee(ticket.assignee_id, actor) if actor.is_customer_user else None
+    if not creator and assignee_id is None:
+        return
+    mailing = await _mailing(connection, ticket, creator=creator, assignee_id=assignee_id)
+    context = {**mailing.context, "actor_name": _display_name(actor), "comment_author": _display_name(actor),
                "comment_body": comment.body}
-    if not comment.internal:
-        creator = await _portal_creator(connection, ticket)
-        await _queue(connection, ticket, creator, NotificationKind.COMMENT_ADDED, context, actor,
-                     "notify_comments")
-    if actor.is_customer_user and ticket.assignee_id is not None:
-        assignee = await _assignee(connection, ticket.assignee_id)
-        await _queue(connection, ticket, assignee, NotificationKind.COMMENT_ADDED, context, actor,
-                     "notify_comments")
+    mails = []
+    if creator:
+        mails.append(await _mail(connection, ticket, mailing.creator, NotificationKind.COMMENT_ADDED, context,
+                                 actor, "notify_comments"))
+    if assignee_id is not None:
+        mails.append(await _mail(connection, ticket, mailing.assignee, NotificationKind.COMMENT_ADDED, context,
+                                 actor, "notify_comments"))
+    await _save(connection, mails)
 
 
 # ---------------------------------------------------------------- settings and listing

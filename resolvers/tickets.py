@@ -318,13 +318,17 @@ async def insert_ticket(connection: Any, *, title: str, description: str, ticket
 async def create_ticket(viewer: Viewer, settings: Settings, new: NewTicket,
                         uploads: list[Upload] = ()) -> Ticket:
     policy = TicketPolicy(viewer)
-    site = await visible_object(viewer, new.object_id)
     types = TicketType.filter(id=new.ticket_type_id)
     if viewer.is_customer_user:
         types = types.filter(id__in=enabled_type_ids(viewer.customer_id))
-    ticket_type = await types.first()
-    if ticket_type is None:
+    # The object and the type checked in one query: the type rides along as a scalar subquery.
+    found = await (visible_objects(viewer).filter(id=new.object_id)
+                   .annotate(found_type_id=Subquery(types.values("id"))).values("id", "found_type_id"))
+    if not found:
+        raise NotFound("No object with this ID.", field="objectId")
+    if found[0]["found_type_id"] is None:
         raise NotFound("No ticket type with this ID.", field="ticketTypeId")
+    object_id, ticket_type_id = found[0]["id"], found[0]["found_type_id"]
     if new.assignee_id is not None and not policy.assign:
         raise Forbidden("You may not assign tickets.", field="assigneeId")
     if new.due_date is not None and not policy.edit:
@@ -338,7 +342,7 @@ async def create_ticket(viewer: Viewer, settings: Settings, new: NewTicket,
         async with in_transaction() as connection:
             ticket = await insert_ticket(
                 connection, title=title, description=description,
-                ticket_type_id=ticket_type.id, object_id=site.id,
+                ticket_type_id=ticket_type_id, object_id=object_id,
                 assignee_id=assignee.id if assignee else None, due_date=new.due_date,
                 created_by_id=viewer.account_id,
                 source=TicketSource.PORTAL if viewer.is_customer_user else TicketSource.BACKOFFICE,
@@ -389,7 +393,9 @@ async def set_ticket_status(viewer: Viewer, ticket_id: int, status: TicketStatus
         await record(connection, ticket.id, TicketEventKind.STATUS_CHANGED, viewer.account_id,
                      ticket.status.value, status.value, at=at)
         await notifications.queue_status_changed(connection, ticket, status, viewer)
-    return await Ticket.get(id=ticket.id)
+    # The row as written, without reading it back.
+    ticket.status, ticket.done_at, ticket.resolution_days, ticket.updated_at = status, done_at, days, at
+    return ticket
 
 
 async def assign_ticket(viewer: Viewer, ticket_id: int, assignee_id: int | None) -> Ticket:
@@ -404,7 +410,8 @@ async def assign_ticket(viewer: Viewer, ticket_id: int, assignee_id: int | None)
         await record(connection, ticket.id, TicketEventKind.ASSIGNEE_CHANGED, viewer.account_id,
                      ticket.assignee_id, new_id, at=at)
         await notifications.queue_assigned(connection, ticket, new_id, viewer)
-    return await Ticket.get(id=ticket.id)
+    ticket.assignee_id, ticket.updated_at = new_id, at  # the row as written, without reading it back
+    return ticket
 
 
 async def add_comment(viewer: Viewer, ticket_id: int, body: str, internal: bool) -> Comment:
