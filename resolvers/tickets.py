@@ -185,13 +185,6 @@ async def visible_ticket(viewer: Viewer, ticket_id: int, field: str = "id") -> T
     return ticket
 
 
-async def visible_object(viewer: Viewer, object_id: int, field: str = "objectId") -> SiteObject:
-    site = await visible_objects(viewer).filter(id=object_id).first()
-    if site is None:
-        raise NotFound("No object with this ID.", field=field)
-    return site
-
-
 # ---------------------------------------------------------------- writing
 
 async def next_ticket_number(connection: Any) -> int:

@@ -7,13 +7,13 @@ ticket detail with its comments), counted through Tortoise's statement log.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta, timezone
 
 from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
 from models.tickets import Attachment, Comment, Ticket, TicketCounter, TicketSource, TicketType
 from schema.relay import to_global_id
 from tests.factories import make_customer_user, make_employee
+from tests.statements import count_statements
 
 BUDGET = 4
 
@@ -31,31 +31,6 @@ DETAIL = """query($id: ID!, $n: Int!) { node(id: $id) { ... on Ticket { number t
   createdAt updatedAt dueDate object { name customer { name } } ticketType { name } assignee { name }
   createdBy { name } attachments { filename size downloadUrl }
   comments(first: $n) { totalCount edges { node { id body internal createdAt author { name } } } } } } }"""
-
-
-class StatementCounter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        # The client also logs opening and closing connections: not statements.
-        if not str(record.msg).startswith(("Created connection", "Closed connection")):
-            self.count += 1
-
-
-async def statements(client, query: str, variables: dict) -> tuple[int, dict]:
-    logger = logging.getLogger("tortoise.db_client")
-    counter = StatementCounter()
-    old_level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(counter)
-    try:
-        data = await client.ok(query, variables)
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(old_level)
-    return counter.count, data
 
 
 async def portal(settings, tickets: int = 105):
@@ -95,7 +70,7 @@ async def test_customer_list_stays_within_budget_at_every_page_size(gql, setting
     client = gql.as_viewer(user.token)
     counts = {}
     for n in (1, 50, 100):
-        counts[n], data = await statements(client, LIST, {"n": n})
+        counts[n], data = await count_statements(client, LIST, {"n": n})
         edges = data["tickets"]["edges"]
         assert len(edges) == n
         assert data["tickets"]["totalCount"] == 105
@@ -104,20 +79,20 @@ async def test_customer_list_stays_within_budget_at_every_page_size(gql, setting
     print(f"\nSQL statements, customer list: {counts}")
     assert len(set(counts.values())) == 1, counts
     assert counts[50] <= BUDGET
-    staff_counts = {n: (await statements(gql.as_viewer(staff.token), LIST, {"n": n}))[0] for n in (1, 100)}
+    staff_counts = {n: (await count_statements(gql.as_viewer(staff.token), LIST, {"n": n}))[0] for n in (1, 100)}
     assert len(set(staff_counts.values())) == 1 and staff_counts[1] <= BUDGET, staff_counts
 
 
 async def test_fragments_and_object_tickets_are_batched_too(gql, settings):
     site, _, user, _ = await portal(settings)
     client = gql.as_viewer(user.token)
-    small, data = await statements(client, FRAGMENTS, {"n": 2})
-    large, data = await statements(client, FRAGMENTS, {"n": 100})
+    small, data = await count_statements(client, FRAGMENTS, {"n": 2})
+    large, data = await count_statements(client, FRAGMENTS, {"n": 100})
     assert data["tickets"]["edges"][0]["node"]["commentCount"] == 2
     assert small == large <= BUDGET
     object_id = to_global_id("SiteObject", site.id)
-    small, _ = await statements(client, OBJECT_TICKETS, {"id": object_id, "n": 2})
-    large, data = await statements(client, OBJECT_TICKETS, {"id": object_id, "n": 100})
+    small, _ = await count_statements(client, OBJECT_TICKETS, {"id": object_id, "n": 2})
+    large, data = await count_statements(client, OBJECT_TICKETS, {"id": object_id, "n": 100})
     assert len(data["node"]["tickets"]["edges"]) == 100
     # One more than a plain list: the object itself.
     assert small == large <= BUDGET + 1
@@ -128,7 +103,7 @@ async def test_ticket_detail_stays_within_budget_for_any_number_of_comments(gql,
     ticket_id = to_global_id("Ticket", first.id)
     counts = {}
     for n in (1, 20, 100):
-        counts[n], data = await statements(gql.as_viewer(staff.token), DETAIL, {"id": ticket_id, "n": n})
+        counts[n], data = await count_statements(gql.as_viewer(staff.token), DETAIL, {"id": ticket_id, "n": n})
         comments = data["node"]["comments"]
         assert comments["totalCount"] == 25
         assert len(comments["edges"]) == min(n, 25)
@@ -136,6 +111,6 @@ async def test_ticket_detail_stays_within_budget_for_any_number_of_comments(gql,
     assert len(set(counts.values())) == 1 and counts[20] <= BUDGET, counts
     assert {e["node"]["author"]["name"] for e in data["node"]["comments"]["edges"]} == {"Kunde Kurt", "Erika Muster"}
     # The customer user's detail: internal comments neither listed nor counted.
-    _, data = await statements(gql.as_viewer(user.token),
+    _, data = await count_statements(gql.as_viewer(user.token),
                                DETAIL.replace(" internal ", " "), {"id": ticket_id, "n": 100})
     assert data["node"]["comments"]["totalCount"] == 25 - 4
