@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
 
 import strawberry
-from strawberry.dataloader import DataLoader
 from strawberry.file_uploads import Upload
 
 from files.signing import signed_path
-from models.forms import FormConditionOperator, FormElementKind, FormFile, FormFileRole, FormTemplateStatus
+from models.forms import FormConditionOperator, FormElementKind, FormFileRole, FormTemplateStatus
 from models.forms import FormSubmission as FormSubmissionRow
 from models.forms import FormTemplate as FormTemplateRow
 from models.forms import FormTemplateVersion as FormTemplateVersionRow
 from permissions.policy import ANYONE, EMPLOYEES, TEMPLATE_MANAGERS
-from permissions.tickets import visible_tickets
 from resolvers import forms
 from resolvers.errors import BadUserInput, NotFound
 from schema.accounts import Viewer
@@ -109,39 +106,6 @@ class FormTemplateVersion:
                    stored_elements=row.elements)
 
 
-def _loader(info: strawberry.Info, name: str, load: Any) -> DataLoader:
-    return info.context.loader(name, lambda: DataLoader(load))
-
-
-async def _load_current_versions(template_ids: list[int]) -> list[FormTemplateVersionRow | None]:
-    found = await forms.current_versions(template_ids)
-    return [found.get(pk) for pk in template_ids]
-
-
-async def _load_versions(version_ids: list[int]) -> list[FormTemplateVersionRow | None]:
-    rows = {r.id: r for r in await FormTemplateVersionRow.filter(id__in=set(version_ids))}
-    return [rows.get(pk) for pk in version_ids]
-
-
-async def _load_versions_of(template_ids: list[int]) -> list[list[FormTemplateVersionRow]]:
-    grouped: dict[int, list[FormTemplateVersionRow]] = defaultdict(list)
-    for row in await FormTemplateVersionRow.filter(template_id__in=set(template_ids)).order_by("-version"):
-        grouped[row.template_id].append(row)
-    return [grouped.get(pk, []) for pk in template_ids]
-
-
-async def _load_templates(template_ids: list[int]) -> list[FormTemplateRow | None]:
-    rows = {r.id: r for r in await FormTemplateRow.filter(id__in=set(template_ids))}
-    return [rows.get(pk) for pk in template_ids]
-
-
-async def _load_files(submission_ids: list[int]) -> list[list[FormFile]]:
-    grouped: dict[int, list[FormFile]] = defaultdict(list)
-    for row in await FormFile.filter(submission_id__in=set(submission_ids)).order_by("id"):
-        grouped[row.submission_id].append(row)
-    return [grouped.get(pk, []) for pk in submission_ids]
-
-
 @strawberry.type(directives=type_policy(ANYONE), description="A form design, filled in as submissions.")
 class FormTemplate(Node):
     name: str
@@ -157,7 +121,7 @@ class FormTemplate(Node):
 
     @field(policy=ANYONE, description="The elements of the current version, in order.")
     async def elements(self, info: strawberry.Info) -> list[FormElement]:
-        row = await _loader(info, "form_current_version", _load_current_versions).load(self.pk)
+        row = await loader(info, "form_current_version").load(self.pk)
         return [FormElement.from_stored(e) for e in row.elements] if row else []
 
     @field(policy=EMPLOYEES, description="The secret of a published public template's link.")
@@ -166,7 +130,7 @@ class FormTemplate(Node):
 
     @field(policy=TEMPLATE_MANAGERS, description="Every version, newest first.")
     async def versions(self, info: strawberry.Info) -> list[FormTemplateVersion]:
-        rows = await _loader(info, "form_versions_of", _load_versions_of).load(self.pk)
+        rows = await loader(info, "form_versions_of").load(self.pk)
         return [FormTemplateVersion.from_row(r) for r in rows]
 
     @classmethod
@@ -204,11 +168,11 @@ class FormSubmission(Node):
 
     @field(policy=ANYONE)
     async def template(self, info: strawberry.Info) -> FormTemplate:
-        return FormTemplate.from_row(await _loader(info, "form_template", _load_templates).load(self.template_pk))
+        return FormTemplate.from_row(await loader(info, "form_template").load(self.template_pk))
 
     @field(policy=ANYONE, description="The template version as it was filled: its name and elements.")
     async def version(self, info: strawberry.Info) -> FormTemplateVersion:
-        row = await _loader(info, "form_version", _load_versions).load(self.version_pk)
+        row = await loader(info, "form_version").load(self.version_pk)
         return FormTemplateVersion.from_row(row)
 
     @field(policy=ANYONE, description="Null for public forms.")
@@ -227,25 +191,19 @@ class FormSubmission(Node):
 
     @field(policy=ANYONE, description="The visible elements' answers in form order, as text.")
     async def answers(self, info: strawberry.Info) -> list[FormAnswer]:
-        files = await _loader(info, "form_files", _load_files).load(self.pk)
+        files = await loader(info, "form_files").load(self.pk)
         by_key = {f.element_key: f.id for f in files if f.role is FormFileRole.ANSWER}
         return [FormAnswer(key=a["key"], label=a["label"], value=a["text"], kind=FormElementKind(a["kind"]),
                            file_pk=by_key.get(a["key"])) for a in self.stored_answers]
 
     @field(policy=ANYONE, description="The tickets it created (as far as the viewer may see them).")
     async def created_tickets(self, info: strawberry.Info) -> list[Ticket]:
-        viewer = info.context.viewer
-
-        async def load(ids: list[int]) -> list[list[Any]]:
-            grouped = await forms.created_tickets_of(ids, visible_tickets(viewer))
-            return [grouped[pk] for pk in ids]
-
-        rows = await _loader(info, "form_created_tickets", load).load(self.pk)
+        rows = await loader(info, "form_created_tickets").load(self.pk)
         return [Ticket.from_row(r) for r in rows]
 
     @field(policy=ANYONE, description="Signed URL of the filled form as PDF.")
     async def pdf_url(self, info: strawberry.Info) -> str | None:
-        files = await _loader(info, "form_files", _load_files).load(self.pk)
+        files = await loader(info, "form_files").load(self.pk)
         pdf = next((f for f in files if f.role is FormFileRole.PDF), None)
         return signed_path(info.context.settings, "form-file", pdf.id) if pdf else None
 

@@ -13,10 +13,12 @@ from tortoise.models import Model
 
 from models.accounts import Account, Employee
 from models.customers import Customer, SiteObject
+from models.forms import FormFile, FormTemplate, FormTemplateVersion
 from models.tickets import TicketType
 from permissions.tickets import visible_tickets
 from resolvers.documents import document_rules_of, documents_on
 from resolvers.evaluations import customer_evaluations, object_evaluations
+from resolvers.forms import created_tickets_of, current_versions
 from resolvers.tickets import (ATTACHMENT_VALUES, COMMENT_VALUES, attachments_of, comments_of, history_of,
                               person_values)
 from server.queries import list_inputs, prepared_values, viewer_inputs, viewer_shape
@@ -29,6 +31,17 @@ def _rows_by_id(model: type[Model], related: tuple[str, ...] = ()) -> Callable[[
             query = query.select_related(*related)
         rows = {row.id: row for row in await query}
         return [rows.get(pk) for pk in ids]
+    return load
+
+
+def _rows_grouped_by(model: type[Model], column: str, order_by: str
+                     ) -> Callable[[list[int]], Awaitable[list[list[Any]]]]:
+    """Rows of `model` whose `column` is one of the keys, grouped by it."""
+    async def load(keys: list[int]) -> list[list[Any]]:
+        grouped: dict[int, list[Any]] = defaultdict(list)
+        for row in await model.filter(**{f"{column}__in": set(keys)}).order_by(order_by):
+            grouped[getattr(row, column)].append(row)
+        return [grouped.get(key, []) for key in keys]
     return load
 
 
@@ -118,6 +131,14 @@ async def _document_rules(viewer: Any, customer_ids: list[int]) -> dict[int, Any
     return await document_rules_of(customer_ids)
 
 
+async def _current_versions(viewer: Any, template_ids: list[int]) -> dict[int, Any]:
+    return await current_versions(template_ids)
+
+
+async def _created_tickets(viewer: Any, submission_ids: list[int]) -> dict[int, Any]:
+    return await created_tickets_of(submission_ids, visible_tickets(viewer))
+
+
 LOADERS: dict[str, Callable[[Any], Callable[[list[Any]], Awaitable[list[Any]]]]] = {
     "object": lambda viewer: _rows_by_id(SiteObject),
     "customer": lambda viewer: _rows_by_id(Customer),
@@ -136,6 +157,12 @@ LOADERS: dict[str, Callable[[Any], Callable[[list[Any]], Awaitable[list[Any]]]]]
     "document_rules": lambda viewer: _by_key(_document_rules, viewer, default=[]),
     "object_evaluation": lambda viewer: _by_key_and_period(object_evaluations, viewer),
     "customer_evaluation": lambda viewer: _by_key_and_period(customer_evaluations, viewer),
+    "form_template": lambda viewer: _rows_by_id(FormTemplate),
+    "form_version": lambda viewer: _rows_by_id(FormTemplateVersion),
+    "form_current_version": lambda viewer: _by_key(_current_versions, viewer),
+    "form_versions_of": lambda viewer: _rows_grouped_by(FormTemplateVersion, "template_id", "-version"),
+    "form_files": lambda viewer: _rows_grouped_by(FormFile, "submission_id", "id"),
+    "form_created_tickets": lambda viewer: _by_key(_created_tickets, viewer, default=[]),
 }
 
 
