@@ -27,8 +27,8 @@ from tortoise.connection import get_connection
 
 from files.signing import signed_path
 from permissions.tokens import InvalidToken, read_access_token
-from server.database import database
-from server.settings import Settings, get_settings
+from core.database import database
+from core.settings import Settings, get_settings
 
 
 def gid(kind: str, pk: int) -> str:

@@ -34,8 +34,8 @@ from tortoise.connection import get_connection
 from models.accounts import AccountKind
 from permissions.viewer import Viewer
 from resolvers.evaluations import Period, customer_evaluations, evaluation_query, object_evaluations
-from server.database import migrate, tortoise_config
-from server.settings import settings_from_env
+from core.database import migrate, tortoise_config
+from core.settings import settings_from_env
 
 CUSTOMERS = 100
 OBJECTS = 2_000

@@ -39,8 +39,8 @@ from argon2.profiles import CHEAPEST
 
 from files.storage import store
 from resolvers.evaluations import whole_days
-from server.database import migrate
-from server.settings import settings_from_env
+from core.database import migrate
+from core.settings import settings_from_env
 
 SEED = 7
 PASSWORD = "bench-password-2026"

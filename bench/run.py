@@ -89,7 +89,7 @@ def server_env(database_url: str, files_dir: Path) -> dict[str, str]:
 
 
 def bench_settings(database_url: str, files_dir: Path):
-    from server.settings import settings_from_env
+    from core.settings import settings_from_env
     return settings_from_env(server_env(database_url, files_dir))
 
 
@@ -136,7 +136,7 @@ async def _count_statements(database_url: str, files_dir: Path, world: World,
     from bench import baseline
     from schema.schema import schema
     from server.app import create_app
-    from server.database import tortoise_config
+    from core.database import tortoise_config
 
     settings = bench_settings(database_url, files_dir)
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)

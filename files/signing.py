@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from permissions.tokens import sign, verify_signature
-from server.settings import Settings
+from core.keys import sign, verify_signature
+from core.settings import Settings
 
 
 def _message(kind: str, pk: int, expires: int) -> str:

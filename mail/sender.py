@@ -26,8 +26,8 @@ from tortoise.transactions import in_transaction
 
 from mail.render import build_message
 from models.notifications import DeliveryStatus, OutboxMail
-from server.database import dialect
-from server.settings import ConfigurationError, Settings
+from core.database import dialect
+from core.settings import ConfigurationError, Settings
 
 logger = logging.getLogger("sitedesk.mail")
 

@@ -1,14 +1,11 @@
-"""Access tokens (JWT), refresh tokens (random, stored hashed) and signing keys.
+"""Access tokens (JWT) and refresh tokens (random, stored hashed).
 
-Every signature carries a key id (`kid`), so keys can be rotated: new tokens
-are signed with the newest key of `SITEDESK_SECRET_KEYS`, and any listed key
-still verifies.
+Tokens name the key that signed them (`kid`, see `core/keys.py`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -16,7 +13,8 @@ from datetime import datetime, timedelta, timezone
 import jwt
 
 from models.accounts import AccountKind
-from server.settings import Settings
+from core.keys import UnknownKey, signing_key, verification_key
+from core.settings import Settings
 
 ISSUER = "sitedesk"
 AUDIENCE = "sitedesk-api"
@@ -27,22 +25,6 @@ REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "kind", "ver", "typ"]
 
 class InvalidToken(Exception):
     """The token is malformed, forged, expired or not meant for this use."""
-
-
-def key_id(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()[:8]
-
-
-def signing_key(settings: Settings) -> tuple[str, str]:
-    """(kid, key) to sign new tokens and URLs with."""
-    return key_id(settings.secret_key), settings.secret_key
-
-
-def verification_key(settings: Settings, kid: str | None) -> str:
-    for key in settings.secret_keys:
-        if key_id(key) == kid:
-            return key
-    raise InvalidToken("unknown signing key")
 
 
 @dataclass(frozen=True)
@@ -75,7 +57,10 @@ def read_access_token(settings: Settings, token: str) -> AccessClaims:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != ALGORITHM:
             raise InvalidToken("unexpected algorithm")
-        key = verification_key(settings, header.get("kid"))
+        try:
+            key = verification_key(settings, header.get("kid"))
+        except UnknownKey as exc:
+            raise InvalidToken(str(exc)) from None
         claims = jwt.decode(
             token, key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
             options={"require": REQUIRED_CLAIMS},
@@ -97,20 +82,3 @@ def new_refresh_token() -> tuple[str, str]:
 
 def hash_refresh_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def sign(settings: Settings, message: str) -> str:
-    """`kid.signature` over `message` with the newest key (for signed URLs)."""
-    kid, key = signing_key(settings)
-    digest = hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
-    return f"{kid}.{digest}"
-
-
-def verify_signature(settings: Settings, message: str, signature: str) -> bool:
-    kid, _, digest = signature.partition(".")
-    try:
-        key = verification_key(settings, kid)
-    except InvalidToken:
-        return False
-    expected = hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, digest)

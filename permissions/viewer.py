@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Hashable
 from dataclasses import dataclass, field
+from typing import Any
 
+from core.queries import Sentinels, prepared_values
 from models.accounts import Account, AccountKind
-from server.queries import prepared_values
+
+# The ids a scoping query may bind as parameters (`core.queries`); every other
+# field of a viewer is part of the query's shape, except the display fields.
+QUERY_IDS = ("account_id", "employee_id", "customer_user_id", "customer_id")
+NOT_IN_QUERIES = ("name", "email")
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,22 @@ class Viewer:
 
     def has_permission(self, name: str) -> bool:
         return name in self.permissions
+
+    # What compiled queries (`core.queries.prepared_values`) need to know of a viewer.
+
+    def query_shape(self) -> Hashable:
+        """Everything about this viewer a scoping query may branch on, ids excepted."""
+        return tuple((f.name, getattr(self, f.name) is None if f.name in QUERY_IDS else getattr(self, f.name))
+                     for f in dataclasses.fields(self) if f.name not in NOT_IN_QUERIES)
+
+    def query_inputs(self) -> dict[str, Any]:
+        """The ids `with_sentinels` stood in for, by sentinel name."""
+        return {f"viewer.{name}": getattr(self, name) for name in QUERY_IDS if getattr(self, name) is not None}
+
+    def with_sentinels(self, sentinels: Sentinels) -> Viewer:
+        """This viewer with each id replaced by a sentinel (`None` stays `None`)."""
+        return dataclasses.replace(self, **{
+            name: sentinels.int(f"viewer.{name}") for name in QUERY_IDS if getattr(self, name) is not None})
 
 
 ANONYMOUS = Viewer()

@@ -19,9 +19,9 @@ from permissions.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_pas
 from permissions.policy import Permission
 from permissions.tokens import hash_refresh_token, issue_access_token, new_refresh_token
 from permissions.viewer import Viewer
-from resolvers.errors import BadUserInput, NotFound, RateLimited, Unauthenticated
-from server.database import dialect
-from server.settings import Settings
+from core.errors import BadUserInput, NotFound, RateLimited, Unauthenticated
+from core.database import dialect
+from core.settings import Settings
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LOGIN_FAILED = "Email or password is wrong."

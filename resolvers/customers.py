@@ -9,7 +9,7 @@ from models.customers import Customer, CustomerTicketType, CustomerUserObject, S
 from models.tickets import TicketType
 from resolvers import accounts
 from resolvers.accounts import check_name
-from resolvers.errors import BadUserInput, NotFound
+from core.errors import BadUserInput, NotFound
 
 
 async def create_customer(name: str) -> Customer:

@@ -14,7 +14,7 @@ from models.documents import DocumentRule
 from models.tickets import Attachment, TicketType
 from permissions.documents import visible_documents
 from permissions.viewer import Viewer
-from resolvers.errors import BadUserInput, NotFound
+from core.errors import BadUserInput, NotFound
 
 MAX_CONTENT_TYPES = 50
 # type/subtype as RFC 6838 allows it, or type/* for a whole family.

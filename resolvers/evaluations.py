@@ -25,7 +25,7 @@ from models.customers import Customer
 from permissions.customers import visible_customers, visible_objects
 from permissions.evaluations import evaluation_shown
 from permissions.viewer import Viewer
-from resolvers.errors import BadUserInput, NotFound
+from core.errors import BadUserInput, NotFound
 
 MIN_GROUP_SIZE_DAYS = 1
 MAX_GROUP_SIZE_DAYS = 365

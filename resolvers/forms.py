@@ -48,10 +48,10 @@ from permissions.customers import visible_objects
 from permissions.forms import (fillable_templates, managed_templates, public_template,
                                visible_submissions, visible_templates)
 from permissions.viewer import ANONYMOUS, Viewer
-from resolvers.errors import BadUserInput, NotFound, RateLimited
+from core.errors import BadUserInput, NotFound, RateLimited
 from resolvers.tickets import (MAX_TEXT, MAX_TITLE, Upload, _attach, discard_unreferenced,
                                insert_ticket, now, store_uploads)
-from server.settings import Settings
+from core.settings import Settings
 
 Kind = FormElementKind
 Op = FormConditionOperator

@@ -32,8 +32,8 @@ from models.tickets import Comment, Ticket, TicketSource, TicketStatus
 from permissions.notifications import visible_notifications
 from permissions.tickets import visible_tickets
 from permissions.viewer import Viewer
-from resolvers.errors import BadUserInput, NotFound
-from schema.relay import to_global_id
+from core.errors import BadUserInput, NotFound
+from core.ids import to_global_id
 
 # Which account switch turns each optional mail off; None: cannot be switched off.
 CUSTOMER_STATUS_MAILS = {TicketStatus.IN_PROGRESS: "notify_status_changes", TicketStatus.DONE: None}

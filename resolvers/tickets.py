@@ -30,10 +30,10 @@ from permissions.tickets import (TicketPolicy, enabled_type_ids, visible_attachm
 from permissions.viewer import Viewer
 from resolvers import notifications
 from resolvers.accounts import check_name
-from resolvers.errors import BadUserInput, Forbidden, NotFound
-from server.queries import Sentinels, prepared_values, viewer_inputs, viewer_shape
+from core.errors import BadUserInput, Forbidden, NotFound
+from core.queries import Sentinels, prepared_values
 from resolvers.evaluations import whole_days
-from server.settings import Settings
+from core.settings import Settings
 
 MAX_TITLE = 200
 MAX_TEXT = 20_000
@@ -158,12 +158,12 @@ async def visible_ticket_page(viewer: Viewer, criteria: TicketFilter | None, ord
 
     def build(s: Sentinels) -> Any:
         narrowed = TicketFilter(status=criteria.status, **{name: s.int(name) for name in given})
-        query = filtered_tickets(s.viewer(viewer), narrowed, order_by, descending)
+        query = filtered_tickets(viewer.with_sentinels(s), narrowed, order_by, descending)
         page = query.limit(s.int("first"))
         return _page_values(query, page.offset(s.int("offset")) if offset else page)
 
-    key = ("ticket_page", viewer_shape(viewer), order_by, descending, criteria.status, tuple(given), offset > 0)
-    rows = await prepared_values(key, build, {**viewer_inputs(viewer), **given, "first": first, "offset": offset})
+    key = ("ticket_page", viewer.query_shape(), order_by, descending, criteria.status, tuple(given), offset > 0)
+    rows = await prepared_values(key, build, {**viewer.query_inputs(), **given, "first": first, "offset": offset})
     if rows:
         return rows, rows[0]["total_count"]
     return rows, (await filtered_tickets(viewer, criteria, order_by, descending).count() if offset else 0)
@@ -172,9 +172,9 @@ async def visible_ticket_page(viewer: Viewer, criteria: TicketFilter | None, ord
 async def visible_ticket_values(viewer: Viewer, ticket_id: int) -> dict[str, Any] | None:
     """One visible ticket as a `TICKET_VALUES` dict (None outside the viewer's scope)."""
     rows = await prepared_values(
-        ("ticket", viewer_shape(viewer)),
-        lambda s: visible_tickets(s.viewer(viewer)).filter(id=s.int("id")).limit(1).values(*TICKET_VALUES),
-        {**viewer_inputs(viewer), "id": ticket_id})
+        ("ticket", viewer.query_shape()),
+        lambda s: visible_tickets(viewer.with_sentinels(s)).filter(id=s.int("id")).limit(1).values(*TICKET_VALUES),
+        {**viewer.query_inputs(), "id": ticket_id})
     return rows[0] if rows else None
 
 

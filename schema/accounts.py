@@ -15,7 +15,8 @@ from permissions.policy import ANYONE, EMPLOYEES, SIGNED_IN, SYSTEM_ADMINS, Perm
 from resolvers import accounts
 from schema.directive import field, mutation, type_policy
 from schema.notifications import NotificationSettings, settings_of_account
-from schema.relay import Node, parse_id, to_global_id
+from core.ids import parse_id, to_global_id
+from schema.relay import Node
 
 
 @strawberry.type(directives=type_policy(EMPLOYEES), description="A named set of permissions.")
@@ -41,8 +42,8 @@ async def _load_groups(employee_ids: list[int]) -> list[list[PermissionGroup]]:
     return [by_employee[pk] for pk in employee_ids]
 
 
-@strawberry.interface(description="A signed-in person: an employee or a customer user.")
-class Viewer:
+@strawberry.interface(name="Viewer", description="A signed-in person: an employee or a customer user.")
+class Person:
     name: str
     email: str | None = strawberry.field(description="Yours always; others' as the concrete type's policy allows.")
     notification_settings: NotificationSettings | None = strawberry.field(
@@ -53,7 +54,7 @@ class Viewer:
     directives=type_policy(SIGNED_IN),
     description="A member of the service company's staff. Customer users see the name only.",
 )
-class Employee(Viewer, Node):
+class Employee(Person, Node):
     name: str
     pk: strawberry.Private[int]
     email_address: strawberry.Private[str]
@@ -93,7 +94,7 @@ class Employee(Viewer, Node):
     directives=type_policy(SIGNED_IN),
     description="A person at a customer who uses the portal.",
 )
-class CustomerUser(Viewer, Node):
+class CustomerUser(Person, Node):
     name: str
     pk: strawberry.Private[int]
     customer_pk: strawberry.Private[int]
@@ -136,7 +137,7 @@ class AuthPayload:
     access_token: str
     refresh_token: str
     expires_in: int = strawberry.field(description="Seconds until the access token expires.")
-    viewer: Viewer
+    viewer: Person
 
 
 @strawberry.input
@@ -166,7 +167,7 @@ async def _payload(info: strawberry.Info, session: accounts.Session) -> AuthPayl
 @strawberry.type
 class AccountQueries:
     @field(policy=ANYONE, description="The signed-in viewer; null when anonymous.")
-    async def me(self, info: strawberry.Info) -> Viewer | None:
+    async def me(self, info: strawberry.Info) -> Person | None:
         viewer = info.context.viewer
         if not viewer.is_signed_in:
             return None

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from permissions.viewer import Viewer
-from server.settings import Settings
+from core.settings import Settings
 
 
 @dataclass

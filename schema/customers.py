@@ -17,7 +17,8 @@ from resolvers import customers
 from schema.accounts import CustomerUser
 from schema.directive import field, mutation, type_policy
 from schema.loaders import loader
-from schema.relay import Connection, Node, connection, page_window, parse_id, to_global_id
+from core.ids import parse_id, to_global_id
+from schema.relay import Connection, Node, connection, page_window
 
 if TYPE_CHECKING:
     from schema.documents import Document, DocumentRule

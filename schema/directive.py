@@ -26,7 +26,7 @@ from strawberry.schema_directive import Location
 
 from permissions.policy import Permission, Policy, Role
 from permissions.viewer import Viewer
-from resolvers.errors import Forbidden, Unauthenticated
+from core.errors import Forbidden, Unauthenticated
 
 strawberry.enum(Role, description="Who a policy admits; any one listed role suffices.")
 strawberry.enum(Permission, description="Permissions granted through permission groups.")

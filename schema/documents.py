@@ -13,7 +13,8 @@ from resolvers.documents import Document as DocumentRow
 from schema.customers import Customer
 from schema.directive import field, mutation, type_policy
 from schema.loaders import loader
-from schema.relay import Node, parse_id, to_global_id
+from core.ids import parse_id, to_global_id
+from schema.relay import Node
 from schema.tickets import Ticket, TicketType
 
 

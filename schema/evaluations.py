@@ -13,7 +13,7 @@ from resolvers.evaluations import Evaluation, Period
 from schema.customers import Customer
 from schema.directive import mutation, type_policy
 from schema.loaders import loader
-from schema.relay import parse_id
+from core.ids import parse_id
 
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="One group of the evaluation: tickets done within fromDay..toDay whole days.")

@@ -15,12 +15,13 @@ from models.forms import FormTemplate as FormTemplateRow
 from models.forms import FormTemplateVersion as FormTemplateVersionRow
 from permissions.policy import ANYONE, EMPLOYEES, TEMPLATE_MANAGERS
 from resolvers import forms
-from resolvers.errors import BadUserInput, NotFound
-from schema.accounts import Viewer
+from core.errors import BadUserInput, NotFound
+from schema.accounts import Person
 from schema.customers import SiteObject
 from schema.directive import field, mutation, type_policy
 from schema.loaders import loader
-from schema.relay import Connection, Node, connection, page_window, parse_id, to_global_id
+from core.ids import parse_id, to_global_id
+from schema.relay import Connection, Node, connection, page_window
 from schema.tickets import Ticket, TicketType, person, uploads_of
 
 strawberry.enum(FormElementKind, description="What an element of a form asks for (INFO asks nothing).")
@@ -182,7 +183,7 @@ class FormSubmission(Node):
         return SiteObject.from_row(await loader(info, "object").load(self.object_pk))
 
     @field(policy=ANYONE, description="Null for anonymous (public) submissions.")
-    async def submitted_by(self, info: strawberry.Info) -> Viewer | None:
+    async def submitted_by(self, info: strawberry.Info) -> Person | None:
         return await person(info, self.filler_account)
 
     @field(policy=EMPLOYEES)

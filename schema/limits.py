@@ -38,7 +38,7 @@ from graphql.validation import ASTValidationRule, ValidationContext
 from strawberry.extensions import SchemaExtension
 
 from schema.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from server.settings import Settings
+from core.settings import Settings
 
 INTROSPECTION_DEPTH = 16
 INTROSPECTION_ROOTS = {"__schema", "__type"}

@@ -21,7 +21,7 @@ from resolvers.evaluations import customer_evaluations, object_evaluations
 from resolvers.forms import created_tickets_of, current_versions
 from resolvers.tickets import (ATTACHMENT_VALUES, COMMENT_VALUES, attachments_of, comments_of, history_of,
                               person_values)
-from server.queries import list_inputs, prepared_values, viewer_inputs, viewer_shape
+from core.queries import list_inputs, prepared_values
 
 
 def _rows_by_id(model: type[Model], related: tuple[str, ...] = ()) -> Callable[[list[int]], Awaitable[list[Any]]]:
@@ -78,9 +78,9 @@ def _values_by_ticket(name: str, query_for: Callable[[Any, list[int]], Any], fie
         ids = list(set(ticket_ids))
         grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
         rows = await prepared_values(
-            (name, viewer_shape(viewer), len(ids)),
-            lambda s: query_for(s.viewer(viewer), s.ints("ids", len(ids))).values(*fields),
-            {**viewer_inputs(viewer), **list_inputs("ids", ids)})
+            (name, viewer.query_shape(), len(ids)),
+            lambda s: query_for(viewer.with_sentinels(s), s.ints("ids", len(ids))).values(*fields),
+            {**viewer.query_inputs(), **list_inputs("ids", ids)})
         for row in rows:
             grouped[row["ticket_id"]].append(row)
         return [grouped.get(pk, []) for pk in ticket_ids]
@@ -98,10 +98,10 @@ def _comment_counts(viewer: Any) -> Callable[[list[int]], Awaitable[list[int]]]:
     async def load(ticket_ids: list[int]) -> list[int]:
         ids = list(set(ticket_ids))
         rows = await prepared_values(
-            ("comment_counts", viewer_shape(viewer), len(ids)),
-            lambda s: (comments_of(s.viewer(viewer), s.ints("ids", len(ids))).order_by()
+            ("comment_counts", viewer.query_shape(), len(ids)),
+            lambda s: (comments_of(viewer.with_sentinels(s), s.ints("ids", len(ids))).order_by()
                        .group_by("ticket_id").annotate(n=Count("id")).values("ticket_id", "n")),
-            {**viewer_inputs(viewer), **list_inputs("ids", ids)})
+            {**viewer.query_inputs(), **list_inputs("ids", ids)})
         counts = {row["ticket_id"]: row["n"] for row in rows}
         return [counts.get(pk, 0) for pk in ticket_ids]
     return load

@@ -11,12 +11,13 @@ from permissions.notifications import visible_notifications
 from permissions.policy import SIGNED_IN
 from permissions.tickets import visible_attachments, visible_comments
 from permissions.viewer import Viewer
-from resolvers.errors import BadUserInput
+from core.errors import BadUserInput
 from schema.accounts import CustomerUser, Employee, PermissionGroup
 from schema.customers import Customer, SiteObject
 from schema.directive import field
 from schema.notifications import Notification
-from schema.relay import Node, decode_global_id
+from core.ids import decode_global_id
+from schema.relay import Node
 from schema.tickets import Attachment, Comment, Ticket, TicketType
 from resolvers.tickets import visible_ticket_types, visible_ticket_values
 from permissions.forms import visible_submissions, visible_templates

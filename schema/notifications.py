@@ -13,7 +13,8 @@ from permissions.notifications import may_read_notification_settings
 from permissions.policy import EMPLOYEES, SIGNED_IN
 from resolvers import notifications
 from schema.directive import field, mutation, type_policy
-from schema.relay import Connection, Node, connection, page_window, parse_id, to_global_id
+from core.ids import parse_id, to_global_id
+from schema.relay import Connection, Node, connection, page_window
 
 strawberry.enum(NotificationKind, description="What a notification mail is about.")
 strawberry.enum(Audience, name="NotificationAudience",

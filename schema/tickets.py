@@ -22,12 +22,13 @@ from permissions import tickets as ticket_policy
 from permissions.policy import EMPLOYEES, SIGNED_IN, SYSTEM_ADMINS, ANYONE
 from permissions.tickets import TicketPolicy
 from resolvers import tickets
-from resolvers.errors import BadUserInput
-from schema.accounts import CustomerUser, Employee, Viewer
+from core.errors import BadUserInput
+from schema.accounts import CustomerUser, Employee, Person
 from schema.customers import SiteObject
 from schema.directive import field, mutation, type_policy
 from schema.loaders import LOADERS, loader
-from schema.relay import Connection, Node, connection, page_window, parse_id, to_global_id
+from core.ids import parse_id, to_global_id
+from schema.relay import Connection, Node, connection, page_window
 
 strawberry.enum(TicketStatus)
 strawberry.enum(TicketSource, description="Where a ticket came from.")
@@ -56,7 +57,7 @@ class TicketType(Node):
         return cls(id=to_global_id("TicketType", row.id), name=row.name, absence=row.is_absence_request)
 
 
-def person_from_values(row: dict[str, Any], prefix: str) -> Viewer | None:
+def person_from_values(row: dict[str, Any], prefix: str) -> Person | None:
     """The employee or customer user in a row projected with `resolvers.tickets.person_values(prefix)`."""
     if row[prefix + "id"] is None:
         return None
@@ -73,7 +74,7 @@ def person_from_values(row: dict[str, Any], prefix: str) -> Viewer | None:
     return None
 
 
-async def person(info: strawberry.Info, account_id: int | None) -> Viewer | None:
+async def person(info: strawberry.Info, account_id: int | None) -> Person | None:
     """The employee or customer user behind an account id."""
     if account_id is None:
         return None
@@ -100,7 +101,7 @@ class Attachment(Node):
         return signed_path(info.context.settings, "attachment", self.pk)
 
     @field(policy=SIGNED_IN)
-    async def uploaded_by(self, info: strawberry.Info) -> Viewer | None:
+    async def uploaded_by(self, info: strawberry.Info) -> Person | None:
         return await person(info, self.uploader_account)
 
     @classmethod
@@ -129,7 +130,7 @@ class Comment(Node):
     # Sync resolvers that fall back to an awaitable: the executor awaits only
     # what was not loaded with the row, so a page costs no coroutine per field.
     @field(policy=SIGNED_IN)
-    def author(self, info: strawberry.Info) -> Viewer | None:
+    def author(self, info: strawberry.Info) -> Person | None:
         if self.author_values is not None:
             return person_from_values(self.author_values, "author__")
         return person(info, self.author_account)  # type: ignore[return-value]
@@ -162,7 +163,7 @@ class TicketEvent:
     actor_account: strawberry.Private[int | None]
 
     @field(policy=EMPLOYEES)
-    async def actor(self, info: strawberry.Info) -> Viewer | None:
+    async def actor(self, info: strawberry.Info) -> Person | None:
         return await person(info, self.actor_account)
 
 
@@ -232,7 +233,7 @@ class Ticket(Node):
         return _assignee(info, self.assignee_pk)  # type: ignore[return-value]
 
     @field(policy=SIGNED_IN, description="Null for imported tickets (a form's ticket names its filler).")
-    def created_by(self, info: strawberry.Info) -> Viewer | None:
+    def created_by(self, info: strawberry.Info) -> Person | None:
         if self.values is not None:
             return person_from_values(self.values, "created_by__")
         return person(info, self.creator_account)  # type: ignore[return-value]

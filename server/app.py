@@ -29,9 +29,9 @@ from permissions.tokens import InvalidToken, read_access_token
 from permissions.viewer import ANONYMOUS, Viewer, load_viewer
 from schema.context import Context
 from schema.schema import schema as graphql_schema
-from server.database import database, database_unavailable
+from core.database import database, database_unavailable
 from schema.errors import DATABASE_UNAVAILABLE
-from server.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 
 logger = logging.getLogger("sitedesk")
 SIMPLE_CONTENT_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded", "text/plain"}

@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from files.storage import KEY_PATTERN
-from server.settings import Settings
+from core.settings import Settings
 
 FORMAT = 1
 SQLITE_NAME = "database.sqlite3"

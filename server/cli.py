@@ -8,11 +8,11 @@ import logging
 import sys
 from pathlib import Path
 
-from server.settings import ConfigurationError, get_settings
+from core.settings import ConfigurationError, get_settings
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from server.database import migrate
+    from core.database import migrate
 
     asyncio.run(migrate(get_settings()))
     print("database migrated")
@@ -21,8 +21,8 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def _create_admin(args: argparse.Namespace) -> int:
     from resolvers.accounts import ensure_admin
-    from resolvers.errors import BadUserInput
-    from server.database import database
+    from core.errors import BadUserInput
+    from core.database import database
 
     async def run() -> None:
         async with database(get_settings()):
@@ -38,7 +38,7 @@ def _create_admin(args: argparse.Namespace) -> int:
 
 
 def _seed_demo(args: argparse.Namespace) -> int:
-    from server.database import database
+    from core.database import database
     from server.demo import seed_demo
 
     async def run() -> list[tuple[str, str, str]]:
@@ -66,7 +66,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.app import create_app
-    from server.database import UnmigratedDatabase, database
+    from core.database import UnmigratedDatabase, database
 
     settings = get_settings()
 

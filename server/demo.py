@@ -32,7 +32,7 @@ from permissions.viewer import load_viewer
 from resolvers import forms
 from resolvers.forms import AnswerSpec, ConditionSpec, ElementSpec, TicketSpec
 from resolvers.tickets import Upload
-from server.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 
 ADMIN = ("admin@sitedesk.example", "demo-admin-2026", "system administrator, every permission")
 EMPLOYEES = [

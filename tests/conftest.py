@@ -24,8 +24,8 @@ from tortoise.connection import get_connection
 
 import permissions.passwords
 from server.app import create_app
-from server.database import migrate, tortoise_config
-from server.settings import Settings, settings_from_env
+from core.database import migrate, tortoise_config
+from core.settings import Settings, settings_from_env
 
 # Hashing cost is not what these tests measure.
 permissions.passwords._hasher = PasswordHasher.from_parameters(CHEAPEST)

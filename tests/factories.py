@@ -9,7 +9,7 @@ from models.accounts import Account, AccountKind
 from permissions.policy import Permission
 from permissions.tokens import issue_access_token
 from resolvers import accounts
-from server.settings import Settings
+from core.settings import Settings
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)

@@ -10,7 +10,8 @@ import pytest
 
 from models.accounts import RefreshToken
 from models.customers import Customer
-from permissions.tokens import AUDIENCE, ISSUER, issue_access_token, key_id
+from core.keys import key_id
+from permissions.tokens import AUDIENCE, ISSUER, issue_access_token
 from tests.conftest import LOGIN
 from tests.factories import PASSWORD, make_customer_user, make_employee
 

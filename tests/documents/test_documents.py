@@ -15,7 +15,7 @@ from models.tickets import Attachment, Ticket, TicketType
 from permissions.policy import Permission
 from permissions.viewer import load_viewer
 from resolvers.tickets import NewTicket, Upload, add_attachment, create_ticket
-from schema.relay import to_global_id
+from core.ids import to_global_id
 from tests.factories import make_customer_user, make_employee
 from tests.statements import count_statements
 

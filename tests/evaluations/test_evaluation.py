@@ -15,7 +15,7 @@ from models.customers import Customer, CustomerTicketType, CustomerUserObject, S
 from models.tickets import Ticket, TicketType
 from permissions.policy import Permission
 from resolvers.evaluations import Period, evaluation_query, whole_days
-from schema.relay import to_global_id
+from core.ids import to_global_id
 from tests.factories import make_customer_user, make_employee
 from tests.statements import count_statements
 

@@ -19,8 +19,8 @@ from models.customers import Customer, CustomerTicketType, CustomerUserObject, S
 from models.forms import FormFile, FormSubmission
 from models.tickets import Attachment, Ticket, TicketEvent, TicketType
 from permissions.policy import Permission
-from schema.relay import to_global_id
-from server.settings import Settings
+from core.ids import to_global_id
+from core.settings import Settings
 from tests.conftest import GraphQLClient
 from tests.factories import Person, make_customer_user, make_employee
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from permissions.viewer import load_viewer
 from resolvers.forms import AnswerSpec, submit_form
-from schema.relay import decode_global_id
+from core.ids import decode_global_id
 from tests.forms.conftest import create_template
 from tests.statements import count_statements
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from resolvers.errors import BadUserInput
+from core.errors import BadUserInput
 from resolvers.forms import AnswerSpec, answer_text, check_answers
 
 ELEMENTS = [

@@ -14,7 +14,7 @@ from permissions.policy import Permission
 from permissions.viewer import load_viewer
 from resolvers.tickets import NewTicket, add_comment, create_ticket
 from server.app import create_app
-from server.settings import Settings
+from core.settings import Settings
 from tests.factories import make_customer_user, make_employee
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from server.settings import Settings
+from core.settings import Settings
 
 ROOT = Path(__file__).parents[2]
 START_TIMEOUT = 60.0

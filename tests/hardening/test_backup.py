@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from tortoise.connection import get_connection
 
-from schema.relay import to_global_id
+from core.ids import to_global_id
 from tests.conftest import _create_postgres_database, _drop_postgres_database
 
 ROOT = Path(__file__).parents[2]

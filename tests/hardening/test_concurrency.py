@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from models.tickets import Comment, Ticket
-from schema.relay import to_global_id
+from core.ids import to_global_id
 from tests.conftest import GraphQLClient
 from tests.hardening.servers import running_servers, server_env
 

@@ -105,7 +105,7 @@ async def test_a_failing_file_write_leaves_no_ticket_and_no_file(world, gql, set
     import uuid
 
     from models.tickets import Attachment, Ticket
-    from schema.relay import to_global_id
+    from core.ids import to_global_id
 
     before_files = stored_files(settings.files_dir)
     before_tickets, before_attachments = await Ticket.all().count(), await Attachment.all().count()
@@ -136,7 +136,7 @@ def test_what_counts_as_the_database_being_unavailable():
     import asyncpg
     from tortoise.exceptions import IntegrityError, OperationalError
 
-    from server.database import database_unavailable
+    from core.database import database_unavailable
 
     assert database_unavailable(ConnectionRefusedError(111, "Connection refused"))
     assert database_unavailable(asyncpg.exceptions.CannotConnectNowError("starting up"))
@@ -165,7 +165,7 @@ async def test_sigterm_lets_the_request_in_flight_finish(world, settings, tmp_pa
     import socket
 
     from models.tickets import Ticket
-    from schema.relay import to_global_id
+    from core.ids import to_global_id
     from tests.hardening.servers import server_env
 
     payload = json.dumps({"query": CREATE_TICKET, "variables": {"input": {

@@ -27,7 +27,7 @@ from models.accounts import CustomerUser
 from models.customers import Customer, SiteObject
 from models.tickets import Attachment, Comment, Ticket, TicketType
 from models.accounts import Employee
-from schema.relay import to_global_id
+from core.ids import to_global_id
 from tests.hardening.servers import running_servers, server_env
 
 EXAMPLES = int(os.environ.get("SITEDESK_FUZZ_EXAMPLES", "100"))

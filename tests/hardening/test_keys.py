@@ -8,8 +8,8 @@ from dataclasses import replace
 import jwt
 
 from files.signing import signed_path
-from permissions.tokens import key_id
-from schema.relay import to_global_id
+from core.keys import key_id
+from core.ids import to_global_id
 from tests.conftest import LOGIN, GraphQLClient
 from tests.factories import PASSWORD, make_employee, token_for
 from tests.hardening.conftest import app_client

@@ -7,7 +7,7 @@ from dataclasses import replace
 from graphql import get_introspection_query
 
 from models.tickets import Ticket
-from server.settings import settings_from_env
+from core.settings import settings_from_env
 from tests.conftest import GraphQLClient
 from tests.hardening.conftest import app_client
 
@@ -155,7 +155,7 @@ async def test_no_field_suggestions(world):
 
 
 def _gid(kind: str, pk: int) -> str:
-    from schema.relay import to_global_id
+    from core.ids import to_global_id
 
     return to_global_id(kind, pk)
 

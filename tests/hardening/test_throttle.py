@@ -11,7 +11,7 @@ import pytest
 
 from models.accounts import LoginThrottle
 from resolvers.accounts import count_login_attempt, throttle_keys
-from resolvers.errors import RateLimited
+from core.errors import RateLimited
 from server.app import create_app
 from tests.conftest import LOGIN, GraphQLClient
 from tests.factories import PASSWORD, make_employee

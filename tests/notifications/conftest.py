@@ -18,8 +18,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
 from models.tickets import TicketType
 from permissions.policy import Permission
-from schema.relay import to_global_id
-from server.settings import Settings
+from core.ids import to_global_id
+from core.settings import Settings
 from tests.factories import make_customer_user, make_employee
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from mail.render import render
 from mail.sender import SmtpConfig, parse_smtp_url, retry_delay
-from server.settings import ConfigurationError
+from core.settings import ConfigurationError
 from tests.notifications.conftest import COMMENT, SETTINGS, STATUS
 
 LIST = """query($id: ID!) { notifications(ticketId: $id) { totalCount edges { node {
@@ -86,7 +86,7 @@ def test_user_text_is_escaped_in_html_and_kept_in_text():
 
 
 def test_mail_settings_from_the_environment():
-    from server.settings import settings_from_env
+    from core.settings import settings_from_env
 
     assert settings_from_env({"SITEDESK_PUBLIC_URL": "https://desk.example.com"}).mail_from == \
         "Sitedesk <no-reply@desk.example.com>"

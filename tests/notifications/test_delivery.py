@@ -16,7 +16,7 @@ from mail.sender import (CLAIM_LEASE, LOG_NOTE, MAX_ATTEMPTS, MailSender, claim_
 from models.notifications import DeliveryStatus, OutboxMail
 from models.tickets import Comment
 from server.app import create_app
-from server.database import dialect
+from core.database import dialect
 from tests.notifications.conftest import COMMENT, STATUS, SmtpServer
 
 LIST = """query($id: ID!) { notifications(ticketId: $id) { totalCount edges { node {

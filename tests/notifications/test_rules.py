@@ -7,7 +7,7 @@ import os
 from mail.sender import deliver_due
 from models.customers import CustomerUserObject
 from models.notifications import OutboxMail
-from schema.relay import to_global_id
+from core.ids import to_global_id
 from tests.notifications.conftest import ASSIGN, COMMENT, CREATE, SETTINGS, STATUS
 
 INTERNAL = "GEHEIM: Schlüssel liegt beim Hausmeister, Team B schicken"

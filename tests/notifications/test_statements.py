@@ -8,7 +8,7 @@ from a mail not queued.
 from __future__ import annotations
 
 from models.notifications import OutboxMail
-from schema.relay import to_global_id
+from core.ids import to_global_id
 from tests.notifications.conftest import ASSIGN, COMMENT, CREATE, STATUS
 from tests.statements import count_statements
 

@@ -29,7 +29,7 @@ class Probe:
 
 
 def _run(schema: strawberry.Schema, query: str, viewer: Viewer):
-    from server.settings import settings_from_env
+    from core.settings import settings_from_env
 
     context = Context(viewer=viewer, settings=settings_from_env({}), request_id="t")
     return schema.execute_sync(query, context_value=context, root_value=Probe())

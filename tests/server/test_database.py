@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import parse_qsl, urlparse
 
-from server.database import connection_url
-from server.settings import settings_from_env
+from core.database import connection_url
+from core.settings import settings_from_env
 
 
 def url_for(database_url: str) -> str:

@@ -9,7 +9,7 @@ from models.accounts import Account, AccountKind, CustomerUser
 from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
 from models.tickets import (Attachment, Comment, Ticket, TicketEvent, TicketEventKind, TicketStatus,
                             TicketType)
-from schema.relay import decode_global_id
+from core.ids import decode_global_id
 from server.demo import seed_demo
 from tests.factories import token_for
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from server.app import create_app
-from server.settings import settings_from_env
+from core.settings import settings_from_env
 
 
 async def test_malformed_json_is_400_with_a_json_error(client):
@@ -91,7 +91,7 @@ async def test_no_suggestions_name_hidden_fields(gql):
 def test_settings_parse_and_refuse_bad_values():
     import pytest
 
-    from server.settings import ConfigurationError
+    from core.settings import ConfigurationError
 
     parsed = settings_from_env({"SITEDESK_SECRET_KEYS": "new-key, old-key", "SITEDESK_CORS_ORIGINS": "https://a, https://b"})
     assert parsed.secret_keys == ("new-key", "old-key")

@@ -32,9 +32,9 @@ from models.tickets import Attachment, Ticket, TicketEventKind, TicketType
 from models.tickets import TicketEvent
 from permissions.viewer import Viewer, load_viewer
 from resolvers.tickets import NewTicket, create_ticket
-from schema.relay import to_global_id
+from core.ids import to_global_id
 from server.app import create_app
-from server.settings import Settings
+from core.settings import Settings
 from tests.conftest import GraphQLClient
 from tests.factories import Person, make_customer_user, make_employee
 

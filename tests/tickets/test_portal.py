@@ -12,7 +12,7 @@ from models.tickets import Comment, Ticket, TicketEvent, TicketType
 from permissions.policy import Permission
 from permissions.viewer import load_viewer
 from resolvers.tickets import NewTicket, add_comment, create_ticket
-from schema.relay import to_global_id
+from core.ids import to_global_id
 from tests.factories import make_customer_user, make_employee
 
 

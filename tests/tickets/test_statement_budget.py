@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
 from models.tickets import Attachment, Comment, Ticket, TicketCounter, TicketSource, TicketType
-from schema.relay import to_global_id
+from core.ids import to_global_id
 from tests.factories import make_customer_user, make_employee
 from tests.statements import count_statements
 

@@ -13,7 +13,7 @@ from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.executor import MigrationExecutor
 
-from server.settings import Settings
+from core.settings import Settings
 
 MODEL_MODULES = ["models.accounts", "models.customers", "models.tickets", "models.documents",
                  "models.notifications", "models.forms"]

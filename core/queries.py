@@ -8,9 +8,11 @@ column converters, and later binds the real values only.
 
 The query is still built by the same code (`visible_tickets(viewer)` and
 friends), so scoping stays in one place: the shape key must hold everything
-the builder branches on. For a viewer that is `viewer_shape` — every field
-but the ids, which become sentinels (a scope that branched on an id's value
-would break this; none does, and the tests run every scope through here).
+the builder branches on (for a viewer, `Viewer.query_shape()`: every field
+but the ids, which become sentinels). A builder that branched on an id's
+value would make one shape stand for different SQL; each new shape is
+therefore built twice, with two different sets of sentinels, and refused
+(`ShapeDependsOnValues`) unless both builds give the same SQL.
 """
 
 from __future__ import annotations
@@ -19,47 +21,31 @@ import dataclasses
 import types
 from collections.abc import Callable, Hashable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tortoise.connection import get_connection
 from tortoise.fields import DatetimeField
 from tortoise.queryset import ValuesQuery
 
-if TYPE_CHECKING:
-    from permissions.viewer import Viewer
-
-SENTINEL_BASE = 7_301_000_000_000
-VIEWER_IDS = ("account_id", "employee_id", "customer_user_id", "customer_id")
+# Two sentinel ranges: every new shape is built with each, and must give the same SQL.
+SENTINEL_BASES = (7_301_000_000_000, 7_302_000_000_000)
+SENTINEL_MARKERS = tuple(str(base)[:8] for base in SENTINEL_BASES)
 
 
 class Sentinels:
     """Unique integers standing for named inputs while a query is built."""
 
-    def __init__(self) -> None:
+    def __init__(self, base: int = SENTINEL_BASES[0]) -> None:
+        self.base = base
         self.names: dict[int, str] = {}
 
     def int(self, name: str) -> int:
-        value = SENTINEL_BASE + len(self.names)
+        value = self.base + len(self.names)
         self.names[value] = name
         return value
 
     def ints(self, name: str, count: int) -> list[int]:
         return [self.int(f"{name}.{i}") for i in range(count)]
-
-    def viewer(self, viewer: Viewer) -> Viewer:
-        """`viewer` with each id replaced by a sentinel (`None` stays `None`)."""
-        return dataclasses.replace(viewer, **{
-            name: self.int(f"viewer.{name}") for name in VIEWER_IDS if getattr(viewer, name) is not None})
-
-
-def viewer_shape(viewer: Viewer) -> Hashable:
-    """Everything about a viewer a scoping query may branch on, ids excepted."""
-    return tuple((f.name, getattr(viewer, f.name) is None if f.name in VIEWER_IDS else getattr(viewer, f.name))
-                 for f in dataclasses.fields(viewer) if f.name not in ("name", "email"))
-
-
-def viewer_inputs(viewer: Viewer) -> dict[str, Any]:
-    return {f"viewer.{name}": getattr(viewer, name) for name in VIEWER_IDS if getattr(viewer, name) is not None}
 
 
 def list_inputs(name: str, values: list[Any]) -> dict[str, Any]:
@@ -89,6 +75,10 @@ class NotPreparable(Exception):
     """A sentinel did not reach the parameters unchanged (converted or inlined)."""
 
 
+class ShapeDependsOnValues(Exception):
+    """One shape key gave different SQL for different inputs: the key misses what the builder branches on."""
+
+
 @dataclasses.dataclass
 class Prepared:
     model: Any
@@ -105,9 +95,9 @@ class Prepared:
                  and p in sentinels.names else (False, p) for p in params]
         # A sentinel may go unused (a scope that ignores an id), but never be
         # inlined into the SQL or converted into another constant.
-        marker = str(SENTINEL_BASE)[:8]
-        if marker in sql or any(not named and marker in str(value) for named, value in slots):
-            raise NotPreparable(sql)
+        for marker in SENTINEL_MARKERS:
+            if marker in sql or any(not named and marker in str(value) for named, value in slots):
+                raise NotPreparable(sql)
         columns = [(alias, query.resolve_to_python_value(query.model, field))
                    for alias, field in query._fields_for_select.items()]
         columns = [(alias, _fast(f)) for alias, f in columns if not isinstance(f, types.LambdaType)]  # as Tortoise does
@@ -136,17 +126,25 @@ class Direct(Sentinels):
 _cache: dict[Hashable, Prepared | None] = {}
 
 
+def _prepare(key: Hashable, build: Callable[[Sentinels], ValuesQuery]) -> Prepared | None:
+    """The shape compiled, or None when Tortoise inlines a value (then it is built every time)."""
+    try:
+        prepared = [Prepared.of(build(s), s) for s in (Sentinels(base) for base in SENTINEL_BASES)]
+    except NotPreparable:
+        return None
+    first, second = prepared
+    if first.sql != second.sql or first.slots != second.slots:
+        raise ShapeDependsOnValues(f"{key!r} builds different SQL for different ids")
+    return first
+
+
 async def prepared_values(key: Hashable, build: Callable[[Sentinels], ValuesQuery],
                           inputs: dict[str, Any]) -> list[dict[str, Any]]:
     """Rows of the values query `build(sentinels)` with `inputs` bound, compiled once per `key` and database."""
     full_key = (get_connection("default").capabilities.dialect, key)
     prepared = _cache.get(full_key, False)
     if prepared is False:
-        sentinels = Sentinels()
-        try:
-            prepared = Prepared.of(build(sentinels), sentinels)
-        except NotPreparable:
-            prepared = None  # e.g. a value Tortoise inlines: build this shape every time
+        prepared = _prepare(key, build)
         if len(_cache) > 4096:
             _cache.clear()
         _cache[full_key] = prepared

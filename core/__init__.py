@@ -1,0 +1,1 @@
+"""The leaf layer: settings, database wiring, compiled queries, errors, global IDs and signing keys."""

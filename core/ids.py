@@ -1,0 +1,35 @@
+"""Global IDs: `base64url("Type:pk")`, opaque to clients, decoded at the edge."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import strawberry
+
+from core.errors import BadUserInput, NotFound
+
+
+def to_global_id(type_name: str, pk: int) -> strawberry.ID:
+    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("="))
+
+
+def decode_global_id(global_id: str, field: str | None = None) -> tuple[str, int]:
+    """(type name, primary key) of a global ID; malformed IDs are `BAD_USER_INPUT`."""
+    try:
+        padded = global_id + "=" * (-len(global_id) % 4)
+        type_name, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+        number = int(pk)
+    except (binascii.Error, UnicodeError, ValueError):
+        raise BadUserInput("Malformed ID.", field=field) from None
+    if not type_name or number <= 0:
+        raise BadUserInput("Malformed ID.", field=field)
+    return type_name, number
+
+
+def parse_id(global_id: str, expected_type: str, field: str | None = None) -> int:
+    """The primary key of an ID that must name an `expected_type`; other types are not found."""
+    type_name, pk = decode_global_id(global_id, field)
+    if type_name != expected_type:
+        raise NotFound(f"No {expected_type} with this ID.", **({"field": field} if field else {}))
+    return pk

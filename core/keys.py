@@ -1,0 +1,50 @@
+"""Signing keys: which key signs, which keys verify, and HMAC signatures with a key id.
+
+Every signature carries a key id (`kid`), so keys can be rotated: new tokens
+and URLs are signed with the newest key of `SITEDESK_SECRET_KEYS`, and any
+listed key still verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from core.settings import Settings
+
+
+class UnknownKey(Exception):
+    """No configured key has this key id."""
+
+
+def key_id(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
+def signing_key(settings: Settings) -> tuple[str, str]:
+    """(kid, key) to sign new tokens and URLs with."""
+    return key_id(settings.secret_key), settings.secret_key
+
+
+def verification_key(settings: Settings, kid: str | None) -> str:
+    for key in settings.secret_keys:
+        if key_id(key) == kid:
+            return key
+    raise UnknownKey("unknown signing key")
+
+
+def sign(settings: Settings, message: str) -> str:
+    """`kid.signature` over `message` with the newest key (for signed URLs)."""
+    kid, key = signing_key(settings)
+    digest = hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
+    return f"{kid}.{digest}"
+
+
+def verify_signature(settings: Settings, message: str, signature: str) -> bool:
+    kid, _, digest = signature.partition(".")
+    try:
+        key = verification_key(settings, kid)
+    except UnknownKey:
+        return False
+    expected = hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, digest)
