@@ -49,8 +49,8 @@ from permissions.forms import (fillable_templates, managed_templates, public_tem
                                visible_submissions, visible_templates)
 from permissions.viewer import ANONYMOUS, Viewer
 from core.errors import BadUserInput, NotFound, RateLimited
-from resolvers.tickets import (MAX_TEXT, MAX_TITLE, Upload, _attach, discard_unreferenced,
-                               insert_ticket, now, store_uploads)
+from files.uploads import Upload, discard_unreferenced, store_uploads
+from resolvers.tickets import MAX_TEXT, MAX_TITLE, _attach, insert_ticket, now
 from core.settings import Settings
 
 Kind = FormElementKind

@@ -80,7 +80,7 @@ class Employee(Person, Node):
 
     @field(policy=EMPLOYEES, description="The permission groups this employee belongs to.")
     async def groups(self, info: strawberry.Info) -> list[PermissionGroup]:
-        loader = info.context.loader("employee_groups", lambda: DataLoader(_load_groups))
+        loader = info.context.loader("permission_groups_by_employee_id", lambda: DataLoader(_load_groups))
         return await loader.load(self.pk)
 
     @classmethod

@@ -110,7 +110,7 @@ class SiteObject(Node):
 
 
 async def _customer(info: strawberry.Info, pk: int) -> Customer:
-    return Customer.from_row(await loader(info, "customer").load(pk))
+    return Customer.from_row(await loader(info, "customer_by_id").load(pk))
 
 
 @strawberry.input

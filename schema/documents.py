@@ -31,7 +31,7 @@ class Document(Node):
 
     @field(policy=SIGNED_IN, description="The type of the ticket the file came with.")
     async def ticket_type(self, info: strawberry.Info) -> TicketType:
-        return TicketType.from_row(await loader(info, "ticket_type").load(self.type_pk))
+        return TicketType.from_row(await loader(info, "ticket_type_by_id").load(self.type_pk))
 
     @field(policy=SIGNED_IN, description="Signed URL, valid for a few minutes, no Authorization header needed.")
     def download_url(self, info: strawberry.Info) -> str:
@@ -39,7 +39,7 @@ class Document(Node):
 
     @field(policy=EMPLOYEES, description="The ticket behind the file. Customer users never reach it.")
     async def ticket(self, info: strawberry.Info) -> Ticket | None:
-        row = await loader(info, "visible_ticket").load(self.ticket_pk)
+        row = await loader(info, "visible_ticket_by_id").load(self.ticket_pk)
         return Ticket.from_row(row) if row else None
 
     @classmethod
@@ -58,7 +58,7 @@ class DocumentRule:
 
     @field(policy=EMPLOYEES)
     async def ticket_type(self, info: strawberry.Info) -> TicketType:
-        return TicketType.from_row(await loader(info, "ticket_type").load(self.type_pk))
+        return TicketType.from_row(await loader(info, "ticket_type_by_id").load(self.type_pk))
 
 
 @strawberry.input(description="One document rule: a ticket type and the content types it publishes.")
@@ -70,12 +70,12 @@ class DocumentRuleInput:
 
 async def documents_of(info: strawberry.Info, object_pk: int) -> list[Document]:
     """`SiteObject.documents`: batched over the objects of the request."""
-    return [Document.from_row(row) for row in await loader(info, "documents").load(object_pk)]
+    return [Document.from_row(row) for row in await loader(info, "visible_documents_by_object_id").load(object_pk)]
 
 
 async def document_rules_of(info: strawberry.Info, customer_pk: int) -> list[DocumentRule]:
     """`Customer.documentRules`: batched over the customers of the request."""
-    rows = await loader(info, "document_rules").load(customer_pk)
+    rows = await loader(info, "document_rules_by_customer_id").load(customer_pk)
     return [DocumentRule(content_types=list(r.content_types), type_pk=r.ticket_type_id) for r in rows]
 
 

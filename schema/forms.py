@@ -51,7 +51,7 @@ class FormTicketSettings:
 
     @field(policy=EMPLOYEES)
     async def ticket_type(self, info: strawberry.Info) -> TicketType:
-        return TicketType.from_row(await loader(info, "ticket_type").load(self.type_pk))
+        return TicketType.from_row(await loader(info, "ticket_type_by_id").load(self.type_pk))
 
 
 @strawberry.type(directives=type_policy(ANYONE), description="One element of a form: a question, an info text or a ticket.")
@@ -122,7 +122,7 @@ class FormTemplate(Node):
 
     @field(policy=ANYONE, description="The elements of the current version, in order.")
     async def elements(self, info: strawberry.Info) -> list[FormElement]:
-        row = await loader(info, "form_current_version").load(self.pk)
+        row = await loader(info, "current_form_version_by_template_id").load(self.pk)
         return [FormElement.from_stored(e) for e in row.elements] if row else []
 
     @field(policy=EMPLOYEES, description="The secret of a published public template's link.")
@@ -131,7 +131,7 @@ class FormTemplate(Node):
 
     @field(policy=TEMPLATE_MANAGERS, description="Every version, newest first.")
     async def versions(self, info: strawberry.Info) -> list[FormTemplateVersion]:
-        rows = await loader(info, "form_versions_of").load(self.pk)
+        rows = await loader(info, "form_versions_by_template_id").load(self.pk)
         return [FormTemplateVersion.from_row(r) for r in rows]
 
     @classmethod
@@ -169,18 +169,18 @@ class FormSubmission(Node):
 
     @field(policy=ANYONE)
     async def template(self, info: strawberry.Info) -> FormTemplate:
-        return FormTemplate.from_row(await loader(info, "form_template").load(self.template_pk))
+        return FormTemplate.from_row(await loader(info, "form_template_by_id").load(self.template_pk))
 
     @field(policy=ANYONE, description="The template version as it was filled: its name and elements.")
     async def version(self, info: strawberry.Info) -> FormTemplateVersion:
-        row = await loader(info, "form_version").load(self.version_pk)
+        row = await loader(info, "form_version_by_id").load(self.version_pk)
         return FormTemplateVersion.from_row(row)
 
     @field(policy=ANYONE, description="Null for public forms.")
     async def object(self, info: strawberry.Info) -> SiteObject | None:
         if self.object_pk is None:
             return None
-        return SiteObject.from_row(await loader(info, "object").load(self.object_pk))
+        return SiteObject.from_row(await loader(info, "site_object_by_id").load(self.object_pk))
 
     @field(policy=ANYONE, description="Null for anonymous (public) submissions.")
     async def submitted_by(self, info: strawberry.Info) -> Person | None:
@@ -192,19 +192,19 @@ class FormSubmission(Node):
 
     @field(policy=ANYONE, description="The visible elements' answers in form order, as text.")
     async def answers(self, info: strawberry.Info) -> list[FormAnswer]:
-        files = await loader(info, "form_files").load(self.pk)
+        files = await loader(info, "form_files_by_submission_id").load(self.pk)
         by_key = {f.element_key: f.id for f in files if f.role is FormFileRole.ANSWER}
         return [FormAnswer(key=a["key"], label=a["label"], value=a["text"], kind=FormElementKind(a["kind"]),
                            file_pk=by_key.get(a["key"])) for a in self.stored_answers]
 
     @field(policy=ANYONE, description="The tickets it created (as far as the viewer may see them).")
     async def created_tickets(self, info: strawberry.Info) -> list[Ticket]:
-        rows = await loader(info, "form_created_tickets").load(self.pk)
+        rows = await loader(info, "visible_created_tickets_by_submission_id").load(self.pk)
         return [Ticket.from_row(r) for r in rows]
 
     @field(policy=ANYONE, description="Signed URL of the filled form as PDF.")
     async def pdf_url(self, info: strawberry.Info) -> str | None:
-        files = await loader(info, "form_files").load(self.pk)
+        files = await loader(info, "form_files_by_submission_id").load(self.pk)
         pdf = next((f for f in files if f.role is FormFileRole.PDF), None)
         return signed_path(info.context.settings, "form-file", pdf.id) if pdf else None
 

@@ -139,30 +139,35 @@ async def _created_tickets(viewer: Any, submission_ids: list[int]) -> dict[int, 
     return await created_tickets_of(submission_ids, visible_tickets(viewer))
 
 
-LOADERS: dict[str, Callable[[Any], Callable[[list[Any]], Awaitable[list[Any]]]]] = {
-    "object": lambda viewer: _rows_by_id(SiteObject),
-    "customer": lambda viewer: _rows_by_id(Customer),
-    "ticket_type": lambda viewer: _rows_by_id(TicketType),
-    "employee": lambda viewer: _rows_by_id(Employee, ("account",)),
-    "person": lambda viewer: _people_by_account,
-    "visible_ticket": _visible_tickets_by_id,
-    "comments": lambda viewer: _grouped(comments_of, viewer),
-    "comments_with_authors": lambda viewer: _values_by_ticket("comments", comments_of, COMMENT_VALUES, viewer),
-    "history": lambda viewer: _grouped(history_of, viewer),
-    "comment_count": _comment_counts,
-    "attachments": lambda viewer: _grouped(attachments_of, viewer),
-    "attachment_values": lambda viewer: _values_by_ticket("attachments", attachments_of, ATTACHMENT_VALUES,
-                                                          viewer),
-    "documents": lambda viewer: _by_key(documents_on, viewer, default=[]),
-    "document_rules": lambda viewer: _by_key(_document_rules, viewer, default=[]),
-    "object_evaluation": lambda viewer: _by_key_and_period(object_evaluations, viewer),
-    "customer_evaluation": lambda viewer: _by_key_and_period(customer_evaluations, viewer),
-    "form_template": lambda viewer: _rows_by_id(FormTemplate),
-    "form_version": lambda viewer: _rows_by_id(FormTemplateVersion),
-    "form_current_version": lambda viewer: _by_key(_current_versions, viewer),
-    "form_versions_of": lambda viewer: _rows_grouped_by(FormTemplateVersion, "template_id", "-version"),
-    "form_files": lambda viewer: _rows_grouped_by(FormFile, "submission_id", "id"),
-    "form_created_tickets": lambda viewer: _by_key(_created_tickets, viewer, default=[]),
+# Loaders named `visible_…` are scoped to the request's viewer: what they
+# return is what the viewer may see. The others (`…_by_id`, `…_by_<key>_id`)
+# load rows by key as they are; they serve only fields whose parent the
+# viewer already sees (a ticket's type, a comment's author).
+LoaderFactory = Callable[[Any], Callable[[list[Any]], Awaitable[list[Any]]]]
+
+LOADERS: dict[str, LoaderFactory] = {
+    "site_object_by_id": lambda viewer: _rows_by_id(SiteObject),
+    "customer_by_id": lambda viewer: _rows_by_id(Customer),
+    "ticket_type_by_id": lambda viewer: _rows_by_id(TicketType),
+    "employee_by_id": lambda viewer: _rows_by_id(Employee, ("account",)),
+    "person_by_account_id": lambda viewer: _people_by_account,
+    "document_rules_by_customer_id": lambda viewer: _by_key(_document_rules, viewer, default=[]),
+    "form_template_by_id": lambda viewer: _rows_by_id(FormTemplate),
+    "form_version_by_id": lambda viewer: _rows_by_id(FormTemplateVersion),
+    "current_form_version_by_template_id": lambda viewer: _by_key(_current_versions, viewer),
+    "form_versions_by_template_id": lambda viewer: _rows_grouped_by(FormTemplateVersion, "template_id", "-version"),
+    "form_files_by_submission_id": lambda viewer: _rows_grouped_by(FormFile, "submission_id", "id"),
+    "visible_ticket_by_id": _visible_tickets_by_id,
+    "visible_comments_by_ticket_id": lambda viewer: _values_by_ticket("comments", comments_of, COMMENT_VALUES,
+                                                                      viewer),
+    "visible_history_by_ticket_id": lambda viewer: _grouped(history_of, viewer),
+    "visible_comment_count_by_ticket_id": _comment_counts,
+    "visible_attachments_by_ticket_id": lambda viewer: _values_by_ticket("attachments", attachments_of,
+                                                                         ATTACHMENT_VALUES, viewer),
+    "visible_documents_by_object_id": lambda viewer: _by_key(documents_on, viewer, default=[]),
+    "visible_evaluation_by_object_id": lambda viewer: _by_key_and_period(object_evaluations, viewer),
+    "visible_evaluation_by_customer_id": lambda viewer: _by_key_and_period(customer_evaluations, viewer),
+    "visible_created_tickets_by_submission_id": lambda viewer: _by_key(_created_tickets, viewer, default=[]),
 }
 
 

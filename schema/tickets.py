@@ -13,6 +13,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.file_uploads import Upload
 
 from files.signing import signed_path
+from files.uploads import Upload as StoredUpload
 from models.tickets import Attachment as AttachmentRow
 from models.tickets import Comment as CommentRow
 from models.tickets import Ticket as TicketRow
@@ -78,7 +79,7 @@ async def person(info: strawberry.Info, account_id: int | None) -> Person | None
     """The employee or customer user behind an account id."""
     if account_id is None:
         return None
-    found = await loader(info, "person").load(account_id)
+    found = await loader(info, "person_by_account_id").load(account_id)
     if found is None:
         return None
     account, row = found
@@ -137,7 +138,7 @@ class Comment(Node):
 
     @field(policy=SIGNED_IN)
     async def ticket(self, info: strawberry.Info) -> Ticket | None:
-        row = await loader(info, "visible_ticket").load(self.ticket_pk)
+        row = await loader(info, "visible_ticket_by_id").load(self.ticket_pk)
         return Ticket.from_row(row) if row else None
 
     @classmethod
@@ -242,14 +243,14 @@ class Ticket(Node):
     async def comments(self, info: strawberry.Info, first: int | None = None,
                        after: str | None = None) -> Connection[Comment]:
         offset, limit = page_window(first, after)
-        rows = await loader(info, "comments_with_authors").load(self.pk)
+        rows = await loader(info, "visible_comments_by_ticket_id").load(self.pk)
         return connection([Comment.from_values(r) for r in rows[offset:offset + limit]], offset, limit, len(rows))
 
     @field(policy=SIGNED_IN, description="How many comments the viewer can see.")
     def comment_count(self, info: strawberry.Info) -> int:
         if self.preloaded_comment_count is not None:
             return self.preloaded_comment_count
-        return loader(info, "comment_count").load(self.pk)  # type: ignore[return-value]
+        return loader(info, "visible_comment_count_by_ticket_id").load(self.pk)  # type: ignore[return-value]
 
     @field(policy=SIGNED_IN)
     def attachments(self, info: strawberry.Info) -> list[Attachment]:
@@ -259,7 +260,7 @@ class Ticket(Node):
 
     @field(policy=EMPLOYEES, description="What changed, when and by whom.")
     async def history(self, info: strawberry.Info) -> list[TicketEvent]:
-        rows = await loader(info, "history").load(self.pk)
+        rows = await loader(info, "visible_history_by_ticket_id").load(self.pk)
         return [TicketEvent(kind=r.kind, from_value=r.from_value, to_value=r.to_value,
                             created_at=r.created_at, actor_account=r.actor_id) for r in rows]
 
@@ -292,24 +293,24 @@ class Ticket(Node):
 def _attachment_nodes(info: strawberry.Info) -> DataLoader:
     """Attachments per ticket as GraphQL objects, so the field hands out the loader's future as is."""
     def build() -> DataLoader:
-        load_rows = LOADERS["attachment_values"](info.context.viewer)
+        load_rows = LOADERS["visible_attachments_by_ticket_id"](info.context.viewer)
 
         async def load(ticket_ids: list[int]) -> list[list[Attachment]]:
             return [[Attachment.from_row(SimpleNamespace(**r)) for r in rows] for rows in await load_rows(ticket_ids)]
         return DataLoader(load)
-    return info.context.loader("attachment_nodes", build)
+    return info.context.loader("visible_attachment_nodes_by_ticket_id", build)
 
 
 async def _ticket_type(info: strawberry.Info, pk: int) -> TicketType:
-    return TicketType.from_row(await loader(info, "ticket_type").load(pk))
+    return TicketType.from_row(await loader(info, "ticket_type_by_id").load(pk))
 
 
 async def _object(info: strawberry.Info, pk: int) -> SiteObject:
-    return SiteObject.from_row(await loader(info, "object").load(pk))
+    return SiteObject.from_row(await loader(info, "site_object_by_id").load(pk))
 
 
 async def _assignee(info: strawberry.Info, pk: int) -> Employee | None:
-    row = await loader(info, "employee").load(pk)
+    row = await loader(info, "employee_by_id").load(pk)
     return Employee.from_rows(row, row.account) if row else None
 
 
@@ -373,7 +374,7 @@ async def _preload(info: strawberry.Info, page: list[Ticket]) -> None:
     pks = [t.pk for t in page]
     jobs = []
     if "commentCount" in wanted:
-        jobs.append(loader(info, "comment_count").load_many(pks))
+        jobs.append(loader(info, "visible_comment_count_by_ticket_id").load_many(pks))
     if "attachments" in wanted:
         jobs.append(_attachment_nodes(info).load_many(pks))
     results = iter(await asyncio.gather(*jobs))
@@ -385,13 +386,13 @@ async def _preload(info: strawberry.Info, page: list[Ticket]) -> None:
             ticket.preloaded_attachments = attachments
 
 
-def uploads_of(files: list[Upload] | None, field: str = "attachments") -> list[tickets.Upload]:
+def uploads_of(files: list[Upload] | None, field: str = "attachments") -> list[StoredUpload]:
     """Uploaded files as the resolvers take them; anything but a file part is bad input."""
     result = []
     for item in files or []:
         if not hasattr(item, "file") or not hasattr(item, "filename"):
             raise BadUserInput("Expected an uploaded file.", field=field)
-        result.append(tickets.Upload(filename=item.filename, stream=item.file))
+        result.append(StoredUpload(filename=item.filename, stream=item.file))
     return result
 
 

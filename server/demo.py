@@ -25,13 +25,14 @@ from models.tickets import (Attachment, Comment, Ticket, TicketEvent, TicketEven
 from permissions.policy import Permission
 from resolvers import accounts, customers, documents, evaluations
 from resolvers.evaluations import whole_days
-from resolvers.tickets import create_ticket_type, discard_unreferenced, next_ticket_number
+from files.uploads import discard_unreferenced
+from resolvers.tickets import create_ticket_type, next_ticket_number
 from models.forms import FormConditionOperator as Op
 from models.forms import FormElementKind as Kind
 from permissions.viewer import load_viewer
 from resolvers import forms
 from resolvers.forms import AnswerSpec, ConditionSpec, ElementSpec, TicketSpec
-from resolvers.tickets import Upload
+from files.uploads import Upload
 from core.settings import Settings, get_settings
 
 ADMIN = ("admin@sitedesk.example", "demo-admin-2026", "system administrator, every permission")

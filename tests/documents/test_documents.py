@@ -14,7 +14,8 @@ from models.documents import DocumentRule
 from models.tickets import Attachment, Ticket, TicketType
 from permissions.policy import Permission
 from permissions.viewer import load_viewer
-from resolvers.tickets import NewTicket, Upload, add_attachment, create_ticket
+from files.uploads import Upload
+from resolvers.tickets import NewTicket, add_attachment, create_ticket
 from core.ids import to_global_id
 from tests.factories import make_customer_user, make_employee
 from tests.statements import count_statements

@@ -1,0 +1,104 @@
+"""Inputs are declared once, as Strawberry inputs; `decoded` turns one into what resolvers take.
+
+An ID field that names a row says which type it must be:
+
+    object_id: Annotated[strawberry.ID, Ref("SiteObject")]
+
+`decoded(input)` returns the input as a plain dict keyed by Python field
+names, with every such ID replaced by its primary key, nested inputs and
+lists decoded the same way, and uploaded files turned into
+`files.uploads.Upload`. A malformed ID is `BAD_USER_INPUT`, an ID of another
+type `NOT_FOUND`, each with `extensions.field` naming where it stood in
+GraphQL terms (`tickets.3.objectId`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import types
+import typing
+from dataclasses import dataclass
+from typing import Annotated, Any, Union
+
+import strawberry
+from strawberry.file_uploads import Upload as UploadScalar
+from strawberry.types.base import has_object_definition
+from strawberry.utils.str_converters import to_camel_case
+
+from core.errors import BadUserInput
+from core.ids import parse_id
+from files.uploads import Upload
+
+
+@dataclass(frozen=True)
+class Ref:
+    """Marks an ID field as naming a row of `type_name` (a GraphQL type name)."""
+
+    type_name: str
+
+
+def ref(type_name: str) -> Any:
+    """`Annotated[strawberry.ID, Ref(type_name)]`, for an input field's annotation."""
+    return Annotated[strawberry.ID, Ref(type_name)]
+
+
+@dataclass(frozen=True)
+class _Field:
+    python_name: str
+    graphql_name: str
+    annotation: Any
+
+
+@functools.cache
+def _fields(input_class: type) -> tuple[_Field, ...]:
+    hints = typing.get_type_hints(input_class, include_extras=True)
+    definition = input_class.__strawberry_definition__  # type: ignore[attr-defined]
+    return tuple(_Field(f.python_name, f.graphql_name or to_camel_case(f.python_name), hints[f.python_name])
+                 for f in definition.fields)
+
+
+def _join(path: str, name: str | int) -> str:
+    return f"{path}.{name}" if path else str(name)
+
+
+def _without_none(annotation: Any) -> Any:
+    """`X` for `X | None`."""
+    if typing.get_origin(annotation) in (Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
+
+
+def _decode(value: Any, annotation: Any, path: str) -> Any:
+    if value is None:
+        return None
+    annotation = _without_none(annotation)
+    if typing.get_origin(annotation) is Annotated:
+        base, *extras = typing.get_args(annotation)
+        refs = [e for e in extras if isinstance(e, Ref)]
+        if refs:
+            return parse_id(value, refs[0].type_name, path)
+        return _decode(value, base, path)
+    if typing.get_origin(annotation) is list:
+        [item_type] = typing.get_args(annotation)
+        return [_decode(item, item_type, _join(path, i)) for i, item in enumerate(value)]
+    if annotation is UploadScalar:
+        if not hasattr(value, "file") or not hasattr(value, "filename"):
+            raise BadUserInput("Expected an uploaded file.", field=path or None)
+        return Upload(filename=value.filename, stream=value.file)
+    if isinstance(annotation, type) and has_object_definition(annotation) and dataclasses.is_dataclass(value):
+        return decoded(value, path)
+    return value
+
+
+def decoded(value: Any, path: str = "") -> dict[str, Any]:
+    """The Strawberry input `value` as a dict for resolvers: IDs decoded, uploads unwrapped (see module doc)."""
+    return {f.python_name: _decode(getattr(value, f.python_name), f.annotation, _join(path, f.graphql_name))
+            for f in _fields(type(value))}
+
+
+def decoded_list(values: list[Any], path: str) -> list[dict[str, Any]]:
+    """`decoded` for each input of a list argument, paths `path.0`, `path.1`, …"""
+    return [decoded(value, _join(path, i)) for i, value in enumerate(values)]
