@@ -52,19 +52,28 @@ def directive_for(policy: Policy) -> PolicyDirective:
     return PolicyDirective(roles=list(policy.roles), permissions=list(policy.permissions))
 
 
-def check(policy: Policy, viewer: Viewer, context: Any = None) -> None:
-    """Raise the refusal for `viewer` unless `policy` allows it (answers memoised per request in `context`)."""
+def allows(policy: Policy, viewer: Viewer, context: Any = None) -> bool:
+    """Whether `policy` admits `viewer` (answers memoised per request in `context`).
+
+    The one policy decision: `check` raises on it, and the compiled execution
+    path (`schema/compiled`) asks it once per request for each policy a
+    document touches.
+    """
     answers = getattr(context, "policy_answers", None)
     if answers is None:
-        allowed = policy.allows(viewer)
-    else:
-        if answers.get("viewer") is not viewer:  # login swaps the viewer mid-request
-            answers.clear()
-            answers["viewer"] = viewer
-        allowed = answers.get(id(policy))
-        if allowed is None:
-            allowed = answers[id(policy)] = policy.allows(viewer)
-    if allowed:
+        return policy.allows(viewer)
+    if answers.get("viewer") is not viewer:  # login swaps the viewer mid-request
+        answers.clear()
+        answers["viewer"] = viewer
+    allowed = answers.get(id(policy))
+    if allowed is None:
+        allowed = answers[id(policy)] = policy.allows(viewer)
+    return allowed
+
+
+def check(policy: Policy, viewer: Viewer, context: Any = None) -> None:
+    """Raise the refusal for `viewer` unless `policy` allows it."""
+    if allows(policy, viewer, context):
         return
     if not viewer.is_signed_in:
         message = "Sign in to use this field."
@@ -174,6 +183,9 @@ def _guard(resolve: Callable[..., Any] | None, policy: Policy) -> Callable[..., 
         check(policy, info.context.viewer, info.context)
         return inner(source, info, **kwargs)
 
+    # What the compiled execution path reads to recognise a guarded field.
+    guarded.__wrapped__ = inner  # type: ignore[attr-defined]
+    guarded.policy = policy  # type: ignore[attr-defined]
     return guarded
 
 
