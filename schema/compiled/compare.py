@@ -1,0 +1,209 @@
+"""The comparison mode (`SITEDESK_COMPARE_EXECUTION=1`): both execution paths, one answer.
+
+Every compiled query also runs on graphql-core's executor, on a copy of the
+context with fresh DataLoaders and policy answers, and the two results must be
+identical: the JSON of `data` (key order included) and of each error
+(message, locations, path, extensions) and the class of its original error.
+The one tolerated difference is the time inside a signed download URL
+(`expires=…&signature=…`), which names the second the URL was signed.
+Mutations cannot run twice: each root mutation field's resolver runs once, and
+the value it returns is completed both ways, by the plan and by graphql-core's
+`complete_value`, right after it resolved (before the next mutation runs).
+
+The reference run's SQL is left out of Tortoise's statement log, so the tests
+that count statements still count one execution. A difference raises
+`ExecutionMismatch` (the request then fails) and is kept in `MISMATCHES` for
+the test harness, which fails the test.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import re
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from graphql import GraphQLError, OperationType
+from graphql.execution import ExecutionResult
+from graphql.execution.executor import Executor
+from graphql.pyutils import Path
+from graphql.utilities import get_operation_ast
+
+if TYPE_CHECKING:
+    from schema.compiled.execute import Arguments, CompiledExecution
+    from schema.compiled.plan import FieldPlan, Plan
+    from schema.compiled.runtime import Run
+
+ENV = "SITEDESK_COMPARE_EXECUTION"
+REFERENCE: ContextVar[bool] = ContextVar("sitedesk_reference_execution", default=False)
+MISMATCHES: list[str] = []
+SIGNED_URL = re.compile(rb"expires=\d+&signature=[0-9a-f.]+")
+logger = logging.getLogger("sitedesk.graphql")
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV, "") not in ("", "0")
+
+
+class ExecutionMismatch(AssertionError):
+    """The compiled plan and graphql-core's executor answered differently."""
+
+
+class LeaveOutReference(logging.Filter):
+    """Drops the statement log records of the reference run."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not REFERENCE.get()
+
+
+_filter = LeaveOutReference()
+
+
+def install() -> None:
+    logger_ = logging.getLogger("tortoise.db_client")
+    if _filter not in logger_.filters:
+        logger_.addFilter(_filter)
+
+
+def answer(result: ExecutionResult) -> bytes:
+    """The response JSON as the client would see it (before error masking), plus error classes."""
+    errors = [{**error.formatted, "original": type(error.original_error).__name__}
+              for error in result.errors or ()]
+    return orjson.dumps({"data": result.data, "errors": errors}, default=repr)
+
+
+def fresh_context(context: Any) -> Any:
+    """A copy of the context that shares no DataLoader and no policy answer with the original."""
+    copied = copy.copy(context)
+    for name in ("loaders", "policy_answers"):
+        if isinstance(getattr(copied, name, None), dict):
+            setattr(copied, name, {})
+    return copied
+
+
+def same(compiled: bytes, reference: bytes) -> bool:
+    """Identical answers; a signed download URL may differ in the second it was signed at."""
+    if compiled == reference:
+        return True
+    return SIGNED_URL.sub(b"expires=&signature=", compiled) == SIGNED_URL.sub(b"expires=&signature=", reference)
+
+
+def mismatch(what: str, compiled: bytes, reference: bytes) -> ExecutionMismatch:
+    """Record the difference (around its first differing byte) and return the error to raise."""
+    at = next((i for i, (a, b) in enumerate(zip(compiled, reference)) if a != b), min(len(compiled), len(reference)))
+    start = max(at - 300, 0)
+    report = (f"compiled execution differs from graphql-core's for {what} at byte {at}\n"
+              f"compiled:     …{compiled[start:at + 300].decode(errors='replace')}…\n"
+              f"graphql-core: …{reference[start:at + 300].decode(errors='replace')}…")
+    MISMATCHES.append(report)
+    logger.error(report)
+    return ExecutionMismatch(report)
+
+
+class Comparison:
+    """Runs each operation on both paths (set as `CompiledExecution.compare`)."""
+
+    def __init__(self) -> None:
+        install()
+
+    def execute(self, execution: CompiledExecution, arguments: Arguments) -> Any:
+        observer = Observer(arguments)
+        result = execution.run(arguments, observer)
+        operation = get_operation_ast(arguments.document, arguments.operation_name)
+        if observer.plan is None or operation is None or operation.operation is not OperationType.QUERY:
+            return result
+        return self.compare_query(arguments, result)
+
+    async def compare_query(self, arguments: Arguments, result: Any) -> ExecutionResult:
+        compiled = await result if arguments.is_awaitable(result) else result
+        token = REFERENCE.set(True)
+        try:
+            reference = arguments.reference(fresh_context(arguments.context_value))
+            if arguments.is_awaitable(reference):
+                reference = await reference
+        finally:
+            REFERENCE.reset(token)
+        ours, theirs = answer(compiled), answer(reference)
+        if not same(ours, theirs):
+            raise mismatch(f"query {arguments.operation_name or ''}".strip(), ours, theirs)
+        return compiled
+
+
+@dataclass
+class Outcome:
+    """A completion's value, the errors it added and the error it propagated, as JSON."""
+
+    value: Any
+    errors: list[GraphQLError]
+    propagated: GraphQLError | None
+
+    def json(self) -> bytes:
+        return answer(ExecutionResult({"value": self.value, "propagated": self.propagated is not None},
+                                      [*self.errors, *([self.propagated] if self.propagated else [])]))
+
+
+class Observer:
+    """Watches one run: whether a plan ran, and each root mutation field's value."""
+
+    def __init__(self, arguments: Arguments) -> None:
+        self.arguments = arguments
+        self.plan: Plan | None = None
+
+    def started(self, plan: Plan) -> None:
+        self.plan = plan
+
+    def execute(self, run: Run, field: FieldPlan, root: Any) -> Any:
+        path = field.path(None)
+        if field.policy_index is not None and not run.verdicts[field.policy_index]:
+            return field.execute(root, None, run)  # refused: graphql-core's own path already
+        try:
+            raw = field.resolve(root, path, run)  # type: ignore[misc]
+        except Exception as error:
+            return run.ex.handle_field_error(error, field.return_type, field.details, path)
+        return self.complete_both(run, field, raw, path)
+
+    async def complete_both(self, run: Run, field: FieldPlan, raw: Any, path: Path) -> Any:
+        ex = run.ex
+        try:
+            resolved = await raw if run.is_awaitable(raw) else raw
+            run.sync()
+        except Exception as error:
+            ex.handle_field_error(error, field.return_type, field.details, path)
+            return None
+        ours = await completion(ex, lambda: field.complete(run, resolved, path), field, path)
+        reference = self.arguments.build()
+        assert isinstance(reference, Executor)
+        info = reference.build_resolve_info(field.definition, field.nodes, field.parent, path)
+        token = REFERENCE.set(True)
+        try:
+            theirs = await completion(reference, lambda: reference.complete_value(
+                field.return_type, field.details, info, path, resolved, None), field, path)
+        finally:
+            REFERENCE.reset(token)
+        if not same(ours.json(), theirs.json()):
+            raise mismatch(f"mutation field {field.key}", ours.json(), theirs.json())
+        if ours.propagated is not None:
+            raise ours.propagated
+        return ours.value
+
+
+async def completion(ex: Executor, complete: Callable[[], Any], field: FieldPlan, path: Path) -> Outcome:
+    """Complete a resolved value, its errors handled at the field as `execute_field` handles them."""
+    mark = len(ex.collected_errors.errors)
+    value = None
+    propagated = None
+    try:
+        value = complete()
+        if ex.is_awaitable(value):
+            value = await value
+    except Exception as error:
+        try:
+            ex.handle_field_error(error, field.return_type, field.details, path)
+        except GraphQLError as raised:
+            propagated = raised
+    return Outcome(value, ex.collected_errors.errors[mark:], propagated)
