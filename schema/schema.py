@@ -8,6 +8,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutations, AccountQueries, CustomerUser, Employee
+from schema.compiled import CompiledExecution
 from schema.customers import Customer, CustomerMutations, CustomerQueries, SiteObject
 from schema.documents import Document, DocumentMutations
 from schema.evaluations import EvaluationMutations
@@ -26,6 +27,16 @@ Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations, TicketM
 
 
 class SitedeskSchema(strawberry.Schema):
+    # Set by `build_schema`: the compiled plans graphql-core's `execute` gives way to.
+    compiled: CompiledExecution | None = None
+
+    def _get_execute_function(self):  # type: ignore[no-untyped-def]
+        # Strawberry's one call of graphql-core's executor: every extension
+        # (limits, error shaping, the parser and validation caches) runs around it.
+        if self.compiled is None:
+            return super()._get_execute_function()
+        return self.compiled.execute
+
     def process_errors(self, errors, execution_context=None) -> None:
         # Refusals and bad input are answers, not incidents; `ShapeErrors`
         # logs the unexpected ones with their request id.
@@ -47,7 +58,9 @@ def build_schema() -> strawberry.Schema:
         extensions=[ShapeErrors, QueryLimits, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
         config=StrawberryConfig(disable_field_suggestions=True),
     )
-    return enforce_policies(schema)
+    enforce_policies(schema)
+    schema.compiled = CompiledExecution(schema, maxsize=256)
+    return schema
 
 
 schema = build_schema()
