@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -23,6 +23,7 @@ from tortoise import Tortoise
 from tortoise.connection import get_connection
 
 import permissions.passwords
+from schema.compiled import STATS, compare
 from server.app import create_app
 from core.database import migrate, tortoise_config
 from core.settings import Settings, settings_from_env
@@ -104,6 +105,20 @@ async def clean_database(settings: Settings) -> AsyncIterator[None]:
             + "DELETE FROM sqlite_sequence;"
             + "PRAGMA foreign_keys=ON;"
         )
+
+
+@pytest.fixture(autouse=True)
+def same_answers_on_both_paths() -> Iterator[None]:
+    """With SITEDESK_COMPARE_EXECUTION=1 every operation runs on both execution paths: a test
+    during which the two answered differently fails (the request itself failed too)."""
+    seen = len(compare.MISMATCHES)
+    yield
+    assert compare.MISMATCHES[seen:] == [], "\n\n".join(compare.MISMATCHES[seen:])
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    comparing = "compared with graphql-core" if compare.enabled() else "not compared"
+    terminalreporter.write_line(f"GraphQL execution in this process ({comparing}): {dict(STATS)}")
 
 
 @pytest.fixture
