@@ -28,14 +28,15 @@ from graphql.execution.collect_fields import FieldDetails, collect_fields, colle
 from graphql.execution.executor import Executor
 from graphql.execution.values import get_argument_values
 from graphql.language import FieldNode, VariableNode, Visitor, visit
-from graphql.pyutils import Path, Undefined
+from graphql.pyutils import Undefined
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 from permissions.policy import Policy
 from schema.compiled.fields import FieldShape, FieldShapes
 from schema.compiled.plan import FieldPlan, ObjectPlan, Plan
-from schema.compiled.runtime import (PlanInfo, Run, accepted, after_resolve, completer, gather_fields, settle)
+from schema.compiled.runtime import (PlanInfo, Run, Where, accepted, after_resolve, completer, gather_fields,
+                                     settle)
 
 INTROSPECTION = {"__schema", "__type"}
 INT_RANGE = "-2147483648 <= v <= 2147483647"
@@ -64,7 +65,7 @@ class Compiler:
         self.fields: list[FieldPlan] = []
         self.policies: list[Policy] = []
         self.namespace: dict[str, Any] = {
-            "Path": Path, "PlanInfo": PlanInfo, "ISAW": is_awaitable, "SETTLE": settle, "GATHER": gather_fields,
+            "PlanInfo": PlanInfo, "ISAW": is_awaitable, "SETTLE": settle, "GATHER": gather_fields,
             "CAST": TYPE_CAST_ATTRIBUTE, "UNDEF": Undefined, "ISFINITE": math.isfinite,
         }
         self.lines: list[str] = []
@@ -164,21 +165,20 @@ class Compiler:
         return "\n".join(self.lines) + "\n"
 
     def emit_object(self, plan: ObjectPlan) -> None:
-        self.namespace[f"T{plan.index}"] = plan.type
         out = self.lines
         out.append(f"def o{plan.index}(s, p, rt):")
-        out.append("    ex = rt.ex")
-        out.append("    V = rt.verdicts")
+        if any(field.policy_index is not None for field in plan.fields):
+            out.append("    V = rt.verdicts")
         out.append("    d = {}")
-        out.append("    pend = []")
+        out.append("    pend = None")
         out.append("    try:")
         for field in plan.fields:
-            self.emit_field(out, "        ", plan.index, field, store=True)
+            self.emit_field(out, "        ", field, store=True)
         if not plan.fields:
             out.append("        pass")
         out.append("    except Exception:")
         out.append("        if pend:")
-        out.append("            ex.settle_in_background([d[k] for k in pend])")
+        out.append("            rt.ex.settle_in_background([d[k] for k in pend])")
         out.append("        raise")
         out.append("    if not pend:")
         out.append("        return d")
@@ -187,13 +187,12 @@ class Compiler:
 
     def emit_root_field(self, field: FieldPlan) -> None:
         """A root mutation field as its own function (`x<n>`), and its resolver alone (`r<n>`)."""
-        self.namespace["T0"] = field.parent
         number = field.number
         out = self.lines
         out.append(f"def x{number}(s, p, rt):")
-        out.append("    ex = rt.ex")
-        out.append("    V = rt.verdicts")
-        self.emit_field(out, "    ", 0, field, store=False)
+        if field.policy_index is not None:
+            out.append("    V = rt.verdicts")
+        self.emit_field(out, "    ", field, store=False)
         out.append("    return v")
         out.append("")
         if field.runs_in_plan:
@@ -202,7 +201,7 @@ class Compiler:
             out.append("    return v")
             out.append("")
 
-    def emit_field(self, out: list[str], at: str, parent: int, field: FieldPlan, *, store: bool) -> None:
+    def emit_field(self, out: list[str], at: str, field: FieldPlan, *, store: bool) -> None:
         number = field.number
         key = repr(field.key)
         self.namespace[f"F{number}"] = field
@@ -211,23 +210,23 @@ class Compiler:
             if store:
                 out.append(f"{at}d[{key}] = v")
             return
-        path = f"Path(p, {key}, {field.parent.name!r})"
-        waiting = f"pend.append({key})" if store else ""
+        path = f"(p, {key}, {field.parent.name!r})"
+        waiting = f"(pend := pend or []).append({key})" if store else ""
         if not field.runs_in_plan:
-            self.emit_generic(out, at, parent, number, path, waiting)
+            self.emit_generic(out, at, number, path, waiting)
         elif field.policy_index is None:
             self.emit_fast(out, at, number, field, path, waiting)
         else:
             out.append(f"{at}if V[{field.policy_index}]:")
             self.emit_fast(out, at + "    ", number, field, path, waiting)
             out.append(f"{at}else:")
-            self.emit_generic(out, at + "    ", parent, number, path, waiting)
+            self.emit_generic(out, at + "    ", number, path, waiting)
         if store:
             out.append(f"{at}d[{key}] = v")
 
-    def emit_generic(self, out: list[str], at: str, parent: int, number: int, path: str, waiting: str) -> None:
+    def emit_generic(self, out: list[str], at: str, number: int, path: str, waiting: str) -> None:
         """graphql-core's own `execute_field` (refused fields, fields of a shape unknown here)."""
-        out.append(f"{at}v = ex.execute_field(T{parent}, s, F{number}.details, {path}, None)")
+        out.append(f"{at}v = rt.execute_field(F{number}, s, {path})")
         if waiting:
             out.append(f"{at}if ISAW(v):")
             out.append(f"{at}    {waiting}")
@@ -241,7 +240,7 @@ class Compiler:
         self.emit_resolve(out, at + "    ", number, field, path)
         self.emit_completion(out, at + "    ", number, field, path, waiting)
         out.append(f"{at}except Exception as e:")
-        out.append(f"{at}    v = ex.handle_field_error(e, F{number}.return_type, F{number}.details, {path})")
+        out.append(f"{at}    v = rt.fail(e, F{number}, {path})")
 
     def emit_resolve(self, out: list[str], at: str, number: int, field: FieldPlan, path: str = "fp") -> None:
         shape = field.shape
@@ -263,7 +262,8 @@ class Compiler:
         self.namespace[f"FN{number}"] = shape.function
         call = ["s"] if shape.passes_self else []
         if shape.takes_info or arguments:
-            out.append(f"{at}inf = PlanInfo(rt, F{number}, {path})")
+            out.append(f"{at}inf = PlanInfo()")
+            out.append(f"{at}inf._at = (rt, F{number}, {path})")
         if arguments:
             out.append(f"{at}kw = F{number}.convert(F{number}.coerce(rt), inf)")
             call.append("**kw")
@@ -421,8 +421,9 @@ def async_caller(field: FieldPlan) -> Callable[..., Any]:
     function = shape.function
     assert function is not None
 
-    async def call_async(run: Run, source: Any, path: Path, coerced: dict[str, Any] | None) -> Any:
-        info = PlanInfo(run, field, path)
+    async def call_async(run: Run, source: Any, path: Where, coerced: dict[str, Any] | None) -> Any:
+        info = PlanInfo()
+        info._at = (run, field, path)
         kwargs = field.convert(coerced, info) if coerced is not None else {}
         for name in shape.source_params:
             kwargs[name] = source

@@ -17,7 +17,8 @@ from types import CoroutineType, GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from graphql import (GraphQLError, GraphQLList, GraphQLObjectType, GraphQLOutputType, GraphQLResolveInfo,
-                     GraphQLSchema, is_abstract_type, is_leaf_type, is_list_type, is_non_null_type)
+                     GraphQLSchema, is_abstract_type, is_leaf_type, is_list_type, is_non_null_type,
+                     is_object_type)
 from graphql.execution import ExecutionResult
 from graphql.execution.executor import Executor, collect_iterator_awaitables, invalid_return_type_error
 from graphql.pyutils import Path, Undefined, gather_with_cancel, is_iterable
@@ -29,8 +30,19 @@ from schema.directive import allows
 if TYPE_CHECKING:
     from schema.compiled.plan import FieldPlan
 
-Completer = Callable[["Run", Any, Path], Any]
-ObjectFunction = Callable[[Any, Path | None, "Run"], Any]
+# A response path inside a plan: `(previous, key, typename)` tuples, the shape of
+# graphql-core's `Path` (a NamedTuple) without its construction cost; turned into
+# a `Path` (`as_path`) only where graphql-core sees it (errors, resolve infos).
+Where = tuple[Any, str | int, str | None] | Path
+Completer = Callable[["Run", Any, Where], Any]
+ObjectFunction = Callable[[Any, Where | None, "Run"], Any]
+
+
+def as_path(where: Where | None) -> Path | None:
+    """graphql-core's `Path` for a plan's response path."""
+    if where is None or type(where) is Path:
+        return where  # type: ignore[return-value]
+    return Path(as_path(where[0]), where[1], where[2])
 
 
 class Run:
@@ -56,34 +68,50 @@ class Run:
             self.viewer = self.context.viewer
             self.verdicts[:] = [allows(policy, self.viewer, self.context) for policy in self.policies]
 
-    def info(self, field: FieldPlan, path: Path) -> GraphQLResolveInfo:
+    def info(self, field: FieldPlan, path: Where) -> GraphQLResolveInfo:
         """graphql-core's resolve info for `field` (at the field's path, as graphql-core passes it)."""
-        while isinstance(path.key, int):
-            path = path.prev  # type: ignore[assignment]
-        return self.ex.build_resolve_info(field.definition, field.nodes, field.parent, path)
+        while isinstance(path[1], int):
+            path = path[0]
+        return self.ex.build_resolve_info(field.definition, field.nodes, field.parent, as_path(path))
+
+    def fail(self, error: Exception, field: FieldPlan, path: Where) -> None:
+        """`handle_field_error` at the field: raises for a non-null field, else records and gives null."""
+        self.ex.handle_field_error(error, field.return_type, field.details, as_path(path))
+
+    def fail_item(self, error: Exception, field: FieldPlan, item_type: GraphQLOutputType, path: Where) -> None:
+        self.ex.handle_field_error(error, item_type, field.details, as_path(path))
+
+    def execute_field(self, field: FieldPlan, source: Any, path: Where) -> Any:
+        """graphql-core's `execute_field`, for a field the plan does not run itself."""
+        return self.ex.execute_field(field.parent, source, field.details, as_path(path), None)
 
 
 class PlanInfo(Info):
-    """Strawberry's `Info` for one resolver call, graphql-core's resolve info built on first use."""
+    """Strawberry's `Info` for one resolver call, graphql-core's resolve info built on first use.
 
-    def __init__(self, run: Run, field: FieldPlan, path: Path) -> None:  # noqa: D107 - no dataclass init
-        self._run = run
-        self._plan_field = field
-        self._path = path
-        self._field = field.shape.strawberry_field
+    Made as `info = PlanInfo(); info._at = (run, field, path)`: no Python-level
+    `__init__`, since a page of tickets makes a few hundred of them.
+    """
+
+    __init__ = object.__init__
+    _at: tuple[Run, FieldPlan, Where]
 
     @property  # type: ignore[override]
     def _raw_info(self) -> GraphQLResolveInfo:
         built = self.__dict__.get("_built")
         if built is None:
-            field = self._plan_field
-            built = self.__dict__["_built"] = self._run.ex.build_resolve_info(
-                field.definition, field.nodes, field.parent, self._path)
+            run, field, path = self._at
+            built = self.__dict__["_built"] = run.ex.build_resolve_info(
+                field.definition, field.nodes, field.parent, as_path(path))
         return built
+
+    @property  # type: ignore[override]
+    def _field(self) -> Any:
+        return self._at[1].shape.strawberry_field
 
     @property
     def context(self) -> Any:
-        return self._run.context
+        return self._at[0].context
 
 
 # Values whose class once passed a type check: the check is a function of the
@@ -120,7 +148,7 @@ def completer(field: FieldPlan, type_: GraphQLOutputType, objects: dict[str, Obj
         inner = nullable_completer(field, type_.of_type, objects, schema)  # type: ignore[attr-defined]
         message = f"Cannot return null for non-nullable field {field.parent.name}.{field.name}."
 
-        def complete_non_null(run: Run, value: Any, path: Path) -> Any:
+        def complete_non_null(run: Run, value: Any, path: Where) -> Any:
             if isinstance(value, Exception):
                 raise value
             if value is None or value is Undefined:
@@ -130,7 +158,7 @@ def completer(field: FieldPlan, type_: GraphQLOutputType, objects: dict[str, Obj
         return complete_non_null
     inner = nullable_completer(field, type_, objects, schema)
 
-    def complete_nullable(run: Run, value: Any, path: Path) -> Any:
+    def complete_nullable(run: Run, value: Any, path: Where) -> Any:
         if isinstance(value, Exception):
             raise value
         if value is None or value is Undefined:
@@ -144,7 +172,8 @@ def nullable_completer(field: FieldPlan, type_: GraphQLOutputType, objects: dict
                        schema: GraphQLSchema) -> Completer:
     """Completion of a value that is neither null nor an error."""
     if is_list_type(type_):
-        return list_completer(field, type_, completer(field, type_.of_type, objects, schema))  # type: ignore
+        return list_completer(field, type_, completer(field, type_.of_type, objects, schema),  # type: ignore
+                              objects)
     if is_leaf_type(type_):
         leaf = Executor.complete_leaf_value
         return lambda run, value, path: leaf(type_, value)  # type: ignore[arg-type]
@@ -161,7 +190,7 @@ def object_completer(field: FieldPlan, type_: GraphQLObjectType, function: Objec
     known = accepted(type_)
     is_type_of = type_.is_type_of
 
-    def complete_object(run: Run, value: Any, path: Path) -> Any:
+    def complete_object(run: Run, value: Any, path: Where) -> Any:
         if type(value) not in known or (is_type_of is not None and not castless(value)):
             if is_type_of is not None:
                 verdict = is_type_of(value, run.info(field, path))
@@ -177,7 +206,7 @@ def object_completer(field: FieldPlan, type_: GraphQLObjectType, function: Objec
 
 
 async def complete_after_check(run: Run, field: FieldPlan, type_: GraphQLObjectType, function: ObjectFunction,
-                               value: Any, verdict: Awaitable[bool], path: Path) -> Any:
+                               value: Any, verdict: Awaitable[bool], path: Where) -> Any:
     if not await verdict:
         raise invalid_return_type_error(type_, value, field.details)
     completed = function(value, path, run)
@@ -188,7 +217,7 @@ def abstract_completer(field: FieldPlan, type_: Any, objects: dict[str, Complete
     """`complete_abstract_value`: the runtime type (once per class where sound), then its object completion."""
     known = RUNTIME_TYPES.setdefault(type_, {})
 
-    def complete_abstract(run: Run, value: Any, path: Path) -> Any:
+    def complete_abstract(run: Run, value: Any, path: Where) -> Any:
         runtime = known.get(type(value))
         if runtime is None or not castless(value):
             info = run.info(field, path)
@@ -204,51 +233,69 @@ def abstract_completer(field: FieldPlan, type_: Any, objects: dict[str, Complete
 
 
 async def complete_resolved_later(run: Run, field: FieldPlan, type_: Any, objects: dict[str, Completer],
-                                  value: Any, name: Awaitable[Any], info: GraphQLResolveInfo, path: Path) -> Any:
+                                  value: Any, name: Awaitable[Any], info: GraphQLResolveInfo, path: Where) -> Any:
     runtime = run.ex.ensure_valid_runtime_type(await name, type_, field.details, info, value)
     completed = objects[runtime.name](run, value, path)
     return await completed if run.is_awaitable(completed) else completed
 
 
-def list_completer(field: FieldPlan, type_: GraphQLList, complete_item: Completer) -> Completer:
+def list_completer(field: FieldPlan, type_: GraphQLList, complete_item: Completer,
+                   objects: dict[str, ObjectFunction]) -> Completer:
     """`complete_list_value` over a synchronous iterable (async iterables go to graphql-core)."""
     item_type = type_.of_type
     message = f"Expected Iterable, but did not find one for field '{field.parent.name}.{field.name}'."
 
-    def complete_list(run: Run, value: Any, path: Path) -> Any:
+    def complete_list(run: Run, value: Any, path: Where) -> Any:
         if run.ex.is_async_iterable(value):
-            return run.ex.complete_list_value(type_, field.details, run.info(field, path), path, value, None)
+            return run.ex.complete_list_value(type_, field.details, run.info(field, path), as_path(path),
+                                              value, None)
         if not is_iterable(value):
             raise GraphQLError(message)
-        return complete_items(run, field, item_type, complete_item, value, path)
+        return complete_items(run, field, item_type, complete_item, value, path, fast)
 
+    fast = fast_objects(item_type, objects)
     return complete_list
 
 
+def fast_objects(item_type: GraphQLOutputType, objects: dict[str, ObjectFunction]
+                 ) -> tuple[set[type], bool, ObjectFunction] | None:
+    """For items of one object type: its accepted classes, whether `strawberry.cast` matters, its function."""
+    named = item_type.of_type if is_non_null_type(item_type) else item_type  # type: ignore[attr-defined]
+    if not is_object_type(named) or named.name not in objects:
+        return None
+    return accepted(named), named.is_type_of is not None, objects[named.name]
+
+
 def complete_items(run: Run, field: FieldPlan, item_type: GraphQLOutputType, complete_item: Completer,
-                   items: Any, path: Path) -> Any:
-    """`complete_iterable_value` and `complete_list_item_value`."""
+                   items: Any, path: Where, fast: tuple[set[type], bool, ObjectFunction] | None) -> Any:
+    """`complete_iterable_value` and `complete_list_item_value`; an item of a class already
+    checked goes straight to its object function, as `complete_item` would send it."""
     is_awaitable = run.is_awaitable
+    known, cast_matters, function = fast or (set(), False, None)
     results: list[Any] = []
     waiting: list[int] = []
     iterator = iter(items)
     index = 0
     try:
         for item in iterator:
-            item_path = Path(path, index, None)
-            if is_awaitable(item):
+            item_path = (path, index, None)
+            checked = type(item) in known and not (cast_matters and TYPE_CAST_ATTRIBUTE in item.__dict__)
+            if not checked and is_awaitable(item):
                 results.append(complete_awaited(run, field, complete_item, item_type, item, item_path))
                 waiting.append(index)
             else:
                 try:
-                    completed = complete_item(run, item, item_path)
+                    if checked:
+                        completed = function(item, item_path, run)  # type: ignore[misc]
+                    else:
+                        completed = complete_item(run, item, item_path)
                     if type(completed) is not dict and is_awaitable(completed):
                         results.append(settle(run, field, item_type, completed, item_path))
                         waiting.append(index)
                     else:
                         results.append(completed)
                 except Exception as error:
-                    run.ex.handle_field_error(error, item_type, field.details, item_path)
+                    run.fail_item(error, field, item_type, item_path)
                     results.append(None)
             index += 1
     except Exception:
@@ -281,7 +328,7 @@ async def gather_fields(data: dict[str, Any], waiting: list[str]) -> dict[str, A
 
 
 async def complete_awaited(run: Run, field: FieldPlan, complete: Completer, return_type: GraphQLOutputType,
-                           awaitable: Awaitable[Any], path: Path) -> Any:
+                           awaitable: Awaitable[Any], path: Where) -> Any:
     """`complete_awaitable_value` (and its list-item twin)."""
     try:
         resolved = await awaitable
@@ -290,18 +337,18 @@ async def complete_awaited(run: Run, field: FieldPlan, complete: Completer, retu
         if run.is_awaitable(completed):
             completed = await completed
     except Exception as error:
-        run.ex.handle_field_error(error, return_type, field.details, path)
+        run.ex.handle_field_error(error, return_type, field.details, as_path(path))
         return None
     return completed
 
 
 async def settle(run: Run, field: FieldPlan, return_type: GraphQLOutputType, awaitable: Awaitable[Any],
-                 path: Path) -> Any:
+                 path: Where) -> Any:
     """A completion still under way, its error handled at `path` (graphql-core's `await_completed`)."""
     try:
         return await awaitable
     except Exception as error:
-        run.ex.handle_field_error(error, return_type, field.details, path)
+        run.ex.handle_field_error(error, return_type, field.details, as_path(path))
         return None
 
 
@@ -309,7 +356,7 @@ def after_resolve(field: FieldPlan) -> Callable[[Run, Any, Path], Any]:
     """What `execute_field` does with a resolver's result (errors raised to the caller's handler)."""
     return_type = field.return_type
 
-    def complete_field(run: Run, value: Any, path: Path) -> Any:
+    def complete_field(run: Run, value: Any, path: Where) -> Any:
         if run.is_awaitable(value):
             return complete_awaited(run, field, field.complete, return_type, value, path)
         completed = field.complete(run, value, path)
