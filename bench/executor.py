@@ -26,11 +26,11 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from graphql import parse, validate
 from graphql import execute as graphql_execute
+from graphql import parse, validate
 from graphql.execution import MiddlewareManager
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -64,7 +64,7 @@ async def prepare(tickets: int) -> tuple[Settings, Viewer]:
     user = await accounts.create_customer_user_account(customer.id, "kurt@kunde.test", "Kunde Kurt", "pw-123456789")
     await CustomerUserObject.create(customer_user_id=user.id, object=site)
     staff = await accounts.create_employee("erika@firma.test", "Erika Muster", "pw-123456789", False, [])
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
     await Ticket.bulk_create([
         Ticket(number=i, title=f"Ticket {i}", ticket_type=kind, object=site,
                assignee_id=staff.id if i % 2 else None, created_by_id=user.account_id,

@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 from graphql import GraphQLError, OperationType
@@ -35,9 +35,15 @@ from graphql.pyutils import Path
 from graphql.utilities import get_operation_ast
 
 if TYPE_CHECKING:
-    from schema.compiled.execute import Arguments, CompiledExecution
+    from schema.compiled.arguments import Arguments
     from schema.compiled.plan import FieldPlan, Plan
     from schema.compiled.runtime import Run
+
+
+class Execution(Protocol):
+    """What the comparison needs of `CompiledExecution`."""
+
+    def run(self, arguments: Arguments, observer: Any = None) -> Any: ...
 
 ENV = "SITEDESK_COMPARE_EXECUTION"
 REFERENCE: ContextVar[bool] = ContextVar("sitedesk_reference_execution", default=False)
@@ -95,7 +101,8 @@ def same(compiled: bytes, reference: bytes) -> bool:
 
 def mismatch(what: str, compiled: bytes, reference: bytes) -> ExecutionMismatch:
     """Record the difference (around its first differing byte) and return the error to raise."""
-    at = next((i for i, (a, b) in enumerate(zip(compiled, reference)) if a != b), min(len(compiled), len(reference)))
+    shorter = min(len(compiled), len(reference))
+    at = next((i for i in range(shorter) if compiled[i] != reference[i]), shorter)
     start = max(at - 300, 0)
     report = (f"compiled execution differs from graphql-core's for {what} at byte {at}\n"
               f"compiled:     …{compiled[start:at + 300].decode(errors='replace')}…\n"
@@ -111,7 +118,7 @@ class Comparison:
     def __init__(self) -> None:
         install()
 
-    def execute(self, execution: CompiledExecution, arguments: Arguments) -> Any:
+    def execute(self, execution: Execution, arguments: Arguments) -> Any:
         observer = Observer(arguments)
         result = execution.run(arguments, observer)
         operation = get_operation_ast(arguments.document, arguments.operation_name)

@@ -21,9 +21,23 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any
 
-from graphql import (GraphQLBoolean, GraphQLEnumType, GraphQLFloat, GraphQLID, GraphQLInt, GraphQLObjectType,
-                     GraphQLScalarType, GraphQLString, OperationType, get_named_type, get_nullable_type,
-                     is_abstract_type, is_composite_type, is_non_null_type, is_object_type)
+from graphql import (
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLString,
+    OperationType,
+    get_named_type,
+    get_nullable_type,
+    is_abstract_type,
+    is_composite_type,
+    is_non_null_type,
+    is_object_type,
+)
 from graphql.execution.collect_fields import FieldDetails, collect_fields, collect_subfields
 from graphql.execution.executor import Executor
 from graphql.execution.values import get_argument_values
@@ -35,8 +49,7 @@ from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from permissions.policy import Policy
 from schema.compiled.fields import FieldShape, FieldShapes
 from schema.compiled.plan import FieldPlan, ObjectPlan, Plan
-from schema.compiled.runtime import (PlanInfo, Run, Where, accepted, after_resolve, completer, gather_fields,
-                                     settle)
+from schema.compiled.runtime import PlanInfo, Run, Where, accepted, after_resolve, completer, gather_fields, settle
 
 INTROSPECTION = {"__schema", "__type"}
 INT_RANGE = "-2147483648 <= v <= 2147483647"

@@ -13,71 +13,26 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, execute as graphql_execute
+from graphql import DocumentNode, GraphQLError, GraphQLSchema
 from graphql.execution import ExecutionResult
 from graphql.execution.executor import Executor
 from graphql.language import DirectiveNode, VariableNode, Visitor, visit
 
 from schema.compiled import compare
+from schema.compiled.arguments import MISSING, Arguments
 from schema.compiled.compiler import Compiler, Unsupported
 from schema.compiled.fields import FieldShapes
 from schema.compiled.plan import Plan
+from schema.compiled.runtime import run_plan
 
 logger = logging.getLogger("sitedesk.graphql")
 # Runs by path ("compiled", "fallback") and fallbacks by reason ("fallback: introspection").
 STATS: Counter[str] = Counter()
 VARIANTS_PER_DOCUMENT = 16
-MISSING = object()
-
-
-@dataclass
-class Arguments:
-    """The arguments of one `graphql.execute` call."""
-
-    schema: GraphQLSchema
-    document: DocumentNode
-    root_value: Any = None
-    context_value: Any = None
-    variable_values: dict[str, Any] | None = None
-    operation_name: str | None = None
-    middleware: Any = None
-    executor_class: type[Executor] | None = None
-    is_awaitable: Callable[[Any], bool] | None = None
-    is_async_iterable: Callable[[Any], bool] | None = None
-    hide_suggestions: bool = False
-    options: dict[str, Any] = field(default_factory=dict)
-    custom: dict[str, Any] = field(default_factory=dict)
-
-    def unsupported(self) -> str | None:
-        if any(value not in (None, False, 50) for value in self.options.values()):
-            return "executor options"
-        if getattr(self.middleware, "_middleware_resolvers", None) is not None:
-            return "middleware"
-        if self.schema.get_directive("defer") or self.schema.get_directive("stream"):
-            return "incremental delivery"
-        return None
-
-    def build(self, context_value: Any = MISSING) -> list[GraphQLError] | Executor:
-        """graphql-core's executor for these arguments (or the errors that prevent one)."""
-        return (self.executor_class or Executor).build(
-            self.schema, self.document, self.root_value,
-            self.context_value if context_value is MISSING else context_value, self.variable_values,
-            self.operation_name, middleware=self.middleware, is_awaitable=self.is_awaitable,
-            is_async_iterable=self.is_async_iterable, hide_suggestions=self.hide_suggestions, **self.custom)
-
-    def reference(self, context_value: Any = MISSING) -> Any:
-        """graphql-core's own `execute`, for the comparison mode."""
-        return graphql_execute(
-            self.schema, self.document, self.root_value,
-            self.context_value if context_value is MISSING else context_value, self.variable_values,
-            self.operation_name, middleware=self.middleware, executor_class=self.executor_class,
-            is_awaitable=self.is_awaitable, is_async_iterable=self.is_async_iterable,
-            hide_suggestions=self.hide_suggestions, **self.options, **self.custom)
 
 
 @dataclass
@@ -156,7 +111,7 @@ class CompiledExecution:
             self.fell_back(arguments, plan)
             return executor.execute_operation()
         STATS["compiled"] += 1
-        return plan.run(executor, observer)
+        return run_plan(plan, executor, observer)
 
     def plan_for(self, arguments: Arguments, executor: Executor) -> Plan | str:
         """The plan for this request, or why there is none."""

@@ -1,20 +1,19 @@
-"""A compiled plan: its fields, its object functions, and how it runs one request."""
+"""A compiled plan: its fields and object functions (`runtime.run_plan` runs it)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field as dataclass_field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
-from graphql import GraphQLError, GraphQLField, GraphQLObjectType, GraphQLOutputType
+from graphql import GraphQLField, GraphQLObjectType, GraphQLOutputType
 from graphql.execution.collect_fields import FieldDetails
-from graphql.execution.executor import Executor
 from graphql.language import FieldNode
 from graphql.pyutils import Path
 
 from permissions.policy import Policy
 from schema.compiled.fields import FieldShape
-from schema.compiled.runtime import Run, respond, run_serially
 
 
 @dataclass(eq=False)
@@ -31,14 +30,14 @@ class FieldPlan:
     policy_index: int | None = None
     constant_arguments: dict[str, Any] | None = None
     children: dict[str, ObjectPlan] = dataclass_field(default_factory=dict)
-    # Linked once the generated source is executed:
+    # Linked once the generated source is executed (the callables take the request's `runtime.Run`):
     complete: Callable[..., Any] = None  # type: ignore[assignment]
     after: Callable[..., Any] = None  # type: ignore[assignment]
-    coerce: Callable[[Run], dict[str, Any]] = None  # type: ignore[assignment]
+    coerce: Callable[..., dict[str, Any]] = None  # type: ignore[assignment]
     convert: Callable[[dict[str, Any], Any], dict[str, Any]] = None  # type: ignore[assignment]
     call_async: Callable[..., Any] = None  # type: ignore[assignment]
-    execute: Callable[[Any, Path | None, Run], Any] = None  # type: ignore[assignment]
-    resolve: Callable[[Any, Path, Run], Any] | None = None
+    execute: Callable[..., Any] = None  # type: ignore[assignment]
+    resolve: Callable[..., Any] | None = None
     nodes: list[FieldNode] = dataclass_field(init=False)
 
     def __post_init__(self) -> None:
@@ -74,7 +73,7 @@ class ObjectPlan:
 class Plan:
     """One validated operation (for one set of @skip/@include values), ready to run."""
 
-    root: Callable[[Any, Path | None, Run], Any] | None
+    root: Callable[..., Any] | None
     serial: list[FieldPlan] | None
     policies: tuple[Policy, ...]
     is_awaitable: Callable[[Any], bool]
@@ -85,18 +84,3 @@ class Plan:
     def delegated(self) -> list[FieldPlan]:
         """Fields this plan hands to graphql-core's executor because their shape is unknown here."""
         return [f for f in self.fields if f.shape.kind == "generic"]
-
-    def run(self, executor: Executor, observer: Any = None) -> Any:
-        """The ExecutionResult (or an awaitable of it), as `Executor.execute_operation` gives it."""
-        run = Run(executor, self.policies, observer)
-        if observer is not None:
-            observer.started(self)
-        try:
-            if self.serial is not None:
-                data = run_serially(run, self.serial, executor.root_value)
-            else:
-                data = self.root(executor.root_value, None, run)  # type: ignore[misc]
-        except GraphQLError as error:
-            executor.collected_errors.add(error, None)
-            return executor.build_response(None)
-        return respond(run, data)

@@ -14,21 +14,29 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from types import CoroutineType, GeneratorType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from graphql import (GraphQLError, GraphQLList, GraphQLObjectType, GraphQLOutputType, GraphQLResolveInfo,
-                     GraphQLSchema, is_abstract_type, is_leaf_type, is_list_type, is_non_null_type,
-                     is_object_type)
+from graphql import (
+    GraphQLError,
+    GraphQLList,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    is_abstract_type,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+)
 from graphql.execution import ExecutionResult
 from graphql.execution.executor import Executor, collect_iterator_awaitables, invalid_return_type_error
 from graphql.pyutils import Path, Undefined, gather_with_cancel, is_iterable
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.info import Info
 
+from schema.compiled.plan import FieldPlan, Plan
 from schema.directive import allows
-
-if TYPE_CHECKING:
-    from schema.compiled.plan import FieldPlan
 
 # A response path inside a plan: `(previous, key, typename)` tuples, the shape of
 # graphql-core's `Path` (a NamedTuple) without its construction cost; turned into
@@ -409,3 +417,19 @@ def respond(run: Run, data: Any) -> Any:
         return ex.build_response(resolved)
 
     return await_result()
+
+
+def run_plan(plan: Plan, executor: Executor, observer: Any = None) -> Any:
+    """The ExecutionResult (or an awaitable of it), as `Executor.execute_operation` gives it."""
+    run = Run(executor, plan.policies, observer)
+    if observer is not None:
+        observer.started(plan)
+    try:
+        if plan.serial is not None:
+            data = run_serially(run, plan.serial, executor.root_value)
+        else:
+            data = plan.root(executor.root_value, None, run)  # type: ignore[misc]
+    except GraphQLError as error:
+        executor.collected_errors.add(error, None)
+        return executor.build_response(None)
+    return respond(run, data)

@@ -134,7 +134,8 @@ NAMES = ["Rex", "Bello", "Fido"]
 class Query:
     @field(policy=ANYONE)
     def pets(self, first: int = 3) -> list[Named]:
-        return [Dog(name=n, mood=Mood.HAPPY) if i % 2 == 0 else Cat(name=n, lives=i) for i, n in enumerate(NAMES)][:first]
+        pets = [Dog(name=n, mood=Mood.HAPPY) if i % 2 == 0 else Cat(name=n, lives=i) for i, n in enumerate(NAMES)]
+        return pets[:first]
 
     @field(policy=ANYONE)
     async def search(self, filter: Filter | None = None) -> list[Pet]:  # type: ignore[valid-type]
@@ -213,7 +214,8 @@ DOCUMENTS = {
     "union with typed fragments": "{ search { __typename ... on Dog { name mood } ... on Cat { name lives } } }",
     "named fragments and nesting": """query { pets(first: 2) { ...N } dog { ...D friend { ...N rival { ...D } } } }
         fragment N on Named { name ... on Cat { lives } }  fragment D on Dog { name mood }""",
-    "aliases and the same field twice": "{ a: dog(name: \"A\") { name } b: dog(name: \"B\") { n: name mood } dog { name } }",
+    "aliases and the same field twice":
+        '{ a: dog(name: "A") { name } b: dog(name: "B") { n: name mood } dog { name } }',
     "typename at the root": "{ __typename dog { __typename } }",
     "error in a nullable field": "{ dog { name fails } }",
     "unexpected error, masked": "{ dog { name failsHard } }",

@@ -25,19 +25,36 @@ import graphql
 import hypothesis_graphql
 import orjson
 import pytest
-from graphql import (ArgumentNode, DirectiveNode, DocumentNode, FieldNode, FragmentDefinitionNode,
-                     FragmentSpreadNode, InlineFragmentNode, NamedTypeNode, NameNode, SelectionSetNode,
-                     TypeInfo, TypeInfoVisitor, VariableDefinitionNode, VariableNode, Visitor, parse_type,
-                     visit)
+from graphql import (
+    ArgumentNode,
+    DirectiveNode,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    NamedTypeNode,
+    NameNode,
+    SelectionSetNode,
+    TypeInfo,
+    TypeInfoVisitor,
+    VariableDefinitionNode,
+    VariableNode,
+    Visitor,
+    parse_type,
+    visit,
+)
 from graphql.utilities import value_from_ast_untyped
-from hypothesis import HealthCheck, Phase, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from hypothesis_graphql import nodes as gql_nodes
 
 from core.ids import to_global_id
 from core.settings import Settings
+from models.accounts import CustomerUser, Employee
 from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
 from models.tickets import Attachment, Comment, Ticket, TicketType
-from models.accounts import CustomerUser, Employee
 from permissions.policy import Permission
 from permissions.viewer import Viewer, load_viewer
 from resolvers.tickets import NewTicket, add_comment, create_ticket
