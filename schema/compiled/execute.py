@@ -107,6 +107,8 @@ class CompiledExecution:
         if isinstance(executor, list):
             return ExecutionResult(None, errors=executor)
         plan = self.plan_for(arguments, executor)
+        if not isinstance(plan, str) and plan.policies and not hasattr(executor.context_value, "viewer"):
+            plan = "policies without a viewer in the context"
         if isinstance(plan, str):
             self.fell_back(arguments, plan)
             return executor.execute_operation()
@@ -148,7 +150,13 @@ class CompiledExecution:
             return plans.unsupported
         except (GraphQLError, RecursionError) as error:
             return f"collecting fields failed ({type(error).__name__})"  # graphql-core reports it
+        except Exception as error:
+            # A shape the compiler does not know: graphql-core runs the document, loudly.
+            logger.exception("compiling operation %s failed", arguments.operation_name or "(unnamed)")
+            plans.unsupported = f"compiler error ({type(error).__name__})"
+            return plans.unsupported
         STATS["compiles"] += 1
+        STATS["fields handed to graphql-core"] += len(plan.delegated)
         for delegated in plan.delegated:
             logger.info("compiled plan hands %s.%s to graphql-core: %s", delegated.parent.name,
                         delegated.name, delegated.shape.reason)
