@@ -22,7 +22,7 @@ from core.settings import settings_from_env
 from models.accounts import AccountKind
 from permissions.policy import ANYONE, EMPLOYEES, SIGNED_IN
 from permissions.viewer import ANONYMOUS, Viewer
-from schema.compiled import STATS, CompiledExecution
+from schema.compiled import STATS, CompiledExecution, compare
 from schema.context import Context
 from schema.directive import enforce_policies, field, mutation, type_policy
 from schema.schema import SitedeskSchema
@@ -297,3 +297,25 @@ async def test_a_plan_is_compiled_once_per_document_and_directive_values():
     for show in (True, False, True, False):
         await same_on_both(query, {"s": show})
     assert STATS["compiles"] == before + 2
+
+
+async def test_the_comparison_mode_fails_a_request_whose_answers_differ(monkeypatch):
+    execution = CompiledExecution(SCHEMA)
+    execution.compare = compare.Comparison()
+    monkeypatch.setattr(SCHEMA, "compiled", execution)
+    seen = len(compare.MISMATCHES)
+    for query in ("{ dog { name mood } }", 'mutation { rename(name: "x") { name mood } }'):
+        context = Context(viewer=EMPLOYEE, settings=SETTINGS, request_id="t")
+        assert not (await SCHEMA.execute(query, context_value=context)).errors
+        [plans] = [p for (text, _), p in execution.plans.items() if text == query]
+        [plan] = plans.variants.values()
+        generated = (plan.root or plan.serial[0].execute).__globals__
+        for name in [n for n in generated if n.startswith("EM")]:
+            generated[name] = {member: "WRONG" for member in generated[name]}  # a broken plan
+        result = await SCHEMA.execute(query, context_value=Context(viewer=EMPLOYEE, settings=SETTINGS,
+                                                                   request_id="t"))
+        assert result.errors[0].extensions["code"] == "INTERNAL_SERVER_ERROR"  # the request fails
+    assert len(compare.MISMATCHES) == seen + 2
+    assert '"mood":"WRONG"' in compare.MISMATCHES[-2] and '"mood":"GRUMPY"' in compare.MISMATCHES[-2]
+    assert "mutation field rename" in compare.MISMATCHES[-1] and '"mood":"HAPPY"' in compare.MISMATCHES[-1]
+    del compare.MISMATCHES[seen:]  # expected here: not a failure of this test
