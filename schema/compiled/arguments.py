@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,8 +24,9 @@ class Arguments:
     operation_name: str | None = None
     middleware: Any = None
     executor_class: type[Executor] | None = None
-    is_awaitable: Callable[[Any], bool] | None = None
-    is_async_iterable: Callable[[Any], bool] | None = None
+    # graphql-core's predicates (typed as TypeGuards there).
+    is_awaitable: Any = None
+    is_async_iterable: Any = None
     hide_suggestions: bool = False
     options: dict[str, Any] = field(default_factory=dict)
     custom: dict[str, Any] = field(default_factory=dict)

@@ -19,6 +19,7 @@ the test harness, which fails the test.
 from __future__ import annotations
 
 import copy
+import inspect
 import logging
 import os
 import re
@@ -127,11 +128,12 @@ class Comparison:
         return self.compare_query(arguments, result)
 
     async def compare_query(self, arguments: Arguments, result: Any) -> ExecutionResult:
-        compiled = await result if arguments.is_awaitable(result) else result
+        is_awaitable = arguments.is_awaitable or inspect.isawaitable
+        compiled = await result if is_awaitable(result) else result
         token = REFERENCE.set(True)
         try:
             reference = arguments.reference(fresh_context(arguments.context_value))
-            if arguments.is_awaitable(reference):
+            if is_awaitable(reference):
                 reference = await reference
         finally:
             REFERENCE.reset(token)

@@ -19,7 +19,7 @@ import keyword
 import math
 from collections.abc import Callable
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     GraphQLBoolean,
@@ -140,7 +140,7 @@ class Compiler:
         named = get_named_type(definition.type)
         if is_composite_type(named):
             types = self.schema.get_possible_types(named) if is_abstract_type(named) else [named]
-            for type_ in types:
+            for type_ in cast("list[GraphQLObjectType]", types):
                 sub, defers, _ = collect_subfields(self.schema, self.ex.fragments, self.ex.variable_values,
                                                    self.ex.operation, type_, details, self.ex.hide_suggestions)
                 if defers:

@@ -142,7 +142,8 @@ class CompiledExecution:
 
     def compile(self, plans: DocumentPlans, variant: tuple[Any, ...], executor: Executor,
                 arguments: Arguments) -> Plan | str:
-        compiler = Compiler(executor, self.shapes, self.strawberry_schema.schema_converter, arguments.is_awaitable)
+        compiler = Compiler(executor, self.shapes, self.strawberry_schema.schema_converter,
+                            arguments.is_awaitable)
         try:
             plan = compiler.compile()
         except Unsupported as unsupported:

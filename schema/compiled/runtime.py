@@ -29,7 +29,6 @@ from graphql import (
     is_non_null_type,
     is_object_type,
 )
-from graphql.execution import ExecutionResult
 from graphql.execution.executor import Executor, collect_iterator_awaitables, invalid_return_type_error
 from graphql.pyutils import Path, Undefined, gather_with_cancel, is_iterable
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
@@ -46,11 +45,12 @@ Completer = Callable[["Run", Any, Where], Any]
 ObjectFunction = Callable[[Any, Where | None, "Run"], Any]
 
 
-def as_path(where: Where | None) -> Path | None:
+def as_path(where: Where) -> Path:
     """graphql-core's `Path` for a plan's response path."""
-    if where is None or type(where) is Path:
-        return where  # type: ignore[return-value]
-    return Path(as_path(where[0]), where[1], where[2])
+    if type(where) is Path:
+        return where
+    previous = where[0]
+    return Path(None if previous is None else as_path(previous), where[1], where[2])
 
 
 class Run:
@@ -78,9 +78,10 @@ class Run:
 
     def info(self, field: FieldPlan, path: Where) -> GraphQLResolveInfo:
         """graphql-core's resolve info for `field` (at the field's path, as graphql-core passes it)."""
-        while isinstance(path[1], int):
-            path = path[0]
-        return self.ex.build_resolve_info(field.definition, field.nodes, field.parent, as_path(path))
+        at: Any = path
+        while isinstance(at[1], int):
+            at = at[0]
+        return self.ex.build_resolve_info(field.definition, field.nodes, field.parent, as_path(at))
 
     def fail(self, error: Exception, field: FieldPlan, path: Where) -> None:
         """`handle_field_error` at the field: raises for a non-null field, else records and gives null."""
@@ -104,8 +105,8 @@ class PlanInfo(Info):
     __init__ = object.__init__
     _at: tuple[Run, FieldPlan, Where]
 
-    @property  # type: ignore[override]
-    def _raw_info(self) -> GraphQLResolveInfo:
+    @property
+    def _raw_info(self) -> GraphQLResolveInfo:  # type: ignore[override]
         built = self.__dict__.get("_built")
         if built is None:
             run, field, path = self._at
@@ -113,8 +114,8 @@ class PlanInfo(Info):
                 field.definition, field.nodes, field.parent, as_path(path))
         return built
 
-    @property  # type: ignore[override]
-    def _field(self) -> Any:
+    @property
+    def _field(self) -> Any:  # type: ignore[override]
         return self._at[1].shape.strawberry_field
 
     @property
@@ -402,13 +403,13 @@ async def continue_serially(run: Run, fields: list[FieldPlan], position: int, re
     return results
 
 
-def respond(run: Run, data: Any) -> Any:
+def respond(run: Run, data: Any) -> Any:  # ExecutionResult or an awaitable of it
     """`execute_operation`'s ending: the response, or an awaitable of it."""
     ex = run.ex
     if type(data) is dict:
         return ex.build_response(data)
 
-    async def await_result() -> ExecutionResult:
+    async def await_result() -> Any:
         try:
             resolved = await data
         except GraphQLError as error:
