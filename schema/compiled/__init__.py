@@ -8,6 +8,7 @@ both and fails on any difference, see `schema.compiled.compare`); what it
 does not handle runs on graphql-core's executor, counted in `STATS`.
 """
 
-from schema.compiled.execute import STATS, CompiledExecution
+from schema.compiled.execute import CompiledExecution
+from schema.compiled.stats import STATS
 
 __all__ = ["STATS", "CompiledExecution"]

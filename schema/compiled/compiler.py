@@ -233,13 +233,14 @@ class Compiler:
             out.append(f"{at}if V[{field.policy_index}]:")
             self.emit_fast(out, at + "    ", number, field, path, waiting)
             out.append(f"{at}else:")
-            self.emit_generic(out, at + "    ", number, path, waiting)
+            self.emit_generic(out, at + "    ", number, path, waiting, how="execute_refused")
         if store:
             out.append(f"{at}d[{key}] = v")
 
-    def emit_generic(self, out: list[str], at: str, number: int, path: str, waiting: str) -> None:
+    def emit_generic(self, out: list[str], at: str, number: int, path: str, waiting: str,
+                     how: str = "execute_field") -> None:
         """graphql-core's own `execute_field` (refused fields, fields of a shape unknown here)."""
-        out.append(f"{at}v = rt.execute_field(F{number}, s, {path})")
+        out.append(f"{at}v = rt.{how}(F{number}, s, {path})")
         if waiting:
             out.append(f"{at}if ISAW(v):")
             out.append(f"{at}    {waiting}")

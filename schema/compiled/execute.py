@@ -6,13 +6,13 @@ errors stay graphql-core's), looks the plan up in a bounded LRU keyed by the
 document's text and the operation name (one plan per set of @skip/@include
 values), compiles it on first use, and runs it. A document the compiler does
 not handle runs on graphql-core's executor; every such fallback is counted in
-`STATS` and logged on `sitedesk.graphql`.
+`schema.compiled.stats.STATS` and logged on `sitedesk.graphql`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,10 +28,9 @@ from schema.compiled.compiler import Compiler, Unsupported
 from schema.compiled.fields import FieldShapes
 from schema.compiled.plan import Plan
 from schema.compiled.runtime import run_plan
+from schema.compiled.stats import STATS
 
 logger = logging.getLogger("sitedesk.graphql")
-# Runs by path ("compiled", "fallback") and fallbacks by reason ("fallback: introspection").
-STATS: Counter[str] = Counter()
 VARIANTS_PER_DOCUMENT = 16
 
 

@@ -35,6 +35,7 @@ from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.info import Info
 
 from schema.compiled.plan import FieldPlan, Plan
+from schema.compiled.stats import STATS
 from schema.directive import allows
 
 # A response path inside a plan: `(previous, key, typename)` tuples, the shape of
@@ -92,6 +93,11 @@ class Run:
 
     def execute_field(self, field: FieldPlan, source: Any, path: Where) -> Any:
         """graphql-core's `execute_field`, for a field the plan does not run itself."""
+        return self.ex.execute_field(field.parent, source, field.details, as_path(path), None)
+
+    def execute_refused(self, field: FieldPlan, source: Any, path: Where) -> Any:
+        """A field whose policy refuses the viewer: graphql-core's path, so the refusal is its own."""
+        STATS["refused fields on graphql-core's path"] += 1
         return self.ex.execute_field(field.parent, source, field.details, as_path(path), None)
 
 
