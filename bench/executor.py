@@ -39,7 +39,12 @@ from tortoise import Tortoise
 
 from core.database import migrate, tortoise_config
 from core.settings import Settings, settings_from_env
-from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
+from models.customers import (
+    Customer,
+    CustomerTicketType,
+    CustomerUserObject,
+    SiteObject,
+)
 from models.tickets import Ticket, TicketCounter, TicketSource, TicketType
 from permissions.viewer import Viewer, load_viewer
 from resolvers import accounts
@@ -47,31 +52,53 @@ from resolvers import tickets as ticket_resolvers
 from schema.context import Context
 from schema.schema import schema
 
-QUERY = ("{ tickets(first: 50) { totalCount edges { node { id number title status createdAt dueDate "
-         "object { id name } ticketType { id name } assignee { name } } } } }")
+QUERY = (
+    "{ tickets(first: 50) { totalCount edges { node { id number title status createdAt dueDate "
+    "object { id name } ticketType { id name } assignee { name } } } } }"
+)
 
 
 async def prepare(tickets: int) -> tuple[Settings, Viewer]:
     base = tempfile.mkdtemp(prefix="sitedesk-bench-")
-    settings = settings_from_env({
-        "SITEDESK_DATABASE_URL": f"sqlite://{base}/bench.db", "SITEDESK_FILES_DIR": base,
-        "SITEDESK_SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789", "SITEDESK_ENV": "test"})
+    settings = settings_from_env(
+        {
+            "SITEDESK_DATABASE_URL": f"sqlite://{base}/bench.db",
+            "SITEDESK_FILES_DIR": base,
+            "SITEDESK_SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789",
+            "SITEDESK_ENV": "test",
+        }
+    )
     await migrate(settings)
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
     customer = await Customer.create(name="Kunde")
     site = await SiteObject.create(customer=customer, name="Haus", address="Weg 1")
     kind = await TicketType.create(name="Reinigungsmangel")
     await CustomerTicketType.create(customer=customer, ticket_type=kind)
-    user = await accounts.create_customer_user_account(customer.id, "kurt@kunde.test", "Kunde Kurt", "pw-123456789")
+    user = await accounts.create_customer_user_account(
+        customer.id, "kurt@kunde.test", "Kunde Kurt", "pw-123456789"
+    )
     await CustomerUserObject.create(customer_user_id=user.id, object=site)
-    staff = await accounts.create_employee("erika@firma.test", "Erika Muster", "pw-123456789", False, [])
+    staff = await accounts.create_employee(
+        "erika@firma.test", "Erika Muster", "pw-123456789", False, []
+    )
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    await Ticket.bulk_create([
-        Ticket(number=i, title=f"Ticket {i}", ticket_type=kind, object=site,
-               assignee_id=staff.id if i % 2 else None, created_by_id=user.account_id,
-               source=TicketSource.PORTAL, created_at=start + timedelta(hours=i),
-               updated_at=start + timedelta(hours=i), due_date=(start + timedelta(days=i)).date() if i % 3 else None)
-        for i in range(1, tickets + 1)])
+    await Ticket.bulk_create(
+        [
+            Ticket(
+                number=i,
+                title=f"Ticket {i}",
+                ticket_type=kind,
+                object=site,
+                assignee_id=staff.id if i % 2 else None,
+                created_by_id=user.account_id,
+                source=TicketSource.PORTAL,
+                created_at=start + timedelta(hours=i),
+                updated_at=start + timedelta(hours=i),
+                due_date=(start + timedelta(days=i)).date() if i % 3 else None,
+            )
+            for i in range(1, tickets + 1)
+        ]
+    )
     await TicketCounter.create(id=1, last_number=tickets)
     viewer = await load_viewer(user.account_id, 1)
     assert viewer is not None
@@ -94,7 +121,9 @@ def sql_from_memory() -> Callable[[], None]:
     return lambda: setattr(ticket_resolvers, "visible_ticket_page", real)
 
 
-def levels(settings: Settings, viewer: Viewer) -> dict[str, Callable[[bool], Awaitable[Any]]]:
+def levels(
+    settings: Settings, viewer: Viewer
+) -> dict[str, Callable[[bool], Awaitable[Any]]]:
     document = parse(QUERY)
     assert not validate(schema._schema, document)
     compiled = schema.compiled
@@ -105,10 +134,18 @@ def levels(settings: Settings, viewer: Viewer) -> dict[str, Callable[[bool], Awa
 
     async def execute_only(use_plan: bool) -> Any:
         execute = compiled.execute if use_plan else graphql_execute
-        result = execute(schema._schema, document, root_value=None, context_value=context(),
-                         variable_values=None, operation_name=None, middleware=MiddlewareManager(),
-                         is_awaitable=optimized_is_awaitable, executor_class=StrawberryGraphQLCoreExecutionContext,
-                         operation_extensions=None)
+        result = execute(
+            schema._schema,
+            document,
+            root_value=None,
+            context_value=context(),
+            variable_values=None,
+            operation_name=None,
+            middleware=MiddlewareManager(),
+            is_awaitable=optimized_is_awaitable,
+            executor_class=StrawberryGraphQLCoreExecutionContext,
+            operation_extensions=None,
+        )
         return await result if optimized_is_awaitable(result) else result
 
     async def schema_execute(use_plan: bool) -> Any:
@@ -118,10 +155,16 @@ def levels(settings: Settings, viewer: Viewer) -> dict[str, Callable[[bool], Awa
         finally:
             schema.compiled = compiled
 
-    return {"execute": execute_only, "schema.execute": schema_execute, "schema.execute + SQL": schema_execute}
+    return {
+        "execute": execute_only,
+        "schema.execute": schema_execute,
+        "schema.execute + SQL": schema_execute,
+    }
 
 
-async def timed(run: Callable[[bool], Awaitable[Any]], use_plan: bool, count: int) -> list[float]:
+async def timed(
+    run: Callable[[bool], Awaitable[Any]], use_plan: bool, count: int
+) -> list[float]:
     durations = []
     for _ in range(count):
         started = time.process_time_ns()
@@ -131,9 +174,13 @@ async def timed(run: Callable[[bool], Awaitable[Any]], use_plan: bool, count: in
     return durations
 
 
-async def measure(name: str, run: Callable[[bool], Awaitable[Any]], rounds: int) -> tuple[float, float]:
+async def measure(
+    name: str, run: Callable[[bool], Awaitable[Any]], rounds: int
+) -> tuple[float, float]:
     first, second = await run(False), await run(True)
-    assert first.data == second.data and first.data["tickets"]["edges"], "the two paths answer differently"
+    assert first.data == second.data and first.data["tickets"]["edges"], (
+        "the two paths answer differently"
+    )
     core: list[float] = []
     plan: list[float] = []
     for _ in range(max(rounds // 20, 1)):
@@ -158,13 +205,19 @@ async def main(tickets: int, rounds: int, profile: str | None) -> None:
     finally:
         undo()
         await Tortoise.close_connections()
-    print(f"customer user's list of 50 tickets, median CPU µs per request ({rounds} requests per path and level)")
+    print(
+        f"customer user's list of 50 tickets, median CPU µs per request ({rounds} requests per path and level)"
+    )
     print(f"{'level':<24}{'graphql-core':>14}{'compiled':>12}{'saved':>10}{'ratio':>8}")
     for name, (core, plan) in results.items():
-        print(f"{name:<24}{core:>14.0f}{plan:>12.0f}{core - plan:>10.0f}{core / plan:>8.2f}")
+        print(
+            f"{name:<24}{core:>14.0f}{plan:>12.0f}{core - plan:>10.0f}{core / plan:>8.2f}"
+        )
 
 
-async def profile_level(run: Callable[[bool], Awaitable[Any]], use_plan: bool, rounds: int) -> None:
+async def profile_level(
+    run: Callable[[bool], Awaitable[Any]], use_plan: bool, rounds: int
+) -> None:
     from pyinstrument import Profiler
 
     await run(use_plan)
@@ -176,7 +229,9 @@ async def profile_level(run: Callable[[bool], Awaitable[Any]], use_plan: bool, r
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tickets", type=int, default=120)
     parser.add_argument("--rounds", type=int, default=400)
     parser.add_argument("--profile", choices=["compiled", "graphql-core"])

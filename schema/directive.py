@@ -24,12 +24,14 @@ from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 
+from core.errors import Forbidden, Unauthenticated
 from permissions.policy import Permission, Policy, Role
 from permissions.viewer import Viewer
-from core.errors import Forbidden, Unauthenticated
 
 strawberry.enum(Role, description="Who a policy admits; any one listed role suffices.")
-strawberry.enum(Permission, description="Permissions granted through permission groups.")
+strawberry.enum(
+    Permission, description="Permissions granted through permission groups."
+)
 
 DEFINITION_KEY = "strawberry-definition"
 
@@ -49,7 +51,9 @@ class PolicyDirective:
 
 
 def directive_for(policy: Policy) -> PolicyDirective:
-    return PolicyDirective(roles=list(policy.roles), permissions=list(policy.permissions))
+    return PolicyDirective(
+        roles=list(policy.roles), permissions=list(policy.permissions)
+    )
 
 
 def allows(policy: Policy, viewer: Viewer, context: Any = None) -> bool:
@@ -120,7 +124,7 @@ def mutation(*, policy: Policy, description: str | None = None, **kwargs: Any) -
     )
 
 
-def PolicyExtension(policy: Policy) -> PermissionExtension:  # noqa: N802 - reads as a class
+def PolicyExtension(policy: Policy) -> PermissionExtension:
     return PermissionExtension([PolicyPermission(policy)])
 
 
@@ -149,7 +153,9 @@ def object_policy(graphql_type: GraphQLObjectType) -> Policy | None:
     return found[0] if found else None
 
 
-def object_fields(schema: strawberry.Schema) -> Iterator[tuple[GraphQLObjectType, str, GraphQLField]]:
+def object_fields(
+    schema: strawberry.Schema,
+) -> Iterator[tuple[GraphQLObjectType, str, GraphQLField]]:
     """Every field of every object type the schema serves (introspection types excluded)."""
     for name, graphql_type in schema._schema.type_map.items():
         if name.startswith("__") or not isinstance(graphql_type, GraphQLObjectType):
@@ -167,7 +173,9 @@ def fields_without_policy(schema: strawberry.Schema) -> list[str]:
     ]
 
 
-def effective_policy(graphql_type: GraphQLObjectType, graphql_field: GraphQLField) -> Policy | None:
+def effective_policy(
+    graphql_type: GraphQLObjectType, graphql_field: GraphQLField
+) -> Policy | None:
     return field_policy(graphql_field) or object_policy(graphql_type)
 
 

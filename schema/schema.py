@@ -10,20 +10,50 @@ from strawberry.tools import merge_types
 from schema.accounts import AccountMutations, AccountQueries, CustomerUser, Employee
 from schema.compiled import CompiledExecution
 from schema.customers import Customer, CustomerMutations, CustomerQueries, SiteObject
-from schema.documents import Document, DocumentMutations
-from schema.evaluations import EvaluationMutations
-from schema.nodes import NodeQueries
 from schema.directive import enforce_policies
+from schema.documents import Document, DocumentMutations
 from schema.errors import ShapeErrors, finish_errors
+from schema.evaluations import EvaluationMutations
 from schema.forms import FormMutations, FormQueries, FormSubmission, FormTemplate
 from schema.limits import QueryLimits
-from schema.notifications import Notification, NotificationMutations, NotificationQueries
-from schema.tickets import Attachment, Comment, Ticket, TicketMutations, TicketQueries, TicketType
+from schema.nodes import NodeQueries
+from schema.notifications import (
+    Notification,
+    NotificationMutations,
+    NotificationQueries,
+)
+from schema.tickets import (
+    Attachment,
+    Comment,
+    Ticket,
+    TicketMutations,
+    TicketQueries,
+    TicketType,
+)
 
-Query = merge_types("Query", (AccountQueries, NodeQueries, CustomerQueries, TicketQueries, FormQueries,
-                              NotificationQueries))
-Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations, TicketMutations, DocumentMutations,
-                                    EvaluationMutations, FormMutations, NotificationMutations))
+Query = merge_types(
+    "Query",
+    (
+        AccountQueries,
+        NodeQueries,
+        CustomerQueries,
+        TicketQueries,
+        FormQueries,
+        NotificationQueries,
+    ),
+)
+Mutation = merge_types(
+    "Mutation",
+    (
+        AccountMutations,
+        CustomerMutations,
+        TicketMutations,
+        DocumentMutations,
+        EvaluationMutations,
+        FormMutations,
+        NotificationMutations,
+    ),
+)
 
 
 class SitedeskSchema(strawberry.Schema):
@@ -45,7 +75,10 @@ class SitedeskSchema(strawberry.Schema):
     async def execute(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         result = await super().execute(*args, **kwargs)
         context = kwargs.get("context_value")
-        finish_errors(result.errors, getattr(getattr(context, "settings", None), "max_tokens", None))
+        finish_errors(
+            result.errors,
+            getattr(getattr(context, "settings", None), "max_tokens", None),
+        )
         return result
 
 
@@ -53,9 +86,26 @@ def build_schema() -> strawberry.Schema:
     schema = SitedeskSchema(
         query=Query,
         mutation=Mutation,
-        types=[Employee, CustomerUser, Customer, SiteObject, Ticket, TicketType, Comment, Attachment,
-               FormTemplate, FormSubmission, Document, Notification],
-        extensions=[ShapeErrors, QueryLimits, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+        types=[
+            Employee,
+            CustomerUser,
+            Customer,
+            SiteObject,
+            Ticket,
+            TicketType,
+            Comment,
+            Attachment,
+            FormTemplate,
+            FormSubmission,
+            Document,
+            Notification,
+        ],
+        extensions=[
+            ShapeErrors,
+            QueryLimits,
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+        ],
         config=StrawberryConfig(disable_field_suggestions=True),
     )
     enforce_policies(schema)

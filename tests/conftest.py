@@ -23,10 +23,10 @@ from tortoise import Tortoise
 from tortoise.connection import get_connection
 
 import permissions.passwords
-from schema.compiled import STATS, compare
-from server.app import create_app
 from core.database import migrate, tortoise_config
 from core.settings import Settings, settings_from_env
+from schema.compiled import STATS, compare
+from server.app import create_app
 
 # Hashing cost is not what these tests measure.
 permissions.passwords._hasher = PasswordHasher.from_parameters(CHEAPEST)
@@ -50,7 +50,9 @@ async def _drop_postgres_database(url: str, server_url: str) -> None:
     import asyncpg
 
     name = urlparse(url).path.lstrip("/")
-    admin = await asyncpg.connect(urlparse(server_url)._replace(scheme="postgresql").geturl())
+    admin = await asyncpg.connect(
+        urlparse(server_url)._replace(scheme="postgresql").geturl()
+    )
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
@@ -65,15 +67,19 @@ async def settings(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Se
         database_url = await _create_postgres_database(server_url)
     else:
         database_url = f"sqlite://{base / 'test.db'}"
-    test_settings = settings_from_env({
-        "SITEDESK_DATABASE_URL": database_url,
-        "SITEDESK_FILES_DIR": str(base / "files"),
-        "SITEDESK_SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
-        "SITEDESK_ENV": "test",
-        "SITEDESK_PUBLIC_URL": "https://sitedesk.test",
-    })
+    test_settings = settings_from_env(
+        {
+            "SITEDESK_DATABASE_URL": database_url,
+            "SITEDESK_FILES_DIR": str(base / "files"),
+            "SITEDESK_SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
+            "SITEDESK_ENV": "test",
+            "SITEDESK_PUBLIC_URL": "https://sitedesk.test",
+        }
+    )
     await migrate(test_settings)
-    await Tortoise.init(config=tortoise_config(test_settings), _enable_global_fallback=True)
+    await Tortoise.init(
+        config=tortoise_config(test_settings), _enable_global_fallback=True
+    )
     yield test_settings
     await Tortoise.close_connections()
     if server_url.startswith("postgres"):
@@ -96,7 +102,9 @@ async def clean_database(settings: Settings) -> AsyncIterator[None]:
     tables = _tables()
     if connection.capabilities.dialect == "postgres":
         await connection.execute_script(
-            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+            "TRUNCATE "
+            + ", ".join(f'"{t}"' for t in tables)
+            + " RESTART IDENTITY CASCADE"
         )
     else:
         await connection.execute_script(
@@ -118,14 +126,18 @@ def same_answers_on_both_paths() -> Iterator[None]:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     comparing = "compared with graphql-core" if compare.enabled() else "not compared"
-    terminalreporter.write_line(f"GraphQL execution in this process ({comparing}): {dict(STATS)}")
+    terminalreporter.write_line(
+        f"GraphQL execution in this process ({comparing}): {dict(STATS)}"
+    )
 
 
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, manage_database=False)
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://sitedesk.test") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://sitedesk.test"
+    ) as http:
         yield http
 
 
@@ -136,30 +148,47 @@ class GraphQLClient:
         self.http = http
         self.token = token
 
-    async def __call__(self, query: str, variables: dict[str, Any] | None = None,
-                       token: str | None = None) -> dict[str, Any]:
+    async def __call__(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
+    ) -> dict[str, Any]:
         headers = {}
         if token or self.token:
             headers["Authorization"] = f"Bearer {token or self.token}"
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}},
-                                        headers=headers)
+        response = await self.http.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers=headers,
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
-    async def ok(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def ok(
+        self, query: str, variables: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """The `data` of a request that must succeed."""
         body = await self(query, variables)
         assert not body.get("errors"), body["errors"]
         return body["data"]
 
-    async def error_code(self, query: str, variables: dict[str, Any] | None = None) -> str:
+    async def error_code(
+        self, query: str, variables: dict[str, Any] | None = None
+    ) -> str:
         """The `extensions.code` of a request that must fail."""
         body = await self(query, variables)
         assert body.get("errors"), body
         return body["errors"][0]["extensions"]["code"]
 
-    async def upload(self, query: str, variables: dict[str, Any], files: dict[str, tuple[str, bytes]],
-                     token: str | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
+    async def upload(
+        self,
+        query: str,
+        variables: dict[str, Any],
+        files: dict[str, tuple[str, bytes]],
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         """A GraphQL multipart request as Apollo's upload client sends it.
 
         `files` maps a variable path ("variables.file", "variables.input.attachments.0")
@@ -171,11 +200,17 @@ class GraphQLClient:
         if token or self.token:
             sent["Authorization"] = f"Bearer {token or self.token}"
         paths = list(files)
-        data = {"operations": json.dumps({"query": query, "variables": variables}),
-                "map": json.dumps({str(i): [path] for i, path in enumerate(paths)})}
-        multipart = {str(i): (files[path][0], files[path][1], "application/octet-stream")
-                     for i, path in enumerate(paths)}
-        return await self.http.post("/graphql", data=data, files=multipart, headers=sent)
+        data = {
+            "operations": json.dumps({"query": query, "variables": variables}),
+            "map": json.dumps({str(i): [path] for i, path in enumerate(paths)}),
+        }
+        multipart = {
+            str(i): (files[path][0], files[path][1], "application/octet-stream")
+            for i, path in enumerate(paths)
+        }
+        return await self.http.post(
+            "/graphql", data=data, files=multipart, headers=sent
+        )
 
     def as_viewer(self, token: str) -> GraphQLClient:
         return GraphQLClient(self.http, token)

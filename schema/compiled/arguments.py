@@ -43,16 +43,33 @@ class Arguments:
     def build(self, context_value: Any = MISSING) -> list[GraphQLError] | Executor:
         """graphql-core's executor for these arguments (or the errors that prevent one)."""
         return (self.executor_class or Executor).build(
-            self.schema, self.document, self.root_value,
-            self.context_value if context_value is MISSING else context_value, self.variable_values,
-            self.operation_name, middleware=self.middleware, is_awaitable=self.is_awaitable,
-            is_async_iterable=self.is_async_iterable, hide_suggestions=self.hide_suggestions, **self.custom)
+            self.schema,
+            self.document,
+            self.root_value,
+            self.context_value if context_value is MISSING else context_value,
+            self.variable_values,
+            self.operation_name,
+            middleware=self.middleware,
+            is_awaitable=self.is_awaitable,
+            is_async_iterable=self.is_async_iterable,
+            hide_suggestions=self.hide_suggestions,
+            **self.custom,
+        )
 
     def reference(self, context_value: Any = MISSING) -> Any:
         """graphql-core's own `execute`, for the comparison mode."""
         return graphql_execute(
-            self.schema, self.document, self.root_value,
-            self.context_value if context_value is MISSING else context_value, self.variable_values,
-            self.operation_name, middleware=self.middleware, executor_class=self.executor_class,
-            is_awaitable=self.is_awaitable, is_async_iterable=self.is_async_iterable,
-            hide_suggestions=self.hide_suggestions, **self.options, **self.custom)
+            self.schema,
+            self.document,
+            self.root_value,
+            self.context_value if context_value is MISSING else context_value,
+            self.variable_values,
+            self.operation_name,
+            middleware=self.middleware,
+            executor_class=self.executor_class,
+            is_awaitable=self.is_awaitable,
+            is_async_iterable=self.is_async_iterable,
+            hide_suggestions=self.hide_suggestions,
+            **self.options,
+            **self.custom,
+        )

@@ -38,7 +38,11 @@ from graphql import (
     is_non_null_type,
     is_object_type,
 )
-from graphql.execution.collect_fields import FieldDetails, collect_fields, collect_subfields
+from graphql.execution.collect_fields import (
+    FieldDetails,
+    collect_fields,
+    collect_subfields,
+)
 from graphql.execution.executor import Executor
 from graphql.execution.values import get_argument_values
 from graphql.language import FieldNode, VariableNode, Visitor, visit
@@ -49,13 +53,27 @@ from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from permissions.policy import Policy
 from schema.compiled.fields import FieldShape, FieldShapes
 from schema.compiled.plan import FieldPlan, ObjectPlan, Plan
-from schema.compiled.runtime import PlanInfo, Run, Where, accepted, after_resolve, completer, gather_fields, settle
+from schema.compiled.runtime import (
+    PlanInfo,
+    Run,
+    Where,
+    accepted,
+    after_resolve,
+    completer,
+    gather_fields,
+    settle,
+)
 
 INTROSPECTION = {"__schema", "__type"}
 INT_RANGE = "-2147483648 <= v <= 2147483647"
 # Python classes a builtin scalar passes through unchanged (graphql-core's serializers).
-PASS_THROUGH = {GraphQLString: "type(v) is str", GraphQLID: "type(v) is str", GraphQLBoolean: "type(v) is bool",
-                GraphQLInt: f"type(v) is int and {INT_RANGE}", GraphQLFloat: "type(v) is float and ISFINITE(v)"}
+PASS_THROUGH = {
+    GraphQLString: "type(v) is str",
+    GraphQLID: "type(v) is str",
+    GraphQLBoolean: "type(v) is bool",
+    GraphQLInt: f"type(v) is int and {INT_RANGE}",
+    GraphQLFloat: "type(v) is float and ISFINITE(v)",
+}
 ISO_CLASSES = (datetime, date, time)
 TYPENAME = FieldShape(kind="typename")
 
@@ -67,8 +85,13 @@ class Unsupported(Exception):
 class Compiler:
     """Compiles the operation of one `Executor` (its document, operation and variable values)."""
 
-    def __init__(self, executor: Executor, shapes: FieldShapes, strawberry_converter: Any,
-                 is_awaitable: Callable[[Any], bool]) -> None:
+    def __init__(
+        self,
+        executor: Executor,
+        shapes: FieldShapes,
+        strawberry_converter: Any,
+        is_awaitable: Callable[[Any], bool],
+    ) -> None:
         self.ex = executor
         self.schema = executor.schema
         self.shapes = shapes
@@ -78,8 +101,13 @@ class Compiler:
         self.fields: list[FieldPlan] = []
         self.policies: list[Policy] = []
         self.namespace: dict[str, Any] = {
-            "PlanInfo": PlanInfo, "ISAW": is_awaitable, "SETTLE": settle, "GATHER": gather_fields,
-            "CAST": TYPE_CAST_ATTRIBUTE, "UNDEF": Undefined, "ISFINITE": math.isfinite,
+            "PlanInfo": PlanInfo,
+            "ISAW": is_awaitable,
+            "SETTLE": settle,
+            "GATHER": gather_fields,
+            "CAST": TYPE_CAST_ATTRIBUTE,
+            "UNDEF": Undefined,
+            "ISFINITE": math.isfinite,
         }
         self.lines: list[str] = []
 
@@ -96,21 +124,40 @@ class Compiler:
         root_type = self.schema.get_root_type(operation.operation)
         if root_type is None:
             raise Unsupported("no root type for the operation")
-        grouped, defers, _ = collect_fields(self.schema, self.ex.fragments, self.ex.variable_values, root_type,
-                                            operation, self.ex.hide_suggestions)
+        grouped, defers, _ = collect_fields(
+            self.schema,
+            self.ex.fragments,
+            self.ex.variable_values,
+            root_type,
+            operation,
+            self.ex.hide_suggestions,
+        )
         if defers:
             raise Unsupported("@defer")
         root = self.object_plan(root_type, grouped)
         serial = operation.operation is OperationType.MUTATION
         source = self.emit(root, serial)
-        exec(compile(source, f"<graphql plan {operation.name.value if operation.name else ''}>", "exec"),
-             self.namespace)
+        exec(
+            compile(
+                source,
+                f"<graphql plan {operation.name.value if operation.name else ''}>",
+                "exec",
+            ),
+            self.namespace,
+        )
         self.link(root, serial)
-        return Plan(root=None if serial else self.namespace["o0"], serial=root.fields if serial else None,
-                    policies=tuple(self.policies), is_awaitable=self.is_awaitable, fields=self.fields,
-                    source=source)
+        return Plan(
+            root=None if serial else self.namespace["o0"],
+            serial=root.fields if serial else None,
+            policies=tuple(self.policies),
+            is_awaitable=self.is_awaitable,
+            fields=self.fields,
+            source=source,
+        )
 
-    def object_plan(self, type_: GraphQLObjectType, grouped: dict[str, list[FieldDetails]]) -> ObjectPlan:
+    def object_plan(
+        self, type_: GraphQLObjectType, grouped: dict[str, list[FieldDetails]]
+    ) -> ObjectPlan:
         plan = ObjectPlan(index=len(self.objects), type=type_, fields=[])
         self.objects.append(plan)
         for key, details in grouped.items():
@@ -119,18 +166,35 @@ class Compiler:
                 plan.fields.append(field)
         return plan
 
-    def field_plan(self, parent: GraphQLObjectType, key: str, details: list[FieldDetails]) -> FieldPlan | None:
+    def field_plan(
+        self, parent: GraphQLObjectType, key: str, details: list[FieldDetails]
+    ) -> FieldPlan | None:
         name = details[0].node.name.value
         if name in INTROSPECTION:
             raise Unsupported("introspection")
         definition = self.schema.get_field(parent, name)
         if definition is None:
             return None  # graphql-core leaves it out of the response as well
-        if any(detail.fragment_variable_values is not None or detail.defer_usage is not None for detail in details):
+        if any(
+            detail.fragment_variable_values is not None
+            or detail.defer_usage is not None
+            for detail in details
+        ):
             raise Unsupported("fragment variables or @defer")
-        shape = self.shapes.shape(parent, name, definition) if name != "__typename" else TYPENAME
-        field = FieldPlan(key=key, name=name, parent=parent, definition=definition, details=details,
-                          shape=shape, number=len(self.fields))  # type: ignore[arg-type]
+        shape = (
+            self.shapes.shape(parent, name, definition)
+            if name != "__typename"
+            else TYPENAME
+        )
+        field = FieldPlan(
+            key=key,
+            name=name,
+            parent=parent,
+            definition=definition,
+            details=details,
+            shape=shape,
+            number=len(self.fields),
+        )  # type: ignore[arg-type]
         self.fields.append(field)
         if shape.kind != "attr" and shape.kind != "call":
             return field
@@ -139,10 +203,21 @@ class Compiler:
         field.constant_arguments = self.constant_arguments(field)
         named = get_named_type(definition.type)
         if is_composite_type(named):
-            types = self.schema.get_possible_types(named) if is_abstract_type(named) else [named]
+            types = (
+                self.schema.get_possible_types(named)
+                if is_abstract_type(named)
+                else [named]
+            )
             for type_ in cast("list[GraphQLObjectType]", types):
-                sub, defers, _ = collect_subfields(self.schema, self.ex.fragments, self.ex.variable_values,
-                                                   self.ex.operation, type_, details, self.ex.hide_suggestions)
+                sub, defers, _ = collect_subfields(
+                    self.schema,
+                    self.ex.fragments,
+                    self.ex.variable_values,
+                    self.ex.operation,
+                    type_,
+                    details,
+                    self.ex.hide_suggestions,
+                )
                 if defers:
                     raise Unsupported("@defer")
                 field.children[type_.name] = self.object_plan(type_, sub)
@@ -161,8 +236,13 @@ class Compiler:
         if uses_variables(node):
             return None
         try:
-            return get_argument_values(field.definition, node, self.ex.variable_values, None,
-                                       self.ex.hide_suggestions)
+            return get_argument_values(
+                field.definition,
+                node,
+                self.ex.variable_values,
+                None,
+                self.ex.hide_suggestions,
+            )
         except Exception:  # noqa: BLE001 - the same error is raised again, in its place, at run time
             return None
 
@@ -214,7 +294,9 @@ class Compiler:
             out.append("    return v")
             out.append("")
 
-    def emit_field(self, out: list[str], at: str, field: FieldPlan, *, store: bool) -> None:
+    def emit_field(
+        self, out: list[str], at: str, field: FieldPlan, *, store: bool
+    ) -> None:
         number = field.number
         key = repr(field.key)
         self.namespace[f"F{number}"] = field
@@ -233,20 +315,39 @@ class Compiler:
             out.append(f"{at}if V[{field.policy_index}]:")
             self.emit_fast(out, at + "    ", number, field, path, waiting)
             out.append(f"{at}else:")
-            self.emit_generic(out, at + "    ", number, path, waiting, how="execute_refused")
+            self.emit_generic(
+                out, at + "    ", number, path, waiting, how="execute_refused"
+            )
         if store:
             out.append(f"{at}d[{key}] = v")
 
-    def emit_generic(self, out: list[str], at: str, number: int, path: str, waiting: str,
-                     how: str = "execute_field") -> None:
+    def emit_generic(
+        self,
+        out: list[str],
+        at: str,
+        number: int,
+        path: str,
+        waiting: str,
+        how: str = "execute_field",
+    ) -> None:
         """graphql-core's own `execute_field` (refused fields, fields of a shape unknown here)."""
         out.append(f"{at}v = rt.{how}(F{number}, s, {path})")
         if waiting:
             out.append(f"{at}if ISAW(v):")
             out.append(f"{at}    {waiting}")
 
-    def emit_fast(self, out: list[str], at: str, number: int, field: FieldPlan, path: str, waiting: str) -> None:
-        needs_path = field.shape.kind == "call" or is_composite_type(get_named_type(field.return_type))
+    def emit_fast(
+        self,
+        out: list[str],
+        at: str,
+        number: int,
+        field: FieldPlan,
+        path: str,
+        waiting: str,
+    ) -> None:
+        needs_path = field.shape.kind == "call" or is_composite_type(
+            get_named_type(field.return_type)
+        )
         if needs_path:
             out.append(f"{at}fp = {path}")
             path = "fp"
@@ -256,7 +357,9 @@ class Compiler:
         out.append(f"{at}except Exception as e:")
         out.append(f"{at}    v = rt.fail(e, F{number}, {path})")
 
-    def emit_resolve(self, out: list[str], at: str, number: int, field: FieldPlan, path: str = "fp") -> None:
+    def emit_resolve(
+        self, out: list[str], at: str, number: int, field: FieldPlan, path: str = "fp"
+    ) -> None:
         shape = field.shape
         if shape.kind == "attr":
             name = shape.python_name
@@ -289,8 +392,15 @@ class Compiler:
             out.append(f"{at}if rt.viewer is not rt.context.viewer:")
             out.append(f"{at}    rt.sync()")
 
-    def emit_completion(self, out: list[str], at: str, number: int, field: FieldPlan, path: str,
-                        waiting: str) -> None:
+    def emit_completion(
+        self,
+        out: list[str],
+        at: str,
+        number: int,
+        field: FieldPlan,
+        path: str,
+        waiting: str,
+    ) -> None:
         """Inline the common completions of `v`; the rest goes to the field's `after`."""
         type_ = field.return_type
         nullable = not is_non_null_type(type_)
@@ -299,7 +409,11 @@ class Compiler:
         if waiting:
             slow += ["if ISAW(v):", f"    {waiting}"]
         if named in PASS_THROUGH:
-            test = f"v is not None and not ({PASS_THROUGH[named]})" if nullable else f"not ({PASS_THROUGH[named]})"
+            test = (
+                f"v is not None and not ({PASS_THROUGH[named]})"
+                if nullable
+                else f"not ({PASS_THROUGH[named]})"
+            )
             out.append(f"{at}if {test}:")
             out.extend(f"{at}    {line}" for line in slow)
         elif isinstance(named, GraphQLEnumType) and self.enum_names(number, named):
@@ -307,7 +421,9 @@ class Compiler:
             if nullable:
                 out.append(f"{at}if v is not None:")
                 inner = at + "    "
-            out.append(f"{inner}n = EM{number}.get(v) if type(v) is EC{number} else None")
+            out.append(
+                f"{inner}n = EM{number}.get(v) if type(v) is EC{number} else None"
+            )
             out.append(f"{inner}if n is not None:")
             out.append(f"{inner}    v = n")
             out.append(f"{inner}else:")
@@ -315,19 +431,33 @@ class Compiler:
         elif isinstance(named, GraphQLScalarType) and self.iso_scalar(number, named):
             out.append(f"{at}if type(v) is SC{number}:")
             out.append(f"{at}    c = SS{number}(v)")
-            out.append(f"{at}    v = c if c is not None and c is not UNDEF else F{number}.after(rt, v, {path})")
+            out.append(
+                f"{at}    v = c if c is not None and c is not UNDEF else F{number}.after(rt, v, {path})"
+            )
             out.append(f"{at}elif v is not None:" if nullable else f"{at}else:")
             out.extend(f"{at}    {line}" for line in slow)
         elif is_object_type(named) and len(field.children) == 1:
-            self.emit_object_completion(out, at, number, field, named, path, waiting, slow, nullable)
+            self.emit_object_completion(
+                out, at, number, field, named, path, waiting, slow, nullable
+            )
         elif nullable:
             out.append(f"{at}if v is not None:")
             out.extend(f"{at}    {line}" for line in slow)
         else:
             out.extend(f"{at}{line}" for line in slow)
 
-    def emit_object_completion(self, out: list[str], at: str, number: int, field: FieldPlan, type_: Any,
-                               path: str, waiting: str, slow: list[str], nullable: bool) -> None:
+    def emit_object_completion(
+        self,
+        out: list[str],
+        at: str,
+        number: int,
+        field: FieldPlan,
+        type_: Any,
+        path: str,
+        waiting: str,
+        slow: list[str],
+        nullable: bool,
+    ) -> None:
         self.namespace[f"OK{number}"] = accepted(type_)
         test = f"type(v) in OK{number}"
         if type_.is_type_of is not None:
@@ -339,7 +469,9 @@ class Compiler:
         out.append(f"{at}{'elif' if nullable else 'if'} {test}:")
         out.append(f"{at}    v = o{child}(v, {path}, rt)")
         out.append(f"{at}    if type(v) is not dict:")
-        out.append(f"{at}        v = SETTLE(rt, F{number}, F{number}.return_type, v, {path})")
+        out.append(
+            f"{at}        v = SETTLE(rt, F{number}, F{number}.return_type, v, {path})"
+        )
         if waiting:
             out.append(f"{at}        {waiting}")
         out.append(f"{at}else:")
@@ -381,7 +513,10 @@ class Compiler:
                 field.resolve = self.namespace.get(f"r{number}")
             if not field.runs_in_plan:
                 continue
-            objects = {name: self.namespace[f"o{plan.index}"] for name, plan in field.children.items()}
+            objects = {
+                name: self.namespace[f"o{plan.index}"]
+                for name, plan in field.children.items()
+            }
             field.complete = completer(field, field.return_type, objects, self.schema)
             field.after = after_resolve(field)
             field.coerce = coercer(field)
@@ -411,17 +546,22 @@ def coercer(field: FieldPlan) -> Callable[[Run], dict[str, Any]]:
     if constant is not None:
         return lambda run: constant
     definition, node = field.definition, field.details[0].node
-    return lambda run: get_argument_values(definition, node, run.ex.variable_values, None,
-                                           run.ex.hide_suggestions)
+    return lambda run: get_argument_values(
+        definition, node, run.ex.variable_values, None, run.ex.hide_suggestions
+    )
 
 
-def converter(field: FieldPlan, registry: Any, config: Any) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+def converter(
+    field: FieldPlan, registry: Any, config: Any
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """Strawberry's argument conversion (input objects, enums, Python names) and its extensions' maps."""
     arguments = list(field.shape.arguments)
     maps = field.shape.argument_maps
 
     def convert(coerced: dict[str, Any], info: Any) -> dict[str, Any]:
-        kwargs = convert_arguments(coerced, arguments, scalar_registry=registry, config=config, info=info)
+        kwargs = convert_arguments(
+            coerced, arguments, scalar_registry=registry, config=config, info=info
+        )
         for argument_map in maps:
             kwargs = argument_map(kwargs)
         return kwargs
@@ -435,7 +575,9 @@ def async_caller(field: FieldPlan) -> Callable[..., Any]:
     function = shape.function
     assert function is not None
 
-    async def call_async(run: Run, source: Any, path: Where, coerced: dict[str, Any] | None) -> Any:
+    async def call_async(
+        run: Run, source: Any, path: Where, coerced: dict[str, Any] | None
+    ) -> Any:
         info = PlanInfo()
         info._at = (run, field, path)
         kwargs = field.convert(coerced, info) if coerced is not None else {}

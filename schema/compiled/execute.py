@@ -56,7 +56,10 @@ def directive_variables(document: DocumentNode) -> tuple[str, ...]:
             if node.name.value not in ("skip", "include"):
                 return
             for argument in node.arguments or ():
-                if isinstance(argument.value, VariableNode) and argument.value.name.value not in names:
+                if (
+                    isinstance(argument.value, VariableNode)
+                    and argument.value.name.value not in names
+                ):
                     names.append(argument.value.name.value)
 
     visit(document, Finder())
@@ -75,23 +78,52 @@ class CompiledExecution:
         if compare.enabled():
             self.compare = compare.Comparison()
 
-    def execute(self, schema: GraphQLSchema, document: DocumentNode, root_value: Any = None,
-                context_value: Any = None, variable_values: dict[str, Any] | None = None,
-                operation_name: str | None = None, field_resolver: Any = None, type_resolver: Any = None,
-                subscribe_field_resolver: Any = None, max_coercion_errors: int = 50,
-                enable_early_execution: bool = False, middleware: Any = None,
-                executor_class: type[Executor] | None = None, is_awaitable: Any = None,
-                is_async_iterable: Any = None, hide_suggestions: bool = False, abort_signal: Any = None,
-                hooks: Any = None, **custom: Any) -> Any:
+    def execute(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        root_value: Any = None,
+        context_value: Any = None,
+        variable_values: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+        field_resolver: Any = None,
+        type_resolver: Any = None,
+        subscribe_field_resolver: Any = None,
+        max_coercion_errors: int = 50,
+        enable_early_execution: bool = False,
+        middleware: Any = None,
+        executor_class: type[Executor] | None = None,
+        is_awaitable: Any = None,
+        is_async_iterable: Any = None,
+        hide_suggestions: bool = False,
+        abort_signal: Any = None,
+        hooks: Any = None,
+        **custom: Any,
+    ) -> Any:
         """`graphql.execute`, through a compiled plan where there is one."""
         arguments = Arguments(
-            schema, document, root_value, context_value, variable_values, operation_name, middleware,
-            executor_class, is_awaitable, is_async_iterable, hide_suggestions,
-            options={"field_resolver": field_resolver, "type_resolver": type_resolver,
-                     "subscribe_field_resolver": subscribe_field_resolver,
-                     "max_coercion_errors": max_coercion_errors, "enable_early_execution": enable_early_execution,
-                     "abort_signal": abort_signal, "hooks": hooks},
-            custom=custom)
+            schema,
+            document,
+            root_value,
+            context_value,
+            variable_values,
+            operation_name,
+            middleware,
+            executor_class,
+            is_awaitable,
+            is_async_iterable,
+            hide_suggestions,
+            options={
+                "field_resolver": field_resolver,
+                "type_resolver": type_resolver,
+                "subscribe_field_resolver": subscribe_field_resolver,
+                "max_coercion_errors": max_coercion_errors,
+                "enable_early_execution": enable_early_execution,
+                "abort_signal": abort_signal,
+                "hooks": hooks,
+            },
+            custom=custom,
+        )
         if self.compare is not None:
             return self.compare.execute(self, arguments)
         return self.run(arguments)
@@ -106,7 +138,11 @@ class CompiledExecution:
         if isinstance(executor, list):
             return ExecutionResult(None, errors=executor)
         plan = self.plan_for(arguments, executor)
-        if not isinstance(plan, str) and plan.policies and not hasattr(executor.context_value, "viewer"):
+        if (
+            not isinstance(plan, str)
+            and plan.policies
+            and not hasattr(executor.context_value, "viewer")
+        ):
             plan = "policies without a viewer in the context"
         if isinstance(plan, str):
             self.fell_back(arguments, plan)
@@ -139,10 +175,19 @@ class CompiledExecution:
             return plan
         return self.compile(plans, variant, executor, arguments)
 
-    def compile(self, plans: DocumentPlans, variant: tuple[Any, ...], executor: Executor,
-                arguments: Arguments) -> Plan | str:
-        compiler = Compiler(executor, self.shapes, self.strawberry_schema.schema_converter,
-                            arguments.is_awaitable)
+    def compile(
+        self,
+        plans: DocumentPlans,
+        variant: tuple[Any, ...],
+        executor: Executor,
+        arguments: Arguments,
+    ) -> Plan | str:
+        compiler = Compiler(
+            executor,
+            self.shapes,
+            self.strawberry_schema.schema_converter,
+            arguments.is_awaitable,
+        )
         try:
             plan = compiler.compile()
         except Unsupported as unsupported:
@@ -152,14 +197,20 @@ class CompiledExecution:
             return f"collecting fields failed ({type(error).__name__})"  # graphql-core reports it
         except Exception as error:
             # A shape the compiler does not know: graphql-core runs the document, loudly.
-            logger.exception("compiling operation %s failed", arguments.operation_name or "(unnamed)")
+            logger.exception(
+                "compiling operation %s failed", arguments.operation_name or "(unnamed)"
+            )
             plans.unsupported = f"compiler error ({type(error).__name__})"
             return plans.unsupported
         STATS["compiles"] += 1
         STATS["fields handed to graphql-core"] += len(plan.delegated)
         for delegated in plan.delegated:
-            logger.info("compiled plan hands %s.%s to graphql-core: %s", delegated.parent.name,
-                        delegated.name, delegated.shape.reason)
+            logger.info(
+                "compiled plan hands %s.%s to graphql-core: %s",
+                delegated.parent.name,
+                delegated.name,
+                delegated.shape.reason,
+            )
         plans.variants[variant] = plan
         while len(plans.variants) > VARIANTS_PER_DOCUMENT:
             plans.variants.popitem(last=False)
@@ -169,4 +220,8 @@ class CompiledExecution:
     def fell_back(arguments: Arguments, reason: str) -> None:
         STATS["fallback"] += 1
         STATS[f"fallback: {reason}"] += 1
-        logger.info("graphql-core executes operation %s: %s", arguments.operation_name or "(unnamed)", reason)
+        logger.info(
+            "graphql-core executes operation %s: %s",
+            arguments.operation_name or "(unnamed)",
+            reason,
+        )

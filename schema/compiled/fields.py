@@ -26,7 +26,12 @@ from strawberry.types.arguments import StrawberryArgument
 from strawberry.types.field import StrawberryField
 
 from permissions.policy import Policy
-from schema.directive import DEFINITION_KEY, PolicyPermission, field_policy, object_policy
+from schema.directive import (
+    DEFINITION_KEY,
+    PolicyPermission,
+    field_policy,
+    object_policy,
+)
 
 STRAWBERRY_RESOLVERS = ("_resolver", "_async_resolver", "_get_basic_result")
 
@@ -61,9 +66,11 @@ def generic(reason: str, policy: Policy | None = None) -> FieldShape:
 def is_strawberry_resolver(resolve: Any) -> bool:
     """The resolver Strawberry's schema converter builds for a field (`from_resolver`)."""
     qualname = getattr(resolve, "__qualname__", "")
-    return (getattr(resolve, "_is_default", None) is not None
-            and qualname.startswith("GraphQLCoreConverter.from_resolver.<locals>.")
-            and qualname.rsplit(".", 1)[-1] in STRAWBERRY_RESOLVERS)
+    return (
+        getattr(resolve, "_is_default", None) is not None
+        and qualname.startswith("GraphQLCoreConverter.from_resolver.<locals>.")
+        and qualname.rsplit(".", 1)[-1] in STRAWBERRY_RESOLVERS
+    )
 
 
 def own_policy(definition: StrawberryField, declared: Policy) -> Policy | None:
@@ -73,7 +80,9 @@ def own_policy(definition: StrawberryField, declared: Policy) -> Policy | None:
     extension = definition.extensions[0]
     if not isinstance(extension, PermissionExtension) or extension.fail_silently:
         return None
-    if len(extension.permissions) != 1 or not isinstance(extension.permissions[0], PolicyPermission):
+    if len(extension.permissions) != 1 or not isinstance(
+        extension.permissions[0], PolicyPermission
+    ):
         return None
     policy = extension.permissions[0].policy
     return policy if policy == declared else None
@@ -86,14 +95,18 @@ class FieldShapes:
         self.converter = schema.schema_converter
         self._shapes: dict[tuple[str, str], FieldShape] = {}
 
-    def shape(self, parent: GraphQLObjectType, name: str, graphql_field: GraphQLField) -> FieldShape:
+    def shape(
+        self, parent: GraphQLObjectType, name: str, graphql_field: GraphQLField
+    ) -> FieldShape:
         key = (parent.name, name)
         found = self._shapes.get(key)
         if found is None:
             found = self._shapes[key] = self._work_out(parent, graphql_field)
         return found
 
-    def _work_out(self, parent: GraphQLObjectType, graphql_field: GraphQLField) -> FieldShape:
+    def _work_out(
+        self, parent: GraphQLObjectType, graphql_field: GraphQLField
+    ) -> FieldShape:
         definition = (graphql_field.extensions or {}).get(DEFINITION_KEY)
         if not isinstance(definition, StrawberryField):
             return generic("no Strawberry field definition")
@@ -119,27 +132,54 @@ class FieldShapes:
             return generic("Strawberry exception handlers", policy)
         return self._runnable(definition, policy)
 
-    def _runnable(self, definition: StrawberryField, policy: Policy | None) -> FieldShape:
-        maps = tuple(extension.map_arguments for extension in definition.extensions
-                     if type(extension).map_arguments is not FieldExtension.map_arguments)
+    def _runnable(
+        self, definition: StrawberryField, policy: Policy | None
+    ) -> FieldShape:
+        maps = tuple(
+            extension.map_arguments
+            for extension in definition.extensions
+            if type(extension).map_arguments is not FieldExtension.map_arguments
+        )
         resolver = definition.base_resolver
         if resolver is None:
             if definition.arguments:
                 return generic("arguments without a resolver", policy)
             getter = definition.default_resolver
-            return FieldShape(kind="attr", python_name=definition.python_name,
-                              getter=None if getter is builtins.getattr else getter,
-                              strawberry_field=definition, policy=policy)
+            return FieldShape(
+                kind="attr",
+                python_name=definition.python_name,
+                getter=None if getter is builtins.getattr else getter,
+                strawberry_field=definition,
+                policy=policy,
+            )
         function = resolver.wrapped_func
         if not callable(function) or isasyncgenfunction(resolver._unbound_wrapped_func):
             return generic("resolver is not a plain function", policy)
-        sources = tuple(parameter.name for parameter in (resolver.parent_parameter, resolver.root_parameter)
-                        if parameter is not None)
-        info = resolver.info_parameter.name if resolver.info_parameter is not None else None
+        sources = tuple(
+            parameter.name
+            for parameter in (resolver.parent_parameter, resolver.root_parameter)
+            if parameter is not None
+        )
+        info = (
+            resolver.info_parameter.name
+            if resolver.info_parameter is not None
+            else None
+        )
         names = {argument.python_name for argument in definition.arguments}
         if info in names or names & set(sources):
-            return generic("an argument shares its name with a reserved parameter", policy)
-        return FieldShape(kind="call", python_name=definition.python_name, function=function,
-                          passes_self=resolver.self_parameter is not None, source_params=sources,
-                          info_param=info, is_async=definition.is_async, strawberry_field=definition,
-                          arguments=tuple(definition.arguments), argument_maps=maps, policy=policy)
+            return generic(
+                "an argument shares its name with a reserved parameter", policy
+            )
+        return FieldShape(
+            kind="call",
+            python_name=definition.python_name,
+            function=function,
+            passes_self=resolver.self_parameter is not None,
+            source_params=sources,
+            info_param=info,
+            is_async=definition.is_async,
+            strawberry_field=definition,
+            arguments=tuple(definition.arguments),
+            argument_maps=maps,
+            policy=policy,
+        )

@@ -29,7 +29,11 @@ from graphql import (
     is_non_null_type,
     is_object_type,
 )
-from graphql.execution.executor import Executor, collect_iterator_awaitables, invalid_return_type_error
+from graphql.execution.executor import (
+    Executor,
+    collect_iterator_awaitables,
+    invalid_return_type_error,
+)
 from graphql.pyutils import Path, Undefined, gather_with_cancel, is_iterable
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.info import Info
@@ -57,9 +61,19 @@ def as_path(where: Where) -> Path:
 class Run:
     """One execution of a plan."""
 
-    __slots__ = ("ex", "context", "viewer", "verdicts", "policies", "is_awaitable", "observer")
+    __slots__ = (
+        "context",
+        "ex",
+        "is_awaitable",
+        "observer",
+        "policies",
+        "verdicts",
+        "viewer",
+    )
 
-    def __init__(self, executor: Executor, policies: tuple[Any, ...], observer: Any = None) -> None:
+    def __init__(
+        self, executor: Executor, policies: tuple[Any, ...], observer: Any = None
+    ) -> None:
         self.ex = executor
         self.context = executor.context_value
         self.policies = policies
@@ -69,36 +83,54 @@ class Run:
         self.verdicts: list[bool] = []
         if policies:
             self.viewer = self.context.viewer
-            self.verdicts = [allows(policy, self.viewer, self.context) for policy in policies]
+            self.verdicts = [
+                allows(policy, self.viewer, self.context) for policy in policies
+            ]
 
     def sync(self) -> None:
         """Decide the policies again when a resolver swapped the viewer (login does)."""
         if self.policies and self.context.viewer is not self.viewer:
             self.viewer = self.context.viewer
-            self.verdicts[:] = [allows(policy, self.viewer, self.context) for policy in self.policies]
+            self.verdicts[:] = [
+                allows(policy, self.viewer, self.context) for policy in self.policies
+            ]
 
     def info(self, field: FieldPlan, path: Where) -> GraphQLResolveInfo:
         """graphql-core's resolve info for `field` (at the field's path, as graphql-core passes it)."""
         at: Any = path
         while isinstance(at[1], int):
             at = at[0]
-        return self.ex.build_resolve_info(field.definition, field.nodes, field.parent, as_path(at))
+        return self.ex.build_resolve_info(
+            field.definition, field.nodes, field.parent, as_path(at)
+        )
 
     def fail(self, error: Exception, field: FieldPlan, path: Where) -> None:
         """`handle_field_error` at the field: raises for a non-null field, else records and gives null."""
-        self.ex.handle_field_error(error, field.return_type, field.details, as_path(path))
+        self.ex.handle_field_error(
+            error, field.return_type, field.details, as_path(path)
+        )
 
-    def fail_item(self, error: Exception, field: FieldPlan, item_type: GraphQLOutputType, path: Where) -> None:
+    def fail_item(
+        self,
+        error: Exception,
+        field: FieldPlan,
+        item_type: GraphQLOutputType,
+        path: Where,
+    ) -> None:
         self.ex.handle_field_error(error, item_type, field.details, as_path(path))
 
     def execute_field(self, field: FieldPlan, source: Any, path: Where) -> Any:
         """graphql-core's `execute_field`, for a field the plan does not run itself."""
-        return self.ex.execute_field(field.parent, source, field.details, as_path(path), None)
+        return self.ex.execute_field(
+            field.parent, source, field.details, as_path(path), None
+        )
 
     def execute_refused(self, field: FieldPlan, source: Any, path: Where) -> Any:
         """A field whose policy refuses the viewer: graphql-core's path, so the refusal is its own."""
         STATS["refused fields on graphql-core's path"] += 1
-        return self.ex.execute_field(field.parent, source, field.details, as_path(path), None)
+        return self.ex.execute_field(
+            field.parent, source, field.details, as_path(path), None
+        )
 
 
 class PlanInfo(Info):
@@ -117,7 +149,8 @@ class PlanInfo(Info):
         if built is None:
             run, field, path = self._at
             built = self.__dict__["_built"] = run.ex.build_resolve_info(
-                field.definition, field.nodes, field.parent, as_path(path))
+                field.definition, field.nodes, field.parent, as_path(path)
+            )
         return built
 
     @property
@@ -147,17 +180,27 @@ def castless(value: Any) -> bool:
 def memoisable(value: Any, checked: bool) -> bool:
     """Whether the class of `value` decides the answer for every value of that class."""
     cls = type(value)
-    if issubclass(cls, (Exception, CoroutineType, GeneratorType)) or hasattr(cls, "__await__"):
+    if issubclass(cls, (Exception, CoroutineType, GeneratorType)) or hasattr(
+        cls, "__await__"
+    ):
         return False
     if not checked:
         return True
     definition = getattr(cls, "__strawberry_definition__", None)
-    return (definition is not None and not definition.is_graphql_generic and castless(value)
-            and not hasattr(cls, TYPE_CAST_ATTRIBUTE))
+    return (
+        definition is not None
+        and not definition.is_graphql_generic
+        and castless(value)
+        and not hasattr(cls, TYPE_CAST_ATTRIBUTE)
+    )
 
 
-def completer(field: FieldPlan, type_: GraphQLOutputType, objects: dict[str, ObjectFunction],
-              schema: GraphQLSchema) -> Completer:
+def completer(
+    field: FieldPlan,
+    type_: GraphQLOutputType,
+    objects: dict[str, ObjectFunction],
+    schema: GraphQLSchema,
+) -> Completer:
     """`complete_value` for `type_` at `field`, using the plan's object functions."""
     if is_non_null_type(type_):
         inner = nullable_completer(field, type_.of_type, objects, schema)  # type: ignore[attr-defined]
@@ -183,24 +226,39 @@ def completer(field: FieldPlan, type_: GraphQLOutputType, objects: dict[str, Obj
     return complete_nullable
 
 
-def nullable_completer(field: FieldPlan, type_: GraphQLOutputType, objects: dict[str, ObjectFunction],
-                       schema: GraphQLSchema) -> Completer:
+def nullable_completer(
+    field: FieldPlan,
+    type_: GraphQLOutputType,
+    objects: dict[str, ObjectFunction],
+    schema: GraphQLSchema,
+) -> Completer:
     """Completion of a value that is neither null nor an error."""
     if is_list_type(type_):
-        return list_completer(field, type_, completer(field, type_.of_type, objects, schema),  # type: ignore
-                              objects)
+        return list_completer(
+            field,
+            type_,
+            completer(field, type_.of_type, objects, schema),  # type: ignore
+            objects,
+        )
     if is_leaf_type(type_):
         leaf = Executor.complete_leaf_value
         return lambda run, value, path: leaf(type_, value)  # type: ignore[arg-type]
     if is_abstract_type(type_):
-        return abstract_completer(field, type_, {
-            t.name: object_completer(field, t, objects[t.name])
-            for t in schema.get_possible_types(type_)  # type: ignore[arg-type]
-            if t.name in objects})
+        return abstract_completer(
+            field,
+            type_,
+            {
+                t.name: object_completer(field, t, objects[t.name])
+                for t in schema.get_possible_types(type_)  # type: ignore[arg-type]
+                if t.name in objects
+            },
+        )
     return object_completer(field, type_, objects[type_.name])  # type: ignore[arg-type, union-attr]
 
 
-def object_completer(field: FieldPlan, type_: GraphQLObjectType, function: ObjectFunction) -> Completer:
+def object_completer(
+    field: FieldPlan, type_: GraphQLObjectType, function: ObjectFunction
+) -> Completer:
     """`complete_object_value`: `is_type_of` (once per class where that is sound), then the fields."""
     known = accepted(type_)
     is_type_of = type_.is_type_of
@@ -210,7 +268,9 @@ def object_completer(field: FieldPlan, type_: GraphQLObjectType, function: Objec
             if is_type_of is not None:
                 verdict = is_type_of(value, run.info(field, path))
                 if run.is_awaitable(verdict):
-                    return complete_after_check(run, field, type_, function, value, verdict, path)
+                    return complete_after_check(
+                        run, field, type_, function, value, verdict, path
+                    )
                 if not verdict:
                     raise invalid_return_type_error(type_, value, field.details)
             if memoisable(value, is_type_of is not None):
@@ -220,15 +280,24 @@ def object_completer(field: FieldPlan, type_: GraphQLObjectType, function: Objec
     return complete_object
 
 
-async def complete_after_check(run: Run, field: FieldPlan, type_: GraphQLObjectType, function: ObjectFunction,
-                               value: Any, verdict: Awaitable[bool], path: Where) -> Any:
+async def complete_after_check(
+    run: Run,
+    field: FieldPlan,
+    type_: GraphQLObjectType,
+    function: ObjectFunction,
+    value: Any,
+    verdict: Awaitable[bool],
+    path: Where,
+) -> Any:
     if not await verdict:
         raise invalid_return_type_error(type_, value, field.details)
     completed = function(value, path, run)
     return await completed if run.is_awaitable(completed) else completed
 
 
-def abstract_completer(field: FieldPlan, type_: Any, objects: dict[str, Completer]) -> Completer:
+def abstract_completer(
+    field: FieldPlan, type_: Any, objects: dict[str, Completer]
+) -> Completer:
     """`complete_abstract_value`: the runtime type (once per class where sound), then its object completion."""
     known = RUNTIME_TYPES.setdefault(type_, {})
 
@@ -238,8 +307,12 @@ def abstract_completer(field: FieldPlan, type_: Any, objects: dict[str, Complete
             info = run.info(field, path)
             name = (type_.resolve_type or run.ex.type_resolver)(value, info, type_)
             if run.is_awaitable(name):
-                return complete_resolved_later(run, field, type_, objects, value, name, info, path)
-            runtime = run.ex.ensure_valid_runtime_type(name, type_, field.details, info, value)
+                return complete_resolved_later(
+                    run, field, type_, objects, value, name, info, path
+                )
+            runtime = run.ex.ensure_valid_runtime_type(
+                name, type_, field.details, info, value
+            )
             if memoisable(value, True):
                 known[type(value)] = runtime
         return objects[runtime.name](run, value, path)
@@ -247,23 +320,38 @@ def abstract_completer(field: FieldPlan, type_: Any, objects: dict[str, Complete
     return complete_abstract
 
 
-async def complete_resolved_later(run: Run, field: FieldPlan, type_: Any, objects: dict[str, Completer],
-                                  value: Any, name: Awaitable[Any], info: GraphQLResolveInfo, path: Where) -> Any:
-    runtime = run.ex.ensure_valid_runtime_type(await name, type_, field.details, info, value)
+async def complete_resolved_later(
+    run: Run,
+    field: FieldPlan,
+    type_: Any,
+    objects: dict[str, Completer],
+    value: Any,
+    name: Awaitable[Any],
+    info: GraphQLResolveInfo,
+    path: Where,
+) -> Any:
+    runtime = run.ex.ensure_valid_runtime_type(
+        await name, type_, field.details, info, value
+    )
     completed = objects[runtime.name](run, value, path)
     return await completed if run.is_awaitable(completed) else completed
 
 
-def list_completer(field: FieldPlan, type_: GraphQLList, complete_item: Completer,
-                   objects: dict[str, ObjectFunction]) -> Completer:
+def list_completer(
+    field: FieldPlan,
+    type_: GraphQLList,
+    complete_item: Completer,
+    objects: dict[str, ObjectFunction],
+) -> Completer:
     """`complete_list_value` over a synchronous iterable (async iterables go to graphql-core)."""
     item_type = type_.of_type
     message = f"Expected Iterable, but did not find one for field '{field.parent.name}.{field.name}'."
 
     def complete_list(run: Run, value: Any, path: Where) -> Any:
         if run.ex.is_async_iterable(value):
-            return run.ex.complete_list_value(type_, field.details, run.info(field, path), as_path(path),
-                                              value, None)
+            return run.ex.complete_list_value(
+                type_, field.details, run.info(field, path), as_path(path), value, None
+            )
         if not is_iterable(value):
             raise GraphQLError(message)
         return complete_items(run, field, item_type, complete_item, value, path, fast)
@@ -272,8 +360,9 @@ def list_completer(field: FieldPlan, type_: GraphQLList, complete_item: Complete
     return complete_list
 
 
-def fast_objects(item_type: GraphQLOutputType, objects: dict[str, ObjectFunction]
-                 ) -> tuple[set[type], bool, ObjectFunction] | None:
+def fast_objects(
+    item_type: GraphQLOutputType, objects: dict[str, ObjectFunction]
+) -> tuple[set[type], bool, ObjectFunction] | None:
     """For items of one object type: its accepted classes, whether `strawberry.cast` matters, its function."""
     named = item_type.of_type if is_non_null_type(item_type) else item_type  # type: ignore[attr-defined]
     if not is_object_type(named) or named.name not in objects:
@@ -281,8 +370,15 @@ def fast_objects(item_type: GraphQLOutputType, objects: dict[str, ObjectFunction
     return accepted(named), named.is_type_of is not None, objects[named.name]
 
 
-def complete_items(run: Run, field: FieldPlan, item_type: GraphQLOutputType, complete_item: Completer,
-                   items: Any, path: Where, fast: tuple[set[type], bool, ObjectFunction] | None) -> Any:
+def complete_items(
+    run: Run,
+    field: FieldPlan,
+    item_type: GraphQLOutputType,
+    complete_item: Completer,
+    items: Any,
+    path: Where,
+    fast: tuple[set[type], bool, ObjectFunction] | None,
+) -> Any:
     """`complete_iterable_value` and `complete_list_item_value`; an item of a class already
     checked goes straight to its object function, as `complete_item` would send it."""
     is_awaitable = run.is_awaitable
@@ -294,9 +390,15 @@ def complete_items(run: Run, field: FieldPlan, item_type: GraphQLOutputType, com
     try:
         for item in iterator:
             item_path = (path, index, None)
-            checked = type(item) in known and not (cast_matters and TYPE_CAST_ATTRIBUTE in item.__dict__)
+            checked = type(item) in known and not (
+                cast_matters and TYPE_CAST_ATTRIBUTE in item.__dict__
+            )
             if not checked and is_awaitable(item):
-                results.append(complete_awaited(run, field, complete_item, item_type, item, item_path))
+                results.append(
+                    complete_awaited(
+                        run, field, complete_item, item_type, item, item_path
+                    )
+                )
                 waiting.append(index)
             else:
                 try:
@@ -305,7 +407,9 @@ def complete_items(run: Run, field: FieldPlan, item_type: GraphQLOutputType, com
                     else:
                         completed = complete_item(run, item, item_path)
                     if type(completed) is not dict and is_awaitable(completed):
-                        results.append(settle(run, field, item_type, completed, item_path))
+                        results.append(
+                            settle(run, field, item_type, completed, item_path)
+                        )
                         waiting.append(index)
                     else:
                         results.append(completed)
@@ -328,7 +432,9 @@ async def gather_items(results: list[Any], waiting: list[int]) -> list[Any]:
     if len(waiting) == 1:
         results[waiting[0]] = await results[waiting[0]]
         return results
-    for position, value in zip(waiting, await gather_with_cancel(*(results[i] for i in waiting)), strict=True):
+    for position, value in zip(
+        waiting, await gather_with_cancel(*(results[i] for i in waiting)), strict=True
+    ):
         results[position] = value
     return results
 
@@ -338,12 +444,24 @@ async def gather_fields(data: dict[str, Any], waiting: list[str]) -> dict[str, A
     if len(waiting) == 1:
         data[waiting[0]] = await data[waiting[0]]
         return data
-    data.update(zip(waiting, await gather_with_cancel(*(data[key] for key in waiting)), strict=True))
+    data.update(
+        zip(
+            waiting,
+            await gather_with_cancel(*(data[key] for key in waiting)),
+            strict=True,
+        )
+    )
     return data
 
 
-async def complete_awaited(run: Run, field: FieldPlan, complete: Completer, return_type: GraphQLOutputType,
-                           awaitable: Awaitable[Any], path: Where) -> Any:
+async def complete_awaited(
+    run: Run,
+    field: FieldPlan,
+    complete: Completer,
+    return_type: GraphQLOutputType,
+    awaitable: Awaitable[Any],
+    path: Where,
+) -> Any:
     """`complete_awaitable_value` (and its list-item twin)."""
     try:
         resolved = await awaitable
@@ -357,8 +475,13 @@ async def complete_awaited(run: Run, field: FieldPlan, complete: Completer, retu
     return completed
 
 
-async def settle(run: Run, field: FieldPlan, return_type: GraphQLOutputType, awaitable: Awaitable[Any],
-                 path: Where) -> Any:
+async def settle(
+    run: Run,
+    field: FieldPlan,
+    return_type: GraphQLOutputType,
+    awaitable: Awaitable[Any],
+    path: Where,
+) -> Any:
     """A completion still under way, its error handled at `path` (graphql-core's `await_completed`)."""
     try:
         return await awaitable
@@ -373,7 +496,9 @@ def after_resolve(field: FieldPlan) -> Callable[[Run, Any, Path], Any]:
 
     def complete_field(run: Run, value: Any, path: Where) -> Any:
         if run.is_awaitable(value):
-            return complete_awaited(run, field, field.complete, return_type, value, path)
+            return complete_awaited(
+                run, field, field.complete, return_type, value, path
+            )
         completed = field.complete(run, value, path)
         if type(completed) is not dict and run.is_awaitable(completed):
             return settle(run, field, return_type, completed, path)
@@ -400,10 +525,16 @@ def run_serially(run: Run, fields: list[FieldPlan], root: Any) -> Any:
     return results
 
 
-async def continue_serially(run: Run, fields: list[FieldPlan], position: int, results: dict[str, Any],
-                            pending: Awaitable[Any], root: Any) -> dict[str, Any]:
+async def continue_serially(
+    run: Run,
+    fields: list[FieldPlan],
+    position: int,
+    results: dict[str, Any],
+    pending: Awaitable[Any],
+    root: Any,
+) -> dict[str, Any]:
     results[fields[position].key] = await pending
-    for field in fields[position + 1:]:
+    for field in fields[position + 1 :]:
         value = execute_root_field(run, field, root)
         results[field.key] = await value if run.is_awaitable(value) else value
     return results

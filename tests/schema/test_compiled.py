@@ -63,16 +63,20 @@ class Dog(Named):
 
     @field(policy=SIGNED_IN)
     async def friend(self, info: strawberry.Info) -> Cat | None:
-        lives = await info.context.loader("lives", lambda: DataLoader(load_lives)).load(len(self.name))
+        lives = await info.context.loader("lives", lambda: DataLoader(load_lives)).load(
+            len(self.name)
+        )
         return Cat(name=f"friend of {self.name}", lives=lives)
 
     @field(policy=SIGNED_IN)
     def later(self, info: strawberry.Info) -> int:
-        return info.context.loader("lives", lambda: DataLoader(load_lives)).load(len(self.name))
+        return info.context.loader("lives", lambda: DataLoader(load_lives)).load(
+            len(self.name)
+        )
 
     @field(policy=SIGNED_IN)
     def huge(self) -> int:
-        return 2 ** 40
+        return 2**40
 
     @field(policy=SIGNED_IN)
     def number_as_text(self) -> str:
@@ -134,14 +138,19 @@ NAMES = ["Rex", "Bello", "Fido"]
 class Query:
     @field(policy=ANYONE)
     def pets(self, first: int = 3) -> list[Named]:
-        pets = [Dog(name=n, mood=Mood.HAPPY) if i % 2 == 0 else Cat(name=n, lives=i) for i, n in enumerate(NAMES)]
+        pets = [
+            Dog(name=n, mood=Mood.HAPPY) if i % 2 == 0 else Cat(name=n, lives=i)
+            for i, n in enumerate(NAMES)
+        ]
         return pets[:first]
 
     @field(policy=ANYONE)
     async def search(self, filter: Filter | None = None) -> list[Pet]:  # type: ignore[valid-type]
         moods = filter.moods if filter else list(Mood)
         prefix = (filter.prefix if filter else None) or ""
-        return [Dog(name=prefix + m.value, mood=m) for m in moods] + [Cat(name=prefix + "tom", lives=9)]
+        return [Dog(name=prefix + m.value, mood=m) for m in moods] + [
+            Cat(name=prefix + "tom", lives=9)
+        ]
 
     @field(policy=ANYONE)
     def dog(self, name: str = "Rex") -> Dog:
@@ -185,19 +194,29 @@ SCHEMA = build()
 SETTINGS = settings_from_env({})
 
 
-async def answer(query: str, variables: dict | None, viewer: Viewer, compiled: bool) -> bytes:
+async def answer(
+    query: str, variables: dict | None, viewer: Viewer, compiled: bool
+) -> bytes:
     saved = SCHEMA.compiled
     SCHEMA.compiled = saved if compiled else None
     try:
-        result = await SCHEMA.execute(query, variable_values=variables,
-                                      context_value=Context(viewer=viewer, settings=SETTINGS, request_id="t"))
+        result = await SCHEMA.execute(
+            query,
+            variable_values=variables,
+            context_value=Context(viewer=viewer, settings=SETTINGS, request_id="t"),
+        )
     finally:
         SCHEMA.compiled = saved
-    errors = [{**e.formatted, "original": type(e.original_error).__name__} for e in result.errors or ()]
+    errors = [
+        {**e.formatted, "original": type(e.original_error).__name__}
+        for e in result.errors or ()
+    ]
     return orjson.dumps({"data": result.data, "errors": errors})
 
 
-async def same_on_both(query: str, variables: dict | None = None, viewer: Viewer = EMPLOYEE) -> dict:
+async def same_on_both(
+    query: str, variables: dict | None = None, viewer: Viewer = EMPLOYEE
+) -> dict:
     LOADS.clear()
     compiled_before = STATS["compiled"]
     ours = await answer(query, variables, viewer, compiled=True)
@@ -215,8 +234,7 @@ DOCUMENTS = {
     "union with typed fragments": "{ search { __typename ... on Dog { name mood } ... on Cat { name lives } } }",
     "named fragments and nesting": """query { pets(first: 2) { ...N } dog { ...D friend { ...N rival { ...D } } } }
         fragment N on Named { name ... on Cat { lives } }  fragment D on Dog { name mood }""",
-    "aliases and the same field twice":
-        '{ a: dog(name: "A") { name } b: dog(name: "B") { n: name mood } dog { name } }',
+    "aliases and the same field twice": '{ a: dog(name: "A") { name } b: dog(name: "B") { n: name mood } dog { name } }',
     "typename at the root": "{ __typename dog { __typename } }",
     "error in a nullable field": "{ dog { name fails } }",
     "unexpected error, masked": "{ dog { name failsHard } }",
@@ -238,7 +256,9 @@ DOCUMENTS = {
 }
 
 
-@pytest.mark.parametrize("viewer", [EMPLOYEE, CUSTOMER, ANONYMOUS], ids=["employee", "customer", "anonymous"])
+@pytest.mark.parametrize(
+    "viewer", [EMPLOYEE, CUSTOMER, ANONYMOUS], ids=["employee", "customer", "anonymous"]
+)
 @pytest.mark.parametrize("query", DOCUMENTS.values(), ids=DOCUMENTS.keys())
 async def test_each_shape_answers_as_graphql_core(query, viewer):
     await same_on_both(query, viewer=viewer)
@@ -251,19 +271,31 @@ VARIABLES = """query($n: Int!, $show: Boolean!, $hide: Boolean = false, $f: Filt
 }"""
 
 
-@pytest.mark.parametrize("variables", [
-    {"n": 3, "show": True, "f": {"moods": ["GRUMPY"], "prefix": "v"}, "name": "Var"},
-    {"n": 1, "show": False, "hide": True, "f": None},
-    {"n": 2, "show": True, "hide": True},
-    {"n": 2, "show": False, "f": {"nested": {"moods": []}}},
-])
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {
+            "n": 3,
+            "show": True,
+            "f": {"moods": ["GRUMPY"], "prefix": "v"},
+            "name": "Var",
+        },
+        {"n": 1, "show": False, "hide": True, "f": None},
+        {"n": 2, "show": True, "hide": True},
+        {"n": 2, "show": False, "f": {"nested": {"moods": []}}},
+    ],
+)
 async def test_variables_and_directives_answer_as_graphql_core(variables):
     await same_on_both(VARIABLES, variables)
 
 
 async def test_variable_errors_are_graphql_cores():
-    ours = await answer(VARIABLES, {"n": "three", "show": True}, EMPLOYEE, compiled=True)
-    assert ours == await answer(VARIABLES, {"n": "three", "show": True}, EMPLOYEE, compiled=False)
+    ours = await answer(
+        VARIABLES, {"n": "three", "show": True}, EMPLOYEE, compiled=True
+    )
+    assert ours == await answer(
+        VARIABLES, {"n": "three", "show": True}, EMPLOYEE, compiled=False
+    )
     assert b"has invalid value" in ours
 
 
@@ -285,8 +317,10 @@ async def test_mutations_run_serially_and_their_selections_complete_alike():
 
 async def test_introspection_falls_back_to_graphql_core_and_is_counted():
     before = STATS["fallback: introspection"]
-    result = await SCHEMA.execute("{ __schema { queryType { name } } }",
-                                  context_value=Context(viewer=EMPLOYEE, settings=SETTINGS, request_id="t"))
+    result = await SCHEMA.execute(
+        "{ __schema { queryType { name } } }",
+        context_value=Context(viewer=EMPLOYEE, settings=SETTINGS, request_id="t"),
+    )
     assert result.data == {"__schema": {"queryType": {"name": "Query"}}}
     assert STATS["fallback: introspection"] == before + 1
 
@@ -304,18 +338,33 @@ async def test_the_comparison_mode_fails_a_request_whose_answers_differ(monkeypa
     execution.compare = compare.Comparison()
     monkeypatch.setattr(SCHEMA, "compiled", execution)
     seen = len(compare.MISMATCHES)
-    for query in ("{ dog { name mood } }", 'mutation { rename(name: "x") { name mood } }'):
+    for query in (
+        "{ dog { name mood } }",
+        'mutation { rename(name: "x") { name mood } }',
+    ):
         context = Context(viewer=EMPLOYEE, settings=SETTINGS, request_id="t")
         assert not (await SCHEMA.execute(query, context_value=context)).errors
         [plans] = [p for (text, _), p in execution.plans.items() if text == query]
         [plan] = plans.variants.values()
         generated = (plan.root or plan.serial[0].execute).__globals__
         for name in [n for n in generated if n.startswith("EM")]:
-            generated[name] = {member: "WRONG" for member in generated[name]}  # a broken plan
-        result = await SCHEMA.execute(query, context_value=Context(viewer=EMPLOYEE, settings=SETTINGS,
-                                                                   request_id="t"))
-        assert result.errors[0].extensions["code"] == "INTERNAL_SERVER_ERROR"  # the request fails
+            generated[name] = {
+                member: "WRONG" for member in generated[name]
+            }  # a broken plan
+        result = await SCHEMA.execute(
+            query,
+            context_value=Context(viewer=EMPLOYEE, settings=SETTINGS, request_id="t"),
+        )
+        assert (
+            result.errors[0].extensions["code"] == "INTERNAL_SERVER_ERROR"
+        )  # the request fails
     assert len(compare.MISMATCHES) == seen + 2
-    assert '"mood":"WRONG"' in compare.MISMATCHES[-2] and '"mood":"GRUMPY"' in compare.MISMATCHES[-2]
-    assert "mutation field rename" in compare.MISMATCHES[-1] and '"mood":"HAPPY"' in compare.MISMATCHES[-1]
+    assert (
+        '"mood":"WRONG"' in compare.MISMATCHES[-2]
+        and '"mood":"GRUMPY"' in compare.MISMATCHES[-2]
+    )
+    assert (
+        "mutation field rename" in compare.MISMATCHES[-1]
+        and '"mood":"HAPPY"' in compare.MISMATCHES[-1]
+    )
     del compare.MISMATCHES[seen:]  # expected here: not a failure of this test

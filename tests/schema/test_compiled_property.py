@@ -53,7 +53,12 @@ from hypothesis_graphql import nodes as gql_nodes
 from core.ids import to_global_id
 from core.settings import Settings
 from models.accounts import CustomerUser, Employee
-from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
+from models.customers import (
+    Customer,
+    CustomerTicketType,
+    CustomerUserObject,
+    SiteObject,
+)
 from models.tickets import Attachment, Comment, Ticket, TicketType
 from permissions.policy import Permission
 from permissions.viewer import Viewer, load_viewer
@@ -94,19 +99,45 @@ async def small_world(settings: Settings) -> World:
     carl = await make_customer_user(settings, b.id, name="Carl")
     await CustomerUserObject.create(customer_user_id=alice.pk, object=a1)
     await CustomerUserObject.create(customer_user_id=carl.pk, object=b1)
-    admin = await make_employee(settings, admin=True, permissions=tuple(Permission), name="Admin")
+    admin = await make_employee(
+        settings, admin=True, permissions=tuple(Permission), name="Admin"
+    )
     staff = await make_employee(settings, name="Jonas Weber")
-    for person, site, title in ((alice, a1, "Flur nicht gewischt"), (staff, a1, "Fenster streifig"),
-                                (carl, b1, "Sandkasten"), (staff, b1, "Turnhalle")):
-        ticket = await create_ticket(await viewer_of(person), settings, NewTicket(
-            object_id=site.id, ticket_type_id=defect.id, title=title,
-            assignee_id=staff.pk if person is staff else None))
+    for person, site, title in (
+        (alice, a1, "Flur nicht gewischt"),
+        (staff, a1, "Fenster streifig"),
+        (carl, b1, "Sandkasten"),
+        (staff, b1, "Turnhalle"),
+    ):
+        ticket = await create_ticket(
+            await viewer_of(person),
+            settings,
+            NewTicket(
+                object_id=site.id,
+                ticket_type_id=defect.id,
+                title=title,
+                assignee_id=staff.pk if person is staff else None,
+            ),
+        )
         await add_comment(await viewer_of(staff), ticket.id, f"Intern zu {title}", True)
-        await add_comment(await viewer_of(person), ticket.id, f"Öffentlich zu {title}", False)
+        await add_comment(
+            await viewer_of(person), ticket.id, f"Öffentlich zu {title}", False
+        )
     ids = []
-    for model in (Customer, SiteObject, Ticket, Comment, Attachment, CustomerUser, Employee, TicketType):
+    for model in (
+        Customer,
+        SiteObject,
+        Ticket,
+        Comment,
+        Attachment,
+        CustomerUser,
+        Employee,
+        TicketType,
+    ):
         ids += [to_global_id(model.__name__, row.id) for row in await model.all()]
-    return World(admin=await viewer_of(admin), customer=await viewer_of(alice), ids=sorted(ids))
+    return World(
+        admin=await viewer_of(admin), customer=await viewer_of(alice), ids=sorted(ids)
+    )
 
 
 class Reshape(Visitor):
@@ -129,7 +160,11 @@ class Reshape(Visitor):
         name = self.name("v")
         self.variables[name] = value
         node = VariableNode(name=NameNode(value=name))
-        self.definitions.append(VariableDefinitionNode(variable=node, type=parse_type(type_text), directives=()))
+        self.definitions.append(
+            VariableDefinitionNode(
+                variable=node, type=parse_type(type_text), directives=()
+            )
+        )
         return node
 
     def leave_argument(self, node: ArgumentNode, *_: Any) -> ArgumentNode | None:
@@ -145,14 +180,27 @@ class Reshape(Visitor):
             alias = NameNode(value=self.name("a"))
         if self.rnd.random() < 0.15:
             condition = self.variable("Boolean!", self.rnd.random() < 0.6)
-            directives += (DirectiveNode(name=NameNode(value=self.rnd.choice(["include", "skip"])),
-                                         arguments=(ArgumentNode(name=NameNode(value="if"), value=condition),)),)
+            directives += (
+                DirectiveNode(
+                    name=NameNode(value=self.rnd.choice(["include", "skip"])),
+                    arguments=(
+                        ArgumentNode(name=NameNode(value="if"), value=condition),
+                    ),
+                ),
+            )
         if alias is node.alias and directives == tuple(node.directives or ()):
             return None
-        return FieldNode(alias=alias, name=node.name, arguments=node.arguments, directives=directives,
-                         selection_set=node.selection_set)
+        return FieldNode(
+            alias=alias,
+            name=node.name,
+            arguments=node.arguments,
+            directives=directives,
+            selection_set=node.selection_set,
+        )
 
-    def leave_selection_set(self, node: SelectionSetNode, *_: Any) -> SelectionSetNode | None:
+    def leave_selection_set(
+        self, node: SelectionSetNode, *_: Any
+    ) -> SelectionSetNode | None:
         parent = self.type_info.get_parent_type()
         if parent is None:
             return None
@@ -161,14 +209,28 @@ class Reshape(Visitor):
         if roll < 0.15:
             selections.append(FieldNode(name=NameNode(value="__typename")))
         elif roll < 0.3:
-            condition = NamedTypeNode(name=NameNode(value=parent.name)) if self.rnd.random() < 0.7 else None
-            selections = [InlineFragmentNode(type_condition=condition, directives=(),
-                                             selection_set=SelectionSetNode(selections=tuple(selections)))]
+            condition = (
+                NamedTypeNode(name=NameNode(value=parent.name))
+                if self.rnd.random() < 0.7
+                else None
+            )
+            selections = [
+                InlineFragmentNode(
+                    type_condition=condition,
+                    directives=(),
+                    selection_set=SelectionSetNode(selections=tuple(selections)),
+                )
+            ]
         elif roll < 0.45:
             name = self.name("F")
-            self.fragments.append(FragmentDefinitionNode(
-                name=NameNode(value=name), type_condition=NamedTypeNode(name=NameNode(value=parent.name)),
-                directives=(), selection_set=SelectionSetNode(selections=tuple(selections))))
+            self.fragments.append(
+                FragmentDefinitionNode(
+                    name=NameNode(value=name),
+                    type_condition=NamedTypeNode(name=NameNode(value=parent.name)),
+                    directives=(),
+                    selection_set=SelectionSetNode(selections=tuple(selections)),
+                )
+            )
             selections = [FragmentSpreadNode(name=NameNode(value=name), directives=())]
         else:
             return None
@@ -181,34 +243,58 @@ def reshaped(document: DocumentNode, rnd: random.Random) -> tuple[str, dict[str,
     reshape = Reshape(type_info, rnd)
     changed = visit(document, TypeInfoVisitor(type_info, reshape))
     operation = changed.definitions[0]
-    operation = operation.__class__(**{**{k: getattr(operation, k) for k in operation.keys},
-                                       "variable_definitions": tuple(reshape.definitions)})
+    operation = operation.__class__(
+        **{
+            **{k: getattr(operation, k) for k in operation.keys},
+            "variable_definitions": tuple(reshape.definitions),
+        }
+    )
     result = DocumentNode(definitions=(operation, *reshape.fragments))
     if graphql.validate(schema._schema, result):
         return graphql.print_ast(document), {}
     return graphql.print_ast(result), reshape.variables
 
 
-async def answer(query: str, variables: dict[str, Any], viewer: Viewer, settings: Settings,
-                 compiled: bool) -> bytes:
+async def answer(
+    query: str,
+    variables: dict[str, Any],
+    viewer: Viewer,
+    settings: Settings,
+    compiled: bool,
+) -> bytes:
     saved = schema.compiled
     schema.compiled = saved if compiled else None
     try:
-        result = await schema.execute(query, variable_values=variables,
-                                      context_value=Context(viewer=viewer, settings=settings, request_id="prop"))
+        result = await schema.execute(
+            query,
+            variable_values=variables,
+            context_value=Context(viewer=viewer, settings=settings, request_id="prop"),
+        )
     finally:
         schema.compiled = saved
-    errors = [{**e.formatted, "original": type(e.original_error).__name__} for e in result.errors or ()]
+    errors = [
+        {**e.formatted, "original": type(e.original_error).__name__}
+        for e in result.errors or ()
+    ]
     return orjson.dumps({"data": result.data, "errors": errors})
 
 
 def queries(world: World) -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
-    generated = hypothesis_graphql.queries(schema_sdl(), print_ast=lambda document: document, custom_scalars={
-        "ID": st.sampled_from(world.ids).map(gql_nodes.String),
-        "Date": st.dates().map(lambda d: gql_nodes.String(d.isoformat())),
-        "DateTime": st.datetimes().map(lambda d: gql_nodes.String(d.isoformat() + "+00:00")),
-    }, allow_x00=False)
-    return st.tuples(generated, st.randoms(use_true_random=False)).map(lambda pair: reshaped(*pair))
+    generated = hypothesis_graphql.queries(
+        schema_sdl(),
+        print_ast=lambda document: document,
+        custom_scalars={
+            "ID": st.sampled_from(world.ids).map(gql_nodes.String),
+            "Date": st.dates().map(lambda d: gql_nodes.String(d.isoformat())),
+            "DateTime": st.datetimes().map(
+                lambda d: gql_nodes.String(d.isoformat() + "+00:00")
+            ),
+        },
+        allow_x00=False,
+    )
+    return st.tuples(generated, st.randoms(use_true_random=False)).map(
+        lambda pair: reshaped(*pair)
+    )
 
 
 async def test_random_queries_answer_identically_on_both_paths(small_world, settings):
@@ -224,8 +310,13 @@ async def test_random_queries_answer_identically_on_both_paths(small_world, sett
             assert ours == theirs, (query, variables, ours[:2000], theirs[:2000])
             seen["with errors"] += b'"errors":[]' not in ours
 
-    @hypothesis_settings(max_examples=EXAMPLES, deadline=None, database=None,
-                         phases=[Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck))
+    @hypothesis_settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate, Phase.shrink],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(queries(world))
     def run(example: tuple[str, dict[str, Any]]) -> None:
         if time.monotonic() - started > SECONDS:
@@ -233,11 +324,15 @@ async def test_random_queries_answer_identically_on_both_paths(small_world, sett
         query, variables = example
         seen["examples"] += 1
         seen["reshaped"] += bool(variables) or "fragment" in query or "..." in query
-        asyncio.run_coroutine_threadsafe(compare(query, variables), loop).result(timeout=60)
+        asyncio.run_coroutine_threadsafe(compare(query, variables), loop).result(
+            timeout=60
+        )
 
     compiled_before = STATS["compiled"]
     await loop.run_in_executor(None, run)
-    print(f"\ncompiled against graphql-core on random queries: {seen}, "
-          f"{time.monotonic() - started:.0f} s, {STATS['compiled'] - compiled_before} compiled runs")
+    print(
+        f"\ncompiled against graphql-core on random queries: {seen}, "
+        f"{time.monotonic() - started:.0f} s, {STATS['compiled'] - compiled_before} compiled runs"
+    )
     assert seen["examples"] >= min(EXAMPLES, 20)
     assert STATS["compiled"] > compiled_before
