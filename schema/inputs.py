@@ -74,11 +74,14 @@ def _without_none(annotation: Any) -> Any:
 def _decode(value: Any, annotation: Any, path: str) -> Any:
     if value is None:
         return None
+    optional = _without_none(annotation) is not annotation
     annotation = _without_none(annotation)
     if typing.get_origin(annotation) is Annotated:
         base, *extras = typing.get_args(annotation)
         refs = [e for e in extras if isinstance(e, Ref)]
         if refs:
+            if optional and value == "":
+                return None  # an optional ID left empty is no ID (as the hand-written decoding had it)
             return parse_id(value, refs[0].type_name, path)
         return _decode(value, base, path)
     if typing.get_origin(annotation) is list:
