@@ -69,7 +69,7 @@ class FormTemplateVersion(Model):
     version = fields.IntField()
     name = fields.CharField(max_length=200)
     description = fields.TextField(default="")
-    # The validated elements, in order (see resolvers/forms.py for their shape).
+    # The validated elements, in order (see resolvers/forms/templates.py for their shape).
     elements = fields.JSONField()
     created_by = fields.ForeignKeyField("models.Account", related_name="form_template_versions",
                                         null=True, on_delete=fields.SET_NULL)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -15,20 +16,21 @@ from models.forms import FormTemplate as FormTemplateRow
 from models.forms import FormTemplateVersion as FormTemplateVersionRow
 from permissions.policy import ANYONE, EMPLOYEES, TEMPLATE_MANAGERS
 from resolvers import forms
-from core.errors import BadUserInput, NotFound
+from core.errors import BadUserInput, SitedeskError
 from schema.accounts import Person
 from schema.customers import SiteObject
 from schema.directive import field, mutation, type_policy
+from schema.inputs import decoded, decoded_list, ref
 from schema.loaders import loader
 from core.ids import parse_id, to_global_id
 from schema.relay import Connection, Node, connection, page_window
-from schema.tickets import Ticket, TicketType, person, uploads_of
+from schema.tickets import Ticket, TicketType, person
 
 strawberry.enum(FormElementKind, description="What an element of a form asks for (INFO asks nothing).")
 strawberry.enum(FormConditionOperator, description="How a condition compares an earlier answer with its value.")
 strawberry.enum(FormTemplateStatus, description="DRAFT: being designed; PUBLISHED: can be filled; ARCHIVED: withdrawn.")
 
-DateValue = date
+DateValue = date  # inputs annotate with this alias: `AnswerInput.date` is a field name there
 
 
 @strawberry.type(directives=type_policy(ANYONE),
@@ -235,7 +237,7 @@ class FormConditionInput:
 
 @strawberry.input(description="The ticket a CREATE_TICKET element creates (internal templates only).")
 class FormTicketElementInput:
-    ticket_type_id: strawberry.ID
+    ticket_type_id: ref("TicketType")
     title: str
     description: str | None = None
     title_editable: bool = False
@@ -267,7 +269,7 @@ class CreateFormTemplateInput:
 
 @strawberry.input(description="Absent fields stay; a published template gets a new version.")
 class UpdateFormTemplateInput:
-    id: strawberry.ID
+    id: ref("FormTemplate")
     name: str | None = None
     description: str | None = None
     is_public: bool | None = None
@@ -288,15 +290,15 @@ class AnswerInput:
     number: float | None = strawberry.field(default=None, description="NUMBER and RATING.")
     boolean: bool | None = strawberry.field(default=None, description="YES_NO.")
     choices: list[str] | None = strawberry.field(default=None, description="SINGLE_CHOICE (one) and MULTIPLE_CHOICE.")
-    date_value: DateValue | None = strawberry.field(default=None, name="date")
+    date: DateValue | None = None
     ticket: FormTicketAnswerInput | None = None
     upload: Upload | None = strawberry.field(default=None, description="PHOTO and SIGNATURE: an image.")
 
 
 @strawberry.input
 class SubmitFormInput:
-    template_id: strawberry.ID
-    object_id: strawberry.ID
+    template_id: ref("FormTemplate")
+    object_id: ref("SiteObject")
     answers: list[AnswerInput]
     client_submission_id: str | None = strawberry.field(
         default=None, description="Chosen by the device; sending the same one again returns the first submission.")
@@ -304,48 +306,45 @@ class SubmitFormInput:
 
 @strawberry.input(description="`from` and `to` are days (UTC), both included.")
 class FormSubmissionFilter:
-    template_id: strawberry.ID | None = None
-    object_id: strawberry.ID | None = None
+    template_id: ref("FormTemplate") | None = None
+    object_id: ref("SiteObject") | None = None
     from_date: DateValue | None = strawberry.field(default=None, name="from")
-    to: DateValue | None = None
+    to_date: DateValue | None = strawberry.field(default=None, name="to")
 
 
-def _element_specs(items: list[FormElementInput]) -> list[forms.ElementSpec]:
-    specs = []
-    for index, item in enumerate(items):
-        ticket = None
-        if item.ticket is not None:
-            try:
-                type_pk = parse_id(item.ticket.ticket_type_id, "TicketType")
-            except (BadUserInput, NotFound):
-                raise BadUserInput("No ticket type with this ID.", field=item.key or f"elements.{index}") from None
-            t = item.ticket
-            ticket = forms.TicketSpec(ticket_type_id=type_pk, title=t.title, description=t.description,
-                                      title_editable=t.title_editable,
-                                      description_editable=t.description_editable,
-                                      allow_due_date=t.allow_due_date, attach_pdf=t.attach_pdf)
-        condition = None
-        if item.visible_if is not None:
-            condition = forms.ConditionSpec(key=item.visible_if.key, operator=item.visible_if.operator,
-                                            value=item.visible_if.value)
-        specs.append(forms.ElementSpec(key=item.key, kind=item.kind, label=item.label,
-                                       description=item.description, required=item.required,
-                                       options=item.options, scale=item.scale, visible_if=condition,
-                                       ticket=ticket))
-    return specs
+T = TypeVar("T")
 
 
-def _answer_specs(items: list[AnswerInput]) -> list[forms.AnswerSpec]:
-    specs = []
-    for item in items:
-        upload = uploads_of([item.upload], field=item.key)[0] if item.upload is not None else None
-        ticket = None
-        if item.ticket is not None:
-            ticket = forms.TicketAnswer(title=item.ticket.title, description=item.ticket.description,
-                                        due_date=item.ticket.due_date)
-        specs.append(forms.AnswerSpec(key=item.key, text=item.text, number=item.number, boolean=item.boolean,
-                                      choices=item.choices, date=item.date_value, ticket=ticket, upload=upload))
-    return specs
+def _item_at(error: SitedeskError, path: str, items: list[Any]) -> tuple[int, Any] | None:
+    """The (index, input) of the list `items` at `path` that a decoding error names, if it names one."""
+    where = str(error.extensions.get("field", ""))
+    if not where.startswith(f"{path}."):
+        return None
+    index = int(where[len(path) + 1:].partition(".")[0])
+    return index, items[index]
+
+
+def _template_values(input: CreateFormTemplateInput | UpdateFormTemplateInput) -> dict[str, Any]:
+    """`decoded(input)`; a bad ticket type ID is bad input at its element's key, like every element error."""
+    try:
+        return decoded(input)
+    except SitedeskError as exc:
+        found = _item_at(exc, "elements", input.elements or [])
+        if found is None:
+            raise
+        index, element = found
+        raise BadUserInput("No ticket type with this ID.", field=element.key or f"elements.{index}") from None
+
+
+def _with_answers(decode: Callable[[], T], answers: list[AnswerInput]) -> T:
+    """`decode()`; an upload that is no file is reported at its answer's key, like every answer error."""
+    try:
+        return decode()
+    except BadUserInput as exc:
+        found = _item_at(exc, "answers", answers)
+        if found is None:
+            raise
+        raise BadUserInput(str(exc), field=found[1].key) from None
 
 
 def _template_pk(gid: str) -> int:
@@ -357,34 +356,24 @@ class FormQueries:
     @field(policy=EMPLOYEES, description="Templates: template managers see all, other employees the published ones.")
     async def form_templates(self, info: strawberry.Info,
                              status: FormTemplateStatus | None = None) -> list[FormTemplate]:
-        query = forms.templates_for(info.context.viewer)
-        if status is not None:
-            query = query.filter(status=status)
-        return [FormTemplate.from_row(r) for r in await query]
+        return [FormTemplate.from_row(r) for r in await forms.list_templates(info.context.viewer, status)]
 
     @field(policy=EMPLOYEES, description="Null when it does not exist or is not yours to see.")
     async def form_template(self, info: strawberry.Info, id: strawberry.ID) -> FormTemplate | None:
-        row = await forms.visible_template(info.context.viewer, _template_pk(id))
+        row = await forms.find_template(info.context.viewer, _template_pk(id))
         return FormTemplate.from_row(row) if row else None
 
     @field(policy=ANYONE, description="A published public template by its link's token; null otherwise.")
     async def public_form_template(self, token: str) -> FormTemplate | None:
-        row = await forms.template_by_token(token)
+        row = await forms.find_public_template(token)
         return FormTemplate.from_row(row) if row else None
 
     @field(policy=EMPLOYEES, description="Filled-in forms, newest first.")
     async def form_submissions(self, info: strawberry.Info, filter: FormSubmissionFilter | None = None,
                                first: int | None = None, after: str | None = None) -> Connection[FormSubmission]:
         offset, limit = page_window(first, after)
-        criteria = forms.SubmissionFilter()
-        if filter is not None:
-            criteria = forms.SubmissionFilter(
-                template_id=parse_id(filter.template_id, "FormTemplate", "filter.templateId")
-                if filter.template_id else None,
-                object_id=parse_id(filter.object_id, "SiteObject", "filter.objectId") if filter.object_id else None,
-                from_date=filter.from_date, to_date=filter.to)
-        query = forms.filtered_submissions(info.context.viewer, criteria)
-        rows, total = await forms.page_of_submissions(query, offset, limit)
+        criteria = decoded(filter, "filter") if filter is not None else {}
+        rows, total = await forms.page_of_submissions(info.context.viewer, offset, limit, **criteria)
         return connection(await submission_nodes(rows), offset, limit, total)
 
 
@@ -392,15 +381,13 @@ class FormQueries:
 class FormMutations:
     @mutation(policy=TEMPLATE_MANAGERS, description="A new draft template.")
     async def create_form_template(self, info: strawberry.Info, input: CreateFormTemplateInput) -> FormTemplate:
-        row = await forms.create_template(info.context.viewer, input.name, input.description, input.is_public,
-                                          _element_specs(input.elements))
+        row = await forms.create_template(info.context.viewer, **_template_values(input))
         return FormTemplate.from_row(row)
 
     @mutation(policy=TEMPLATE_MANAGERS, description="A draft changes in place; a published template gets a new version.")
     async def update_form_template(self, info: strawberry.Info, input: UpdateFormTemplateInput) -> FormTemplate:
-        elements = _element_specs(input.elements) if input.elements is not None else None
-        row = await forms.update_template(info.context.viewer, _template_pk(input.id), input.name,
-                                          input.description, input.is_public, elements)
+        changes = _template_values(input)
+        row = await forms.update_template(info.context.viewer, changes.pop("id"), **changes)
         return FormTemplate.from_row(row)
 
     @mutation(policy=TEMPLATE_MANAGERS, description="Release for filling; public templates get their publicToken.")
@@ -413,14 +400,13 @@ class FormMutations:
 
     @mutation(policy=EMPLOYEES, description="Fill an internal template for an object; all or nothing.")
     async def submit_form(self, info: strawberry.Info, input: SubmitFormInput) -> FormSubmission:
-        template_pk = parse_id(input.template_id, "FormTemplate", "templateId")
-        object_pk = parse_id(input.object_id, "SiteObject", "objectId")
-        row = await forms.submit_form(info.context.viewer, info.context.settings, template_pk, object_pk,
-                                      _answer_specs(input.answers), input.client_submission_id)
+        values = _with_answers(lambda: decoded(input), input.answers)
+        row = await forms.submit_form(info.context.viewer, info.context.settings, **values)
         return (await submission_nodes([row]))[0]
 
     @mutation(policy=ANYONE, description="Fill a public template through its link, anonymously.")
     async def submit_public_form(self, info: strawberry.Info, token: str,
                                  answers: list[AnswerInput]) -> FormSubmission:
-        row = await forms.submit_public_form(info.context.settings, token, _answer_specs(answers))
+        row = await forms.submit_public_form(info.context.settings, token,
+                                             _with_answers(lambda: decoded_list(answers, "answers"), answers))
         return (await submission_nodes([row]))[0]

@@ -135,10 +135,6 @@ async def _current_versions(viewer: Any, template_ids: list[int]) -> dict[int, A
     return await current_versions(template_ids)
 
 
-async def _created_tickets(viewer: Any, submission_ids: list[int]) -> dict[int, Any]:
-    return await created_tickets_of(submission_ids, visible_tickets(viewer))
-
-
 # Loaders named `visible_…` are scoped to the request's viewer: what they
 # return is what the viewer may see. The others (`…_by_id`, `…_by_<key>_id`)
 # load rows by key as they are; they serve only fields whose parent the
@@ -167,7 +163,7 @@ LOADERS: dict[str, LoaderFactory] = {
     "visible_documents_by_object_id": lambda viewer: _by_key(documents_on, viewer, default=[]),
     "visible_evaluation_by_object_id": lambda viewer: _by_key_and_period(object_evaluations, viewer),
     "visible_evaluation_by_customer_id": lambda viewer: _by_key_and_period(customer_evaluations, viewer),
-    "visible_created_tickets_by_submission_id": lambda viewer: _by_key(_created_tickets, viewer, default=[]),
+    "visible_created_tickets_by_submission_id": lambda viewer: _by_key(created_tickets_of, viewer, default=[]),
 }
 
 

@@ -31,7 +31,6 @@ from models.forms import FormConditionOperator as Op
 from models.forms import FormElementKind as Kind
 from permissions.viewer import load_viewer
 from resolvers import forms
-from resolvers.forms import AnswerSpec, ConditionSpec, ElementSpec, TicketSpec
 from files.uploads import Upload
 from core.settings import Settings, get_settings
 
@@ -482,51 +481,54 @@ async def _seed_forms(settings: Settings, rng: random.Random, staff: dict[str, _
         return await load_viewer(account.id, account.token_version)
 
     petra, jonas = await viewer_of(staff[EMPLOYEES[0][0]]), await viewer_of(staff[EMPLOYEES[1][0]])
-    elements = [ElementSpec("hinweis", Kind.INFO, "Jeden Bereich von 1 (schlecht) bis 5 (sehr gut) bewerten.")]
+    elements: list[dict[str, Any]] = [
+        {"key": "hinweis", "kind": Kind.INFO, "label": "Jeden Bereich von 1 (schlecht) bis 5 (sehr gut) bewerten."}]
     for key, room in INSPECTED_ROOMS:
         elements += [
-            ElementSpec(key, Kind.RATING, room, required=True, scale=5),
-            ElementSpec(f"{key}_nach", Kind.YES_NO, f"Nachreinigung notwendig? ({room})", required=True,
-                        visible_if=ConditionSpec(key, Op.LTE, "2")),
-            ElementSpec(f"{key}_ticket", Kind.CREATE_TICKET, f"Nachreinigung {room}",
-                        description="Wird beim Abschluss als Ticket angelegt, mit dem Bericht als PDF.",
-                        visible_if=ConditionSpec(f"{key}_nach", Op.EQ, "true"),
-                        ticket=TicketSpec(types["Nachreinigung"].id, f"Nachreinigung {room}",
-                                          "Bei der Objektbegehung beanstandet.", description_editable=True,
-                                          allow_due_date=True, attach_pdf=True)),
+            {"key": key, "kind": Kind.RATING, "label": room, "required": True, "scale": 5},
+            {"key": f"{key}_nach", "kind": Kind.YES_NO, "label": f"Nachreinigung notwendig? ({room})",
+             "required": True, "visible_if": {"key": key, "operator": Op.LTE, "value": "2"}},
+            {"key": f"{key}_ticket", "kind": Kind.CREATE_TICKET, "label": f"Nachreinigung {room}",
+             "description": "Wird beim Abschluss als Ticket angelegt, mit dem Bericht als PDF.",
+             "visible_if": {"key": f"{key}_nach", "operator": Op.EQ, "value": "true"},
+             "ticket": {"ticket_type_id": types["Nachreinigung"].id, "title": f"Nachreinigung {room}",
+                        "description": "Bei der Objektbegehung beanstandet.", "description_editable": True,
+                        "allow_due_date": True, "attach_pdf": True}},
         ]
-    elements += [ElementSpec("foto", Kind.PHOTO, "Foto"),
-                 ElementSpec("bemerkungen", Kind.TEXT, "Bemerkungen"),
-                 ElementSpec("unterschrift", Kind.SIGNATURE, "Unterschrift Objektleitung")]
-    inspection = await forms.create_template(petra, "Objektbegehung", "Monatliche Begehung mit dem Kunden.",
-                                             False, elements)
+    elements += [{"key": "foto", "kind": Kind.PHOTO, "label": "Foto"},
+                 {"key": "bemerkungen", "kind": Kind.TEXT, "label": "Bemerkungen"},
+                 {"key": "unterschrift", "kind": Kind.SIGNATURE, "label": "Unterschrift Objektleitung"}]
+    inspection = await forms.create_template(petra, name="Objektbegehung",
+                                             description="Monatliche Begehung mit dem Kunden.", elements=elements)
     await forms.publish_template(petra, inspection.id)
     site_ids = [ids[0] for ids in objects_of.values()]
     ratings = [{"sanitaer": 4, "buero": 5, "treppe": 4}, {"sanitaer": 2, "buero": 4, "treppe": 3}]
     for index, (site_id, rated) in enumerate(zip(site_ids, ratings)):
-        answers = [AnswerSpec(key, number=value) for key, value in rated.items()]
-        answers += [AnswerSpec(f"{key}_nach", boolean=True) for key, value in rated.items() if value <= 2]
-        answers += [AnswerSpec("foto", upload=Upload("begehung.png", io.BytesIO(_png(rng)))),
-                    AnswerSpec("bemerkungen", text="Rundgang mit der Objektleitung." if index == 0
-                               else "Waschbecken und Spiegel im Damen-WC verschmutzt.")]
-        await forms.submit_form(jonas, settings, inspection.id, site_id, answers,
+        answers: list[dict[str, Any]] = [{"key": key, "number": value} for key, value in rated.items()]
+        answers += [{"key": f"{key}_nach", "boolean": True} for key, value in rated.items() if value <= 2]
+        answers += [{"key": "foto", "upload": Upload("begehung.png", io.BytesIO(_png(rng)))},
+                    {"key": "bemerkungen", "text": "Rundgang mit der Objektleitung." if index == 0
+                     else "Waschbecken und Spiegel im Damen-WC verschmutzt."}]
+        await forms.submit_form(jonas, settings, template_id=inspection.id, object_id=site_id, answers=answers,
                                 client_submission_id=f"demo-begehung-{index}")
 
-    feedback = await forms.create_template(petra, "Feedback", "Wie zufrieden sind Sie mit unserer Reinigung?",
-                                           True, [
-        ElementSpec("zufriedenheit", Kind.RATING, "Wie zufrieden sind Sie insgesamt?", required=True, scale=5),
-        ElementSpec("bereich", Kind.SINGLE_CHOICE, "Welcher Bereich?",
-                    options=["Büro", "Sanitär", "Küche", "Außenbereich"]),
-        ElementSpec("verbesserung", Kind.TEXT, "Was können wir besser machen?"),
-        ElementSpec("kontakt", Kind.YES_NO, "Dürfen wir Sie kontaktieren?"),
-        ElementSpec("email", Kind.TEXT, "Ihre E-Mail-Adresse", required=True,
-                    visible_if=ConditionSpec("kontakt", Op.EQ, "true")),
-    ])
+    feedback = await forms.create_template(
+        petra, name="Feedback", description="Wie zufrieden sind Sie mit unserer Reinigung?", is_public=True,
+        elements=[
+            {"key": "zufriedenheit", "kind": Kind.RATING, "label": "Wie zufrieden sind Sie insgesamt?",
+             "required": True, "scale": 5},
+            {"key": "bereich", "kind": Kind.SINGLE_CHOICE, "label": "Welcher Bereich?",
+             "options": ["Büro", "Sanitär", "Küche", "Außenbereich"]},
+            {"key": "verbesserung", "kind": Kind.TEXT, "label": "Was können wir besser machen?"},
+            {"key": "kontakt", "kind": Kind.YES_NO, "label": "Dürfen wir Sie kontaktieren?"},
+            {"key": "email", "kind": Kind.TEXT, "label": "Ihre E-Mail-Adresse", "required": True,
+             "visible_if": {"key": "kontakt", "operator": Op.EQ, "value": "true"}},
+        ])
     feedback = await forms.publish_template(petra, feedback.id)
     for score, area, text, email in [(5, "Büro", "", None), (2, "Sanitär", "Seife oft leer.", "k.meier@example.org"),
                                      (4, "Küche", "Spülmaschine bitte öfter ausräumen.", None)]:
-        answers = [AnswerSpec("zufriedenheit", number=score), AnswerSpec("bereich", choices=[area]),
-                   AnswerSpec("verbesserung", text=text or None), AnswerSpec("kontakt", boolean=email is not None)]
+        answers = [{"key": "zufriedenheit", "number": score}, {"key": "bereich", "choices": [area]},
+                   {"key": "verbesserung", "text": text or None}, {"key": "kontakt", "boolean": email is not None}]
         if email:
-            answers.append(AnswerSpec("email", text=email))
+            answers.append({"key": "email", "text": email})
         await forms.submit_public_form(settings, feedback.public_token, answers)

@@ -6,7 +6,7 @@ import asyncio
 
 from models.forms import FormSubmission
 from models.tickets import Attachment, Ticket
-import resolvers.forms
+import resolvers.forms.submit
 from tests.forms.conftest import (SUBMIT, create_template, download, errors_of, pdf_text, stored_counts,
                                   submit_input)
 
@@ -43,7 +43,7 @@ async def test_fifty_concurrent_submissions_and_other_tickets_meanwhile(gql, com
 
 async def test_a_stale_number_prediction_renders_the_pdf_again(gql, company, client, settings, monkeypatch):
     template = await create_template(gql, company)
-    real = resolvers.forms._peek_next_number
+    real = resolvers.forms.submit._peek_next_number
     calls = []
 
     async def stale_once():
@@ -51,7 +51,7 @@ async def test_a_stale_number_prediction_renders_the_pdf_again(gql, company, cli
         number = await real()
         return number + 7 if len(calls) == 1 else number
 
-    monkeypatch.setattr(resolvers.forms, "_peek_next_number", stale_once)
+    monkeypatch.setattr(resolvers.forms.submit, "_peek_next_number", stale_once)
     before = await stored_counts(settings)
     data = await gql.as_viewer(company.inspector.token).ok(SUBMIT, submit_input(company, template, [
         {"key": "room", "number": 1}, {"key": "recleaning", "boolean": True}]))
@@ -70,7 +70,7 @@ async def test_numbers_that_never_fit_store_nothing(gql, company, settings, monk
     async def always_stale():
         return 1000
 
-    monkeypatch.setattr(resolvers.forms, "_peek_next_number", always_stale)
+    monkeypatch.setattr(resolvers.forms.submit, "_peek_next_number", always_stale)
     before = await stored_counts(settings)
     body = await gql.as_viewer(company.inspector.token)(SUBMIT, submit_input(company, template, [
         {"key": "room", "number": 1}, {"key": "recleaning", "boolean": True}]))

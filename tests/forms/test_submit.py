@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-import resolvers.forms
+import resolvers.forms.submit
 
 from models.forms import FormFile, FormSubmission
 from models.tickets import Attachment, Ticket, TicketEvent, TicketEventKind, TicketSource
@@ -157,13 +157,13 @@ async def test_a_photo_that_is_no_image_stores_nothing(gql, company, settings, f
 async def test_a_failure_inside_the_transaction_stores_nothing(gql, company, settings, monkeypatch):
     """A database error after the submission, files and ticket rows were written rolls all of it back."""
     template = await create_template(gql, company)
-    real_attach = resolvers.forms._attach
+    real_attach = resolvers.forms.submit._attach
 
     async def failing_attach(*args, **kwargs):
         await real_attach(*args, **kwargs)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(resolvers.forms, "_attach", failing_attach)
+    monkeypatch.setattr(resolvers.forms.submit, "_attach", failing_attach)
     variables = submit_input(company, template, [*BAD_ROOM, {"key": "photo", "upload": None}])
     before = await stored_counts(settings)
     body = await upload_submit(gql, company.inspector.token, SUBMIT, variables,
