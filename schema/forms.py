@@ -22,7 +22,8 @@ from schema.directive import field, mutation, type_policy
 from schema.loaders import loader
 from core.ids import parse_id, to_global_id
 from schema.relay import Connection, Node, connection, page_window
-from schema.tickets import Ticket, TicketType, person, uploads_of
+from schema.inputs import decoded_upload
+from schema.tickets import Ticket, TicketType, person
 
 strawberry.enum(FormElementKind, description="What an element of a form asks for (INFO asks nothing).")
 strawberry.enum(FormConditionOperator, description="How a condition compares an earlier answer with its value.")
@@ -338,7 +339,7 @@ def _element_specs(items: list[FormElementInput]) -> list[forms.ElementSpec]:
 def _answer_specs(items: list[AnswerInput]) -> list[forms.AnswerSpec]:
     specs = []
     for item in items:
-        upload = uploads_of([item.upload], field=item.key)[0] if item.upload is not None else None
+        upload = decoded_upload(item.upload, item.key) if item.upload is not None else None
         ticket = None
         if item.ticket is not None:
             ticket = forms.TicketAnswer(title=item.ticket.title, description=item.ticket.description,
