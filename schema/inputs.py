@@ -71,6 +71,13 @@ def _without_none(annotation: Any) -> Any:
     return annotation
 
 
+def decoded_upload(value: Any, path: str) -> Upload:
+    """A value of the `Upload` scalar (an argument's or an input's) as `files.uploads.Upload`."""
+    if not hasattr(value, "file") or not hasattr(value, "filename"):
+        raise BadUserInput("Expected an uploaded file.", field=path or None)
+    return Upload(filename=value.filename, stream=value.file)
+
+
 def _decode(value: Any, annotation: Any, path: str) -> Any:
     if value is None:
         return None
@@ -88,9 +95,7 @@ def _decode(value: Any, annotation: Any, path: str) -> Any:
         [item_type] = typing.get_args(annotation)
         return [_decode(item, item_type, _join(path, i)) for i, item in enumerate(value)]
     if annotation is UploadScalar:
-        if not hasattr(value, "file") or not hasattr(value, "filename"):
-            raise BadUserInput("Expected an uploaded file.", field=path or None)
-        return Upload(filename=value.filename, stream=value.file)
+        return decoded_upload(value, path)
     if isinstance(annotation, type) and has_object_definition(annotation) and dataclasses.is_dataclass(value):
         return decoded(value, path)
     return value

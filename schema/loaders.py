@@ -8,7 +8,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from strawberry.dataloader import DataLoader
-from tortoise.functions import Count
 from tortoise.models import Model
 
 from models.accounts import Account, Employee
@@ -19,9 +18,8 @@ from permissions.tickets import visible_tickets
 from resolvers.documents import document_rules_of, documents_on
 from resolvers.evaluations import customer_evaluations, object_evaluations
 from resolvers.forms import created_tickets_of, current_versions
-from resolvers.tickets import (ATTACHMENT_VALUES, COMMENT_VALUES, attachments_of, comments_of, history_of,
-                              person_values)
-from core.queries import list_inputs, prepared_values
+from resolvers.tickets import (attachments_by_ticket, comment_counts, comments_by_ticket, find_tickets,
+                               history_by_ticket, person_values)
 
 
 def _rows_by_id(model: type[Model], related: tuple[str, ...] = ()) -> Callable[[list[int]], Awaitable[list[Any]]]:
@@ -60,51 +58,6 @@ async def _people_by_account(account_ids: list[int]) -> list[tuple[Any, Any] | N
             continue
         found[v["id"]] = (account, row)
     return [found.get(pk) for pk in account_ids]
-
-
-def _grouped(query_for: Callable[[Any, list[int]], Any], viewer: Any) -> Callable[[list[int]], Awaitable[list[list[Any]]]]:
-    async def load(ticket_ids: list[int]) -> list[list[Any]]:
-        grouped: dict[int, list[Any]] = defaultdict(list)
-        for row in await query_for(viewer, list(set(ticket_ids))):
-            grouped[row.ticket_id].append(row)
-        return [grouped.get(pk, []) for pk in ticket_ids]
-    return load
-
-
-def _values_by_ticket(name: str, query_for: Callable[[Any, list[int]], Any], fields: tuple[str, ...],
-                      viewer: Any) -> Callable[[list[int]], Awaitable[list[list[dict[str, Any]]]]]:
-    """Rows (dicts) of `query_for(viewer, ticket_ids)` grouped by ticket, the SQL compiled once per shape."""
-    async def load(ticket_ids: list[int]) -> list[list[dict[str, Any]]]:
-        ids = list(set(ticket_ids))
-        grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        rows = await prepared_values(
-            (name, viewer.query_shape(), len(ids)),
-            lambda s: query_for(viewer.with_sentinels(s), s.ints("ids", len(ids))).values(*fields),
-            {**viewer.query_inputs(), **list_inputs("ids", ids)})
-        for row in rows:
-            grouped[row["ticket_id"]].append(row)
-        return [grouped.get(pk, []) for pk in ticket_ids]
-    return load
-
-
-def _visible_tickets_by_id(viewer: Any) -> Callable[[list[int]], Awaitable[list[Any]]]:
-    async def load(ids: list[int]) -> list[Any]:
-        rows = {row.id: row for row in await visible_tickets(viewer).filter(id__in=set(ids))}
-        return [rows.get(pk) for pk in ids]
-    return load
-
-
-def _comment_counts(viewer: Any) -> Callable[[list[int]], Awaitable[list[int]]]:
-    async def load(ticket_ids: list[int]) -> list[int]:
-        ids = list(set(ticket_ids))
-        rows = await prepared_values(
-            ("comment_counts", viewer.query_shape(), len(ids)),
-            lambda s: (comments_of(viewer.with_sentinels(s), s.ints("ids", len(ids))).order_by()
-                       .group_by("ticket_id").annotate(n=Count("id")).values("ticket_id", "n")),
-            {**viewer.query_inputs(), **list_inputs("ids", ids)})
-        counts = {row["ticket_id"]: row["n"] for row in rows}
-        return [counts.get(pk, 0) for pk in ticket_ids]
-    return load
 
 
 def _by_key(fetch: Callable[[Any, list[int]], Awaitable[dict[int, Any]]], viewer: Any,
@@ -153,13 +106,11 @@ LOADERS: dict[str, LoaderFactory] = {
     "current_form_version_by_template_id": lambda viewer: _by_key(_current_versions, viewer),
     "form_versions_by_template_id": lambda viewer: _rows_grouped_by(FormTemplateVersion, "template_id", "-version"),
     "form_files_by_submission_id": lambda viewer: _rows_grouped_by(FormFile, "submission_id", "id"),
-    "visible_ticket_by_id": _visible_tickets_by_id,
-    "visible_comments_by_ticket_id": lambda viewer: _values_by_ticket("comments", comments_of, COMMENT_VALUES,
-                                                                      viewer),
-    "visible_history_by_ticket_id": lambda viewer: _grouped(history_of, viewer),
-    "visible_comment_count_by_ticket_id": _comment_counts,
-    "visible_attachments_by_ticket_id": lambda viewer: _values_by_ticket("attachments", attachments_of,
-                                                                         ATTACHMENT_VALUES, viewer),
+    "visible_ticket_by_id": lambda viewer: _by_key(find_tickets, viewer),
+    "visible_comments_by_ticket_id": lambda viewer: _by_key(comments_by_ticket, viewer, default=[]),
+    "visible_history_by_ticket_id": lambda viewer: _by_key(history_by_ticket, viewer, default=[]),
+    "visible_comment_count_by_ticket_id": lambda viewer: _by_key(comment_counts, viewer, default=0),
+    "visible_attachments_by_ticket_id": lambda viewer: _by_key(attachments_by_ticket, viewer, default=[]),
     "visible_documents_by_object_id": lambda viewer: _by_key(documents_on, viewer, default=[]),
     "visible_evaluation_by_object_id": lambda viewer: _by_key_and_period(object_evaluations, viewer),
     "visible_evaluation_by_customer_id": lambda viewer: _by_key_and_period(customer_evaluations, viewer),

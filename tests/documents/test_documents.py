@@ -15,7 +15,7 @@ from models.tickets import Attachment, Ticket, TicketType
 from permissions.policy import Permission
 from permissions.viewer import load_viewer
 from files.uploads import Upload
-from resolvers.tickets import NewTicket, add_attachment, create_ticket
+from resolvers.tickets import add_attachment, create_ticket
 from core.ids import to_global_id
 from tests.factories import make_customer_user, make_employee
 from tests.statements import count_statements
@@ -88,11 +88,11 @@ async def setup(gql, settings) -> Setup:
 
     staff_viewer = await viewer(staff)
     tickets = {
-        "defect_a1": await create_ticket(staff_viewer, settings, NewTicket(a1.id, defect.id, "Fenster")),
-        "report_a1": await create_ticket(staff_viewer, settings, NewTicket(a1.id, report.id, "Nachweis März")),
-        "report_a2": await create_ticket(staff_viewer, settings, NewTicket(a2.id, report.id, "Nachweis Bauhof")),
-        "report_b1": await create_ticket(staff_viewer, settings, NewTicket(b1.id, report.id, "Nachweis Kita")),
-        "vacation_a1": await create_ticket(staff_viewer, settings, NewTicket(a1.id, vacation.id, "Urlaub Jonas")),
+        "defect_a1": await create_ticket(staff_viewer, settings, object_id=a1.id, ticket_type_id=defect.id, title="Fenster"),
+        "report_a1": await create_ticket(staff_viewer, settings, object_id=a1.id, ticket_type_id=report.id, title="Nachweis März"),
+        "report_a2": await create_ticket(staff_viewer, settings, object_id=a2.id, ticket_type_id=report.id, title="Nachweis Bauhof"),
+        "report_b1": await create_ticket(staff_viewer, settings, object_id=b1.id, ticket_type_id=report.id, title="Nachweis Kita"),
+        "vacation_a1": await create_ticket(staff_viewer, settings, object_id=a1.id, ticket_type_id=vacation.id, title="Urlaub Jonas"),
     }
     files = {
         "defect.pdf": pdf("defect"), "defect.png": png(), "report.txt": text("report"),

@@ -12,7 +12,7 @@ from models.customers import Customer, CustomerTicketType, CustomerUserObject, S
 from models.tickets import TicketType
 from permissions.policy import Permission
 from permissions.viewer import load_viewer
-from resolvers.tickets import NewTicket, add_comment, create_ticket
+from resolvers.tickets import add_comment, create_ticket
 from server.app import create_app
 from core.settings import Settings
 from tests.factories import make_customer_user, make_employee
@@ -59,7 +59,7 @@ async def world(gql, settings: Settings) -> World:
     for person, site, title in ((alice, a1, "Flur nicht gewischt"), (staff, a1, "Fenster streifig"),
                                 (carl, b1, "Sandkasten")):
         ticket = await create_ticket(await viewer_of(person), settings,
-                                     NewTicket(object_id=site.id, ticket_type_id=defect.id, title=title))
+                                     object_id=site.id, ticket_type_id=defect.id, title=title)
         world.tickets[title] = ticket
         await add_comment(await viewer_of(staff), ticket.id, f"Intern zu {title}", True)
         await add_comment(await viewer_of(person), ticket.id, f"Öffentlich zu {title}", False)

@@ -67,7 +67,7 @@ async def test_unexpected_errors_are_masked_and_carry_the_request_id(client, set
     async def broken(viewer):
         raise RuntimeError("secret internals: /etc/passwd")
 
-    monkeypatch.setattr(tickets, "visible_ticket_types", broken)
+    monkeypatch.setattr(tickets, "ticket_types", broken)
     from tests.factories import make_employee
 
     person = await make_employee(settings)

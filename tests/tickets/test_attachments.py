@@ -31,7 +31,7 @@ from models.customers import Customer, CustomerTicketType, CustomerUserObject, S
 from models.tickets import Attachment, Ticket, TicketEventKind, TicketType
 from models.tickets import TicketEvent
 from permissions.viewer import Viewer, load_viewer
-from resolvers.tickets import NewTicket, create_ticket
+from resolvers.tickets import create_ticket
 from core.ids import to_global_id
 from server.app import create_app
 from core.settings import Settings
@@ -145,9 +145,9 @@ async def world(settings: Settings) -> World:
     for person in (user, colleague):
         await CustomerUserObject.create(customer_user_id=person.pk, object_id=site.id)
     staff = await viewer_of(employee)
-    ticket = await create_ticket(staff, settings, NewTicket(site.id, enabled.id, "Fenster verschmiert"))
-    unassigned = await create_ticket(staff, settings, NewTicket(other_site.id, enabled.id, "Hoftor klemmt"))
-    hidden = await create_ticket(staff, settings, NewTicket(site.id, disabled.id, "Schlüssel fehlt"))
+    ticket = await create_ticket(staff, settings, object_id=site.id, ticket_type_id=enabled.id, title="Fenster verschmiert")
+    unassigned = await create_ticket(staff, settings, object_id=other_site.id, ticket_type_id=enabled.id, title="Hoftor klemmt")
+    hidden = await create_ticket(staff, settings, object_id=site.id, ticket_type_id=disabled.id, title="Schlüssel fehlt")
     return World(customer, enabled, disabled, site, other_site, employee, user, colleague,
                  ticket, unassigned, hidden)
 

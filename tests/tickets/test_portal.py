@@ -11,7 +11,7 @@ from models.customers import Customer, CustomerTicketType, CustomerUserObject, S
 from models.tickets import Comment, Ticket, TicketEvent, TicketType
 from permissions.policy import Permission
 from permissions.viewer import load_viewer
-from resolvers.tickets import NewTicket, add_comment, create_ticket
+from resolvers.tickets import add_comment, create_ticket
 from core.ids import to_global_id
 from tests.factories import make_customer_user, make_employee
 
@@ -66,7 +66,7 @@ async def portal(gql, settings) -> Portal:
 
     async def make(person, site, kind, title, **extra):
         return await create_ticket(await viewer(person), settings,
-                                   NewTicket(object_id=site.id, ticket_type_id=kind.id, title=title, **extra))
+                                   object_id=site.id, ticket_type_id=kind.id, title=title, **extra)
 
     tickets = {
         "alice_a1": await make(alice, a1, defect, "Flur nicht gewischt"),

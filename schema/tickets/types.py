@@ -1,47 +1,32 @@
-"""Tickets, their comments, attachments and history."""
+"""The GraphQL types of tickets: tickets, their types, comments, attachments and history."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime
-from enum import Enum
 from types import SimpleNamespace
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 from strawberry.dataloader import DataLoader
-from strawberry.file_uploads import Upload
 
+from core.ids import to_global_id
 from files.signing import signed_path
-from files.uploads import Upload as StoredUpload
 from models.tickets import Attachment as AttachmentRow
 from models.tickets import Comment as CommentRow
 from models.tickets import Ticket as TicketRow
 from models.tickets import TicketEventKind, TicketSource, TicketStatus
 from models.tickets import TicketType as TicketTypeRow
-from permissions import tickets as ticket_policy
-from permissions.policy import EMPLOYEES, SIGNED_IN, SYSTEM_ADMINS, ANYONE
+from permissions.policy import ANYONE, EMPLOYEES, SIGNED_IN
 from permissions.tickets import TicketPolicy
-from resolvers import tickets
-from core.errors import BadUserInput
 from schema.accounts import CustomerUser, Employee, Person
 from schema.customers import SiteObject
-from schema.directive import field, mutation, type_policy
+from schema.directive import field, type_policy
 from schema.loaders import LOADERS, loader
-from core.ids import parse_id, to_global_id
 from schema.relay import Connection, Node, connection, page_window
 
 strawberry.enum(TicketStatus)
 strawberry.enum(TicketSource, description="Where a ticket came from.")
 strawberry.enum(TicketEventKind, description="What a history entry records.")
-
-
-@strawberry.enum
-class TicketOrder(Enum):
-    CREATED_AT = "CREATED_AT"
-    UPDATED_AT = "UPDATED_AT"
-    DUE_DATE = "DUE_DATE"
-    NUMBER = "NUMBER"
 
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A kind of ticket, e.g. Reinigungsmangel.")
@@ -196,7 +181,7 @@ class Ticket(Node):
     creator_account: strawberry.Private[int | None]
     # The to-one relations when the ticket was loaded with them (`Ticket.from_values`).
     values: strawberry.Private[dict[str, Any] | None] = None
-    # Filled for a whole page at once when the query asks for them (`ticket_connection`).
+    # Filled for a whole page at once when the query asks for them (`schema.tickets.preload`).
     preloaded_comment_count: strawberry.Private[int | None] = None
     preloaded_attachments: strawberry.Private[list[Attachment] | None] = None
 
@@ -256,7 +241,7 @@ class Ticket(Node):
     def attachments(self, info: strawberry.Info) -> list[Attachment]:
         if self.preloaded_attachments is not None:
             return self.preloaded_attachments
-        return _attachment_nodes(info).load(self.pk)  # type: ignore[return-value]
+        return attachment_nodes(info).load(self.pk)  # type: ignore[return-value]
 
     @field(policy=EMPLOYEES, description="What changed, when and by whom.")
     async def history(self, info: strawberry.Info) -> list[TicketEvent]:
@@ -290,7 +275,7 @@ class Ticket(Node):
                    creator_account=v["created_by_id"], values=v)
 
 
-def _attachment_nodes(info: strawberry.Info) -> DataLoader:
+def attachment_nodes(info: strawberry.Info) -> DataLoader:
     """Attachments per ticket as GraphQL objects, so the field hands out the loader's future as is."""
     def build() -> DataLoader:
         load_rows = LOADERS["visible_attachments_by_ticket_id"](info.context.viewer)
@@ -314,242 +299,7 @@ async def _assignee(info: strawberry.Info, pk: int) -> Employee | None:
     return Employee.from_rows(row, row.account) if row else None
 
 
-@strawberry.input
-class TicketFilterInput:
-    object_id: strawberry.ID | None = None
-    status: TicketStatus | None = None
-    ticket_type_id: strawberry.ID | None = None
-    assignee_id: strawberry.ID | None = None
-    search: str | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-
-    def to_filter(self) -> tickets.TicketFilter:
-        return tickets.TicketFilter(
-            object_id=parse_id(self.object_id, "SiteObject", "filter.objectId") if self.object_id else None,
-            status=self.status,
-            ticket_type_id=(parse_id(self.ticket_type_id, "TicketType", "filter.ticketTypeId")
-                            if self.ticket_type_id else None),
-            assignee_id=parse_id(self.assignee_id, "Employee", "filter.assigneeId") if self.assignee_id else None,
-            search=self.search, created_after=self.created_after, created_before=self.created_before)
-
-
-async def ticket_connection(info: strawberry.Info, filter: TicketFilterInput | None, first: int | None,
-                            after: str | None, order_by: TicketOrder = TicketOrder.CREATED_AT,
-                            descending: bool = True, object_pk: int | None = None) -> Connection[Ticket]:
-    offset, limit = page_window(first, after)
-    criteria = filter.to_filter() if filter else tickets.TicketFilter()
-    if object_pk is not None:
-        criteria.object_id = object_pk
-    rows, total = await tickets.visible_ticket_page(info.context.viewer, criteria, order_by.value, descending,
-                                                    offset, limit)
-    page = [Ticket.from_values(r) for r in rows]
-    await _preload(info, page)
-    return connection(page, offset, limit, total)
-
-
-def _node_fields(selections: list[Any], path: tuple[str, ...]) -> set[str]:
-    """Names of the fields selected at `path` below these selections (fragments included)."""
-    found: set[str] = set()
-    for selection in selections:
-        name = getattr(selection, "name", None) if hasattr(selection, "arguments") else None
-        if name is None:  # a fragment: same level
-            found |= _node_fields(selection.selections, path)
-        elif not path:
-            found.add(name)
-        elif name == path[0]:
-            found |= _node_fields(selection.selections, path[1:])
-    return found
-
-
-async def _preload(info: strawberry.Info, page: list[Ticket]) -> None:
-    """Comment counts and attachments for the whole page, when asked for, through the same loaders.
-
-    The fields then answer synchronously: the executor completes the page
-    without a future per ticket and field.
-    """
-    if not page:
-        return
-    wanted = _node_fields([s for f in info.selected_fields for s in f.selections], ("edges", "node"))
-    pks = [t.pk for t in page]
-    jobs = []
-    if "commentCount" in wanted:
-        jobs.append(loader(info, "visible_comment_count_by_ticket_id").load_many(pks))
-    if "attachments" in wanted:
-        jobs.append(_attachment_nodes(info).load_many(pks))
-    results = iter(await asyncio.gather(*jobs))
-    if "commentCount" in wanted:
-        for ticket, count in zip(page, next(results)):
-            ticket.preloaded_comment_count = count
-    if "attachments" in wanted:
-        for ticket, attachments in zip(page, next(results)):
-            ticket.preloaded_attachments = attachments
-
-
-def uploads_of(files: list[Upload] | None, field: str = "attachments") -> list[StoredUpload]:
-    """Uploaded files as the resolvers take them; anything but a file part is bad input."""
-    result = []
-    for item in files or []:
-        if not hasattr(item, "file") or not hasattr(item, "filename"):
-            raise BadUserInput("Expected an uploaded file.", field=field)
-        result.append(StoredUpload(filename=item.filename, stream=item.file))
-    return result
-
-
-@strawberry.input
-class CreateTicketTypeInput:
-    name: str
-    is_absence_request: bool = False
-
-
-@strawberry.input
-class CreateTicketInput:
-    object_id: strawberry.ID
-    ticket_type_id: strawberry.ID
-    title: str
-    description: str | None = None
-    due_date: date | None = None
-    assignee_id: strawberry.ID | None = None
-    attachments: list[Upload] | None = None
-
-
-@strawberry.input
-class UpdateTicketInput:
-    id: strawberry.ID
-    title: str | None = None
-    description: str | None = None
-    due_date: date | None = None
-    clear_due_date: bool = False
-
-
-@strawberry.input
-class AddCommentInput:
-    ticket_id: strawberry.ID
-    body: str
-    internal: bool = False
-
-
-@strawberry.input
-class EditCommentInput:
-    id: strawberry.ID
-    body: str
-
-
-@strawberry.input
-class ImportTicketInput:
-    object_id: strawberry.ID
-    ticket_type_id: strawberry.ID
-    title: str
-    external_ref: str
-    description: str | None = None
-    status: TicketStatus = TicketStatus.OPEN
-    created_at: datetime | None = None
-    done_at: datetime | None = None
-    assignee_id: strawberry.ID | None = None
-
-
 @strawberry.type(directives=type_policy(ANYONE), description="What an import did.")
 class ImportResult:
     imported_count: int
     skipped_count: int
-
-
-@strawberry.type
-class TicketQueries:
-    @field(policy=SIGNED_IN, description="Ticket types; customer users see only their enabled types.")
-    async def ticket_types(self, info: strawberry.Info) -> list[TicketType]:
-        return [TicketType.from_row(r) for r in await tickets.visible_ticket_types(info.context.viewer)]
-
-    @field(policy=SIGNED_IN, description="The tickets the viewer may see.")
-    async def tickets(self, info: strawberry.Info, filter: TicketFilterInput | None = None,
-                      first: int | None = None, after: str | None = None,
-                      order_by: TicketOrder = TicketOrder.CREATED_AT,
-                      descending: bool = True) -> Connection[Ticket]:
-        return await ticket_connection(info, filter, first, after, order_by, descending)
-
-
-def _ticket_pk(gid: str, field: str = "id") -> int:
-    return parse_id(gid, "Ticket", field=field)
-
-
-@strawberry.type
-class TicketMutations:
-    @mutation(policy=SYSTEM_ADMINS)
-    async def create_ticket_type(self, input: CreateTicketTypeInput) -> TicketType:
-        return TicketType.from_row(await tickets.create_ticket_type(input.name, input.is_absence_request))
-
-    @mutation(policy=SIGNED_IN, description="Customer users: one of their objects, an enabled type, no assignee.")
-    async def create_ticket(self, info: strawberry.Info, input: CreateTicketInput) -> Ticket:
-        new = tickets.NewTicket(
-            object_id=parse_id(input.object_id, "SiteObject", "objectId"),
-            ticket_type_id=parse_id(input.ticket_type_id, "TicketType", "ticketTypeId"),
-            title=input.title, description=input.description, due_date=input.due_date,
-            assignee_id=parse_id(input.assignee_id, "Employee", "assigneeId") if input.assignee_id else None)
-        row = await tickets.create_ticket(info.context.viewer, info.context.settings, new,
-                                          uploads_of(input.attachments))
-        return Ticket.from_row(row)
-
-    @mutation(policy=ticket_policy.EDIT)
-    async def update_ticket(self, info: strawberry.Info, input: UpdateTicketInput) -> Ticket:
-        row = await tickets.update_ticket(info.context.viewer, _ticket_pk(input.id), input.title,
-                                          input.description, input.due_date, input.clear_due_date)
-        return Ticket.from_row(row)
-
-    @mutation(policy=ticket_policy.CHANGE_STATUS)
-    async def set_ticket_status(self, info: strawberry.Info, id: strawberry.ID, status: TicketStatus) -> Ticket:
-        return Ticket.from_row(await tickets.set_ticket_status(info.context.viewer, _ticket_pk(id), status))
-
-    @mutation(policy=ticket_policy.ASSIGN, description="Assign to an employee, or unassign with null.")
-    async def assign_ticket(self, info: strawberry.Info, id: strawberry.ID,
-                            assignee_id: strawberry.ID | None = None) -> Ticket:
-        assignee = parse_id(assignee_id, "Employee", "assigneeId") if assignee_id else None
-        return Ticket.from_row(await tickets.assign_ticket(info.context.viewer, _ticket_pk(id), assignee))
-
-    @mutation(policy=ticket_policy.COMMENT, description="Customer users: `internal` must be false or absent.")
-    async def add_comment(self, info: strawberry.Info, input: AddCommentInput) -> Comment:
-        viewer = info.context.viewer
-        row = await tickets.add_comment(viewer, _ticket_pk(input.ticket_id, "ticketId"), input.body, input.internal)
-        comment = Comment.from_row(row)
-        # The author is the viewer, loaded for this request already.
-        comment.author_values = {
-            "author__id": viewer.account_id, "author__name": viewer.name, "author__email": viewer.email,
-            "author__is_active": True, "author__employee__id": viewer.employee_id,
-            "author__employee__is_system_admin": viewer.is_system_admin,
-            "author__customer_user__id": viewer.customer_user_id,
-            "author__customer_user__customer_id": viewer.customer_id}
-        return comment
-
-    @mutation(policy=ticket_policy.COMMENT, description="Its author only.")
-    async def edit_comment(self, info: strawberry.Info, input: EditCommentInput) -> Comment:
-        pk = parse_id(input.id, "Comment", "id")
-        return Comment.from_row(await tickets.edit_comment(info.context.viewer, pk, input.body))
-
-    @mutation(policy=ticket_policy.COMMENT, description="Its author, or an employee.")
-    async def delete_comment(self, info: strawberry.Info, id: strawberry.ID) -> bool:
-        return await tickets.delete_comment(info.context.viewer, parse_id(id, "Comment", "id"))
-
-    @mutation(policy=ticket_policy.ATTACH)
-    async def add_attachment(self, info: strawberry.Info, ticket_id: strawberry.ID, file: Upload) -> Attachment:
-        [upload] = uploads_of([file], field="file")
-        row = await tickets.add_attachment(info.context.viewer, info.context.settings,
-                                           _ticket_pk(ticket_id, "ticketId"), upload)
-        return Attachment.from_row(row)
-
-    @mutation(policy=ticket_policy.ATTACH, description="Its uploader, or an employee.")
-    async def delete_attachment(self, info: strawberry.Info, id: strawberry.ID) -> bool:
-        return await tickets.delete_attachment(info.context.viewer, info.context.settings,
-                                               parse_id(id, "Attachment", "id"))
-
-    @mutation(policy=SYSTEM_ADMINS, description="Import from a legacy system; all or nothing; known externalRefs are skipped.")
-    async def import_tickets(self, info: strawberry.Info, tickets_: Annotated[list[ImportTicketInput], strawberry.argument(name="tickets")]) -> ImportResult:
-        items = []
-        for index, item in enumerate(tickets_):
-            where = f"tickets.{index}"
-            items.append(tickets.ImportedTicket(
-                object_id=parse_id(item.object_id, "SiteObject", f"{where}.objectId"),
-                ticket_type_id=parse_id(item.ticket_type_id, "TicketType", f"{where}.ticketTypeId"),
-                title=item.title, external_ref=item.external_ref, description=item.description,
-                status=item.status, created_at=item.created_at, done_at=item.done_at,
-                assignee_id=parse_id(item.assignee_id, "Employee", f"{where}.assigneeId") if item.assignee_id else None))
-        imported, skipped = await tickets.import_tickets(info.context.viewer, items)
-        return ImportResult(imported_count=imported, skipped_count=skipped)
