@@ -8,6 +8,7 @@ from mail.sender import deliver_due
 from models.customers import CustomerUserObject
 from models.notifications import OutboxMail
 from core.ids import to_global_id
+from tests.factories import viewer_of
 from tests.notifications.conftest import ASSIGN, COMMENT, CREATE, SETTINGS, STATUS
 
 INTERNAL = "GEHEIM: Schlüssel liegt beim Hausmeister, Team B schicken"
@@ -168,13 +169,12 @@ async def test_customer_created_ticket_assigned_to_someone_mails_the_assignee(ma
     from tortoise.transactions import in_transaction
 
     from models.tickets import Ticket
-    from permissions.viewer import load_viewer
     from resolvers.notifications import queue_ticket_created
 
     ticket = await Ticket.get(number=1)
     await Ticket.filter(id=ticket.id).update(assignee_id=mailing.staff.pk)
     ticket = await Ticket.get(id=ticket.id)
-    alice = await load_viewer(mailing.alice.account.id, mailing.alice.account.token_version)
+    alice = await viewer_of(mailing.alice)
     async with in_transaction() as connection:
         await queue_ticket_created(connection, ticket, alice)
     await deliver(mail_settings)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from models.notifications import OutboxMail
 from core.ids import to_global_id
+from tests.factories import viewer_of
 from tests.notifications.conftest import ASSIGN, COMMENT, CREATE, STATUS
 from tests.statements import count_statements
 
@@ -95,12 +96,11 @@ async def test_an_assignee_not_yet_on_the_row_is_still_mailed(mailing):
     from tortoise.transactions import in_transaction
 
     from models.tickets import Ticket
-    from permissions.viewer import load_viewer
     from resolvers.notifications import queue_assigned
 
     ticket = await Ticket.get(number=1)
     assert ticket.assignee_id is None
-    admin = await load_viewer(mailing.admin.account.id, mailing.admin.account.token_version)
+    admin = await viewer_of(mailing.admin)
     async with in_transaction() as connection:
         await queue_assigned(connection, ticket, mailing.staff.pk, admin)
     [mail] = await OutboxMail.all()
