@@ -116,17 +116,6 @@ def baseline_request(scenario: Scenario, world: World, token: str, size: int | N
 
 # ------------------------------------------------------------------ SQL statements
 
-class StatementCounter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        # The client also logs opening and closing connections: not statements.
-        if not str(record.msg).startswith(("Created connection", "Closed connection")):
-            self.count += 1
-
-
 async def _count_statements(database_url: str, files_dir: Path, world: World,
                             scenarios: list[Scenario]) -> tuple[dict[str, dict[int, int]], dict[str, int], set[str]]:
     """Statements per request for each scenario (and page size), ours and the baseline's, in process."""
@@ -137,6 +126,7 @@ async def _count_statements(database_url: str, files_dir: Path, world: World,
     from schema.schema import schema
     from server.app import create_app
     from core.database import tortoise_config
+    from tests.statements import counting_statements
 
     settings = bench_settings(database_url, files_dir)
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
@@ -149,23 +139,18 @@ async def _count_statements(database_url: str, files_dir: Path, world: World,
         base = baseline.create_app(settings, manage_database=False)
         base.state.db = baseline.Db()
         issued = tokens(settings, world)
-        logger = logging.getLogger("tortoise.db_client")
-        logger.setLevel(logging.DEBUG)
-        logger.propagate = False
+        # The statements are counted, not printed.
+        logging.getLogger("tortoise.db_client").propagate = False
 
         async def count(app: Any, request: load.Request) -> int:
-            counter = StatementCounter()
-            logger.addHandler(counter)
-            try:
+            with counting_statements() as counter:
                 async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                              base_url="http://bench") as client:
                     response = await client.request(request.method, request.path, content=request.body,
                                                      headers=request.headers)
-                body = response.json()
-                if response.status_code != 200 or body.get("errors"):
-                    raise RuntimeError(f"{request.path} failed: {response.text[:500]}")
-            finally:
-                logger.removeHandler(counter)
+            body = response.json()
+            if response.status_code != 200 or body.get("errors"):
+                raise RuntimeError(f"{request.path} failed: {response.text[:500]}")
             return counter.count
 
         for scenario in scenarios:

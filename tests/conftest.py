@@ -1,5 +1,6 @@
 """Test harness: one migrated database per run (SQLite or PostgreSQL), emptied
-between tests, and real HTTP requests through the ASGI app.
+between tests, real HTTP requests through the ASGI app, and the one world of
+test data (`world`) that test modules build on with `tests/factories.py`.
 
 `SITEDESK_TEST_DATABASE_URL` chooses the database: unset means a fresh SQLite
 file; a `postgres://` URL names a server on which a throwaway database is
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -23,9 +25,14 @@ from tortoise import Tortoise
 from tortoise.connection import get_connection
 
 import permissions.passwords
-from server.app import create_app
 from core.database import migrate, tortoise_config
 from core.settings import Settings, settings_from_env
+from models.customers import Customer, SiteObject
+from models.tickets import TicketType
+from permissions.policy import Permission
+from server.app import create_app
+from tests.factories import (Person, make_customer, make_customer_user, make_employee, make_site_object,
+                             make_ticket_type)
 
 # Hashing cost is not what these tests measure.
 permissions.passwords._hasher = PasswordHasher.from_parameters(CHEAPEST)
@@ -179,3 +186,57 @@ def gql(client: httpx.AsyncClient) -> GraphQLClient:
 @pytest.fixture
 def files_dir(settings: Settings) -> Path:
     return settings.files_dir
+
+
+@dataclass
+class World:
+    """Two customers and the people around them; no tickets (modules add the ones they talk about).
+
+    Customer A "Stadtwerke" has the objects a1 "Rathaus" (Alice's) and a2 "Bauhof" (Bob's);
+    customer B "Kita" has b1 "Kita Nord" (Carl's). "Reinigungsmangel" is enabled for both
+    customers' portals, "Schaden" for B's only, "Urlaub" is an absence request. Employees: the
+    system admin holding every permission, Jonas Weber without any permission, HR (absences)
+    and Petra Schulz (check templates).
+    """
+
+    gql: GraphQLClient
+    a: Customer
+    b: Customer
+    a1: SiteObject
+    a2: SiteObject
+    b1: SiteObject
+    defect: TicketType    # "Reinigungsmangel", enabled for A and B
+    damage: TicketType    # "Schaden", enabled for B only
+    vacation: TicketType  # "Urlaub", an absence request
+    admin: Person         # system admin with every permission
+    staff: Person         # "Jonas Weber", no permission
+    hr: Person            # MANAGE_ABSENCES
+    petra: Person         # "Petra Schulz", MANAGE_CHECK_TEMPLATES
+    alice: Person         # customer A, object a1
+    bob: Person           # customer A, object a2
+    carl: Person          # customer B, object b1
+
+    def as_(self, person: Person) -> GraphQLClient:
+        return self.gql.as_viewer(person.token)
+
+
+@pytest.fixture
+async def world(gql: GraphQLClient, settings: Settings) -> World:
+    a = await make_customer("Stadtwerke")
+    b = await make_customer("Kita")
+    a1 = await make_site_object(a, "Rathaus", address="Markt 1")
+    a2 = await make_site_object(a, "Bauhof", address="Weg 2")
+    b1 = await make_site_object(b, "Kita Nord", address="Nordstr. 3")
+    return World(
+        gql, a, b, a1, a2, b1,
+        defect=await make_ticket_type("Reinigungsmangel", enabled_for=[a, b]),
+        damage=await make_ticket_type("Schaden", enabled_for=[b]),
+        vacation=await make_ticket_type("Urlaub", is_absence_request=True),
+        admin=await make_employee(settings, name="Admin", admin=True, permissions=Permission),
+        staff=await make_employee(settings, name="Jonas Weber"),
+        hr=await make_employee(settings, name="HR", permissions=[Permission.MANAGE_ABSENCES]),
+        petra=await make_employee(settings, name="Petra Schulz", permissions=[Permission.MANAGE_CHECK_TEMPLATES]),
+        alice=await make_customer_user(settings, a, objects=[a1], name="Alice"),
+        bob=await make_customer_user(settings, a, objects=[a2], name="Bob"),
+        carl=await make_customer_user(settings, b, objects=[b1], name="Carl"),
+    )

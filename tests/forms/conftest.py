@@ -1,4 +1,5 @@
-"""Shared set-up for the form tests: a small company, the PRODUCT.md inspection template, GraphQL helpers."""
+"""Shared set-up for the form tests: the shared world seen from the forms, the PRODUCT.md inspection
+template, GraphQL helpers."""
 
 from __future__ import annotations
 
@@ -15,14 +16,13 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 from pypdf import PdfReader
 
-from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
+from models.customers import Customer, SiteObject
 from models.forms import FormFile, FormSubmission
 from models.tickets import Attachment, Ticket, TicketEvent, TicketType
-from permissions.policy import Permission
 from core.ids import to_global_id
 from core.settings import Settings
-from tests.conftest import GraphQLClient
-from tests.factories import Person, make_customer_user, make_employee
+from tests.conftest import GraphQLClient, World
+from tests.factories import Person, make_customer_user, make_site_object, make_ticket_type
 
 TEMPLATE_FIELDS = """id name description isPublic status version publicToken publishedAt
   elements { key kind label description required options scale
@@ -59,37 +59,29 @@ SUBMIT_PUBLIC = """mutation($token: String!, $answers: [AnswerInput!]!) {
 
 @dataclass
 class Company:
+    """Customer B of the shared world ("Kita") as the forms see it."""
+
     customer: Customer
-    site: SiteObject
-    other_site: SiteObject
-    recleaning: TicketType
-    defect: TicketType
-    absence: TicketType
-    manager: Person     # MANAGE_CHECK_TEMPLATES
-    inspector: Person   # a plain employee
-    portal_user: Person  # a customer user assigned to `site`
+    site: SiteObject        # "Kita Lindenweg", the inspected site (its address is in every PDF)
+    other_site: SiteObject  # world.b1
+    recleaning: TicketType  # "Nachreinigung", enabled for the customer: what the inspection orders
+    defect: TicketType      # world.defect
+    absence: TicketType     # world.vacation
+    manager: Person         # world.petra: MANAGE_CHECK_TEMPLATES
+    inspector: Person       # world.staff, Jonas Weber: a plain employee
+    portal_user: Person     # a customer user assigned to `site`
 
     def gid(self, kind: str, pk: int) -> str:
         return to_global_id(kind, pk)
 
 
 @pytest.fixture
-async def company(settings: Settings) -> Company:
-    customer = await Customer.create(name="Kita Sonnenschein e.V.")
-    site = await SiteObject.create(customer_id=customer.id, name="Kita Lindenweg",
-                                   address="Lindenweg 7, 12345 Musterstadt")
-    other = await SiteObject.create(customer_id=customer.id, name="Familienzentrum",
-                                    address="Gartenstraße 5a, 12345 Musterstadt")
-    recleaning = await TicketType.create(name="Nachreinigung")
-    defect = await TicketType.create(name="Reinigungsmangel")
-    absence = await TicketType.create(name="Urlaub", is_absence_request=True)
-    await CustomerTicketType.create(customer_id=customer.id, ticket_type_id=recleaning.id)
-    manager = await make_employee(settings, name="Petra Schulz",
-                                  permissions=(Permission.MANAGE_CHECK_TEMPLATES,))
-    inspector = await make_employee(settings, name="Jonas Weber")
-    portal_user = await make_customer_user(settings, customer.id, name="Sandra Hoffmann")
-    await CustomerUserObject.create(customer_user_id=portal_user.pk, object_id=site.id)
-    return Company(customer, site, other, recleaning, defect, absence, manager, inspector, portal_user)
+async def company(world: World, settings: Settings) -> Company:
+    site = await make_site_object(world.b, "Kita Lindenweg", address="Lindenweg 7, 12345 Musterstadt")
+    recleaning = await make_ticket_type("Nachreinigung", enabled_for=[world.b])
+    portal_user = await make_customer_user(settings, world.b, objects=[site], name="Sandra Hoffmann")
+    return Company(world.b, site, world.b1, recleaning, world.defect, world.vacation, world.petra, world.staff,
+                   portal_user)
 
 
 def inspection_elements(company: Company, attach_pdf: bool = True, **ticket: Any) -> list[dict[str, Any]]:

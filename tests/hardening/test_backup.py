@@ -76,7 +76,7 @@ async def fresh_database(settings, tmp_path):
         yield f"sqlite://{tmp_path / 'restored' / 'sitedesk.db'}"
 
 
-async def test_backup_restores_every_ticket_comment_attachment_and_file(world, settings, gql, tmp_path,
+async def test_backup_restores_every_ticket_comment_attachment_and_file(world, tickets, settings, gql, tmp_path,
                                                                         fresh_database):
     payloads = {f"photo-{i}.txt": f"backup payload {i} {uuid.uuid4()}".encode() * (i + 1) for i in range(3)}
     variables = {"input": {"objectId": to_global_id("SiteObject", world.a1.id),

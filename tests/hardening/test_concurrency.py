@@ -25,12 +25,12 @@ def create_vars(world, person, i: int) -> dict:
                       "ticketTypeId": to_global_id("TicketType", world.defect.id), "title": f"Parallel {i}"}}
 
 
-def comment_vars(world, person, i: int) -> dict:
+def comment_vars(world, tickets, person, i: int) -> dict:
     title = "Sandkasten" if person is world.carl else "Flur nicht gewischt"
-    return {"input": {"ticketId": to_global_id("Ticket", world.tickets[title].id), "body": f"Parallel {i}"}}
+    return {"input": {"ticketId": to_global_id("Ticket", tickets[title].id), "body": f"Parallel {i}"}}
 
 
-async def fire(world, clients: list[httpx.AsyncClient]) -> tuple[list[dict], float]:
+async def fire(world, tickets, clients: list[httpx.AsyncClient]) -> tuple[list[dict], float]:
     """WRITERS createTicket and WRITERS addComment requests at once, spread over clients and people."""
     people = [world.alice, world.carl, world.staff, world.admin]
     calls = []
@@ -39,7 +39,7 @@ async def fire(world, clients: list[httpx.AsyncClient]) -> tuple[list[dict], flo
         gql = GraphQLClient(clients[i % len(clients)], person.token)
         calls.append(gql(CREATE, create_vars(world, person, i)))
         calls.append(GraphQLClient(clients[(i + 1) % len(clients)], person.token)(
-            COMMENT, comment_vars(world, person, i)))
+            COMMENT, comment_vars(world, tickets, person, i)))
     started = time.perf_counter()
     bodies = await asyncio.gather(*calls)
     return bodies, time.perf_counter() - started
@@ -57,21 +57,21 @@ async def check(world, bodies: list[dict], before_tickets: int, before_comments:
     assert await Comment.all().count() == before_comments + WRITERS
 
 
-async def test_parallel_writes_through_the_app(world, client):
+async def test_parallel_writes_through_the_app(world, tickets, client):
     before_tickets, before_comments = await Ticket.all().count(), await Comment.all().count()
-    bodies, seconds = await fire(world, [client])
+    bodies, seconds = await fire(world, tickets, [client])
     await check(world, bodies, before_tickets, before_comments)
     print(f"\n{2 * WRITERS} parallel writes in one process: {seconds:.2f} s")
 
 
 @pytest.mark.skipif(not os.environ.get("SITEDESK_TEST_DATABASE_URL", "").startswith("postgres"),
                     reason="several server processes need PostgreSQL (SQLite means one process)")
-async def test_parallel_writes_through_three_server_processes(world, settings, tmp_path):
+async def test_parallel_writes_through_three_server_processes(world, tickets, settings, tmp_path):
     before_tickets, before_comments = await Ticket.all().count(), await Comment.all().count()
     with running_servers(server_env(settings), 3, tmp_path) as servers:
         clients = [httpx.AsyncClient(base_url=s.url, timeout=60) for s in servers]
         try:
-            bodies, seconds = await fire(world, clients)
+            bodies, seconds = await fire(world, tickets, clients)
         finally:
             for http in clients:
                 await http.aclose()
@@ -85,7 +85,7 @@ TICKETS = """{ tickets(first: 50) { edges { node { id title object { name custom
   comments { edges { node { body } } } createdBy { name } } } } }"""
 
 
-async def test_loaders_never_share_rows_between_interleaved_viewers(world, client):
+async def test_loaders_never_share_rows_between_interleaved_viewers(world, tickets, client):
     alice = GraphQLClient(client, world.alice.token)
     carl = GraphQLClient(client, world.carl.token)
     expected = {id(alice): ({"Flur nicht gewischt", "Fenster streifig"}, "Stadtwerke", "Rathaus"),

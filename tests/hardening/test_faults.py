@@ -101,7 +101,7 @@ def stored_files(files_dir) -> set[str]:
     return {str(p.relative_to(files_dir)) for p in files_dir.rglob("*") if p.is_file()} if files_dir.exists() else set()
 
 
-async def test_a_failing_file_write_leaves_no_ticket_and_no_file(world, gql, settings, full_disk):
+async def test_a_failing_file_write_leaves_no_ticket_and_no_file(world, tickets, gql, settings, full_disk):
     import uuid
 
     from models.tickets import Attachment, Ticket
@@ -121,7 +121,7 @@ async def test_a_failing_file_write_leaves_no_ticket_and_no_file(world, gql, set
     body = response.json()
     assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert "No space left" not in response.text
-    ticket = world.tickets["Flur nicht gewischt"]
+    ticket = tickets["Flur nicht gewischt"]
     response = await gql.upload(ADD_ATTACHMENT, {"t": to_global_id("Ticket", ticket.id), "f": None},
                                 {"variables.f": ("large.bin", large)}, token=world.alice.token)
     assert response.json()["data"] is None

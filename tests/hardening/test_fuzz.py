@@ -79,7 +79,7 @@ def schemathesis_run(url: str, token: str, examples: int) -> Counter:
 
 
 @pytest.fixture
-def server(world, settings, tmp_path):
+def server(world, tickets, settings, tmp_path):
     with running_servers(server_env(settings), 1, tmp_path) as [running]:
         yield running
     assert "Traceback" not in running.output(), running.output()[-4000:]
@@ -98,7 +98,7 @@ def test_schemathesis_as_customer_user(world, server):
 
 
 @pytest.fixture
-async def foreign(world) -> dict[str, Any]:
+async def foreign(world, tickets) -> dict[str, Any]:
     """Every ID in the world, and those a user of customer A must never see."""
     b_objects = [o.id for o in await SiteObject.filter(customer_id=world.b.id)]
     b_tickets = [t.id for t in await Ticket.filter(object_id__in=b_objects)]

@@ -52,8 +52,8 @@ async def test_tokens_with_unknown_or_missing_kid_are_refused(world, settings):
     assert token_for(settings, person.account) == person.token  # same key, same claims
 
 
-async def test_signed_urls_survive_rotation_until_the_key_is_removed(world, settings, gql):
-    ticket = world.tickets["Fenster streifig"]
+async def test_signed_urls_survive_rotation_until_the_key_is_removed(world, tickets, settings, gql):
+    ticket = tickets["Fenster streifig"]
     response = await gql.upload(ADD_ATTACHMENT, {"t": to_global_id("Ticket", ticket.id), "f": None},
                                 {"variables.f": ("note.txt", f"rotation {uuid.uuid4()}".encode())},
                                 token=world.admin.token)

@@ -27,7 +27,7 @@ async def post(gql: GraphQLClient, query: str, variables=None) -> dict:
     return await gql(query, variables)
 
 
-async def test_depth_limit(world):
+async def test_depth_limit(world, tickets):
     admin = world.as_(world.admin)
     assert not (await admin(nested(12))).get("errors")
     body = await admin(nested(16))
@@ -35,7 +35,7 @@ async def test_depth_limit(world):
     assert body["errors"][0]["extensions"] == {"code": "QUERY_TOO_DEEP", "limit": 12}
 
 
-async def test_depth_counts_through_fragments_and_introspection(world):
+async def test_depth_counts_through_fragments_and_introspection(world, tickets):
     admin = world.as_(world.admin)
     query = """fragment T on Ticket { object { tickets { edges { node { object { tickets { edges {
       node { object { tickets { edges { node { title } } } } } } } } } } } } }
@@ -77,7 +77,7 @@ async def test_mutation_limit_runs_none_of_them(world):
     assert await Ticket.all().count() == before
 
 
-async def test_cost_budget_reads_first_and_variables(world):
+async def test_cost_budget_reads_first_and_variables(world, tickets):
     admin = world.as_(world.admin)
     query = """query($n: Int) { objects(first: $n) { edges { node { name address
       tickets(first: $n) { edges { node { number title status

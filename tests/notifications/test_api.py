@@ -20,10 +20,10 @@ TICKET_PEOPLE = """query($id: ID!) { node(id: $id) { ... on Ticket {
 NODE = """query($id: ID!) { node(id: $id) { __typename ... on Notification { subject } } }"""
 
 
-async def test_employees_see_what_was_queued_customers_are_refused(world, gql):
-    await world.as_(world.staff).ok(COMMENT, {"input": {"ticketId": world.ticket_id, "body": "Hallo"}})
-    await world.as_(world.staff).ok(STATUS, {"id": world.ticket_id, "status": "DONE"})
-    listed = await world.as_(world.petra).ok(LIST, {"id": world.ticket_id})
+async def test_employees_see_what_was_queued_customers_are_refused(mailing, gql):
+    await mailing.as_(mailing.staff).ok(COMMENT, {"input": {"ticketId": mailing.ticket_id, "body": "Hallo"}})
+    await mailing.as_(mailing.staff).ok(STATUS, {"id": mailing.ticket_id, "status": "DONE"})
+    listed = await mailing.as_(mailing.petra).ok(LIST, {"id": mailing.ticket_id})
     nodes = [e["node"] for e in listed["notifications"]["edges"]]
     assert listed["notifications"]["totalCount"] == 2
     assert [(n["kind"], n["audience"], n["recipientEmail"], n["status"], n["locale"]) for n in nodes] == [
@@ -31,26 +31,26 @@ async def test_employees_see_what_was_queued_customers_are_refused(world, gql):
         ("COMMENT_ADDED", "CUSTOMER_USER", "alice@kunde.test", "PENDING", "DE"),
     ]
     assert nodes[0]["subject"] == "[#1] Flur im 2. OG nicht gewischt – Erledigt"
-    assert (await world.as_(world.petra).ok(NODE, {"id": nodes[0]["id"]}))["node"]["subject"] == nodes[0]["subject"]
+    assert (await mailing.as_(mailing.petra).ok(NODE, {"id": nodes[0]["id"]}))["node"]["subject"] == nodes[0]["subject"]
 
-    assert await world.as_(world.alice).error_code(LIST, {"id": world.ticket_id}) == "FORBIDDEN"
-    assert (await world.as_(world.alice).ok(NODE, {"id": nodes[0]["id"]}))["node"] is None
-    assert await gql.error_code(LIST, {"id": world.ticket_id}) == "UNAUTHENTICATED"
-    assert await world.as_(world.petra).error_code(LIST, {"id": "VGlja2V0Ojk5OQ"}) == "NOT_FOUND"
+    assert await mailing.as_(mailing.alice).error_code(LIST, {"id": mailing.ticket_id}) == "FORBIDDEN"
+    assert (await mailing.as_(mailing.alice).ok(NODE, {"id": nodes[0]["id"]}))["node"] is None
+    assert await gql.error_code(LIST, {"id": mailing.ticket_id}) == "UNAUTHENTICATED"
+    assert await mailing.as_(mailing.petra).error_code(LIST, {"id": "VGlja2V0Ojk5OQ"}) == "NOT_FOUND"
 
 
-async def test_settings_are_ones_own(world, gql):
-    assert (await world.as_(world.alice).ok(ME))["me"]["notificationSettings"] == {
+async def test_settings_are_ones_own(mailing, gql):
+    assert (await mailing.as_(mailing.alice).ok(ME))["me"]["notificationSettings"] == {
         "locale": "DE", "comments": True, "statusChanges": True}
-    changed = await world.as_(world.staff).ok(SETTINGS, {"input": {"locale": "EN", "newTickets": False}})
+    changed = await mailing.as_(mailing.staff).ok(SETTINGS, {"input": {"locale": "EN", "newTickets": False}})
     assert changed["updateNotificationSettings"] == {"locale": "EN", "comments": True, "statusChanges": True,
                                                      "assignments": True, "newTickets": False}
-    assert (await world.as_(world.staff).ok(ME))["me"]["notificationSettings"] == {
+    assert (await mailing.as_(mailing.staff).ok(ME))["me"]["notificationSettings"] == {
         "locale": "EN", "assignments": True, "newTickets": False}
-    assert (await world.as_(world.staff).ok("{ notificationSettings { locale } }"))[
+    assert (await mailing.as_(mailing.staff).ok("{ notificationSettings { locale } }"))[
         "notificationSettings"] == {"locale": "EN"}
     # Someone else's settings are not for an employee to read.
-    seen = await world.as_(world.staff).ok(TICKET_PEOPLE, {"id": world.ticket_id})
+    seen = await mailing.as_(mailing.staff).ok(TICKET_PEOPLE, {"id": mailing.ticket_id})
     assert seen["node"]["createdBy"] == {"name": "Alice Kundin", "notificationSettings": None}
     assert await gql.error_code(SETTINGS, {"input": {"locale": "EN"}}) == "UNAUTHENTICATED"
 
