@@ -1,9 +1,10 @@
 """The customer user's ticket page walks an ordering index instead of sorting the whole scope.
 
 With ~20 k tickets, a few thousand of them in a customer user's scope, the
-page statement must find its 50 rows through the `(created_at, id)` index:
-on SQLite no `USE TEMP B-TREE FOR ORDER BY`, on PostgreSQL no sort of the
-scope (a Limit over an index scan of the ordering index).
+page statement must find its 50 rows through the `(created_at, id)` index
+and join only those: on SQLite no `USE TEMP B-TREE FOR ORDER BY`; on
+PostgreSQL no sort of tickets, a Limit over the ordering index, and no
+sequential scan of the ticket table (the count reads the scope by index).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ async def _page_statement(gql, user) -> tuple[str, list[Any]]:
         logger.removeHandler(log)
         logger.setLevel(old)
     assert len(data["tickets"]["edges"]) == 50
-    assert data["tickets"]["totalCount"] == 2 * TICKETS // 9 + 1 or data["tickets"]["totalCount"] > 1000
+    assert data["tickets"]["totalCount"] > 1000
     pages = [s for s in log.statements if "ORDER BY" in s[0] and '"ticket"' in s[0]]
     assert pages, log.statements
     return pages[0]
@@ -88,16 +89,24 @@ async def test_the_ticket_page_uses_the_ordering_index(gql, settings):
         plan = await connection.execute_query_dict("EXPLAIN QUERY PLAN " + sql, values)
         details = [row["detail"] for row in plan]
         assert not any("TEMP B-TREE FOR ORDER BY" in d for d in details), details
-        assert any("created_at" in d or "idx_ticket_created" in d for d in details), details
+        assert any("USING INDEX idx_ticket_created" in d for d in details), details
+        assert not any(d == "SCAN ticket" for d in details), details
     else:
         rows = await connection.execute_query_dict("EXPLAIN (FORMAT JSON) " + sql, values)
         plan = rows[0]["QUERY PLAN"]
         plan = json.loads(plan) if isinstance(plan, str) else plan
         nodes = list(_walk(plan[0]["Plan"]))
-        sorts = [n for n in nodes if n["Node Type"] in ("Sort", "Incremental Sort")]
-        assert not sorts, json.dumps(plan, indent=1)[:4000]
-        scans = [n for n in nodes if "Index" in n["Node Type"] and "created" in str(n.get("Index Name", ""))]
-        assert scans, json.dumps(plan, indent=1)[:4000]
+        shown = json.dumps(plan, indent=1)[:6000]
+        # The page is a Limit over the ordering index; nothing sorts more than a page of tickets.
+        ordered = [n for n in nodes if n["Node Type"] == "Limit" and any(
+            c.get("Index Name", "").startswith("idx_ticket_created") for c in _walk(n))]
+        assert ordered, shown
+        sorts = [n for n in nodes if n["Node Type"] in ("Sort", "Incremental Sort")
+                 and any("ticket." in k for k in n.get("Sort Key", ())) and n["Plan Rows"] > 50]
+        assert not sorts, shown
+        # Only the page's rows are joined: no sequential scan reads the whole ticket table.
+        whole = [n for n in nodes if n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "ticket"]
+        assert not whole, shown
 
 
 def _walk(node: dict[str, Any]):
