@@ -9,6 +9,7 @@ from urllib.parse import urlencode, urlparse, parse_qsl
 
 from tortoise import Tortoise
 from tortoise.connection import get_connection
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.executor import MigrationExecutor
@@ -23,6 +24,11 @@ MODEL_MODULES = ["models.accounts", "models.customers", "models.tickets", "model
 SQLITE_PRAGMAS = {"busy_timeout": "5000", "synchronous": "NORMAL", "foreign_keys": "ON",
                   "journal_mode": "WAL"}
 POSTGRES_POOL = {"minsize": "1", "maxsize": "10"}
+# A ticket page joins about twelve tables. With the default collapse limits
+# (8) PostgreSQL keeps the written join order and joins every ticket to its
+# relations before it picks the page's rows; above them it starts from the
+# page (found by the ordering index) and joins only those rows.
+POSTGRES_PLANNER = {"join_collapse_limit": "16", "from_collapse_limit": "16", "geqo_threshold": "20"}
 
 
 class UnmigratedDatabase(Exception):
@@ -53,8 +59,13 @@ def connection_url(settings: Settings) -> str:
 
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:
+    url = connection_url(settings)
+    connection: str | dict[str, Any] = url
+    if not url.startswith("sqlite"):
+        connection = expand_db_url(url)
+        connection["credentials"]["server_settings"] = dict(POSTGRES_PLANNER)
     return {
-        "connections": {"default": connection_url(settings)},
+        "connections": {"default": connection},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
@@ -68,11 +79,40 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
 
 
 async def migrate(settings: Settings) -> None:
-    """Apply every pending migration."""
+    """Apply every pending migration, then gather fresh planner statistics."""
     try:
         await run_migrations(config=tortoise_config(settings))
+        await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+        await refresh_statistics(always=True)
     finally:
         await Tortoise.close_connections()
+
+
+async def refresh_statistics(always: bool = False) -> None:
+    """`ANALYZE` when the planner has no statistics yet (or `always`).
+
+    Without statistics SQLite ignores the ordering indexes and sorts a
+    viewer's whole scope for every page; PostgreSQL's autovacuum keeps them
+    fresh afterwards, SQLite's `PRAGMA optimize` on shutdown.
+    """
+    connection = get_connection("default")
+    if not always and await _has_statistics(connection):
+        return
+    await connection.execute_script("ANALYZE")
+
+
+async def _has_statistics(connection: Any) -> bool:
+    if connection.capabilities.dialect == "sqlite":
+        rows = await connection.execute_query_dict(
+            "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'")
+        if not rows[0]["n"]:
+            return False
+        rows = await connection.execute_query_dict("SELECT count(*) AS n FROM sqlite_stat1 WHERE tbl = 'ticket'")
+        return bool(rows[0]["n"])
+    rows = await connection.execute_query_dict(
+        "SELECT last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL AS analysed "
+        "FROM pg_stat_user_tables WHERE relname = 'ticket'")
+    return bool(rows and rows[0]["analysed"])
 
 
 async def pending_migrations() -> list[str]:
@@ -97,7 +137,10 @@ async def database(settings: Settings, *, require_migrated: bool = True) -> Asyn
     try:
         if require_migrated:
             await ensure_migrated()
+            await refresh_statistics()
         yield
+        if dialect() == "sqlite":
+            await get_connection("default").execute_script("PRAGMA optimize")
     finally:
         await Tortoise.close_connections()
 

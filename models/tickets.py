@@ -71,13 +71,20 @@ class Ticket(Model):
 
     class Meta:
         table = "ticket"
+        # One index per ticket ordering (the sort key, then id, as the pages
+        # order), so a page walks an index instead of sorting the viewer's
+        # whole scope; `number` is unique and so indexed already. The
+        # (object, type, created) index answers a customer user's scope and
+        # its count from the index alone.
         indexes = (
+            ("created_at", "id"),
+            ("updated_at", "id"),
+            ("due_date", "id"),
+            ("object_id", "ticket_type_id", "created_at"),
             ("object_id", "created_at"),
             ("ticket_type_id", "status"),
             ("assignee_id", "status"),
             ("created_by_id",),
-            ("updated_at",),
-            ("due_date",),
             ("object_id", "status", "ticket_type_id", "done_at", "resolution_days"),
         )
 

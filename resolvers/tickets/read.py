@@ -16,6 +16,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
+from core.database import dialect
 from core.lookup import get_in_scope
 from core.queries import Sentinels, list_inputs, prepared_values
 from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketStatus
@@ -105,17 +106,42 @@ def filtered_tickets(viewer: Viewer, *, order_by: str = "CREATED_AT", descending
 
 
 def _page_values(query: QuerySet[Ticket], page: QuerySet[Ticket]) -> Any:
-    # The page's ids are picked first, so the joins run for its rows only;
-    # the total count rides along as a scalar subquery.
-    return (query.filter(id__in=Subquery(page.values("id"))).annotate(total_count=Subquery(query.count()))
+    # The page's ids are picked first, walking the ordering index through the
+    # scope; only those rows are joined to their relations, and the outer
+    # query neither repeats the scope nor sorts (`in_page_order` does, for the
+    # page alone). The total count rides along as a scalar subquery.
+    return (Ticket.filter(id__in=Subquery(page.values("id"))).annotate(total_count=Subquery(query.count()))
             .values(*TICKET_VALUES, "total_count"))
 
 
-async def _page(query: QuerySet[Ticket], offset: int, first: int) -> tuple[list[dict[str, Any]], int]:
+def in_page_order(rows: list[dict[str, Any]], order_by: str, descending: bool, nulls_first: bool
+                  ) -> list[dict[str, Any]]:
+    """`rows` in the order `filtered_tickets` sorts them: by the order column, then id.
+
+    `nulls_first` is how the database sorts NULL ascending (SQLite: first,
+    PostgreSQL: last); only `dueDate` can be NULL.
+    """
+    column = ORDER_FIELDS[order_by]
+
+    def key(row: dict[str, Any]) -> tuple[int, Any, int]:
+        value = row[column]
+        if value is None:
+            return (0 if nulls_first else 1, 0, row["id"])
+        return (1 if nulls_first else 0, value, row["id"])
+
+    return sorted(rows, key=key, reverse=descending)
+
+
+async def _page(query: QuerySet[Ticket], offset: int, first: int, order_by: str,
+                descending: bool) -> tuple[list[dict[str, Any]], int]:
     rows = await _page_values(query, query.offset(offset).limit(first))
     if rows:
-        return rows, rows[0]["total_count"]
+        return in_page_order(rows, order_by, descending, _nulls_first()), rows[0]["total_count"]
     return rows, (await query.count() if offset else 0)
+
+
+def _nulls_first() -> bool:
+    return dialect() == "sqlite"
 
 
 # Criteria that are ids: the compiled query binds them as parameters.
@@ -134,7 +160,7 @@ async def ticket_page(viewer: Viewer, *, offset: int, first: int, order_by: str 
         return filtered_tickets(of, order_by=order_by, descending=descending, **narrowed)
 
     if (criteria.get("search") or "").strip() or criteria.get("created_after") or criteria.get("created_before"):
-        return await _page(query(viewer, **criteria), offset, first)
+        return await _page(query(viewer, **criteria), offset, first, order_by, descending)
     status = criteria.get("status")
     given = {name: criteria[name] for name in _ID_CRITERIA if criteria.get(name) is not None}
 
@@ -146,7 +172,7 @@ async def ticket_page(viewer: Viewer, *, offset: int, first: int, order_by: str 
     key = ("ticket_page", viewer.query_shape(), order_by, descending, status, tuple(given), offset > 0)
     rows = await prepared_values(key, build, {**viewer.query_inputs(), **given, "first": first, "offset": offset})
     if rows:
-        return rows, rows[0]["total_count"]
+        return in_page_order(rows, order_by, descending, _nulls_first()), rows[0]["total_count"]
     return rows, (await query(viewer, **criteria).count() if offset else 0)
 
 
