@@ -98,6 +98,8 @@ class GraphQLApp(GraphQL):
             response = JSONResponse(error_body(DATABASE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
                                     status_code=503, headers={"Retry-After": "5"})
         await response(scope, receive, send)
+        # Starlette keeps the parsed form on the request: closing it closes the uploads' temporary files.
+        await request.close()
 
     async def check_multipart(self, request: Request) -> None:
         """CSRF protection as Apollo Server does it, and a cap on files per request.
