@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
 from models.customers import Customer
 from models.documents import DocumentRule
-from models.tickets import Attachment, TicketType
+from models.tickets import TicketType
 from permissions.documents import visible_documents
 from permissions.viewer import Viewer
 from core.errors import BadUserInput, NotFound
@@ -98,26 +100,22 @@ FIELDS = ("id", "filename", "content_type", "size", "created_at", "ticket_id",
           "ticket__ticket_type_id", "ticket__object_id")
 
 
-def _document(row: dict) -> Document:
+def _document(row: dict[str, Any]) -> Document:
     return Document(id=row["id"], filename=row["filename"], content_type=row["content_type"],
                     size=row["size"], created_at=row["created_at"], ticket_id=row["ticket_id"],
                     ticket_type_id=row["ticket__ticket_type_id"], object_id=row["ticket__object_id"])
 
 
-async def documents_on(viewer: Viewer, object_ids: list[int]) -> dict[int, list[Document]]:
-    """The documents on each object the viewer may see, newest first (three queries for any number)."""
-    query = await visible_documents(viewer, object_ids)
+async def documents_on(viewer: Viewer, object_ids: Iterable[int]) -> dict[int, list[Document]]:
+    """The documents on each object the viewer may see, newest first (one query for any number)."""
     grouped: dict[int, list[Document]] = defaultdict(list)
-    for row in await query.order_by("-created_at", "-id").values(*FIELDS):
+    for row in await (visible_documents(viewer).filter(ticket__object_id__in=set(object_ids))
+                      .order_by("-created_at", "-id").values(*FIELDS)):
         grouped[row["ticket__object_id"]].append(_document(row))
     return grouped
 
 
-async def visible_document(viewer: Viewer, attachment_id: int) -> Document | None:
-    """One document by its attachment id, if the viewer may see it as a document."""
-    found = await Attachment.filter(id=attachment_id).values_list("ticket__object_id", flat=True)
-    if not found:
-        return None
-    query = await visible_documents(viewer, found)
-    row = await query.filter(id=attachment_id).values(*FIELDS)
-    return _document(row[0]) if row else None
+async def find_document(viewer: Viewer, attachment_id: int) -> Document | None:
+    """One document by its attachment id, if the viewer may see it as a document (`node`)."""
+    rows = await visible_documents(viewer).filter(id=attachment_id).values(*FIELDS)
+    return _document(rows[0]) if rows else None

@@ -22,7 +22,7 @@ from schema.tickets import Attachment, Comment, Ticket, TicketType
 from resolvers.tickets import visible_ticket_types, visible_ticket_values
 from permissions.forms import visible_submissions, visible_templates
 from schema.forms import FormTemplate, submission_nodes
-from resolvers.documents import visible_document
+from resolvers.documents import find_document
 from schema.documents import Document
 
 
@@ -52,7 +52,7 @@ async def _ticket(viewer: Viewer, pk: int) -> Node | None:
 
 
 async def _document(viewer: Viewer, pk: int) -> Node | None:
-    row = await visible_document(viewer, pk)
+    row = await find_document(viewer, pk)
     return Document.from_row(row) if row else None
 
 
