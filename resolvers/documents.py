@@ -11,12 +11,13 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from core.errors import BadUserInput, NotFound
 from models.customers import Customer
 from models.documents import DocumentRule
 from models.tickets import TicketType
 from permissions.documents import visible_documents
 from permissions.viewer import Viewer
-from core.errors import BadUserInput, NotFound
+from resolvers.customers import get_customer
 
 MAX_CONTENT_TYPES = 50
 # type/subtype as RFC 6838 allows it, or type/* for a whole family.
@@ -60,9 +61,7 @@ def check_content_types(values: list[str], field: str) -> list[str]:
 
 async def set_customer_document_rules(customer_id: int, rules: list[NewDocumentRule]) -> Customer:
     """Replace a customer's document rules; absence types refused, nothing stored on any error."""
-    customer = await Customer.filter(id=customer_id).first()
-    if customer is None:
-        raise NotFound("No customer with this ID.", field="customerId")
+    customer = await get_customer(customer_id)
     seen: set[int] = set()
     cleaned = []
     for index, rule in enumerate(rules):

@@ -11,7 +11,6 @@ import strawberry
 from models.accounts import Account
 from models.customers import Customer as CustomerRow
 from models.customers import SiteObject as SiteObjectRow
-from permissions.customers import visible_customers, visible_objects
 from permissions.policy import EMPLOYEES, PORTAL_ADMINS, SIGNED_IN
 from resolvers import customers
 from schema.accounts import CustomerUser
@@ -139,17 +138,15 @@ class CustomerQueries:
     async def objects(self, info: strawberry.Info, first: int | None = None,
                       after: str | None = None) -> Connection[SiteObject]:
         offset, limit = page_window(first, after)
-        query = visible_objects(info.context.viewer).order_by("name", "id")
-        rows = await query.offset(offset).limit(limit)
-        return connection([SiteObject.from_row(r) for r in rows], offset, limit, await query.count())
+        rows, total = await customers.object_page(info.context.viewer, offset, limit)
+        return connection([SiteObject.from_row(r) for r in rows], offset, limit, total)
 
     @field(policy=EMPLOYEES, description="Every customer.")
     async def customers(self, info: strawberry.Info, first: int | None = None,
                         after: str | None = None) -> Connection[Customer]:
         offset, limit = page_window(first, after)
-        query = visible_customers(info.context.viewer).order_by("name", "id")
-        rows = await query.offset(offset).limit(limit)
-        return connection([Customer.from_row(r) for r in rows], offset, limit, await query.count())
+        rows, total = await customers.customer_page(info.context.viewer, offset, limit)
+        return connection([Customer.from_row(r) for r in rows], offset, limit, total)
 
 
 @strawberry.type

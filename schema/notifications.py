@@ -100,10 +100,8 @@ class NotificationQueries:
     async def notifications(self, info: strawberry.Info, ticket_id: strawberry.ID, first: int | None = None,
                             after: str | None = None) -> Connection[Notification]:
         offset, limit = page_window(first, after)
-        query = await notifications.notifications_of_ticket(
-            info.context.viewer, parse_id(ticket_id, "Ticket", "ticketId"))
-        rows = await query.offset(offset).limit(limit)
-        total = await query.count()
+        rows, total = await notifications.notification_page(
+            info.context.viewer, parse_id(ticket_id, "Ticket", "ticketId"), offset, limit)
         return connection([Notification.from_row(r) for r in rows], offset, limit, total)
 
     @field(policy=SIGNED_IN, description="Your language and notification settings.")
