@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,12 +22,6 @@ from resolvers.customers import get_customer
 MAX_CONTENT_TYPES = 50
 # type/subtype as RFC 6838 allows it, or type/* for a whole family.
 CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/([a-z0-9][a-z0-9!#$&^_.+-]{0,62}|\*)")
-
-
-@dataclass
-class NewDocumentRule:
-    ticket_type_id: int
-    content_types: list[str]
 
 
 @dataclass(frozen=True)
@@ -59,17 +53,21 @@ def check_content_types(values: list[str], field: str) -> list[str]:
     return cleaned
 
 
-async def set_customer_document_rules(customer_id: int, rules: list[NewDocumentRule]) -> Customer:
-    """Replace a customer's document rules; absence types refused, nothing stored on any error."""
+async def set_customer_document_rules(customer_id: int, rules: Sequence[Mapping[str, Any]]) -> Customer:
+    """Replace a customer's document rules; absence types refused, nothing stored on any error.
+
+    Each rule has a `ticket_type_id` and `content_types` (None or empty: every attachment).
+    """
     customer = await get_customer(customer_id)
     seen: set[int] = set()
-    cleaned = []
+    cleaned: list[tuple[int, list[str]]] = []
     for index, rule in enumerate(rules):
-        if rule.ticket_type_id in seen:
+        type_id: int = rule["ticket_type_id"]
+        if type_id in seen:
             raise BadUserInput("A ticket type appears in two rules.", field=f"rules.{index}.ticketTypeId")
-        seen.add(rule.ticket_type_id)
-        cleaned.append((rule.ticket_type_id, check_content_types(rule.content_types,
-                                                                 f"rules.{index}.contentTypes")))
+        seen.add(type_id)
+        cleaned.append((type_id, check_content_types(list(rule.get("content_types") or []),
+                                                     f"rules.{index}.contentTypes")))
     types = {t.id: t for t in await TicketType.filter(id__in=seen)}
     for index, (type_id, _) in enumerate(cleaned):
         found = types.get(type_id)
@@ -86,7 +84,7 @@ async def set_customer_document_rules(customer_id: int, rules: list[NewDocumentR
     return customer
 
 
-async def document_rules_of(customer_ids: list[int]) -> dict[int, list[DocumentRule]]:
+async def document_rules_of(customer_ids: Iterable[int]) -> dict[int, list[DocumentRule]]:
     """Each customer's rules, by ticket type name."""
     grouped: dict[int, list[DocumentRule]] = defaultdict(list)
     for rule in await (DocumentRule.filter(customer_id__in=set(customer_ids))

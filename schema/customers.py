@@ -15,6 +15,7 @@ from permissions.policy import EMPLOYEES, PORTAL_ADMINS, SIGNED_IN
 from resolvers import customers
 from schema.accounts import CustomerUser
 from schema.directive import field, mutation, type_policy
+from schema.inputs import decoded, ref
 from schema.loaders import loader
 from core.ids import parse_id, to_global_id
 from schema.relay import Connection, Node, connection, page_window
@@ -119,14 +120,14 @@ class CreateCustomerInput:
 
 @strawberry.input
 class CreateObjectInput:
-    customer_id: strawberry.ID
+    customer_id: ref("Customer")
     name: str
     address: str = ""
 
 
 @strawberry.input
 class CreateCustomerUserInput:
-    customer_id: strawberry.ID
+    customer_id: ref("Customer")
     email: str
     name: str
     password: str
@@ -153,17 +154,15 @@ class CustomerQueries:
 class CustomerMutations:
     @mutation(policy=PORTAL_ADMINS)
     async def create_customer(self, input: CreateCustomerInput) -> Customer:
-        return Customer.from_row(await customers.create_customer(input.name))
+        return Customer.from_row(await customers.create_customer(**decoded(input)))
 
     @mutation(policy=PORTAL_ADMINS)
     async def create_object(self, input: CreateObjectInput) -> SiteObject:
-        customer_id = parse_id(input.customer_id, "Customer", field="customerId")
-        return SiteObject.from_row(await customers.create_object(customer_id, input.name, input.address))
+        return SiteObject.from_row(await customers.create_object(**decoded(input)))
 
     @mutation(policy=PORTAL_ADMINS)
     async def create_customer_user(self, input: CreateCustomerUserInput) -> CustomerUser:
-        customer_id = parse_id(input.customer_id, "Customer", field="customerId")
-        row = await customers.create_customer_user(customer_id, input.email, input.name, input.password)
+        row = await customers.create_customer_user(**decoded(input))
         return CustomerUser.from_rows(row, await Account.get(id=row.account_id))
 
     @mutation(policy=PORTAL_ADMINS, description="Replace the objects a customer user is assigned.")

@@ -12,6 +12,7 @@ from resolvers import documents
 from resolvers.documents import Document as DocumentRow
 from schema.customers import Customer
 from schema.directive import field, mutation, type_policy
+from schema.inputs import decoded_list, ref
 from schema.loaders import loader
 from core.ids import parse_id, to_global_id
 from schema.relay import Node
@@ -63,7 +64,7 @@ class DocumentRule:
 
 @strawberry.input(description="One document rule: a ticket type and the content types it publishes.")
 class DocumentRuleInput:
-    ticket_type_id: strawberry.ID
+    ticket_type_id: ref("TicketType")
     content_types: list[str] | None = strawberry.field(
         default=None, description="e.g. application/pdf or image/*; null or empty publishes every attachment.")
 
@@ -86,8 +87,4 @@ class DocumentMutations:
     async def set_customer_document_rules(self, customer_id: strawberry.ID,
                                           rules: list[DocumentRuleInput]) -> Customer:
         pk = parse_id(customer_id, "Customer", field="customerId")
-        wanted = [documents.NewDocumentRule(
-            ticket_type_id=parse_id(rule.ticket_type_id, "TicketType", field=f"rules.{index}.ticketTypeId"),
-            content_types=list(rule.content_types or []))
-            for index, rule in enumerate(rules)]
-        return Customer.from_row(await documents.set_customer_document_rules(pk, wanted))
+        return Customer.from_row(await documents.set_customer_document_rules(pk, decoded_list(rules, "rules")))
