@@ -6,7 +6,7 @@ The variable names are part of the public contract (see API.md).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -64,7 +64,6 @@ class Settings:
     login_window_minutes: int = 15
     mail_from: str = "Sitedesk <no-reply@sitedesk.invalid>"
     mail_sender: bool = True
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def secret_key(self) -> str:

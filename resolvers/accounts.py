@@ -13,15 +13,17 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from core.database import dialect
+from core.errors import BadUserInput, NotFound, RateLimited, Unauthenticated
+from core.lookup import get_in_scope
+from core.settings import Settings
 from models.accounts import (Account, AccountKind, CustomerUser, Employee, LoginThrottle, PermissionGroup,
                              RefreshToken)
+from permissions.accounts import visible_customer_users, visible_employees, visible_permission_groups
 from permissions.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from permissions.policy import Permission
 from permissions.tokens import hash_refresh_token, issue_access_token, new_refresh_token
 from permissions.viewer import Viewer
-from core.errors import BadUserInput, NotFound, RateLimited, Unauthenticated
-from core.database import dialect
-from core.settings import Settings
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LOGIN_FAILED = "Email or password is wrong."
@@ -254,11 +256,26 @@ async def create_customer_user_account(customer_id: int, email: str, name: str,
 
 
 async def set_employee_active(employee_id: int, active: bool) -> Employee:
-    employee = await Employee.filter(id=employee_id).select_related("account").first()
-    if employee is None:
-        raise NotFound("No employee with this ID.", field="id")
+    # System admins manage every employee: no viewer scope narrows the lookup.
+    employee = await get_in_scope(Employee.all().select_related("account"), employee_id, "employee", "id")
     await set_account_active(employee.account, active)
     return employee
+
+
+# ---------------------------------------------------------------- node lookups
+
+async def find_employee(viewer: Viewer, employee_id: int) -> Employee | None:
+    """The employee with their account (one joined query), if the viewer may know them."""
+    return await visible_employees(viewer).filter(id=employee_id).select_related("account").first()
+
+
+async def find_customer_user(viewer: Viewer, customer_user_id: int) -> CustomerUser | None:
+    """The customer user with their account (one joined query), if the viewer may know them."""
+    return await visible_customer_users(viewer).filter(id=customer_user_id).select_related("account").first()
+
+
+async def find_permission_group(viewer: Viewer, group_id: int) -> PermissionGroup | None:
+    return await visible_permission_groups(viewer).filter(id=group_id).first()
 
 
 async def ensure_admin(email: str, password: str, name: str = "Administrator") -> Employee:

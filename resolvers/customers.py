@@ -1,26 +1,51 @@
-"""Customer portal configuration: customers, objects, customer users, enabled types."""
+"""Customer portal configuration: customers, objects, customer users, enabled types; and reading them."""
 
 from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
+from core.errors import BadUserInput, NotFound
+from core.lookup import get_in_scope
 from models.accounts import CustomerUser
 from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
 from models.tickets import TicketType
+from permissions.customers import visible_customers, visible_objects
+from permissions.viewer import Viewer
 from resolvers import accounts
 from resolvers.accounts import check_name
-from core.errors import BadUserInput, NotFound
+
+# ---------------------------------------------------------------- reading
+
+
+async def object_page(viewer: Viewer, offset: int, limit: int) -> tuple[list[SiteObject], int]:
+    """One page of the objects the viewer may see, by name, and how many there are in all."""
+    query = visible_objects(viewer).order_by("name", "id")
+    return await query.offset(offset).limit(limit), await query.count()
+
+
+async def customer_page(viewer: Viewer, offset: int, limit: int) -> tuple[list[Customer], int]:
+    """One page of the customers the viewer may see, by name, and how many there are in all."""
+    query = visible_customers(viewer).order_by("name", "id")
+    return await query.offset(offset).limit(limit), await query.count()
+
+
+async def find_object(viewer: Viewer, object_id: int) -> SiteObject | None:
+    return await visible_objects(viewer).filter(id=object_id).first()
+
+
+async def find_customer(viewer: Viewer, customer_id: int) -> Customer | None:
+    return await visible_customers(viewer).filter(id=customer_id).first()
+
+
+# ---------------------------------------------------------------- configuration (portal admins)
+# Portal admins configure every customer: no viewer scope narrows these lookups.
+
+async def get_customer(customer_id: int, field: str = "customerId") -> Customer:
+    return await get_in_scope(Customer.all(), customer_id, "customer", field)
 
 
 async def create_customer(name: str) -> Customer:
     return await Customer.create(name=check_name(name))
-
-
-async def get_customer(customer_id: int, field: str = "customerId") -> Customer:
-    customer = await Customer.filter(id=customer_id).first()
-    if customer is None:
-        raise NotFound("No customer with this ID.", field=field)
-    return customer
 
 
 async def create_object(customer_id: int, name: str, address: str) -> SiteObject:
@@ -37,12 +62,10 @@ async def create_customer_user(customer_id: int, email: str, name: str, password
 
 async def set_customer_user_objects(customer_user_id: int, object_ids: list[int]) -> CustomerUser:
     """Replace a customer user's objects; only objects of the user's own customer."""
-    user = await CustomerUser.filter(id=customer_user_id).first()
-    if user is None:
-        raise NotFound("No customer user with this ID.", field="customerUserId")
+    user = await get_in_scope(CustomerUser.all(), customer_user_id, "customer user", "customerUserId")
     wanted = set(object_ids)
-    found = await SiteObject.filter(id__in=wanted, customer_id=user.customer_id).values_list("id", flat=True)
-    if set(found) != wanted:
+    found = {row["id"] for row in await SiteObject.filter(id__in=wanted, customer_id=user.customer_id).values("id")}
+    if found != wanted:
         raise BadUserInput("Every object must belong to the customer user's customer.", field="objectIds")
     async with in_transaction():
         await CustomerUserObject.filter(customer_user_id=user.id).delete()
@@ -67,4 +90,3 @@ async def set_customer_ticket_types(customer_id: int, ticket_type_ids: list[int]
             [CustomerTicketType(customer_id=customer.id, ticket_type_id=t.id) for t in types]
         )
     return customer
-

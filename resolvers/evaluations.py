@@ -21,11 +21,12 @@ from typing import Any
 
 from tortoise.connection import get_connection
 
+from core.errors import BadUserInput
 from models.customers import Customer
 from permissions.customers import visible_customers, visible_objects
 from permissions.evaluations import evaluation_shown
 from permissions.viewer import Viewer
-from core.errors import BadUserInput, NotFound
+from resolvers.customers import get_customer
 
 MIN_GROUP_SIZE_DAYS = 1
 MAX_GROUP_SIZE_DAYS = 365
@@ -72,9 +73,7 @@ async def set_customer_ticket_evaluation(customer_id: int, enabled: bool, group_
     if not MIN_GROUP_SIZE_DAYS <= group_size_days <= MAX_GROUP_SIZE_DAYS:
         raise BadUserInput(f"The group size must be {MIN_GROUP_SIZE_DAYS}–{MAX_GROUP_SIZE_DAYS} days.",
                            field="groupSizeDays")
-    customer = await Customer.filter(id=customer_id).first()
-    if customer is None:
-        raise NotFound("No customer with this ID.", field="customerId")
+    customer = await get_customer(customer_id)
     customer.ticket_evaluation_enabled = enabled
     customer.ticket_evaluation_group_size_days = group_size_days
     await customer.save(update_fields=["ticket_evaluation_enabled", "ticket_evaluation_group_size_days"])

@@ -23,8 +23,9 @@ from datetime import datetime, timezone
 from types import SimpleNamespace
 from typing import Any
 
-from tortoise.queryset import QuerySet
-
+from core.errors import BadUserInput
+from core.ids import to_global_id
+from core.lookup import get_in_scope
 from mail.render import LOCALES, locale_of, render_subject
 from models.accounts import Account, AccountKind
 from models.notifications import Audience, NotificationKind, OutboxMail
@@ -32,8 +33,6 @@ from models.tickets import Comment, Ticket, TicketSource, TicketStatus
 from permissions.notifications import visible_notifications
 from permissions.tickets import visible_tickets
 from permissions.viewer import Viewer
-from core.errors import BadUserInput, NotFound
-from core.ids import to_global_id
 
 # Which account switch turns each optional mail off; None: cannot be switched off.
 CUSTOMER_STATUS_MAILS = {TicketStatus.IN_PROGRESS: "notify_status_changes", TicketStatus.DONE: None}
@@ -255,8 +254,13 @@ async def update_notification_settings(viewer: Viewer, locale: str | None = None
     return await notification_settings(viewer)
 
 
-async def notifications_of_ticket(viewer: Viewer, ticket_id: int) -> QuerySet[OutboxMail]:
-    """What was queued for a ticket the viewer may see, newest first."""
-    if not await visible_tickets(viewer).filter(id=ticket_id).exists():
-        raise NotFound("No ticket with this ID.", field="ticketId")
-    return visible_notifications(viewer).filter(ticket_id=ticket_id).order_by("-created_at", "-id")
+async def notification_page(viewer: Viewer, ticket_id: int, offset: int,
+                            limit: int) -> tuple[list[OutboxMail], int]:
+    """One page of what was queued for a ticket the viewer may see, newest first, and how many in all."""
+    ticket = await get_in_scope(visible_tickets(viewer), ticket_id, "ticket", "ticketId")
+    query = visible_notifications(viewer).filter(ticket_id=ticket.id).order_by("-created_at", "-id")
+    return await query.offset(offset).limit(limit), await query.count()
+
+
+async def find_notification(viewer: Viewer, notification_id: int) -> OutboxMail | None:
+    return await visible_notifications(viewer).filter(id=notification_id).first()

@@ -5,17 +5,18 @@ from __future__ import annotations
 import strawberry
 from strawberry.dataloader import DataLoader
 
+from core.ids import parse_id, to_global_id
 from models.accounts import Account, AccountKind
 from models.accounts import CustomerUser as CustomerUserRow
 from models.accounts import Employee as EmployeeRow
 from models.accounts import PermissionGroup as PermissionGroupRow
 from permissions.accounts import may_read_customer_user_contact
-from permissions.viewer import load_viewer
 from permissions.policy import ANYONE, EMPLOYEES, SIGNED_IN, SYSTEM_ADMINS, Permission
+from permissions.viewer import load_viewer
 from resolvers import accounts
 from schema.directive import field, mutation, type_policy
+from schema.inputs import decoded, refs
 from schema.notifications import NotificationSettings, settings_of_account
-from core.ids import parse_id, to_global_id
 from schema.relay import Node
 
 
@@ -152,7 +153,7 @@ class CreateEmployeeInput:
     name: str
     password: str
     is_system_admin: bool = False
-    group_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    group_ids: refs("PermissionGroup") = strawberry.field(default_factory=list)
 
 
 async def _payload(info: strawberry.Info, session: accounts.Session) -> AuthPayload:
@@ -197,14 +198,11 @@ class AccountMutations:
 
     @mutation(policy=SYSTEM_ADMINS)
     async def create_permission_group(self, input: CreatePermissionGroupInput) -> PermissionGroup:
-        row = await accounts.create_permission_group(input.name, input.permissions)
-        return PermissionGroup.from_row(row)
+        return PermissionGroup.from_row(await accounts.create_permission_group(**decoded(input)))
 
     @mutation(policy=SYSTEM_ADMINS)
     async def create_employee(self, input: CreateEmployeeInput) -> Employee:
-        group_ids = [parse_id(gid, "PermissionGroup", field="groupIds") for gid in input.group_ids]
-        row = await accounts.create_employee(input.email, input.name, input.password,
-                                             input.is_system_admin, group_ids)
+        row = await accounts.create_employee(**decoded(input))
         return Employee.from_rows(row, await Account.get(id=row.account_id))
 
     @mutation(policy=SYSTEM_ADMINS, description="Activate or deactivate an employee; deactivation ends their sessions.")

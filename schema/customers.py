@@ -4,33 +4,26 @@ from __future__ import annotations
 
 from datetime import date
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 
+from core.ids import parse_id, to_global_id
 from models.accounts import Account
 from models.customers import Customer as CustomerRow
 from models.customers import SiteObject as SiteObjectRow
-from permissions.customers import visible_customers, visible_objects
 from permissions.policy import EMPLOYEES, PORTAL_ADMINS, SIGNED_IN
-from resolvers import customers
+from resolvers import customers, documents, evaluations
 from schema.accounts import CustomerUser
 from schema.directive import field, mutation, type_policy
+from schema.documents import Document, DocumentRule, DocumentRuleInput, document_rules_of, documents_of
+from schema.evaluations import (TicketEvaluation, TicketEvaluationSettings, customer_evaluation,
+                                evaluation_settings, object_evaluation)
+from schema.inputs import decoded, decoded_list, ref
 from schema.loaders import loader
-from core.ids import parse_id, to_global_id
 from schema.relay import Connection, Node, connection, page_window
+from schema.tickets import Ticket, TicketFilterInput, ticket_connection
 
-if TYPE_CHECKING:
-    from schema.documents import Document, DocumentRule
-    from schema.evaluations import TicketEvaluation, TicketEvaluationSettings
-    from schema.tickets import Ticket, TicketFilterInput
-
-TicketRef = Annotated["Ticket", strawberry.lazy("schema.tickets")]
-TicketFilterRef = Annotated["TicketFilterInput", strawberry.lazy("schema.tickets")]
-DocumentRef = Annotated["Document", strawberry.lazy("schema.documents")]
-DocumentRuleRef = Annotated["DocumentRule", strawberry.lazy("schema.documents")]
-TicketEvaluationRef = Annotated["TicketEvaluation", strawberry.lazy("schema.evaluations")]
-TicketEvaluationSettingsRef = Annotated["TicketEvaluationSettings", strawberry.lazy("schema.evaluations")]
 FromArgument = Annotated[date | None, strawberry.argument(name="from", description="First day (UTC), inclusive.")]
 ToArgument = Annotated[date | None, strawberry.argument(name="to", description="Last day (UTC), inclusive.")]
 EVALUATION_PERIOD = " Tickets done within [from, to] (UTC days, both inclusive) when given."
@@ -42,23 +35,17 @@ class Customer(Node):
     pk: strawberry.Private[int]
 
     @field(policy=EMPLOYEES, description="Which attachments are published as documents on the customer's objects.")
-    async def document_rules(self, info: strawberry.Info) -> list[DocumentRuleRef]:
-        from schema.documents import document_rules_of
-
+    async def document_rules(self, info: strawberry.Info) -> list[DocumentRule]:
         return await document_rules_of(info, self.pk)
 
     @field(policy=SIGNED_IN, description="Whether the customer's users see the ticket evaluation, and its group size.")
-    async def ticket_evaluation_settings(self, info: strawberry.Info) -> TicketEvaluationSettingsRef:
-        from schema.evaluations import evaluation_settings
-
+    async def ticket_evaluation_settings(self, info: strawberry.Info) -> TicketEvaluationSettings:
         return await evaluation_settings(info, self.pk)
 
     @field(policy=EMPLOYEES, description="The ticket evaluation over all of the customer's objects, "
                                          "whether or not it is switched on for its users." + EVALUATION_PERIOD)
     async def ticket_evaluation(self, info: strawberry.Info, from_: FromArgument = None,
-                                to: ToArgument = None) -> TicketEvaluationRef | None:
-        from schema.evaluations import customer_evaluation
-
+                                to: ToArgument = None) -> TicketEvaluation | None:
         return await customer_evaluation(info, self.pk, from_, to)
 
     @classmethod
@@ -82,25 +69,19 @@ class SiteObject(Node):
         return _customer(info, self.customer_pk)  # type: ignore[return-value]
 
     @field(policy=SIGNED_IN, description="The tickets on this object the viewer may see.")
-    async def tickets(self, info: strawberry.Info, filter: TicketFilterRef | None = None,
-                      first: int | None = None, after: str | None = None) -> Connection[TicketRef]:
-        from schema.tickets import ticket_connection
-
+    async def tickets(self, info: strawberry.Info, filter: TicketFilterInput | None = None,
+                      first: int | None = None, after: str | None = None) -> Connection[Ticket]:
         return await ticket_connection(info, filter, first, after, object_pk=self.pk)
 
     @field(policy=SIGNED_IN, description="Files published on this object by the customer's document rules, "
                                          "newest first. Customer users get the file, never the ticket behind it.")
-    async def documents(self, info: strawberry.Info) -> list[DocumentRef]:
-        from schema.documents import documents_of
-
+    async def documents(self, info: strawberry.Info) -> list[Document]:
         return await documents_of(info, self.pk)
 
     @field(policy=SIGNED_IN, description="The ticket evaluation of this object; null for customer users while "
                                          "their customer has it switched off." + EVALUATION_PERIOD)
     async def ticket_evaluation(self, info: strawberry.Info, from_: FromArgument = None,
-                                to: ToArgument = None) -> TicketEvaluationRef | None:
-        from schema.evaluations import object_evaluation
-
+                                to: ToArgument = None) -> TicketEvaluation | None:
         return await object_evaluation(info, self.pk, from_, to)
 
     @classmethod
@@ -120,14 +101,14 @@ class CreateCustomerInput:
 
 @strawberry.input
 class CreateObjectInput:
-    customer_id: strawberry.ID
+    customer_id: ref("Customer")
     name: str
     address: str = ""
 
 
 @strawberry.input
 class CreateCustomerUserInput:
-    customer_id: strawberry.ID
+    customer_id: ref("Customer")
     email: str
     name: str
     password: str
@@ -139,34 +120,30 @@ class CustomerQueries:
     async def objects(self, info: strawberry.Info, first: int | None = None,
                       after: str | None = None) -> Connection[SiteObject]:
         offset, limit = page_window(first, after)
-        query = visible_objects(info.context.viewer).order_by("name", "id")
-        rows = await query.offset(offset).limit(limit)
-        return connection([SiteObject.from_row(r) for r in rows], offset, limit, await query.count())
+        rows, total = await customers.object_page(info.context.viewer, offset, limit)
+        return connection([SiteObject.from_row(r) for r in rows], offset, limit, total)
 
     @field(policy=EMPLOYEES, description="Every customer.")
     async def customers(self, info: strawberry.Info, first: int | None = None,
                         after: str | None = None) -> Connection[Customer]:
         offset, limit = page_window(first, after)
-        query = visible_customers(info.context.viewer).order_by("name", "id")
-        rows = await query.offset(offset).limit(limit)
-        return connection([Customer.from_row(r) for r in rows], offset, limit, await query.count())
+        rows, total = await customers.customer_page(info.context.viewer, offset, limit)
+        return connection([Customer.from_row(r) for r in rows], offset, limit, total)
 
 
 @strawberry.type
 class CustomerMutations:
     @mutation(policy=PORTAL_ADMINS)
     async def create_customer(self, input: CreateCustomerInput) -> Customer:
-        return Customer.from_row(await customers.create_customer(input.name))
+        return Customer.from_row(await customers.create_customer(**decoded(input)))
 
     @mutation(policy=PORTAL_ADMINS)
     async def create_object(self, input: CreateObjectInput) -> SiteObject:
-        customer_id = parse_id(input.customer_id, "Customer", field="customerId")
-        return SiteObject.from_row(await customers.create_object(customer_id, input.name, input.address))
+        return SiteObject.from_row(await customers.create_object(**decoded(input)))
 
     @mutation(policy=PORTAL_ADMINS)
     async def create_customer_user(self, input: CreateCustomerUserInput) -> CustomerUser:
-        customer_id = parse_id(input.customer_id, "Customer", field="customerId")
-        row = await customers.create_customer_user(customer_id, input.email, input.name, input.password)
+        row = await customers.create_customer_user(**decoded(input))
         return CustomerUser.from_rows(row, await Account.get(id=row.account_id))
 
     @mutation(policy=PORTAL_ADMINS, description="Replace the objects a customer user is assigned.")
@@ -185,3 +162,26 @@ class CustomerMutations:
         return Customer.from_row(await customers.set_customer_ticket_types(pk, ids))
 
 
+# The next two configure a customer's documents and evaluation; `Mutation` merges them after the
+# ticket mutations (schema/schema.py), where the SDL has always listed them.
+
+@strawberry.type
+class DocumentRuleMutations:
+    @mutation(policy=PORTAL_ADMINS,
+              description="Replace the rules that publish a customer's attachments as documents on its objects.")
+    async def set_customer_document_rules(self, customer_id: strawberry.ID,
+                                          rules: list[DocumentRuleInput]) -> Customer:
+        pk = parse_id(customer_id, "Customer", field="customerId")
+        return Customer.from_row(await documents.set_customer_document_rules(pk, decoded_list(rules, "rules")))
+
+
+@strawberry.type
+class EvaluationSettingsMutations:
+    @mutation(policy=PORTAL_ADMINS,
+              description="Switch the ticket evaluation on or off for a customer's users and set its "
+                          "group size (1–365 days).")
+    async def set_customer_ticket_evaluation(self, customer_id: strawberry.ID, enabled: bool,
+                                             group_size_days: int) -> Customer:
+        pk = parse_id(customer_id, "Customer", field="customerId")
+        return Customer.from_row(
+            await evaluations.set_customer_ticket_evaluation(pk, enabled, group_size_days))

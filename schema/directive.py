@@ -20,13 +20,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo
+from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo, default_field_resolver
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 
+from core.errors import Forbidden, Unauthenticated
 from permissions.policy import Permission, Policy, Role
 from permissions.viewer import Viewer
-from core.errors import Forbidden, Unauthenticated
 
 strawberry.enum(Role, description="Who a policy admits; any one listed role suffices.")
 strawberry.enum(Permission, description="Permissions granted through permission groups.")
@@ -166,8 +166,6 @@ NOBODY = Policy(roles=())
 
 
 def _guard(resolve: Callable[..., Any] | None, policy: Policy) -> Callable[..., Any]:
-    from graphql import default_field_resolver
-
     inner = resolve or default_field_resolver
 
     def guarded(source: Any, info: GraphQLResolveInfo, **kwargs: Any) -> Any:

@@ -11,8 +11,8 @@ import re
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
-from core.errors import SitedeskError
 from core.database import database_unavailable
+from core.errors import SitedeskError
 
 logger = logging.getLogger("sitedesk.errors")
 DATABASE_UNAVAILABLE = "The database is unavailable at the moment; try again shortly."

@@ -1,4 +1,7 @@
-"""The ticket evaluation: resolution times of DONE tickets, grouped in days."""
+"""The ticket evaluation: resolution times of DONE tickets, grouped in days.
+
+`setCustomerTicketEvaluation` returns a `Customer`, so it lives with the customer mutations.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +10,10 @@ from datetime import date
 import strawberry
 
 from models.customers import Customer as CustomerRow
-from permissions.policy import PORTAL_ADMINS, SIGNED_IN
-from resolvers import evaluations
+from permissions.policy import SIGNED_IN
 from resolvers.evaluations import Evaluation, Period
-from schema.customers import Customer
-from schema.directive import mutation, type_policy
+from schema.directive import type_policy
 from schema.loaders import loader
-from core.ids import parse_id
 
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="One group of the evaluation: tickets done within fromDay..toDay whole days.")
@@ -76,14 +76,3 @@ async def evaluation_settings(info: strawberry.Info, customer_pk: int) -> Ticket
     return TicketEvaluationSettings(enabled=row.ticket_evaluation_enabled,
                                     group_size_days=row.ticket_evaluation_group_size_days)
 
-
-@strawberry.type
-class EvaluationMutations:
-    @mutation(policy=PORTAL_ADMINS,
-              description="Switch the ticket evaluation on or off for a customer's users and set its "
-                          "group size (1–365 days).")
-    async def set_customer_ticket_evaluation(self, customer_id: strawberry.ID, enabled: bool,
-                                             group_size_days: int) -> Customer:
-        pk = parse_id(customer_id, "Customer", field="customerId")
-        return Customer.from_row(
-            await evaluations.set_customer_ticket_evaluation(pk, enabled, group_size_days))

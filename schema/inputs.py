@@ -2,7 +2,10 @@
 
 An ID field that names a row says which type it must be:
 
-    object_id: Annotated[strawberry.ID, Ref("SiteObject")]
+    object_id: Annotated[strawberry.ID, Ref("SiteObject")]   # or: ref("SiteObject")
+
+A list of IDs is either `list[ref("SiteObject")]` (an error names the item,
+`objectIds.2`) or `refs("SiteObject")` (an error names the list, `objectIds`).
 
 `decoded(input)` returns the input as a plain dict keyed by Python field
 names, with every such ID replaced by its primary key, nested inputs and
@@ -41,6 +44,11 @@ class Ref:
 def ref(type_name: str) -> Any:
     """`Annotated[strawberry.ID, Ref(type_name)]`, for an input field's annotation."""
     return Annotated[strawberry.ID, Ref(type_name)]
+
+
+def refs(type_name: str) -> Any:
+    """`Annotated[list[strawberry.ID], Ref(type_name)]`: IDs whose errors name the list (`groupIds`), not an item."""
+    return Annotated[list[strawberry.ID], Ref(type_name)]
 
 
 @dataclass(frozen=True)
@@ -85,11 +93,13 @@ def _decode(value: Any, annotation: Any, path: str) -> Any:
     annotation = _without_none(annotation)
     if typing.get_origin(annotation) is Annotated:
         base, *extras = typing.get_args(annotation)
-        refs = [e for e in extras if isinstance(e, Ref)]
-        if refs:
+        marks = [e for e in extras if isinstance(e, Ref)]
+        if marks and typing.get_origin(_without_none(base)) is list:
+            return [parse_id(item, marks[0].type_name, path) for item in value]
+        if marks:
             if optional and value == "":
                 return None  # an optional ID left empty is no ID (as the hand-written decoding had it)
-            return parse_id(value, refs[0].type_name, path)
+            return parse_id(value, marks[0].type_name, path)
         return _decode(value, base, path)
     if typing.get_origin(annotation) is list:
         [item_type] = typing.get_args(annotation)

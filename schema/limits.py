@@ -37,8 +37,8 @@ from graphql.utilities import value_from_ast_untyped
 from graphql.validation import ASTValidationRule, ValidationContext
 from strawberry.extensions import SchemaExtension
 
-from schema.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from core.settings import Settings
+from schema.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 INTROSPECTION_DEPTH = 16
 INTROSPECTION_ROOTS = {"__schema", "__type"}

@@ -7,13 +7,14 @@ from enum import Enum
 
 import strawberry
 
+from core.ids import parse_id, to_global_id
 from models.notifications import Audience, DeliveryStatus, NotificationKind
 from models.notifications import OutboxMail as OutboxMailRow
 from permissions.notifications import may_read_notification_settings
 from permissions.policy import EMPLOYEES, SIGNED_IN
 from resolvers import notifications
 from schema.directive import field, mutation, type_policy
-from core.ids import parse_id, to_global_id
+from schema.inputs import decoded
 from schema.relay import Connection, Node, connection, page_window
 
 strawberry.enum(NotificationKind, description="What a notification mail is about.")
@@ -100,10 +101,8 @@ class NotificationQueries:
     async def notifications(self, info: strawberry.Info, ticket_id: strawberry.ID, first: int | None = None,
                             after: str | None = None) -> Connection[Notification]:
         offset, limit = page_window(first, after)
-        query = await notifications.notifications_of_ticket(
-            info.context.viewer, parse_id(ticket_id, "Ticket", "ticketId"))
-        rows = await query.offset(offset).limit(limit)
-        total = await query.count()
+        rows, total = await notifications.notification_page(
+            info.context.viewer, parse_id(ticket_id, "Ticket", "ticketId"), offset, limit)
         return connection([Notification.from_row(r) for r in rows], offset, limit, total)
 
     @field(policy=SIGNED_IN, description="Your language and notification settings.")
@@ -117,8 +116,8 @@ class NotificationMutations:
                                             "fields left out stay as they are.")
     async def update_notification_settings(self, info: strawberry.Info,
                                            input: UpdateNotificationSettingsInput) -> NotificationSettings:
-        found = await notifications.update_notification_settings(
-            info.context.viewer, locale=input.locale.value if input.locale else None,
-            comments=input.comments, status_changes=input.status_changes,
-            assignments=input.assignments, new_tickets=input.new_tickets)
+        changes = decoded(input)
+        if input.locale is not None:
+            changes["locale"] = input.locale.value  # resolvers speak locale codes ("de"), not this enum
+        found = await notifications.update_notification_settings(info.context.viewer, **changes)
         return NotificationSettings.of(found)

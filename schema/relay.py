@@ -1,4 +1,4 @@
-"""Global IDs, the `Node` interface and Relay connections.
+"""The `Node` interface and Relay connections (global IDs themselves are `core.ids`).
 
 Connection, edge and page-info types only carry structure: they declare an
 `ANYONE` type policy because they are reached only through a field that has
@@ -13,8 +13,8 @@ from typing import Generic, TypeVar
 
 import strawberry
 
-from permissions.policy import ANYONE
 from core.errors import BadUserInput
+from permissions.policy import ANYONE
 from schema.directive import type_policy
 
 T = TypeVar("T")

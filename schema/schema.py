@@ -8,9 +8,9 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutations, AccountQueries, CustomerUser, Employee
-from schema.customers import Customer, CustomerMutations, CustomerQueries, SiteObject
-from schema.documents import Document, DocumentMutations
-from schema.evaluations import EvaluationMutations
+from schema.customers import (Customer, CustomerMutations, CustomerQueries, DocumentRuleMutations,
+                              EvaluationSettingsMutations, SiteObject)
+from schema.documents import Document
 from schema.nodes import NodeQueries
 from schema.directive import enforce_policies
 from schema.errors import ShapeErrors, finish_errors
@@ -21,8 +21,8 @@ from schema.tickets import Attachment, Comment, Ticket, TicketMutations, TicketQ
 
 Query = merge_types("Query", (AccountQueries, NodeQueries, CustomerQueries, TicketQueries, FormQueries,
                               NotificationQueries))
-Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations, TicketMutations, DocumentMutations,
-                                    EvaluationMutations, FormMutations, NotificationMutations))
+Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations, TicketMutations, DocumentRuleMutations,
+                                    EvaluationSettingsMutations, FormMutations, NotificationMutations))
 
 
 class SitedeskSchema(strawberry.Schema):

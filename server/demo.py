@@ -225,7 +225,7 @@ async def seed_demo(settings: Settings | None = None) -> list[tuple[str, str, st
         await customers.set_customer_ticket_types(customer.id, [types[t].id for t in CUSTOMER_TYPES])
         # Proofs of service reach the portal as documents; the evaluation is on, by day.
         await documents.set_customer_document_rules(
-            customer.id, [documents.NewDocumentRule(types["Leistungsnachweis"].id, [])])
+            customer.id, [{"ticket_type_id": types["Leistungsnachweis"].id, "content_types": []}])
         await evaluations.set_customer_ticket_evaluation(customer.id, True, 1)
         objects_of[customer_name] = []
         for object_name, address, object_rooms in objects:

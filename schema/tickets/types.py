@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -19,10 +20,17 @@ from models.tickets import TicketType as TicketTypeRow
 from permissions.policy import ANYONE, EMPLOYEES, SIGNED_IN
 from permissions.tickets import TicketPolicy
 from schema.accounts import CustomerUser, Employee, Person
-from schema.customers import SiteObject
 from schema.directive import field, type_policy
 from schema.loaders import LOADERS, loader
 from schema.relay import Connection, Node, connection, page_window
+
+if TYPE_CHECKING:
+    from schema.customers import SiteObject
+
+# The one cycle between schema modules: SiteObject.tickets builds Ticket objects and Ticket.object builds
+# SiteObject objects. schema.customers imports this module; this one imports SiteObject where a field
+# is resolved (`_site_object`).
+SiteObjectRef = Annotated["SiteObject", strawberry.lazy("schema.customers")]
 
 strawberry.enum(TicketStatus)
 strawberry.enum(TicketSource, description="Where a ticket came from.")
@@ -196,10 +204,10 @@ class Ticket(Node):
         return _ticket_type(info, self.type_pk)  # type: ignore[return-value]
 
     @field(policy=SIGNED_IN)
-    def object(self, info: strawberry.Info) -> SiteObject:
+    def object(self, info: strawberry.Info) -> SiteObjectRef:
         v = self.values
         if v is not None:
-            return SiteObject.from_row(
+            return _site_object()(
                 SimpleNamespace(id=v["object_id"], name=v["object__name"], address=v["object__address"],
                                 customer_id=v["object__customer_id"]),
                 customer_name=v["object__customer__name"])
@@ -290,8 +298,14 @@ async def _ticket_type(info: strawberry.Info, pk: int) -> TicketType:
     return TicketType.from_row(await loader(info, "ticket_type_by_id").load(pk))
 
 
+def _site_object() -> Callable[..., SiteObject]:
+    from schema.customers import SiteObject  # see SiteObjectRef
+
+    return SiteObject.from_row
+
+
 async def _object(info: strawberry.Info, pk: int) -> SiteObject:
-    return SiteObject.from_row(await loader(info, "site_object_by_id").load(pk))
+    return _site_object()(await loader(info, "site_object_by_id").load(pk))
 
 
 async def _assignee(info: strawberry.Info, pk: int) -> Employee | None:
