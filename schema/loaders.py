@@ -14,7 +14,6 @@ from models.accounts import Account, Employee
 from models.customers import Customer, SiteObject
 from models.forms import FormFile, FormTemplate, FormTemplateVersion
 from models.tickets import TicketType
-from permissions.tickets import visible_tickets
 from resolvers.documents import document_rules_of, documents_on
 from resolvers.evaluations import customer_evaluations, object_evaluations
 from resolvers.forms import created_tickets_of, current_versions

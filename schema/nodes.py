@@ -11,7 +11,7 @@ from core.errors import BadUserInput
 from core.ids import decode_global_id
 from permissions.policy import SIGNED_IN
 from permissions.viewer import Viewer
-from resolvers import accounts, customers, documents, nodes, notifications
+from resolvers import accounts, customers, documents, forms, notifications, tickets
 from schema.accounts import CustomerUser, Employee, PermissionGroup
 from schema.customers import Customer, SiteObject
 from schema.directive import field
@@ -33,22 +33,22 @@ def _node(find: Callable[[Viewer, int], Awaitable[Any]], build: Callable[[Any], 
 
 
 async def _submission(viewer: Viewer, pk: int) -> Node | None:
-    row = await nodes.find_submission(viewer, pk)
+    row = await forms.find_submission(viewer, pk)
     return (await submission_nodes([row]))[0] if row else None
 
 
 RESOLVERS: dict[str, Resolve] = {
-    "Ticket": _node(nodes.find_ticket, Ticket.from_values),
-    "Comment": _node(nodes.find_comment, Comment.from_row),
-    "Attachment": _node(nodes.find_attachment, Attachment.from_row),
+    "Ticket": _node(tickets.find_ticket, Ticket.from_values),
+    "Comment": _node(tickets.find_comment, Comment.from_row),
+    "Attachment": _node(tickets.find_attachment, Attachment.from_row),
     "SiteObject": _node(customers.find_object, SiteObject.from_row),
     "Customer": _node(customers.find_customer, Customer.from_row),
-    "TicketType": _node(nodes.find_ticket_type, TicketType.from_row),
+    "TicketType": _node(tickets.find_ticket_type, TicketType.from_row),
     "Document": _node(documents.find_document, Document.from_row),
     "Employee": _node(accounts.find_employee, lambda row: Employee.from_rows(row, row.account)),
     "CustomerUser": _node(accounts.find_customer_user, lambda row: CustomerUser.from_rows(row, row.account)),
     "PermissionGroup": _node(accounts.find_permission_group, PermissionGroup.from_row),
-    "FormTemplate": _node(nodes.find_template, FormTemplate.from_row),
+    "FormTemplate": _node(forms.find_template, FormTemplate.from_row),
     "FormSubmission": _submission,
     "Notification": _node(notifications.find_notification, Notification.from_row),
 }

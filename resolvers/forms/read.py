@@ -27,6 +27,10 @@ async def find_template(viewer: Viewer, template_id: int) -> FormTemplate | None
     return await visible_templates(viewer).filter(id=template_id).first()
 
 
+async def find_submission(viewer: Viewer, submission_id: int) -> FormSubmission | None:
+    return await visible_submissions(viewer).filter(id=submission_id).first()
+
+
 async def find_public_template(token: str) -> FormTemplate | None:
     """The published public template behind a link's token, or None."""
     if not token or len(token) > MAX_TOKEN:

@@ -67,8 +67,16 @@ async def get_attachment(viewer: Viewer, pk: int, field: str = "id") -> Attachme
     return await get_in_scope(visible_attachments(viewer), pk, "attachment", field)
 
 
-async def visible_ticket_values(viewer: Viewer, ticket_id: int) -> dict[str, Any] | None:
-    """One visible ticket as a `TICKET_VALUES` dict (None outside the viewer's scope)."""
+async def find_comment(viewer: Viewer, pk: int) -> Comment | None:
+    return await visible_comments(viewer).filter(id=pk).first()
+
+
+async def find_attachment(viewer: Viewer, pk: int) -> Attachment | None:
+    return await visible_attachments(viewer).filter(id=pk).first()
+
+
+async def find_ticket(viewer: Viewer, ticket_id: int) -> dict[str, Any] | None:
+    """One visible ticket as a `TICKET_VALUES` dict, its to-one relations included (None outside the scope)."""
     rows = await prepared_values(
         ("ticket", viewer.query_shape()),
         lambda s: visible_tickets(viewer.with_sentinels(s)).filter(id=s.int("id")).limit(1).values(*TICKET_VALUES),

@@ -25,3 +25,7 @@ async def ticket_types(viewer: Viewer) -> list[TicketType]:
     """The types the viewer may see, by name."""
     return await visible_ticket_types(viewer).order_by("name")
 
+
+async def find_ticket_type(viewer: Viewer, pk: int) -> TicketType | None:
+    return await visible_ticket_types(viewer).filter(id=pk).first()
+
