@@ -23,8 +23,19 @@ ACCESS_TOKEN_TYPE = "access"
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "kind", "ver", "typ"]
 
 
+# Why a sent token was refused (`extensions.reason`): a client refreshes on
+# TOKEN_EXPIRED and signs in again on the others.
+TOKEN_EXPIRED = "TOKEN_EXPIRED"
+TOKEN_INVALID = "TOKEN_INVALID"
+TOKEN_REVOKED = "TOKEN_REVOKED"
+
+
 class InvalidToken(Exception):
     """The token is malformed, forged, expired or not meant for this use."""
+
+    def __init__(self, message: str, reason: str = TOKEN_INVALID) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,8 @@ def read_access_token(settings: Settings, token: str) -> AccessClaims:
         return AccessClaims(int(claims["sub"]), AccountKind(claims["kind"]), int(claims["ver"]))
     except InvalidToken:
         raise
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidToken(str(exc), TOKEN_EXPIRED) from None
     except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
         raise InvalidToken(str(exc)) from None
 

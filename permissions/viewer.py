@@ -28,8 +28,6 @@ class Viewer:
     customer_id: int | None = None
     is_system_admin: bool = False
     permissions: frozenset[str] = field(default_factory=frozenset)
-    # Set when a token was sent but refused, so the error can say why.
-    token_error: str | None = None
 
     @property
     def is_signed_in(self) -> bool:

@@ -67,10 +67,7 @@ def check(policy: Policy, viewer: Viewer, context: Any = None) -> None:
     if allowed:
         return
     if not viewer.is_signed_in:
-        message = "Sign in to use this field."
-        if viewer.token_error:
-            message = f"The access token is not valid: {viewer.token_error}."
-        raise Unauthenticated(message)
+        raise Unauthenticated("Sign in to use this field.")
     raise Forbidden("You are not allowed to use this field.")
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 
-from core.errors import BadUserInput
+from core.errors import BadUserInput, NotFound
 from core.ids import decode_global_id
 from permissions.policy import SIGNED_IN
 from permissions.viewer import Viewer
@@ -60,7 +60,7 @@ class NodeQueries:
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
         try:
             type_name, pk = decode_global_id(id, "id")
-        except BadUserInput:
+        except (BadUserInput, NotFound):
             return None
         resolve = RESOLVERS.get(type_name)
         return await resolve(info.context.viewer, pk) if resolve else None

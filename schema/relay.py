@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 import strawberry
 
 from core.errors import BadUserInput
+from core.ids import MAX_PK
 from permissions.policy import ANYONE
 from schema.directive import type_policy
 
@@ -67,7 +68,7 @@ def page_window(first: int | None, after: str | None) -> tuple[int, int]:
             offset = int(value) + 1
         except (binascii.Error, UnicodeError, ValueError):
             raise BadUserInput("Malformed cursor.", field="after") from None
-        if kind != "offset" or offset < 1:
+        if kind != "offset" or offset < 1 or offset > MAX_PK:
             raise BadUserInput("Malformed cursor.", field="after")
     return offset, first
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,7 +26,7 @@ from strawberry.asgi import GraphQL
 from cross_web import HTTPException
 from tortoise.connection import get_connection
 
-from permissions.tokens import InvalidToken, read_access_token
+from permissions.tokens import TOKEN_EXPIRED, TOKEN_INVALID, TOKEN_REVOKED, InvalidToken, read_access_token
 from permissions.viewer import ANONYMOUS, Viewer, load_viewer
 from schema.context import Context
 from schema.schema import schema as graphql_schema
@@ -37,25 +38,95 @@ logger = logging.getLogger("sitedesk")
 SIMPLE_CONTENT_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded", "text/plain"}
 
 
-def error_body(message: str, code: str) -> dict[str, Any]:
-    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+# Deeper JSON than this is refused before anything reads it (graphql-core
+# coerces variables recursively); orjson itself stops at 1024 levels.
+MAX_JSON_DEPTH = 64
+VIEWER_KEY = "sitedesk.viewer"
+TOKEN_MESSAGES = {
+    TOKEN_EXPIRED: "The access token has expired: refresh the session.",
+    TOKEN_INVALID: "The access token is not valid: sign in again.",
+    TOKEN_REVOKED: "The session of this access token has ended: sign in again.",
+}
+
+
+def error_body(message: str, code: str, **extensions: Any) -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+
+
+class TokenRefused(Exception):
+    """A token was sent but does not verify; `reason` is one of the TOKEN_* codes."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(TOKEN_MESSAGES[reason])
+        self.reason = reason
 
 
 async def viewer_from_header(settings: Settings, authorization: str | None) -> Viewer:
-    """The viewer a request's `Authorization` header names (anonymous when absent or bad)."""
+    """The viewer a request's `Authorization` header names: anonymous without one.
+
+    A header that is there but does not name a live session raises
+    `TokenRefused`, whatever the request asks for (RFC 6750 `invalid_token`),
+    so a client learns that its token, not its question, is the problem.
+    """
     if not authorization:
         return ANONYMOUS
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        return Viewer(token_error="expected `Authorization: Bearer <token>`")
+        raise TokenRefused(TOKEN_INVALID)
     try:
         claims = read_access_token(settings, token.strip())
-    except InvalidToken:
-        return Viewer(token_error="it is malformed, expired or not issued by this server")
+    except InvalidToken as exc:
+        raise TokenRefused(exc.reason) from None
     viewer = await load_viewer(claims.account_id, claims.token_version)
-    if viewer is None or viewer.kind is not claims.kind:
-        return Viewer(token_error="the session has ended")
+    if viewer is None:
+        raise TokenRefused(TOKEN_REVOKED)
+    if viewer.kind is not claims.kind:
+        raise TokenRefused(TOKEN_INVALID)
     return viewer
+
+
+def token_refusal(exc: TokenRefused) -> JSONResponse:
+    return JSONResponse(error_body(str(exc), "UNAUTHENTICATED", reason=exc.reason), status_code=401,
+                        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc}"'})
+
+
+class UnacceptableJSON(Exception):
+    """A request body that is valid JSON but refused before execution (400, `code`)."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# A GraphQL string escape for NUL: \u0000 or \u{0}.
+GRAPHQL_NUL_ESCAPE = re.compile(r"\\u(?:0000|\{0+\})")
+NUL_MESSAGE = "Text must not contain NUL characters (U+0000)."
+
+
+def check_request_json(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
+    """Refuse JSON nested deeper than `limit` and text holding NUL, which PostgreSQL cannot store.
+
+    Iterative, so no depth of input can exhaust the interpreter's recursion limit.
+    """
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise UnacceptableJSON(NUL_MESSAGE, "BAD_USER_INPUT")
+            continue
+        if isinstance(item, dict):
+            children = [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            raise UnacceptableJSON(f"The request JSON nests deeper than {limit} levels.", "BAD_REQUEST")
+        pending.extend((child, depth + 1) for child in children)
+    query = value.get("query") if isinstance(value, dict) else None
+    if isinstance(query, str) and GRAPHQL_NUL_ESCAPE.search(query):
+        raise UnacceptableJSON(NUL_MESSAGE, "BAD_USER_INPUT")
 
 
 class GraphQLApp(GraphQL):
@@ -75,14 +146,25 @@ class GraphQLApp(GraphQL):
         # UTF-8 as is, no ASCII escapes.
         return orjson.dumps(data)
 
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson raises a `json.JSONDecodeError` (Strawberry's 400) beyond 1024 levels.
+        value = orjson.loads(data)
+        check_request_json(value)
+        return value
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
         try:
+            scope[VIEWER_KEY] = await viewer_from_header(self.settings, request.headers.get("authorization"))
             await self.check_multipart(request)
             response = await self.run(request)
+        except TokenRefused as exc:
+            response = token_refusal(exc)
+        except UnacceptableJSON as exc:
+            response = JSONResponse(error_body(str(exc), exc.code), status_code=400)
         except HTTPException as exc:
             code = "BAD_REQUEST" if exc.status_code == 400 else "HTTP_ERROR"
             message = exc.reason
@@ -129,7 +211,7 @@ class GraphQLApp(GraphQL):
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         request_id = request.scope.get("sitedesk.request_id") or uuid.uuid4().hex
-        viewer = await viewer_from_header(self.settings, request.headers.get("authorization"))
+        viewer = request.scope[VIEWER_KEY]
         client = request.client.host if request.client else None
         return Context(viewer=viewer, settings=self.settings, request_id=request_id,
                        request=request, client_ip=client)
