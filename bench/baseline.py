@@ -25,10 +25,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 from tortoise.connection import get_connection
 
-from files.signing import signed_path
-from permissions.tokens import InvalidToken, read_access_token
 from core.database import database
 from core.settings import Settings, get_settings
+from files.signing import signed_path
+from permissions.tokens import InvalidToken, read_access_token
 
 
 def gid(kind: str, pk: int) -> str:
@@ -95,7 +95,9 @@ async def viewer(db: Db, settings: Settings, request: Request) -> dict[str, Any]
         'LEFT JOIN "employee_permission_group" eg ON eg."employee_id" = e."id" '
         'LEFT JOIN "permission_group" g ON g."id" = eg."permissiongroup_id" '
         'WHERE a."id" = ? AND a."is_active" = 1 AND a."token_version" = ?',
-        claims.account_id, claims.token_version)
+        claims.account_id,
+        claims.token_version,
+    )
     if not rows or rows[0]["kind"] != claims.kind.value:
         return None
     permissions: set[str] = set()
@@ -118,7 +120,7 @@ LIST_SQL = (
     'SELECT t."id", t."number", t."title", t."status", t."created_at", o."name" AS object_name, '
     'tt."name" AS type_name, aa."name" AS assignee_name, '
     '(SELECT COUNT(*) FROM "comment" c WHERE c."ticket_id" = t."id" AND c."internal" = 0) AS comment_count, '
-    f'(SELECT COUNT(*) {SCOPE}) AS total '
+    f"(SELECT COUNT(*) {SCOPE}) AS total "
     'FROM "ticket" t JOIN "site_object" o ON o."id" = t."object_id" '
     'JOIN "ticket_type" tt ON tt."id" = t."ticket_type_id" '
     'LEFT JOIN "employee" e ON e."id" = t."assignee_id" LEFT JOIN "account" aa ON aa."id" = e."account_id" '
@@ -129,8 +131,10 @@ LIST_SQL = (
 
 def attachments_sql(n: int) -> str:
     marks = ", ".join("?" for _ in range(n))
-    return ('SELECT "id", "ticket_id", "filename", "content_type", "size" FROM "attachment" '
-            f'WHERE "ticket_id" IN ({marks}) ORDER BY "created_at", "id"')
+    return (
+        'SELECT "id", "ticket_id", "filename", "content_type", "size" FROM "attachment" '
+        f'WHERE "ticket_id" IN ({marks}) ORDER BY "created_at", "id"'
+    )
 
 
 async def ticket_list(request: Request) -> Response:
@@ -143,24 +147,50 @@ async def ticket_list(request: Request) -> Response:
     first = int(request.query_params.get("first", "50"))
     scope = (me["customer_user_id"], me["customer_id"], me["customer_id"])
     rows = await db.rows(LIST_SQL, *scope, *scope, first + 0)
-    total = rows[0]["total"] if rows else (await db.rows(f'SELECT COUNT(*) AS n {SCOPE}', *scope))[0]["n"]
+    total = rows[0]["total"] if rows else (await db.rows(f"SELECT COUNT(*) AS n {SCOPE}", *scope))[0]["n"]
     files: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if rows:
         ids = [r["id"] for r in rows]
         for a in await db.rows(attachments_sql(len(ids)), *ids):
-            files[a["ticket_id"]].append({
-                "filename": a["filename"], "contentType": a["content_type"], "size": a["size"],
-                "downloadUrl": signed_path(settings, "attachment", a["id"])})
-    edges = [{"node": {
-        "id": gid("Ticket", r["id"]), "number": r["number"], "title": r["title"], "status": r["status"],
-        "createdAt": iso(r["created_at"]), "object": {"name": r["object_name"]},
-        "ticketType": {"name": r["type_name"]},
-        "assignee": {"name": r["assignee_name"]} if r["assignee_name"] is not None else None,
-        "commentCount": r["comment_count"], "attachments": files.get(r["id"], [])}} for r in rows]
-    return respond({"data": {"tickets": {
-        "totalCount": total,
-        "pageInfo": {"hasNextPage": len(rows) < total, "endCursor": cursor(len(rows) - 1) if rows else None},
-        "edges": edges}}})
+            files[a["ticket_id"]].append(
+                {
+                    "filename": a["filename"],
+                    "contentType": a["content_type"],
+                    "size": a["size"],
+                    "downloadUrl": signed_path(settings, "attachment", a["id"]),
+                }
+            )
+    edges = [
+        {
+            "node": {
+                "id": gid("Ticket", r["id"]),
+                "number": r["number"],
+                "title": r["title"],
+                "status": r["status"],
+                "createdAt": iso(r["created_at"]),
+                "object": {"name": r["object_name"]},
+                "ticketType": {"name": r["type_name"]},
+                "assignee": {"name": r["assignee_name"]} if r["assignee_name"] is not None else None,
+                "commentCount": r["comment_count"],
+                "attachments": files.get(r["id"], []),
+            }
+        }
+        for r in rows
+    ]
+    return respond(
+        {
+            "data": {
+                "tickets": {
+                    "totalCount": total,
+                    "pageInfo": {
+                        "hasNextPage": len(rows) < total,
+                        "endCursor": cursor(len(rows) - 1) if rows else None,
+                    },
+                    "edges": edges,
+                }
+            }
+        }
+    )
 
 
 async def ticket_detail(request: Request) -> Response:
@@ -173,8 +203,10 @@ async def ticket_detail(request: Request) -> Response:
     pk = int(request.query_params["id"])
     scope, params = "", [pk]
     if "MANAGE_ABSENCES" not in me["permissions"]:
-        scope = (' AND (t."ticket_type_id" NOT IN (SELECT "id" FROM "ticket_type" WHERE "is_absence_request" = 1)'
-                 ' OR t."created_by_id" = ? OR t."assignee_id" = ?)')
+        scope = (
+            ' AND (t."ticket_type_id" NOT IN (SELECT "id" FROM "ticket_type" WHERE "is_absence_request" = 1)'
+            ' OR t."created_by_id" = ? OR t."assignee_id" = ?)'
+        )
         params += [me["id"], me["employee_id"]]
     found = await db.rows(
         'SELECT t."id", t."number", t."title", t."description", t."status", t."created_at", t."updated_at", '
@@ -184,30 +216,63 @@ async def ticket_detail(request: Request) -> Response:
         'JOIN "customer" cu ON cu."id" = o."customer_id" JOIN "ticket_type" tt ON tt."id" = t."ticket_type_id" '
         'LEFT JOIN "employee" e ON e."id" = t."assignee_id" LEFT JOIN "account" aa ON aa."id" = e."account_id" '
         'LEFT JOIN "account" ca ON ca."id" = t."created_by_id" '
-        f'WHERE t."id" = ?{scope}', *params)
+        f'WHERE t."id" = ?{scope}',
+        *params,
+    )
     if not found:
         return respond({"data": {"node": None}})
     t = found[0]
     comments = await db.rows(
         'SELECT c."id", c."body", c."internal", c."created_at", a."name" AS author_name FROM "comment" c '
         'LEFT JOIN "account" a ON a."id" = c."author_id" WHERE c."ticket_id" = ? ORDER BY c."created_at", c."id"',
-        pk)
+        pk,
+    )
     attachments = await db.rows(
-        'SELECT "id", "filename", "size" FROM "attachment" WHERE "ticket_id" = ? ORDER BY "created_at", "id"', pk)
-    return respond({"data": {"node": {
-        "id": gid("Ticket", t["id"]), "number": t["number"], "title": t["title"],
-        "description": t["description"], "status": t["status"], "createdAt": iso(t["created_at"]),
-        "updatedAt": iso(t["updated_at"]), "dueDate": iso(t["due_date"]),
-        "object": {"name": t["object_name"], "customer": {"name": t["customer_name"]}},
-        "ticketType": {"name": t["type_name"]},
-        "assignee": {"name": t["assignee_name"]} if t["assignee_name"] is not None else None,
-        "createdBy": {"name": t["creator_name"]} if t["creator_name"] is not None else None,
-        "attachments": [{"filename": a["filename"], "size": a["size"],
-                         "downloadUrl": signed_path(settings, "attachment", a["id"])} for a in attachments],
-        "comments": {"totalCount": len(comments), "edges": [{"node": {
-            "id": gid("Comment", c["id"]), "body": c["body"], "internal": bool(c["internal"]),
-            "createdAt": iso(c["created_at"]), "author": {"name": c["author_name"]}}}
-            for c in comments[:20]]}}}})
+        'SELECT "id", "filename", "size" FROM "attachment" WHERE "ticket_id" = ? ORDER BY "created_at", "id"', pk
+    )
+    return respond(
+        {
+            "data": {
+                "node": {
+                    "id": gid("Ticket", t["id"]),
+                    "number": t["number"],
+                    "title": t["title"],
+                    "description": t["description"],
+                    "status": t["status"],
+                    "createdAt": iso(t["created_at"]),
+                    "updatedAt": iso(t["updated_at"]),
+                    "dueDate": iso(t["due_date"]),
+                    "object": {"name": t["object_name"], "customer": {"name": t["customer_name"]}},
+                    "ticketType": {"name": t["type_name"]},
+                    "assignee": {"name": t["assignee_name"]} if t["assignee_name"] is not None else None,
+                    "createdBy": {"name": t["creator_name"]} if t["creator_name"] is not None else None,
+                    "attachments": [
+                        {
+                            "filename": a["filename"],
+                            "size": a["size"],
+                            "downloadUrl": signed_path(settings, "attachment", a["id"]),
+                        }
+                        for a in attachments
+                    ],
+                    "comments": {
+                        "totalCount": len(comments),
+                        "edges": [
+                            {
+                                "node": {
+                                    "id": gid("Comment", c["id"]),
+                                    "body": c["body"],
+                                    "internal": bool(c["internal"]),
+                                    "createdAt": iso(c["created_at"]),
+                                    "author": {"name": c["author_name"]},
+                                }
+                            }
+                            for c in comments[:20]
+                        ],
+                    },
+                }
+            }
+        }
+    )
 
 
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
@@ -223,9 +288,13 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             app.state.db = Db()
             yield
 
-    app = Starlette(routes=[Route("/list", ticket_list, methods=["POST"]),
-                            Route("/detail", ticket_detail, methods=["POST"]),
-                            Route("/health", lambda r: Response("ok"), methods=["GET"])],
-                    lifespan=lifespan)
+    app = Starlette(
+        routes=[
+            Route("/list", ticket_list, methods=["POST"]),
+            Route("/detail", ticket_detail, methods=["POST"]),
+            Route("/health", lambda r: Response("ok"), methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
     app.state.settings = settings
     return app

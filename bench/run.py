@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ def log(message: str) -> None:
 
 
 # ------------------------------------------------------------------ data
+
 
 def _generator_version() -> str:
     digest = hashlib.sha256((ROOT / "bench" / "generate.py").read_bytes())
@@ -82,50 +83,63 @@ def prepare_data(n: int, database_url: str, files_dir: Path) -> tuple[str, World
 
 
 def server_env(database_url: str, files_dir: Path) -> dict[str, str]:
-    return {**os.environ, "SITEDESK_DATABASE_URL": database_url, "SITEDESK_ENV": "production",
-            "SITEDESK_SECRET_KEY": SECRET, "SITEDESK_FILES_DIR": str(files_dir),
-            "SITEDESK_ACCESS_TOKEN_MINUTES": "600",
-            "PYTHONPATH": str(ROOT)}
+    return {
+        **os.environ,
+        "SITEDESK_DATABASE_URL": database_url,
+        "SITEDESK_ENV": "production",
+        "SITEDESK_SECRET_KEY": SECRET,
+        "SITEDESK_FILES_DIR": str(files_dir),
+        "SITEDESK_ACCESS_TOKEN_MINUTES": "600",
+        "PYTHONPATH": str(ROOT),
+    }
 
 
 def bench_settings(database_url: str, files_dir: Path):
     from core.settings import settings_from_env
+
     return settings_from_env(server_env(database_url, files_dir))
 
 
 def tokens(settings, world: World) -> dict[str, str]:
     from models.accounts import AccountKind
     from permissions.tokens import issue_access_token
-    return {"customer_user": issue_access_token(settings, world.customer_user_account, AccountKind.CUSTOMER_USER, 1),
-            "employee": issue_access_token(settings, world.employee_account, AccountKind.EMPLOYEE, 1)}
+
+    return {
+        "customer_user": issue_access_token(settings, world.customer_user_account, AccountKind.CUSTOMER_USER, 1),
+        "employee": issue_access_token(settings, world.employee_account, AccountKind.EMPLOYEE, 1),
+    }
 
 
 def graphql_request(scenario: Scenario, world: World, token: str, size: int | None = None) -> load.Request:
-    body = json.dumps({"query": scenario.query,
-                       "variables": scenario.variables(world, size or scenario.page_size)}).encode()
-    return load.Request("POST", "/graphql", body, {"Content-Type": "application/json",
-                                                   "Authorization": f"Bearer {token}"})
+    body = json.dumps(
+        {"query": scenario.query, "variables": scenario.variables(world, size or scenario.page_size)}
+    ).encode()
+    return load.Request(
+        "POST", "/graphql", body, {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    )
 
 
 def baseline_request(scenario: Scenario, world: World, token: str, size: int | None = None) -> load.Request:
-    path = scenario.baseline.format(size=size or scenario.page_size, ticket=world.detail_ticket_ids[0],
-                                    object=world.object_id)
-    return load.Request("POST", path, b"{}", {"Content-Type": "application/json",
-                                              "Authorization": f"Bearer {token}"})
+    path = scenario.baseline.format(
+        size=size or scenario.page_size, ticket=world.detail_ticket_ids[0], object=world.object_id
+    )
+    return load.Request("POST", path, b"{}", {"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
 
 
 # ------------------------------------------------------------------ SQL statements
 
-async def _count_statements(database_url: str, files_dir: Path, world: World,
-                            scenarios: list[Scenario]) -> tuple[dict[str, dict[int, int]], dict[str, int], set[str]]:
+
+async def _count_statements(
+    database_url: str, files_dir: Path, world: World, scenarios: list[Scenario]
+) -> tuple[dict[str, dict[int, int]], dict[str, int], set[str]]:
     """Statements per request for each scenario (and page size), ours and the baseline's, in process."""
     import httpx
     from tortoise import Tortoise
 
     from bench import baseline
+    from core.database import tortoise_config
     from schema.schema import schema
     from server.app import create_app
-    from core.database import tortoise_config
     from tests.statements import counting_statements
 
     settings = bench_settings(database_url, files_dir)
@@ -144,10 +158,10 @@ async def _count_statements(database_url: str, files_dir: Path, world: World,
 
         async def count(app: Any, request: load.Request) -> int:
             with counting_statements() as counter:
-                async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                             base_url="http://bench") as client:
-                    response = await client.request(request.method, request.path, content=request.body,
-                                                     headers=request.headers)
+                async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+                    response = await client.request(
+                        request.method, request.path, content=request.body, headers=request.headers
+                    )
             body = response.json()
             if response.status_code != 200 or body.get("errors"):
                 raise RuntimeError(f"{request.path} failed: {response.text[:500]}")
@@ -172,16 +186,32 @@ async def _count_statements(database_url: str, files_dir: Path, world: World,
 
 # ------------------------------------------------------------------ servers
 
+
 class Server:
     def __init__(self, name: str, target: str, port: int, env: dict[str, str]) -> None:
         self.name, self.port = name, port
-        command = [sys.executable, "-m", "uvicorn", "--factory", target, "--host", HOST, "--port", str(port),
-                   "--no-access-log", "--log-level", "warning", "--loop", "uvloop", "--http", "httptools"]
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            target,
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+        ]
         if shutil.which("taskset"):
             command = ["taskset", "-c", "0", *command]
         self.log_file = open(VAR / f"{name}.log", "w")
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log_file,
-                                        stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log_file, stderr=subprocess.STDOUT)
 
     def wait_ready(self, path: str = "/health") -> None:
         deadline = time.time() + 60
@@ -235,6 +265,7 @@ def same_answer(ours: load.Request, theirs: load.Request) -> tuple[bool, str, st
 
 # ------------------------------------------------------------------ report
 
+
 @dataclass
 class Row:
     name: str
@@ -253,14 +284,19 @@ def _f(value: float | None, digits: int = 0) -> str:
 
 
 def table(rows: list[Row]) -> str:
-    lines = ["| scenario | ours req/s | baseline req/s | ratio | p50 ms | p99 ms | at req/s | SQL ours | SQL baseline | note |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |"]
+    lines = [
+        "| scenario | ours req/s | baseline req/s | ratio | p50 ms | p99 ms | at req/s | SQL ours | SQL baseline | note |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |",
+    ]
     for r in rows:
         ratio = f"1/{r.theirs / r.ours:.1f}" if r.ours and r.theirs else "—"
-        sql = "—" if not r.sql else ", ".join(f"{v} (first {k})" if len(r.sql) > 1 else str(v)
-                                             for k, v in r.sql.items())
-        lines.append(f"| {r.name} | {_f(r.ours)} | {_f(r.theirs)} | {ratio} | {_f(r.p50, 1)} | {_f(r.p99, 1)} "
-                     f"| {_f(r.rate)} | {sql} | {_f(r.sql_baseline)} | {r.note} |")
+        sql = (
+            "—" if not r.sql else ", ".join(f"{v} (first {k})" if len(r.sql) > 1 else str(v) for k, v in r.sql.items())
+        )
+        lines.append(
+            f"| {r.name} | {_f(r.ours)} | {_f(r.theirs)} | {ratio} | {_f(r.p50, 1)} | {_f(r.p99, 1)} "
+            f"| {_f(r.rate)} | {sql} | {_f(r.sql_baseline)} | {r.note} |"
+        )
     return "\n".join(lines)
 
 
@@ -280,11 +316,14 @@ def machine() -> str:
     except (OSError, ValueError, IndexError):
         pass
     load_avg = os.getloadavg()
-    return (f"{cpu}, {os.cpu_count()} CPUs{memory}; {platform.platform()}; Python {platform.python_version()}; "
-            f"load average at start {load_avg[0]:.2f}")
+    return (
+        f"{cpu}, {os.cpu_count()} CPUs{memory}; {platform.platform()}; Python {platform.python_version()}; "
+        f"load average at start {load_avg[0]:.2f}"
+    )
 
 
 # ------------------------------------------------------------------ main
+
 
 def run(args: argparse.Namespace) -> int:
     VAR.mkdir(parents=True, exist_ok=True)
@@ -330,8 +369,9 @@ def run(args: argparse.Namespace) -> int:
                 if not same and not args.loose:
                     (VAR / f"{scenario.name}.ours.json").write_text(a)
                     (VAR / f"{scenario.name}.baseline.json").write_text(b)
-                    raise RuntimeError(f"{scenario.name}: the baseline's body differs from ours "
-                                       f"(see bench/var/{scenario.name}.*.json)")
+                    raise RuntimeError(
+                        f"{scenario.name}: the baseline's body differs from ours (see bench/var/{scenario.name}.*.json)"
+                    )
                 row.note = "bodies byte-identical" if same else "bodies differ (--loose)"
             log(f"{scenario.name}: peak throughput, 16 connections, {args.seconds:g} s ...")
             # Ours and the baseline take turns in short rounds, so a burst of
@@ -351,8 +391,10 @@ def run(args: argparse.Namespace) -> int:
             row.p50, row.p99 = result.p50_ms, result.p99_ms
             if result.errors:
                 row.note += f"; {result.errors} errors at constant rate"
-            log(f"{scenario.name}: ours {row.ours:.0f} req/s, baseline {_f(row.theirs)} req/s, "
-                f"p50 {row.p50:.1f} ms, p99 {row.p99:.1f} ms, SQL {row.sql} (baseline {row.sql_baseline})")
+            log(
+                f"{scenario.name}: ours {row.ours:.0f} req/s, baseline {_f(row.theirs)} req/s, "
+                f"p50 {row.p50:.1f} ms, p99 {row.p99:.1f} ms, SQL {row.sql} (baseline {row.sql_baseline})"
+            )
         rss, hwm = product.memory_mb()
     finally:
         product.stop()
@@ -391,9 +433,11 @@ def memory_run(args: argparse.Namespace, files_dir: Path, issued_for: Any) -> st
     finally:
         server.stop()
     log(f"memory at {n} tickets: RSS {rss:.0f} MB, peak {hwm:.0f} MB")
-    return (f"Server memory under load at {n} tickets (list and detail, 16 connections, "
-            f"{args.seconds:g} s each; {', '.join(throughput)}): RSS {rss:.0f} MB, peak {hwm:.0f} MB "
-            f"(idle after start {before:.0f} MB); target ≤ 250 MB.")
+    return (
+        f"Server memory under load at {n} tickets (list and detail, 16 connections, "
+        f"{args.seconds:g} s each; {', '.join(throughput)}): RSS {rss:.0f} MB, peak {hwm:.0f} MB "
+        f"(idle after start {before:.0f} MB); target ≤ 250 MB."
+    )
 
 
 EXTRAS = (("bench/evaluation.py", "ticketEvaluation for one object among 1 M tickets, in process"),)
@@ -410,65 +454,107 @@ def extras(args: argparse.Namespace) -> str:
             command += ["--postgres", args.database_url]
         log(f"running {script} ...")
         try:
-            done = subprocess.run(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                                  capture_output=True, text=True, timeout=900)
+            done = subprocess.run(
+                command,
+                cwd=ROOT,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                capture_output=True,
+                text=True,
+                timeout=900,
+            )
             output = (done.stdout + (done.stderr if done.returncode else "")).strip()
         except subprocess.TimeoutExpired:
             output = "timed out after 900 s"
         noise = ("RuntimeWarning", "_load_from_config")
-        plan = ("SEARCH", "SCAN", "CO-ROUTINE", "USE TEMP", "LIST", "CORRELATED", "MATERIALIZE", "COMPOUND",
-                "MERGE", "SCALAR", "->", "Index", "Sort", "Aggregate", "Hash", "Seq Scan", "Bitmap", "Group")
-        lines = [line for line in output.splitlines()
-                 if not any(n in line for n in noise) and not line.strip().startswith(plan)]
+        plan = (
+            "SEARCH",
+            "SCAN",
+            "CO-ROUTINE",
+            "USE TEMP",
+            "LIST",
+            "CORRELATED",
+            "MATERIALIZE",
+            "COMPOUND",
+            "MERGE",
+            "SCALAR",
+            "->",
+            "Index",
+            "Sort",
+            "Aggregate",
+            "Hash",
+            "Seq Scan",
+            "Bitmap",
+            "Group",
+        )
+        lines = [
+            line
+            for line in output.splitlines()
+            if not any(n in line for n in noise) and not line.strip().startswith(plan)
+        ]
         parts.append(f"\n{title} (`python {script}`):\n\n```\n" + "\n".join(lines[-25:]) + "\n```")
     return "\n".join(parts)
 
 
-def report(args: argparse.Namespace, dialect: str, header: str, rows: list[Row], memory_line: str, tool: str,
-           started: float, scenarios: list[Scenario]) -> str:
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+def report(
+    args: argparse.Namespace,
+    dialect: str,
+    header: str,
+    rows: list[Row],
+    memory_line: str,
+    tool: str,
+    started: float,
+    scenarios: list[Scenario],
+) -> str:
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     rows_by = {r.name: r for r in rows}
     targets = []
     for name, bound in (("list", 6), ("detail", 5)):
         r = rows_by.get(name)
         if r and r.ours and r.theirs:
             ok = r.ours * bound >= r.theirs
-            targets.append(f"- {name}: ratio 1/{r.theirs / r.ours:.1f}, target ≥ 1/{bound}: "
-                           f"{'met' if ok else 'MISSED'}")
+            targets.append(
+                f"- {name}: ratio 1/{r.theirs / r.ours:.1f}, target ≥ 1/{bound}: {'met' if ok else 'MISSED'}"
+            )
     writes = {s.name for s in scenarios if s.writes}
-    for label, group in (("reads", [r for r in rows if r.sql and r.name not in writes]),
-                         ("writes", [r for r in rows if r.sql and r.name in writes])):
+    for label, group in (
+        ("reads", [r for r in rows if r.sql and r.name not in writes]),
+        ("writes", [r for r in rows if r.sql and r.name in writes]),
+    ):
         if not group:
             continue
         worst = max(v for r in group for v in r.sql.values())
         steady = all(len(set(r.sql.values())) == 1 for r in group)
-        targets.append(f"- SQL statements per request, {label}: at most {worst} (target ≤ 4): "
-                       f"{'met' if worst <= 4 else 'MISSED'}; the same for every page size: "
-                       f"{'yes' if steady else 'NO'}")
-    return "\n".join([
-        f"# Benchmark results ({'quick' if args.quick else 'full'} run, {when})",
-        "",
-        f"Machine: {header}.",
-        f"Data: {args.tickets} tickets on {dialect}, generated by `bench/generate.py`.",
-        f"Load: servers pinned to CPU 0 (`taskset -c 0`, uvicorn + uvloop + httptools, one process); "
-        f"peak throughput by {'wrk (Lua script)' if tool == 'wrk' else 'the Python closed-loop client'} "
-        f"on CPU 1, 16 connections, {args.seconds:g} s per side in rounds of 3 s, ours and the baseline "
-        f"taking turns (median of the rounds); p50/p99 by the asyncio constant-rate client "
-        f"(`bench/load.py`, open loop, latency from the scheduled send time) on CPU 1 at 50 % of our peak, "
-        f"{args.seconds:g} s. The machine is shared: compare ratios from one run, not absolute numbers.",
-        "SQL: statements per request counted in process (Tortoise's statement log), for page sizes "
-        "1, 50, 100 where the scenario pages (`first` above 100 is refused by the API).",
-        "",
-        table(rows),
-        "",
-        "Targets:",
-        *targets,
-        "",
-        memory_line,
-        "",
-        f"Command: `{' '.join(['python -m bench.run', *sys.argv[1:]])}` ({time.time() - started:.0f} s).",
-        "",
-    ])
+        targets.append(
+            f"- SQL statements per request, {label}: at most {worst} (target ≤ 4): "
+            f"{'met' if worst <= 4 else 'MISSED'}; the same for every page size: "
+            f"{'yes' if steady else 'NO'}"
+        )
+    return "\n".join(
+        [
+            f"# Benchmark results ({'quick' if args.quick else 'full'} run, {when})",
+            "",
+            f"Machine: {header}.",
+            f"Data: {args.tickets} tickets on {dialect}, generated by `bench/generate.py`.",
+            f"Load: servers pinned to CPU 0 (`taskset -c 0`, uvicorn + uvloop + httptools, one process); "
+            f"peak throughput by {'wrk (Lua script)' if tool == 'wrk' else 'the Python closed-loop client'} "
+            f"on CPU 1, 16 connections, {args.seconds:g} s per side in rounds of 3 s, ours and the baseline "
+            f"taking turns (median of the rounds); p50/p99 by the asyncio constant-rate client "
+            f"(`bench/load.py`, open loop, latency from the scheduled send time) on CPU 1 at 50 % of our peak, "
+            f"{args.seconds:g} s. The machine is shared: compare ratios from one run, not absolute numbers.",
+            "SQL: statements per request counted in process (Tortoise's statement log), for page sizes "
+            "1, 50, 100 where the scenario pages (`first` above 100 is refused by the API).",
+            "",
+            table(rows),
+            "",
+            "Targets:",
+            *targets,
+            "",
+            memory_line,
+            "",
+            f"Command: `{' '.join(['python -m bench.run', *sys.argv[1:]])}` ({time.time() - started:.0f} s).",
+            "",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -481,8 +567,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="scenario names")
     parser.add_argument("--loose", action="store_true", help="measure even when the bodies differ")
     parser.add_argument("--out")
-    parser.add_argument("--no-extras", dest="extras", action="store_false",
-                        help="skip the standalone benchmarks of other issues (bench/evaluation.py)")
+    parser.add_argument(
+        "--no-extras",
+        dest="extras",
+        action="store_false",
+        help="skip the standalone benchmarks of other issues (bench/evaluation.py)",
+    )
     args = parser.parse_args(argv)
     if args.tickets is None:
         args.tickets = 10_000 if args.quick else 100_000

@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator
-from urllib.parse import urlencode, urlparse, parse_qsl
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlparse
 
 from tortoise import Tortoise
-from tortoise.connection import get_connection
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.connection import get_connection
 from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.executor import MigrationExecutor
 
 from core.settings import Settings
 
-MODEL_MODULES = ["models.accounts", "models.customers", "models.tickets", "models.documents",
-                 "models.notifications", "models.forms"]
+MODEL_MODULES = [
+    "models.accounts",
+    "models.customers",
+    "models.tickets",
+    "models.documents",
+    "models.notifications",
+    "models.forms",
+]
 
 # SQLite runs in one process behind one connection: waiting for a lock beats
 # failing with "database is locked"; NORMAL sync is durable under WAL.
-SQLITE_PRAGMAS = {"busy_timeout": "5000", "synchronous": "NORMAL", "foreign_keys": "ON",
-                  "journal_mode": "WAL"}
+SQLITE_PRAGMAS = {"busy_timeout": "5000", "synchronous": "NORMAL", "foreign_keys": "ON", "journal_mode": "WAL"}
 POSTGRES_POOL = {"minsize": "1", "maxsize": "10"}
 # A ticket page joins about twelve tables. With the default collapse limits
 # (8) PostgreSQL keeps the written join order and joins every ticket to its
@@ -104,14 +110,16 @@ async def refresh_statistics(always: bool = False) -> None:
 async def _has_statistics(connection: Any) -> bool:
     if connection.capabilities.dialect == "sqlite":
         rows = await connection.execute_query_dict(
-            "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'")
+            "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
+        )
         if not rows[0]["n"]:
             return False
         rows = await connection.execute_query_dict("SELECT count(*) AS n FROM sqlite_stat1 WHERE tbl = 'ticket'")
         return bool(rows[0]["n"])
     rows = await connection.execute_query_dict(
         "SELECT last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL AS analysed "
-        "FROM pg_stat_user_tables WHERE relname = 'ticket'")
+        "FROM pg_stat_user_tables WHERE relname = 'ticket'"
+    )
     return bool(rows and rows[0]["analysed"])
 
 
@@ -125,9 +133,7 @@ async def pending_migrations() -> list[str]:
 async def ensure_migrated() -> None:
     pending = await pending_migrations()
     if pending:
-        raise UnmigratedDatabase(
-            f"the database is not migrated ({len(pending)} pending); run `sitedesk migrate` first"
-        )
+        raise UnmigratedDatabase(f"the database is not migrated ({len(pending)} pending); run `sitedesk migrate` first")
 
 
 @asynccontextmanager
@@ -176,5 +182,6 @@ def _asyncpg_unavailable(error: BaseException) -> bool:
         return False
     if isinstance(error, pg.InterfaceError):
         return "connection" in str(error) and "closed" in str(error)
-    return isinstance(error, (pg.PostgresConnectionError, pg.OperatorInterventionError)) \
-        and not isinstance(error, pg.QueryCanceledError)
+    return isinstance(error, (pg.PostgresConnectionError, pg.OperatorInterventionError)) and not isinstance(
+        error, pg.QueryCanceledError
+    )

@@ -68,6 +68,7 @@ def _fast(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
             except ValueError:
                 pass
         return convert(value)  # a datetime is only brought into the configured time zone
+
     return to_python
 
 
@@ -91,15 +92,21 @@ class Prepared:
         query._choose_db_if_not_chosen()
         query._make_query()
         sql, params = query.query.get_parameterized_sql()
-        slots = [(True, sentinels.names[p]) if isinstance(p, int) and not isinstance(p, bool)
-                 and p in sentinels.names else (False, p) for p in params]
+        slots = [
+            (True, sentinels.names[p])
+            if isinstance(p, int) and not isinstance(p, bool) and p in sentinels.names
+            else (False, p)
+            for p in params
+        ]
         # A sentinel may go unused (a scope that ignores an id), but never be
         # inlined into the SQL or converted into another constant.
         for marker in SENTINEL_MARKERS:
             if marker in sql or any(not named and marker in str(value) for named, value in slots):
                 raise NotPreparable(sql)
-        columns = [(alias, query.resolve_to_python_value(query.model, field))
-                   for alias, field in query._fields_for_select.items()]
+        columns = [
+            (alias, query.resolve_to_python_value(query.model, field))
+            for alias, field in query._fields_for_select.items()
+        ]
         columns = [(alias, _fast(f)) for alias, f in columns if not isinstance(f, types.LambdaType)]  # as Tortoise does
         return cls(query.model, sql, slots, columns)
 
@@ -138,8 +145,9 @@ def _prepare(key: Hashable, build: Callable[[Sentinels], ValuesQuery]) -> Prepar
     return first
 
 
-async def prepared_values(key: Hashable, build: Callable[[Sentinels], ValuesQuery],
-                          inputs: dict[str, Any]) -> list[dict[str, Any]]:
+async def prepared_values(
+    key: Hashable, build: Callable[[Sentinels], ValuesQuery], inputs: dict[str, Any]
+) -> list[dict[str, Any]]:
     """Rows of the values query `build(sentinels)` with `inputs` bound, compiled once per `key` and database."""
     full_key = (get_connection("default").capabilities.dialect, key)
     prepared = _cache.get(full_key, False)

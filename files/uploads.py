@@ -29,8 +29,7 @@ async def store_uploads(settings: Settings, uploads: list[Upload], field: str) -
     stored: list[tuple[str, StoredFile]] = []
     try:
         for upload in uploads:
-            result = await asyncio.to_thread(store, settings.files_dir, upload.stream,
-                                             settings.max_upload_bytes)
+            result = await asyncio.to_thread(store, settings.files_dir, upload.stream, settings.max_upload_bytes)
             stored.append((clean_filename(upload.filename), result))
     except BaseException as exc:
         # Nothing half-stored: files written before the failure go too.
@@ -44,8 +43,10 @@ async def store_uploads(settings: Settings, uploads: list[Upload], field: str) -
 async def discard_unreferenced(settings: Settings, stored: list[StoredFile]) -> None:
     """Remove stored bytes no attachment or form file points at (after a refused or failed change)."""
     for item in stored:
-        if (not await Attachment.filter(storage_key=item.storage_key).exists()
-                and not await FormFile.filter(storage_key=item.storage_key).exists()):
+        if (
+            not await Attachment.filter(storage_key=item.storage_key).exists()
+            and not await FormFile.filter(storage_key=item.storage_key).exists()
+        ):
             try:
                 os.unlink(path_for(settings.files_dir, item.storage_key))
             except FileNotFoundError:

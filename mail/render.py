@@ -24,8 +24,12 @@ STATUS_NAMES = {
 WORDS = {
     "de": {
         "hello": "Hallo {name},",
-        "ticket": "Ticket", "object": "Objekt", "type": "Art", "status": "Status",
-        "wrote": "{author} schrieb:", "description": "Beschreibung:",
+        "ticket": "Ticket",
+        "object": "Objekt",
+        "type": "Art",
+        "status": "Status",
+        "wrote": "{author} schrieb:",
+        "description": "Beschreibung:",
         "open": "Zum Ticket",
         "footer": "Diese E-Mail wurde automatisch von Sitedesk versandt. Antworten darauf erreichen niemanden.",
         "settings": "Welche Benachrichtigungen Sie erhalten, legen Sie in Ihren Einstellungen fest.",
@@ -41,8 +45,12 @@ WORDS = {
     },
     "en": {
         "hello": "Hello {name},",
-        "ticket": "Ticket", "object": "Object", "type": "Type", "status": "Status",
-        "wrote": "{author} wrote:", "description": "Description:",
+        "ticket": "Ticket",
+        "object": "Object",
+        "type": "Type",
+        "status": "Status",
+        "wrote": "{author} wrote:",
+        "description": "Description:",
         "open": "Open the ticket",
         "footer": "This email was sent automatically by Sitedesk. Replies to it reach no one.",
         "settings": "You choose which notifications you receive in your settings.",
@@ -88,8 +96,7 @@ def ticket_link(public_url: str, context: dict[str, Any]) -> str:
     return f"{public_url.rstrip('/')}/tickets/{context['ticket_id_global']}"
 
 
-def render(kind: str, context: dict[str, Any], locale: str, recipient_name: str,
-           public_url: str) -> Rendered:
+def render(kind: str, context: dict[str, Any], locale: str, recipient_name: str, public_url: str) -> Rendered:
     """Subject, plain text and HTML of one notification."""
     locale = locale_of(locale)
     words = WORDS[locale]
@@ -123,11 +130,13 @@ def render(kind: str, context: dict[str, Any], locale: str, recipient_name: str,
     comment_html = ""
     if comment:
         body = "<br>".join(e(line) for line in comment.splitlines())
-        comment_html = (f"<p>{e(wrote)}</p><blockquote style=\"border-left:3px solid #ccc;margin:0;"
-                        f"padding-left:12px\">{body}</blockquote>")
+        comment_html = (
+            f'<p>{e(wrote)}</p><blockquote style="border-left:3px solid #ccc;margin:0;'
+            f'padding-left:12px">{body}</blockquote>'
+        )
     html_part = (
         f'<!DOCTYPE html><html lang="{locale}"><head><meta charset="utf-8"></head>'
-        f"<body style=\"font-family:sans-serif\">"
+        f'<body style="font-family:sans-serif">'
         f"<p>{e(words['hello'].format(name=recipient_name))}</p><p><strong>{e(headline)}</strong></p>"
         f"<table>{rows}</table>{comment_html}"
         f'<p><a href="{e(link, quote=True)}">{e(words["open"])}</a></p>'
@@ -147,8 +156,17 @@ def thread_id(ticket_id: int | str, mail_from: str) -> str:
     return f"<ticket-{ticket_id}@{mail_domain(mail_from)}>"
 
 
-def build_message(*, kind: str, context: dict[str, Any], locale: str, to_name: str, to_address: str,
-                  mail_key: str, mail_from: str, public_url: str) -> EmailMessage:
+def build_message(
+    *,
+    kind: str,
+    context: dict[str, Any],
+    locale: str,
+    to_name: str,
+    to_address: str,
+    mail_key: str,
+    mail_from: str,
+    public_url: str,
+) -> EmailMessage:
     """The complete MIME message of one outbox row (text and HTML alternatives)."""
     rendered = render(kind, context, locale, to_name, public_url)
     message = EmailMessage()

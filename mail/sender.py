@@ -16,7 +16,7 @@ import logging
 import ssl
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlparse
@@ -24,10 +24,10 @@ from urllib.parse import parse_qs, unquote, urlparse
 import aiosmtplib
 from tortoise.transactions import in_transaction
 
-from mail.render import build_message
-from models.notifications import DeliveryStatus, OutboxMail
 from core.database import dialect
 from core.settings import ConfigurationError, Settings
+from mail.render import build_message
+from models.notifications import DeliveryStatus, OutboxMail
 
 logger = logging.getLogger("sitedesk.mail")
 
@@ -45,7 +45,7 @@ LOG_NOTE = "written to the log: SITEDESK_SMTP_URL is not set"
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -55,14 +55,15 @@ def retry_delay(attempts: int) -> timedelta:
 
 # ---------------------------------------------------------------- transports
 
+
 @dataclass(frozen=True)
 class SmtpConfig:
     host: str
     port: int
     username: str | None = None
     password: str | None = None
-    use_tls: bool = False     # smtps://: TLS from the first byte
-    start_tls: bool = False   # STARTTLS required before anything is sent
+    use_tls: bool = False  # smtps://: TLS from the first byte
+    start_tls: bool = False  # STARTTLS required before anything is sent
 
 
 SCHEMES = {"smtp": (25, False, False), "smtp+starttls": (587, False, True), "smtps": (465, True, False)}
@@ -74,7 +75,8 @@ def parse_smtp_url(url: str) -> SmtpConfig:
     if parsed.scheme not in SCHEMES or not parsed.hostname:
         raise ConfigurationError(
             "SITEDESK_SMTP_URL must look like smtp://host:port, smtp+starttls://user:pass@host:port "
-            "or smtps://user:pass@host:port")
+            "or smtps://user:pass@host:port"
+        )
     default_port, use_tls, start_tls = SCHEMES[parsed.scheme]
     flag = parse_qs(parsed.query).get("starttls", [""])[0].lower()
     if flag in {"1", "true", "yes", "on"}:
@@ -86,10 +88,13 @@ def parse_smtp_url(url: str) -> SmtpConfig:
     except ValueError:
         raise ConfigurationError("SITEDESK_SMTP_URL has an invalid port") from None
     return SmtpConfig(
-        host=parsed.hostname, port=port,
+        host=parsed.hostname,
+        port=port,
         username=unquote(parsed.username) if parsed.username else None,
         password=unquote(parsed.password) if parsed.password is not None else None,
-        use_tls=use_tls, start_tls=start_tls)
+        use_tls=use_tls,
+        start_tls=start_tls,
+    )
 
 
 class Transport(Protocol):
@@ -112,10 +117,15 @@ class SmtpTransport:
     async def open(self) -> None:
         config = self.config
         self.client = aiosmtplib.SMTP(
-            hostname=config.host, port=config.port, username=config.username,
-            password=config.password, use_tls=config.use_tls, start_tls=config.start_tls,
+            hostname=config.host,
+            port=config.port,
+            username=config.username,
+            password=config.password,
+            use_tls=config.use_tls,
+            start_tls=config.start_tls,
             timeout=SMTP_TIMEOUT_SECONDS,
-            tls_context=ssl.create_default_context() if config.use_tls or config.start_tls else None)
+            tls_context=ssl.create_default_context() if config.use_tls or config.start_tls else None,
+        )
         await self.client.connect()
 
     async def send(self, message: EmailMessage) -> None:
@@ -141,8 +151,12 @@ class LogTransport:
 
     async def send(self, message: EmailMessage) -> None:
         text = message.get_body(("plain",))
-        logger.info("mail (not sent, no SITEDESK_SMTP_URL) to %s: %s\n%s", message["To"],
-                    message["Subject"], text.get_content() if text else "")
+        logger.info(
+            "mail (not sent, no SITEDESK_SMTP_URL) to %s: %s\n%s",
+            message["To"],
+            message["Subject"],
+            text.get_content() if text else "",
+        )
 
     async def close(self) -> None:
         return None
@@ -166,6 +180,7 @@ def describe(exc: BaseException) -> str:
 
 
 # ---------------------------------------------------------------- one round
+
 
 @dataclass
 class Delivery:
@@ -191,22 +206,26 @@ async def claim_due(connection, now: datetime, token: str, limit: int = BATCH_SI
     until = now + CLAIM_LEASE
     if dialect() == "postgres":
         rows = await connection.execute_query_dict(
-            CLAIM_POSTGRES, [token, until, DeliveryStatus.PENDING.value, now, limit])
+            CLAIM_POSTGRES, [token, until, DeliveryStatus.PENDING.value, now, limit]
+        )
         return sorted(row["id"] for row in rows)
     # SQLite: one process, one connection held for the transaction.
-    ids = await (OutboxMail.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-                 .order_by("next_attempt_at", "id").limit(limit).using_db(connection)
-                 .values_list("id", flat=True))
+    ids = await (
+        OutboxMail.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")
+        .limit(limit)
+        .using_db(connection)
+        .values_list("id", flat=True)
+    )
     if ids:
-        await OutboxMail.filter(id__in=ids).using_db(connection).update(claim_token=token,
-                                                                        next_attempt_at=until)
+        await OutboxMail.filter(id__in=ids).using_db(connection).update(claim_token=token, next_attempt_at=until)
     return sorted(ids)
 
 
 async def _mark_sent(row: OutboxMail, token: str, now: datetime, note: str | None) -> bool:
     updated = await OutboxMail.filter(id=row.id, claim_token=token, status=DeliveryStatus.PENDING).update(
-        status=DeliveryStatus.SENT, sent_at=now, attempts=row.attempts + 1, claim_token=None,
-        last_error=None, note=note)
+        status=DeliveryStatus.SENT, sent_at=now, attempts=row.attempts + 1, claim_token=None, last_error=None, note=note
+    )
     if not updated:
         logger.warning("outbox mail %s was sent but its claim had lapsed", row.id)
     return bool(updated)
@@ -222,8 +241,14 @@ async def _mark_failed(row: OutboxMail, token: str, now: datetime, exc: BaseExce
         changes["next_attempt_at"] = now + retry_delay(attempts)
     await OutboxMail.filter(id=row.id, claim_token=token, status=DeliveryStatus.PENDING).update(**changes)
     log = logger.error if give_up else logger.warning
-    log("outbox mail %s to %s failed (attempt %s%s): %s", row.id, row.to_address, attempts,
-        ", giving up" if give_up else "", describe(exc))
+    log(
+        "outbox mail %s to %s failed (attempt %s%s): %s",
+        row.id,
+        row.to_address,
+        attempts,
+        ", giving up" if give_up else "",
+        describe(exc),
+    )
     return DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING
 
 
@@ -231,11 +256,13 @@ async def _release(ids: list[int], token: str, now: datetime) -> None:
     """Give back claimed rows that were not tried (shutdown mid-round)."""
     if ids:
         await OutboxMail.filter(id__in=ids, claim_token=token, status=DeliveryStatus.PENDING).update(
-            claim_token=None, next_attempt_at=now)
+            claim_token=None, next_attempt_at=now
+        )
 
 
-async def deliver_due(settings: Settings, *, now: datetime | None = None, limit: int = BATCH_SIZE,
-                      transport: Transport | None = None) -> Delivery:
+async def deliver_due(
+    settings: Settings, *, now: datetime | None = None, limit: int = BATCH_SIZE, transport: Transport | None = None
+) -> Delivery:
     """One round: claim due rows, send them over one connection, record each outcome."""
     now = now or utcnow()
     token = str(uuid.uuid4())
@@ -266,14 +293,19 @@ async def deliver_due(settings: Settings, *, now: datetime | None = None, limit:
             for row in rows:
                 try:
                     message = build_message(
-                        kind=row.kind.value, context=row.context, locale=row.locale,
-                        to_name=row.to_name, to_address=row.to_address, mail_key=row.mail_key,
-                        mail_from=settings.mail_from, public_url=settings.public_url)
+                        kind=row.kind.value,
+                        context=row.context,
+                        locale=row.locale,
+                        to_name=row.to_name,
+                        to_address=row.to_address,
+                        mail_key=row.mail_key,
+                        mail_from=settings.mail_from,
+                        public_url=settings.public_url,
+                    )
                     await transport.send(message)
-                except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError,
-                        ConnectionError) as exc:
+                except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, ConnectionError) as exc:
                     # The connection is gone: this row and the rest retry later.
-                    for rest in rows[rows.index(row):]:
+                    for rest in rows[rows.index(row) :]:
                         count(await _mark_failed(rest, token, now, exc))
                         pending.remove(rest.id)
                     return result
@@ -292,6 +324,7 @@ async def deliver_due(settings: Settings, *, now: datetime | None = None, limit:
 
 
 # ---------------------------------------------------------------- the loop
+
 
 class MailSender:
     """Runs `deliver_due` rounds in the background until stopped."""

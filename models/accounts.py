@@ -71,9 +71,7 @@ class CustomerUser(Model):
     account: fields.OneToOneRelation[Account] = fields.OneToOneField(
         "models.Account", related_name="customer_user", on_delete=fields.CASCADE
     )
-    customer = fields.ForeignKeyField(
-        "models.Customer", related_name="users", on_delete=fields.RESTRICT
-    )
+    customer = fields.ForeignKeyField("models.Customer", related_name="users", on_delete=fields.RESTRICT)
 
     class Meta:
         table = "customer_user"
@@ -85,8 +83,7 @@ class RefreshToken(Model):
     # and presenting a rotated token again revokes the family.
 
     id = fields.IntField(primary_key=True)
-    account = fields.ForeignKeyField("models.Account", related_name="refresh_tokens",
-                                     on_delete=fields.CASCADE)
+    account = fields.ForeignKeyField("models.Account", related_name="refresh_tokens", on_delete=fields.CASCADE)
     family = fields.CharField(max_length=36, db_index=True)
     token_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)

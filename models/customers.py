@@ -22,10 +22,8 @@ class CustomerTicketType(Model):
     """A ticket type enabled for a customer's portal users."""
 
     id = fields.IntField(primary_key=True)
-    customer = fields.ForeignKeyField("models.Customer", related_name="ticket_type_links",
-                                      on_delete=fields.CASCADE)
-    ticket_type = fields.ForeignKeyField("models.TicketType", related_name="customer_links",
-                                         on_delete=fields.CASCADE)
+    customer = fields.ForeignKeyField("models.Customer", related_name="ticket_type_links", on_delete=fields.CASCADE)
+    ticket_type = fields.ForeignKeyField("models.TicketType", related_name="customer_links", on_delete=fields.CASCADE)
 
     class Meta:
         table = "customer_ticket_type"
@@ -36,8 +34,7 @@ class SiteObject(Model):
     """A site the company serves (Objekt): a building, a floor, a school."""
 
     id = fields.IntField(primary_key=True)
-    customer = fields.ForeignKeyField("models.Customer", related_name="objects",
-                                      on_delete=fields.RESTRICT)
+    customer = fields.ForeignKeyField("models.Customer", related_name="objects", on_delete=fields.RESTRICT)
     name = fields.CharField(max_length=200)
     address = fields.CharField(max_length=500, default="")
     is_active = fields.BooleanField(default=True)
@@ -52,10 +49,8 @@ class CustomerUserObject(Model):
     """An object assigned to a customer user: the user's window into the portal."""
 
     id = fields.IntField(primary_key=True)
-    customer_user = fields.ForeignKeyField("models.CustomerUser", related_name="object_links",
-                                           on_delete=fields.CASCADE)
-    object = fields.ForeignKeyField("models.SiteObject", related_name="user_links",
-                                    on_delete=fields.CASCADE)
+    customer_user = fields.ForeignKeyField("models.CustomerUser", related_name="object_links", on_delete=fields.CASCADE)
+    object = fields.ForeignKeyField("models.SiteObject", related_name="user_links", on_delete=fields.CASCADE)
 
     class Meta:
         table = "customer_user_object"

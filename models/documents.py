@@ -10,10 +10,8 @@ class DocumentRule(Model):
     """Attachments of one ticket type that a customer's users see as documents on their objects."""
 
     id = fields.IntField(primary_key=True)
-    customer = fields.ForeignKeyField("models.Customer", related_name="document_rules",
-                                      on_delete=fields.CASCADE)
-    ticket_type = fields.ForeignKeyField("models.TicketType", related_name="document_rules",
-                                         on_delete=fields.CASCADE)
+    customer = fields.ForeignKeyField("models.Customer", related_name="document_rules", on_delete=fields.CASCADE)
+    ticket_type = fields.ForeignKeyField("models.TicketType", related_name="document_rules", on_delete=fields.CASCADE)
     # Lower-case content types such as "application/pdf" or "image/*"; empty means every attachment.
     content_types = fields.JSONField(default=list)
 

@@ -49,8 +49,9 @@ class FormTemplate(Model):
     # Set when a public template is first published: the secret part of its link.
     public_token = fields.CharField(max_length=64, null=True, unique=True)
     current_version = fields.IntField(default=1)
-    created_by = fields.ForeignKeyField("models.Account", related_name="form_templates", null=True,
-                                        on_delete=fields.SET_NULL)
+    created_by = fields.ForeignKeyField(
+        "models.Account", related_name="form_templates", null=True, on_delete=fields.SET_NULL
+    )
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
     published_at = fields.DatetimeField(null=True)
@@ -64,15 +65,15 @@ class FormTemplateVersion(Model):
     """One state of a template's questions, never changed once published."""
 
     id = fields.IntField(primary_key=True)
-    template = fields.ForeignKeyField("models.FormTemplate", related_name="versions",
-                                      on_delete=fields.CASCADE)
+    template = fields.ForeignKeyField("models.FormTemplate", related_name="versions", on_delete=fields.CASCADE)
     version = fields.IntField()
     name = fields.CharField(max_length=200)
     description = fields.TextField(default="")
     # The validated elements, in order (see resolvers/forms/templates.py for their shape).
     elements = fields.JSONField()
-    created_by = fields.ForeignKeyField("models.Account", related_name="form_template_versions",
-                                        null=True, on_delete=fields.SET_NULL)
+    created_by = fields.ForeignKeyField(
+        "models.Account", related_name="form_template_versions", null=True, on_delete=fields.SET_NULL
+    )
     created_at = fields.DatetimeField()
 
     class Meta:
@@ -84,16 +85,18 @@ class FormSubmission(Model):
     """A filled-in form, bound to the template version it was filled against."""
 
     id = fields.IntField(primary_key=True)
-    template = fields.ForeignKeyField("models.FormTemplate", related_name="submissions",
-                                      on_delete=fields.RESTRICT)
-    version = fields.ForeignKeyField("models.FormTemplateVersion", related_name="submissions",
-                                     on_delete=fields.RESTRICT)
+    template = fields.ForeignKeyField("models.FormTemplate", related_name="submissions", on_delete=fields.RESTRICT)
+    version = fields.ForeignKeyField(
+        "models.FormTemplateVersion", related_name="submissions", on_delete=fields.RESTRICT
+    )
     # Null for public forms, which are filled without an object.
-    object = fields.ForeignKeyField("models.SiteObject", related_name="form_submissions", null=True,
-                                    on_delete=fields.RESTRICT)
+    object = fields.ForeignKeyField(
+        "models.SiteObject", related_name="form_submissions", null=True, on_delete=fields.RESTRICT
+    )
     # Null for anonymous (public) submissions.
-    submitted_by = fields.ForeignKeyField("models.Account", related_name="form_submissions",
-                                          null=True, on_delete=fields.SET_NULL)
+    submitted_by = fields.ForeignKeyField(
+        "models.Account", related_name="form_submissions", null=True, on_delete=fields.SET_NULL
+    )
     submitted_at = fields.DatetimeField()
     # Visible answers in template order as key, kind, label, value and rendered text.
     answers = fields.JSONField()
@@ -115,8 +118,7 @@ class FormFile(Model):
     """A stored file of a submission: a photo or signature answer, or the filled form as PDF."""
 
     id = fields.IntField(primary_key=True)
-    submission = fields.ForeignKeyField("models.FormSubmission", related_name="files",
-                                        on_delete=fields.CASCADE)
+    submission = fields.ForeignKeyField("models.FormSubmission", related_name="files", on_delete=fields.CASCADE)
     role = fields.CharEnumField(FormFileRole, max_length=16)
     element_key = fields.CharField(max_length=50, null=True)
     filename = fields.CharField(max_length=255)

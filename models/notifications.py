@@ -36,10 +36,10 @@ class OutboxMail(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    ticket = fields.ForeignKeyField("models.Ticket", related_name="notifications", null=True,
-                                    on_delete=fields.SET_NULL)
-    recipient = fields.ForeignKeyField("models.Account", related_name="notifications", null=True,
-                                       on_delete=fields.SET_NULL)
+    ticket = fields.ForeignKeyField("models.Ticket", related_name="notifications", null=True, on_delete=fields.SET_NULL)
+    recipient = fields.ForeignKeyField(
+        "models.Account", related_name="notifications", null=True, on_delete=fields.SET_NULL
+    )
     audience = fields.CharEnumField(Audience, max_length=16)
     kind = fields.CharEnumField(NotificationKind, max_length=24)
     # Snapshots taken when queued: the mail says what was true at that moment.

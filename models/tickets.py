@@ -49,16 +49,16 @@ class Ticket(Model):
     title = fields.CharField(max_length=200)
     description = fields.TextField(default="")
     status = fields.CharEnumField(TicketStatus, max_length=16, default=TicketStatus.OPEN)
-    ticket_type = fields.ForeignKeyField("models.TicketType", related_name="tickets",
-                                         on_delete=fields.RESTRICT)
-    object = fields.ForeignKeyField("models.SiteObject", related_name="tickets",
-                                    on_delete=fields.RESTRICT)
-    assignee = fields.ForeignKeyField("models.Employee", related_name="assigned_tickets",
-                                      null=True, on_delete=fields.SET_NULL)
+    ticket_type = fields.ForeignKeyField("models.TicketType", related_name="tickets", on_delete=fields.RESTRICT)
+    object = fields.ForeignKeyField("models.SiteObject", related_name="tickets", on_delete=fields.RESTRICT)
+    assignee = fields.ForeignKeyField(
+        "models.Employee", related_name="assigned_tickets", null=True, on_delete=fields.SET_NULL
+    )
     due_date = fields.DateField(null=True)
     # The employee or customer user who created it, or who filled the form that did (null for imports).
-    created_by = fields.ForeignKeyField("models.Account", related_name="created_tickets",
-                                        null=True, on_delete=fields.SET_NULL)
+    created_by = fields.ForeignKeyField(
+        "models.Account", related_name="created_tickets", null=True, on_delete=fields.SET_NULL
+    )
     form_submission_id = fields.IntField(null=True)
     source = fields.CharEnumField(TicketSource, max_length=16)
     created_at = fields.DatetimeField()
@@ -107,8 +107,9 @@ class Comment(Model):
 class Attachment(Model):
     id = fields.IntField(primary_key=True)
     ticket = fields.ForeignKeyField("models.Ticket", related_name="attachments", on_delete=fields.CASCADE)
-    uploaded_by = fields.ForeignKeyField("models.Account", related_name="attachments", null=True,
-                                         on_delete=fields.SET_NULL)
+    uploaded_by = fields.ForeignKeyField(
+        "models.Account", related_name="attachments", null=True, on_delete=fields.SET_NULL
+    )
     filename = fields.CharField(max_length=255)
     content_type = fields.CharField(max_length=100)
     size = fields.BigIntField()
@@ -140,8 +141,7 @@ class TicketEvent(Model):
     id = fields.IntField(primary_key=True)
     ticket = fields.ForeignKeyField("models.Ticket", related_name="events", on_delete=fields.CASCADE)
     kind = fields.CharEnumField(TicketEventKind, max_length=24)
-    actor = fields.ForeignKeyField("models.Account", related_name="ticket_events", null=True,
-                                   on_delete=fields.SET_NULL)
+    actor = fields.ForeignKeyField("models.Account", related_name="ticket_events", null=True, on_delete=fields.SET_NULL)
     from_value = fields.CharField(max_length=200, null=True)
     to_value = fields.CharField(max_length=200, null=True)
     created_at = fields.DatetimeField()

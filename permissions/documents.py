@@ -34,14 +34,21 @@ PUBLISHED_SQL = """EXISTS (SELECT 1 FROM "ticket" t
 
 JSON_FUNCTIONS = {
     "sqlite": {"length": "json_array_length", "elements": 'json_each(r."content_types") p'},
-    "postgres": {"length": "jsonb_array_length",
-                 "elements": 'jsonb_array_elements_text(r."content_types") AS p(value)'},
+    "postgres": {
+        "length": "jsonb_array_length",
+        "elements": 'jsonb_array_elements_text(r."content_types") AS p(value)',
+    },
 }
 
 
 def visible_documents(viewer: Viewer) -> QuerySet[Attachment]:
     """The published attachments on the objects the viewer may see."""
     published = RawSQL(PUBLISHED_SQL.format(**JSON_FUNCTIONS[dialect()]))
-    return (Attachment.filter(ticket__object_id__in=Subquery(visible_objects(viewer).values("id")),
-                              ticket__ticket_type__is_absence_request=False)
-            .annotate(published=published).filter(published=True))
+    return (
+        Attachment.filter(
+            ticket__object_id__in=Subquery(visible_objects(viewer).values("id")),
+            ticket__ticket_type__is_absence_request=False,
+        )
+        .annotate(published=published)
+        .filter(published=True)
+    )

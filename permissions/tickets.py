@@ -30,8 +30,9 @@ COMMENT_INTERNALLY = EMPLOYEES
 
 def enabled_type_ids(customer_id: int) -> Subquery:
     return Subquery(
-        CustomerTicketType.filter(customer_id=customer_id, ticket_type__is_absence_request=False)
-        .values("ticket_type_id")
+        CustomerTicketType.filter(customer_id=customer_id, ticket_type__is_absence_request=False).values(
+            "ticket_type_id"
+        )
     )
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from models.accounts import AccountKind
 from core.keys import UnknownKey, signing_key, verification_key
 from core.settings import Settings
+from models.accounts import AccountKind
 
 ISSUER = "sitedesk"
 AUDIENCE = "sitedesk-api"
@@ -45,9 +45,10 @@ class AccessClaims:
     token_version: int
 
 
-def issue_access_token(settings: Settings, account_id: int, kind: AccountKind,
-                       token_version: int, now: datetime | None = None) -> str:
-    now = now or datetime.now(timezone.utc)
+def issue_access_token(
+    settings: Settings, account_id: int, kind: AccountKind, token_version: int, now: datetime | None = None
+) -> str:
+    now = now or datetime.now(UTC)
     kid, key = signing_key(settings)
     claims = {
         "iss": ISSUER,
@@ -73,7 +74,11 @@ def read_access_token(settings: Settings, token: str) -> AccessClaims:
         except UnknownKey as exc:
             raise InvalidToken(str(exc)) from None
         claims = jwt.decode(
-            token, key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
             options={"require": REQUIRED_CLAIMS},
         )
         if claims["typ"] != ACCESS_TOKEN_TYPE:

@@ -40,6 +40,7 @@ async def find_customer(viewer: Viewer, customer_id: int) -> Customer | None:
 # ---------------------------------------------------------------- configuration (portal admins)
 # Portal admins configure every customer: no viewer scope narrows these lookups.
 
+
 async def get_customer(customer_id: int, field: str = "customerId") -> Customer:
     return await get_in_scope(Customer.all(), customer_id, "customer", field)
 

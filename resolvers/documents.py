@@ -46,8 +46,7 @@ def check_content_types(values: list[str], field: str) -> list[str]:
     for value in values:
         normal = value.strip().lower()
         if not CONTENT_TYPE.fullmatch(normal):
-            raise BadUserInput(f"Not a content type: {value[:100]!r} (e.g. application/pdf or image/*).",
-                               field=field)
+            raise BadUserInput(f"Not a content type: {value[:100]!r} (e.g. application/pdf or image/*).", field=field)
         if normal not in cleaned:
             cleaned.append(normal)
     return cleaned
@@ -66,48 +65,76 @@ async def set_customer_document_rules(customer_id: int, rules: Sequence[Mapping[
         if type_id in seen:
             raise BadUserInput("A ticket type appears in two rules.", field=f"rules.{index}.ticketTypeId")
         seen.add(type_id)
-        cleaned.append((type_id, check_content_types(list(rule.get("content_types") or []),
-                                                     f"rules.{index}.contentTypes")))
+        cleaned.append(
+            (type_id, check_content_types(list(rule.get("content_types") or []), f"rules.{index}.contentTypes"))
+        )
     types = {t.id: t for t in await TicketType.filter(id__in=seen)}
     for index, (type_id, _) in enumerate(cleaned):
         found = types.get(type_id)
         if found is None:
             raise NotFound("No ticket type with this ID.", field=f"rules.{index}.ticketTypeId")
         if found.is_absence_request:
-            raise BadUserInput("Absence requests are never published as documents.",
-                               field=f"rules.{index}.ticketTypeId")
+            raise BadUserInput(
+                "Absence requests are never published as documents.", field=f"rules.{index}.ticketTypeId"
+            )
     async with in_transaction() as connection:
         await DocumentRule.filter(customer_id=customer.id).using_db(connection).delete()
         await DocumentRule.bulk_create(
-            [DocumentRule(customer_id=customer.id, ticket_type_id=type_id, content_types=content_types)
-             for type_id, content_types in cleaned], using_db=connection)
+            [
+                DocumentRule(customer_id=customer.id, ticket_type_id=type_id, content_types=content_types)
+                for type_id, content_types in cleaned
+            ],
+            using_db=connection,
+        )
     return customer
 
 
 async def document_rules_of(customer_ids: Iterable[int]) -> dict[int, list[DocumentRule]]:
     """Each customer's rules, by ticket type name."""
     grouped: dict[int, list[DocumentRule]] = defaultdict(list)
-    for rule in await (DocumentRule.filter(customer_id__in=set(customer_ids))
-                       .select_related("ticket_type").order_by("ticket_type__name", "id")):
+    for rule in await (
+        DocumentRule.filter(customer_id__in=set(customer_ids))
+        .select_related("ticket_type")
+        .order_by("ticket_type__name", "id")
+    ):
         grouped[rule.customer_id].append(rule)
     return grouped
 
 
-FIELDS = ("id", "filename", "content_type", "size", "created_at", "ticket_id",
-          "ticket__ticket_type_id", "ticket__object_id")
+FIELDS = (
+    "id",
+    "filename",
+    "content_type",
+    "size",
+    "created_at",
+    "ticket_id",
+    "ticket__ticket_type_id",
+    "ticket__object_id",
+)
 
 
 def _document(row: dict[str, Any]) -> Document:
-    return Document(id=row["id"], filename=row["filename"], content_type=row["content_type"],
-                    size=row["size"], created_at=row["created_at"], ticket_id=row["ticket_id"],
-                    ticket_type_id=row["ticket__ticket_type_id"], object_id=row["ticket__object_id"])
+    return Document(
+        id=row["id"],
+        filename=row["filename"],
+        content_type=row["content_type"],
+        size=row["size"],
+        created_at=row["created_at"],
+        ticket_id=row["ticket_id"],
+        ticket_type_id=row["ticket__ticket_type_id"],
+        object_id=row["ticket__object_id"],
+    )
 
 
 async def documents_on(viewer: Viewer, object_ids: Iterable[int]) -> dict[int, list[Document]]:
     """The documents on each object the viewer may see, newest first (one query for any number)."""
     grouped: dict[int, list[Document]] = defaultdict(list)
-    for row in await (visible_documents(viewer).filter(ticket__object_id__in=set(object_ids))
-                      .order_by("-created_at", "-id").values(*FIELDS)):
+    for row in await (
+        visible_documents(viewer)
+        .filter(ticket__object_id__in=set(object_ids))
+        .order_by("-created_at", "-id")
+        .values(*FIELDS)
+    ):
         grouped[row["ticket__object_id"]].append(_document(row))
     return grouped
 

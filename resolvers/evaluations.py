@@ -16,7 +16,7 @@ import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from tortoise.connection import get_connection
@@ -69,10 +69,12 @@ class Period:
 
 # ---------------------------------------------------------------- settings
 
+
 async def set_customer_ticket_evaluation(customer_id: int, enabled: bool, group_size_days: int) -> Customer:
     if not MIN_GROUP_SIZE_DAYS <= group_size_days <= MAX_GROUP_SIZE_DAYS:
-        raise BadUserInput(f"The group size must be {MIN_GROUP_SIZE_DAYS}–{MAX_GROUP_SIZE_DAYS} days.",
-                           field="groupSizeDays")
+        raise BadUserInput(
+            f"The group size must be {MIN_GROUP_SIZE_DAYS}–{MAX_GROUP_SIZE_DAYS} days.", field="groupSizeDays"
+        )
     customer = await get_customer(customer_id)
     customer.ticket_evaluation_enabled = enabled
     customer.ticket_evaluation_group_size_days = group_size_days
@@ -143,9 +145,8 @@ def evaluation_query(dialect: str, by: str, keys: list[int], period: Period) -> 
             params.append(value.isoformat())
         else:
             bounds.append(f"AND t.done_at {operator} ?")
-            params.append(datetime.combine(value, time(0), tzinfo=timezone.utc))
-    sql = EVALUATION_SQL.format(key=KEY_COLUMNS[by], keys=", ".join("?" for _ in keys),
-                                period="\n      ".join(bounds))
+            params.append(datetime.combine(value, time(0), tzinfo=UTC))
+    sql = EVALUATION_SQL.format(key=KEY_COLUMNS[by], keys=", ".join("?" for _ in keys), period="\n      ".join(bounds))
     return (sql if dialect == "sqlite" else _numbered(sql)), params
 
 
@@ -160,10 +161,12 @@ def _assemble(rows: list[dict[str, Any]], group_size_days: int) -> Evaluation:
     counts = {int(r["grp"]): int(r["n"]) for r in rows}
     first = rows[0]
     total = int(first["total"])
-    buckets = [Bucket(g * group_size_days, (g + 1) * group_size_days - 1, counts.get(g, 0))
-               for g in range(max(counts) + 1)]
-    return Evaluation(group_size_days, total, float(first["day_sum"]) / total, int(first["median"]),
-                      int(first["p90"]), buckets)
+    buckets = [
+        Bucket(g * group_size_days, (g + 1) * group_size_days - 1, counts.get(g, 0)) for g in range(max(counts) + 1)
+    ]
+    return Evaluation(
+        group_size_days, total, float(first["day_sum"]) / total, int(first["median"]), int(first["p90"]), buckets
+    )
 
 
 async def _evaluate(by: str, sizes: dict[int, int], period: Period) -> dict[int, Evaluation]:
@@ -180,17 +183,23 @@ async def _evaluate(by: str, sizes: dict[int, int], period: Period) -> dict[int,
 
 # ---------------------------------------------------------------- scoped entry points
 
+
 async def object_evaluations(viewer: Viewer, object_ids: list[int], period: Period) -> dict[int, Evaluation | None]:
     """Evaluation per object the viewer may see; None where a customer user has it switched off.
 
     Objects outside the viewer's scope are absent from the result.
     """
     period.check()
-    rows = await (visible_objects(viewer).filter(id__in=set(object_ids))
-                  .values("id", "customer__ticket_evaluation_enabled",
-                          "customer__ticket_evaluation_group_size_days"))
-    shown = {r["id"]: r["customer__ticket_evaluation_group_size_days"] for r in rows
-             if evaluation_shown(viewer, r["customer__ticket_evaluation_enabled"])}
+    rows = await (
+        visible_objects(viewer)
+        .filter(id__in=set(object_ids))
+        .values("id", "customer__ticket_evaluation_enabled", "customer__ticket_evaluation_group_size_days")
+    )
+    shown = {
+        r["id"]: r["customer__ticket_evaluation_group_size_days"]
+        for r in rows
+        if evaluation_shown(viewer, r["customer__ticket_evaluation_enabled"])
+    }
     result: dict[int, Evaluation | None] = {r["id"]: None for r in rows}
     result.update(await _evaluate("object", shown, period))
     return result
@@ -199,10 +208,16 @@ async def object_evaluations(viewer: Viewer, object_ids: list[int], period: Peri
 async def customer_evaluations(viewer: Viewer, customer_ids: list[int], period: Period) -> dict[int, Evaluation | None]:
     """Evaluation over all objects of each customer the viewer may see (the same rules as per object)."""
     period.check()
-    rows = await (visible_customers(viewer).filter(id__in=set(customer_ids))
-                  .values("id", "ticket_evaluation_enabled", "ticket_evaluation_group_size_days"))
-    shown = {r["id"]: r["ticket_evaluation_group_size_days"] for r in rows
-             if evaluation_shown(viewer, r["ticket_evaluation_enabled"])}
+    rows = await (
+        visible_customers(viewer)
+        .filter(id__in=set(customer_ids))
+        .values("id", "ticket_evaluation_enabled", "ticket_evaluation_group_size_days")
+    )
+    shown = {
+        r["id"]: r["ticket_evaluation_group_size_days"]
+        for r in rows
+        if evaluation_shown(viewer, r["ticket_evaluation_enabled"])
+    }
     result: dict[int, Evaluation | None] = {r["id"]: None for r in rows}
     result.update(await _evaluate("customer", shown, period))
     return result

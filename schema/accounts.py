@@ -27,8 +27,11 @@ class PermissionGroup(Node):
 
     @classmethod
     def from_row(cls, row: PermissionGroupRow) -> PermissionGroup:
-        return cls(id=to_global_id("PermissionGroup", row.id), name=row.name,
-                   permissions=[Permission(p) for p in row.permissions])
+        return cls(
+            id=to_global_id("PermissionGroup", row.id),
+            name=row.name,
+            permissions=[Permission(p) for p in row.permissions],
+        )
 
 
 async def _load_groups(employee_ids: list[int]) -> list[list[PermissionGroup]]:
@@ -37,8 +40,11 @@ async def _load_groups(employee_ids: list[int]) -> list[list[PermissionGroup]]:
     )
     by_employee: dict[int, list[PermissionGroup]] = {pk: [] for pk in employee_ids}
     for row in rows:
-        group = PermissionGroup(id=to_global_id("PermissionGroup", row["id"]), name=row["name"],
-                                permissions=[Permission(p) for p in row["permissions"]])
+        group = PermissionGroup(
+            id=to_global_id("PermissionGroup", row["id"]),
+            name=row["name"],
+            permissions=[Permission(p) for p in row["permissions"]],
+        )
         by_employee[row["employees__id"]].append(group)
     return [by_employee[pk] for pk in employee_ids]
 
@@ -48,7 +54,8 @@ class Person:
     name: str
     email: str | None = strawberry.field(description="Yours always; others' as the concrete type's policy allows.")
     notification_settings: NotificationSettings | None = strawberry.field(
-        description="Your language and notification settings; null on anyone else.")
+        description="Your language and notification settings; null on anyone else."
+    )
 
 
 @strawberry.type(
@@ -86,9 +93,15 @@ class Employee(Person, Node):
 
     @classmethod
     def from_rows(cls, employee: EmployeeRow, account: Account) -> Employee:
-        return cls(id=to_global_id("Employee", employee.id), name=account.name, pk=employee.id,
-                   email_address=account.email, system_admin=employee.is_system_admin,
-                   active=account.is_active, account_pk=account.id)
+        return cls(
+            id=to_global_id("Employee", employee.id),
+            name=account.name,
+            pk=employee.id,
+            email_address=account.email,
+            system_admin=employee.is_system_admin,
+            active=account.is_active,
+            account_pk=account.id,
+        )
 
 
 @strawberry.type(
@@ -119,9 +132,15 @@ class CustomerUser(Person, Node):
 
     @classmethod
     def from_rows(cls, user: CustomerUserRow, account: Account) -> CustomerUser:
-        return cls(id=to_global_id("CustomerUser", user.id), name=account.name, pk=user.id,
-                   customer_pk=user.customer_id, email_address=account.email,
-                   active=account.is_active, account_pk=account.id)
+        return cls(
+            id=to_global_id("CustomerUser", user.id),
+            name=account.name,
+            pk=user.id,
+            customer_pk=user.customer_id,
+            email_address=account.email,
+            active=account.is_active,
+            account_pk=account.id,
+        )
 
 
 async def viewer_object(account: Account) -> Employee | CustomerUser:
@@ -161,8 +180,12 @@ async def _payload(info: strawberry.Info, session: accounts.Session) -> AuthPayl
     viewer = await load_viewer(session.account.id, session.account.token_version)
     if viewer is not None:
         info.context.viewer = viewer
-    return AuthPayload(access_token=session.access_token, refresh_token=session.refresh_token,
-                       expires_in=session.expires_in, viewer=await viewer_object(session.account))
+    return AuthPayload(
+        access_token=session.access_token,
+        refresh_token=session.refresh_token,
+        expires_in=session.expires_in,
+        viewer=await viewer_object(session.account),
+    )
 
 
 @strawberry.type
@@ -179,8 +202,9 @@ class AccountQueries:
 class AccountMutations:
     @mutation(policy=ANYONE, description="Sign in with email and password.")
     async def login(self, info: strawberry.Info, email: str, password: str) -> AuthPayload:
-        return await _payload(info, await accounts.login(info.context.settings, email, password,
-                                                           info.context.client_ip))
+        return await _payload(
+            info, await accounts.login(info.context.settings, email, password, info.context.client_ip)
+        )
 
     @mutation(policy=ANYONE, description="Trade a refresh token for a new session (the old token is spent).")
     async def refresh_token(self, info: strawberry.Info, refresh_token: str) -> AuthPayload:
@@ -191,8 +215,7 @@ class AccountMutations:
         return await accounts.logout(refresh_token)
 
     @mutation(policy=SIGNED_IN, description="Change your password; all your sessions end.")
-    async def change_password(self, info: strawberry.Info, current_password: str,
-                              new_password: str) -> bool:
+    async def change_password(self, info: strawberry.Info, current_password: str, new_password: str) -> bool:
         await accounts.change_password(info.context.viewer, current_password, new_password)
         return True
 

@@ -17,8 +17,13 @@ from resolvers import customers, documents, evaluations
 from schema.accounts import CustomerUser
 from schema.directive import field, mutation, type_policy
 from schema.documents import Document, DocumentRule, DocumentRuleInput, document_rules_of, documents_of
-from schema.evaluations import (TicketEvaluation, TicketEvaluationSettings, customer_evaluation,
-                                evaluation_settings, object_evaluation)
+from schema.evaluations import (
+    TicketEvaluation,
+    TicketEvaluationSettings,
+    customer_evaluation,
+    evaluation_settings,
+    object_evaluation,
+)
 from schema.inputs import decoded, decoded_list, ref
 from schema.loaders import loader
 from schema.relay import Connection, Node, connection, page_window
@@ -42,10 +47,14 @@ class Customer(Node):
     async def ticket_evaluation_settings(self, info: strawberry.Info) -> TicketEvaluationSettings:
         return await evaluation_settings(info, self.pk)
 
-    @field(policy=EMPLOYEES, description="The ticket evaluation over all of the customer's objects, "
-                                         "whether or not it is switched on for its users." + EVALUATION_PERIOD)
-    async def ticket_evaluation(self, info: strawberry.Info, from_: FromArgument = None,
-                                to: ToArgument = None) -> TicketEvaluation | None:
+    @field(
+        policy=EMPLOYEES,
+        description="The ticket evaluation over all of the customer's objects, "
+        "whether or not it is switched on for its users." + EVALUATION_PERIOD,
+    )
+    async def ticket_evaluation(
+        self, info: strawberry.Info, from_: FromArgument = None, to: ToArgument = None
+    ) -> TicketEvaluation | None:
         return await customer_evaluation(info, self.pk, from_, to)
 
     @classmethod
@@ -69,25 +78,43 @@ class SiteObject(Node):
         return _customer(info, self.customer_pk)  # type: ignore[return-value]
 
     @field(policy=SIGNED_IN, description="The tickets on this object the viewer may see.")
-    async def tickets(self, info: strawberry.Info, filter: TicketFilterInput | None = None,
-                      first: int | None = None, after: str | None = None) -> Connection[Ticket]:
+    async def tickets(
+        self,
+        info: strawberry.Info,
+        filter: TicketFilterInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Ticket]:
         return await ticket_connection(info, filter, first, after, object_pk=self.pk)
 
-    @field(policy=SIGNED_IN, description="Files published on this object by the customer's document rules, "
-                                         "newest first. Customer users get the file, never the ticket behind it.")
+    @field(
+        policy=SIGNED_IN,
+        description="Files published on this object by the customer's document rules, "
+        "newest first. Customer users get the file, never the ticket behind it.",
+    )
     async def documents(self, info: strawberry.Info) -> list[Document]:
         return await documents_of(info, self.pk)
 
-    @field(policy=SIGNED_IN, description="The ticket evaluation of this object; null for customer users while "
-                                         "their customer has it switched off." + EVALUATION_PERIOD)
-    async def ticket_evaluation(self, info: strawberry.Info, from_: FromArgument = None,
-                                to: ToArgument = None) -> TicketEvaluation | None:
+    @field(
+        policy=SIGNED_IN,
+        description="The ticket evaluation of this object; null for customer users while "
+        "their customer has it switched off." + EVALUATION_PERIOD,
+    )
+    async def ticket_evaluation(
+        self, info: strawberry.Info, from_: FromArgument = None, to: ToArgument = None
+    ) -> TicketEvaluation | None:
         return await object_evaluation(info, self.pk, from_, to)
 
     @classmethod
     def from_row(cls, row: SiteObjectRow, customer_name: str | None = None) -> SiteObject:
-        return cls(id=to_global_id("SiteObject", row.id), name=row.name, address=row.address,
-                   pk=row.id, customer_pk=row.customer_id, customer_name=customer_name)
+        return cls(
+            id=to_global_id("SiteObject", row.id),
+            name=row.name,
+            address=row.address,
+            pk=row.id,
+            customer_pk=row.customer_id,
+            customer_name=customer_name,
+        )
 
 
 async def _customer(info: strawberry.Info, pk: int) -> Customer:
@@ -117,15 +144,17 @@ class CreateCustomerUserInput:
 @strawberry.type
 class CustomerQueries:
     @field(policy=SIGNED_IN, description="Objects; customer users see their assigned objects only.")
-    async def objects(self, info: strawberry.Info, first: int | None = None,
-                      after: str | None = None) -> Connection[SiteObject]:
+    async def objects(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[SiteObject]:
         offset, limit = page_window(first, after)
         rows, total = await customers.object_page(info.context.viewer, offset, limit)
         return connection([SiteObject.from_row(r) for r in rows], offset, limit, total)
 
     @field(policy=EMPLOYEES, description="Every customer.")
-    async def customers(self, info: strawberry.Info, first: int | None = None,
-                        after: str | None = None) -> Connection[Customer]:
+    async def customers(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Customer]:
         offset, limit = page_window(first, after)
         rows, total = await customers.customer_page(info.context.viewer, offset, limit)
         return connection([Customer.from_row(r) for r in rows], offset, limit, total)
@@ -147,16 +176,18 @@ class CustomerMutations:
         return CustomerUser.from_rows(row, await Account.get(id=row.account_id))
 
     @mutation(policy=PORTAL_ADMINS, description="Replace the objects a customer user is assigned.")
-    async def set_customer_user_objects(self, customer_user_id: strawberry.ID,
-                                        object_ids: list[strawberry.ID]) -> CustomerUser:
+    async def set_customer_user_objects(
+        self, customer_user_id: strawberry.ID, object_ids: list[strawberry.ID]
+    ) -> CustomerUser:
         user_id = parse_id(customer_user_id, "CustomerUser", field="customerUserId")
         ids = [parse_id(gid, "SiteObject", field="objectIds") for gid in object_ids]
         row = await customers.set_customer_user_objects(user_id, ids)
         return CustomerUser.from_rows(row, await Account.get(id=row.account_id))
 
     @mutation(policy=PORTAL_ADMINS, description="Replace the ticket types enabled for a customer's users.")
-    async def set_customer_ticket_types(self, customer_id: strawberry.ID,
-                                        ticket_type_ids: list[strawberry.ID]) -> Customer:
+    async def set_customer_ticket_types(
+        self, customer_id: strawberry.ID, ticket_type_ids: list[strawberry.ID]
+    ) -> Customer:
         pk = parse_id(customer_id, "Customer", field="customerId")
         ids = [parse_id(gid, "TicketType", field="ticketTypeIds") for gid in ticket_type_ids]
         return Customer.from_row(await customers.set_customer_ticket_types(pk, ids))
@@ -165,23 +196,27 @@ class CustomerMutations:
 # The next two configure a customer's documents and evaluation; `Mutation` merges them after the
 # ticket mutations (schema/schema.py), where the SDL has always listed them.
 
+
 @strawberry.type
 class DocumentRuleMutations:
-    @mutation(policy=PORTAL_ADMINS,
-              description="Replace the rules that publish a customer's attachments as documents on its objects.")
-    async def set_customer_document_rules(self, customer_id: strawberry.ID,
-                                          rules: list[DocumentRuleInput]) -> Customer:
+    @mutation(
+        policy=PORTAL_ADMINS,
+        description="Replace the rules that publish a customer's attachments as documents on its objects.",
+    )
+    async def set_customer_document_rules(self, customer_id: strawberry.ID, rules: list[DocumentRuleInput]) -> Customer:
         pk = parse_id(customer_id, "Customer", field="customerId")
         return Customer.from_row(await documents.set_customer_document_rules(pk, decoded_list(rules, "rules")))
 
 
 @strawberry.type
 class EvaluationSettingsMutations:
-    @mutation(policy=PORTAL_ADMINS,
-              description="Switch the ticket evaluation on or off for a customer's users and set its "
-                          "group size (1–365 days).")
-    async def set_customer_ticket_evaluation(self, customer_id: strawberry.ID, enabled: bool,
-                                             group_size_days: int) -> Customer:
+    @mutation(
+        policy=PORTAL_ADMINS,
+        description="Switch the ticket evaluation on or off for a customer's users and set its "
+        "group size (1–365 days).",
+    )
+    async def set_customer_ticket_evaluation(
+        self, customer_id: strawberry.ID, enabled: bool, group_size_days: int
+    ) -> Customer:
         pk = parse_id(customer_id, "Customer", field="customerId")
-        return Customer.from_row(
-            await evaluations.set_customer_ticket_evaluation(pk, enabled, group_size_days))
+        return Customer.from_row(await evaluations.set_customer_ticket_evaluation(pk, enabled, group_size_days))

@@ -20,8 +20,9 @@ from schema.relay import Node
 from schema.tickets import Ticket, TicketType
 
 
-@strawberry.type(directives=type_policy(SIGNED_IN),
-                 description="A file published on an object by the customer's document rules.")
+@strawberry.type(
+    directives=type_policy(SIGNED_IN), description="A file published on an object by the customer's document rules."
+)
 class Document(Node):
     filename: str
     content_type: str
@@ -46,16 +47,26 @@ class Document(Node):
 
     @classmethod
     def from_row(cls, row: DocumentRow) -> Document:
-        return cls(id=to_global_id("Document", row.id), filename=row.filename,
-                   content_type=row.content_type, size=row.size, created_at=row.created_at,
-                   pk=row.id, ticket_pk=row.ticket_id, type_pk=row.ticket_type_id)
+        return cls(
+            id=to_global_id("Document", row.id),
+            filename=row.filename,
+            content_type=row.content_type,
+            size=row.size,
+            created_at=row.created_at,
+            pk=row.id,
+            ticket_pk=row.ticket_id,
+            type_pk=row.ticket_type_id,
+        )
 
 
-@strawberry.type(directives=type_policy(EMPLOYEES),
-                 description="Which attachments of one ticket type a customer publishes as documents.")
+@strawberry.type(
+    directives=type_policy(EMPLOYEES),
+    description="Which attachments of one ticket type a customer publishes as documents.",
+)
 class DocumentRule:
     content_types: list[str] = strawberry.field(
-        description="Content types such as application/pdf or image/*; empty means every attachment.")
+        description="Content types such as application/pdf or image/*; empty means every attachment."
+    )
     type_pk: strawberry.Private[int]
 
     @field(policy=EMPLOYEES)
@@ -67,7 +78,8 @@ class DocumentRule:
 class DocumentRuleInput:
     ticket_type_id: ref("TicketType")
     content_types: list[str] | None = strawberry.field(
-        default=None, description="e.g. application/pdf or image/*; null or empty publishes every attachment.")
+        default=None, description="e.g. application/pdf or image/*; null or empty publishes every attachment."
+    )
 
 
 async def documents_of(info: strawberry.Info, object_pk: int) -> list[Document]:
@@ -79,4 +91,3 @@ async def document_rules_of(info: strawberry.Info, customer_pk: int) -> list[Doc
     """`Customer.documentRules`: batched over the customers of the request."""
     rows = await loader(info, "document_rules_by_customer_id").load(customer_pk)
     return [DocumentRule(content_types=list(r.content_types), type_pk=r.ticket_type_id) for r in rows]
-

@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 import strawberry
 from strawberry.file_uploads import Upload
 
+from core.errors import BadUserInput, SitedeskError
+from core.ids import parse_id, to_global_id
 from files.signing import signed_path
 from models.forms import FormConditionOperator, FormElementKind, FormFileRole, FormTemplateStatus
 from models.forms import FormSubmission as FormSubmissionRow
@@ -16,13 +18,11 @@ from models.forms import FormTemplate as FormTemplateRow
 from models.forms import FormTemplateVersion as FormTemplateVersionRow
 from permissions.policy import ANYONE, EMPLOYEES, TEMPLATE_MANAGERS
 from resolvers import forms
-from core.errors import BadUserInput, SitedeskError
 from schema.accounts import Person
 from schema.customers import SiteObject
 from schema.directive import field, mutation, type_policy
 from schema.inputs import decoded, decoded_list, ref
 from schema.loaders import loader
-from core.ids import parse_id, to_global_id
 from schema.relay import Connection, Node, connection, page_window
 from schema.tickets import Ticket, TicketType, person
 
@@ -33,8 +33,9 @@ strawberry.enum(FormTemplateStatus, description="DRAFT: being designed; PUBLISHE
 DateValue = date  # inputs annotate with this alias: `AnswerInput.date` is a field name there
 
 
-@strawberry.type(directives=type_policy(ANYONE),
-                 description="Show an element only when an earlier answer meets this condition.")
+@strawberry.type(
+    directives=type_policy(ANYONE), description="Show an element only when an earlier answer meets this condition."
+)
 class FormCondition:
     key: str
     operator: FormConditionOperator
@@ -56,7 +57,9 @@ class FormTicketSettings:
         return TicketType.from_row(await loader(info, "ticket_type_by_id").load(self.type_pk))
 
 
-@strawberry.type(directives=type_policy(ANYONE), description="One element of a form: a question, an info text or a ticket.")
+@strawberry.type(
+    directives=type_policy(ANYONE), description="One element of a form: a question, an info text or a ticket."
+)
 class FormElement:
     key: str
     kind: FormElementKind
@@ -73,22 +76,34 @@ class FormElement:
         if self.settings is None:
             return None
         s = self.settings
-        return FormTicketSettings(title=s["title"], description=s["description"],
-                                  title_editable=s["title_editable"],
-                                  description_editable=s["description_editable"],
-                                  allow_due_date=s["allow_due_date"], attach_pdf=s["attach_pdf"],
-                                  type_pk=s["ticket_type_id"])
+        return FormTicketSettings(
+            title=s["title"],
+            description=s["description"],
+            title_editable=s["title_editable"],
+            description_editable=s["description_editable"],
+            allow_due_date=s["allow_due_date"],
+            attach_pdf=s["attach_pdf"],
+            type_pk=s["ticket_type_id"],
+        )
 
     @classmethod
     def from_stored(cls, element: dict[str, Any]) -> FormElement:
         condition = element.get("visible_if")
-        return cls(key=element["key"], kind=FormElementKind(element["kind"]), label=element["label"],
-                   description=element["description"], required=element["required"],
-                   options=list(element["options"]), scale=element["scale"],
-                   visible_if=FormCondition(key=condition["key"],
-                                            operator=FormConditionOperator(condition["operator"]),
-                                            value=condition["value"]) if condition else None,
-                   settings=element.get("ticket"))
+        return cls(
+            key=element["key"],
+            kind=FormElementKind(element["kind"]),
+            label=element["label"],
+            description=element["description"],
+            required=element["required"],
+            options=list(element["options"]),
+            scale=element["scale"],
+            visible_if=FormCondition(
+                key=condition["key"], operator=FormConditionOperator(condition["operator"]), value=condition["value"]
+            )
+            if condition
+            else None,
+            settings=element.get("ticket"),
+        )
 
 
 @strawberry.type(directives=type_policy(ANYONE), description="One state of a template's elements.")
@@ -105,8 +120,13 @@ class FormTemplateVersion:
 
     @classmethod
     def from_row(cls, row: FormTemplateVersionRow) -> FormTemplateVersion:
-        return cls(version=row.version, name=row.name, description=row.description, created_at=row.created_at,
-                   stored_elements=row.elements)
+        return cls(
+            version=row.version,
+            name=row.name,
+            description=row.description,
+            created_at=row.created_at,
+            stored_elements=row.elements,
+        )
 
 
 @strawberry.type(directives=type_policy(ANYONE), description="A form design, filled in as submissions.")
@@ -138,10 +158,19 @@ class FormTemplate(Node):
 
     @classmethod
     def from_row(cls, row: FormTemplateRow) -> FormTemplate:
-        return cls(id=to_global_id("FormTemplate", row.id), name=row.name, description=row.description,
-                   is_public=row.is_public, status=row.status, version=row.current_version,
-                   created_at=row.created_at, updated_at=row.updated_at, published_at=row.published_at,
-                   pk=row.id, token=row.public_token)
+        return cls(
+            id=to_global_id("FormTemplate", row.id),
+            name=row.name,
+            description=row.description,
+            is_public=row.is_public,
+            status=row.status,
+            version=row.current_version,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            published_at=row.published_at,
+            pk=row.id,
+            token=row.public_token,
+        )
 
 
 @strawberry.type(directives=type_policy(ANYONE), description="One answer of a submission, rendered as text.")
@@ -196,8 +225,16 @@ class FormSubmission(Node):
     async def answers(self, info: strawberry.Info) -> list[FormAnswer]:
         files = await loader(info, "form_files_by_submission_id").load(self.pk)
         by_key = {f.element_key: f.id for f in files if f.role is FormFileRole.ANSWER}
-        return [FormAnswer(key=a["key"], label=a["label"], value=a["text"], kind=FormElementKind(a["kind"]),
-                           file_pk=by_key.get(a["key"])) for a in self.stored_answers]
+        return [
+            FormAnswer(
+                key=a["key"],
+                label=a["label"],
+                value=a["text"],
+                kind=FormElementKind(a["kind"]),
+                file_pk=by_key.get(a["key"]),
+            )
+            for a in self.stored_answers
+        ]
 
     @field(policy=ANYONE, description="The tickets it created (as far as the viewer may see them).")
     async def created_tickets(self, info: strawberry.Info) -> list[Ticket]:
@@ -212,23 +249,32 @@ class FormSubmission(Node):
 
     @classmethod
     def from_row(cls, row: FormSubmissionRow, version: int | None = None) -> FormSubmission:
-        return cls(id=to_global_id("FormSubmission", row.id), submitted_at=row.submitted_at,
-                   template_version=version if version is not None else row.version.version,
-                   pk=row.id, template_pk=row.template_id, version_pk=row.version_id,
-                   object_pk=row.object_id, filler_account=row.submitted_by_id,
-                   stored_answers=row.answers, client_id=row.client_submission_id)
+        return cls(
+            id=to_global_id("FormSubmission", row.id),
+            submitted_at=row.submitted_at,
+            template_version=version if version is not None else row.version.version,
+            pk=row.id,
+            template_pk=row.template_id,
+            version_pk=row.version_id,
+            object_pk=row.object_id,
+            filler_account=row.submitted_by_id,
+            stored_answers=row.answers,
+            client_id=row.client_submission_id,
+        )
 
 
 async def submission_nodes(rows: list[FormSubmissionRow]) -> list[FormSubmission]:
     """Types for submission rows, their version numbers fetched in one query."""
-    numbers = dict(await FormTemplateVersionRow.filter(id__in={r.version_id for r in rows})
-                   .values_list("id", "version"))
+    numbers = dict(
+        await FormTemplateVersionRow.filter(id__in={r.version_id for r in rows}).values_list("id", "version")
+    )
     return [FormSubmission.from_row(r, numbers[r.version_id]) for r in rows]
 
 
 # ---------------------------------------------------------------- inputs
 
-@strawberry.input(description="visibleIf: `value` is read as the referenced element's type (\"2\", \"true\", an option).")
+
+@strawberry.input(description='visibleIf: `value` is read as the referenced element\'s type ("2", "true", an option).')
 class FormConditionInput:
     key: str
     operator: FormConditionOperator
@@ -301,7 +347,8 @@ class SubmitFormInput:
     object_id: ref("SiteObject")
     answers: list[AnswerInput]
     client_submission_id: str | None = strawberry.field(
-        default=None, description="Chosen by the device; sending the same one again returns the first submission.")
+        default=None, description="Chosen by the device; sending the same one again returns the first submission."
+    )
 
 
 @strawberry.input(description="`from` and `to` are days (UTC), both included.")
@@ -320,7 +367,7 @@ def _item_at(error: SitedeskError, path: str, items: list[Any]) -> tuple[int, An
     where = str(error.extensions.get("field", ""))
     if not where.startswith(f"{path}."):
         return None
-    index = int(where[len(path) + 1:].partition(".")[0])
+    index = int(where[len(path) + 1 :].partition(".")[0])
     return index, items[index]
 
 
@@ -354,8 +401,9 @@ def _template_pk(gid: str) -> int:
 @strawberry.type
 class FormQueries:
     @field(policy=EMPLOYEES, description="Templates: template managers see all, other employees the published ones.")
-    async def form_templates(self, info: strawberry.Info,
-                             status: FormTemplateStatus | None = None) -> list[FormTemplate]:
+    async def form_templates(
+        self, info: strawberry.Info, status: FormTemplateStatus | None = None
+    ) -> list[FormTemplate]:
         return [FormTemplate.from_row(r) for r in await forms.list_templates(info.context.viewer, status)]
 
     @field(policy=EMPLOYEES, description="Null when it does not exist or is not yours to see.")
@@ -369,8 +417,13 @@ class FormQueries:
         return FormTemplate.from_row(row) if row else None
 
     @field(policy=EMPLOYEES, description="Filled-in forms, newest first.")
-    async def form_submissions(self, info: strawberry.Info, filter: FormSubmissionFilter | None = None,
-                               first: int | None = None, after: str | None = None) -> Connection[FormSubmission]:
+    async def form_submissions(
+        self,
+        info: strawberry.Info,
+        filter: FormSubmissionFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[FormSubmission]:
         offset, limit = page_window(first, after)
         criteria = decoded(filter, "filter") if filter is not None else {}
         rows, total = await forms.page_of_submissions(info.context.viewer, offset, limit, **criteria)
@@ -384,7 +437,9 @@ class FormMutations:
         row = await forms.create_template(info.context.viewer, **_template_values(input))
         return FormTemplate.from_row(row)
 
-    @mutation(policy=TEMPLATE_MANAGERS, description="A draft changes in place; a published template gets a new version.")
+    @mutation(
+        policy=TEMPLATE_MANAGERS, description="A draft changes in place; a published template gets a new version."
+    )
     async def update_form_template(self, info: strawberry.Info, input: UpdateFormTemplateInput) -> FormTemplate:
         changes = _template_values(input)
         row = await forms.update_template(info.context.viewer, changes.pop("id"), **changes)
@@ -405,8 +460,8 @@ class FormMutations:
         return (await submission_nodes([row]))[0]
 
     @mutation(policy=ANYONE, description="Fill a public template through its link, anonymously.")
-    async def submit_public_form(self, info: strawberry.Info, token: str,
-                                 answers: list[AnswerInput]) -> FormSubmission:
-        row = await forms.submit_public_form(info.context.settings, token,
-                                             _with_answers(lambda: decoded_list(answers, "answers"), answers))
+    async def submit_public_form(self, info: strawberry.Info, token: str, answers: list[AnswerInput]) -> FormSubmission:
+        row = await forms.submit_public_form(
+            info.context.settings, token, _with_answers(lambda: decoded_list(answers, "answers"), answers)
+        )
         return (await submission_nodes([row]))[0]

@@ -62,8 +62,10 @@ class _Field:
 def _fields(input_class: type) -> tuple[_Field, ...]:
     hints = typing.get_type_hints(input_class, include_extras=True)
     definition = input_class.__strawberry_definition__  # type: ignore[attr-defined]
-    return tuple(_Field(f.python_name, f.graphql_name or to_camel_case(f.python_name), hints[f.python_name])
-                 for f in definition.fields)
+    return tuple(
+        _Field(f.python_name, f.graphql_name or to_camel_case(f.python_name), hints[f.python_name])
+        for f in definition.fields
+    )
 
 
 def _join(path: str, name: str | int) -> str:
@@ -113,8 +115,10 @@ def _decode(value: Any, annotation: Any, path: str) -> Any:
 
 def decoded(value: Any, path: str = "") -> dict[str, Any]:
     """The Strawberry input `value` as a dict for resolvers: IDs decoded, uploads unwrapped (see module doc)."""
-    return {f.python_name: _decode(getattr(value, f.python_name), f.annotation, _join(path, f.graphql_name))
-            for f in _fields(type(value))}
+    return {
+        f.python_name: _decode(getattr(value, f.python_name), f.annotation, _join(path, f.graphql_name))
+        for f in _fields(type(value))
+    }
 
 
 def decoded_list(values: list[Any], path: str) -> list[dict[str, Any]]:

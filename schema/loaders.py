@@ -17,8 +17,14 @@ from models.tickets import TicketType
 from resolvers.documents import document_rules_of, documents_on
 from resolvers.evaluations import customer_evaluations, object_evaluations
 from resolvers.forms import created_tickets_of, current_versions
-from resolvers.tickets import (attachments_by_ticket, comment_counts, comments_by_ticket, find_tickets,
-                               history_by_ticket, person_values)
+from resolvers.tickets import (
+    attachments_by_ticket,
+    comment_counts,
+    comments_by_ticket,
+    find_tickets,
+    history_by_ticket,
+    person_values,
+)
 
 
 def _rows_by_id(model: type[Model], related: tuple[str, ...] = ()) -> Callable[[list[int]], Awaitable[list[Any]]]:
@@ -28,17 +34,21 @@ def _rows_by_id(model: type[Model], related: tuple[str, ...] = ()) -> Callable[[
             query = query.select_related(*related)
         rows = {row.id: row for row in await query}
         return [rows.get(pk) for pk in ids]
+
     return load
 
 
-def _rows_grouped_by(model: type[Model], column: str, order_by: str
-                     ) -> Callable[[list[int]], Awaitable[list[list[Any]]]]:
+def _rows_grouped_by(
+    model: type[Model], column: str, order_by: str
+) -> Callable[[list[int]], Awaitable[list[list[Any]]]]:
     """Rows of `model` whose `column` is one of the keys, grouped by it."""
+
     async def load(keys: list[int]) -> list[list[Any]]:
         grouped: dict[int, list[Any]] = defaultdict(list)
         for row in await model.filter(**{f"{column}__in": set(keys)}).order_by(order_by):
             grouped[getattr(row, column)].append(row)
         return [grouped.get(key, []) for key in keys]
+
     return load
 
 
@@ -48,34 +58,41 @@ async def _people_by_account(account_ids: list[int]) -> list[tuple[Any, Any] | N
     for v in await Account.filter(id__in=set(account_ids)).values(*person_values("")):
         account = SimpleNamespace(id=v["id"], name=v["name"], email=v["email"], is_active=v["is_active"])
         if v["employee__id"] is not None:
-            row = SimpleNamespace(id=v["employee__id"], account_id=v["id"],
-                                  is_system_admin=v["employee__is_system_admin"])
+            row = SimpleNamespace(
+                id=v["employee__id"], account_id=v["id"], is_system_admin=v["employee__is_system_admin"]
+            )
         elif v["customer_user__id"] is not None:
-            row = SimpleNamespace(id=v["customer_user__id"], account_id=v["id"],
-                                  customer_id=v["customer_user__customer_id"])
+            row = SimpleNamespace(
+                id=v["customer_user__id"], account_id=v["id"], customer_id=v["customer_user__customer_id"]
+            )
         else:
             continue
         found[v["id"]] = (account, row)
     return [found.get(pk) for pk in account_ids]
 
 
-def _by_key(fetch: Callable[[Any, list[int]], Awaitable[dict[int, Any]]], viewer: Any,
-            default: Any = None) -> Callable[[list[int]], Awaitable[list[Any]]]:
+def _by_key(
+    fetch: Callable[[Any, list[int]], Awaitable[dict[int, Any]]], viewer: Any, default: Any = None
+) -> Callable[[list[int]], Awaitable[list[Any]]]:
     async def load(ids: list[int]) -> list[Any]:
         found = await fetch(viewer, list(set(ids)))
         return [found.get(pk, default) for pk in ids]
+
     return load
 
 
-def _by_key_and_period(fetch: Callable[[Any, list[int], Any], Awaitable[dict[int, Any]]],
-                       viewer: Any) -> Callable[[list[tuple[int, Any]]], Awaitable[list[Any]]]:
+def _by_key_and_period(
+    fetch: Callable[[Any, list[int], Any], Awaitable[dict[int, Any]]], viewer: Any
+) -> Callable[[list[tuple[int, Any]]], Awaitable[list[Any]]]:
     """Keys are (id, period): one fetch per distinct period (usually one per request)."""
+
     async def load(keys: list[tuple[int, Any]]) -> list[Any]:
         periods: dict[Any, set[int]] = defaultdict(set)
         for pk, period in keys:
             periods[period].add(pk)
         found = {period: await fetch(viewer, sorted(ids), period) for period, ids in periods.items()}
         return [found[period].get(pk) for pk, period in keys]
+
     return load
 
 

@@ -26,9 +26,11 @@ Resolve = Callable[[Viewer, int], Awaitable[Node | None]]
 
 def _node(find: Callable[[Viewer, int], Awaitable[Any]], build: Callable[[Any], Node]) -> Resolve:
     """Look the row up with `find` (None outside the viewer's scope) and build its type."""
+
     async def resolve(viewer: Viewer, pk: int) -> Node | None:
         row = await find(viewer, pk)
         return build(row) if row is not None else None
+
     return resolve
 
 

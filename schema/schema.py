@@ -8,21 +8,38 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutations, AccountQueries, CustomerUser, Employee
-from schema.customers import (Customer, CustomerMutations, CustomerQueries, DocumentRuleMutations,
-                              EvaluationSettingsMutations, SiteObject)
-from schema.documents import Document
-from schema.nodes import NodeQueries
+from schema.customers import (
+    Customer,
+    CustomerMutations,
+    CustomerQueries,
+    DocumentRuleMutations,
+    EvaluationSettingsMutations,
+    SiteObject,
+)
 from schema.directive import enforce_policies
+from schema.documents import Document
 from schema.errors import ShapeErrors, finish_errors
 from schema.forms import FormMutations, FormQueries, FormSubmission, FormTemplate
 from schema.limits import QueryLimits
+from schema.nodes import NodeQueries
 from schema.notifications import Notification, NotificationMutations, NotificationQueries
 from schema.tickets import Attachment, Comment, Ticket, TicketMutations, TicketQueries, TicketType
 
-Query = merge_types("Query", (AccountQueries, NodeQueries, CustomerQueries, TicketQueries, FormQueries,
-                              NotificationQueries))
-Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations, TicketMutations, DocumentRuleMutations,
-                                    EvaluationSettingsMutations, FormMutations, NotificationMutations))
+Query = merge_types(
+    "Query", (AccountQueries, NodeQueries, CustomerQueries, TicketQueries, FormQueries, NotificationQueries)
+)
+Mutation = merge_types(
+    "Mutation",
+    (
+        AccountMutations,
+        CustomerMutations,
+        TicketMutations,
+        DocumentRuleMutations,
+        EvaluationSettingsMutations,
+        FormMutations,
+        NotificationMutations,
+    ),
+)
 
 
 class SitedeskSchema(strawberry.Schema):
@@ -42,8 +59,20 @@ def build_schema() -> strawberry.Schema:
     schema = SitedeskSchema(
         query=Query,
         mutation=Mutation,
-        types=[Employee, CustomerUser, Customer, SiteObject, Ticket, TicketType, Comment, Attachment,
-               FormTemplate, FormSubmission, Document, Notification],
+        types=[
+            Employee,
+            CustomerUser,
+            Customer,
+            SiteObject,
+            Ticket,
+            TicketType,
+            Comment,
+            Attachment,
+            FormTemplate,
+            FormSubmission,
+            Document,
+            Notification,
+        ],
         extensions=[ShapeErrors, QueryLimits, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
         config=StrawberryConfig(disable_field_suggestions=True),
     )

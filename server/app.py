@@ -10,29 +10,28 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-
-from files.routes import download
-from mail.sender import MailSender
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from cross_web import HTTPException
 from tortoise.connection import get_connection
 
+from core.database import database, database_unavailable
+from core.settings import Settings, get_settings
+from files.routes import download
+from mail.sender import MailSender
 from permissions.tokens import TOKEN_EXPIRED, TOKEN_INVALID, TOKEN_REVOKED, InvalidToken, read_access_token
 from permissions.viewer import ANONYMOUS, Viewer, load_viewer
 from schema.context import Context
-from schema.schema import schema as graphql_schema
-from core.database import database, database_unavailable
 from schema.errors import DATABASE_UNAVAILABLE
-from core.settings import Settings, get_settings
+from schema.schema import schema as graphql_schema
 
 logger = logging.getLogger("sitedesk")
 SIMPLE_CONTENT_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded", "text/plain"}
@@ -86,8 +85,11 @@ async def viewer_from_header(settings: Settings, authorization: str | None) -> V
 
 
 def token_refusal(exc: TokenRefused) -> JSONResponse:
-    return JSONResponse(error_body(str(exc), "UNAUTHENTICATED", reason=exc.reason), status_code=401,
-                        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc}"'})
+    return JSONResponse(
+        error_body(str(exc), "UNAUTHENTICATED", reason=exc.reason),
+        status_code=401,
+        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc}"'},
+    )
 
 
 class UnacceptableJSON(Exception):
@@ -169,16 +171,19 @@ class GraphQLApp(GraphQL):
             code = "BAD_REQUEST" if exc.status_code == 400 else "HTTP_ERROR"
             message = exc.reason
             if exc.reason == "Batching is not enabled":
-                code, message = "BATCHING_NOT_SUPPORTED", ("Batched requests (a JSON array) are not "
-                                                           "supported: send one operation per request.")
+                code, message = (
+                    "BATCHING_NOT_SUPPORTED",
+                    ("Batched requests (a JSON array) are not supported: send one operation per request."),
+                )
             response = JSONResponse(error_body(message, code), status_code=exc.status_code)
         except Exception as exc:
             if not database_unavailable(exc):
                 raise
             # Before execution (loading the viewer): the same answer as inside it.
             logger.warning("database unavailable: %s", exc)
-            response = JSONResponse(error_body(DATABASE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
-                                    status_code=503, headers={"Retry-After": "5"})
+            response = JSONResponse(
+                error_body(DATABASE_UNAVAILABLE, "SERVICE_UNAVAILABLE"), status_code=503, headers={"Retry-After": "5"}
+            )
         await response(scope, receive, send)
         # Starlette keeps the parsed form on the request: closing it closes the uploads' temporary files.
         await request.close()
@@ -195,15 +200,14 @@ class GraphQLApp(GraphQL):
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in SIMPLE_CONTENT_TYPES:
             return
-        if not (request.headers.get("apollo-require-preflight")
-                or request.headers.get("x-apollo-operation-name")):
-            raise HTTPException(400, "This request needs the Apollo-Require-Preflight header "
-                                     "(CSRF protection).")
+        if not (request.headers.get("apollo-require-preflight") or request.headers.get("x-apollo-operation-name")):
+            raise HTTPException(400, "This request needs the Apollo-Require-Preflight header (CSRF protection).")
         if content_type == "multipart/form-data":
             try:
                 # Parsed once with our limits; Strawberry reuses the parsed form.
-                await request.form(max_files=self.settings.max_files_per_request,
-                                   max_fields=self.settings.max_files_per_request + 10)
+                await request.form(
+                    max_files=self.settings.max_files_per_request, max_fields=self.settings.max_files_per_request + 10
+                )
             except MultiPartException as exc:
                 raise HTTPException(400, f"Malformed or oversized upload: {exc.message}") from None
             except StarletteHTTPException as exc:  # Starlette re-raises parser errors as this
@@ -213,8 +217,7 @@ class GraphQLApp(GraphQL):
         request_id = request.scope.get("sitedesk.request_id") or uuid.uuid4().hex
         viewer = request.scope[VIEWER_KEY]
         client = request.client.host if request.client else None
-        return Context(viewer=viewer, settings=self.settings, request_id=request_id,
-                       request=request, client_ip=client)
+        return Context(viewer=viewer, settings=self.settings, request_id=request_id, request=request, client_ip=client)
 
 
 class BodySizeLimit:
@@ -234,8 +237,9 @@ class BodySizeLimit:
         limit = self.max_multipart_bytes if multipart else self.max_bytes
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await JSONResponse(error_body("The request body is too large.", "PAYLOAD_TOO_LARGE"),
-                               status_code=413)(scope, receive, send)
+            await JSONResponse(error_body("The request body is too large.", "PAYLOAD_TOO_LARGE"), status_code=413)(
+                scope, receive, send
+            )
             return
         received = 0
 
@@ -251,8 +255,9 @@ class BodySizeLimit:
         try:
             await self.app(scope, limited_receive, send)
         except BodyTooLarge:
-            await JSONResponse(error_body("The request body is too large.", "PAYLOAD_TOO_LARGE"),
-                               status_code=413)(scope, receive, send)
+            await JSONResponse(error_body("The request body is too large.", "PAYLOAD_TOO_LARGE"), status_code=413)(
+                scope, receive, send
+            )
 
 
 class BodyTooLarge(Exception):
@@ -289,8 +294,9 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-def create_app(settings: Settings | None = None, *, manage_database: bool = True,
-               mail_sender: bool | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, manage_database: bool = True, mail_sender: bool | None = None
+) -> Starlette:
     """The Sitedesk ASGI app; `manage_database=False` when the caller opened the ORM.
 
     The background mail sender runs with the app when `mail_sender` says so
@@ -327,17 +333,19 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     multipart_limit = settings.max_body_bytes + settings.max_upload_bytes
     middleware = [
         Middleware(RequestId),
-        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
-                   max_multipart_bytes=multipart_limit),
+        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, max_multipart_bytes=multipart_limit),
     ]
     if settings.cors_origins:
-        middleware.insert(0, Middleware(
-            CORSMiddleware,
-            allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "Apollo-Require-Preflight"],
-            max_age=600,
-        ))
+        middleware.insert(
+            0,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type", "Apollo-Require-Preflight"],
+                max_age=600,
+            ),
+        )
     routes = [
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),

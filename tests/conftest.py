@@ -31,8 +31,7 @@ from models.customers import Customer, SiteObject
 from models.tickets import TicketType
 from permissions.policy import Permission
 from server.app import create_app
-from tests.factories import (Person, make_customer, make_customer_user, make_employee, make_site_object,
-                             make_ticket_type)
+from tests.factories import Person, make_customer, make_customer_user, make_employee, make_site_object, make_ticket_type
 
 # Hashing cost is not what these tests measure.
 permissions.passwords._hasher = PasswordHasher.from_parameters(CHEAPEST)
@@ -71,13 +70,15 @@ async def settings(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Se
         database_url = await _create_postgres_database(server_url)
     else:
         database_url = f"sqlite://{base / 'test.db'}"
-    test_settings = settings_from_env({
-        "SITEDESK_DATABASE_URL": database_url,
-        "SITEDESK_FILES_DIR": str(base / "files"),
-        "SITEDESK_SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
-        "SITEDESK_ENV": "test",
-        "SITEDESK_PUBLIC_URL": "https://sitedesk.test",
-    })
+    test_settings = settings_from_env(
+        {
+            "SITEDESK_DATABASE_URL": database_url,
+            "SITEDESK_FILES_DIR": str(base / "files"),
+            "SITEDESK_SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
+            "SITEDESK_ENV": "test",
+            "SITEDESK_PUBLIC_URL": "https://sitedesk.test",
+        }
+    )
     await migrate(test_settings)
     await Tortoise.init(config=tortoise_config(test_settings), _enable_global_fallback=True)
     yield test_settings
@@ -101,9 +102,7 @@ async def clean_database(settings: Settings) -> AsyncIterator[None]:
     connection = get_connection("default")
     tables = _tables()
     if connection.capabilities.dialect == "postgres":
-        await connection.execute_script(
-            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
-        )
+        await connection.execute_script("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
     else:
         await connection.execute_script(
             "PRAGMA foreign_keys=OFF;"
@@ -128,13 +127,15 @@ class GraphQLClient:
         self.http = http
         self.token = token
 
-    async def __call__(self, query: str, variables: dict[str, Any] | None = None,
-                       token: str | None = None) -> dict[str, Any]:
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         headers = {}
         if token or self.token:
             headers["Authorization"] = f"Bearer {token or self.token}"
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}},
-                                        headers=headers)
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
         # 401: a sent token that does not verify (the body says why); 400: a request refused unread.
         assert response.status_code in (200, 400, 401), response.text
         return response.json()
@@ -151,8 +152,14 @@ class GraphQLClient:
         assert body.get("errors"), body
         return body["errors"][0]["extensions"]["code"]
 
-    async def upload(self, query: str, variables: dict[str, Any], files: dict[str, tuple[str, bytes]],
-                     token: str | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
+    async def upload(
+        self,
+        query: str,
+        variables: dict[str, Any],
+        files: dict[str, tuple[str, bytes]],
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         """A GraphQL multipart request as Apollo's upload client sends it.
 
         `files` maps a variable path ("variables.file", "variables.input.attachments.0")
@@ -164,10 +171,13 @@ class GraphQLClient:
         if token or self.token:
             sent["Authorization"] = f"Bearer {token or self.token}"
         paths = list(files)
-        data = {"operations": json.dumps({"query": query, "variables": variables}),
-                "map": json.dumps({str(i): [path] for i, path in enumerate(paths)})}
-        multipart = {str(i): (files[path][0], files[path][1], "application/octet-stream")
-                     for i, path in enumerate(paths)}
+        data = {
+            "operations": json.dumps({"query": query, "variables": variables}),
+            "map": json.dumps({str(i): [path] for i, path in enumerate(paths)}),
+        }
+        multipart = {
+            str(i): (files[path][0], files[path][1], "application/octet-stream") for i, path in enumerate(paths)
+        }
         return await self.http.post("/graphql", data=data, files=multipart, headers=sent)
 
     def as_viewer(self, token: str) -> GraphQLClient:
@@ -206,16 +216,16 @@ class World:
     a1: SiteObject
     a2: SiteObject
     b1: SiteObject
-    defect: TicketType    # "Reinigungsmangel", enabled for A and B
-    damage: TicketType    # "Schaden", enabled for B only
+    defect: TicketType  # "Reinigungsmangel", enabled for A and B
+    damage: TicketType  # "Schaden", enabled for B only
     vacation: TicketType  # "Urlaub", an absence request
-    admin: Person         # system admin with every permission
-    staff: Person         # "Jonas Weber", no permission
-    hr: Person            # MANAGE_ABSENCES
-    petra: Person         # "Petra Schulz", MANAGE_CHECK_TEMPLATES
-    alice: Person         # customer A, object a1
-    bob: Person           # customer A, object a2
-    carl: Person          # customer B, object b1
+    admin: Person  # system admin with every permission
+    staff: Person  # "Jonas Weber", no permission
+    hr: Person  # MANAGE_ABSENCES
+    petra: Person  # "Petra Schulz", MANAGE_CHECK_TEMPLATES
+    alice: Person  # customer A, object a1
+    bob: Person  # customer A, object a2
+    carl: Person  # customer B, object b1
 
     def as_(self, person: Person) -> GraphQLClient:
         return self.gql.as_viewer(person.token)
@@ -229,7 +239,12 @@ async def world(gql: GraphQLClient, settings: Settings) -> World:
     a2 = await make_site_object(a, "Bauhof", address="Weg 2")
     b1 = await make_site_object(b, "Kita Nord", address="Nordstr. 3")
     return World(
-        gql, a, b, a1, a2, b1,
+        gql,
+        a,
+        b,
+        a1,
+        a2,
+        b1,
         defect=await make_ticket_type("Reinigungsmangel", enabled_for=[a, b]),
         damage=await make_ticket_type("Schaden", enabled_for=[b]),
         vacation=await make_ticket_type("Urlaub", is_absence_request=True),

@@ -35,8 +35,9 @@ def counting_statements() -> Iterator[StatementCounter]:
         logger.setLevel(old_level)
 
 
-async def count_statements(client: Any, query: str, variables: dict[str, Any] | None = None
-                           ) -> tuple[int, dict[str, Any]]:
+async def count_statements(
+    client: Any, query: str, variables: dict[str, Any] | None = None
+) -> tuple[int, dict[str, Any]]:
     """(statements run, `data`) of a request that must succeed."""
     with counting_statements() as counter:
         data = await client.ok(query, variables)

@@ -42,7 +42,8 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     ("schema.tickets.types", "schema.customers"): (
         "the GraphQL graph is cyclic: SiteObject.tickets lists Ticket objects and Ticket.object is a "
         "SiteObject; tickets refers to SiteObject lazily (TYPE_CHECKING, strawberry.lazy, one local import "
-        "in `_site_object`) so schema.customers can import schema.tickets at module level"),
+        "in `_site_object`) so schema.customers can import schema.tickets at module level"
+    ),
 }
 
 

@@ -9,14 +9,32 @@ answers as text), `submit` writes a submission with its files, PDF and tickets,
 from __future__ import annotations
 
 from resolvers.forms.answers import answer_text, check_answers
-from resolvers.forms.read import (created_tickets_of, current_versions, find_public_template, find_submission,
-                                  find_template,
-                                  list_templates, page_of_submissions)
+from resolvers.forms.read import (
+    created_tickets_of,
+    current_versions,
+    find_public_template,
+    find_submission,
+    find_template,
+    list_templates,
+    page_of_submissions,
+)
 from resolvers.forms.submit import submit_form, submit_public_form
 from resolvers.forms.templates import archive_template, create_template, publish_template, update_template
 
 __all__ = [
-    "answer_text", "archive_template", "check_answers", "create_template", "created_tickets_of",
-    "current_versions", "find_public_template", "find_submission", "find_template", "list_templates", "page_of_submissions",
-    "publish_template", "submit_form", "submit_public_form", "update_template",
+    "answer_text",
+    "archive_template",
+    "check_answers",
+    "create_template",
+    "created_tickets_of",
+    "current_versions",
+    "find_public_template",
+    "find_submission",
+    "find_template",
+    "list_templates",
+    "page_of_submissions",
+    "publish_template",
+    "submit_form",
+    "submit_public_form",
+    "update_template",
 ]

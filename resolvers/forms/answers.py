@@ -27,9 +27,16 @@ CHOICE_KINDS = {Kind.SINGLE_CHOICE, Kind.MULTIPLE_CHOICE}
 FILE_KINDS = {Kind.PHOTO, Kind.SIGNATURE}
 # The one value field each kind takes.
 VALUE_FIELD = {
-    Kind.TEXT: "text", Kind.NUMBER: "number", Kind.RATING: "number", Kind.YES_NO: "boolean",
-    Kind.SINGLE_CHOICE: "choices", Kind.MULTIPLE_CHOICE: "choices", Kind.DATE: "date",
-    Kind.PHOTO: "upload", Kind.SIGNATURE: "upload", Kind.CREATE_TICKET: "ticket",
+    Kind.TEXT: "text",
+    Kind.NUMBER: "number",
+    Kind.RATING: "number",
+    Kind.YES_NO: "boolean",
+    Kind.SINGLE_CHOICE: "choices",
+    Kind.MULTIPLE_CHOICE: "choices",
+    Kind.DATE: "date",
+    Kind.PHOTO: "upload",
+    Kind.SIGNATURE: "upload",
+    Kind.CREATE_TICKET: "ticket",
 }
 ALL_VALUE_FIELDS = ("text", "number", "boolean", "choices", "date", "ticket", "upload")
 
@@ -92,8 +99,14 @@ def _condition_holds(condition: dict[str, Any], ref: dict[str, Any], answer: Any
         answer, expected = answer.strip().casefold(), expected.casefold()
     if kind in (Kind.NUMBER, Kind.RATING):
         answer = float(answer)
-    return {Op.EQ: answer == expected, Op.NE: answer != expected, Op.LT: answer < expected,
-            Op.LTE: answer <= expected, Op.GT: answer > expected, Op.GTE: answer >= expected}[op]
+    return {
+        Op.EQ: answer == expected,
+        Op.NE: answer != expected,
+        Op.LT: answer < expected,
+        Op.LTE: answer <= expected,
+        Op.GT: answer > expected,
+        Op.GTE: answer >= expected,
+    }[op]
 
 
 def check_answers(elements: list[dict[str, Any]], answers: list[dict[str, Any]]) -> list[Checked]:
@@ -141,6 +154,7 @@ def _check_answer(element: dict[str, Any], answer: dict[str, Any] | None) -> Che
 
 # Each kind's answer value (given, not None) as stored; None counts as unanswered.
 
+
 def _read_text(element: dict[str, Any], raw: str) -> str | None:
     value = raw.strip() or None
     if value and len(value) > MAX_TEXT:
@@ -185,9 +199,11 @@ def _read_ticket(element: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]
     """The filler's changes to the ticket, each only where the template allows it."""
     key = element["key"]
     settings = element["ticket"]
-    for name, allowed, label in (("title", "title_editable", "title"),
-                                 ("description", "description_editable", "description"),
-                                 ("due_date", "allow_due_date", "due date")):
+    for name, allowed, label in (
+        ("title", "title_editable", "title"),
+        ("description", "description_editable", "description"),
+        ("due_date", "allow_due_date", "due date"),
+    ):
         if raw.get(name) is not None and not settings[allowed]:
             raise BadUserInput(f"This form does not let you set the ticket's {label}.", field=key)
     title, description = raw.get("title"), raw.get("description")
@@ -221,11 +237,16 @@ def plan_tickets(visible: list[Checked]) -> list[PlannedTicket]:
         settings = item.element["ticket"]
         given: dict[str, Any] = item.value or {}
         title, description = given.get("title"), given.get("description")
-        plans.append(PlannedTicket(
-            key=item.element["key"], ticket_type_id=settings["ticket_type_id"],
-            title=title.strip() if title is not None else settings["title"],
-            description=description.strip() if description is not None else settings["description"],
-            due_date=given.get("due_date"), attach_pdf=settings["attach_pdf"]))
+        plans.append(
+            PlannedTicket(
+                key=item.element["key"],
+                ticket_type_id=settings["ticket_type_id"],
+                title=title.strip() if title is not None else settings["title"],
+                description=description.strip() if description is not None else settings["description"],
+                due_date=given.get("due_date"),
+                attach_pdf=settings["attach_pdf"],
+            )
+        )
     return plans
 
 

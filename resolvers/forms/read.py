@@ -42,13 +42,13 @@ async def current_versions(template_ids: list[int]) -> dict[int, FormTemplateVer
     """The current version of each template, in one query."""
     templates = await FormTemplate.filter(id__in=set(template_ids)).values("id", "current_version")
     wanted = {(t["id"], t["current_version"]) for t in templates}
-    rows = await FormTemplateVersion.filter(template_id__in=set(template_ids),
-                                            version__in={v for _, v in wanted})
+    rows = await FormTemplateVersion.filter(template_id__in=set(template_ids), version__in={v for _, v in wanted})
     return {row.template_id: row for row in rows if (row.template_id, row.version) in wanted}
 
 
-def _filtered_submissions(viewer: Viewer, template_id: int | None, object_id: int | None,
-                          from_date: date | None, to_date: date | None) -> QuerySet[FormSubmission]:
+def _filtered_submissions(
+    viewer: Viewer, template_id: int | None, object_id: int | None, from_date: date | None, to_date: date | None
+) -> QuerySet[FormSubmission]:
     """The viewer's submissions, newest first; `from_date`/`to_date` are whole days (UTC), both included."""
     query = visible_submissions(viewer)
     if template_id is not None:
@@ -63,9 +63,16 @@ def _filtered_submissions(viewer: Viewer, template_id: int | None, object_id: in
     return query.order_by("-submitted_at", "-id")
 
 
-async def page_of_submissions(viewer: Viewer, offset: int, first: int, *, template_id: int | None = None,
-                              object_id: int | None = None, from_date: date | None = None,
-                              to_date: date | None = None) -> tuple[list[FormSubmission], int]:
+async def page_of_submissions(
+    viewer: Viewer,
+    offset: int,
+    first: int,
+    *,
+    template_id: int | None = None,
+    object_id: int | None = None,
+    from_date: date | None = None,
+    to_date: date | None = None,
+) -> tuple[list[FormSubmission], int]:
     """One page of the viewer's submissions (filtered as `_filtered_submissions`) and their total count."""
     query = _filtered_submissions(viewer, template_id, object_id, from_date, to_date)
     rows = await query.offset(offset).limit(first)

@@ -71,15 +71,21 @@ class Filling:
     stored: list[tuple[str, StoredFile]] = field(default_factory=list)
 
 
-async def submit_form(viewer: Viewer, settings: Settings, *, template_id: int, object_id: int,
-                      answers: list[dict[str, Any]], client_submission_id: str | None = None) -> FormSubmission:
+async def submit_form(
+    viewer: Viewer,
+    settings: Settings,
+    *,
+    template_id: int,
+    object_id: int,
+    answers: list[dict[str, Any]],
+    client_submission_id: str | None = None,
+) -> FormSubmission:
     """Fill an internal template for an object; a repeated `client_submission_id` returns the first."""
     client_id = None
     if client_submission_id is not None:
         client_id = client_submission_id.strip()
         if not 0 < len(client_id) <= MAX_CLIENT_ID:
-            raise BadUserInput(f"clientSubmissionId has 1–{MAX_CLIENT_ID} characters.",
-                               field="clientSubmissionId")
+            raise BadUserInput(f"clientSubmissionId has 1–{MAX_CLIENT_ID} characters.", field="clientSubmissionId")
         earlier = await _earlier_submission(viewer, client_id, template_id)
         if earlier is not None:
             return earlier
@@ -100,15 +106,15 @@ async def submit_public_form(settings: Settings, token: str, answers: list[dict[
 
 
 async def _earlier_submission(viewer: Viewer, client_id: str, template_id: int) -> FormSubmission | None:
-    earlier = await FormSubmission.filter(submitted_by_id=viewer.account_id,
-                                          client_submission_id=client_id).first()
+    earlier = await FormSubmission.filter(submitted_by_id=viewer.account_id, client_submission_id=client_id).first()
     if earlier is not None and earlier.template_id != template_id:
         raise BadUserInput("This clientSubmissionId was used for another form.", field="clientSubmissionId")
     return earlier
 
 
-async def _prepare(viewer: Viewer, template: FormTemplate, site: SiteObject | None,
-                   answers: list[dict[str, Any]]) -> Filling:
+async def _prepare(
+    viewer: Viewer, template: FormTemplate, site: SiteObject | None, answers: list[dict[str, Any]]
+) -> Filling:
     version = await FormTemplateVersion.get(template_id=template.id, version=template.current_version)
     visible = check_answers(version.elements, answers)
     plans = plan_tickets(visible)
@@ -120,8 +126,16 @@ async def _prepare(viewer: Viewer, template: FormTemplate, site: SiteObject | No
             if ticket_type is None or ticket_type.is_absence_request:
                 raise BadUserInput("This element's ticket type can no longer be used.", field=plan.key)
             type_names[ticket_type.id] = ticket_type.name
-    return Filling(template=template, version=version, site=site, viewer=viewer, visible=visible,
-                   plans=plans, type_names=type_names, at=now())
+    return Filling(
+        template=template,
+        version=version,
+        site=site,
+        viewer=viewer,
+        visible=visible,
+        plans=plans,
+        type_names=type_names,
+        at=now(),
+    )
 
 
 def _prepared_image(path: Any, signature: bool) -> bytes | None:
@@ -145,8 +159,9 @@ async def _store_files(settings: Settings, filling: Filling) -> None:
         item.stored = (item.value, stored)
         path = path_for(settings.files_dir, stored.storage_key)
         signature = item.element["kind"] == Kind.SIGNATURE.value
-        item.image = (await asyncio.to_thread(_prepared_image, path, signature)
-                      if stored.content_type in IMAGE_TYPES else None)
+        item.image = (
+            await asyncio.to_thread(_prepared_image, path, signature) if stored.content_type in IMAGE_TYPES else None
+        )
         if item.image is None:
             raise BadUserInput("Photos and signatures must be images (PNG, JPEG, GIF or WebP).", field=key)
 
@@ -157,7 +172,8 @@ class _NumbersTaken(Exception):
 
 async def _peek_next_number() -> int:
     rows = await get_connection("default").execute_query_dict(
-        'SELECT "last_number" FROM "ticket_counter" WHERE "id" = 1')
+        'SELECT "last_number" FROM "ticket_counter" WHERE "id" = 1'
+    )
     return (int(rows[0]["last_number"]) if rows else 0) + 1
 
 
@@ -175,8 +191,9 @@ async def _save(settings: Settings, filling: Filling) -> FormSubmission:
                 first = await _peek_next_number() if filling.plans else 0
                 numbers = [first + i for i in range(len(filling.plans))]
                 pdf_bytes = await render_form_async(_pdf_data(filling, numbers))
-                pdf_stored = await asyncio.to_thread(store, settings.files_dir, io.BytesIO(pdf_bytes),
-                                                     len(pdf_bytes) + 1)
+                pdf_stored = await asyncio.to_thread(
+                    store, settings.files_dir, io.BytesIO(pdf_bytes), len(pdf_bytes) + 1
+                )
                 try:
                     return await _write(filling, numbers, pdf_stored)
                 except _NumbersTaken:
@@ -187,8 +204,7 @@ async def _save(settings: Settings, filling: Filling) -> FormSubmission:
         await discard_files()
         # Two retries of one submission raced: the other one committed first.
         if filling.client_submission_id is not None:
-            earlier = await _earlier_submission(filling.viewer, filling.client_submission_id,
-                                                filling.template.id)
+            earlier = await _earlier_submission(filling.viewer, filling.client_submission_id, filling.template.id)
             if earlier is not None:
                 return earlier
         raise
@@ -208,8 +224,15 @@ def _answers_json(filling: Filling, numbers: list[int]) -> list[dict[str, Any]]:
         value = item.value
         if element["kind"] == Kind.CREATE_TICKET.value:
             value = {"number": number}
-        result.append({"key": element["key"], "kind": element["kind"], "label": element["label"],
-                       "value": value, "text": answer_text(element, item.value, number)})
+        result.append(
+            {
+                "key": element["key"],
+                "kind": element["kind"],
+                "label": element["label"],
+                "value": value,
+                "text": answer_text(element, item.value, number),
+            }
+        )
     return result
 
 
@@ -226,17 +249,35 @@ def _pdf_data(filling: Filling, numbers: list[int]) -> FilledForm:
         if kind is Kind.CREATE_TICKET:
             plan, number = ticket_numbers[element["key"]]
             text = f"Ticket #{number}: {plan.title}"
-        items.append(PdfItem(label=element["label"], answer=text, description=element["description"],
-                             image=item.image, is_signature=kind is Kind.SIGNATURE))
-    tickets = [PdfTicket(number=number, title=plan.title, ticket_type=filling.type_names[plan.ticket_type_id],
-                         due_date=plan.due_date.strftime("%d.%m.%Y") if plan.due_date else None)
-               for plan, number in zip(filling.plans, numbers, strict=True)]
+        items.append(
+            PdfItem(
+                label=element["label"],
+                answer=text,
+                description=element["description"],
+                image=item.image,
+                is_signature=kind is Kind.SIGNATURE,
+            )
+        )
+    tickets = [
+        PdfTicket(
+            number=number,
+            title=plan.title,
+            ticket_type=filling.type_names[plan.ticket_type_id],
+            due_date=plan.due_date.strftime("%d.%m.%Y") if plan.due_date else None,
+        )
+        for plan, number in zip(filling.plans, numbers, strict=True)
+    ]
     site = filling.site
     return FilledForm(
-        template_name=filling.version.name, version=filling.version.version,
-        object_name=site.name if site else None, object_address=site.address if site else None,
+        template_name=filling.version.name,
+        version=filling.version.version,
+        object_name=site.name if site else None,
+        object_address=site.address if site else None,
         filled_by=filling.viewer.name if filling.viewer.is_signed_in else "Anonym (öffentliches Formular)",
-        filled_at=filling.at, items=items, tickets=tickets)
+        filled_at=filling.at,
+        items=items,
+        tickets=tickets,
+    )
 
 
 def _pdf_filename(template_name: str, at: datetime) -> str:
@@ -250,23 +291,43 @@ async def _write(filling: Filling, numbers: list[int], pdf: StoredFile) -> FormS
     pdf_name = _pdf_filename(filling.version.name, at)
     async with in_transaction() as connection:
         submission = await FormSubmission.create(
-            template_id=filling.template.id, version_id=filling.version.id,
-            object_id=filling.site.id if filling.site else None, submitted_by_id=viewer.account_id,
-            submitted_at=at, answers=_answers_json(filling, numbers),
-            client_submission_id=filling.client_submission_id, using_db=connection)
-        files = [(FormFileRole.ANSWER, item.element["key"], item.stored) for item in filling.visible
-                 if item.stored]
+            template_id=filling.template.id,
+            version_id=filling.version.id,
+            object_id=filling.site.id if filling.site else None,
+            submitted_by_id=viewer.account_id,
+            submitted_at=at,
+            answers=_answers_json(filling, numbers),
+            client_submission_id=filling.client_submission_id,
+            using_db=connection,
+        )
+        files = [(FormFileRole.ANSWER, item.element["key"], item.stored) for item in filling.visible if item.stored]
         files.append((FormFileRole.PDF, None, (pdf_name, pdf)))
         for role, key, (name, stored) in files:
-            await FormFile.create(submission_id=submission.id, role=role, element_key=key, filename=name,
-                                  content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
-                                  storage_key=stored.storage_key, created_at=at, using_db=connection)
+            await FormFile.create(
+                submission_id=submission.id,
+                role=role,
+                element_key=key,
+                filename=name,
+                content_type=stored.content_type,
+                size=stored.size,
+                sha256=stored.sha256,
+                storage_key=stored.storage_key,
+                created_at=at,
+                using_db=connection,
+            )
         for plan, number in zip(filling.plans, numbers, strict=True):
             ticket = await insert_ticket(
-                connection, title=plan.title, description=plan.description,
-                ticket_type_id=plan.ticket_type_id, object_id=filling.site.id, source=TicketSource.FORM,
-                created_by_id=viewer.account_id, at=at, due_date=plan.due_date,
-                form_submission_id=submission.id)
+                connection,
+                title=plan.title,
+                description=plan.description,
+                ticket_type_id=plan.ticket_type_id,
+                object_id=filling.site.id,
+                source=TicketSource.FORM,
+                created_by_id=viewer.account_id,
+                at=at,
+                due_date=plan.due_date,
+                form_submission_id=submission.id,
+            )
             if ticket.number != number:
                 raise _NumbersTaken()
             if plan.attach_pdf:

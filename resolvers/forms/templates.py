@@ -59,13 +59,20 @@ async def check_elements(elements: list[dict[str, Any]], is_public: bool) -> lis
     return list(seen.values())
 
 
-def _check_element(given: dict[str, Any], index: int, earlier: dict[str, dict[str, Any]], is_public: bool,
-                   ticket_types: dict[int, TicketType]) -> dict[str, Any]:
+def _check_element(
+    given: dict[str, Any],
+    index: int,
+    earlier: dict[str, dict[str, Any]],
+    is_public: bool,
+    ticket_types: dict[int, TicketType],
+) -> dict[str, Any]:
     """One element in its stored form; `earlier` are the elements before it (conditions refer to those)."""
     key = (given.get("key") or "").strip()
     if not KEY_PATTERN.match(key):
-        raise BadUserInput("A key starts with a letter and has at most 50 letters, digits, _ or -.",
-                           field=key or f"elements.{index}.key")
+        raise BadUserInput(
+            "A key starts with a letter and has at most 50 letters, digits, _ or -.",
+            field=key or f"elements.{index}.key",
+        )
     if key in earlier:
         raise BadUserInput(f"The key {key!r} is used twice.", field=key)
     label = (given.get("label") or "").strip()
@@ -87,9 +94,17 @@ def _check_element(given: dict[str, Any], index: int, earlier: dict[str, dict[st
         ticket = _check_ticket_settings(given.get("ticket"), key, is_public, ticket_types)
     elif given.get("ticket") is not None:
         raise BadUserInput("Only CREATE_TICKET elements have ticket settings.", field=key)
-    return {"key": key, "kind": kind.value, "label": label, "description": description,
-            "required": bool(given.get("required")) and kind not in (Kind.INFO, Kind.CREATE_TICKET),
-            "options": options, "scale": scale, "visible_if": condition, "ticket": ticket}
+    return {
+        "key": key,
+        "kind": kind.value,
+        "label": label,
+        "description": description,
+        "required": bool(given.get("required")) and kind not in (Kind.INFO, Kind.CREATE_TICKET),
+        "options": options,
+        "scale": scale,
+        "visible_if": condition,
+        "ticket": ticket,
+    }
 
 
 def _check_options(kind: Kind, given: list[str] | None, key: str) -> list[str]:
@@ -133,8 +148,9 @@ def _check_condition(given: dict[str, Any], earlier: dict[str, dict[str, Any]], 
     return {"key": ref["key"], "operator": operator.value, "value": value.strip()}
 
 
-def _check_ticket_settings(given: dict[str, Any] | None, key: str, is_public: bool,
-                           ticket_types: dict[int, TicketType]) -> dict[str, Any]:
+def _check_ticket_settings(
+    given: dict[str, Any] | None, key: str, is_public: bool, ticket_types: dict[int, TicketType]
+) -> dict[str, Any]:
     if is_public:
         raise BadUserInput("Public templates cannot create tickets.", field=key)
     if given is None:
@@ -150,9 +166,15 @@ def _check_ticket_settings(given: dict[str, Any] | None, key: str, is_public: bo
     description = (given.get("description") or "").strip()
     if len(description) > MAX_TEXT:
         raise BadUserInput(f"The ticket description has at most {MAX_TEXT} characters.", field=key)
-    return {"ticket_type_id": ticket_type.id, "title": title, "description": description,
-            **{flag: given.get(flag, False)
-               for flag in ("title_editable", "description_editable", "allow_due_date", "attach_pdf")}}
+    return {
+        "ticket_type_id": ticket_type.id,
+        "title": title,
+        "description": description,
+        **{
+            flag: given.get(flag, False)
+            for flag in ("title_editable", "description_editable", "allow_due_date", "attach_pdf")
+        },
+    }
 
 
 def _check_template_text(name: str, description: str | None) -> tuple[str, str]:
@@ -165,19 +187,38 @@ def _check_template_text(name: str, description: str | None) -> tuple[str, str]:
     return cleaned, text
 
 
-async def create_template(viewer: Viewer, *, name: str, elements: list[dict[str, Any]],
-                          description: str | None = None, is_public: bool = False) -> FormTemplate:
+async def create_template(
+    viewer: Viewer,
+    *,
+    name: str,
+    elements: list[dict[str, Any]],
+    description: str | None = None,
+    is_public: bool = False,
+) -> FormTemplate:
     """A new draft template (version 1)."""
     name, description = _check_template_text(name, description)
     stored = await check_elements(elements, is_public)
     at = now()
     async with in_transaction() as connection:
         template = await FormTemplate.create(
-            name=name, description=description, is_public=is_public, created_by_id=viewer.account_id,
-            created_at=at, updated_at=at, using_db=connection)
+            name=name,
+            description=description,
+            is_public=is_public,
+            created_by_id=viewer.account_id,
+            created_at=at,
+            updated_at=at,
+            using_db=connection,
+        )
         await FormTemplateVersion.create(
-            template_id=template.id, version=1, name=name, description=description, elements=stored,
-            created_by_id=viewer.account_id, created_at=at, using_db=connection)
+            template_id=template.id,
+            version=1,
+            name=name,
+            description=description,
+            elements=stored,
+            created_by_id=viewer.account_id,
+            created_at=at,
+            using_db=connection,
+        )
     return template
 
 
@@ -186,9 +227,15 @@ async def get_managed_template(viewer: Viewer, template_id: int) -> FormTemplate
     return await get_in_scope(managed_templates(viewer), template_id, "form template")
 
 
-async def update_template(viewer: Viewer, template_id: int, *, name: str | None = None,
-                          description: str | None = None, is_public: bool | None = None,
-                          elements: list[dict[str, Any]] | None = None) -> FormTemplate:
+async def update_template(
+    viewer: Viewer,
+    template_id: int,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    is_public: bool | None = None,
+    elements: list[dict[str, Any]] | None = None,
+) -> FormTemplate:
     """Change a template: a draft in place, a published (or archived) one as a new version.
 
     Arguments left None keep their current value.
@@ -196,35 +243,52 @@ async def update_template(viewer: Viewer, template_id: int, *, name: str | None 
     template = await get_managed_template(viewer, template_id)
     current = await FormTemplateVersion.get(template_id=template.id, version=template.current_version)
     new_name, new_description = _check_template_text(
-        template.name if name is None else name,
-        template.description if description is None else description)
+        template.name if name is None else name, template.description if description is None else description
+    )
     public = template.is_public if is_public is None else is_public
     if public != template.is_public and template.published_at is not None:
-        raise BadUserInput("A template cannot change between internal and public once published.",
-                           field="isPublic")
+        raise BadUserInput("A template cannot change between internal and public once published.", field="isPublic")
     stored = current.elements if elements is None else await check_elements(elements, public)
     if elements is None and public:
         # The kept elements must suit the new audience too.
         if any(e["kind"] == Kind.CREATE_TICKET.value for e in stored):
             raise BadUserInput("Public templates cannot create tickets.", field="isPublic")
-    if (stored == current.elements and new_name == current.name and new_description == current.description
-            and public == template.is_public):
+    if (
+        stored == current.elements
+        and new_name == current.name
+        and new_description == current.description
+        and public == template.is_public
+    ):
         return template  # nothing changed: no new version
     at = now()
     async with in_transaction() as connection:
         # Only a never-published draft has no one relying on its version.
         if template.published_at is None:
-            await FormTemplateVersion.filter(id=current.id).using_db(connection).update(
-                name=new_name, description=new_description, elements=stored)
+            await (
+                FormTemplateVersion.filter(id=current.id)
+                .using_db(connection)
+                .update(name=new_name, description=new_description, elements=stored)
+            )
             version = template.current_version
         else:
             version = template.current_version + 1
             await FormTemplateVersion.create(
-                template_id=template.id, version=version, name=new_name, description=new_description,
-                elements=stored, created_by_id=viewer.account_id, created_at=at, using_db=connection)
-        await FormTemplate.filter(id=template.id).using_db(connection).update(
-            name=new_name, description=new_description, is_public=public, current_version=version,
-            updated_at=at)
+                template_id=template.id,
+                version=version,
+                name=new_name,
+                description=new_description,
+                elements=stored,
+                created_by_id=viewer.account_id,
+                created_at=at,
+                using_db=connection,
+            )
+        await (
+            FormTemplate.filter(id=template.id)
+            .using_db(connection)
+            .update(
+                name=new_name, description=new_description, is_public=public, current_version=version, updated_at=at
+            )
+        )
     return await FormTemplate.get(id=template.id)
 
 

@@ -35,11 +35,13 @@ async def _known(tickets: list[dict[str, Any]], refs: list[str]) -> _Known:
         refs=set(await Ticket.filter(external_ref__in=refs).values_list("external_ref", flat=True)),
         object_ids=await ids(SiteObject, {i["object_id"] for i in tickets}),
         type_ids=await ids(TicketType, {i["ticket_type_id"] for i in tickets}),
-        employee_ids=await ids(Employee, {i["assignee_id"] for i in tickets if i["assignee_id"]}))
+        employee_ids=await ids(Employee, {i["assignee_id"] for i in tickets if i["assignee_id"]}),
+    )
 
 
-def _checked(item: dict[str, Any], where: str, known: _Known, at: datetime
-             ) -> tuple[str, str, datetime, datetime | None]:
+def _checked(
+    item: dict[str, Any], where: str, known: _Known, at: datetime
+) -> tuple[str, str, datetime, datetime | None]:
     """(title, description, created, done) of one item, or the error at `where` (`tickets.3`)."""
     if item["object_id"] not in known.object_ids:
         raise NotFound("No object with this ID.", field=f"{where}.objectId")
@@ -70,8 +72,9 @@ async def import_tickets(viewer: Viewer, tickets: list[dict[str, Any]]) -> tuple
     refs = [item["external_ref"].strip() for item in tickets]
     for index, ref in enumerate(refs):
         if not ref or len(ref) > 100:
-            raise BadUserInput("Every ticket needs an externalRef of 1–100 characters.",
-                               field=f"tickets.{index}.externalRef")
+            raise BadUserInput(
+                "Every ticket needs an externalRef of 1–100 characters.", field=f"tickets.{index}.externalRef"
+            )
     if len(set(refs)) != len(refs):
         raise BadUserInput("An externalRef appears twice in this import.", field="tickets")
     known = await _known(tickets, refs)
@@ -84,15 +87,32 @@ async def import_tickets(viewer: Viewer, tickets: list[dict[str, Any]]) -> tuple
     async with in_transaction() as connection:
         for item, ref, title, description, created, done in rows:
             ticket = await Ticket.create(
-                number=await next_ticket_number(connection), title=title,
-                description=description, status=item["status"],
-                ticket_type_id=item["ticket_type_id"], object_id=item["object_id"],
-                assignee_id=item["assignee_id"], source=TicketSource.IMPORT, external_ref=ref,
-                created_at=created, updated_at=done or created, done_at=done,
-                resolution_days=whole_days(created, done) if done else None, using_db=connection)
-            await record(connection, ticket.id, TicketEventKind.CREATED, viewer.account_id,
-                         to_value=ticket.number, at=created)
+                number=await next_ticket_number(connection),
+                title=title,
+                description=description,
+                status=item["status"],
+                ticket_type_id=item["ticket_type_id"],
+                object_id=item["object_id"],
+                assignee_id=item["assignee_id"],
+                source=TicketSource.IMPORT,
+                external_ref=ref,
+                created_at=created,
+                updated_at=done or created,
+                done_at=done,
+                resolution_days=whole_days(created, done) if done else None,
+                using_db=connection,
+            )
+            await record(
+                connection, ticket.id, TicketEventKind.CREATED, viewer.account_id, to_value=ticket.number, at=created
+            )
             if done is not None:
-                await record(connection, ticket.id, TicketEventKind.STATUS_CHANGED, viewer.account_id,
-                             TicketStatus.OPEN.value, TicketStatus.DONE.value, at=done)
+                await record(
+                    connection,
+                    ticket.id,
+                    TicketEventKind.STATUS_CHANGED,
+                    viewer.account_id,
+                    TicketStatus.OPEN.value,
+                    TicketStatus.DONE.value,
+                    at=done,
+                )
     return len(rows), len(tickets) - len(rows)

@@ -23,37 +23,76 @@ from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketStatu
 from permissions.tickets import visible_attachments, visible_comments, visible_tickets
 from permissions.viewer import Viewer
 
-ORDER_FIELDS = {"CREATED_AT": "created_at", "UPDATED_AT": "updated_at", "DUE_DATE": "due_date",
-                "NUMBER": "number"}
+ORDER_FIELDS = {"CREATED_AT": "created_at", "UPDATED_AT": "updated_at", "DUE_DATE": "due_date", "NUMBER": "number"}
 
 
 def person_values(prefix: str) -> tuple[str, ...]:
     """Projection of an account at `prefix` with its employee or customer-user row (one join each)."""
-    return tuple(prefix + name for name in (
-        "id", "name", "email", "is_active", "employee__id", "employee__is_system_admin",
-        "customer_user__id", "customer_user__customer_id"))
+    return tuple(
+        prefix + name
+        for name in (
+            "id",
+            "name",
+            "email",
+            "is_active",
+            "employee__id",
+            "employee__is_system_admin",
+            "customer_user__id",
+            "customer_user__customer_id",
+        )
+    )
 
 
 # A ticket with its to-one relations, for read-only lists and lookups: one
 # joined query, plain dicts instead of model instances.
 TICKET_VALUES = (
-    "id", "number", "title", "description", "status", "source", "created_at", "updated_at", "done_at",
-    "due_date", "ticket_type_id", "object_id", "assignee_id", "created_by_id",
-    "ticket_type__name", "ticket_type__is_absence_request",
-    "object__name", "object__address", "object__customer_id", "object__customer__name",
-    "assignee__is_system_admin", "assignee__account_id", "assignee__account__name",
-    "assignee__account__email", "assignee__account__is_active",
+    "id",
+    "number",
+    "title",
+    "description",
+    "status",
+    "source",
+    "created_at",
+    "updated_at",
+    "done_at",
+    "due_date",
+    "ticket_type_id",
+    "object_id",
+    "assignee_id",
+    "created_by_id",
+    "ticket_type__name",
+    "ticket_type__is_absence_request",
+    "object__name",
+    "object__address",
+    "object__customer_id",
+    "object__customer__name",
+    "assignee__is_system_admin",
+    "assignee__account_id",
+    "assignee__account__name",
+    "assignee__account__email",
+    "assignee__account__is_active",
 ) + person_values("created_by__")
 
 # A comment with its author, for read-only lists.
-COMMENT_VALUES = ("id", "ticket_id", "author_id", "body", "internal", "created_at",
-                  "edited_at") + person_values("author__")
+COMMENT_VALUES = ("id", "ticket_id", "author_id", "body", "internal", "created_at", "edited_at") + person_values(
+    "author__"
+)
 
-ATTACHMENT_VALUES = ("id", "ticket_id", "uploaded_by_id", "filename", "content_type", "size", "sha256",
-                     "storage_key", "created_at")
+ATTACHMENT_VALUES = (
+    "id",
+    "ticket_id",
+    "uploaded_by_id",
+    "filename",
+    "content_type",
+    "size",
+    "sha256",
+    "storage_key",
+    "created_at",
+)
 
 
 # ---------------------------------------------------------------- single rows
+
 
 async def get_ticket(viewer: Viewer, pk: int, field: str = "id") -> Ticket:
     return await get_in_scope(visible_tickets(viewer), pk, "ticket", field)
@@ -80,17 +119,27 @@ async def find_ticket(viewer: Viewer, ticket_id: int) -> dict[str, Any] | None:
     rows = await prepared_values(
         ("ticket", viewer.query_shape()),
         lambda s: visible_tickets(viewer.with_sentinels(s)).filter(id=s.int("id")).limit(1).values(*TICKET_VALUES),
-        {**viewer.query_inputs(), "id": ticket_id})
+        {**viewer.query_inputs(), "id": ticket_id},
+    )
     return rows[0] if rows else None
 
 
 # ---------------------------------------------------------------- pages
 
-def filtered_tickets(viewer: Viewer, *, order_by: str = "CREATED_AT", descending: bool = True,
-                     object_id: int | None = None, status: TicketStatus | None = None,
-                     ticket_type_id: int | None = None, assignee_id: int | None = None,
-                     search: str | None = None, created_after: datetime | None = None,
-                     created_before: datetime | None = None) -> QuerySet[Ticket]:
+
+def filtered_tickets(
+    viewer: Viewer,
+    *,
+    order_by: str = "CREATED_AT",
+    descending: bool = True,
+    object_id: int | None = None,
+    status: TicketStatus | None = None,
+    ticket_type_id: int | None = None,
+    assignee_id: int | None = None,
+    search: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> QuerySet[Ticket]:
     """The viewer's tickets narrowed by the criteria given (`TicketFilterInput`), in a stable order."""
     query = visible_tickets(viewer)
     if object_id is not None:
@@ -118,12 +167,16 @@ def _page_values(query: QuerySet[Ticket], page: QuerySet[Ticket]) -> Any:
     # scope; only those rows are joined to their relations, and the outer
     # query neither repeats the scope nor sorts (`in_page_order` does, for the
     # page alone). The total count rides along as a scalar subquery.
-    return (Ticket.filter(id__in=Subquery(page.values("id"))).annotate(total_count=Subquery(query.count()))
-            .values(*TICKET_VALUES, "total_count"))
+    return (
+        Ticket.filter(id__in=Subquery(page.values("id")))
+        .annotate(total_count=Subquery(query.count()))
+        .values(*TICKET_VALUES, "total_count")
+    )
 
 
-def in_page_order(rows: list[dict[str, Any]], order_by: str, descending: bool, nulls_first: bool
-                  ) -> list[dict[str, Any]]:
+def in_page_order(
+    rows: list[dict[str, Any]], order_by: str, descending: bool, nulls_first: bool
+) -> list[dict[str, Any]]:
     """`rows` in the order `filtered_tickets` sorts them: by the order column, then id.
 
     `nulls_first` is how the database sorts NULL ascending (SQLite: first,
@@ -140,8 +193,9 @@ def in_page_order(rows: list[dict[str, Any]], order_by: str, descending: bool, n
     return sorted(rows, key=key, reverse=descending)
 
 
-async def _page(query: QuerySet[Ticket], offset: int, first: int, order_by: str,
-                descending: bool) -> tuple[list[dict[str, Any]], int]:
+async def _page(
+    query: QuerySet[Ticket], offset: int, first: int, order_by: str, descending: bool
+) -> tuple[list[dict[str, Any]], int]:
     rows = await _page_values(query, query.offset(offset).limit(first))
     if rows:
         return in_page_order(rows, order_by, descending, _nulls_first()), rows[0]["total_count"]
@@ -156,14 +210,16 @@ def _nulls_first() -> bool:
 _ID_CRITERIA = ("object_id", "ticket_type_id", "assignee_id")
 
 
-async def ticket_page(viewer: Viewer, *, offset: int, first: int, order_by: str = "CREATED_AT",
-                      descending: bool = True, **criteria: Any) -> tuple[list[dict[str, Any]], int]:
+async def ticket_page(
+    viewer: Viewer, *, offset: int, first: int, order_by: str = "CREATED_AT", descending: bool = True, **criteria: Any
+) -> tuple[list[dict[str, Any]], int]:
     """One page of `filtered_tickets(viewer, **criteria)` as `TICKET_VALUES` dicts, and the total count.
 
     One query whatever the page size (only a page past the end needs a second
     to learn the total), its SQL compiled once per shape; text search and date
     bounds are built each time.
     """
+
     def query(of: Viewer, **narrowed: Any) -> QuerySet[Ticket]:
         return filtered_tickets(of, order_by=order_by, descending=descending, **narrowed)
 
@@ -186,6 +242,7 @@ async def ticket_page(viewer: Viewer, *, offset: int, first: int, order_by: str 
 
 # ---------------------------------------------------------------- batches (for the per-request loaders)
 
+
 async def find_tickets(viewer: Viewer, ids: list[int]) -> dict[int, Ticket]:
     """The visible ones among tickets `ids`, by id."""
     return {row.id: row for row in await visible_tickets(viewer).filter(id__in=set(ids))}
@@ -199,14 +256,19 @@ def _attachments_of(viewer: Viewer, ticket_ids: list[int]) -> QuerySet[Attachmen
     return visible_attachments(viewer, ticket_ids).order_by("created_at", "id")
 
 
-async def _values_by_ticket(name: str, query_for: Callable[[Viewer, list[int]], QuerySet[Any]],
-                            fields: tuple[str, ...], viewer: Viewer,
-                            ticket_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+async def _values_by_ticket(
+    name: str,
+    query_for: Callable[[Viewer, list[int]], QuerySet[Any]],
+    fields: tuple[str, ...],
+    viewer: Viewer,
+    ticket_ids: list[int],
+) -> dict[int, list[dict[str, Any]]]:
     """Rows (dicts) of `query_for(viewer, ticket_ids)` grouped by ticket, the SQL compiled once per shape."""
     rows = await prepared_values(
         (name, viewer.query_shape(), len(ticket_ids)),
         lambda s: query_for(viewer.with_sentinels(s), s.ints("ids", len(ticket_ids))).values(*fields),
-        {**viewer.query_inputs(), **list_inputs("ids", ticket_ids)})
+        {**viewer.query_inputs(), **list_inputs("ids", ticket_ids)},
+    )
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         grouped[row["ticket_id"]].append(row)
@@ -227,9 +289,15 @@ async def comment_counts(viewer: Viewer, ticket_ids: list[int]) -> dict[int, int
     """How many comments the viewer can see on each of `ticket_ids` (distinct); absent means none."""
     rows = await prepared_values(
         ("comment_counts", viewer.query_shape(), len(ticket_ids)),
-        lambda s: (_comments_of(viewer.with_sentinels(s), s.ints("ids", len(ticket_ids))).order_by()
-                   .group_by("ticket_id").annotate(n=Count("id")).values("ticket_id", "n")),
-        {**viewer.query_inputs(), **list_inputs("ids", ticket_ids)})
+        lambda s: (
+            _comments_of(viewer.with_sentinels(s), s.ints("ids", len(ticket_ids)))
+            .order_by()
+            .group_by("ticket_id")
+            .annotate(n=Count("id"))
+            .values("ticket_id", "n")
+        ),
+        {**viewer.query_inputs(), **list_inputs("ids", ticket_ids)},
+    )
     return {row["ticket_id"]: row["n"] for row in rows}
 
 

@@ -28,4 +28,3 @@ async def ticket_types(viewer: Viewer) -> list[TicketType]:
 
 async def find_ticket_type(viewer: Viewer, pk: int) -> TicketType | None:
     return await visible_ticket_types(viewer).filter(id=pk).first()
-

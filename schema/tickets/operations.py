@@ -15,22 +15,37 @@ from resolvers import tickets
 from schema.directive import field, mutation
 from schema.inputs import decoded, decoded_list, decoded_upload
 from schema.relay import Connection, connection, page_window
-from schema.tickets.inputs import (AddCommentInput, CreateTicketInput, CreateTicketTypeInput, EditCommentInput,
-                                   ImportTicketInput, TicketFilterInput, TicketOrder, UpdateTicketInput)
+from schema.tickets.inputs import (
+    AddCommentInput,
+    CreateTicketInput,
+    CreateTicketTypeInput,
+    EditCommentInput,
+    ImportTicketInput,
+    TicketFilterInput,
+    TicketOrder,
+    UpdateTicketInput,
+)
 from schema.tickets.preload import preload
 from schema.tickets.types import Attachment, Comment, ImportResult, Ticket, TicketType
 
 
-async def ticket_connection(info: strawberry.Info, filter: TicketFilterInput | None, first: int | None,
-                            after: str | None, order_by: TicketOrder = TicketOrder.CREATED_AT,
-                            descending: bool = True, object_pk: int | None = None) -> Connection[Ticket]:
+async def ticket_connection(
+    info: strawberry.Info,
+    filter: TicketFilterInput | None,
+    first: int | None,
+    after: str | None,
+    order_by: TicketOrder = TicketOrder.CREATED_AT,
+    descending: bool = True,
+    object_pk: int | None = None,
+) -> Connection[Ticket]:
     """A page of the viewer's tickets (`Query.tickets`, `SiteObject.tickets` with `object_pk`)."""
     offset, limit = page_window(first, after)
     criteria = decoded(filter, "filter") if filter else {}
     if object_pk is not None:
         criteria["object_id"] = object_pk
-    rows, total = await tickets.ticket_page(info.context.viewer, offset=offset, first=limit,
-                                            order_by=order_by.value, descending=descending, **criteria)
+    rows, total = await tickets.ticket_page(
+        info.context.viewer, offset=offset, first=limit, order_by=order_by.value, descending=descending, **criteria
+    )
     page = [Ticket.from_values(r) for r in rows]
     await preload(info, page)
     return connection(page, offset, limit, total)
@@ -43,10 +58,15 @@ class TicketQueries:
         return [TicketType.from_row(r) for r in await tickets.ticket_types(info.context.viewer)]
 
     @field(policy=SIGNED_IN, description="The tickets the viewer may see.")
-    async def tickets(self, info: strawberry.Info, filter: TicketFilterInput | None = None,
-                      first: int | None = None, after: str | None = None,
-                      order_by: TicketOrder = TicketOrder.CREATED_AT,
-                      descending: bool = True) -> Connection[Ticket]:
+    async def tickets(
+        self,
+        info: strawberry.Info,
+        filter: TicketFilterInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        order_by: TicketOrder = TicketOrder.CREATED_AT,
+        descending: bool = True,
+    ) -> Connection[Ticket]:
         return await ticket_connection(info, filter, first, after, order_by, descending)
 
 
@@ -75,8 +95,9 @@ class TicketMutations:
         return Ticket.from_row(await tickets.set_ticket_status(info.context.viewer, _ticket_pk(id), status))
 
     @mutation(policy=ticket_policy.ASSIGN, description="Assign to an employee, or unassign with null.")
-    async def assign_ticket(self, info: strawberry.Info, id: strawberry.ID,
-                            assignee_id: strawberry.ID | None = None) -> Ticket:
+    async def assign_ticket(
+        self, info: strawberry.Info, id: strawberry.ID, assignee_id: strawberry.ID | None = None
+    ) -> Ticket:
         assignee = parse_id(assignee_id, "Employee", "assigneeId") if assignee_id else None
         return Ticket.from_row(await tickets.assign_ticket(info.context.viewer, _ticket_pk(id), assignee))
 
@@ -86,11 +107,15 @@ class TicketMutations:
         comment = Comment.from_row(await tickets.add_comment(viewer, **decoded(input)))
         # The author is the viewer, loaded for this request already.
         comment.author_values = {
-            "author__id": viewer.account_id, "author__name": viewer.name, "author__email": viewer.email,
-            "author__is_active": True, "author__employee__id": viewer.employee_id,
+            "author__id": viewer.account_id,
+            "author__name": viewer.name,
+            "author__email": viewer.email,
+            "author__is_active": True,
+            "author__employee__id": viewer.employee_id,
             "author__employee__is_system_admin": viewer.is_system_admin,
             "author__customer_user__id": viewer.customer_user_id,
-            "author__customer_user__customer_id": viewer.customer_id}
+            "author__customer_user__customer_id": viewer.customer_id,
+        }
         return comment
 
     @mutation(policy=ticket_policy.COMMENT, description="Its author only.")
@@ -105,16 +130,22 @@ class TicketMutations:
     @mutation(policy=ticket_policy.ATTACH)
     async def add_attachment(self, info: strawberry.Info, ticket_id: strawberry.ID, file: Upload) -> Attachment:
         upload = decoded_upload(file, "file")
-        row = await tickets.add_attachment(info.context.viewer, info.context.settings,
-                                           _ticket_pk(ticket_id, "ticketId"), upload)
+        row = await tickets.add_attachment(
+            info.context.viewer, info.context.settings, _ticket_pk(ticket_id, "ticketId"), upload
+        )
         return Attachment.from_row(row)
 
     @mutation(policy=ticket_policy.ATTACH, description="Its uploader, or an employee.")
     async def delete_attachment(self, info: strawberry.Info, id: strawberry.ID) -> bool:
-        return await tickets.delete_attachment(info.context.viewer, info.context.settings,
-                                               parse_id(id, "Attachment", "id"))
+        return await tickets.delete_attachment(
+            info.context.viewer, info.context.settings, parse_id(id, "Attachment", "id")
+        )
 
-    @mutation(policy=SYSTEM_ADMINS, description="Import from a legacy system; all or nothing; known externalRefs are skipped.")
-    async def import_tickets(self, info: strawberry.Info, tickets_: Annotated[list[ImportTicketInput], strawberry.argument(name="tickets")]) -> ImportResult:
+    @mutation(
+        policy=SYSTEM_ADMINS, description="Import from a legacy system; all or nothing; known externalRefs are skipped."
+    )
+    async def import_tickets(
+        self, info: strawberry.Info, tickets_: Annotated[list[ImportTicketInput], strawberry.argument(name="tickets")]
+    ) -> ImportResult:
         imported, skipped = await tickets.import_tickets(info.context.viewer, decoded_list(tickets_, "tickets"))
         return ImportResult(imported_count=imported, skipped_count=skipped)

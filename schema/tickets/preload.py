@@ -46,8 +46,11 @@ class Preload:
 
 
 PRELOADS = (
-    Preload(definition_field(Ticket, "comment_count"), "preloaded_comment_count",
-            lambda info: loader(info, "visible_comment_count_by_ticket_id")),
+    Preload(
+        definition_field(Ticket, "comment_count"),
+        "preloaded_comment_count",
+        lambda info: loader(info, "visible_comment_count_by_ticket_id"),
+    ),
     Preload(definition_field(Ticket, "attachments"), "preloaded_attachments", attachment_nodes),
 )
 
@@ -77,8 +80,9 @@ async def preload(info: strawberry.Info, page: list[Ticket]) -> None:
     """Fill the `PRELOADS` the connection field being resolved selects on its nodes, through the same loaders."""
     if not page:
         return
-    wanted = selected_names([s for f in info.selected_fields for s in f.selections],
-                            tuple(graphql_name(info, f) for f in NODE_PATH))
+    wanted = selected_names(
+        [s for f in info.selected_fields for s in f.selections], tuple(graphql_name(info, f) for f in NODE_PATH)
+    )
     asked = [p for p in PRELOADS if graphql_name(info, p.field) in wanted]
     pks = [t.pk for t in page]
     results = await asyncio.gather(*(p.load(info).load_many(pks) for p in asked))

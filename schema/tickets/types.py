@@ -55,16 +55,30 @@ def person_from_values(row: dict[str, Any], prefix: str) -> Person | None:
     """The employee or customer user in a row projected with `resolvers.tickets.person_values(prefix)`."""
     if row[prefix + "id"] is None:
         return None
-    account = SimpleNamespace(id=row[prefix + "id"], name=row[prefix + "name"], email=row[prefix + "email"],
-                              is_active=row[prefix + "is_active"])
+    account = SimpleNamespace(
+        id=row[prefix + "id"],
+        name=row[prefix + "name"],
+        email=row[prefix + "email"],
+        is_active=row[prefix + "is_active"],
+    )
     if row[prefix + "employee__id"] is not None:
-        return Employee.from_rows(SimpleNamespace(id=row[prefix + "employee__id"], account_id=account.id,
-                                                  is_system_admin=row[prefix + "employee__is_system_admin"]),
-                                  account)
+        return Employee.from_rows(
+            SimpleNamespace(
+                id=row[prefix + "employee__id"],
+                account_id=account.id,
+                is_system_admin=row[prefix + "employee__is_system_admin"],
+            ),
+            account,
+        )
     if row[prefix + "customer_user__id"] is not None:
-        return CustomerUser.from_rows(SimpleNamespace(id=row[prefix + "customer_user__id"], account_id=account.id,
-                                                      customer_id=row[prefix + "customer_user__customer_id"]),
-                                      account)
+        return CustomerUser.from_rows(
+            SimpleNamespace(
+                id=row[prefix + "customer_user__id"],
+                account_id=account.id,
+                customer_id=row[prefix + "customer_user__customer_id"],
+            ),
+            account,
+        )
     return None
 
 
@@ -100,9 +114,15 @@ class Attachment(Node):
 
     @classmethod
     def from_row(cls, row: AttachmentRow) -> Attachment:
-        return cls(id=to_global_id("Attachment", row.id), filename=row.filename,
-                   content_type=row.content_type, size=row.size, created_at=row.created_at,
-                   pk=row.id, uploader_account=row.uploaded_by_id)
+        return cls(
+            id=to_global_id("Attachment", row.id),
+            filename=row.filename,
+            content_type=row.content_type,
+            size=row.size,
+            created_at=row.created_at,
+            pk=row.id,
+            uploader_account=row.uploaded_by_id,
+        )
 
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A comment on a ticket.")
@@ -136,16 +156,31 @@ class Comment(Node):
 
     @classmethod
     def from_row(cls, row: CommentRow) -> Comment:
-        return cls(id=to_global_id("Comment", row.id), body=row.body, created_at=row.created_at,
-                   edited_at=row.edited_at, pk=row.id, ticket_pk=row.ticket_id,
-                   author_account=row.author_id, is_internal=row.internal)
+        return cls(
+            id=to_global_id("Comment", row.id),
+            body=row.body,
+            created_at=row.created_at,
+            edited_at=row.edited_at,
+            pk=row.id,
+            ticket_pk=row.ticket_id,
+            author_account=row.author_id,
+            is_internal=row.internal,
+        )
 
     @classmethod
     def from_values(cls, row: dict[str, Any]) -> Comment:
         """From a `resolvers.tickets.COMMENT_VALUES` row (author included)."""
-        return cls(id=to_global_id("Comment", row["id"]), body=row["body"], created_at=row["created_at"],
-                   edited_at=row["edited_at"], pk=row["id"], ticket_pk=row["ticket_id"],
-                   author_account=row["author_id"], is_internal=row["internal"], author_values=row)
+        return cls(
+            id=to_global_id("Comment", row["id"]),
+            body=row["body"],
+            created_at=row["created_at"],
+            edited_at=row["edited_at"],
+            pk=row["id"],
+            ticket_pk=row["ticket_id"],
+            author_account=row["author_id"],
+            is_internal=row["internal"],
+            author_values=row,
+        )
 
 
 @strawberry.type(directives=type_policy(EMPLOYEES), description="One entry of a ticket's history.")
@@ -161,8 +196,10 @@ class TicketEvent:
         return await person(info, self.actor_account)
 
 
-@strawberry.type(directives=type_policy(SIGNED_IN),
-                 description="What the viewer may do with this ticket: show only the buttons that work.")
+@strawberry.type(
+    directives=type_policy(SIGNED_IN),
+    description="What the viewer may do with this ticket: show only the buttons that work.",
+)
 class TicketViewerCan:
     comment: bool
     attach: bool
@@ -199,8 +236,13 @@ class Ticket(Node):
     def ticket_type(self, info: strawberry.Info) -> TicketType:
         v = self.values
         if v is not None:
-            return TicketType.from_row(SimpleNamespace(id=v["ticket_type_id"], name=v["ticket_type__name"],
-                                                       is_absence_request=v["ticket_type__is_absence_request"]))
+            return TicketType.from_row(
+                SimpleNamespace(
+                    id=v["ticket_type_id"],
+                    name=v["ticket_type__name"],
+                    is_absence_request=v["ticket_type__is_absence_request"],
+                )
+            )
         return _ticket_type(info, self.type_pk)  # type: ignore[return-value]
 
     @field(policy=SIGNED_IN)
@@ -208,9 +250,14 @@ class Ticket(Node):
         v = self.values
         if v is not None:
             return _site_object()(
-                SimpleNamespace(id=v["object_id"], name=v["object__name"], address=v["object__address"],
-                                customer_id=v["object__customer_id"]),
-                customer_name=v["object__customer__name"])
+                SimpleNamespace(
+                    id=v["object_id"],
+                    name=v["object__name"],
+                    address=v["object__address"],
+                    customer_id=v["object__customer_id"],
+                ),
+                customer_name=v["object__customer__name"],
+            )
         return _object(info, self.object_pk)  # type: ignore[return-value]
 
     @field(policy=SIGNED_IN, description="The employee handling it (customer users see the name only).")
@@ -220,10 +267,18 @@ class Ticket(Node):
         v = self.values
         if v is not None:
             return Employee.from_rows(
-                SimpleNamespace(id=v["assignee_id"], is_system_admin=v["assignee__is_system_admin"],
-                                account_id=v["assignee__account_id"]),
-                SimpleNamespace(id=v["assignee__account_id"], name=v["assignee__account__name"],
-                                email=v["assignee__account__email"], is_active=v["assignee__account__is_active"]))
+                SimpleNamespace(
+                    id=v["assignee_id"],
+                    is_system_admin=v["assignee__is_system_admin"],
+                    account_id=v["assignee__account_id"],
+                ),
+                SimpleNamespace(
+                    id=v["assignee__account_id"],
+                    name=v["assignee__account__name"],
+                    email=v["assignee__account__email"],
+                    is_active=v["assignee__account__is_active"],
+                ),
+            )
         return _assignee(info, self.assignee_pk)  # type: ignore[return-value]
 
     @field(policy=SIGNED_IN, description="Null for imported tickets (a form's ticket names its filler).")
@@ -233,11 +288,12 @@ class Ticket(Node):
         return person(info, self.creator_account)  # type: ignore[return-value]
 
     @field(policy=SIGNED_IN, description="Comments, oldest first; customer users never get internal ones.")
-    async def comments(self, info: strawberry.Info, first: int | None = None,
-                       after: str | None = None) -> Connection[Comment]:
+    async def comments(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Comment]:
         offset, limit = page_window(first, after)
         rows = await loader(info, "visible_comments_by_ticket_id").load(self.pk)
-        return connection([Comment.from_values(r) for r in rows[offset:offset + limit]], offset, limit, len(rows))
+        return connection([Comment.from_values(r) for r in rows[offset : offset + limit]], offset, limit, len(rows))
 
     @field(policy=SIGNED_IN, description="How many comments the viewer can see.")
     def comment_count(self, info: strawberry.Info) -> int:
@@ -254,43 +310,82 @@ class Ticket(Node):
     @field(policy=EMPLOYEES, description="What changed, when and by whom.")
     async def history(self, info: strawberry.Info) -> list[TicketEvent]:
         rows = await loader(info, "visible_history_by_ticket_id").load(self.pk)
-        return [TicketEvent(kind=r.kind, from_value=r.from_value, to_value=r.to_value,
-                            created_at=r.created_at, actor_account=r.actor_id) for r in rows]
+        return [
+            TicketEvent(
+                kind=r.kind,
+                from_value=r.from_value,
+                to_value=r.to_value,
+                created_at=r.created_at,
+                actor_account=r.actor_id,
+            )
+            for r in rows
+        ]
 
     @field(policy=SIGNED_IN)
     def viewer_can(self, info: strawberry.Info) -> TicketViewerCan:
         policy = TicketPolicy(info.context.viewer)
-        return TicketViewerCan(comment=policy.comment, attach=policy.attach, edit=policy.edit,
-                               change_status=policy.change_status, assign=policy.assign)
+        return TicketViewerCan(
+            comment=policy.comment,
+            attach=policy.attach,
+            edit=policy.edit,
+            change_status=policy.change_status,
+            assign=policy.assign,
+        )
 
     @classmethod
     def from_row(cls, row: TicketRow) -> Ticket:
-        return cls(id=to_global_id("Ticket", row.id), number=row.number, title=row.title,
-                   description=row.description, status=row.status, source=row.source,
-                   created_at=row.created_at, updated_at=row.updated_at, done_at=row.done_at,
-                   due_date=row.due_date, pk=row.id, type_pk=row.ticket_type_id,
-                   object_pk=row.object_id, assignee_pk=row.assignee_id,
-                   creator_account=row.created_by_id)
+        return cls(
+            id=to_global_id("Ticket", row.id),
+            number=row.number,
+            title=row.title,
+            description=row.description,
+            status=row.status,
+            source=row.source,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            done_at=row.done_at,
+            due_date=row.due_date,
+            pk=row.id,
+            type_pk=row.ticket_type_id,
+            object_pk=row.object_id,
+            assignee_pk=row.assignee_id,
+            creator_account=row.created_by_id,
+        )
 
     @classmethod
     def from_values(cls, v: dict[str, Any]) -> Ticket:
         """From a `resolvers.tickets.TICKET_VALUES` row: its to-one relations need no further query."""
-        return cls(id=to_global_id("Ticket", v["id"]), number=v["number"], title=v["title"],
-                   description=v["description"], status=v["status"], source=v["source"],
-                   created_at=v["created_at"], updated_at=v["updated_at"], done_at=v["done_at"],
-                   due_date=v["due_date"], pk=v["id"], type_pk=v["ticket_type_id"],
-                   object_pk=v["object_id"], assignee_pk=v["assignee_id"],
-                   creator_account=v["created_by_id"], values=v)
+        return cls(
+            id=to_global_id("Ticket", v["id"]),
+            number=v["number"],
+            title=v["title"],
+            description=v["description"],
+            status=v["status"],
+            source=v["source"],
+            created_at=v["created_at"],
+            updated_at=v["updated_at"],
+            done_at=v["done_at"],
+            due_date=v["due_date"],
+            pk=v["id"],
+            type_pk=v["ticket_type_id"],
+            object_pk=v["object_id"],
+            assignee_pk=v["assignee_id"],
+            creator_account=v["created_by_id"],
+            values=v,
+        )
 
 
 def attachment_nodes(info: strawberry.Info) -> DataLoader:
     """Attachments per ticket as GraphQL objects, so the field hands out the loader's future as is."""
+
     def build() -> DataLoader:
         load_rows = LOADERS["visible_attachments_by_ticket_id"](info.context.viewer)
 
         async def load(ticket_ids: list[int]) -> list[list[Attachment]]:
             return [[Attachment.from_row(SimpleNamespace(**r)) for r in rows] for rows in await load_rows(ticket_ids)]
+
         return DataLoader(load)
+
     return info.context.loader("visible_attachment_nodes_by_ticket_id", build)
 
 

@@ -6,7 +6,7 @@ app with an expired token showed its login page instead of refreshing.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -40,8 +40,9 @@ async def test_an_invalid_token_is_refused_even_for_fields_open_to_anyone(client
 @pytest.mark.parametrize("query", OPEN_TO_ANYONE)
 async def test_an_expired_token_says_a_refresh_will_help(client, settings, query):
     person = await make_employee(settings)
-    expired = issue_access_token(settings, person.account.id, person.account.kind, 1,
-                                 now=datetime.now(timezone.utc) - timedelta(hours=1))
+    expired = issue_access_token(
+        settings, person.account.id, person.account.kind, 1, now=datetime.now(UTC) - timedelta(hours=1)
+    )
     _assert_refused(await _post(client, query, f"Bearer {expired}"), "TOKEN_EXPIRED")
 
 
@@ -49,15 +50,17 @@ async def test_a_token_of_an_ended_session_is_revoked(client, gql, settings):
     person = await make_employee(settings)
     assert (await _post(client, "{ me { name } }", f"Bearer {person.token}")).status_code == 200
     await gql.as_viewer(person.token).ok(
-        'mutation { changePassword(currentPassword: "%s", newPassword: "a-brand-new-secret") }' % PASSWORD)
+        'mutation { changePassword(currentPassword: "%s", newPassword: "a-brand-new-secret") }' % PASSWORD
+    )
     _assert_refused(await _post(client, "{ me { name } }", f"Bearer {person.token}"), "TOKEN_REVOKED")
 
 
 async def test_a_deactivated_accounts_token_is_revoked(client, settings):
     person = await make_employee(settings)
     await Account.filter(id=person.account.id).update(is_active=False)
-    _assert_refused(await _post(client, '{ publicFormTemplate(token: "x") { name } }', f"Bearer {person.token}"),
-                    "TOKEN_REVOKED")
+    _assert_refused(
+        await _post(client, '{ publicFormTemplate(token: "x") { name } }', f"Bearer {person.token}"), "TOKEN_REVOKED"
+    )
 
 
 async def test_no_header_stays_anonymous(client):
@@ -68,7 +71,9 @@ async def test_no_header_stays_anonymous(client):
 
 async def test_a_mutation_with_a_bad_token_changes_nothing(client, settings):
     person = await make_employee(settings)
-    response = await client.post("/graphql", json={
-        "query": 'mutation { login(email: "%s", password: "%s") { accessToken } }' % (person.email, PASSWORD)},
-        headers={"Authorization": "Bearer forged.token.value"})
+    response = await client.post(
+        "/graphql",
+        json={"query": 'mutation { login(email: "%s", password: "%s") { accessToken } }' % (person.email, PASSWORD)},
+        headers={"Authorization": "Bearer forged.token.value"},
+    )
     _assert_refused(response, "TOKEN_INVALID")

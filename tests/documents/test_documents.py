@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from core.ids import to_global_id
 from models.documents import DocumentRule
 from models.tickets import Attachment, Ticket, TicketType
-from core.ids import to_global_id
 from tests.factories import make_attachment, make_employee, make_ticket, make_ticket_type
 from tests.statements import count_statements
 
@@ -37,7 +37,7 @@ def text(label: str) -> bytes:
 class Published:
     """What customer A publishes: defects (world.defect) as PDFs, reports with every attachment."""
 
-    report: TicketType    # not enabled for any portal
+    report: TicketType  # not enabled for any portal
     files: dict[str, bytes]
     tickets: dict[str, Ticket]
 
@@ -54,19 +54,35 @@ async def published(world, settings) -> Published:
         "vacation_a1": await make_ticket(world.a1, world.vacation, "Urlaub Jonas", by=staff),
     }
     files = {
-        "defect.pdf": pdf("defect"), "defect.png": png(), "report.txt": text("report"),
-        "report.pdf": pdf("report"), "bauhof.pdf": pdf("bauhof"), "kita.pdf": pdf("kita"),
+        "defect.pdf": pdf("defect"),
+        "defect.png": png(),
+        "report.txt": text("report"),
+        "report.pdf": pdf("report"),
+        "bauhof.pdf": pdf("bauhof"),
+        "kita.pdf": pdf("kita"),
         "urlaub.pdf": pdf("urlaub"),
     }
     # Oldest first, so the newest-first list reads bottom up.
-    for ticket, name in (("defect_a1", "defect.pdf"), ("defect_a1", "defect.png"), ("report_a1", "report.txt"),
-                         ("report_a1", "report.pdf"), ("report_a2", "bauhof.pdf"), ("report_b1", "kita.pdf"),
-                         ("vacation_a1", "urlaub.pdf")):
+    for ticket, name in (
+        ("defect_a1", "defect.pdf"),
+        ("defect_a1", "defect.png"),
+        ("report_a1", "report.txt"),
+        ("report_a1", "report.pdf"),
+        ("report_a2", "bauhof.pdf"),
+        ("report_b1", "kita.pdf"),
+        ("vacation_a1", "urlaub.pdf"),
+    ):
         await make_attachment(settings, tickets[ticket], staff, name, files[name])
-    await world.as_(world.admin).ok(SET_RULES, {"c": to_global_id("Customer", world.a.id), "rules": [
-        {"ticketTypeId": to_global_id("TicketType", world.defect.id), "contentTypes": ["application/pdf"]},
-        {"ticketTypeId": to_global_id("TicketType", report.id)},
-    ]})
+    await world.as_(world.admin).ok(
+        SET_RULES,
+        {
+            "c": to_global_id("Customer", world.a.id),
+            "rules": [
+                {"ticketTypeId": to_global_id("TicketType", world.defect.id), "contentTypes": ["application/pdf"]},
+                {"ticketTypeId": to_global_id("TicketType", report.id)},
+            ],
+        },
+    )
     return Published(report, files, tickets)
 
 
@@ -120,9 +136,19 @@ async def test_no_path_from_a_document_to_its_ticket_for_customer_users(world, p
     assert (await alice.ok(node, {"id": to_global_id("Attachment", attachment.id)}))["node"] is None
     # Nor may they create tickets of a type that is only published.
     create = """mutation($input: CreateTicketInput!) { createTicket(input: $input) { id } }"""
-    assert await alice.error_code(create, {"input": {
-        "objectId": to_global_id("SiteObject", world.a1.id), "title": "Neu",
-        "ticketTypeId": to_global_id("TicketType", published.report.id)}}) == "NOT_FOUND"
+    assert (
+        await alice.error_code(
+            create,
+            {
+                "input": {
+                    "objectId": to_global_id("SiteObject", world.a1.id),
+                    "title": "Neu",
+                    "ticketTypeId": to_global_id("TicketType", published.report.id),
+                }
+            },
+        )
+        == "NOT_FOUND"
+    )
     # The document itself is a node they may fetch.
     by_node = """query($id: ID!) { node(id: $id) { ... on Document { filename } } }"""
     found = await alice.ok(by_node, {"id": to_global_id("Document", attachment.id)})
@@ -134,7 +160,8 @@ async def test_documents_of_an_enabled_type_leave_the_ticket_visible_as_a_ticket
     listed = await alice.ok("{ tickets(first: 50) { edges { node { title attachments { filename } } } } }")
     # The defect ticket is both enabled and published: as a ticket it shows every attachment.
     assert listed["tickets"]["edges"] == [
-        {"node": {"title": "Fenster", "attachments": [{"filename": "defect.pdf"}, {"filename": "defect.png"}]}}]
+        {"node": {"title": "Fenster", "attachments": [{"filename": "defect.pdf"}, {"filename": "defect.png"}]}}
+    ]
 
 
 async def test_download_works_with_the_signed_url_alone(world, published):
@@ -167,10 +194,16 @@ async def test_other_customers_and_unassigned_objects_get_nothing(world, publish
 async def test_absence_requests_are_never_documents(world, published):
     admin = world.as_(world.admin)
     before = await DocumentRule.filter(customer_id=world.a.id).count()
-    body = await admin(SET_RULES, {"c": to_global_id("Customer", world.a.id), "rules": [
-        {"ticketTypeId": to_global_id("TicketType", world.defect.id)},
-        {"ticketTypeId": to_global_id("TicketType", world.vacation.id), "contentTypes": []},
-    ]})
+    body = await admin(
+        SET_RULES,
+        {
+            "c": to_global_id("Customer", world.a.id),
+            "rules": [
+                {"ticketTypeId": to_global_id("TicketType", world.defect.id)},
+                {"ticketTypeId": to_global_id("TicketType", world.vacation.id), "contentTypes": []},
+            ],
+        },
+    )
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "rules.1.ticketTypeId"}
     assert await DocumentRule.filter(customer_id=world.a.id).count() == before == 2
     # Even a rule written past the API publishes nothing of an absence request.
@@ -182,26 +215,41 @@ async def test_absence_requests_are_never_documents(world, published):
 
 async def test_rules_replace_and_read_back_and_wildcards_match(world, published):
     admin = world.as_(world.admin)
-    data = await admin.ok(SET_RULES, {"c": to_global_id("Customer", world.a.id), "rules": [
-        {"ticketTypeId": to_global_id("TicketType", world.defect.id), "contentTypes": [" Image/* ", "image/*"]},
-    ]})
+    data = await admin.ok(
+        SET_RULES,
+        {
+            "c": to_global_id("Customer", world.a.id),
+            "rules": [
+                {"ticketTypeId": to_global_id("TicketType", world.defect.id), "contentTypes": [" Image/* ", "image/*"]},
+            ],
+        },
+    )
     assert data["setCustomerDocumentRules"]["documentRules"] == [
-        {"ticketType": {"name": "Reinigungsmangel"}, "contentTypes": ["image/*"]}]
+        {"ticketType": {"name": "Reinigungsmangel"}, "contentTypes": ["image/*"]}
+    ]
     assert [d["filename"] for d in await documents(world.as_(world.alice), world.a1)] == ["defect.png"]
     await admin.ok(SET_RULES, {"c": to_global_id("Customer", world.a.id), "rules": []})
     assert await documents(world.as_(world.alice), world.a1) == []
 
 
-@pytest.mark.parametrize("content_types, field", [
-    (["pdf"], "rules.0.contentTypes"),
-    (["application/pdf; charset=x"], "rules.0.contentTypes"),
-    (["*/*"], "rules.0.contentTypes"),
-    ([""], "rules.0.contentTypes"),
-])
+@pytest.mark.parametrize(
+    "content_types, field",
+    [
+        (["pdf"], "rules.0.contentTypes"),
+        (["application/pdf; charset=x"], "rules.0.contentTypes"),
+        (["*/*"], "rules.0.contentTypes"),
+        ([""], "rules.0.contentTypes"),
+    ],
+)
 async def test_malformed_content_types_are_bad_input(world, published, content_types, field):
     admin = world.as_(world.admin)
-    body = await admin(SET_RULES, {"c": to_global_id("Customer", world.a.id), "rules": [
-        {"ticketTypeId": to_global_id("TicketType", world.defect.id), "contentTypes": content_types}]})
+    body = await admin(
+        SET_RULES,
+        {
+            "c": to_global_id("Customer", world.a.id),
+            "rules": [{"ticketTypeId": to_global_id("TicketType", world.defect.id), "contentTypes": content_types}],
+        },
+    )
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
     assert await DocumentRule.filter(customer_id=world.a.id).count() == 2
 
@@ -209,11 +257,15 @@ async def test_malformed_content_types_are_bad_input(world, published, content_t
 async def test_duplicate_and_unknown_types_are_refused(world, published):
     admin = world.as_(world.admin)
     defect = to_global_id("TicketType", world.defect.id)
-    body = await admin(SET_RULES, {"c": to_global_id("Customer", world.a.id),
-                                   "rules": [{"ticketTypeId": defect}, {"ticketTypeId": defect}]})
+    body = await admin(
+        SET_RULES,
+        {"c": to_global_id("Customer", world.a.id), "rules": [{"ticketTypeId": defect}, {"ticketTypeId": defect}]},
+    )
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "rules.1.ticketTypeId"}
-    body = await admin(SET_RULES, {"c": to_global_id("Customer", world.a.id),
-                                   "rules": [{"ticketTypeId": to_global_id("TicketType", 99999)}]})
+    body = await admin(
+        SET_RULES,
+        {"c": to_global_id("Customer", world.a.id), "rules": [{"ticketTypeId": to_global_id("TicketType", 99999)}]},
+    )
     assert body["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": "rules.0.ticketTypeId"}
     body = await admin(SET_RULES, {"c": to_global_id("Customer", 99999), "rules": []})
     assert body["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": "customerId"}
@@ -235,6 +287,5 @@ async def test_documents_of_a_page_of_objects_take_the_same_queries_as_one(world
     one, _ = await count_statements(staff, page % 1)
     three, data = await count_statements(staff, page % 3)
     names = {e["node"]["name"]: [d["filename"] for d in e["node"]["documents"]] for e in data["objects"]["edges"]}
-    assert names == {"Bauhof": ["bauhof.pdf"], "Kita Nord": [],
-                     "Rathaus": ["report.pdf", "report.txt", "defect.pdf"]}
+    assert names == {"Bauhof": ["bauhof.pdf"], "Kita Nord": [], "Rathaus": ["report.pdf", "report.txt", "defect.pdf"]}
     assert one == three

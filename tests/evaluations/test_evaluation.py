@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from tortoise.connection import get_connection
 
+from core.ids import to_global_id
 from models.customers import Customer, SiteObject
 from models.tickets import Ticket, TicketType
 from permissions.policy import Permission
 from resolvers.evaluations import Period, evaluation_query, whole_days
-from core.ids import to_global_id
 from tests.factories import make_employee
 from tests.statements import count_statements
 
@@ -26,10 +26,16 @@ SET_EVALUATION = """mutation($c: ID!, $on: Boolean!, $n: Int!) {
   setCustomerTicketEvaluation(customerId: $c, enabled: $on, groupSizeDays: $n) {
     id ticketEvaluationSettings { enabled groupSizeDays } } }"""
 FIELDS = "groupSizeDays total averageDays medianDays p90Days buckets { fromDay toDay count }"
-OBJECT_EVALUATION = """query($id: ID!, $from: Date, $to: Date) { node(id: $id) { ... on SiteObject {
-  ticketEvaluation(from: $from, to: $to) { %s } } } }""" % FIELDS
-CUSTOMER_EVALUATION = """query($id: ID!, $from: Date, $to: Date) { node(id: $id) { ... on Customer {
-  ticketEvaluation(from: $from, to: $to) { %s } } } }""" % FIELDS
+OBJECT_EVALUATION = (
+    """query($id: ID!, $from: Date, $to: Date) { node(id: $id) { ... on SiteObject {
+  ticketEvaluation(from: $from, to: $to) { %s } } } }"""
+    % FIELDS
+)
+CUSTOMER_EVALUATION = (
+    """query($id: ID!, $from: Date, $to: Date) { node(id: $id) { ... on Customer {
+  ticketEvaluation(from: $from, to: $to) { %s } } } }"""
+    % FIELDS
+)
 
 
 def at(text: str) -> datetime:
@@ -56,12 +62,23 @@ class Imported:
     reopened: Ticket  # done long ago, reopened and done again 20 days ago
 
 
-def ticket_input(ref: str, site: SiteObject, kind: TicketType, status: str = "DONE",
-                 seconds: int = 0, done: str = "2026-03-05T10:00:00+00:00") -> dict[str, Any]:
+def ticket_input(
+    ref: str,
+    site: SiteObject,
+    kind: TicketType,
+    status: str = "DONE",
+    seconds: int = 0,
+    done: str = "2026-03-05T10:00:00+00:00",
+) -> dict[str, Any]:
     done_at = at(done)
-    item = {"externalRef": ref, "objectId": to_global_id("SiteObject", site.id),
-            "ticketTypeId": to_global_id("TicketType", kind.id), "title": f"Ticket {ref}",
-            "status": status, "createdAt": (done_at - timedelta(seconds=seconds)).isoformat()}
+    item = {
+        "externalRef": ref,
+        "objectId": to_global_id("SiteObject", site.id),
+        "ticketTypeId": to_global_id("TicketType", kind.id),
+        "title": f"Ticket {ref}",
+        "status": status,
+        "createdAt": (done_at - timedelta(seconds=seconds)).isoformat(),
+    }
     if status == "DONE":
         item["doneAt"] = done_at.isoformat()
     return item
@@ -82,8 +99,9 @@ async def imported(world) -> Imported:
         ticket_input("a2", world.a2, defect, seconds=40 * DAY),
         ticket_input("b1", world.b1, defect, seconds=50 * DAY),
         # Done long ago, reopened and done again today: counts with its last doneAt.
-        ticket_input("reopened", a1, defect, seconds=1, done=(datetime.now(timezone.utc)
-                                                              - timedelta(days=20, hours=1)).isoformat()),
+        ticket_input(
+            "reopened", a1, defect, seconds=1, done=(datetime.now(UTC) - timedelta(days=20, hours=1)).isoformat()
+        ),
         # Reopened and still open: not counted.
         ticket_input("reopened-open", a1, defect, seconds=DAY),
     ]
@@ -150,9 +168,17 @@ async def test_period_counts_utc_days_both_ends_inclusive(world, imported):
     result = await evaluation_of(world.as_(world.alice), world.a1, **{"from": "2026-03-10", "to": "2026-03-20"})
     # d1a d1b d2 d3 d9 (done 2026-03-20 22:30 UTC); d14 is done on the 21st.
     assert result == {
-        "groupSizeDays": 3, "total": 5, "averageDays": pytest.approx(16 / 5), "medianDays": 2, "p90Days": 9,
-        "buckets": [{"fromDay": 0, "toDay": 2, "count": 3}, {"fromDay": 3, "toDay": 5, "count": 1},
-                    {"fromDay": 6, "toDay": 8, "count": 0}, {"fromDay": 9, "toDay": 11, "count": 1}],
+        "groupSizeDays": 3,
+        "total": 5,
+        "averageDays": pytest.approx(16 / 5),
+        "medianDays": 2,
+        "p90Days": 9,
+        "buckets": [
+            {"fromDay": 0, "toDay": 2, "count": 3},
+            {"fromDay": 3, "toDay": 5, "count": 1},
+            {"fromDay": 6, "toDay": 8, "count": 0},
+            {"fromDay": 9, "toDay": 11, "count": 1},
+        ],
     }
     only_from = await evaluation_of(world.as_(world.staff), world.a1, **{"from": "2026-03-21"})
     assert only_from["total"] == 3  # d14, d31 and the reopened one
@@ -164,13 +190,20 @@ async def test_period_counts_utc_days_both_ends_inclusive(world, imported):
 
 async def test_empty_evaluation_has_no_groups(world, imported):
     result = await evaluation_of(world.as_(world.alice), world.a1, **{"from": "2027-01-01"})
-    assert result == {"groupSizeDays": 3, "total": 0, "averageDays": None, "medianDays": None,
-                      "p90Days": None, "buckets": []}
+    assert result == {
+        "groupSizeDays": 3,
+        "total": 0,
+        "averageDays": None,
+        "medianDays": None,
+        "p90Days": None,
+        "buckets": [],
+    }
 
 
 async def test_from_after_to_is_bad_input(world, imported):
-    body = await world.as_(world.alice)(OBJECT_EVALUATION, {"id": to_global_id("SiteObject", world.a1.id),
-                                                             "from": "2026-03-21", "to": "2026-03-20"})
+    body = await world.as_(world.alice)(
+        OBJECT_EVALUATION, {"id": to_global_id("SiteObject", world.a1.id), "from": "2026-03-21", "to": "2026-03-20"}
+    )
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "to"}
 
 
@@ -212,8 +245,8 @@ async def test_employees_evaluate_a_whole_customer_and_other_customers(world, im
     days = sorted(ALL_DAYS + [40])
     assert result["total"] == 11
     assert result["averageDays"] == pytest.approx(sum(days) / 11)
-    assert result["medianDays"] == days[5]   # rank ceil(5.5) = 6
-    assert result["p90Days"] == days[9]      # rank ceil(9.9) = 10
+    assert result["medianDays"] == days[5]  # rank ceil(5.5) = 6
+    assert result["p90Days"] == days[9]  # rank ceil(9.9) = 10
     assert result["buckets"][-1] == {"fromDay": 39, "toDay": 41, "count": 1}
     # Customer B is switched off; employees see it anyway, with its default group size.
     other = await staff.ok(CUSTOMER_EVALUATION, {"id": to_global_id("Customer", world.b.id)})
@@ -262,7 +295,10 @@ async def test_one_query_evaluates_a_page_of_objects(world, imported):
     three, data = await count_statements(staff, page % 3)
     assert len(data["objects"]["edges"]) == 3
     assert {e["node"]["name"]: e["node"]["ticketEvaluation"]["total"] for e in data["objects"]["edges"]} == {
-        "Rathaus": 10, "Bauhof": 1, "Kita Nord": 1}
+        "Rathaus": 10,
+        "Bauhof": 1,
+        "Kita Nord": 1,
+    }
     assert one == three
 
 
@@ -289,7 +325,7 @@ def test_postgres_query_numbers_its_placeholders():
     sql, params = evaluation_query("postgres", "object", [4, 7], period)
     assert "?" not in sql and "$4" in sql and "$5" not in sql
     assert params[:2] == [4, 7]
-    assert params[2:] == [datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2026, 2, 1, tzinfo=timezone.utc)]
+    assert params[2:] == [datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)]
 
 
 async def test_demo_company_shows_documents_and_an_evaluation(gql, settings):
@@ -300,14 +336,19 @@ async def test_demo_company_shows_documents_and_an_evaluation(gql, settings):
         expected = whole_days(ticket.created_at, ticket.done_at) if ticket.done_at else None
         assert ticket.resolution_days == expected
     email, password, _ = next(login for login in logins if login[2].startswith("customer user"))
-    login = await gql("""mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }""",
-                      {"e": email, "p": password})
+    login = await gql(
+        """mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }""",
+        {"e": email, "p": password},
+    )
     user = gql.as_viewer(login["data"]["login"]["accessToken"])
-    data = await user.ok("{ objects { edges { node { documents { ticketType { name } } "
-                         "ticketEvaluation { groupSizeDays total buckets { count } } } } } }")
+    data = await user.ok(
+        "{ objects { edges { node { documents { ticketType { name } } "
+        "ticketEvaluation { groupSizeDays total buckets { count } } } } } }"
+    )
     nodes = [e["node"] for e in data["objects"]["edges"]]
     assert nodes and all(n["ticketEvaluation"]["groupSizeDays"] == 1 for n in nodes)
     assert sum(n["ticketEvaluation"]["total"] for n in nodes) > 0
-    assert all(sum(b["count"] for b in n["ticketEvaluation"]["buckets"]) == n["ticketEvaluation"]["total"]
-               for n in nodes)
+    assert all(
+        sum(b["count"] for b in n["ticketEvaluation"]["buckets"]) == n["ticketEvaluation"]["total"] for n in nodes
+    )
     assert {d["ticketType"]["name"] for n in nodes for d in n["documents"]} <= {"Leistungsnachweis"}

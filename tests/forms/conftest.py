@@ -16,11 +16,11 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 from pypdf import PdfReader
 
+from core.ids import to_global_id
+from core.settings import Settings
 from models.customers import Customer, SiteObject
 from models.forms import FormFile, FormSubmission
 from models.tickets import Attachment, Ticket, TicketEvent, TicketType
-from core.ids import to_global_id
-from core.settings import Settings
 from tests.conftest import GraphQLClient, World
 from tests.factories import Person, make_customer_user, make_site_object, make_ticket_type
 
@@ -62,14 +62,14 @@ class Company:
     """Customer B of the shared world ("Kita") as the forms see it."""
 
     customer: Customer
-    site: SiteObject        # "Kita Lindenweg", the inspected site (its address is in every PDF)
+    site: SiteObject  # "Kita Lindenweg", the inspected site (its address is in every PDF)
     other_site: SiteObject  # world.b1
     recleaning: TicketType  # "Nachreinigung", enabled for the customer: what the inspection orders
-    defect: TicketType      # world.defect
-    absence: TicketType     # world.vacation
-    manager: Person         # world.petra: MANAGE_CHECK_TEMPLATES
-    inspector: Person       # world.staff, Jonas Weber: a plain employee
-    portal_user: Person     # a customer user assigned to `site`
+    defect: TicketType  # world.defect
+    absence: TicketType  # world.vacation
+    manager: Person  # world.petra: MANAGE_CHECK_TEMPLATES
+    inspector: Person  # world.staff, Jonas Weber: a plain employee
+    portal_user: Person  # a customer user assigned to `site`
 
     def gid(self, kind: str, pk: int) -> str:
         return to_global_id(kind, pk)
@@ -80,35 +80,66 @@ async def company(world: World, settings: Settings) -> Company:
     site = await make_site_object(world.b, "Kita Lindenweg", address="Lindenweg 7, 12345 Musterstadt")
     recleaning = await make_ticket_type("Nachreinigung", enabled_for=[world.b])
     portal_user = await make_customer_user(settings, world.b, objects=[site], name="Sandra Hoffmann")
-    return Company(world.b, site, world.b1, recleaning, world.defect, world.vacation, world.petra, world.staff,
-                   portal_user)
+    return Company(
+        world.b, site, world.b1, recleaning, world.defect, world.vacation, world.petra, world.staff, portal_user
+    )
 
 
 def inspection_elements(company: Company, attach_pdf: bool = True, **ticket: Any) -> list[dict[str, Any]]:
     """PRODUCT.md's example: rate a room; on a bad rating ask for re-cleaning; on yes, a ticket."""
-    settings = {"ticketTypeId": company.gid("TicketType", company.recleaning.id),
-                "title": "Nachreinigung Gruppenraum", "description": "Bei der Begehung beanstandet.",
-                "titleEditable": False, "descriptionEditable": True, "allowDueDate": True,
-                "attachPdf": attach_pdf, **ticket}
+    settings = {
+        "ticketTypeId": company.gid("TicketType", company.recleaning.id),
+        "title": "Nachreinigung Gruppenraum",
+        "description": "Bei der Begehung beanstandet.",
+        "titleEditable": False,
+        "descriptionEditable": True,
+        "allowDueDate": True,
+        "attachPdf": attach_pdf,
+        **ticket,
+    }
     return [
         {"key": "intro", "kind": "INFO", "label": "Bitte jeden Raum bewerten."},
         {"key": "room", "kind": "RATING", "label": "Gruppenraum Bärchen", "required": True, "scale": 5},
-        {"key": "recleaning", "kind": "YES_NO", "label": "Nachreinigung notwendig?", "required": True,
-         "visibleIf": {"key": "room", "operator": "LTE", "value": "2"}},
-        {"key": "ticket", "kind": "CREATE_TICKET", "label": "Nachreinigung beauftragen",
-         "description": "Wird beim Abschluss als Ticket angelegt.",
-         "visibleIf": {"key": "recleaning", "operator": "EQ", "value": "true"}, "ticket": settings},
+        {
+            "key": "recleaning",
+            "kind": "YES_NO",
+            "label": "Nachreinigung notwendig?",
+            "required": True,
+            "visibleIf": {"key": "room", "operator": "LTE", "value": "2"},
+        },
+        {
+            "key": "ticket",
+            "kind": "CREATE_TICKET",
+            "label": "Nachreinigung beauftragen",
+            "description": "Wird beim Abschluss als Ticket angelegt.",
+            "visibleIf": {"key": "recleaning", "operator": "EQ", "value": "true"},
+            "ticket": settings,
+        },
         {"key": "remarks", "kind": "TEXT", "label": "Bemerkungen"},
         {"key": "photo", "kind": "PHOTO", "label": "Foto"},
     ]
 
 
-async def create_template(gql: GraphQLClient, company: Company, elements: list[dict[str, Any]] | None = None,
-                          name: str = "Objektbegehung", is_public: bool = False, publish: bool = True) -> dict[str, Any]:
+async def create_template(
+    gql: GraphQLClient,
+    company: Company,
+    elements: list[dict[str, Any]] | None = None,
+    name: str = "Objektbegehung",
+    is_public: bool = False,
+    publish: bool = True,
+) -> dict[str, Any]:
     manager = gql.as_viewer(company.manager.token)
-    data = await manager.ok(CREATE_TEMPLATE, {"input": {
-        "name": name, "description": "Monatliche Begehung", "isPublic": is_public,
-        "elements": elements if elements is not None else inspection_elements(company)}})
+    data = await manager.ok(
+        CREATE_TEMPLATE,
+        {
+            "input": {
+                "name": name,
+                "description": "Monatliche Begehung",
+                "isPublic": is_public,
+                "elements": elements if elements is not None else inspection_elements(company),
+            }
+        },
+    )
     template = data["createFormTemplate"]
     if publish:
         published = (await manager.ok(PUBLISH, {"id": template["id"]}))["publishFormTemplate"]
@@ -116,11 +147,21 @@ async def create_template(gql: GraphQLClient, company: Company, elements: list[d
     return template
 
 
-def submit_input(company: Company, template: dict[str, Any], answers: list[dict[str, Any]],
-                 site: SiteObject | None = None, **extra: Any) -> dict[str, Any]:
-    return {"input": {"templateId": template["id"],
-                      "objectId": company.gid("SiteObject", (site or company.site).id),
-                      "answers": answers, **extra}}
+def submit_input(
+    company: Company,
+    template: dict[str, Any],
+    answers: list[dict[str, Any]],
+    site: SiteObject | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "input": {
+            "templateId": template["id"],
+            "objectId": company.gid("SiteObject", (site or company.site).id),
+            "answers": answers,
+            **extra,
+        }
+    }
 
 
 def png_bytes(size: tuple[int, int] = (40, 30), color: tuple[int, int, int] = (200, 30, 90)) -> bytes:
@@ -132,8 +173,9 @@ def png_bytes(size: tuple[int, int] = (40, 30), color: tuple[int, int, int] = (2
     return buffer.getvalue()
 
 
-async def upload_submit(gql: GraphQLClient, token: str | None, query: str, variables: dict[str, Any],
-                        files: dict[str, tuple[str, bytes]]) -> dict[str, Any]:
+async def upload_submit(
+    gql: GraphQLClient, token: str | None, query: str, variables: dict[str, Any], files: dict[str, tuple[str, bytes]]
+) -> dict[str, Any]:
     response = await gql.upload(query, variables, files, token=token)
     assert response.status_code == 200, response.text
     return response.json()
@@ -147,9 +189,14 @@ def files_on_disk(root: Path) -> set[Path]:
 
 async def stored_counts(settings: Settings) -> dict[str, Any]:
     """Rows and files a failed submission must not leave behind."""
-    return {"submissions": await FormSubmission.all().count(), "tickets": await Ticket.all().count(),
-            "attachments": await Attachment.all().count(), "form_files": await FormFile.all().count(),
-            "events": await TicketEvent.all().count(), "files": files_on_disk(settings.files_dir)}
+    return {
+        "submissions": await FormSubmission.all().count(),
+        "tickets": await Ticket.all().count(),
+        "attachments": await Attachment.all().count(),
+        "form_files": await FormFile.all().count(),
+        "events": await TicketEvent.all().count(),
+        "files": files_on_disk(settings.files_dir),
+    }
 
 
 async def download(http: httpx.AsyncClient, url: str) -> httpx.Response:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from core.ids import decode_global_id
 from permissions.viewer import load_viewer
 from resolvers.forms import submit_form
-from core.ids import decode_global_id
 from tests.forms.conftest import create_template
 from tests.statements import count_statements
 
@@ -23,8 +23,9 @@ async def test_statements_for_30_submissions_equal_those_for_3(gql, company, set
         if rating == 1:
             answers.append({"key": "recleaning", "boolean": True})
         site = company.site if i % 2 else company.other_site
-        await submit_form(viewer, settings, template_id=decode_global_id(template["id"])[1],
-                          object_id=site.id, answers=answers)
+        await submit_form(
+            viewer, settings, template_id=decode_global_id(template["id"])[1], object_id=site.id, answers=answers
+        )
     client = gql.as_viewer(company.inspector.token)
     small, small_data = await count_statements(client, PAGE, {"n": 3})
     large, large_data = await count_statements(client, PAGE, {"n": 30})

@@ -30,12 +30,17 @@ async def test_json_as_deep_as_a_real_client_sends_still_works(client):
     assert response.json() == {"data": {"me": None}}
 
 
-@pytest.mark.parametrize("request_body", [
-    {"query": "mutation($b: String!) { addComment(input: {ticketId: \"x\", body: $b}) { id } }",
-     "variables": {"b": "a\u0000b"}},
-    {"query": 'mutation { addComment(input: {ticketId: "x", body: "a\\u0000b"}) { id } }'},
-    {"query": 'mutation { addComment(input: {ticketId: "x", body: "a\\u{0}b"}) { id } }'},
-])
+@pytest.mark.parametrize(
+    "request_body",
+    [
+        {
+            "query": 'mutation($b: String!) { addComment(input: {ticketId: "x", body: $b}) { id } }',
+            "variables": {"b": "a\u0000b"},
+        },
+        {"query": 'mutation { addComment(input: {ticketId: "x", body: "a\\u0000b"}) { id } }'},
+        {"query": 'mutation { addComment(input: {ticketId: "x", body: "a\\u{0}b"}) { id } }'},
+    ],
+)
 async def test_nul_characters_are_refused_before_anything_is_stored(client, settings, request_body):
     person = await make_employee(settings)
     response = await client.post("/graphql", json=request_body, headers={"Authorization": f"Bearer {person.token}"})
@@ -48,21 +53,22 @@ async def test_ids_beyond_64_bits_are_simply_not_found(gql, settings, pk):
     person = await make_employee(settings)
     viewer = gql.as_viewer(person.token)
     assert await viewer.ok("query($id: ID!) { node(id: $id) { id } }", {"id": _id(f"Ticket:{pk}")}) == {"node": None}
-    body = await viewer("mutation($id: ID!) { addComment(input: {ticketId: $id, body: \"hi\"}) { id } }",
-                        {"id": _id(f"Ticket:{pk}")})
+    body = await viewer(
+        'mutation($id: ID!) { addComment(input: {ticketId: $id, body: "hi"}) { id } }', {"id": _id(f"Ticket:{pk}")}
+    )
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
 async def test_a_cursor_beyond_64_bits_is_bad_input(gql, settings):
     person = await make_employee(settings)
     cursor = base64.urlsafe_b64encode(b"offset:18446744073709551617").decode()
-    body = await gql.as_viewer(person.token)("query($a: String) { tickets(after: $a) { totalCount } }",
-                                             {"a": cursor})
+    body = await gql.as_viewer(person.token)("query($a: String) { tickets(after: $a) { totalCount } }", {"a": cursor})
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 async def test_the_largest_64_bit_id_is_looked_up_normally(gql, settings):
     person = await make_employee(settings)
-    found = await gql.as_viewer(person.token).ok("query($id: ID!) { node(id: $id) { id } }",
-                                                 {"id": to_global_id("Ticket", 2**63 - 1)})
+    found = await gql.as_viewer(person.token).ok(
+        "query($id: ID!) { node(id: $id) { id } }", {"id": to_global_id("Ticket", 2**63 - 1)}
+    )
     assert found == {"node": None}

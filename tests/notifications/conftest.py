@@ -16,11 +16,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from core.ids import to_global_id
+from core.settings import Settings
 from models.customers import SiteObject
 from models.tickets import TicketType
 from permissions.policy import Permission
-from core.ids import to_global_id
-from core.settings import Settings
 from tests.conftest import GraphQLClient, World
 from tests.factories import Person, make_customer_user, make_employee, make_site_object, make_ticket
 
@@ -86,8 +86,11 @@ class SmtpServer:
         self.controller: Controller | None = None
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
-        ok = (isinstance(auth_data, LoginPassword) and self.users is not None
-              and self.users.get(auth_data.login.decode()) == auth_data.password.decode())
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and self.users is not None
+            and self.users.get(auth_data.login.decode()) == auth_data.password.decode()
+        )
         if ok:
             self.inbox.logins.append(auth_data.login.decode())
         return AuthResult(success=ok)
@@ -95,8 +98,7 @@ class SmtpServer:
     def start(self) -> None:
         kwargs: dict[str, Any] = {}
         if self.users is not None:
-            kwargs = {"authenticator": self._authenticate, "auth_required": True,
-                      "auth_require_tls": False}
+            kwargs = {"authenticator": self._authenticate, "auth_required": True, "auth_require_tls": False}
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **kwargs)
         self.controller.start()
 
@@ -125,8 +127,7 @@ def inbox(smtp_server: SmtpServer) -> Inbox:
 
 @pytest.fixture
 def mail_settings(settings: Settings, smtp_server: SmtpServer) -> Settings:
-    return dataclasses.replace(settings, smtp_url=smtp_server.url,
-                               mail_from="Sitedesk Service <desk@sitedesk.test>")
+    return dataclasses.replace(settings, smtp_url=smtp_server.url, mail_from="Sitedesk Service <desk@sitedesk.test>")
 
 
 @dataclass
@@ -138,14 +139,14 @@ class Mailing:
     """
 
     gql: GraphQLClient
-    alice: Person       # "Alice Kundin", customer user, created the portal ticket
-    bob: Person         # customer user of the same customer, same object
-    staff: Person       # world.staff, Jonas Weber: the assignee where a test assigns one
-    petra: Person       # world.petra, another employee
-    admin: Person       # "Anna Admin", system admin with every permission
+    alice: Person  # "Alice Kundin", customer user, created the portal ticket
+    bob: Person  # customer user of the same customer, same object
+    staff: Person  # world.staff, Jonas Weber: the assignee where a test assigns one
+    petra: Person  # world.petra, another employee
+    admin: Person  # "Anna Admin", system admin with every permission
     site: SiteObject
     defect: TicketType  # world.defect
-    ticket_id: str      # the portal ticket's global ID
+    ticket_id: str  # the portal ticket's global ID
 
     def as_(self, person: Person) -> GraphQLClient:
         return self.gql.as_viewer(person.token)
@@ -162,12 +163,12 @@ SETTINGS = """mutation($input: UpdateNotificationSettingsInput!) {
 @pytest.fixture
 async def mailing(world: World, settings: Settings) -> Mailing:
     site = await make_site_object(world.a, "Rathaus Mitte", address="Markt 1")
-    alice = await make_customer_user(settings, world.a, objects=[site], name="Alice Kundin",
-                                     email="alice@kunde.test")
+    alice = await make_customer_user(settings, world.a, objects=[site], name="Alice Kundin", email="alice@kunde.test")
     bob = await make_customer_user(settings, world.a, objects=[site], name="Bob Kunde", email="bob@kunde.test")
-    admin = await make_employee(settings, name="Anna Admin", email="anna.admin@firma.test", admin=True,
-                                permissions=Permission)
-    ticket = await make_ticket(site, world.defect, "Flur im 2. OG nicht gewischt", description="Seit Montag.",
-                               by=alice)
-    return Mailing(world.gql, alice, bob, world.staff, world.petra, admin, site, world.defect,
-                   to_global_id("Ticket", ticket.id))
+    admin = await make_employee(
+        settings, name="Anna Admin", email="anna.admin@firma.test", admin=True, permissions=Permission
+    )
+    ticket = await make_ticket(site, world.defect, "Flur im 2. OG nicht gewischt", description="Seit Montag.", by=alice)
+    return Mailing(
+        world.gql, alice, bob, world.staff, world.petra, admin, site, world.defect, to_global_id("Ticket", ticket.id)
+    )

@@ -11,12 +11,11 @@ import pytest
 from tortoise.transactions import in_transaction
 
 import resolvers.notifications
-from mail.sender import (CLAIM_LEASE, LOG_NOTE, MAX_ATTEMPTS, MailSender, claim_due, deliver_due,
-                         retry_delay, utcnow)
+from core.database import dialect
+from mail.sender import CLAIM_LEASE, LOG_NOTE, MAX_ATTEMPTS, MailSender, claim_due, deliver_due, retry_delay, utcnow
 from models.notifications import DeliveryStatus, OutboxMail
 from models.tickets import Comment
 from server.app import create_app
-from core.database import dialect
 from tests.notifications.conftest import COMMENT, STATUS, SmtpServer
 
 LIST = """query($id: ID!) { notifications(ticketId: $id) { totalCount edges { node {
@@ -54,16 +53,18 @@ async def test_smtp_down_for_a_while_every_mail_arrives_once(mailing, mail_setti
     assert len(received) == 6
     assert len({m.message["Message-ID"] for m in received}) == 6
     assert sorted(m.text.split("> ")[1].splitlines()[0] for m in received) == sorted(
-        f"Nachricht {n + 1}" for n in range(6))
+        f"Nachricht {n + 1}" for n in range(6)
+    )
     rows = await OutboxMail.all()
-    assert {(r.status, r.attempts, r.claim_token, r.last_error) for r in rows} == {
-        (DeliveryStatus.SENT, 3, None, None)}
+    assert {(r.status, r.attempts, r.claim_token, r.last_error) for r in rows} == {(DeliveryStatus.SENT, 3, None, None)}
     with capsys.disabled():
-        print(f"\noutage: queued 6, round 1 while down: claimed {first.claimed} sent {first.sent} "
-              f"retrying {first.retrying}; before back-off: claimed {too_early.claimed}; "
-              f"round 2 while down: claimed {second.claimed} sent {second.sent}; after restart: "
-              f"claimed {third.claimed} sent {third.sent}; server received {len(received)} "
-              f"({len({m.message['Message-ID'] for m in received})} distinct Message-IDs)")
+        print(
+            f"\noutage: queued 6, round 1 while down: claimed {first.claimed} sent {first.sent} "
+            f"retrying {first.retrying}; before back-off: claimed {too_early.claimed}; "
+            f"round 2 while down: claimed {second.claimed} sent {second.sent}; after restart: "
+            f"claimed {third.claimed} sent {third.sent}; server received {len(received)} "
+            f"({len({m.message['Message-ID'] for m in received})} distinct Message-IDs)"
+        )
 
 
 async def test_a_rolled_back_change_sends_nothing(mailing, mail_settings, inbox, monkeypatch):
@@ -128,7 +129,8 @@ async def test_login_when_the_url_has_credentials(mailing, settings):
     server.start()
     try:
         with_login = dataclasses.replace(
-            settings, smtp_url=f"smtp://desk%40sitedesk.test:p%40ss%3Aw%2Frd@127.0.0.1:{server.port}")
+            settings, smtp_url=f"smtp://desk%40sitedesk.test:p%40ss%3Aw%2Frd@127.0.0.1:{server.port}"
+        )
         wrong = dataclasses.replace(settings, smtp_url=f"smtp://desk%40sitedesk.test:nope@127.0.0.1:{server.port}")
         await mailing.as_(mailing.staff).ok(STATUS, {"id": mailing.ticket_id, "status": "DONE"})
         assert (await deliver_due(wrong)).retrying == 1
@@ -181,8 +183,10 @@ async def test_the_test_app_runs_no_sender_unless_asked(settings):
         assert not hasattr(app.state, "mail_sender")
 
 
-@pytest.mark.skipif("postgres" not in __import__("os").environ.get("SITEDESK_TEST_DATABASE_URL", ""),
-                    reason="several sender processes need PostgreSQL; SQLite runs one process")
+@pytest.mark.skipif(
+    "postgres" not in __import__("os").environ.get("SITEDESK_TEST_DATABASE_URL", ""),
+    reason="several sender processes need PostgreSQL; SQLite runs one process",
+)
 async def test_two_senders_at_once_deliver_each_mail_once(mailing, mail_settings, inbox, capsys):
     assert dialect() == "postgres"
     await comments(mailing, 40)
@@ -226,5 +230,4 @@ async def test_two_senders_at_once_deliver_each_mail_once(mailing, mail_settings
     assert len(ids) == 40 and len(set(ids)) == 40
     assert await OutboxMail.filter(status=DeliveryStatus.SENT, attempts=1).count() == 40
     with capsys.disabled():
-        print(f"\ntwo senders: a sent {len(a)}, b sent {len(b)}, server received {len(ids)} "
-              f"({len(set(ids))} distinct)")
+        print(f"\ntwo senders: a sent {len(a)}, b sent {len(b)}, server received {len(ids)} ({len(set(ids))} distinct)")

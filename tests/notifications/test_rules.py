@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 
+from core.ids import to_global_id
 from mail.sender import deliver_due
 from models.customers import CustomerUserObject
 from models.notifications import OutboxMail
-from core.ids import to_global_id
 from tests.factories import viewer_of
 from tests.notifications.conftest import ASSIGN, COMMENT, CREATE, SETTINGS, STATUS
 
@@ -25,11 +25,14 @@ def employee_addresses(mailing) -> list[str]:
 
 async def test_customer_gets_public_comments_never_internal_ones(mailing, mail_settings, inbox):
     staff = mailing.as_(mailing.staff)
-    await mailing.as_(mailing.admin).ok(ASSIGN, {"id": mailing.ticket_id,
-                                             "assigneeId": to_global_id("Employee", mailing.staff.pk)})
+    await mailing.as_(mailing.admin).ok(
+        ASSIGN, {"id": mailing.ticket_id, "assigneeId": to_global_id("Employee", mailing.staff.pk)}
+    )
     await staff.ok(COMMENT, {"input": {"ticketId": mailing.ticket_id, "body": INTERNAL, "internal": True}})
-    await staff.ok(COMMENT, {"input": {"ticketId": mailing.ticket_id,
-                                       "body": "Wir schicken morgen früh jemanden.\n<b>Versprochen</b>"}})
+    await staff.ok(
+        COMMENT,
+        {"input": {"ticketId": mailing.ticket_id, "body": "Wir schicken morgen früh jemanden.\n<b>Versprochen</b>"}},
+    )
     await deliver(mail_settings)
 
     to_alice = inbox.to(mailing.alice.email)
@@ -54,13 +57,16 @@ async def test_customer_gets_public_comments_never_internal_ones(mailing, mail_s
 
 
 async def test_no_message_is_shared_and_no_one_mails_themselves(mailing, mail_settings, inbox):
-    await mailing.as_(mailing.admin).ok(ASSIGN, {"id": mailing.ticket_id,
-                                             "assigneeId": to_global_id("Employee", mailing.staff.pk)})
+    await mailing.as_(mailing.admin).ok(
+        ASSIGN, {"id": mailing.ticket_id, "assigneeId": to_global_id("Employee", mailing.staff.pk)}
+    )
     await deliver(mail_settings)
     assert [m.rcpt_tos for m in inbox.messages] == [[mailing.staff.email]]  # the assignment
     inbox.clear()
     # The creator comments on her own ticket: the assignee hears of it, she does not.
-    await mailing.as_(mailing.alice).ok(COMMENT, {"input": {"ticketId": mailing.ticket_id, "body": "Bitte auch Treppe."}})
+    await mailing.as_(mailing.alice).ok(
+        COMMENT, {"input": {"ticketId": mailing.ticket_id, "body": "Bitte auch Treppe."}}
+    )
     await deliver(mail_settings)
     assert [m.rcpt_tos for m in inbox.messages] == [[mailing.staff.email]]
     assert "Alice Kundin schrieb:" in inbox.messages[0].text
@@ -83,7 +89,8 @@ async def test_status_mails_to_the_portal_creator(mailing, mail_settings, inbox)
     await staff.ok(STATUS, {"id": mailing.ticket_id, "status": "IN_PROGRESS"})
     await deliver(mail_settings)
     assert [m.message["Subject"] for m in inbox.to(mailing.alice.email)] == [
-        "[#1] Flur im 2. OG nicht gewischt – In Bearbeitung"]
+        "[#1] Flur im 2. OG nicht gewischt – In Bearbeitung"
+    ]
     assert "Ihr Ticket wird jetzt bearbeitet." in inbox.messages[0].text
     assert "Objekt:" in inbox.messages[0].text and "Rathaus Mitte" in inbox.messages[0].text
     inbox.clear()
@@ -97,8 +104,13 @@ async def test_status_mails_to_the_portal_creator(mailing, mail_settings, inbox)
 
 async def test_switched_off_mails_stay_off_but_done_always_goes(mailing, mail_settings, inbox):
     settings = await mailing.as_(mailing.alice).ok(SETTINGS, {"input": {"comments": False, "statusChanges": False}})
-    assert settings["updateNotificationSettings"] == {"locale": "DE", "comments": False, "statusChanges": False,
-                                                      "assignments": True, "newTickets": True}
+    assert settings["updateNotificationSettings"] == {
+        "locale": "DE",
+        "comments": False,
+        "statusChanges": False,
+        "assignments": True,
+        "newTickets": True,
+    }
     staff = mailing.as_(mailing.staff)
     await staff.ok(STATUS, {"id": mailing.ticket_id, "status": "IN_PROGRESS"})
     await staff.ok(COMMENT, {"input": {"ticketId": mailing.ticket_id, "body": "Sind dran."}})
@@ -110,16 +122,23 @@ async def test_switched_off_mails_stay_off_but_done_always_goes(mailing, mail_se
 async def test_assignment_mails(mailing, mail_settings, inbox):
     admin, staff = mailing.as_(mailing.admin), mailing.as_(mailing.staff)
     staff_id, petra_id = (to_global_id("Employee", p.pk) for p in (mailing.staff, mailing.petra))
-    await staff.ok(ASSIGN, {"id": mailing.ticket_id, "assigneeId": staff_id})      # to themselves: nothing
-    await admin.ok(ASSIGN, {"id": mailing.ticket_id, "assigneeId": petra_id})      # Petra hears
-    await admin.ok(ASSIGN, {"id": mailing.ticket_id, "assigneeId": None})          # unassigned: nothing
+    await staff.ok(ASSIGN, {"id": mailing.ticket_id, "assigneeId": staff_id})  # to themselves: nothing
+    await admin.ok(ASSIGN, {"id": mailing.ticket_id, "assigneeId": petra_id})  # Petra hears
+    await admin.ok(ASSIGN, {"id": mailing.ticket_id, "assigneeId": None})  # unassigned: nothing
     await mailing.as_(mailing.petra).ok(SETTINGS, {"input": {"assignments": False}})
-    await admin.ok(ASSIGN, {"id": mailing.ticket_id, "assigneeId": petra_id})      # switched off
+    await admin.ok(ASSIGN, {"id": mailing.ticket_id, "assigneeId": petra_id})  # switched off
     # A back-office ticket created with an assignee: the assignee hears, no customer does.
-    created = await admin.ok(CREATE, {"input": {
-        "objectId": to_global_id("SiteObject", mailing.site.id),
-        "ticketTypeId": to_global_id("TicketType", mailing.defect.id),
-        "title": "Fenster streifig", "assigneeId": staff_id}})
+    created = await admin.ok(
+        CREATE,
+        {
+            "input": {
+                "objectId": to_global_id("SiteObject", mailing.site.id),
+                "ticketTypeId": to_global_id("TicketType", mailing.defect.id),
+                "title": "Fenster streifig",
+                "assigneeId": staff_id,
+            }
+        },
+    )
     await admin.ok(STATUS, {"id": created["createTicket"]["id"], "status": "DONE"})
     await deliver(mail_settings)
     got = [(m.rcpt_tos[0], m.message["Subject"]) for m in inbox.messages]

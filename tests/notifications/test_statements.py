@@ -7,60 +7,78 @@ from a mail not queued.
 
 from __future__ import annotations
 
-from models.notifications import OutboxMail
 from core.ids import to_global_id
+from models.notifications import OutboxMail
 from tests.factories import viewer_of
 from tests.notifications.conftest import ASSIGN, COMMENT, CREATE, STATUS
 from tests.statements import count_statements
 
 CREATE_FULL = """mutation($input: CreateTicketInput!) { createTicket(input: $input) {
   id number title status object { name } ticketType { name } } }"""
-COMMENT_FULL = """mutation($input: AddCommentInput!) { addComment(input: $input) { id body createdAt author { name } } }"""
+COMMENT_FULL = (
+    """mutation($input: AddCommentInput!) { addComment(input: $input) { id body createdAt author { name } } }"""
+)
 
 
 async def mails_to(*people) -> list[str]:
-    return sorted(await OutboxMail.filter(recipient_id__in=[p.account.id for p in people])
-                  .values_list("to_address", flat=True))
+    return sorted(
+        await OutboxMail.filter(recipient_id__in=[p.account.id for p in people]).values_list("to_address", flat=True)
+    )
 
 
 async def measure(mailing) -> dict[str, int]:
     """Every write case once, in an order that gives each its recipients; returns the counts."""
     counts: dict[str, int] = {}
-    new_ticket = {"objectId": to_global_id("SiteObject", mailing.site.id),
-                  "ticketTypeId": to_global_id("TicketType", mailing.defect.id), "title": "Fenster"}
+    new_ticket = {
+        "objectId": to_global_id("SiteObject", mailing.site.id),
+        "ticketTypeId": to_global_id("TicketType", mailing.defect.id),
+        "title": "Fenster",
+    }
     staff_id = to_global_id("Employee", mailing.staff.pk)
     tid = mailing.ticket_id
     await OutboxMail.all().delete()
 
-    counts["createTicket customer"], _ = await count_statements(mailing.as_(mailing.alice), CREATE_FULL, {"input": new_ticket})
-    counts["createTicket employee"], _ = await count_statements(mailing.as_(mailing.admin), CREATE, {"input": new_ticket})
+    counts["createTicket customer"], _ = await count_statements(
+        mailing.as_(mailing.alice), CREATE_FULL, {"input": new_ticket}
+    )
+    counts["createTicket employee"], _ = await count_statements(
+        mailing.as_(mailing.admin), CREATE, {"input": new_ticket}
+    )
     assert await OutboxMail.all().count() == 0
     counts["createTicket employee, assignee mailed"], _ = await count_statements(
-        mailing.as_(mailing.admin), CREATE, {"input": {**new_ticket, "assigneeId": staff_id}})
+        mailing.as_(mailing.admin), CREATE, {"input": {**new_ticket, "assigneeId": staff_id}}
+    )
     assert await mails_to(mailing.staff) == [mailing.staff.email]
 
     counts["assignTicket, assignee mailed"], _ = await count_statements(
-        mailing.as_(mailing.admin), ASSIGN, {"id": tid, "assigneeId": staff_id})
+        mailing.as_(mailing.admin), ASSIGN, {"id": tid, "assigneeId": staff_id}
+    )
     assert await mails_to(mailing.staff) == [mailing.staff.email] * 2
 
     await OutboxMail.all().delete()
     counts["addComment creator, assignee mailed"], _ = await count_statements(
-        mailing.as_(mailing.alice), COMMENT_FULL, {"input": {"ticketId": tid, "body": "Bitte auch Treppe."}})
+        mailing.as_(mailing.alice), COMMENT_FULL, {"input": {"ticketId": tid, "body": "Bitte auch Treppe."}}
+    )
     assert await mails_to(mailing.alice, mailing.staff) == [mailing.staff.email]
     counts["addComment other customer, creator and assignee mailed"], _ = await count_statements(
-        mailing.as_(mailing.bob), COMMENT_FULL, {"input": {"ticketId": tid, "body": "Bei uns auch."}})
+        mailing.as_(mailing.bob), COMMENT_FULL, {"input": {"ticketId": tid, "body": "Bei uns auch."}}
+    )
     assert await mails_to(mailing.alice, mailing.staff) == sorted([mailing.alice.email] + [mailing.staff.email] * 2)
     counts["addComment employee internal"], _ = await count_statements(
-        mailing.as_(mailing.staff), COMMENT, {"input": {"ticketId": tid, "body": "Intern.", "internal": True}})
+        mailing.as_(mailing.staff), COMMENT, {"input": {"ticketId": tid, "body": "Intern.", "internal": True}}
+    )
     counts["addComment employee, creator mailed"], _ = await count_statements(
-        mailing.as_(mailing.staff), COMMENT, {"input": {"ticketId": tid, "body": "Kommen morgen."}})
+        mailing.as_(mailing.staff), COMMENT, {"input": {"ticketId": tid, "body": "Kommen morgen."}}
+    )
     assert await mails_to(mailing.alice) == [mailing.alice.email] * 2
 
     await OutboxMail.all().delete()
     counts["setTicketStatus IN_PROGRESS, creator mailed"], _ = await count_statements(
-        mailing.as_(mailing.staff), STATUS, {"id": tid, "status": "IN_PROGRESS"})
+        mailing.as_(mailing.staff), STATUS, {"id": tid, "status": "IN_PROGRESS"}
+    )
     counts["setTicketStatus DONE, creator mailed"], _ = await count_statements(
-        mailing.as_(mailing.staff), STATUS, {"id": tid, "status": "DONE"})
+        mailing.as_(mailing.staff), STATUS, {"id": tid, "status": "DONE"}
+    )
     assert await mails_to(mailing.alice) == [mailing.alice.email] * 2
     assert await OutboxMail.all().count() == 2
     return counts
@@ -104,6 +122,9 @@ async def test_an_assignee_not_yet_on_the_row_is_still_mailed(mailing):
     async with in_transaction() as connection:
         await queue_assigned(connection, ticket, mailing.staff.pk, admin)
     [mail] = await OutboxMail.all()
-    assert (mail.recipient_id, mail.to_address, mail.kind.value) == (mailing.staff.account.id, mailing.staff.email,
-                                                                     "ASSIGNED")
+    assert (mail.recipient_id, mail.to_address, mail.kind.value) == (
+        mailing.staff.account.id,
+        mailing.staff.email,
+        "ASSIGNED",
+    )
     assert mail.context["object_name"] == "Rathaus Mitte" and mail.context["ticket_type_name"] == "Reinigungsmangel"

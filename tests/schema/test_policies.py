@@ -10,8 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graphql import (Undefined, ObjectTypeDefinitionNode, parse, GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull,
-                     GraphQLObjectType, GraphQLScalarType, get_named_type, is_leaf_type)
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    ObjectTypeDefinitionNode,
+    Undefined,
+    get_named_type,
+    is_leaf_type,
+    parse,
+)
 
 from models.customers import Customer
 from permissions.policy import Permission
@@ -20,8 +31,15 @@ from schema.schema import schema
 from tests.factories import make_customer_user, make_employee
 
 ALL_PERMISSIONS = tuple(Permission)
-SCALAR_SAMPLES = {"ID": "eA", "String": "x", "Int": 1, "Float": 1.0, "Boolean": False,
-                  "Date": "2026-01-01", "DateTime": "2026-01-01T00:00:00+00:00"}
+SCALAR_SAMPLES = {
+    "ID": "eA",
+    "String": "x",
+    "Int": 1,
+    "Float": 1.0,
+    "Boolean": False,
+    "Date": "2026-01-01",
+    "DateTime": "2026-01-01T00:00:00+00:00",
+}
 
 
 def test_every_field_has_a_policy():
@@ -60,8 +78,11 @@ def sample_value(graphql_type: Any) -> Any:
     if isinstance(graphql_type, GraphQLEnumType):
         return next(iter(graphql_type.values))
     if isinstance(graphql_type, GraphQLInputObjectType):
-        return {name: sample_value(f.type) for name, f in graphql_type.fields.items()
-                if isinstance(f.type, GraphQLNonNull) and f.default_value is Undefined}
+        return {
+            name: sample_value(f.type)
+            for name, f in graphql_type.fields.items()
+            if isinstance(f.type, GraphQLNonNull) and f.default_value is Undefined
+        }
     assert isinstance(graphql_type, GraphQLScalarType)
     return None if graphql_type.name == "Upload" else SCALAR_SAMPLES[graphql_type.name]
 
@@ -69,8 +90,7 @@ def sample_value(graphql_type: Any) -> Any:
 def operation_for(root: str, name: str) -> tuple[str, dict[str, Any]]:
     """A minimal, valid request for one root field, with sample arguments."""
     graphql_field = schema._schema.type_map[root].fields[name]
-    required = {arg_name: arg for arg_name, arg in graphql_field.args.items()
-                if isinstance(arg.type, GraphQLNonNull)}
+    required = {arg_name: arg for arg_name, arg in graphql_field.args.items() if isinstance(arg.type, GraphQLNonNull)}
     definitions = ", ".join(f"${a}: {arg.type}" for a, arg in required.items())
     arguments = ", ".join(f"{a}: ${a}" for a in required)
     selection = "" if is_leaf_type(get_named_type(graphql_field.type)) else " { __typename }"
@@ -80,8 +100,7 @@ def operation_for(root: str, name: str) -> tuple[str, dict[str, Any]]:
     return f"{head} {{ {call}{selection} }}", {a: sample_value(arg.type) for a, arg in required.items()}
 
 
-ROOT_FIELDS = [(root, name) for root in ("Query", "Mutation")
-               for name in schema._schema.type_map[root].fields]
+ROOT_FIELDS = [(root, name) for root in ("Query", "Mutation") for name in schema._schema.type_map[root].fields]
 
 
 async def viewers(settings) -> dict[str, Any]:
@@ -92,8 +111,7 @@ async def viewers(settings) -> dict[str, Any]:
         "employee": await make_employee(settings),
         "employee with every permission": await make_employee(settings, permissions=ALL_PERMISSIONS),
         "system admin": await make_employee(settings, admin=True),
-        "system admin with every permission": await make_employee(
-            settings, admin=True, permissions=ALL_PERMISSIONS),
+        "system admin with every permission": await make_employee(settings, admin=True, permissions=ALL_PERMISSIONS),
     }
 
 
@@ -106,8 +124,11 @@ async def test_root_field_refuses_every_role_its_policy_refuses(gql, settings, r
     for label, person in (await viewers(settings)).items():
         viewer = await _viewer(person)
         token = person.token if person else None
-        uploads = [a for a, arg in schema._schema.type_map[root].fields[name].args.items()
-                   if get_named_type(arg.type).name == "Upload"]
+        uploads = [
+            a
+            for a, arg in schema._schema.type_map[root].fields[name].args.items()
+            if get_named_type(arg.type).name == "Upload"
+        ]
         if uploads:
             files = {f"variables.{a}": ("probe.txt", b"probe") for a in uploads}
             body = (await gql.upload(query, variables, files, token=token)).json()

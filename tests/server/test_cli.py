@@ -11,8 +11,9 @@ ROOT = Path(__file__).parents[2]
 
 
 def run(args: list[str], env: dict[str, str], timeout: int = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_serve_refuses_an_unmigrated_database_with_one_line(tmp_path):

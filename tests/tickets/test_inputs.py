@@ -43,27 +43,35 @@ async def test_create_ticket_names_the_bad_id(admin, name):
 @pytest.mark.parametrize("name", ["objectId", "ticketTypeId", "assigneeId"])
 async def test_filter_and_import_name_the_bad_id(admin, name):
     assert extensions(await admin(LIST, {"f": {name: gid("Customer", 1)}})) == {
-        "code": "NOT_FOUND", "field": f"filter.{name}"}
-    items = [{**admin.base, "title": "A", "externalRef": "A"},
-             {**admin.base, "title": "B", "externalRef": "B", name: gid("Customer", 1)}]
+        "code": "NOT_FOUND",
+        "field": f"filter.{name}",
+    }
+    items = [
+        {**admin.base, "title": "A", "externalRef": "A"},
+        {**admin.base, "title": "B", "externalRef": "B", name: gid("Customer", 1)},
+    ]
     assert extensions(await admin(IMPORT, {"t": items})) == {"code": "NOT_FOUND", "field": f"tickets.1.{name}"}
 
 
 async def test_ticket_and_comment_inputs_name_the_bad_id(admin):
     wrong = gid("Customer", 1)
     assert extensions(await admin(UPDATE, {"input": {"id": wrong, "title": "X"}})) == {
-        "code": "NOT_FOUND", "field": "id"}
+        "code": "NOT_FOUND",
+        "field": "id",
+    }
     assert extensions(await admin(COMMENT, {"input": {"ticketId": wrong, "body": "X"}})) == {
-        "code": "NOT_FOUND", "field": "ticketId"}
-    assert extensions(await admin(EDIT, {"input": {"id": wrong, "body": "X"}})) == {
-        "code": "NOT_FOUND", "field": "id"}
+        "code": "NOT_FOUND",
+        "field": "ticketId",
+    }
+    assert extensions(await admin(EDIT, {"input": {"id": wrong, "body": "X"}})) == {"code": "NOT_FOUND", "field": "id"}
 
 
 async def test_an_optional_id_sent_empty_is_absent(admin):
     created = await admin.ok(CREATE, {"input": {**admin.base, "title": "T", "assigneeId": ""}})
     assert created["createTicket"] == {"number": 1, "assignee": None}
     assert (await admin.ok(LIST, {"f": {"objectId": "", "ticketTypeId": "", "assigneeId": ""}})) == {
-        "tickets": {"totalCount": 1}}
+        "tickets": {"totalCount": 1}
+    }
     items = [{**admin.base, "title": "A", "externalRef": "A", "assigneeId": ""}]
     assert (await admin.ok(IMPORT, {"t": items}))["importTickets"] == {"importedCount": 1}
     assert await Ticket.filter(assignee_id=None).count() == 2

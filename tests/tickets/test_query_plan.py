@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.connection import get_connection
@@ -42,8 +42,7 @@ class StatementLog(logging.Handler):
 
 async def _world(settings):
     customers = [await Customer.create(name=f"Kunde {i}") for i in range(3)]
-    objects = [await SiteObject.create(customer=customers[i % 3], name=f"Objekt {i}", address="")
-               for i in range(12)]
+    objects = [await SiteObject.create(customer=customers[i % 3], name=f"Objekt {i}", address="") for i in range(12)]
     types = [await TicketType.create(name=f"Typ {i}") for i in range(3)]
     mine = customers[0]
     for ticket_type in types[:2]:
@@ -53,11 +52,21 @@ async def _world(settings):
         if site.customer_id == mine.id:
             await CustomerUserObject.create(customer_user_id=user.pk, object_id=site.id)
     creator = await Account.get(id=user.account.id)
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    rows = [Ticket(number=n + 1, title=f"Ticket {n}", description="", ticket_type_id=types[n % 3].id,
-                   object_id=objects[n % len(objects)].id, created_by_id=creator.id, source=TicketSource.PORTAL,
-                   created_at=start + timedelta(minutes=7 * n), updated_at=start + timedelta(minutes=7 * n))
-            for n in range(TICKETS)]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [
+        Ticket(
+            number=n + 1,
+            title=f"Ticket {n}",
+            description="",
+            ticket_type_id=types[n % 3].id,
+            object_id=objects[n % len(objects)].id,
+            created_by_id=creator.id,
+            source=TicketSource.PORTAL,
+            created_at=start + timedelta(minutes=7 * n),
+            updated_at=start + timedelta(minutes=7 * n),
+        )
+        for n in range(TICKETS)
+    ]
     await Ticket.bulk_create(rows, batch_size=2000)
     await refresh_statistics(always=True)
     return user
@@ -98,11 +107,20 @@ async def test_the_ticket_page_uses_the_ordering_index(gql, settings):
         nodes = list(_walk(plan[0]["Plan"]))
         shown = json.dumps(plan, indent=1)[:6000]
         # The page is a Limit over the ordering index; nothing sorts more than a page of tickets.
-        ordered = [n for n in nodes if n["Node Type"] == "Limit" and any(
-            c.get("Index Name", "").startswith("idx_ticket_created") for c in _walk(n))]
+        ordered = [
+            n
+            for n in nodes
+            if n["Node Type"] == "Limit"
+            and any(c.get("Index Name", "").startswith("idx_ticket_created") for c in _walk(n))
+        ]
         assert ordered, shown
-        sorts = [n for n in nodes if n["Node Type"] in ("Sort", "Incremental Sort")
-                 and any("ticket." in k for k in n.get("Sort Key", ())) and n["Plan Rows"] > 50]
+        sorts = [
+            n
+            for n in nodes
+            if n["Node Type"] in ("Sort", "Incremental Sort")
+            and any("ticket." in k for k in n.get("Sort Key", ()))
+            and n["Plan Rows"] > 50
+        ]
         assert not sorts, shown
         # Only the page's rows are joined: no sequential scan reads the whole ticket table.
         whole = [n for n in nodes if n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "ticket"]
