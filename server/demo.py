@@ -15,7 +15,7 @@ import io
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -32,16 +32,42 @@ from models.tickets import Ticket, TicketSource, TicketStatus, TicketType
 from permissions.policy import Permission
 from permissions.viewer import Viewer, load_viewer
 from resolvers import accounts, customers, documents, evaluations, forms
-from resolvers.tickets import (add_attachment, add_comment, assign_ticket, create_ticket, create_ticket_type,
-                               set_ticket_status)
+from resolvers.tickets import (
+    add_attachment,
+    add_comment,
+    assign_ticket,
+    create_ticket,
+    create_ticket_type,
+    set_ticket_status,
+)
 
-ADMIN = ("admin@sitedesk.example", "demo-admin-2026", "system administrator, every permission")
+ADMIN = (
+    "admin@sitedesk.example",
+    "demo-admin-2026",
+    "system administrator, every permission",
+)
 EMPLOYEES = [
-    ("petra.schulz@sitedesk.example", "demo-petra-2026", "Petra Schulz", "Objektleitung",
-     [Permission.MANAGE_CHECK_TEMPLATES]),
-    ("jonas.weber@sitedesk.example", "demo-jonas-2026", "Jonas Weber", "Reinigungsteam", []),
-    ("aylin.demir@sitedesk.example", "demo-aylin-2026", "Aylin Demir", "Personalbüro",
-     [Permission.MANAGE_ABSENCES]),
+    (
+        "petra.schulz@sitedesk.example",
+        "demo-petra-2026",
+        "Petra Schulz",
+        "Objektleitung",
+        [Permission.MANAGE_CHECK_TEMPLATES],
+    ),
+    (
+        "jonas.weber@sitedesk.example",
+        "demo-jonas-2026",
+        "Jonas Weber",
+        "Reinigungsteam",
+        [],
+    ),
+    (
+        "aylin.demir@sitedesk.example",
+        "demo-aylin-2026",
+        "Aylin Demir",
+        "Personalbüro",
+        [Permission.MANAGE_ABSENCES],
+    ),
 ]
 TICKET_TYPES = [
     ("Reinigungsmangel", False),
@@ -57,38 +83,109 @@ CUSTOMER_TYPES = ["Reinigungsmangel", "Schaden"]
 # Customer name -> objects (name, address, rooms as "im/in der …" phrases).
 CUSTOMERS: dict[str, list[tuple[str, str, list[str]]]] = {
     "Stadtwerke Musterstadt GmbH": [
-        ("Verwaltungsgebäude Hauptstraße", "Hauptstraße 12, 12345 Musterstadt",
-         ["im Besprechungsraum 2.14", "in der Teeküche 1. OG", "im Damen-WC 2. OG",
-          "im Herren-WC EG", "im Foyer", "im Treppenhaus Nord", "im Büro 3.07"]),
-        ("Kundencenter Am Markt", "Am Markt 3, 12345 Musterstadt",
-         ["im Wartebereich", "an den Beratungsplätzen", "im Kunden-WC", "im Eingangsbereich",
-          "im Sozialraum"]),
-        ("Betriebshof Industriestraße", "Industriestraße 48, 12347 Musterstadt",
-         ["in der Umkleide Herren", "in den Duschen", "im Pausenraum Werkstatt",
-          "im Büro der Disposition", "im Flur zur Fahrzeughalle"]),
+        (
+            "Verwaltungsgebäude Hauptstraße",
+            "Hauptstraße 12, 12345 Musterstadt",
+            [
+                "im Besprechungsraum 2.14",
+                "in der Teeküche 1. OG",
+                "im Damen-WC 2. OG",
+                "im Herren-WC EG",
+                "im Foyer",
+                "im Treppenhaus Nord",
+                "im Büro 3.07",
+            ],
+        ),
+        (
+            "Kundencenter Am Markt",
+            "Am Markt 3, 12345 Musterstadt",
+            [
+                "im Wartebereich",
+                "an den Beratungsplätzen",
+                "im Kunden-WC",
+                "im Eingangsbereich",
+                "im Sozialraum",
+            ],
+        ),
+        (
+            "Betriebshof Industriestraße",
+            "Industriestraße 48, 12347 Musterstadt",
+            [
+                "in der Umkleide Herren",
+                "in den Duschen",
+                "im Pausenraum Werkstatt",
+                "im Büro der Disposition",
+                "im Flur zur Fahrzeughalle",
+            ],
+        ),
     ],
     "Kita Sonnenschein e.V.": [
-        ("Kita Sonnenschein Lindenweg", "Lindenweg 7, 12345 Musterstadt",
-         ["im Gruppenraum Bärchen", "im Gruppenraum Igel", "im Kinder-Waschraum",
-          "im Schlafraum", "im Essbereich", "in der Garderobe"]),
-        ("Kita Regenbogen Schulstraße", "Schulstraße 21, 12349 Musterstadt",
-         ["im Gruppenraum Raupen", "im Bewegungsraum", "im Wickelbereich", "in der Küche",
-          "im Personal-WC"]),
-        ("Familienzentrum Gartenstraße", "Gartenstraße 5a, 12345 Musterstadt",
-         ["im Elterncafé", "im Beratungsraum", "im Mehrzweckraum", "im WC EG",
-          "im Treppenhaus"]),
+        (
+            "Kita Sonnenschein Lindenweg",
+            "Lindenweg 7, 12345 Musterstadt",
+            [
+                "im Gruppenraum Bärchen",
+                "im Gruppenraum Igel",
+                "im Kinder-Waschraum",
+                "im Schlafraum",
+                "im Essbereich",
+                "in der Garderobe",
+            ],
+        ),
+        (
+            "Kita Regenbogen Schulstraße",
+            "Schulstraße 21, 12349 Musterstadt",
+            [
+                "im Gruppenraum Raupen",
+                "im Bewegungsraum",
+                "im Wickelbereich",
+                "in der Küche",
+                "im Personal-WC",
+            ],
+        ),
+        (
+            "Familienzentrum Gartenstraße",
+            "Gartenstraße 5a, 12345 Musterstadt",
+            [
+                "im Elterncafé",
+                "im Beratungsraum",
+                "im Mehrzweckraum",
+                "im WC EG",
+                "im Treppenhaus",
+            ],
+        ),
     ],
 }
 # (email, password, name, customer, indices of the customer's objects assigned)
 CUSTOMER_USERS = [
-    ("m.brandt@stadtwerke-musterstadt.example", "demo-markus-2026", "Markus Brandt",
-     "Stadtwerke Musterstadt GmbH", [0, 1]),
-    ("c.neumann@stadtwerke-musterstadt.example", "demo-claudia-2026", "Claudia Neumann",
-     "Stadtwerke Musterstadt GmbH", [1, 2]),
-    ("leitung@kita-sonnenschein.example", "demo-sandra-2026", "Sandra Hoffmann",
-     "Kita Sonnenschein e.V.", [0, 2]),
-    ("t.krueger@kita-sonnenschein.example", "demo-tobias-2026", "Tobias Krüger",
-     "Kita Sonnenschein e.V.", [1]),
+    (
+        "m.brandt@stadtwerke-musterstadt.example",
+        "demo-markus-2026",
+        "Markus Brandt",
+        "Stadtwerke Musterstadt GmbH",
+        [0, 1],
+    ),
+    (
+        "c.neumann@stadtwerke-musterstadt.example",
+        "demo-claudia-2026",
+        "Claudia Neumann",
+        "Stadtwerke Musterstadt GmbH",
+        [1, 2],
+    ),
+    (
+        "leitung@kita-sonnenschein.example",
+        "demo-sandra-2026",
+        "Sandra Hoffmann",
+        "Kita Sonnenschein e.V.",
+        [0, 2],
+    ),
+    (
+        "t.krueger@kita-sonnenschein.example",
+        "demo-tobias-2026",
+        "Tobias Krüger",
+        "Kita Sonnenschein e.V.",
+        [1],
+    ),
 ]
 
 REGULAR_TICKETS = 194
@@ -96,68 +193,96 @@ DAYS_BACK = 182
 
 TITLES = {
     "Reinigungsmangel": [
-        "Mülleimer {raum} nicht geleert", "Boden {raum} nicht gewischt",
-        "Staub auf den Fensterbänken {raum}", "Papierhandtücher {raum} nicht aufgefüllt",
-        "Seifenspender {raum} leer", "Spinnweben an der Decke {raum}",
-        "Glasflächen {raum} verschmiert", "Waschbecken {raum} nicht gereinigt",
-        "Klebrige Flecken auf dem Boden {raum}", "Toilettenpapier {raum} fehlt",
-        "Heizkörper {raum} verstaubt", "Türklinken {raum} nicht desinfiziert",
+        "Mülleimer {raum} nicht geleert",
+        "Boden {raum} nicht gewischt",
+        "Staub auf den Fensterbänken {raum}",
+        "Papierhandtücher {raum} nicht aufgefüllt",
+        "Seifenspender {raum} leer",
+        "Spinnweben an der Decke {raum}",
+        "Glasflächen {raum} verschmiert",
+        "Waschbecken {raum} nicht gereinigt",
+        "Klebrige Flecken auf dem Boden {raum}",
+        "Toilettenpapier {raum} fehlt",
+        "Heizkörper {raum} verstaubt",
+        "Türklinken {raum} nicht desinfiziert",
     ],
     "Schaden": [
-        "Wasserhahn {raum} tropft", "Fliese {raum} gesprungen", "Deckenleuchte {raum} defekt",
-        "Fensterscheibe {raum} mit Riss", "Toilettenspülung {raum} läuft nach",
-        "Bodenbelag {raum} beschädigt", "Türschließer {raum} klemmt",
+        "Wasserhahn {raum} tropft",
+        "Fliese {raum} gesprungen",
+        "Deckenleuchte {raum} defekt",
+        "Fensterscheibe {raum} mit Riss",
+        "Toilettenspülung {raum} läuft nach",
+        "Bodenbelag {raum} beschädigt",
+        "Türschließer {raum} klemmt",
         "Handtuchspender {raum} abgebrochen",
     ],
     "Leistungsnachweis": [
-        "Glasreinigung {raum} durchgeführt", "Grundreinigung {raum} dokumentiert",
-        "Teppichreinigung {raum} erledigt", "Unterhaltsreinigung {raum} abgenommen",
+        "Glasreinigung {raum} durchgeführt",
+        "Grundreinigung {raum} dokumentiert",
+        "Teppichreinigung {raum} erledigt",
+        "Unterhaltsreinigung {raum} abgenommen",
     ],
     "Nachreinigung": [
-        "Nachreinigung {raum} nach Handwerkerarbeiten", "Nachreinigung {raum} nach Veranstaltung",
-        "Nachreinigung {raum} nach Beanstandung", "Sonderreinigung {raum} nach Wasserschaden",
+        "Nachreinigung {raum} nach Handwerkerarbeiten",
+        "Nachreinigung {raum} nach Veranstaltung",
+        "Nachreinigung {raum} nach Beanstandung",
+        "Sonderreinigung {raum} nach Wasserschaden",
     ],
 }
 DESCRIPTIONS = {
     "Reinigungsmangel": [
-        "Ist uns heute Morgen aufgefallen.", "Bereits zum zweiten Mal diese Woche.",
+        "Ist uns heute Morgen aufgefallen.",
+        "Bereits zum zweiten Mal diese Woche.",
         "Bitte bei der nächsten Reinigung besonders darauf achten.",
-        "Mitarbeitende haben sich beschwert.", "",
+        "Mitarbeitende haben sich beschwert.",
+        "",
     ],
     "Schaden": [
         "Beim Reinigen festgestellt, bitte an die Haustechnik weitergeben.",
         "Vermutlich schon länger so. Bitte prüfen.",
-        "Bereich vorsorglich abgesperrt.", "",
+        "Bereich vorsorglich abgesperrt.",
+        "",
     ],
     "Leistungsnachweis": [
         "Laut Leistungsverzeichnis, Abnahme mit der Objektleitung.",
-        "Durchgeführt durch das Reinigungsteam, Fotos liegen vor.", "",
+        "Durchgeführt durch das Reinigungsteam, Fotos liegen vor.",
+        "",
     ],
     "Nachreinigung": [
-        "Auftrag telefonisch durch den Kunden.", "Zusätzlicher Aufwand, bitte separat erfassen.",
+        "Auftrag telefonisch durch den Kunden.",
+        "Zusätzlicher Aufwand, bitte separat erfassen.",
         "",
     ],
 }
 CUSTOMER_COMMENTS = [
     "Bitte bis morgen früh erledigen, wir haben Kundentermine.",
-    "Das Problem besteht leider weiterhin.", "Ist das schon eingeplant?",
-    "Gleiches Problem auch im Nebenraum.", "Foto reiche ich nach.",
-    "Können Sie mir einen Termin nennen?", "Danke für die schnelle Rückmeldung.",
+    "Das Problem besteht leider weiterhin.",
+    "Ist das schon eingeplant?",
+    "Gleiches Problem auch im Nebenraum.",
+    "Foto reiche ich nach.",
+    "Können Sie mir einen Termin nennen?",
+    "Danke für die schnelle Rückmeldung.",
 ]
 CUSTOMER_THANKS = [
-    "Danke, sieht jetzt wieder gut aus!", "Vielen Dank, alles in Ordnung.",
+    "Danke, sieht jetzt wieder gut aus!",
+    "Vielen Dank, alles in Ordnung.",
     "Danke, ist erledigt.",
 ]
 EMPLOYEE_COMMENTS = [
-    "Wir kümmern uns heute Abend darum.", "Ist an das Reinigungsteam weitergegeben.",
-    "Der Hausmeister ist informiert.", "Material wurde nachbestellt, Lieferung morgen.",
+    "Wir kümmern uns heute Abend darum.",
+    "Ist an das Reinigungsteam weitergegeben.",
+    "Der Hausmeister ist informiert.",
+    "Material wurde nachbestellt, Lieferung morgen.",
     "Wir schauen uns das bei der nächsten Begehung an.",
 ]
 EMPLOYEE_DONE = [
-    "Erledigt, bitte kurz prüfen.", "Ist behoben.", "Wurde heute nachgereinigt.",
+    "Erledigt, bitte kurz prüfen.",
+    "Ist behoben.",
+    "Wurde heute nachgereinigt.",
 ]
 INTERNAL_COMMENTS = [
-    "Jonas übernimmt das in der Spätschicht.", "Kunde ist hier sehr sensibel, bitte Vorrang.",
+    "Jonas übernimmt das in der Spätschicht.",
+    "Kunde ist hier sehr sensibel, bitte Vorrang.",
     "Reinigungsplan für das Objekt anpassen?",
     "Ursache: neue Kollegin kannte den Bereich nicht, Einweisung erfolgt.",
     "Nicht abrechenbar, Nachbesserung im Rahmen der Gewährleistung.",
@@ -204,8 +329,10 @@ def _png(rng: random.Random) -> bytes:
     image = Image.new("RGB", (48, 36), base)
     draw = ImageDraw.Draw(image)
     x, y = rng.randint(4, 28), rng.randint(4, 18)
-    draw.ellipse((x, y, x + rng.randint(8, 16), y + rng.randint(6, 14)),
-                 fill=tuple(max(0, c - rng.randint(60, 110)) for c in base))
+    draw.ellipse(
+        (x, y, x + rng.randint(8, 16), y + rng.randint(6, 14)),
+        fill=tuple(max(0, c - rng.randint(60, 110)) for c in base),
+    )
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
@@ -221,10 +348,15 @@ async def seed_demo(settings: Settings | None = None) -> list[tuple[str, str, st
     staff = {ADMIN[0]: await _person(admin.account_id)}
     for email, password, name, group_name, permissions in EMPLOYEES:
         group = await accounts.create_permission_group(group_name, permissions)
-        employee = await accounts.create_employee(email, name, password, False, [group.id])
+        employee = await accounts.create_employee(
+            email, name, password, False, [group.id]
+        )
         staff[email] = await _person(employee.account_id)
-        who = f"employee ({group_name}" + (
-            ": " + ", ".join(p.value for p in permissions) if permissions else "") + ")"
+        who = (
+            f"employee ({group_name}"
+            + (": " + ", ".join(p.value for p in permissions) if permissions else "")
+            + ")"
+        )
         logins.append((email, password, who))
     types: dict[str, TicketType] = {}
     for name, is_absence in TICKET_TYPES:
@@ -236,10 +368,13 @@ async def seed_demo(settings: Settings | None = None) -> list[tuple[str, str, st
     for customer_name, objects in CUSTOMERS.items():
         customer = await customers.create_customer(customer_name)
         customer_ids[customer_name] = customer.id
-        await customers.set_customer_ticket_types(customer.id, [types[t].id for t in CUSTOMER_TYPES])
+        await customers.set_customer_ticket_types(
+            customer.id, [types[t].id for t in CUSTOMER_TYPES]
+        )
         # Proofs of service reach the portal as documents; the evaluation is on, by day.
         await documents.set_customer_document_rules(
-            customer.id, [documents.NewDocumentRule(types["Leistungsnachweis"].id, [])])
+            customer.id, [documents.NewDocumentRule(types["Leistungsnachweis"].id, [])]
+        )
         await evaluations.set_customer_ticket_evaluation(customer.id, True, 1)
         objects_of[customer_name] = []
         for object_name, address, object_rooms in objects:
@@ -248,7 +383,9 @@ async def seed_demo(settings: Settings | None = None) -> list[tuple[str, str, st
             rooms[site.id] = object_rooms
     portal_users: list[_Person] = []
     for email, password, name, customer_name, indices in CUSTOMER_USERS:
-        user = await customers.create_customer_user(customer_ids[customer_name], email, name, password)
+        user = await customers.create_customer_user(
+            customer_ids[customer_name], email, name, password
+        )
         object_ids = [objects_of[customer_name][i] for i in indices]
         await customers.set_customer_user_objects(user.id, object_ids)
         portal_users.append(await _person(user.account_id, object_ids))
@@ -267,11 +404,18 @@ Step = tuple[datetime, Callable[[], Awaitable[Any]]]
 class _History:
     """About 200 tickets, each change made by the ticket services as the person who made it, at its moment."""
 
-    def __init__(self, settings: Settings, rng: random.Random, staff: dict[str, _Person],
-                 types: dict[str, TicketType], rooms: dict[int, list[str]], portal_users: list[_Person]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        rng: random.Random,
+        staff: dict[str, _Person],
+        types: dict[str, TicketType],
+        rooms: dict[int, list[str]],
+        portal_users: list[_Person],
+    ) -> None:
         self.settings, self.rng, self.types, self.rooms = settings, rng, types, rooms
         self.portal_users = portal_users
-        self.now = datetime.now(timezone.utc).replace(microsecond=0)
+        self.now = datetime.now(UTC).replace(microsecond=0)
         self.admin = staff[ADMIN[0]]
         self.petra, self.jonas, self.aylin = (staff[e[0]] for e in EMPLOYEES)
         self.staff = staff
@@ -281,8 +425,12 @@ class _History:
         self.stored: list[StoredFile] = []  # the photos, removed again if seeding fails
 
     def working_time(self, day: datetime) -> datetime:
-        return day.replace(hour=self.rng.randint(6, 19), minute=self.rng.randrange(0, 60, 5), second=0,
-                           microsecond=0)
+        return day.replace(
+            hour=self.rng.randint(6, 19),
+            minute=self.rng.randrange(0, 60, 5),
+            second=0,
+            microsecond=0,
+        )
 
     def clamp(self, at: datetime) -> datetime:
         return min(at, self.now - timedelta(minutes=5))
@@ -290,27 +438,49 @@ class _History:
     def plans(self) -> list[dict[str, Any]]:
         """What each ticket is, in creation order (so numbers follow time)."""
         rng, now = self.rng, self.now
-        type_names = ["Reinigungsmangel", "Schaden", "Leistungsnachweis", "Nachreinigung"]
+        type_names = [
+            "Reinigungsmangel",
+            "Schaden",
+            "Leistungsnachweis",
+            "Nachreinigung",
+        ]
         type_weights = [50, 20, 15, 15]
         object_ids = sorted(self.rooms)
         plans: list[dict[str, Any]] = []
         for _ in range(REGULAR_TICKETS):
-            created = self.clamp(self.working_time(now - timedelta(days=rng.uniform(0, DAYS_BACK))))
-            plans.append({"created": created, "object": rng.choice(object_ids),
-                          "type": rng.choices(type_names, type_weights)[0]})
+            created = self.clamp(
+                self.working_time(now - timedelta(days=rng.uniform(0, DAYS_BACK)))
+            )
+            plans.append(
+                {
+                    "created": created,
+                    "object": rng.choice(object_ids),
+                    "type": rng.choices(type_names, type_weights)[0],
+                }
+            )
         for email, type_name, start_offset, days, status in ABSENCES:
             start = (now + timedelta(days=start_offset)).date()
             end = start + timedelta(days=days - 1)
-            midnight = datetime.combine(start, datetime.min.time(), timezone.utc)
+            midnight = datetime.combine(start, datetime.min.time(), UTC)
             if type_name == "Krankmeldung":  # reported on the morning of the first day
                 created = self.working_time(midnight).replace(hour=rng.randint(6, 8))
                 description = "Arbeitsunfähigkeitsbescheinigung folgt per Post."
             else:  # requested three to six weeks ahead
-                created = self.working_time(midnight - timedelta(days=rng.randint(21, 40)))
+                created = self.working_time(
+                    midnight - timedelta(days=rng.randint(21, 40))
+                )
                 description = "Vertretung ist mit dem Team abgesprochen."
-            plans.append({"created": self.clamp(created), "absence": status, "creator": self.staff[email],
-                          "type": type_name, "start": start, "description": description,
-                          "title": f"{type_name} {start:%d.%m.} bis {end:%d.%m.%Y}"})
+            plans.append(
+                {
+                    "created": self.clamp(created),
+                    "absence": status,
+                    "creator": self.staff[email],
+                    "type": type_name,
+                    "start": start,
+                    "description": description,
+                    "title": f"{type_name} {start:%d.%m.} bis {end:%d.%m.%Y}",
+                }
+            )
         plans.sort(key=lambda p: p["created"])
         return plans
 
@@ -331,17 +501,35 @@ class _History:
 
     # ---------------------------------------------------------------- steps
 
-    def comment(self, author: _Person, ticket: Ticket, body: str, internal: bool, at: datetime) -> Step:
+    def comment(
+        self, author: _Person, ticket: Ticket, body: str, internal: bool, at: datetime
+    ) -> Step:
         return at, partial(add_comment, author.viewer, ticket.id, body, internal, at=at)
 
-    def photo(self, uploader: _Person, ticket: Ticket, filename: str, at: datetime) -> Step:
-        data = _png(self.rng)  # drawn while planning, so the random sequence keeps its order
+    def photo(
+        self, uploader: _Person, ticket: Ticket, filename: str, at: datetime
+    ) -> Step:
+        data = _png(
+            self.rng
+        )  # drawn while planning, so the random sequence keeps its order
 
         async def upload() -> None:
-            attachment = await add_attachment(uploader.viewer, self.settings, ticket.id,
-                                              Upload(filename, io.BytesIO(data)), at=at)
-            self.stored.append(StoredFile(attachment.storage_key, attachment.sha256, attachment.size,
-                                          attachment.content_type))
+            attachment = await add_attachment(
+                uploader.viewer,
+                self.settings,
+                ticket.id,
+                Upload(filename, io.BytesIO(data)),
+                at=at,
+            )
+            self.stored.append(
+                StoredFile(
+                    attachment.storage_key,
+                    attachment.sha256,
+                    attachment.size,
+                    attachment.content_type,
+                )
+            )
+
         return at, upload
 
     @staticmethod
@@ -360,38 +548,76 @@ class _History:
         type_name: str = plan["type"]
         ticket_type = self.types[type_name]
         # Portal users who see this ticket: the object is theirs and the type enabled.
-        watchers = [u for u in self.portal_users
-                    if object_id in u.object_ids and ticket_type.id in self.customer_type_ids]
+        watchers = [
+            u
+            for u in self.portal_users
+            if object_id in u.object_ids and ticket_type.id in self.customer_type_ids
+        ]
         if watchers and rng.random() < 0.65:
             creator = rng.choice(watchers)
         else:
             creator = rng.choice([petra, petra, self.jonas, admin])
         assignee, assigned_at, started_at, done_at = self.progress(created)
 
-        title = rng.choice(TITLES[type_name]).format(raum=rng.choice(self.rooms[object_id]))
+        title = rng.choice(TITLES[type_name]).format(
+            raum=rng.choice(self.rooms[object_id])
+        )
         ticket = await create_ticket(
-            creator.viewer, self.settings, object_id=object_id, ticket_type_id=ticket_type.id, title=title,
+            creator.viewer,
+            self.settings,
+            object_id=object_id,
+            ticket_type_id=ticket_type.id,
+            title=title,
             description=rng.choice(DESCRIPTIONS[type_name]),
-            due_date=(created + timedelta(days=rng.randint(2, 7))).date() if type_name == "Nachreinigung" else None,
-            at=created)
+            due_date=(created + timedelta(days=rng.randint(2, 7))).date()
+            if type_name == "Nachreinigung"
+            else None,
+            at=created,
+        )
         steps: list[Step] = []
         if type_name in PHOTO_TYPES and rng.random() < 0.08:
-            steps.append(self.photo(creator, ticket, f"foto_{ticket.number}.png", created))
+            steps.append(
+                self.photo(creator, ticket, f"foto_{ticket.number}.png", created)
+            )
         if assignee:
             actor = rng.choice([petra, petra, admin])
-            steps.append((assigned_at, partial(assign_ticket, actor.viewer, ticket.id,
-                                               assignee.viewer.employee_id, at=assigned_at)))
+            steps.append(
+                (
+                    assigned_at,
+                    partial(
+                        assign_ticket,
+                        actor.viewer,
+                        ticket.id,
+                        assignee.viewer.employee_id,
+                        at=assigned_at,
+                    ),
+                )
+            )
         end = max(done_at or self.now - timedelta(minutes=10), created)
         steps += self.comments(ticket, creator, assignee, watchers, created, end)
         if started_at:
-            steps.append((started_at, partial(set_ticket_status, (assignee or petra).viewer, ticket.id,
-                                              TicketStatus.IN_PROGRESS, at=started_at)))
+            steps.append(
+                (
+                    started_at,
+                    partial(
+                        set_ticket_status,
+                        (assignee or petra).viewer,
+                        ticket.id,
+                        TicketStatus.IN_PROGRESS,
+                        at=started_at,
+                    ),
+                )
+            )
         if done_at:
-            steps += self.closing(ticket, creator, assignee or petra, done_at, type_name in PHOTO_TYPES)
+            steps += self.closing(
+                ticket, creator, assignee or petra, done_at, type_name in PHOTO_TYPES
+            )
         await self.run(steps)
         return ticket.id
 
-    def progress(self, created: datetime) -> tuple[_Person | None, datetime, datetime | None, datetime | None]:
+    def progress(
+        self, created: datetime
+    ) -> tuple[_Person | None, datetime, datetime | None, datetime | None]:
         """Who the ticket goes to and when, when work on it starts and when it is done (None: not yet)."""
         rng, now = self.rng, self.now
         age = now - created
@@ -408,10 +634,16 @@ class _History:
         if status is not TicketStatus.OPEN or rng.random() < 0.4:
             assignee = rng.choice(self.workers)
             assigned_at = created + timedelta(minutes=rng.randint(10, 360))
-        started_at = (assigned_at + timedelta(minutes=rng.randint(30, 24 * 60))
-                      if status is not TicketStatus.OPEN else None)
-        done_at = (started_at + timedelta(minutes=rng.randint(60, 5 * 24 * 60))
-                   if started_at and status is TicketStatus.DONE else None)
+        started_at = (
+            assigned_at + timedelta(minutes=rng.randint(30, 24 * 60))
+            if status is not TicketStatus.OPEN
+            else None
+        )
+        done_at = (
+            started_at + timedelta(minutes=rng.randint(60, 5 * 24 * 60))
+            if started_at and status is TicketStatus.DONE
+            else None
+        )
         # Whatever would lie in the future has not happened yet.
         if done_at and done_at >= now:
             done_at = None
@@ -421,8 +653,15 @@ class _History:
             assignee, assigned_at = None, created
         return assignee, assigned_at, started_at, done_at
 
-    def comments(self, ticket: Ticket, creator: _Person, assignee: _Person | None, watchers: list[_Person],
-                 created: datetime, end: datetime) -> list[Step]:
+    def comments(
+        self,
+        ticket: Ticket,
+        creator: _Person,
+        assignee: _Person | None,
+        watchers: list[_Person],
+        created: datetime,
+        end: datetime,
+    ) -> list[Step]:
         """Up to three comments between creation and `end`: internal notes, the staff's and the customers'."""
         rng = self.rng
         steps: list[Step] = []
@@ -430,30 +669,72 @@ class _History:
             at = created + (end - created) * rng.uniform(0.05, 0.95)
             kind = rng.random()
             if kind < 0.35:
-                steps.append(self.comment(rng.choice(self.commenters), ticket, rng.choice(INTERNAL_COMMENTS),
-                                          True, at))
+                steps.append(
+                    self.comment(
+                        rng.choice(self.commenters),
+                        ticket,
+                        rng.choice(INTERNAL_COMMENTS),
+                        True,
+                        at,
+                    )
+                )
             elif kind < 0.7 or not watchers:
                 author = assignee or rng.choice(self.commenters)
-                steps.append(self.comment(author, ticket, rng.choice(EMPLOYEE_COMMENTS), False, at))
+                steps.append(
+                    self.comment(
+                        author, ticket, rng.choice(EMPLOYEE_COMMENTS), False, at
+                    )
+                )
             else:
                 author = creator if creator in watchers else rng.choice(watchers)
-                steps.append(self.comment(author, ticket, rng.choice(CUSTOMER_COMMENTS), False, at))
+                steps.append(
+                    self.comment(
+                        author, ticket, rng.choice(CUSTOMER_COMMENTS), False, at
+                    )
+                )
         return steps
 
-    def closing(self, ticket: Ticket, creator: _Person, closer: _Person, done_at: datetime,
-                photos: bool) -> list[Step]:
+    def closing(
+        self,
+        ticket: Ticket,
+        creator: _Person,
+        closer: _Person,
+        done_at: datetime,
+        photos: bool,
+    ) -> list[Step]:
         """Done: perhaps a last word and a photo after the work, then the status, perhaps the creator's thanks."""
         rng = self.rng
         steps: list[Step] = []
         if rng.random() < 0.5:
-            steps.append(self.comment(closer, ticket, rng.choice(EMPLOYEE_DONE), False, done_at))
+            steps.append(
+                self.comment(closer, ticket, rng.choice(EMPLOYEE_DONE), False, done_at)
+            )
         if rng.random() < 0.15 and photos:
-            steps.append(self.photo(closer, ticket, f"nachher_{ticket.number}.png", done_at))
-        steps.append((done_at, partial(set_ticket_status, closer.viewer, ticket.id, TicketStatus.DONE, at=done_at)))
+            steps.append(
+                self.photo(closer, ticket, f"nachher_{ticket.number}.png", done_at)
+            )
+        steps.append(
+            (
+                done_at,
+                partial(
+                    set_ticket_status,
+                    closer.viewer,
+                    ticket.id,
+                    TicketStatus.DONE,
+                    at=done_at,
+                ),
+            )
+        )
         if ticket.source is TicketSource.PORTAL and rng.random() < 0.3:
-            thanks_at = self.clamp(done_at + timedelta(minutes=rng.randint(60, 24 * 60)))
+            thanks_at = self.clamp(
+                done_at + timedelta(minutes=rng.randint(60, 24 * 60))
+            )
             if thanks_at > done_at:
-                steps.append(self.comment(creator, ticket, rng.choice(CUSTOMER_THANKS), False, thanks_at))
+                steps.append(
+                    self.comment(
+                        creator, ticket, rng.choice(CUSTOMER_THANKS), False, thanks_at
+                    )
+                )
         return steps
 
     async def absence_ticket(self, plan: dict[str, Any]) -> int:
@@ -464,17 +745,29 @@ class _History:
         ticket_type = self.types[plan["type"]]
         hr = self.aylin.viewer
         assigned_at = self.clamp(created + timedelta(minutes=self.rng.randint(20, 180)))
-        handled_at = self.clamp(assigned_at + timedelta(minutes=self.rng.randint(30, 24 * 60)))
+        handled_at = self.clamp(
+            assigned_at + timedelta(minutes=self.rng.randint(30, 24 * 60))
+        )
         # Every ticket needs an object; absence types are never enabled for customers, so no
         # customer user ever sees these.
         ticket = await create_ticket(
-            creator.viewer, self.settings, object_id=min(self.rooms), ticket_type_id=ticket_type.id,
-            title=plan["title"], description=plan["description"], due_date=plan["start"], at=created)
+            creator.viewer,
+            self.settings,
+            object_id=min(self.rooms),
+            ticket_type_id=ticket_type.id,
+            title=plan["title"],
+            description=plan["description"],
+            due_date=plan["start"],
+            at=created,
+        )
         await assign_ticket(hr, ticket.id, hr.employee_id, at=assigned_at)
         if status is not TicketStatus.OPEN:
             await set_ticket_status(hr, ticket.id, status, at=handled_at)
-            text = ("Genehmigt, ist im Dienstplan eingetragen." if ticket_type.name == "Urlaub"
-                    else "Gute Besserung! Vertretung ist organisiert.")
+            text = (
+                "Genehmigt, ist im Dienstplan eingetragen."
+                if ticket_type.name == "Urlaub"
+                else "Gute Besserung! Vertretung ist organisiert."
+            )
             await add_comment(hr, ticket.id, text, at=handled_at)
         return ticket.id
 
@@ -486,67 +779,169 @@ async def _hold_back_mails(ticket_ids: list[int]) -> None:
     up, with a note saying why, in the transaction that queued them: the
     background sender never sees them due.
     """
-    await OutboxMail.filter(ticket_id__in=ticket_ids, status=DeliveryStatus.PENDING).update(
-        status=DeliveryStatus.FAILED, note=DEMO_MAIL_NOTE)
+    await OutboxMail.filter(
+        ticket_id__in=ticket_ids, status=DeliveryStatus.PENDING
+    ).update(status=DeliveryStatus.FAILED, note=DEMO_MAIL_NOTE)
 
 
-INSPECTED_ROOMS = [("sanitaer", "Sanitärräume"), ("buero", "Büros und Gruppenräume"),
-                   ("treppe", "Treppenhaus und Flure")]
+INSPECTED_ROOMS = [
+    ("sanitaer", "Sanitärräume"),
+    ("buero", "Büros und Gruppenräume"),
+    ("treppe", "Treppenhaus und Flure"),
+]
 
 
-async def _seed_forms(settings: Settings, rng: random.Random, staff: dict[str, _Person],
-                      types: dict[str, TicketType], objects_of: dict[str, list[int]]) -> None:
+async def _seed_forms(
+    settings: Settings,
+    rng: random.Random,
+    staff: dict[str, _Person],
+    types: dict[str, TicketType],
+    objects_of: dict[str, list[int]],
+) -> None:
     """The "Objektbegehung" inspection (a bad room rating leads to a re-cleaning ticket with the
     report attached) and a public "Feedback" form, each with a few submissions."""
     petra, jonas = staff[EMPLOYEES[0][0]].viewer, staff[EMPLOYEES[1][0]].viewer
     elements: list[dict[str, Any]] = [
-        {"key": "hinweis", "kind": Kind.INFO, "label": "Jeden Bereich von 1 (schlecht) bis 5 (sehr gut) bewerten."}]
+        {
+            "key": "hinweis",
+            "kind": Kind.INFO,
+            "label": "Jeden Bereich von 1 (schlecht) bis 5 (sehr gut) bewerten.",
+        }
+    ]
     for key, room in INSPECTED_ROOMS:
         elements += [
-            {"key": key, "kind": Kind.RATING, "label": room, "required": True, "scale": 5},
-            {"key": f"{key}_nach", "kind": Kind.YES_NO, "label": f"Nachreinigung notwendig? ({room})",
-             "required": True, "visible_if": {"key": key, "operator": Op.LTE, "value": "2"}},
-            {"key": f"{key}_ticket", "kind": Kind.CREATE_TICKET, "label": f"Nachreinigung {room}",
-             "description": "Wird beim Abschluss als Ticket angelegt, mit dem Bericht als PDF.",
-             "visible_if": {"key": f"{key}_nach", "operator": Op.EQ, "value": "true"},
-             "ticket": {"ticket_type_id": types["Nachreinigung"].id, "title": f"Nachreinigung {room}",
-                        "description": "Bei der Objektbegehung beanstandet.", "description_editable": True,
-                        "allow_due_date": True, "attach_pdf": True}},
+            {
+                "key": key,
+                "kind": Kind.RATING,
+                "label": room,
+                "required": True,
+                "scale": 5,
+            },
+            {
+                "key": f"{key}_nach",
+                "kind": Kind.YES_NO,
+                "label": f"Nachreinigung notwendig? ({room})",
+                "required": True,
+                "visible_if": {"key": key, "operator": Op.LTE, "value": "2"},
+            },
+            {
+                "key": f"{key}_ticket",
+                "kind": Kind.CREATE_TICKET,
+                "label": f"Nachreinigung {room}",
+                "description": "Wird beim Abschluss als Ticket angelegt, mit dem Bericht als PDF.",
+                "visible_if": {
+                    "key": f"{key}_nach",
+                    "operator": Op.EQ,
+                    "value": "true",
+                },
+                "ticket": {
+                    "ticket_type_id": types["Nachreinigung"].id,
+                    "title": f"Nachreinigung {room}",
+                    "description": "Bei der Objektbegehung beanstandet.",
+                    "description_editable": True,
+                    "allow_due_date": True,
+                    "attach_pdf": True,
+                },
+            },
         ]
-    elements += [{"key": "foto", "kind": Kind.PHOTO, "label": "Foto"},
-                 {"key": "bemerkungen", "kind": Kind.TEXT, "label": "Bemerkungen"},
-                 {"key": "unterschrift", "kind": Kind.SIGNATURE, "label": "Unterschrift Objektleitung"}]
-    inspection = await forms.create_template(petra, name="Objektbegehung",
-                                             description="Monatliche Begehung mit dem Kunden.", elements=elements)
+    elements += [
+        {"key": "foto", "kind": Kind.PHOTO, "label": "Foto"},
+        {"key": "bemerkungen", "kind": Kind.TEXT, "label": "Bemerkungen"},
+        {
+            "key": "unterschrift",
+            "kind": Kind.SIGNATURE,
+            "label": "Unterschrift Objektleitung",
+        },
+    ]
+    inspection = await forms.create_template(
+        petra,
+        name="Objektbegehung",
+        description="Monatliche Begehung mit dem Kunden.",
+        elements=elements,
+    )
     await forms.publish_template(petra, inspection.id)
     site_ids = [ids[0] for ids in objects_of.values()]
-    ratings = [{"sanitaer": 4, "buero": 5, "treppe": 4}, {"sanitaer": 2, "buero": 4, "treppe": 3}]
+    ratings = [
+        {"sanitaer": 4, "buero": 5, "treppe": 4},
+        {"sanitaer": 2, "buero": 4, "treppe": 3},
+    ]
     for index, (site_id, rated) in enumerate(zip(site_ids, ratings)):
-        answers: list[dict[str, Any]] = [{"key": key, "number": value} for key, value in rated.items()]
-        answers += [{"key": f"{key}_nach", "boolean": True} for key, value in rated.items() if value <= 2]
-        answers += [{"key": "foto", "upload": Upload("begehung.png", io.BytesIO(_png(rng)))},
-                    {"key": "bemerkungen", "text": "Rundgang mit der Objektleitung." if index == 0
-                     else "Waschbecken und Spiegel im Damen-WC verschmutzt."}]
-        await forms.submit_form(jonas, settings, template_id=inspection.id, object_id=site_id, answers=answers,
-                                client_submission_id=f"demo-begehung-{index}")
+        answers: list[dict[str, Any]] = [
+            {"key": key, "number": value} for key, value in rated.items()
+        ]
+        answers += [
+            {"key": f"{key}_nach", "boolean": True}
+            for key, value in rated.items()
+            if value <= 2
+        ]
+        answers += [
+            {"key": "foto", "upload": Upload("begehung.png", io.BytesIO(_png(rng)))},
+            {
+                "key": "bemerkungen",
+                "text": "Rundgang mit der Objektleitung."
+                if index == 0
+                else "Waschbecken und Spiegel im Damen-WC verschmutzt.",
+            },
+        ]
+        await forms.submit_form(
+            jonas,
+            settings,
+            template_id=inspection.id,
+            object_id=site_id,
+            answers=answers,
+            client_submission_id=f"demo-begehung-{index}",
+        )
 
     feedback = await forms.create_template(
-        petra, name="Feedback", description="Wie zufrieden sind Sie mit unserer Reinigung?", is_public=True,
+        petra,
+        name="Feedback",
+        description="Wie zufrieden sind Sie mit unserer Reinigung?",
+        is_public=True,
         elements=[
-            {"key": "zufriedenheit", "kind": Kind.RATING, "label": "Wie zufrieden sind Sie insgesamt?",
-             "required": True, "scale": 5},
-            {"key": "bereich", "kind": Kind.SINGLE_CHOICE, "label": "Welcher Bereich?",
-             "options": ["Büro", "Sanitär", "Küche", "Außenbereich"]},
-            {"key": "verbesserung", "kind": Kind.TEXT, "label": "Was können wir besser machen?"},
-            {"key": "kontakt", "kind": Kind.YES_NO, "label": "Dürfen wir Sie kontaktieren?"},
-            {"key": "email", "kind": Kind.TEXT, "label": "Ihre E-Mail-Adresse", "required": True,
-             "visible_if": {"key": "kontakt", "operator": Op.EQ, "value": "true"}},
-        ])
+            {
+                "key": "zufriedenheit",
+                "kind": Kind.RATING,
+                "label": "Wie zufrieden sind Sie insgesamt?",
+                "required": True,
+                "scale": 5,
+            },
+            {
+                "key": "bereich",
+                "kind": Kind.SINGLE_CHOICE,
+                "label": "Welcher Bereich?",
+                "options": ["Büro", "Sanitär", "Küche", "Außenbereich"],
+            },
+            {
+                "key": "verbesserung",
+                "kind": Kind.TEXT,
+                "label": "Was können wir besser machen?",
+            },
+            {
+                "key": "kontakt",
+                "kind": Kind.YES_NO,
+                "label": "Dürfen wir Sie kontaktieren?",
+            },
+            {
+                "key": "email",
+                "kind": Kind.TEXT,
+                "label": "Ihre E-Mail-Adresse",
+                "required": True,
+                "visible_if": {"key": "kontakt", "operator": Op.EQ, "value": "true"},
+            },
+        ],
+    )
     feedback = await forms.publish_template(petra, feedback.id)
-    for score, area, text, email in [(5, "Büro", "", None), (2, "Sanitär", "Seife oft leer.", "k.meier@example.org"),
-                                     (4, "Küche", "Spülmaschine bitte öfter ausräumen.", None)]:
-        answers = [{"key": "zufriedenheit", "number": score}, {"key": "bereich", "choices": [area]},
-                   {"key": "verbesserung", "text": text or None}, {"key": "kontakt", "boolean": email is not None}]
+    for score, area, text, email in [
+        (5, "Büro", "", None),
+        (2, "Sanitär", "Seife oft leer.", "k.meier@example.org"),
+        (4, "Küche", "Spülmaschine bitte öfter ausräumen.", None),
+    ]:
+        answers = [
+            {"key": "zufriedenheit", "number": score},
+            {"key": "bereich", "choices": [area]},
+            {"key": "verbesserung", "text": text or None},
+            {"key": "kontakt", "boolean": email is not None},
+        ]
         if email:
             answers.append({"key": "email", "text": email})
         await forms.submit_public_form(settings, feedback.public_token, answers)
