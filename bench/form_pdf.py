@@ -45,7 +45,7 @@ def make_form(photos: list[tuple[str, bytes]]) -> FilledForm:
         answer = {
             "rating": f"{n % 5 + 1} / 5",
             "yes_no": "Ja" if n % 2 else "Nein",
-            "text": "Fensterbänke staubig, Papierkorb übervoll, Boden klebt (Raum %d)." % n,
+            "text": f"Fensterbänke staubig, Papierkorb übervoll, Boden klebt (Raum {n}).",
             "choice": "mäßig",
             "number": str(n * 3),
         }[kind]
@@ -119,7 +119,10 @@ def main() -> None:
             started = time.perf_counter()
             render_form(form)
             render_times.append(time.perf_counter() - started)
-    ms = lambda values: f"median {statistics.median(values) * 1000:.0f} ms, max {max(values) * 1000:.0f} ms"
+
+    def ms(values: list[float]) -> str:
+        return f"median {statistics.median(values) * 1000:.0f} ms, max {max(values) * 1000:.0f} ms"
+
     print(f"form: 40 questions + 4 photos, {width}x{height} JPEG ({photo_bytes / 1e6:.1f} MB together)")
     print(f"PDF: {len(data) / 1e6:.2f} MB")
     print(f"prepare 4 photos (decode, shrink to 1200 px, JPEG) over {args.runs} runs: {ms(prepare_times)}")

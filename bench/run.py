@@ -285,7 +285,8 @@ def _f(value: float | None, digits: int = 0) -> str:
 
 def table(rows: list[Row]) -> str:
     lines = [
-        "| scenario | ours req/s | baseline req/s | ratio | p50 ms | p99 ms | at req/s | SQL ours | SQL baseline | note |",
+        "| scenario | ours req/s | baseline req/s | ratio | p50 ms | p99 ms | at req/s | SQL ours | SQL baseline "
+        "| note |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |",
     ]
     for r in rows:

@@ -811,7 +811,7 @@ async def _seed_forms(
         {"sanitaer": 4, "buero": 5, "treppe": 4},
         {"sanitaer": 2, "buero": 4, "treppe": 3},
     ]
-    for index, (site_id, rated) in enumerate(zip(site_ids, ratings)):
+    for index, (site_id, rated) in enumerate(zip(site_ids, ratings, strict=True)):
         answers: list[dict[str, Any]] = [{"key": key, "number": value} for key, value in rated.items()]
         answers += [{"key": f"{key}_nach", "boolean": True} for key, value in rated.items() if value <= 2]
         answers += [

@@ -80,7 +80,7 @@ async def import_tickets(viewer: Viewer, tickets: list[dict[str, Any]]) -> tuple
     known = await _known(tickets, refs)
     at = now()
     rows = []
-    for index, (item, ref) in enumerate(zip(tickets, refs)):
+    for index, (item, ref) in enumerate(zip(tickets, refs, strict=True)):
         checked = _checked(item, f"tickets.{index}", known, at)
         if ref not in known.refs:
             rows.append((item, ref, *checked))

@@ -86,6 +86,6 @@ async def preload(info: strawberry.Info, page: list[Ticket]) -> None:
     asked = [p for p in PRELOADS if graphql_name(info, p.field) in wanted]
     pks = [t.pk for t in page]
     results = await asyncio.gather(*(p.load(info).load_many(pks) for p in asked))
-    for p, values in zip(asked, results):
-        for ticket, value in zip(page, values):
+    for p, values in zip(asked, results, strict=True):
+        for ticket, value in zip(page, values, strict=True):
             setattr(ticket, p.attribute, value)

@@ -50,7 +50,7 @@ async def test_a_token_of_an_ended_session_is_revoked(client, gql, settings):
     person = await make_employee(settings)
     assert (await _post(client, "{ me { name } }", f"Bearer {person.token}")).status_code == 200
     await gql.as_viewer(person.token).ok(
-        'mutation { changePassword(currentPassword: "%s", newPassword: "a-brand-new-secret") }' % PASSWORD
+        f'mutation {{ changePassword(currentPassword: "{PASSWORD}", newPassword: "a-brand-new-secret") }}'
     )
     _assert_refused(await _post(client, "{ me { name } }", f"Bearer {person.token}"), "TOKEN_REVOKED")
 
@@ -73,7 +73,7 @@ async def test_a_mutation_with_a_bad_token_changes_nothing(client, settings):
     person = await make_employee(settings)
     response = await client.post(
         "/graphql",
-        json={"query": 'mutation { login(email: "%s", password: "%s") { accessToken } }' % (person.email, PASSWORD)},
+        json={"query": f'mutation {{ login(email: "{person.email}", password: "{PASSWORD}") {{ accessToken }} }}'},
         headers={"Authorization": "Bearer forged.token.value"},
     )
     _assert_refused(response, "TOKEN_INVALID")

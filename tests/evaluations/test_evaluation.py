@@ -26,16 +26,10 @@ SET_EVALUATION = """mutation($c: ID!, $on: Boolean!, $n: Int!) {
   setCustomerTicketEvaluation(customerId: $c, enabled: $on, groupSizeDays: $n) {
     id ticketEvaluationSettings { enabled groupSizeDays } } }"""
 FIELDS = "groupSizeDays total averageDays medianDays p90Days buckets { fromDay toDay count }"
-OBJECT_EVALUATION = (
-    """query($id: ID!, $from: Date, $to: Date) { node(id: $id) { ... on SiteObject {
-  ticketEvaluation(from: $from, to: $to) { %s } } } }"""
-    % FIELDS
-)
-CUSTOMER_EVALUATION = (
-    """query($id: ID!, $from: Date, $to: Date) { node(id: $id) { ... on Customer {
-  ticketEvaluation(from: $from, to: $to) { %s } } } }"""
-    % FIELDS
-)
+OBJECT_EVALUATION = f"""query($id: ID!, $from: Date, $to: Date) {{ node(id: $id) {{ ... on SiteObject {{
+  ticketEvaluation(from: $from, to: $to) {{ {FIELDS} }} }} }} }}"""
+CUSTOMER_EVALUATION = f"""query($id: ID!, $from: Date, $to: Date) {{ node(id: $id) {{ ... on Customer {{
+  ticketEvaluation(from: $from, to: $to) {{ {FIELDS} }} }} }} }}"""
 
 
 def at(text: str) -> datetime:

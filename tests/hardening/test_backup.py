@@ -25,7 +25,9 @@ QUERIES = {
     "comments": 'SELECT "id", "ticket_id", "body", "internal" FROM "comment" ORDER BY "id"',
     "attachments": 'SELECT "id", "ticket_id", "filename", "storage_key", "size" FROM "attachment" ORDER BY "id"',
     "accounts": 'SELECT "id", "email", "password_hash" FROM "account" ORDER BY "id"',
-    "submissions": 'SELECT "id", "template_id", "version_id", "client_submission_id" FROM "form_submission" ORDER BY "id"',
+    "submissions": (
+        'SELECT "id", "template_id", "version_id", "client_submission_id" FROM "form_submission" ORDER BY "id"'
+    ),
     "form_files": 'SELECT "id", "submission_id", "role", "storage_key", "size" FROM "form_file" ORDER BY "id"',
 }
 PUBLIC_FORM = """mutation($input: CreateFormTemplateInput!) { createFormTemplate(input: $input) { id } }"""

@@ -104,7 +104,7 @@ async def test_loaders_never_share_rows_between_interleaved_viewers(world, ticke
     }
     rounds = [(viewer, viewer(TICKETS)) for _ in range(10) for viewer in (alice, carl)]
     bodies = await asyncio.gather(*(call for _, call in rounds))
-    for (viewer, _), body in zip(rounds, bodies):
+    for (viewer, _), body in zip(rounds, bodies, strict=True):
         titles, customer, site = expected[id(viewer)]
         nodes = [e["node"] for e in body["data"]["tickets"]["edges"]]
         assert {n["title"] for n in nodes} == titles

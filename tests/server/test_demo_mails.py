@@ -36,9 +36,7 @@ class Recording:
         return None
 
 
-async def test_the_demo_history_queues_its_mails_and_none_of_them_goes_out(
-    settings, gql
-):
+async def test_the_demo_history_queues_its_mails_and_none_of_them_goes_out(settings, gql):
     logins = await seed_demo(settings)
     rows = await OutboxMail.all()
     assert {r.kind for r in rows} >= {
@@ -50,26 +48,15 @@ async def test_the_demo_history_queues_its_mails_and_none_of_them_goes_out(
         (DeliveryStatus.FAILED, DEMO_MAIL_NOTE, 0, None)
     }
     transport = Recording()
-    assert (
-        await deliver_due(
-            settings, now=utcnow() + timedelta(days=1), transport=transport
-        )
-    ).claimed == 0
+    assert (await deliver_due(settings, now=utcnow() + timedelta(days=1), transport=transport)).claimed == 0
 
     # Employees see them, and why they were not sent.
     email, password, _ = next(login for login in logins if login[0] == EMPLOYEES[0][0])
     login = await gql.ok(LOGIN, {"email": email, "password": password})
     petra = gql.as_viewer(login["login"]["accessToken"])
-    ticket = (
-        await Ticket.filter(source=TicketSource.PORTAL, status=TicketStatus.DONE)
-        .order_by("number")
-        .first()
-    )
+    ticket = await Ticket.filter(source=TicketSource.PORTAL, status=TicketStatus.DONE).order_by("number").first()
     ticket_id = str(to_global_id("Ticket", ticket.id))
-    nodes = [
-        e["node"]
-        for e in (await petra.ok(LIST, {"id": ticket_id}))["notifications"]["edges"]
-    ]
+    nodes = [e["node"] for e in (await petra.ok(LIST, {"id": ticket_id}))["notifications"]["edges"]]
     assert "STATUS_CHANGED" in {n["kind"] for n in nodes}
     assert all(
         (n["status"], n["attempts"], n["note"], n["sentAt"], n["nextAttemptAt"])

@@ -322,11 +322,13 @@ async def test_first_is_capped_and_paging_works(world, tickets):
     staff = world.as_(world.staff)
     assert await staff.error_code("{ tickets(first: 101) { totalCount } }") == "BAD_USER_INPUT"
     page = await staff.ok(
-        "{ tickets(first: 2, orderBy: NUMBER, descending: false) { totalCount pageInfo { hasNextPage endCursor } edges { node { number } } } }"
+        "{ tickets(first: 2, orderBy: NUMBER, descending: false) {"
+        " totalCount pageInfo { hasNextPage endCursor } edges { node { number } } } }"
     )
     assert [e["node"]["number"] for e in page["tickets"]["edges"]] == [1, 2]
     nxt = await staff.ok(
-        "query($a: String!) { tickets(first: 2, after: $a, orderBy: NUMBER, descending: false) { edges { node { number } } } }",
+        "query($a: String!) { tickets(first: 2, after: $a, orderBy: NUMBER, descending: false) {"
+        " edges { node { number } } } }",
         {"a": page["tickets"]["pageInfo"]["endCursor"]},
     )
     assert [e["node"]["number"] for e in nxt["tickets"]["edges"]] == [3, 4]
