@@ -27,8 +27,8 @@ from tortoise.connection import get_connection
 from tortoise.fields import DatetimeField
 from tortoise.queryset import ValuesQuery
 
-# Two sentinel ranges: every new shape is built with each, and must give the same SQL.
-SENTINEL_BASES = (7_301_000_000_000, 7_302_000_000_000)
+# Two sentinel ranges, of opposite parity: every new shape is built with each and must give the same SQL.
+SENTINEL_BASES = (7_301_000_000_000, 7_302_000_000_001)
 SENTINEL_MARKERS = tuple(str(base)[:8] for base in SENTINEL_BASES)
 
 
