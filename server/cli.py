@@ -135,8 +135,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+# Libraries that log routine work at INFO (fontTools: one line per glyph table when fpdf2 subsets a
+# font); an operator reads Sitedesk's own lines, the rest stays at DEBUG.
+QUIET_LOGGERS = ("fontTools", "tortoise")
+
+
+def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    configure_logging()
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
