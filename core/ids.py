@@ -9,9 +9,10 @@ import strawberry
 
 from core.errors import BadUserInput, NotFound
 
-# Primary keys are 64-bit signed integers in both databases: a larger number
-# names nothing (and would overflow the driver), so it is simply not found.
-MAX_PK = 2**63 - 1
+# Primary keys are `IntField`s: 32-bit signed integers on PostgreSQL (SQLite's
+# are wider, but no row gets a larger id there either). A larger number names
+# nothing and would overflow the driver, so it is simply not found.
+MAX_PK = 2**31 - 1
 
 
 def to_global_id(type_name: str, pk: int) -> strawberry.ID:

@@ -1,4 +1,4 @@
-"""Odd input gets a clear error, never a 500: deep JSON, NUL bytes, IDs beyond 64 bits."""
+"""Odd input gets a clear error, never a 500: deep JSON, NUL bytes, IDs beyond what a key column holds."""
 
 from __future__ import annotations
 
@@ -48,8 +48,8 @@ async def test_nul_characters_are_refused_before_anything_is_stored(client, sett
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-@pytest.mark.parametrize("pk", [2**63, 18446744073709551617, 10**40])
-async def test_ids_beyond_64_bits_are_simply_not_found(gql, settings, pk):
+@pytest.mark.parametrize("pk", [2**31, 2**63, 18446744073709551617, 10**40])
+async def test_ids_beyond_a_key_column_are_simply_not_found(gql, settings, pk):
     person = await make_employee(settings)
     viewer = gql.as_viewer(person.token)
     assert await viewer.ok("query($id: ID!) { node(id: $id) { id } }", {"id": _id(f"Ticket:{pk}")}) == {"node": None}
@@ -59,16 +59,16 @@ async def test_ids_beyond_64_bits_are_simply_not_found(gql, settings, pk):
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
-async def test_a_cursor_beyond_64_bits_is_bad_input(gql, settings):
+async def test_a_cursor_beyond_a_key_column_is_bad_input(gql, settings):
     person = await make_employee(settings)
     cursor = base64.urlsafe_b64encode(b"offset:18446744073709551617").decode()
     body = await gql.as_viewer(person.token)("query($a: String) { tickets(after: $a) { totalCount } }", {"a": cursor})
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_the_largest_64_bit_id_is_looked_up_normally(gql, settings):
+async def test_the_largest_key_is_looked_up_normally(gql, settings):
     person = await make_employee(settings)
     found = await gql.as_viewer(person.token).ok(
-        "query($id: ID!) { node(id: $id) { id } }", {"id": to_global_id("Ticket", 2**63 - 1)}
+        "query($id: ID!) { node(id: $id) { id } }", {"id": to_global_id("Ticket", 2**31 - 1)}
     )
     assert found == {"node": None}
