@@ -17,11 +17,12 @@ therefore built twice, with two different sets of sentinels, and refused
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import types
 from collections.abc import Callable, Hashable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from tortoise.connection import get_connection
 from tortoise.fields import DatetimeField
@@ -30,6 +31,8 @@ from tortoise.queryset import ValuesQuery
 # Two sentinel ranges, of opposite parity: every new shape is built with each and must give the same SQL.
 SENTINEL_BASES = (7_301_000_000_000, 7_302_000_000_001)
 SENTINEL_MARKERS = tuple(str(base)[:8] for base in SENTINEL_BASES)
+# What `build` returns: `Model.filter(...).values(...)`, awaited as a list of row dicts.
+Rows = ValuesQuery[Literal[False]]
 
 
 class Sentinels:
@@ -44,7 +47,7 @@ class Sentinels:
         self.names[value] = name
         return value
 
-    def ints(self, name: str, count: int) -> list[int]:
+    def ints(self, name: str, count: builtins.int) -> list[builtins.int]:  # `int` is the method here
         return [self.int(f"{name}.{i}") for i in range(count)]
 
 
@@ -88,7 +91,7 @@ class Prepared:
     columns: list[tuple[str, Callable[[Any], Any]]]
 
     @classmethod
-    def of(cls, query: ValuesQuery, sentinels: Sentinels) -> Prepared:
+    def of(cls, query: Rows, sentinels: Sentinels) -> Prepared:
         query._choose_db_if_not_chosen()
         query._make_query()
         sql, params = query.query.get_parameterized_sql()
@@ -112,7 +115,8 @@ class Prepared:
 
     async def run(self, inputs: dict[str, Any]) -> list[dict[str, Any]]:
         db = self.model._choose_db(False)
-        rows = await db.execute_query_dict(self.sql, [inputs[v] if named else v for named, v in self.slots])
+        params = [inputs[v] if named else v for named, v in self.slots]
+        rows: list[dict[str, Any]] = await db.execute_query_dict(self.sql, params)
         for row in rows:
             for column, convert in self.columns:
                 row[column] = convert(row[column])
@@ -127,13 +131,14 @@ class Direct(Sentinels):
         self.inputs = inputs
 
     def int(self, name: str) -> int:
-        return self.inputs[name]
+        value: int = self.inputs[name]
+        return value
 
 
 _cache: dict[Hashable, Prepared | None] = {}
 
 
-def _prepare(key: Hashable, build: Callable[[Sentinels], ValuesQuery]) -> Prepared | None:
+def _prepare(key: Hashable, build: Callable[[Sentinels], Rows]) -> Prepared | None:
     """The shape compiled, or None when Tortoise inlines a value (then it is built every time)."""
     try:
         prepared = [Prepared.of(build(s), s) for s in (Sentinels(base) for base in SENTINEL_BASES)]
@@ -146,12 +151,13 @@ def _prepare(key: Hashable, build: Callable[[Sentinels], ValuesQuery]) -> Prepar
 
 
 async def prepared_values(
-    key: Hashable, build: Callable[[Sentinels], ValuesQuery], inputs: dict[str, Any]
+    key: Hashable, build: Callable[[Sentinels], Rows], inputs: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """Rows of the values query `build(sentinels)` with `inputs` bound, compiled once per `key` and database."""
     full_key = (get_connection("default").capabilities.dialect, key)
-    prepared = _cache.get(full_key, False)
-    if prepared is False:
+    if full_key in _cache:
+        prepared = _cache[full_key]
+    else:
         prepared = _prepare(key, build)
         if len(_cache) > 4096:
             _cache.clear()

@@ -14,7 +14,7 @@ from models.forms import FormFile
 from models.tickets import Attachment
 
 # Signed-URL kinds and the rows they name (each with filename, content_type, storage_key).
-DOWNLOADABLE = {"attachment": Attachment, "form-file": FormFile}
+DOWNLOADABLE: dict[str, type[Attachment] | type[FormFile]] = {"attachment": Attachment, "form-file": FormFile}
 
 
 def content_disposition(filename: str, inline: bool) -> str:

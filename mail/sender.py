@@ -18,10 +18,11 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from typing import Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import parse_qs, unquote, urlparse
 
 import aiosmtplib
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from core.database import dialect
@@ -50,7 +51,8 @@ def utcnow() -> datetime:
 
 def retry_delay(attempts: int) -> timedelta:
     """Exponential back-off after the `attempts`-th failed try."""
-    return min(RETRY_BASE * (2 ** max(attempts - 1, 0)), RETRY_CAP)
+    factor: int = 2 ** max(attempts - 1, 0)  # int ** int is typed Any (a negative power is a float)
+    return min(RETRY_BASE * factor, RETRY_CAP)
 
 
 # ---------------------------------------------------------------- transports
@@ -98,7 +100,8 @@ def parse_smtp_url(url: str) -> SmtpConfig:
 
 
 class Transport(Protocol):
-    note: str | None
+    @property
+    def note(self) -> str | None: ...  # read-only: a transport's class says it once
 
     async def open(self) -> None: ...
     async def send(self, message: EmailMessage) -> None: ...
@@ -201,7 +204,7 @@ CLAIM_POSTGRES = (
 )
 
 
-async def claim_due(connection, now: datetime, token: str, limit: int = BATCH_SIZE) -> list[int]:
+async def claim_due(connection: BaseDBAsyncClient, now: datetime, token: str, limit: int = BATCH_SIZE) -> list[int]:
     """Claim up to `limit` due rows for `token` inside the caller's transaction."""
     until = now + CLAIM_LEASE
     if dialect() == "postgres":
@@ -210,12 +213,14 @@ async def claim_due(connection, now: datetime, token: str, limit: int = BATCH_SI
         )
         return sorted(row["id"] for row in rows)
     # SQLite: one process, one connection held for the transaction.
-    ids = await (
-        OutboxMail.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+    # Tortoise types values_list(flat=True) as tuples; the rows are the bare values.
+    ids = cast(
+        list[int],
+        await OutboxMail.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at", "id")
         .limit(limit)
         .using_db(connection)
-        .values_list("id", flat=True)
+        .values_list("id", flat=True),
     )
     if ids:
         await OutboxMail.filter(id__in=ids).using_db(connection).update(claim_token=token, next_attempt_at=until)
@@ -234,7 +239,7 @@ async def _mark_sent(row: OutboxMail, token: str, now: datetime, note: str | Non
 async def _mark_failed(row: OutboxMail, token: str, now: datetime, exc: BaseException) -> DeliveryStatus:
     attempts = row.attempts + 1
     give_up = is_permanent(exc) or attempts >= MAX_ATTEMPTS
-    changes: dict = {"attempts": attempts, "last_error": describe(exc), "claim_token": None}
+    changes: dict[str, Any] = {"attempts": attempts, "last_error": describe(exc), "claim_token": None}
     if give_up:
         changes["status"] = DeliveryStatus.FAILED
     else:
@@ -334,7 +339,7 @@ class MailSender:
         self.poll_seconds = poll_seconds
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         if settings.smtp_url:
             parse_smtp_url(settings.smtp_url)  # a bad URL stops the start, not the first mail
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.accounts import Account, Employee
+    from models.customers import SiteObject
 
 
 class TicketType(Model):
@@ -49,16 +54,24 @@ class Ticket(Model):
     title = fields.CharField(max_length=200)
     description = fields.TextField(default="")
     status = fields.CharEnumField(TicketStatus, max_length=16, default=TicketStatus.OPEN)
-    ticket_type = fields.ForeignKeyField("models.TicketType", related_name="tickets", on_delete=fields.RESTRICT)
-    object = fields.ForeignKeyField("models.SiteObject", related_name="tickets", on_delete=fields.RESTRICT)
-    assignee = fields.ForeignKeyField(
+    ticket_type: fields.ForeignKeyRelation[TicketType] = fields.ForeignKeyField(
+        "models.TicketType", related_name="tickets", on_delete=fields.RESTRICT
+    )
+    ticket_type_id: int
+    object: fields.ForeignKeyRelation[SiteObject] = fields.ForeignKeyField(
+        "models.SiteObject", related_name="tickets", on_delete=fields.RESTRICT
+    )
+    object_id: int
+    assignee: fields.ForeignKeyNullableRelation[Employee] = fields.ForeignKeyField(
         "models.Employee", related_name="assigned_tickets", null=True, on_delete=fields.SET_NULL
     )
+    assignee_id: int | None
     due_date = fields.DateField(null=True)
     # The employee or customer user who created it, or who filled the form that did (null for imports).
-    created_by = fields.ForeignKeyField(
+    created_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="created_tickets", null=True, on_delete=fields.SET_NULL
     )
+    created_by_id: int | None
     form_submission_id = fields.IntField(null=True)
     source = fields.CharEnumField(TicketSource, max_length=16)
     created_at = fields.DatetimeField()
@@ -91,8 +104,14 @@ class Ticket(Model):
 
 class Comment(Model):
     id = fields.IntField(primary_key=True)
-    ticket = fields.ForeignKeyField("models.Ticket", related_name="comments", on_delete=fields.CASCADE)
-    author = fields.ForeignKeyField("models.Account", related_name="comments", on_delete=fields.RESTRICT)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="comments", on_delete=fields.CASCADE
+    )
+    ticket_id: int
+    author: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="comments", on_delete=fields.RESTRICT
+    )
+    author_id: int
     body = fields.TextField()
     # Internal comments are for employees only, never shown to customer users.
     internal = fields.BooleanField(default=False)
@@ -106,10 +125,14 @@ class Comment(Model):
 
 class Attachment(Model):
     id = fields.IntField(primary_key=True)
-    ticket = fields.ForeignKeyField("models.Ticket", related_name="attachments", on_delete=fields.CASCADE)
-    uploaded_by = fields.ForeignKeyField(
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="attachments", on_delete=fields.CASCADE
+    )
+    ticket_id: int
+    uploaded_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="attachments", null=True, on_delete=fields.SET_NULL
     )
+    uploaded_by_id: int | None
     filename = fields.CharField(max_length=255)
     content_type = fields.CharField(max_length=100)
     size = fields.BigIntField()
@@ -139,9 +162,15 @@ class TicketEvent(Model):
     """One entry of a ticket's history: what changed, from what to what, by whom, when."""
 
     id = fields.IntField(primary_key=True)
-    ticket = fields.ForeignKeyField("models.Ticket", related_name="events", on_delete=fields.CASCADE)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="events", on_delete=fields.CASCADE
+    )
+    ticket_id: int
     kind = fields.CharEnumField(TicketEventKind, max_length=24)
-    actor = fields.ForeignKeyField("models.Account", related_name="ticket_events", null=True, on_delete=fields.SET_NULL)
+    actor: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="ticket_events", null=True, on_delete=fields.SET_NULL
+    )
+    actor_id: int | None
     from_value = fields.CharField(max_length=200, null=True)
     to_value = fields.CharField(max_length=200, null=True)
     created_at = fields.DatetimeField()

@@ -28,7 +28,8 @@ ASSIGN = EMPLOYEES
 COMMENT_INTERNALLY = EMPLOYEES
 
 
-def enabled_type_ids(customer_id: int) -> Subquery:
+def enabled_type_ids(customer_id: int | None) -> Subquery:
+    # None (a viewer without a customer) matches no row.
     return Subquery(
         CustomerTicketType.filter(customer_id=customer_id, ticket_type__is_absence_request=False).values(
             "ticket_type_id"

@@ -60,9 +60,10 @@ class Viewer:
 
     def with_sentinels(self, sentinels: Sentinels) -> Viewer:
         """This viewer with each id replaced by a sentinel (`None` stays `None`)."""
-        return dataclasses.replace(
-            self, **{name: sentinels.int(f"viewer.{name}") for name in QUERY_IDS if getattr(self, name) is not None}
-        )
+        ids: dict[str, Any] = {
+            name: sentinels.int(f"viewer.{name}") for name in QUERY_IDS if getattr(self, name) is not None
+        }
+        return dataclasses.replace(self, **ids)
 
 
 ANONYMOUS = Viewer()

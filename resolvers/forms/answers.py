@@ -99,14 +99,15 @@ def _condition_holds(condition: dict[str, Any], ref: dict[str, Any], answer: Any
         answer, expected = answer.strip().casefold(), expected.casefold()
     if kind in (Kind.NUMBER, Kind.RATING):
         answer = float(answer)
-    return {
+    met: dict[Op, bool] = {
         Op.EQ: answer == expected,
         Op.NE: answer != expected,
         Op.LT: answer < expected,
         Op.LTE: answer <= expected,
         Op.GT: answer > expected,
         Op.GTE: answer >= expected,
-    }[op]
+    }
+    return met[op]
 
 
 def check_answers(elements: list[dict[str, Any]], answers: list[dict[str, Any]]) -> list[Checked]:

@@ -84,5 +84,6 @@ async def created_tickets_of(viewer: Viewer, submission_ids: list[int]) -> dict[
     grouped: dict[int, list[Ticket]] = {pk: [] for pk in submission_ids}
     query = visible_tickets(viewer).filter(form_submission_id__in=set(submission_ids)).order_by("number")
     for ticket in await query:
+        assert ticket.form_submission_id is not None  # filtered on it
         grouped[ticket.form_submission_id].append(ticket)
     return grouped

@@ -316,6 +316,8 @@ async def _write(filling: Filling, numbers: list[int], pdf: StoredFile) -> FormS
                 using_db=connection,
             )
         for plan, number in zip(filling.plans, numbers, strict=True):
+            # Only public forms lack an object, and they cannot create tickets (templates.check_elements).
+            assert filling.site is not None
             ticket = await insert_ticket(
                 connection,
                 title=plan.title,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from tortoise.transactions import in_transaction
 
@@ -32,7 +32,8 @@ async def _known(tickets: list[dict[str, Any]], refs: list[str]) -> _Known:
         return set(await model.filter(id__in=wanted).values_list("id", flat=True))
 
     return _Known(
-        refs=set(await Ticket.filter(external_ref__in=refs).values_list("external_ref", flat=True)),
+        # Tortoise types values_list(flat=True) as tuples; the rows are the bare values.
+        refs=set(cast(list[str], await Ticket.filter(external_ref__in=refs).values_list("external_ref", flat=True))),
         object_ids=await ids(SiteObject, {i["object_id"] for i in tickets}),
         type_ids=await ids(TicketType, {i["ticket_type_id"] for i in tickets}),
         employee_ids=await ids(Employee, {i["assignee_id"] for i in tickets if i["assignee_id"]}),
