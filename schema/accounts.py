@@ -71,15 +71,15 @@ class Employee(Person, Node):
     account_pk: strawberry.Private[int]
 
     @field(policy=EMPLOYEES)
-    def email(self) -> str:
+    def email(self) -> str | None:
         return self.email_address
 
     @field(policy=EMPLOYEES)
-    def is_system_admin(self) -> bool:
+    def is_system_admin(self) -> bool | None:
         return self.system_admin
 
     @field(policy=EMPLOYEES)
-    def is_active(self) -> bool:
+    def is_active(self) -> bool | None:
         return self.active
 
     @field(policy=SIGNED_IN, description="Your language and notification settings; null on anyone else.")
@@ -87,7 +87,7 @@ class Employee(Person, Node):
         return await settings_of_account(info, self.account_pk)
 
     @field(policy=EMPLOYEES, description="The permission groups this employee belongs to.")
-    async def groups(self, info: strawberry.Info) -> list[PermissionGroup]:
+    async def groups(self, info: strawberry.Info) -> list[PermissionGroup] | None:
         loader = info.context.loader("permission_groups_by_employee_id", lambda: DataLoader(_load_groups))
         return await loader.load(self.pk)
 
@@ -127,7 +127,7 @@ class CustomerUser(Person, Node):
         return None
 
     @field(policy=EMPLOYEES)
-    def is_active(self) -> bool:
+    def is_active(self) -> bool | None:
         return self.active
 
     @classmethod
