@@ -49,8 +49,11 @@ async def _load_groups(employee_ids: list[int]) -> list[list[PermissionGroup]]:
     return [by_employee[pk] for pk in employee_ids]
 
 
-@strawberry.interface(name="Viewer", description="A signed-in person: an employee or a customer user.")
-class Person:
+@strawberry.interface(
+    name="Viewer",
+    description="A signed-in person: an employee or a customer user. Its `id` is the Employee's or CustomerUser's.",
+)
+class Person(Node):
     name: str
     email: str | None = strawberry.field(description="Yours always; others' as the concrete type's policy allows.")
     notification_settings: NotificationSettings | None = strawberry.field(
@@ -62,7 +65,7 @@ class Person:
     directives=type_policy(SIGNED_IN),
     description="A member of the service company's staff. Customer users see the name only.",
 )
-class Employee(Person, Node):
+class Employee(Person):
     name: str
     pk: strawberry.Private[int]
     email_address: strawberry.Private[str]
@@ -108,7 +111,7 @@ class Employee(Person, Node):
     directives=type_policy(SIGNED_IN),
     description="A person at a customer who uses the portal.",
 )
-class CustomerUser(Person, Node):
+class CustomerUser(Person):
     name: str
     pk: strawberry.Private[int]
     customer_pk: strawberry.Private[int]
