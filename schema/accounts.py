@@ -49,8 +49,11 @@ async def _load_groups(employee_ids: list[int]) -> list[list[PermissionGroup]]:
     return [by_employee[pk] for pk in employee_ids]
 
 
-@strawberry.interface(name="Viewer", description="A signed-in person: an employee or a customer user.")
-class Person:
+@strawberry.interface(
+    name="Viewer",
+    description="A signed-in person: an employee or a customer user. Its `id` is the Employee's or CustomerUser's.",
+)
+class Person(Node):
     name: str
     email: str | None = strawberry.field(description="Yours always; others' as the concrete type's policy allows.")
     notification_settings: NotificationSettings | None = strawberry.field(
@@ -62,7 +65,7 @@ class Person:
     directives=type_policy(SIGNED_IN),
     description="A member of the service company's staff. Customer users see the name only.",
 )
-class Employee(Person, Node):
+class Employee(Person):
     name: str
     pk: strawberry.Private[int]
     email_address: strawberry.Private[str]
@@ -71,15 +74,15 @@ class Employee(Person, Node):
     account_pk: strawberry.Private[int]
 
     @field(policy=EMPLOYEES)
-    def email(self) -> str:
+    def email(self) -> str | None:
         return self.email_address
 
     @field(policy=EMPLOYEES)
-    def is_system_admin(self) -> bool:
+    def is_system_admin(self) -> bool | None:
         return self.system_admin
 
     @field(policy=EMPLOYEES)
-    def is_active(self) -> bool:
+    def is_active(self) -> bool | None:
         return self.active
 
     @field(policy=SIGNED_IN, description="Your language and notification settings; null on anyone else.")
@@ -87,7 +90,7 @@ class Employee(Person, Node):
         return await settings_of_account(info, self.account_pk)
 
     @field(policy=EMPLOYEES, description="The permission groups this employee belongs to.")
-    async def groups(self, info: strawberry.Info) -> list[PermissionGroup]:
+    async def groups(self, info: strawberry.Info) -> list[PermissionGroup] | None:
         loader = info.context.loader("permission_groups_by_employee_id", lambda: DataLoader(_load_groups))
         return await loader.load(self.pk)
 
@@ -108,7 +111,7 @@ class Employee(Person, Node):
     directives=type_policy(SIGNED_IN),
     description="A person at a customer who uses the portal.",
 )
-class CustomerUser(Person, Node):
+class CustomerUser(Person):
     name: str
     pk: strawberry.Private[int]
     customer_pk: strawberry.Private[int]
@@ -127,7 +130,7 @@ class CustomerUser(Person, Node):
         return None
 
     @field(policy=EMPLOYEES)
-    def is_active(self) -> bool:
+    def is_active(self) -> bool | None:
         return self.active
 
     @classmethod

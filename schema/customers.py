@@ -40,7 +40,7 @@ class Customer(Node):
     pk: strawberry.Private[int]
 
     @field(policy=EMPLOYEES, description="Which attachments are published as documents on the customer's objects.")
-    async def document_rules(self, info: strawberry.Info) -> list[DocumentRule]:
+    async def document_rules(self, info: strawberry.Info) -> list[DocumentRule] | None:
         return await document_rules_of(info, self.pk)
 
     @field(policy=SIGNED_IN, description="Whether the customer's users see the ticket evaluation, and its group size.")

@@ -12,6 +12,11 @@ they are reached only through a field with its own policy.
 Default deny: `enforce_policies(schema)` runs once on the built schema. A
 field with neither a policy of its own nor one on its type is refused for
 everyone; a field covered only by its type's policy gets that policy checked.
+
+Refusal: `check` raises the one error a refused field gets (`FORBIDDEN`, or
+`UNAUTHENTICATED` when anonymous). A field whose policy refuses some viewer
+its type's policy admits is declared nullable (`tests/schema/test_policies.py`,
+`permissions.policy.refused_within`), so that error nulls the field alone.
 """
 
 from __future__ import annotations

@@ -152,7 +152,7 @@ class FormTemplate(Node):
         return self.token
 
     @field(policy=TEMPLATE_MANAGERS, description="Every version, newest first.")
-    async def versions(self, info: strawberry.Info) -> list[FormTemplateVersion]:
+    async def versions(self, info: strawberry.Info) -> list[FormTemplateVersion] | None:
         rows = await loader(info, "form_versions_by_template_id").load(self.pk)
         return [FormTemplateVersion.from_row(r) for r in rows]
 

@@ -43,7 +43,7 @@ class TicketType(Node):
     absence: strawberry.Private[bool]
 
     @field(policy=EMPLOYEES, description="Absence requests (vacation, sick leave) never reach customers.")
-    def is_absence_request(self) -> bool:
+    def is_absence_request(self) -> bool | None:
         return self.absence
 
     @classmethod
@@ -138,7 +138,7 @@ class Comment(Node):
     author_values: strawberry.Private[dict[str, Any] | None] = None
 
     @field(policy=EMPLOYEES, description="Internal comments never reach customer users.")
-    def internal(self) -> bool:
+    def internal(self) -> bool | None:
         return self.is_internal
 
     # Sync resolvers that fall back to an awaitable: the executor awaits only
@@ -308,7 +308,7 @@ class Ticket(Node):
         return attachment_nodes(info).load(self.pk)  # type: ignore[return-value]
 
     @field(policy=EMPLOYEES, description="What changed, when and by whom.")
-    async def history(self, info: strawberry.Info) -> list[TicketEvent]:
+    async def history(self, info: strawberry.Info) -> list[TicketEvent] | None:
         rows = await loader(info, "visible_history_by_ticket_id").load(self.pk)
         return [
             TicketEvent(

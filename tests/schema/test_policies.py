@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import strawberry
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -25,8 +26,8 @@ from graphql import (
 )
 
 from models.customers import Customer
-from permissions.policy import Permission
-from schema.directive import effective_policy, fields_without_policy
+from permissions.policy import Permission, refused_within
+from schema.directive import effective_policy, field_policy, fields_without_policy, object_fields, object_policy
 from schema.schema import schema
 from tests.factories import make_customer_user, make_employee
 
@@ -45,6 +46,29 @@ SCALAR_SAMPLES = {
 def test_every_field_has_a_policy():
     missing = fields_without_policy(schema)
     assert missing == [], "fields without a @policy on themselves or their type:\n" + "\n".join(missing)
+
+
+def narrower_fields_that_are_non_null(checked: strawberry.Schema) -> list[str]:
+    """`Type.field (refused: …)` for each non-null field whose policy refuses a viewer its type's policy admits.
+
+    Root types carry no type policy and are not compared: a refused root field is the request's refusal.
+    """
+    offending = []
+    for graphql_type, name, graphql_field in object_fields(checked):
+        own, of_type = field_policy(graphql_field), object_policy(graphql_type)
+        if own is None or of_type is None or not isinstance(graphql_field.type, GraphQLNonNull):
+            continue
+        refused = refused_within(own, of_type)
+        if refused:
+            more = f" and {len(refused) - 2} more" if len(refused) > 2 else ""
+            offending.append(f"{graphql_type.name}.{name} (refused: {', '.join(refused[:2])}{more})")
+    return offending
+
+
+def test_a_field_refused_to_some_viewers_of_its_type_is_nullable():
+    """Refused, such a field is null with its error and leaves its parent standing (API.md, "Refused fields")."""
+    offending = narrower_fields_that_are_non_null(schema)
+    assert offending == [], "make these fields nullable:\n" + "\n".join(offending)
 
 
 def test_schema_file_shows_a_policy_on_every_field_or_its_type():
