@@ -32,8 +32,8 @@ from core.errors import BadUserInput, NotFound, RateLimited
 from core.lookup import get_in_scope
 from core.settings import Settings
 from files.sniff import IMAGE_TYPES
-from files.storage import StoredFile, clean_filename, path_for, store
-from files.uploads import discard_unreferenced, store_uploads
+from files.storage import StoredFile, clean_filename, path_for
+from files.uploads import discard_unreferenced, release, store_file, store_uploads
 from models.customers import SiteObject
 from models.forms import FormFile, FormFileRole, FormSubmission, FormTemplate, FormTemplateVersion
 from models.tickets import TicketSource, TicketType
@@ -191,15 +191,15 @@ async def _save(settings: Settings, filling: Filling) -> FormSubmission:
                 first = await _peek_next_number() if filling.plans else 0
                 numbers = [first + i for i in range(len(filling.plans))]
                 pdf_bytes = await render_form_async(_pdf_data(filling, numbers))
-                pdf_stored = await asyncio.to_thread(
-                    store, settings.files_dir, io.BytesIO(pdf_bytes), len(pdf_bytes) + 1
-                )
+                pdf_stored = await store_file(settings, io.BytesIO(pdf_bytes), len(pdf_bytes) + 1)
                 try:
-                    return await _write(filling, numbers, pdf_stored)
+                    submission = await _write(filling, numbers, pdf_stored)
+                    break
                 except _NumbersTaken:
                     await discard_unreferenced(settings, [pdf_stored])
                     pdf_stored = None
-        raise RateLimited("Many tickets are being created right now; please send the form again.")
+        else:
+            raise RateLimited("Many tickets are being created right now; please send the form again.")
     except IntegrityError:
         await discard_files()
         # Two retries of one submission raced: the other one committed first.
@@ -211,6 +211,9 @@ async def _save(settings: Settings, filling: Filling) -> FormSubmission:
     except BaseException:
         await discard_files()
         raise
+    # Committed: the submission's rows hold its files now.
+    await release([s for _, s in filling.stored] + ([pdf_stored] if pdf_stored else []))
+    return submission
 
 
 def _answers_json(filling: Filling, numbers: list[int]) -> list[dict[str, Any]]:
