@@ -107,8 +107,8 @@ async def _settle(settings: Settings, key: str, given_up: int) -> None:
         await FileClaim.bulk_create([FileClaim(storage_key=key)], ignore_conflicts=True, using_db=connection)
         # Writing the row takes its lock (PostgreSQL): claims and clean-ups of this key take turns.
         await FileClaim.filter(storage_key=key).using_db(connection).update(in_flight=F("in_flight") - given_up)
-        in_flight = await FileClaim.filter(storage_key=key).using_db(connection).values_list("in_flight", flat=True)
-        if in_flight and in_flight[0] > 0:
+        claims = await FileClaim.filter(storage_key=key).using_db(connection).values("in_flight")
+        if claims and claims[0]["in_flight"] > 0:
             return
         if (
             await Attachment.filter(storage_key=key).using_db(connection).exists()

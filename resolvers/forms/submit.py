@@ -1,8 +1,8 @@
 """Submitting a form: its photo files, the PDF, the tickets it creates, all in one transaction.
 
 Submitting is all or nothing: the submission, its photo files, the PDF, the
-tickets it creates, their attachments and history are written in one
-transaction, and files stored for a submission that does not commit are
+tickets it creates, their attachments, history and notification mails are
+written in one transaction, and files stored for a submission that does not commit are
 removed again. The PDF is rendered before that transaction (in a worker
 thread, holding no database lock); the only thing it needs from inside the
 transaction are the ticket numbers, so it is rendered with the numbers the
@@ -41,6 +41,7 @@ from pdf.forms import FilledForm, PdfItem, PdfTicket, prepare_image, render_form
 from permissions.customers import visible_objects
 from permissions.forms import fillable_templates
 from permissions.viewer import ANONYMOUS, Viewer
+from resolvers import notifications
 from resolvers.forms.answers import Checked, Kind, PlannedTicket, answer_text, check_answers, plan_tickets
 from resolvers.forms.read import find_public_template
 from resolvers.tickets import _attach, insert_ticket, now
@@ -335,4 +336,6 @@ async def _write(filling: Filling, numbers: list[int], pdf: StoredFile) -> FormS
                 raise _NumbersTaken()
             if plan.attach_pdf:
                 await _attach(connection, ticket.id, viewer.account_id, [(pdf_name, pdf)], at)
+            # The same mails as any new ticket, committed or rolled back with the submission.
+            await notifications.queue_ticket_created(connection, ticket, viewer)
     return submission
