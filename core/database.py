@@ -24,6 +24,7 @@ MODEL_MODULES = [
     "models.documents",
     "models.notifications",
     "models.forms",
+    "models.files",
 ]
 
 # SQLite runs in one process behind one connection: waiting for a lock beats

@@ -39,6 +39,9 @@ WORDS = {
         "headline.COMMENT_ADDED": "{actor} hat einen Kommentar zum Ticket geschrieben.",
         "headline.ASSIGNED": "{actor} hat Ihnen ein Ticket zugewiesen.",
         "headline.TICKET_CREATED": "{actor} hat ein Ticket erstellt, das Ihnen zugewiesen ist.",
+        "headline.TICKET_CREATED.RESPONSIBLE": (
+            "{actor} hat ein Ticket für ein Objekt erstellt, für das Sie zuständig sind."
+        ),
         "headline.STATUS_CHANGED.DONE": "Ihr Ticket ist erledigt.",
         "headline.STATUS_CHANGED.IN_PROGRESS": "Ihr Ticket wird jetzt bearbeitet.",
         "headline.STATUS_CHANGED.OPEN": "Ihr Ticket ist wieder offen.",
@@ -60,6 +63,7 @@ WORDS = {
         "headline.COMMENT_ADDED": "{actor} commented on the ticket.",
         "headline.ASSIGNED": "{actor} assigned a ticket to you.",
         "headline.TICKET_CREATED": "{actor} created a ticket assigned to you.",
+        "headline.TICKET_CREATED.RESPONSIBLE": "{actor} created a ticket on an object you are responsible for.",
         "headline.STATUS_CHANGED.DONE": "Your ticket is done.",
         "headline.STATUS_CHANGED.IN_PROGRESS": "Your ticket is being worked on.",
         "headline.STATUS_CHANGED.OPEN": "Your ticket is open again.",
@@ -101,6 +105,8 @@ def render(kind: str, context: dict[str, Any], locale: str, recipient_name: str,
     locale = locale_of(locale)
     words = WORDS[locale]
     key = f"headline.{kind}.{context['status']}" if kind == "STATUS_CHANGED" else f"headline.{kind}"
+    if context.get("responsible"):  # an unassigned ticket, mailed to the object's responsible employees
+        key += ".RESPONSIBLE"
     headline = words[key].format(actor=context.get("actor_name") or "Sitedesk")
     link = ticket_link(public_url, context)
     facts = [

@@ -77,3 +77,15 @@ class CustomerUserObject(Model):
     class Meta:
         table = "customer_user_object"
         unique_together = (("customer_user", "object"),)
+
+
+class ObjectResponsible(Model):
+    """An employee responsible for an object: hears of unassigned tickets created on it (README)."""
+
+    id = fields.IntField(primary_key=True)
+    object = fields.ForeignKeyField("models.SiteObject", related_name="responsible_links", on_delete=fields.CASCADE)
+    employee = fields.ForeignKeyField("models.Employee", related_name="responsible_for_links", on_delete=fields.CASCADE)
+
+    class Meta:
+        table = "object_responsible"
+        unique_together = (("object", "employee"),)

@@ -6,8 +6,8 @@ from tortoise.transactions import in_transaction
 
 from core.errors import BadUserInput, NotFound
 from core.lookup import get_in_scope
-from models.accounts import CustomerUser
-from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
+from models.accounts import CustomerUser, Employee
+from models.customers import Customer, CustomerTicketType, CustomerUserObject, ObjectResponsible, SiteObject
 from models.tickets import TicketType
 from permissions.customers import visible_customers, visible_objects
 from permissions.viewer import Viewer
@@ -35,6 +35,16 @@ async def find_object(viewer: Viewer, object_id: int) -> SiteObject | None:
 
 async def find_customer(viewer: Viewer, customer_id: int) -> Customer | None:
     return await visible_customers(viewer).filter(id=customer_id).first()
+
+
+async def responsibles_of(viewer: Viewer, object_ids: list[int]) -> dict[int, list[Employee]]:
+    """The responsible employees (with their accounts) of each object, by name; the field's policy
+    admits employees only, who may see every object's."""
+    grouped: dict[int, list[Employee]] = {}
+    links = await ObjectResponsible.filter(object_id__in=object_ids).select_related("employee__account")
+    for link in sorted(links, key=lambda link: (link.employee.account.name, link.employee_id)):
+        grouped.setdefault(link.object_id, []).append(link.employee)
+    return grouped
 
 
 # ---------------------------------------------------------------- configuration (portal admins)
@@ -91,3 +101,25 @@ async def set_customer_ticket_types(customer_id: int, ticket_type_ids: list[int]
             [CustomerTicketType(customer_id=customer.id, ticket_type_id=t.id) for t in types]
         )
     return customer
+
+
+MAX_RESPONSIBLES = 50
+
+
+async def set_object_responsibles(object_id: int, employee_ids: list[int]) -> SiteObject:
+    """Replace the employees responsible for an object; active employees only."""
+    site = await get_in_scope(SiteObject.all(), object_id, "object", "objectId")
+    wanted = set(employee_ids)
+    if len(wanted) > MAX_RESPONSIBLES:
+        raise BadUserInput(f"At most {MAX_RESPONSIBLES} responsible employees per object.", field="employeeIds")
+    found = await Employee.filter(id__in=wanted).values("id", "account__is_active")
+    if len(found) != len(wanted):
+        raise NotFound("One of the employees does not exist.", field="employeeIds")
+    if not all(row["account__is_active"] for row in found):
+        raise BadUserInput("A deactivated employee cannot be responsible for an object.", field="employeeIds")
+    async with in_transaction():
+        await ObjectResponsible.filter(object_id=site.id).delete()
+        await ObjectResponsible.bulk_create(
+            [ObjectResponsible(object_id=site.id, employee_id=pk) for pk in sorted(wanted)]
+        )
+    return site

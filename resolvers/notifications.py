@@ -12,6 +12,8 @@ Rules:
   comment, the status set to IN_PROGRESS (optional) or DONE (always);
 - an employee: a ticket assigned to them by someone else, and a customer
   user creating or commenting on a ticket assigned to them;
+- the object's responsible employees: a ticket created on it without
+  assignee by a customer user or by a form (their "new tickets" switch);
 - nobody is mailed about their own action.
 """
 
@@ -190,7 +192,12 @@ def _display_name(viewer: Viewer) -> str:
 
 
 async def queue_ticket_created(connection: Any, ticket: Ticket, actor: Viewer) -> None:
-    """A new ticket with an assignee: the assignee hears of it (unless they created it)."""
+    """A new ticket with an assignee: the assignee hears of it (unless they created it). Without
+    one, when a customer user or a form created it, the object's responsible employees do."""
+    if ticket.assignee_id is None:
+        if actor.is_customer_user or ticket.source is TicketSource.FORM:
+            await _queue_to_responsibles(connection, ticket, actor)
+        return
     assignee_id = _other_assignee(ticket.assignee_id, actor)
     if assignee_id is None:
         return
@@ -205,6 +212,38 @@ async def queue_ticket_created(connection: Any, ticket: Ticket, actor: Viewer) -
             connection, ticket, mailing.assignee, NotificationKind.ASSIGNED, context, actor, "notify_assignments"
         )
     await _save(connection, [mail])
+
+
+async def _queue_to_responsibles(connection: Any, ticket: Ticket, actor: Viewer) -> None:
+    """TICKET_CREATED to each employee responsible for the ticket's object (not the actor)."""
+    accounts = await (
+        Account.filter(
+            employee__responsible_for_links__object_id=ticket.object_id,
+            is_active=True,
+            notify_new_tickets=True,
+        )
+        .exclude(id=actor.account_id or 0)
+        .using_db(connection)
+        .values(*RECIPIENT_COLUMNS)
+    )
+    if not accounts:
+        return
+    mailing = await _mailing(connection, ticket)
+    context = {
+        **mailing.context,
+        "actor_name": _display_name(actor),
+        "description": ticket.description,
+        "responsible": True,
+    }
+    mails = []
+    for row in sorted(accounts, key=lambda r: r["id"]):
+        account = _account(row, "")
+        mails.append(
+            await _mail(
+                connection, ticket, account, NotificationKind.TICKET_CREATED, context, actor, "notify_new_tickets"
+            )
+        )
+    await _save(connection, mails)
 
 
 async def queue_assigned(connection: Any, ticket: Ticket, assignee_id: int | None, actor: Viewer) -> None:

@@ -14,7 +14,7 @@ from models.customers import Customer as CustomerRow
 from models.customers import SiteObject as SiteObjectRow
 from permissions.policy import EMPLOYEES, PORTAL_ADMINS, SIGNED_IN
 from resolvers import customers, documents, evaluations
-from schema.accounts import CustomerUser
+from schema.accounts import CustomerUser, Employee
 from schema.directive import field, mutation, type_policy
 from schema.documents import Document, DocumentRule, DocumentRuleInput, document_rules_of, documents_of
 from schema.evaluations import (
@@ -105,6 +105,15 @@ class SiteObject(Node):
     ) -> TicketEvaluation | None:
         return await object_evaluation(info, self.pk, from_, to)
 
+    @field(
+        policy=EMPLOYEES,
+        description="The employees responsible for this object: mailed when a customer user creates a "
+        "ticket here without assignee, or a form does (`setObjectResponsibles`).",
+    )
+    async def responsible_employees(self, info: strawberry.Info) -> list[Employee] | None:
+        rows = await loader(info, "responsible_employees_by_object_id").load(self.pk)
+        return [Employee.from_rows(row, row.account) for row in rows]
+
     @classmethod
     def from_row(cls, row: SiteObjectRow, customer_name: str | None = None) -> SiteObject:
         return cls(
@@ -183,6 +192,15 @@ class CustomerMutations:
         ids = [parse_id(gid, "SiteObject", field="objectIds") for gid in object_ids]
         row = await customers.set_customer_user_objects(user_id, ids)
         return CustomerUser.from_rows(row, await Account.get(id=row.account_id))
+
+    @mutation(
+        policy=PORTAL_ADMINS,
+        description="Replace the employees responsible for an object (active employees, at most 50).",
+    )
+    async def set_object_responsibles(self, object_id: strawberry.ID, employee_ids: list[strawberry.ID]) -> SiteObject:
+        pk = parse_id(object_id, "SiteObject", field="objectId")
+        ids = [parse_id(gid, "Employee", field="employeeIds") for gid in employee_ids]
+        return SiteObject.from_row(await customers.set_object_responsibles(pk, ids))
 
     @mutation(policy=PORTAL_ADMINS, description="Replace the ticket types enabled for a customer's users.")
     async def set_customer_ticket_types(

@@ -14,6 +14,7 @@ from models.accounts import Account, Employee
 from models.customers import Customer, SiteObject
 from models.forms import FormFile, FormTemplate, FormTemplateVersion
 from models.tickets import TicketType
+from resolvers.customers import responsibles_of
 from resolvers.documents import document_rules_of, documents_on
 from resolvers.evaluations import customer_evaluations, object_evaluations
 from resolvers.forms import created_tickets_of, current_versions
@@ -115,6 +116,7 @@ LOADERS: dict[str, LoaderFactory] = {
     "customer_by_id": lambda viewer: _rows_by_id(Customer),
     "ticket_type_by_id": lambda viewer: _rows_by_id(TicketType),
     "employee_by_id": lambda viewer: _rows_by_id(Employee, ("account",)),
+    "responsible_employees_by_object_id": lambda viewer: _by_key(responsibles_of, viewer, default=[]),
     "person_by_account_id": lambda viewer: _people_by_account,
     "document_rules_by_customer_id": lambda viewer: _by_key(_document_rules, viewer, default=[]),
     "form_template_by_id": lambda viewer: _rows_by_id(FormTemplate),

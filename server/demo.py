@@ -22,8 +22,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from core.settings import Settings, get_settings
-from files.storage import StoredFile
-from files.uploads import Upload, discard_unreferenced
+from files.uploads import Upload, remove_if_unreferenced
 from models.accounts import Account
 from models.forms import FormConditionOperator as Op
 from models.forms import FormElementKind as Kind
@@ -412,7 +411,7 @@ class _History:
         self.workers = [self.jonas, self.jonas, self.petra]  # who gets tickets assigned
         self.commenters = [self.petra, self.petra, self.jonas, self.admin]
         self.customer_type_ids = {types[t].id for t in CUSTOMER_TYPES}
-        self.stored: list[StoredFile] = []  # the photos, removed again if seeding fails
+        self.stored: list[str] = []  # the photos' storage keys, removed again if seeding fails
 
     def working_time(self, day: datetime) -> datetime:
         return day.replace(
@@ -482,7 +481,8 @@ class _History:
                         ticket_ids.append(await self.regular_ticket(plan))
                 await _hold_back_mails(ticket_ids)
         except BaseException:
-            await discard_unreferenced(self.settings, self.stored)
+            # Their claims rolled back with the seed, so nothing holds them any more.
+            await remove_if_unreferenced(self.settings, self.stored)
             raise
 
     # ---------------------------------------------------------------- steps
@@ -501,14 +501,7 @@ class _History:
                 Upload(filename, io.BytesIO(data)),
                 at=at,
             )
-            self.stored.append(
-                StoredFile(
-                    attachment.storage_key,
-                    attachment.sha256,
-                    attachment.size,
-                    attachment.content_type,
-                )
-            )
+            self.stored.append(attachment.storage_key)
 
         return at, upload
 

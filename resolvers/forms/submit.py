@@ -1,8 +1,8 @@
 """Submitting a form: its photo files, the PDF, the tickets it creates, all in one transaction.
 
 Submitting is all or nothing: the submission, its photo files, the PDF, the
-tickets it creates, their attachments and history are written in one
-transaction, and files stored for a submission that does not commit are
+tickets it creates, their attachments, history and notification mails are
+written in one transaction, and files stored for a submission that does not commit are
 removed again. The PDF is rendered before that transaction (in a worker
 thread, holding no database lock); the only thing it needs from inside the
 transaction are the ticket numbers, so it is rendered with the numbers the
@@ -32,8 +32,8 @@ from core.errors import BadUserInput, NotFound, RateLimited
 from core.lookup import get_in_scope
 from core.settings import Settings
 from files.sniff import IMAGE_TYPES
-from files.storage import StoredFile, clean_filename, path_for, store
-from files.uploads import discard_unreferenced, store_uploads
+from files.storage import StoredFile, clean_filename, path_for
+from files.uploads import discard_unreferenced, release, store_file, store_uploads
 from models.customers import SiteObject
 from models.forms import FormFile, FormFileRole, FormSubmission, FormTemplate, FormTemplateVersion
 from models.tickets import TicketSource, TicketType
@@ -41,6 +41,7 @@ from pdf.forms import FilledForm, PdfItem, PdfTicket, prepare_image, render_form
 from permissions.customers import visible_objects
 from permissions.forms import fillable_templates
 from permissions.viewer import ANONYMOUS, Viewer
+from resolvers import notifications
 from resolvers.forms.answers import Checked, Kind, PlannedTicket, answer_text, check_answers, plan_tickets
 from resolvers.forms.read import find_public_template
 from resolvers.tickets import _attach, insert_ticket, now
@@ -191,15 +192,15 @@ async def _save(settings: Settings, filling: Filling) -> FormSubmission:
                 first = await _peek_next_number() if filling.plans else 0
                 numbers = [first + i for i in range(len(filling.plans))]
                 pdf_bytes = await render_form_async(_pdf_data(filling, numbers))
-                pdf_stored = await asyncio.to_thread(
-                    store, settings.files_dir, io.BytesIO(pdf_bytes), len(pdf_bytes) + 1
-                )
+                pdf_stored = await store_file(settings, io.BytesIO(pdf_bytes), len(pdf_bytes) + 1)
                 try:
-                    return await _write(filling, numbers, pdf_stored)
+                    submission = await _write(filling, numbers, pdf_stored)
+                    break
                 except _NumbersTaken:
                     await discard_unreferenced(settings, [pdf_stored])
                     pdf_stored = None
-        raise RateLimited("Many tickets are being created right now; please send the form again.")
+        else:
+            raise RateLimited("Many tickets are being created right now; please send the form again.")
     except IntegrityError:
         await discard_files()
         # Two retries of one submission raced: the other one committed first.
@@ -211,6 +212,9 @@ async def _save(settings: Settings, filling: Filling) -> FormSubmission:
     except BaseException:
         await discard_files()
         raise
+    # Committed: the submission's rows hold its files now.
+    await release([s for _, s in filling.stored] + ([pdf_stored] if pdf_stored else []))
+    return submission
 
 
 def _answers_json(filling: Filling, numbers: list[int]) -> list[dict[str, Any]]:
@@ -334,4 +338,6 @@ async def _write(filling: Filling, numbers: list[int], pdf: StoredFile) -> FormS
                 raise _NumbersTaken()
             if plan.attach_pdf:
                 await _attach(connection, ticket.id, viewer.account_id, [(pdf_name, pdf)], at)
+            # The same mails as any new ticket, committed or rolled back with the submission.
+            await notifications.queue_ticket_created(connection, ticket, viewer)
     return submission

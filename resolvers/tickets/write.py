@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 from core.errors import BadUserInput, Forbidden, NotFound
 from core.settings import Settings
 from files.storage import StoredFile
-from files.uploads import Upload, discard_unreferenced, store_uploads
+from files.uploads import Upload, discard_unreferenced, release, remove_if_unreferenced, store_uploads
 from models.accounts import Employee
 from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketEventKind, TicketSource, TicketStatus
 from permissions.customers import visible_objects
@@ -215,6 +215,7 @@ async def create_ticket(
     except BaseException:
         await discard_unreferenced(settings, [s for _, s in stored])
         raise
+    await release([s for _, s in stored])
     return ticket
 
 
@@ -372,6 +373,7 @@ async def add_attachment(
     except BaseException:
         await discard_unreferenced(settings, [s for _, s in stored])
         raise
+    await release([s for _, s in stored])
     return attachment
 
 
@@ -388,7 +390,5 @@ async def delete_attachment(viewer: Viewer, settings: Settings, attachment_id: i
             viewer.account_id,
             from_value=attachment.filename,
         )
-    await discard_unreferenced(
-        settings, [StoredFile(attachment.storage_key, attachment.sha256, attachment.size, attachment.content_type)]
-    )
+    await remove_if_unreferenced(settings, [attachment.storage_key])
     return True
