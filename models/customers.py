@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 if TYPE_CHECKING:
-    from models.accounts import CustomerUser
+    from models.accounts import CustomerUser, Employee
 
 
 class Customer(Model):
@@ -83,8 +83,14 @@ class ObjectResponsible(Model):
     """An employee responsible for an object: hears of unassigned tickets created on it (README)."""
 
     id = fields.IntField(primary_key=True)
-    object = fields.ForeignKeyField("models.SiteObject", related_name="responsible_links", on_delete=fields.CASCADE)
-    employee = fields.ForeignKeyField("models.Employee", related_name="responsible_for_links", on_delete=fields.CASCADE)
+    object: fields.ForeignKeyRelation[SiteObject] = fields.ForeignKeyField(
+        "models.SiteObject", related_name="responsible_links", on_delete=fields.CASCADE
+    )
+    object_id: int
+    employee: fields.ForeignKeyRelation[Employee] = fields.ForeignKeyField(
+        "models.Employee", related_name="responsible_for_links", on_delete=fields.CASCADE
+    )
+    employee_id: int
 
     class Meta:
         table = "object_responsible"
