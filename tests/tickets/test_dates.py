@@ -148,7 +148,7 @@ async def raw(sql: str, values: list[Any] | None = None) -> list[dict[str, Any]]
 
 
 async def test_migration_rewrites_rows_written_the_old_way_to_utc(world, offset_tickets):
-    migration = importlib.import_module("models.migrations.0008_utc_datetimes")
+    migration = importlib.import_module("models.migrations.0009_utc_datetimes")
     connection = get_connection("default")
     ticket = await Ticket.get(external_ref="plus-two")
     if connection.capabilities.dialect != "sqlite":

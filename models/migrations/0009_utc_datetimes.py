@@ -56,7 +56,7 @@ async def nothing(apps, state_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0007_ticket_order_indexes")]
+    dependencies = [("models", "0008_file_claims_and_object_responsibles")]
 
     initial = False
 
