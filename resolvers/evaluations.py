@@ -7,7 +7,13 @@ group. Python only fills the empty groups in between.
 
 Percentiles are nearest-rank: the median is the smallest whole-day value d
 such that at least half of the tickets took at most d days; p90 the same
-with 90 %. Dates are UTC days; `to` is inclusive.
+with 90 %. Dates are UTC days; `to` is inclusive; both lie within the
+plausible range of `core.dates`.
+
+An evaluation has at most `MAX_EVALUATION_BUCKETS` buckets: when the slowest
+ticket lies further out, the groups from the last bucket on are merged into it
+(it runs from its `fromDay` to the end of the last non-empty group), so the
+answer stays small whatever the group size and the tickets' dates.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 
 from tortoise.connection import get_connection
 
+from core.dates import plausible_date
 from core.errors import BadUserInput
 from models.customers import Customer
 from permissions.customers import visible_customers, visible_objects
@@ -30,6 +37,8 @@ from resolvers.customers import get_customer
 
 MIN_GROUP_SIZE_DAYS = 1
 MAX_GROUP_SIZE_DAYS = 365
+# Buckets per evaluation; later groups are merged into the last one.
+MAX_EVALUATION_BUCKETS = 500
 
 
 def whole_days(created_at: datetime, done_at: datetime) -> int:
@@ -62,6 +71,10 @@ class Period:
     end: date | None = None
 
     def check(self) -> Period:
+        if self.start is not None:
+            plausible_date(self.start, "from")
+        if self.end is not None:
+            plausible_date(self.end, "to")
         if self.start and self.end and self.start > self.end:
             raise BadUserInput("`from` must not be after `to`.", field="to")
         return self
@@ -161,9 +174,12 @@ def _assemble(rows: list[dict[str, Any]], group_size_days: int) -> Evaluation:
     counts = {int(r["grp"]): int(r["n"]) for r in rows}
     first = rows[0]
     total = int(first["total"])
-    buckets = [
-        Bucket(g * group_size_days, (g + 1) * group_size_days - 1, counts.get(g, 0)) for g in range(max(counts) + 1)
-    ]
+    last = max(counts)
+    shown = min(last + 1, MAX_EVALUATION_BUCKETS)
+    buckets = [Bucket(g * group_size_days, (g + 1) * group_size_days - 1, counts.get(g, 0)) for g in range(shown)]
+    if last >= shown:
+        merged = sum(n for g, n in counts.items() if g >= shown - 1)
+        buckets[-1] = Bucket((shown - 1) * group_size_days, (last + 1) * group_size_days - 1, merged)
     return Evaluation(
         group_size_days, total, float(first["day_sum"]) / total, int(first["median"]), int(first["p90"]), buckets
     )

@@ -11,7 +11,7 @@ import strawberry
 
 from models.customers import Customer as CustomerRow
 from permissions.policy import SIGNED_IN
-from resolvers.evaluations import Evaluation, Period
+from resolvers.evaluations import MAX_EVALUATION_BUCKETS, Evaluation, Period
 from schema.directive import type_policy
 from schema.loaders import loader
 
@@ -31,7 +31,9 @@ class TicketEvaluationBucket:
     description=(
         "DONE tickets of the customer's enabled ticket types, grouped by resolution time in whole days "
         "(floor(seconds / 86400) from creation to the last time set to DONE). Group k holds days "
-        "k·groupSizeDays .. (k+1)·groupSizeDays − 1; buckets run from day 0 to the last non-empty group."
+        "k·groupSizeDays .. (k+1)·groupSizeDays − 1; buckets run from day 0 to the last non-empty group, "
+        f"at most {MAX_EVALUATION_BUCKETS} of them: when the last non-empty group lies further out, "
+        "the last bucket holds every group from its fromDay on (its toDay is then the end of the last non-empty group)."
     ),
 )
 class TicketEvaluation:

@@ -9,10 +9,12 @@ A list of IDs is either `list[ref("SiteObject")]` (an error names the item,
 
 `decoded(input)` returns the input as a plain dict keyed by Python field
 names, with every such ID replaced by its primary key, nested inputs and
-lists decoded the same way, and uploaded files turned into
-`files.uploads.Upload`. A malformed ID is `BAD_USER_INPUT`, an ID of another
-type `NOT_FOUND`, each with `extensions.field` naming where it stood in
-GraphQL terms (`tickets.3.objectId`).
+lists decoded the same way, uploaded files turned into
+`files.uploads.Upload`, and every `DateTime` turned into UTC (`core.dates.utc`:
+SQLite stores the offset a value comes with, so only UTC compares right).
+A malformed ID is `BAD_USER_INPUT`, an ID of another type `NOT_FOUND`, each
+with `extensions.field` naming where it stood in GraphQL terms
+(`tickets.3.objectId`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import functools
 import types
 import typing
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Union
 
 import strawberry
@@ -29,6 +32,7 @@ from strawberry.file_uploads import Upload as UploadScalar
 from strawberry.types.base import has_object_definition
 from strawberry.utils.str_converters import to_camel_case
 
+from core.dates import utc
 from core.errors import BadUserInput
 from core.ids import parse_id
 from files.uploads import Upload
@@ -108,6 +112,8 @@ def _decode(value: Any, annotation: Any, path: str) -> Any:
         return [_decode(item, item_type, _join(path, i)) for i, item in enumerate(value)]
     if annotation is UploadScalar:
         return decoded_upload(value, path)
+    if annotation is datetime:
+        return utc(value, path or None)
     if isinstance(annotation, type) and has_object_definition(annotation) and dataclasses.is_dataclass(value):
         return decoded(value, path)
     return value

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from tortoise.queryset import QuerySet
 
+from core.dates import plausible_date
 from models.forms import FormSubmission, FormTemplate, FormTemplateStatus, FormTemplateVersion
 from models.tickets import Ticket
 from permissions.forms import public_template, visible_submissions, visible_templates
@@ -56,9 +57,10 @@ def _filtered_submissions(
     if object_id is not None:
         query = query.filter(object_id=object_id)
     if from_date is not None:
-        query = query.filter(submitted_at__gte=datetime.combine(from_date, time(), UTC))
+        start = plausible_date(from_date, "filter.from")
+        query = query.filter(submitted_at__gte=datetime.combine(start, time(), UTC))
     if to_date is not None:
-        end = datetime.combine(to_date + timedelta(days=1), time(), UTC)
+        end = datetime.combine(plausible_date(to_date, "filter.to") + timedelta(days=1), time(), UTC)
         query = query.filter(submitted_at__lt=end)
     return query.order_by("-submitted_at", "-id")
 

@@ -1,4 +1,8 @@
-"""Importing tickets from a legacy system (`importTickets`)."""
+"""Importing tickets from a legacy system (`importTickets`).
+
+At most `MAX_IMPORT_TICKETS` per call; `createdAt`/`doneAt` within the plausible
+range of `core.dates`, stored in UTC.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any, cast
 
 from tortoise.transactions import in_transaction
 
+from core.dates import plausible_instant
 from core.errors import BadUserInput, NotFound
 from models.accounts import Employee
 from models.customers import SiteObject
@@ -15,6 +20,9 @@ from models.tickets import Ticket, TicketEventKind, TicketSource, TicketStatus, 
 from permissions.viewer import Viewer
 from resolvers.evaluations import whole_days
 from resolvers.tickets.write import check_text, check_title, next_ticket_number, now, record
+
+# Tickets per `importTickets` call; a larger import is split by the caller.
+MAX_IMPORT_TICKETS = 1000
 
 
 @dataclass(frozen=True)
@@ -50,8 +58,8 @@ def _checked(
         raise NotFound("No ticket type with this ID.", field=f"{where}.ticketTypeId")
     if item["assignee_id"] is not None and item["assignee_id"] not in known.employee_ids:
         raise NotFound("No employee with this ID.", field=f"{where}.assigneeId")
-    created = item["created_at"] or at
-    done = item["done_at"]
+    created = plausible_instant(item["created_at"], f"{where}.createdAt") if item["created_at"] else at
+    done = plausible_instant(item["done_at"], f"{where}.doneAt") if item["done_at"] else None
     if item["status"] is TicketStatus.DONE and done is None:
         raise BadUserInput("A DONE ticket needs doneAt.", field=f"{where}.doneAt")
     if item["status"] is not TicketStatus.DONE and done is not None:
@@ -70,6 +78,10 @@ async def import_tickets(viewer: Viewer, tickets: list[dict[str, Any]]) -> tuple
 
     Known `externalRef`s are skipped; returns how many were imported and skipped.
     """
+    if len(tickets) > MAX_IMPORT_TICKETS:
+        raise BadUserInput(
+            f"At most {MAX_IMPORT_TICKETS} tickets per import.", field="tickets", limit=MAX_IMPORT_TICKETS
+        )
     refs = [item["external_ref"].strip() for item in tickets]
     for index, ref in enumerate(refs):
         if not ref or len(ref) > 100:

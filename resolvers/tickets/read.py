@@ -17,6 +17,7 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from core.database import dialect
+from core.dates import plausible_instant
 from core.lookup import get_in_scope
 from core.queries import Sentinels, list_inputs, prepared_values
 from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketStatus
@@ -154,9 +155,9 @@ def filtered_tickets(
         text = search.strip()
         query = query.filter(Q(title__icontains=text) | Q(description__icontains=text))
     if created_after is not None:
-        query = query.filter(created_at__gte=created_after)
+        query = query.filter(created_at__gte=plausible_instant(created_after, "filter.createdAfter"))
     if created_before is not None:
-        query = query.filter(created_at__lt=created_before)
+        query = query.filter(created_at__lt=plausible_instant(created_before, "filter.createdBefore"))
     column = ORDER_FIELDS[order_by]
     prefix = "-" if descending else ""
     return query.order_by(f"{prefix}{column}", f"{prefix}id")
