@@ -43,24 +43,30 @@ class Window:
         return descending != self.backward
 
 
-def after_key(column: str, descending: bool, nulls_first: bool, key: Key) -> Q:
+def after_key(column: str, descending: bool, nulls_first: bool | None, key: Key) -> Q:
     """Rows strictly after `key` in the order `column` (descending or not), then id the same way.
 
-    `nulls_first`: whether the database sorts NULL first *ascending*.
+    `nulls_first`: whether the database sorts NULL first *ascending*; None
+    for a column that is never NULL.
     """
     value, pk = key
     more = "lt" if descending else "gt"
+    at_least = "lte" if descending else "gte"
+    bound = Q(**{f"{column}__{at_least}": value}) & (Q(**{f"{column}__{more}": value}) | Q(**{f"id__{more}": pk}))
+    if nulls_first is None:
+        return bound
     nulls_lead = nulls_first != descending  # NULLs come first in this direction
     if value is None:
         among_nulls = Q(**{f"{column}__isnull": True, f"id__{more}": pk})
         return among_nulls | Q(**{f"{column}__isnull": False}) if nulls_lead else among_nulls
-    at_least = "lte" if descending else "gte"
-    bound = Q(**{f"{column}__{at_least}": value}) & (Q(**{f"{column}__{more}": value}) | Q(**{f"id__{more}": pk}))
     return bound if nulls_lead else bound | Q(**{f"{column}__isnull": True})
 
 
-def bounds(column: str, descending: bool, window: Window, nulls_first: bool = False) -> Q | None:
-    """The condition for `window`'s keys on the order (`column`, id), None without keys."""
+def bounds(column: str, descending: bool, window: Window, nulls_first: bool | None = None) -> Q | None:
+    """The condition for `window`'s keys on the order (`column`, id), None without keys.
+
+    `nulls_first` as for `after_key`: None unless `column` is nullable.
+    """
     conditions = []
     if window.after is not None:
         conditions.append(after_key(column, descending, nulls_first, window.after))
@@ -79,7 +85,7 @@ def ordered(query: QuerySet[Any], column: str, descending: bool) -> QuerySet[Any
 async def page_of(query: QuerySet[Any], column: str, descending: bool, window: Window) -> tuple[list[Any], int]:
     """Up to `window.limit + 1` rows of `query` ordered by (`column`, id), in reading order, and the total count.
 
-    `column` must not be nullable (see `bounds` for one that is).
+    `column` must not be nullable (`bounds` takes one that is).
     """
     narrowed = query
     condition = bounds(column, descending, window)

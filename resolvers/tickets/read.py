@@ -25,6 +25,7 @@ from permissions.tickets import visible_attachments, visible_comments, visible_t
 from permissions.viewer import Viewer
 
 ORDER_FIELDS = {"CREATED_AT": "created_at", "UPDATED_AT": "updated_at", "DUE_DATE": "due_date", "NUMBER": "number"}
+NULLABLE_ORDER_FIELDS = ("due_date",)
 
 
 def person_values(prefix: str) -> tuple[str, ...]:
@@ -228,13 +229,14 @@ async def ticket_page(
     column = ORDER_FIELDS[order_by]
     reading = window.scan_descending(descending)
     nulls_first = _nulls_first()
+    nullable = nulls_first if column in NULLABLE_ORDER_FIELDS else None
 
     def query(of: Viewer, **narrowed: Any) -> QuerySet[Ticket]:
         return filtered_tickets(of, order_by=order_by, descending=reading, **narrowed)
 
     if _built_each_time(window, criteria):
         scope = query(viewer, **criteria)
-        condition = bounds(column, descending, window, nulls_first)
+        condition = bounds(column, descending, window, nullable)
         page = scope.filter(condition) if condition is not None else scope
         rows = await _page_values(scope, page.limit(window.limit + 1))
     else:
@@ -276,7 +278,7 @@ async def tickets_by_object(
     column = ORDER_FIELDS[order_by]
     reading = window.scan_descending(descending)
     scope = filtered_tickets(viewer, order_by=order_by, descending=reading, **criteria).filter(object_id__in=object_ids)
-    condition = bounds(column, descending, window, _nulls_first())
+    condition = bounds(column, descending, window, _nulls_first() if column in NULLABLE_ORDER_FIELDS else None)
     page = scope.filter(condition) if condition is not None else scope
     rows = await windowed_values(
         page.order_by().values(*TICKET_VALUES), "object_id", ((column, reading), ("id", reading)), window.limit + 1
