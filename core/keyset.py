@@ -43,6 +43,10 @@ class Window:
         return descending != self.backward
 
 
+def _q(lookups: dict[str, Any]) -> Q:
+    return Q(**lookups)
+
+
 def after_key(column: str, descending: bool, nulls_first: bool | None, key: Key) -> Q:
     """Rows strictly after `key` in the order `column` (descending or not), then id the same way.
 
@@ -52,14 +56,14 @@ def after_key(column: str, descending: bool, nulls_first: bool | None, key: Key)
     value, pk = key
     more = "lt" if descending else "gt"
     at_least = "lte" if descending else "gte"
-    bound = Q(**{f"{column}__{at_least}": value}) & (Q(**{f"{column}__{more}": value}) | Q(**{f"id__{more}": pk}))
+    bound = _q({f"{column}__{at_least}": value}) & (_q({f"{column}__{more}": value}) | _q({f"id__{more}": pk}))
     if nulls_first is None:
         return bound
     nulls_lead = nulls_first != descending  # NULLs come first in this direction
     if value is None:
-        among_nulls = Q(**{f"{column}__isnull": True, f"id__{more}": pk})
-        return among_nulls | Q(**{f"{column}__isnull": False}) if nulls_lead else among_nulls
-    return bound if nulls_lead else bound | Q(**{f"{column}__isnull": True})
+        among_nulls = _q({f"{column}__isnull": True, f"id__{more}": pk})
+        return among_nulls | _q({f"{column}__isnull": False}) if nulls_lead else among_nulls
+    return bound if nulls_lead else bound | _q({f"{column}__isnull": True})
 
 
 def bounds(column: str, descending: bool, window: Window, nulls_first: bool | None = None) -> Q | None:

@@ -114,7 +114,7 @@ class Prepared:
         return rows
 
 
-def _columns(query: ValuesQuery) -> list[tuple[str, Callable[[Any], Any]]]:
+def _columns(query: ValuesQuery[Any]) -> list[tuple[str, Callable[[Any], Any]]]:
     """The converters of a built values query's columns, as Tortoise applies them."""
     columns = [
         (alias, query.resolve_to_python_value(query.model, field)) for alias, field in query._fields_for_select.items()
@@ -123,7 +123,7 @@ def _columns(query: ValuesQuery) -> list[tuple[str, Callable[[Any], Any]]]:
 
 
 async def windowed_values(
-    query: ValuesQuery, partition: str, order: tuple[tuple[str, bool], ...], limit: int
+    query: ValuesQuery[Any], partition: str, order: tuple[tuple[str, bool], ...], limit: int
 ) -> list[dict[str, Any]]:
     """The first `limit` rows of each `partition` value of a values query, in one statement.
 
@@ -142,7 +142,7 @@ async def windowed_values(
         f'WHERE window_row <= {int(limit)} ORDER BY "{partition}", window_row'
     )
     db = query.model._choose_db(False)
-    rows = await db.execute_query_dict(sql, params)
+    rows: list[dict[str, Any]] = await db.execute_query_dict(sql, params)
     columns = _columns(query)
     for row in rows:
         for column, convert in columns:
