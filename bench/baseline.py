@@ -15,7 +15,7 @@ import base64
 import json
 from collections import defaultdict
 from contextlib import asynccontextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
@@ -29,14 +29,19 @@ from core.database import database
 from core.settings import Settings, get_settings
 from files.signing import signed_path
 from permissions.tokens import InvalidToken, read_access_token
+from schema.relay import encode_cursor
 
 
 def gid(kind: str, pk: int) -> str:
     return base64.urlsafe_b64encode(f"{kind}:{pk}".encode()).decode().rstrip("=")
 
 
-def cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+def cursor(settings: Settings, row: dict[str, Any]) -> str:
+    """The API's keyset cursor of a ticket in the default order (newest first)."""
+    created = row["created_at"]
+    if not isinstance(created, datetime):
+        created = datetime.fromisoformat(str(created))
+    return encode_cursor(settings, "tickets:CREATED_AT:desc", (created.astimezone(UTC), row["id"]))
 
 
 def iso(value: Any) -> str | None:
@@ -184,7 +189,7 @@ async def ticket_list(request: Request) -> Response:
                     "totalCount": total,
                     "pageInfo": {
                         "hasNextPage": len(rows) < total,
-                        "endCursor": cursor(len(rows) - 1) if rows else None,
+                        "endCursor": cursor(settings, rows[-1]) if rows else None,
                     },
                     "edges": edges,
                 }

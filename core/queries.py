@@ -106,12 +106,7 @@ class Prepared:
         for marker in SENTINEL_MARKERS:
             if marker in sql or any(not named and marker in str(value) for named, value in slots):
                 raise NotPreparable(sql)
-        columns = [
-            (alias, query.resolve_to_python_value(query.model, field))
-            for alias, field in query._fields_for_select.items()
-        ]
-        columns = [(alias, _fast(f)) for alias, f in columns if not isinstance(f, types.LambdaType)]  # as Tortoise does
-        return cls(query.model, sql, slots, columns)
+        return cls(query.model, sql, slots, _columns(query))
 
     async def run(self, inputs: dict[str, Any]) -> list[dict[str, Any]]:
         db = self.model._choose_db(False)
@@ -121,6 +116,42 @@ class Prepared:
             for column, convert in self.columns:
                 row[column] = convert(row[column])
         return rows
+
+
+def _columns(query: ValuesQuery[Any]) -> list[tuple[str, Callable[[Any], Any]]]:
+    """The converters of a built values query's columns, as Tortoise applies them."""
+    columns = [
+        (alias, query.resolve_to_python_value(query.model, field)) for alias, field in query._fields_for_select.items()
+    ]
+    return [(alias, _fast(f)) for alias, f in columns if not isinstance(f, types.LambdaType)]  # as Tortoise does
+
+
+async def windowed_values(
+    query: ValuesQuery[Any], partition: str, order: tuple[tuple[str, bool], ...], limit: int
+) -> list[dict[str, Any]]:
+    """The first `limit` rows of each `partition` value of a values query, in one statement.
+
+    `order` is (column alias, descending) pairs; each row also carries
+    `window_total`, how many rows its partition has (before the limit),
+    and rows come in their partition's order. The aliases are the values
+    query's own, so the database sorts NULLs as it does in `ORDER BY`.
+    """
+    query._choose_db_if_not_chosen()
+    query._make_query()
+    inner, params = query.query.get_parameterized_sql()
+    over = ", ".join(f'"{column}" {"DESC" if descending else "ASC"}' for column, descending in order)
+    sql = (
+        f'SELECT * FROM (SELECT w.*, ROW_NUMBER() OVER (PARTITION BY "{partition}" ORDER BY {over}) AS window_row, '
+        f'COUNT(*) OVER (PARTITION BY "{partition}") AS window_total FROM ({inner}) w) p '
+        f'WHERE window_row <= {int(limit)} ORDER BY "{partition}", window_row'
+    )
+    db = query.model._choose_db(False)
+    rows: list[dict[str, Any]] = await db.execute_query_dict(sql, params)
+    columns = _columns(query)
+    for row in rows:
+        for column, convert in columns:
+            row[column] = convert(row[column])
+    return rows
 
 
 class Direct(Sentinels):

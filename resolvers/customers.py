@@ -5,6 +5,7 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from core.errors import BadUserInput, NotFound
+from core.keyset import Window, page_of
 from core.lookup import get_in_scope
 from models.accounts import CustomerUser, Employee
 from models.customers import Customer, CustomerTicketType, CustomerUserObject, ObjectResponsible, SiteObject
@@ -17,16 +18,14 @@ from resolvers.accounts import check_name
 # ---------------------------------------------------------------- reading
 
 
-async def object_page(viewer: Viewer, offset: int, limit: int) -> tuple[list[SiteObject], int]:
-    """One page of the objects the viewer may see, by name, and how many there are in all."""
-    query = visible_objects(viewer).order_by("name", "id")
-    return await query.offset(offset).limit(limit), await query.count()
+async def object_page(viewer: Viewer, window: Window) -> tuple[list[SiteObject], int]:
+    """One page of the objects the viewer may see, by name (`core.keyset.page_of`), and how many there are in all."""
+    return await page_of(visible_objects(viewer), "name", False, window)
 
 
-async def customer_page(viewer: Viewer, offset: int, limit: int) -> tuple[list[Customer], int]:
-    """One page of the customers the viewer may see, by name, and how many there are in all."""
-    query = visible_customers(viewer).order_by("name", "id")
-    return await query.offset(offset).limit(limit), await query.count()
+async def customer_page(viewer: Viewer, window: Window) -> tuple[list[Customer], int]:
+    """One page of the customers the viewer may see, by name (`core.keyset.page_of`), and how many there are in all."""
+    return await page_of(visible_customers(viewer), "name", False, window)
 
 
 async def find_object(viewer: Viewer, object_id: int) -> SiteObject | None:

@@ -27,6 +27,7 @@ from typing import Any
 
 from core.errors import BadUserInput
 from core.ids import to_global_id
+from core.keyset import Window, page_of
 from core.lookup import get_in_scope
 from mail.render import LOCALES, locale_of, render_subject
 from models.accounts import Account, AccountKind
@@ -368,11 +369,10 @@ async def update_notification_settings(
     return await notification_settings(viewer)
 
 
-async def notification_page(viewer: Viewer, ticket_id: int, offset: int, limit: int) -> tuple[list[OutboxMail], int]:
-    """One page of what was queued for a ticket the viewer may see, newest first, and how many in all."""
+async def notification_page(viewer: Viewer, ticket_id: int, window: Window) -> tuple[list[OutboxMail], int]:
+    """One page (`core.keyset.page_of`) of what was queued for a visible ticket, newest first, and how many in all."""
     ticket = await get_in_scope(visible_tickets(viewer), ticket_id, "ticket", "ticketId")
-    query = visible_notifications(viewer).filter(ticket_id=ticket.id).order_by("-created_at", "-id")
-    return await query.offset(offset).limit(limit), await query.count()
+    return await page_of(visible_notifications(viewer).filter(ticket_id=ticket.id), "created_at", True, window)
 
 
 async def find_notification(viewer: Viewer, notification_id: int) -> OutboxMail | None:

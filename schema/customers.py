@@ -26,7 +26,7 @@ from schema.evaluations import (
 )
 from schema.inputs import decoded, decoded_list, ref
 from schema.loaders import loader
-from schema.relay import Connection, Node, connection, page_window
+from schema.relay import Connection, Node, connection, key_of, paging
 from schema.tickets import Ticket, TicketFilterInput, ticket_connection
 
 FromArgument = Annotated[date | None, strawberry.argument(name="from", description="First day (UTC), inclusive.")]
@@ -84,8 +84,10 @@ class SiteObject(Node):
         filter: TicketFilterInput | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Ticket]:
-        return await ticket_connection(info, filter, first, after, object_pk=self.pk)
+        return await ticket_connection(info, filter, (first, after, last, before), object_pk=self.pk)
 
     @field(
         policy=SIGNED_IN,
@@ -154,19 +156,29 @@ class CreateCustomerUserInput:
 class CustomerQueries:
     @field(policy=SIGNED_IN, description="Objects; customer users see their assigned objects only.")
     async def objects(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[SiteObject]:
-        offset, limit = page_window(first, after)
-        rows, total = await customers.object_page(info.context.viewer, offset, limit)
-        return connection([SiteObject.from_row(r) for r in rows], offset, limit, total)
+        page = paging(info, "objects", first, after, last, before)
+        rows, total = await customers.object_page(info.context.viewer, page.window)
+        return connection([SiteObject.from_row(r) for r in rows], rows, page, total, key_of("name"))
 
     @field(policy=EMPLOYEES, description="Every customer.")
     async def customers(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Customer]:
-        offset, limit = page_window(first, after)
-        rows, total = await customers.customer_page(info.context.viewer, offset, limit)
-        return connection([Customer.from_row(r) for r in rows], offset, limit, total)
+        page = paging(info, "customers", first, after, last, before)
+        rows, total = await customers.customer_page(info.context.viewer, page.window)
+        return connection([Customer.from_row(r) for r in rows], rows, page, total, key_of("name"))
 
 
 @strawberry.type

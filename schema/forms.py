@@ -23,7 +23,7 @@ from schema.customers import SiteObject
 from schema.directive import field, mutation, type_policy
 from schema.inputs import decoded, decoded_list, ref
 from schema.loaders import loader
-from schema.relay import Connection, Node, connection, page_window
+from schema.relay import Connection, Node, connection, key_of, paging
 from schema.tickets import Ticket, TicketType, person
 
 strawberry.enum(FormElementKind, description="What an element of a form asks for (INFO asks nothing).")
@@ -423,11 +423,13 @@ class FormQueries:
         filter: FormSubmissionFilter | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[FormSubmission]:
-        offset, limit = page_window(first, after)
+        page = paging(info, "formSubmissions", first, after, last, before)
         criteria = decoded(filter, "filter") if filter is not None else {}
-        rows, total = await forms.page_of_submissions(info.context.viewer, offset, limit, **criteria)
-        return connection(await submission_nodes(rows), offset, limit, total)
+        rows, total = await forms.page_of_submissions(info.context.viewer, page.window, **criteria)
+        return connection(await submission_nodes(rows), rows, page, total, key_of("submitted_at"))
 
 
 @strawberry.type

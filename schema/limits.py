@@ -182,9 +182,9 @@ def _count_root_fields(
 
 
 def _page_size(field: FieldNode, variables: dict[str, Any]) -> int | None:
-    """The `first` a connection field asks for (None for fields without `first`)."""
+    """The `first` or `last` a connection field asks for (20 when it gives neither)."""
     for argument in field.arguments or ():
-        if argument.name.value != "first":
+        if argument.name.value not in ("first", "last"):
             continue
         if isinstance(argument.value, VariableNode):
             value = variables.get(argument.value.name.value)
@@ -193,7 +193,7 @@ def _page_size(field: FieldNode, variables: dict[str, Any]) -> int | None:
         if not isinstance(value, int):
             return DEFAULT_PAGE_SIZE
         return min(max(value, 0), MAX_PAGE_SIZE)
-    return None
+    return DEFAULT_PAGE_SIZE
 
 
 def query_cost(

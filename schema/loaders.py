@@ -21,10 +21,11 @@ from resolvers.forms import created_tickets_of, current_versions
 from resolvers.tickets import (
     attachments_by_ticket,
     comment_counts,
-    comments_by_ticket,
+    comment_pages,
     find_tickets,
     history_by_ticket,
     person_values,
+    tickets_by_object,
 )
 
 
@@ -97,6 +98,27 @@ def _by_key_and_period(
     return load
 
 
+def _pages_by_key(
+    fetch: Callable[..., Awaitable[dict[int, Any]]], viewer: Any
+) -> Callable[[list[tuple[int, Any]]], Awaitable[list[Any]]]:
+    """Keys are (parent id, page arguments): one fetch per distinct arguments, for all parents asking them.
+
+    The arguments are hashable: (`core.keyset.Window`, a tuple of further keyword arguments).
+    """
+
+    async def load(keys: list[tuple[int, Any]]) -> list[Any]:
+        parents: dict[Any, set[int]] = defaultdict(set)
+        for pk, arguments in keys:
+            parents[arguments].add(pk)
+        found = {}
+        for arguments, pks in parents.items():
+            window, extra = arguments
+            found[arguments] = await fetch(viewer, sorted(pks), window=window, **dict(extra))
+        return [found[arguments][pk] for pk, arguments in keys]
+
+    return load
+
+
 async def _document_rules(viewer: Any, customer_ids: list[int]) -> dict[int, Any]:
     return await document_rules_of(customer_ids)
 
@@ -125,7 +147,8 @@ LOADERS: dict[str, LoaderFactory] = {
     "form_versions_by_template_id": lambda viewer: _rows_grouped_by(FormTemplateVersion, "template_id", "-version"),
     "form_files_by_submission_id": lambda viewer: _rows_grouped_by(FormFile, "submission_id", "id"),
     "visible_ticket_by_id": lambda viewer: _by_key(find_tickets, viewer),
-    "visible_comments_by_ticket_id": lambda viewer: _by_key(comments_by_ticket, viewer, default=[]),
+    "visible_comment_page_by_ticket_id": lambda viewer: _pages_by_key(comment_pages, viewer),
+    "visible_ticket_page_by_object_id": lambda viewer: _pages_by_key(tickets_by_object, viewer),
     "visible_history_by_ticket_id": lambda viewer: _by_key(history_by_ticket, viewer, default=[]),
     "visible_comment_count_by_ticket_id": lambda viewer: _by_key(comment_counts, viewer, default=0),
     "visible_attachments_by_ticket_id": lambda viewer: _by_key(attachments_by_ticket, viewer, default=[]),

@@ -15,7 +15,7 @@ from permissions.policy import EMPLOYEES, SIGNED_IN
 from resolvers import notifications
 from schema.directive import field, mutation, type_policy
 from schema.inputs import decoded
-from schema.relay import Connection, Node, connection, page_window
+from schema.relay import Connection, Node, connection, key_of, paging
 
 strawberry.enum(NotificationKind, description="What a notification mail is about.")
 strawberry.enum(
@@ -122,13 +122,19 @@ class NotificationQueries:
         policy=EMPLOYEES, description="The mails queued for a ticket, newest first: to whom, sent or failed and why."
     )
     async def notifications(
-        self, info: strawberry.Info, ticket_id: strawberry.ID, first: int | None = None, after: str | None = None
+        self,
+        info: strawberry.Info,
+        ticket_id: strawberry.ID,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Notification]:
-        offset, limit = page_window(first, after)
+        page = paging(info, "notifications", first, after, last, before)
         rows, total = await notifications.notification_page(
-            info.context.viewer, parse_id(ticket_id, "Ticket", "ticketId"), offset, limit
+            info.context.viewer, parse_id(ticket_id, "Ticket", "ticketId"), page.window
         )
-        return connection([Notification.from_row(r) for r in rows], offset, limit, total)
+        return connection([Notification.from_row(r) for r in rows], rows, page, total, key_of("created_at"))
 
     @field(policy=SIGNED_IN, description="Your language and notification settings.")
     async def notification_settings(self, info: strawberry.Info) -> NotificationSettings:

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from tortoise.queryset import QuerySet
 
 from core.dates import plausible_date
+from core.keyset import Window, page_of
 from models.forms import FormSubmission, FormTemplate, FormTemplateStatus, FormTemplateVersion
 from models.tickets import Ticket
 from permissions.forms import public_template, visible_submissions, visible_templates
@@ -67,18 +68,16 @@ def _filtered_submissions(
 
 async def page_of_submissions(
     viewer: Viewer,
-    offset: int,
-    first: int,
+    window: Window,
     *,
     template_id: int | None = None,
     object_id: int | None = None,
     from_date: date | None = None,
     to_date: date | None = None,
 ) -> tuple[list[FormSubmission], int]:
-    """One page of the viewer's submissions (filtered as `_filtered_submissions`) and their total count."""
+    """A page (`core.keyset.page_of`) of the viewer's submissions, filtered as `_filtered_submissions`, and count."""
     query = _filtered_submissions(viewer, template_id, object_id, from_date, to_date)
-    rows = await query.offset(offset).limit(first)
-    return list(rows), await query.count()
+    return await page_of(query, "submitted_at", True, window)
 
 
 async def created_tickets_of(viewer: Viewer, submission_ids: list[int]) -> dict[int, list[Ticket]]:

@@ -7,7 +7,7 @@ from resolvers.tickets.importing import import_tickets
 from resolvers.tickets.read import (
     attachments_by_ticket,
     comment_counts,
-    comments_by_ticket,
+    comment_pages,
     find_attachment,
     find_comment,
     find_ticket,
@@ -18,6 +18,7 @@ from resolvers.tickets.read import (
     history_by_ticket,
     person_values,
     ticket_page,
+    tickets_by_object,
 )
 from resolvers.tickets.types import create_ticket_type, find_ticket_type, ticket_types
 from resolvers.tickets.write import (
@@ -51,9 +52,10 @@ __all__ = [
     "find_comment",
     "find_attachment",
     "ticket_page",
+    "tickets_by_object",
+    "comment_pages",
     "person_values",
     "find_tickets",
-    "comments_by_ticket",
     "attachments_by_ticket",
     "comment_counts",
     "history_by_ticket",

@@ -18,13 +18,15 @@ from tortoise.queryset import QuerySet
 
 from core.database import dialect
 from core.dates import plausible_instant
+from core.keyset import Window, bounds
 from core.lookup import get_in_scope
-from core.queries import Sentinels, list_inputs, prepared_values
+from core.queries import Sentinels, list_inputs, prepared_values, windowed_values
 from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketStatus
 from permissions.tickets import visible_attachments, visible_comments, visible_tickets
 from permissions.viewer import Viewer
 
 ORDER_FIELDS = {"CREATED_AT": "created_at", "UPDATED_AT": "updated_at", "DUE_DATE": "due_date", "NUMBER": "number"}
+NULLABLE_ORDER_FIELDS = ("due_date",)
 
 
 def person_values(prefix: str) -> tuple[str, ...]:
@@ -140,6 +142,7 @@ def filtered_tickets(
     search: str | None = None,
     created_after: datetime | None = None,
     created_before: datetime | None = None,
+    updated_after: datetime | None = None,
 ) -> QuerySet[Ticket]:
     """The viewer's tickets narrowed by the criteria given (`TicketFilterInput`), in a stable order."""
     query = visible_tickets(viewer)
@@ -158,6 +161,8 @@ def filtered_tickets(
         query = query.filter(created_at__gte=plausible_instant(created_after, "filter.createdAfter"))
     if created_before is not None:
         query = query.filter(created_at__lt=plausible_instant(created_before, "filter.createdBefore"))
+    if updated_after is not None:
+        query = query.filter(updated_at__gt=plausible_instant(updated_after, "filter.updatedAfter"))
     column = ORDER_FIELDS[order_by]
     prefix = "-" if descending else ""
     return query.order_by(f"{prefix}{column}", f"{prefix}id")
@@ -194,51 +199,100 @@ def in_page_order(
     return sorted(rows, key=key, reverse=descending)
 
 
-async def _page(
-    query: QuerySet[Ticket], offset: int, first: int, order_by: str, descending: bool
-) -> tuple[list[dict[str, Any]], int]:
-    rows = await _page_values(query, query.offset(offset).limit(first))
-    if rows:
-        return in_page_order(rows, order_by, descending, _nulls_first()), rows[0]["total_count"]
-    return rows, (await query.count() if offset else 0)
-
-
 def _nulls_first() -> bool:
     return dialect() == "sqlite"
 
 
 # Criteria that are ids: the compiled query binds them as parameters.
 _ID_CRITERIA = ("object_id", "ticket_type_id", "assignee_id")
+# Criteria built into the query each time (text and dates are no sentinels).
+_BUILT_CRITERIA = ("search", "created_after", "created_before", "updated_after")
+
+
+def _built_each_time(window: Window, criteria: dict[str, Any]) -> bool:
+    if window.bounded or (criteria.get("search") or "").strip():
+        return True
+    return any(criteria.get(name) is not None for name in _BUILT_CRITERIA if name != "search")
 
 
 async def ticket_page(
-    viewer: Viewer, *, offset: int, first: int, order_by: str = "CREATED_AT", descending: bool = True, **criteria: Any
+    viewer: Viewer, *, window: Window, order_by: str = "CREATED_AT", descending: bool = True, **criteria: Any
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of `filtered_tickets(viewer, **criteria)` as `TICKET_VALUES` dicts, and the total count.
 
-    One query whatever the page size (only a page past the end needs a second
-    to learn the total), its SQL compiled once per shape; text search and date
-    bounds are built each time.
+    The rows are those of `window` (`core.keyset`), in reading order (reversed
+    for `last`), one more than `window.limit` when the page is not the last.
+    One query whatever the page size (only an empty page past a cursor needs
+    a second to learn the total); a first page's SQL is compiled once per
+    shape, a page after a cursor and text search and date bounds are built
+    each time.
     """
+    column = ORDER_FIELDS[order_by]
+    reading = window.scan_descending(descending)
+    nulls_first = _nulls_first()
+    nullable = nulls_first if column in NULLABLE_ORDER_FIELDS else None
 
     def query(of: Viewer, **narrowed: Any) -> QuerySet[Ticket]:
-        return filtered_tickets(of, order_by=order_by, descending=descending, **narrowed)
+        return filtered_tickets(of, order_by=order_by, descending=reading, **narrowed)
 
-    if (criteria.get("search") or "").strip() or criteria.get("created_after") or criteria.get("created_before"):
-        return await _page(query(viewer, **criteria), offset, first, order_by, descending)
-    status = criteria.get("status")
-    given = {name: criteria[name] for name in _ID_CRITERIA if criteria.get(name) is not None}
+    if _built_each_time(window, criteria):
+        scope = query(viewer, **criteria)
+        condition = bounds(column, descending, window, nullable)
+        page = scope.filter(condition) if condition is not None else scope
+        rows = await _page_values(scope, page.limit(window.limit + 1))
+    else:
+        status = criteria.get("status")
+        given = {name: criteria[name] for name in _ID_CRITERIA if criteria.get(name) is not None}
 
-    def build(s: Sentinels) -> Any:
-        narrowed = query(viewer.with_sentinels(s), status=status, **{name: s.int(name) for name in given})
-        page = narrowed.limit(s.int("first"))
-        return _page_values(narrowed, page.offset(s.int("offset")) if offset else page)
+        def build(s: Sentinels) -> Any:
+            narrowed = query(viewer.with_sentinels(s), status=status, **{name: s.int(name) for name in given})
+            return _page_values(narrowed, narrowed.limit(s.int("limit")))
 
-    key = ("ticket_page", viewer.query_shape(), order_by, descending, status, tuple(given), offset > 0)
-    rows = await prepared_values(key, build, {**viewer.query_inputs(), **given, "first": first, "offset": offset})
+        key = ("ticket_page", viewer.query_shape(), order_by, reading, status, tuple(given))
+        rows = await prepared_values(key, build, {**viewer.query_inputs(), **given, "limit": window.limit + 1})
     if rows:
-        return in_page_order(rows, order_by, descending, _nulls_first()), rows[0]["total_count"]
-    return rows, (await query(viewer, **criteria).count() if offset else 0)
+        return in_page_order(rows, order_by, reading, nulls_first), rows[0]["total_count"]
+    return rows, (await query(viewer, **criteria).count() if window.bounded else 0)
+
+
+async def tickets_by_object(
+    viewer: Viewer,
+    object_ids: list[int],
+    *,
+    window: Window,
+    order_by: str = "CREATED_AT",
+    descending: bool = True,
+    **criteria: Any,
+) -> dict[int, tuple[list[dict[str, Any]], int]]:
+    """`ticket_page` for each of `object_ids` (distinct) at once: one windowed statement for all of them.
+
+    (ROW_NUMBER() OVER (PARTITION BY object_id ...)); behind a cursor, whose
+    bound narrows the window, a second statement counts each object's tickets.
+    A single object's page is `ticket_page`'s, which walks the ordering index.
+    """
+    criteria.pop("object_id", None)
+    if len(object_ids) == 1:
+        page_rows = await ticket_page(
+            viewer, window=window, order_by=order_by, descending=descending, object_id=object_ids[0], **criteria
+        )
+        return {object_ids[0]: page_rows}
+    column = ORDER_FIELDS[order_by]
+    reading = window.scan_descending(descending)
+    scope = filtered_tickets(viewer, order_by=order_by, descending=reading, **criteria).filter(object_id__in=object_ids)
+    condition = bounds(column, descending, window, _nulls_first() if column in NULLABLE_ORDER_FIELDS else None)
+    page = scope.filter(condition) if condition is not None else scope
+    rows = await windowed_values(
+        page.order_by().values(*TICKET_VALUES), "object_id", ((column, reading), ("id", reading)), window.limit + 1
+    )
+    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        grouped[row["object_id"]].append(row)
+    if window.bounded:
+        counted = scope.order_by().group_by("object_id").annotate(n=Count("id")).values("object_id", "n")
+        totals = {row["object_id"]: row["n"] for row in await counted}
+    else:
+        totals = {pk: found[0]["window_total"] for pk, found in grouped.items()}
+    return {pk: (grouped.get(pk, []), totals.get(pk, 0)) for pk in object_ids}
 
 
 # ---------------------------------------------------------------- batches (for the per-request loaders)
@@ -276,9 +330,30 @@ async def _values_by_ticket(
     return grouped
 
 
-async def comments_by_ticket(viewer: Viewer, ticket_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """The visible comments on each of `ticket_ids` (distinct), oldest first, as `COMMENT_VALUES` dicts."""
-    return await _values_by_ticket("comments", _comments_of, COMMENT_VALUES, viewer, ticket_ids)
+async def comment_pages(
+    viewer: Viewer, ticket_ids: list[int], window: Window
+) -> dict[int, tuple[list[dict[str, Any]], int]]:
+    """A page (`window`, oldest first) of the visible comments on each of `ticket_ids` (distinct), and their count.
+
+    One windowed statement (ROW_NUMBER() OVER (PARTITION BY ticket_id ...))
+    for all tickets; behind a cursor a second one counts each ticket's comments.
+    Rows are in reading order, one more than the page when another follows.
+    """
+    reading = window.scan_descending(False)
+    scope = visible_comments(viewer, ticket_ids)
+    condition = bounds("created_at", False, window)
+    page = scope.filter(condition) if condition is not None else scope
+    rows = await windowed_values(
+        page.values(*COMMENT_VALUES), "ticket_id", (("created_at", reading), ("id", reading)), window.limit + 1
+    )
+    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        grouped[row["ticket_id"]].append(row)
+    if window.bounded:
+        totals = await comment_counts(viewer, ticket_ids)
+    else:
+        totals = {pk: found[0]["window_total"] for pk, found in grouped.items()}
+    return {pk: (grouped.get(pk, []), totals.get(pk, 0)) for pk in ticket_ids}
 
 
 async def attachments_by_ticket(viewer: Viewer, ticket_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

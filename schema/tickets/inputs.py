@@ -29,6 +29,11 @@ class TicketFilterInput:
     search: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    updated_after: datetime | None = strawberry.field(
+        default=None,
+        description="Only tickets changed after this instant (exclusive): the start of a sync, "
+        "ordered by `UPDATED_AT` ascending.",
+    )
 
 
 @strawberry.input

@@ -12,9 +12,11 @@ from models.tickets import TicketStatus
 from permissions import tickets as ticket_policy
 from permissions.policy import SIGNED_IN, SYSTEM_ADMINS
 from resolvers import tickets
+from resolvers.tickets.read import ORDER_FIELDS
 from schema.directive import field, mutation
 from schema.inputs import decoded, decoded_list, decoded_upload
-from schema.relay import Connection, connection, page_window
+from schema.loaders import loader
+from schema.relay import Connection, connection, key_of, paging
 from schema.tickets.inputs import (
     AddCommentInput,
     CreateTicketInput,
@@ -29,26 +31,38 @@ from schema.tickets.preload import preload
 from schema.tickets.types import Attachment, Comment, ImportResult, Ticket, TicketType
 
 
+def ticket_ordering(order_by: TicketOrder, descending: bool) -> str:
+    """What a ticket cursor is bound to: one ordering of tickets."""
+    return f"tickets:{order_by.value}:{'desc' if descending else 'asc'}"
+
+
 async def ticket_connection(
     info: strawberry.Info,
     filter: TicketFilterInput | None,
-    first: int | None,
-    after: str | None,
+    page_arguments: tuple[int | None, str | None, int | None, str | None],
     order_by: TicketOrder = TicketOrder.CREATED_AT,
     descending: bool = True,
     object_pk: int | None = None,
 ) -> Connection[Ticket]:
-    """A page of the viewer's tickets (`Query.tickets`, `SiteObject.tickets` with `object_pk`)."""
-    offset, limit = page_window(first, after)
+    """A page of the viewer's tickets (`Query.tickets`; `SiteObject.tickets` with `object_pk`).
+
+    `page_arguments` is (first, after, last, before). The tickets of several
+    objects in one request come from one windowed query (a loader keyed by
+    the page arguments); one object's alone, from the index-walking page query.
+    """
+    page = paging(info, ticket_ordering(order_by, descending), *page_arguments)
     criteria = decoded(filter, "filter") if filter else {}
     if object_pk is not None:
-        criteria["object_id"] = object_pk
-    rows, total = await tickets.ticket_page(
-        info.context.viewer, offset=offset, first=limit, order_by=order_by.value, descending=descending, **criteria
-    )
-    page = [Ticket.from_values(r) for r in rows]
-    await preload(info, page)
-    return connection(page, offset, limit, total)
+        criteria.pop("object_id", None)
+        extra = tuple(sorted({**criteria, "order_by": order_by.value, "descending": descending}.items()))
+        rows, total = await loader(info, "visible_ticket_page_by_object_id").load((object_pk, (page.window, extra)))
+    else:
+        rows, total = await tickets.ticket_page(
+            info.context.viewer, window=page.window, order_by=order_by.value, descending=descending, **criteria
+        )
+    nodes = [Ticket.from_values(r) for r in rows]
+    await preload(info, nodes[: page.window.limit])
+    return connection(nodes, rows, page, total, key_of(ORDER_FIELDS[order_by.value]))
 
 
 @strawberry.type
@@ -64,10 +78,12 @@ class TicketQueries:
         filter: TicketFilterInput | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         order_by: TicketOrder = TicketOrder.CREATED_AT,
         descending: bool = True,
     ) -> Connection[Ticket]:
-        return await ticket_connection(info, filter, first, after, order_by, descending)
+        return await ticket_connection(info, filter, (first, after, last, before), order_by, descending)
 
 
 def _ticket_pk(gid: str, field: str = "id") -> int:

@@ -22,7 +22,7 @@ from permissions.tickets import TicketPolicy
 from schema.accounts import CustomerUser, Employee, Person
 from schema.directive import field, type_policy
 from schema.loaders import LOADERS, loader
-from schema.relay import Connection, Node, connection, page_window
+from schema.relay import Connection, Node, connection, key_of, paging
 
 if TYPE_CHECKING:
     from schema.customers import SiteObject
@@ -289,11 +289,16 @@ class Ticket(Node):
 
     @field(policy=SIGNED_IN, description="Comments, oldest first; customer users never get internal ones.")
     async def comments(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Comment]:
-        offset, limit = page_window(first, after)
-        rows = await loader(info, "visible_comments_by_ticket_id").load(self.pk)
-        return connection([Comment.from_values(r) for r in rows[offset : offset + limit]], offset, limit, len(rows))
+        page = paging(info, "comments", first, after, last, before)
+        rows, total = await loader(info, "visible_comment_page_by_ticket_id").load((self.pk, (page.window, ())))
+        return connection([Comment.from_values(r) for r in rows], rows, page, total, key_of("created_at"))
 
     @field(policy=SIGNED_IN, description="How many comments the viewer can see.")
     def comment_count(self, info: strawberry.Info) -> int:

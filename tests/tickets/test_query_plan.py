@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,8 +23,9 @@ from models.customers import Customer, CustomerTicketType, CustomerUserObject, S
 from models.tickets import Ticket, TicketSource, TicketType
 from tests.factories import make_customer_user
 
-PAGE = """{ tickets(first: 50) { totalCount edges { node { id number title status createdAt dueDate
-  object { id name } ticketType { id name } assignee { name } } } } }"""
+PAGE = """query($after: String) { tickets(first: 50, after: $after) { totalCount pageInfo { endCursor }
+  edges { node { id number title status createdAt dueDate object { id name } ticketType { id name }
+  assignee { name } } } } }"""
 TICKETS = 20_000
 
 
@@ -72,14 +74,14 @@ async def _world(settings):
     return user
 
 
-async def _page_statement(gql, user) -> tuple[str, list[Any]]:
+async def _page_statement(gql, user, after: str | None = None) -> tuple[str, list[Any], str]:
     log = StatementLog()
     logger = logging.getLogger("tortoise.db_client")
     old = logger.level
     logger.setLevel(logging.DEBUG)
     logger.addHandler(log)
     try:
-        data = await gql.as_viewer(user.token).ok(PAGE)
+        data = await gql.as_viewer(user.token).ok(PAGE, {"after": after})
     finally:
         logger.removeHandler(log)
         logger.setLevel(old)
@@ -87,12 +89,21 @@ async def _page_statement(gql, user) -> tuple[str, list[Any]]:
     assert data["tickets"]["totalCount"] > 1000
     pages = [s for s in log.statements if "ORDER BY" in s[0] and '"ticket"' in s[0]]
     assert pages, log.statements
-    return pages[0]
+    return pages[0][0], pages[0][1], data["tickets"]["pageInfo"]["endCursor"]
 
 
 async def test_the_ticket_page_uses_the_ordering_index(gql, settings):
     user = await _world(settings)
-    sql, values = await _page_statement(gql, user)
+    sql, values, cursor = await _page_statement(gql, user)
+    await _assert_index_walk(sql, values)
+    # The page after a cursor too: its keyset bound `created_at <= ? AND (created_at < ? OR id < ?)` seeks the index.
+    sql, values, _ = await _page_statement(gql, user, cursor)
+    bound = r'"ticket"\."created_at"<=(\?|\$\d+) AND \("ticket"\."created_at"<(\?|\$\d+) OR "ticket"\."id"<(\?|\$\d+)\)'
+    assert re.search(bound, sql), sql
+    await _assert_index_walk(sql, values)
+
+
+async def _assert_index_walk(sql: str, values: list[Any]) -> None:
     connection = get_connection("default")
     if connection.capabilities.dialect == "sqlite":
         plan = await connection.execute_query_dict("EXPLAIN QUERY PLAN " + sql, values)
