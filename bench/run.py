@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import load
-from bench.generate import World, generate
+from bench.generate import World, drop_postgres, generate
 from bench.scenarios import Scenario, all_scenarios, prepare_plugins
 from bench.scenarios import gid as scenario_gid
 
@@ -435,6 +435,8 @@ def run(args: argparse.Namespace) -> int:
         memory_line_indexes = f"The baseline created indexes the product lacks: {', '.join(created)}."
     else:
         memory_line_indexes = "The baseline created no index: every index its plans need is in the product's schema."
+    if database_url.startswith("postgres"):
+        drop_postgres(database_url)  # the bench creates and drops its own databases
     memory_line = memory_line_indexes + "\n\n"
     memory_line += f"Server memory after the runs at {args.tickets} tickets: RSS {rss:.0f} MB (peak {hwm:.0f} MB)."
     if args.memory_tickets:
@@ -498,6 +500,8 @@ def memory_run(args: argparse.Namespace, files_dir: Path, issued_for: Any) -> st
         rss, hwm = server.memory_mb()
     finally:
         server.stop()
+        if database_url.startswith("postgres"):
+            drop_postgres(database_url)
     log(f"memory at {n} tickets: RSS {rss:.0f} MB, peak {hwm:.0f} MB")
     return (
         f"Server memory under load at {n} tickets after {filled} distinct documents filled the caches "
