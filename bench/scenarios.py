@@ -53,6 +53,14 @@ DETAIL = """query Detail($id: ID!) { node(id: $id) { ... on Ticket { id number t
   createdBy { name } attachments { filename size downloadUrl }
   comments(first: 20) { totalCount edges { node { id body internal createdAt author { name } } } } } } }"""
 
+# Issue 13's probe, verbatim (a customer user; about 30 % of the tickets are in scope).
+PROBE = """{ tickets(first: 50) { totalCount edges { node { id number title status createdAt dueDate
+  object { id name } ticketType { id name } assignee { name } } } } }"""
+
+# The probe's fields for an employee (every ticket but other people's absence requests).
+EMPLOYEE_LIST = """query EmployeeList($first: Int!) { tickets(first: $first) { totalCount edges { node { id number
+  title status createdAt dueDate object { id name } ticketType { id name } assignee { name } } } } }"""
+
 CREATE = """mutation Create($input: CreateTicketInput!) { createTicket(input: $input) {
   id number title status object { name } ticketType { name } } }"""
 
@@ -75,6 +83,25 @@ def builtin() -> list[Scenario]:
             LIST,
             lambda w, n: {"first": n},
             baseline="/list?first={size}",
+            page_size=50,
+            page_sizes=PAGE_SIZES,
+        ),
+        Scenario(
+            "probe",
+            "customer user: issue 13's probe, tickets(first: 50) with ids, dates, object, type, assignee",
+            "customer_user",
+            PROBE,
+            lambda w, n: {},
+            baseline="/probe?first=50",
+            page_size=50,
+        ),
+        Scenario(
+            "employeeList",
+            "employee (no MANAGE_ABSENCES): tickets(first: 50) with the probe's fields",
+            "employee",
+            EMPLOYEE_LIST,
+            lambda w, n: {"first": n},
+            baseline="/employee-list?first={size}",
             page_size=50,
             page_sizes=PAGE_SIZES,
         ),
