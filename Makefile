@@ -1,5 +1,6 @@
 # Sitedesk: `make run` serves the API with demo data; `make test` runs the suite
-# on SQLite and on PostgreSQL.
+# on SQLite and on PostgreSQL; `make check` lints, type-checks and checks the
+# import layers and the migrations.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,12 +9,13 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 # executor, and the answers must be identical (schema/compiled/compare.py); COMPARE=0 skips it.
 COMPARE ?= 1
 
-.PHONY: install run test test-sqlite test-postgres schema clean
+.PHONY: install run test test-sqlite test-postgres check check-lint check-format check-types check-layers \
+	check-migrations schema clean
 
 $(BIN)/sitedesk: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,check]'
 	touch $@
 
 install: $(BIN)/sitedesk
@@ -41,11 +43,34 @@ test-postgres: install
 		echo "PostgreSQL at $(PG_TEST_URL) does not answer: skipped the PostgreSQL run (CI never skips it)"; \
 	fi
 
+# Each step is a target of its own: `make -k check` runs them all and reports every failure.
+check: check-lint check-format check-types check-layers check-migrations
+
+check-lint: install
+	@echo "== ruff check =="
+	$(BIN)/ruff check .
+
+check-format: install
+	@echo "== ruff format --check =="
+	$(BIN)/ruff format --check .
+
+check-types: install
+	@echo "== mypy =="
+	$(BIN)/mypy
+
+check-layers: install
+	@echo "== import layers =="
+	$(BIN)/pytest tests/test_layers.py
+
+check-migrations: install
+	@echo "== models vs migrations =="
+	$(BIN)/python -m tools.check_migrations
+
 schema: install
 	$(BIN)/sitedesk export-schema > schema.graphql
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
 
 # Benchmark (bench/): `make bench` is the full run (100 k tickets, then the
 # memory run at 1 M) and writes bench/results.md; `make bench-quick` (or

@@ -74,13 +74,9 @@ async def prepare(tickets: int) -> tuple[Settings, Viewer]:
     site = await SiteObject.create(customer=customer, name="Haus", address="Weg 1")
     kind = await TicketType.create(name="Reinigungsmangel")
     await CustomerTicketType.create(customer=customer, ticket_type=kind)
-    user = await accounts.create_customer_user_account(
-        customer.id, "kurt@kunde.test", "Kunde Kurt", "pw-123456789"
-    )
+    user = await accounts.create_customer_user_account(customer.id, "kurt@kunde.test", "Kunde Kurt", "pw-123456789")
     await CustomerUserObject.create(customer_user_id=user.id, object=site)
-    staff = await accounts.create_employee(
-        "erika@firma.test", "Erika Muster", "pw-123456789", False, []
-    )
+    staff = await accounts.create_employee("erika@firma.test", "Erika Muster", "pw-123456789", False, [])
     start = datetime(2026, 1, 1, tzinfo=UTC)
     await Ticket.bulk_create(
         [
@@ -121,9 +117,7 @@ def sql_from_memory() -> Callable[[], None]:
     return lambda: setattr(ticket_resolvers, "visible_ticket_page", real)
 
 
-def levels(
-    settings: Settings, viewer: Viewer
-) -> dict[str, Callable[[bool], Awaitable[Any]]]:
+def levels(settings: Settings, viewer: Viewer) -> dict[str, Callable[[bool], Awaitable[Any]]]:
     document = parse(QUERY)
     assert not validate(schema._schema, document)
     compiled = schema.compiled
@@ -162,9 +156,7 @@ def levels(
     }
 
 
-async def timed(
-    run: Callable[[bool], Awaitable[Any]], use_plan: bool, count: int
-) -> list[float]:
+async def timed(run: Callable[[bool], Awaitable[Any]], use_plan: bool, count: int) -> list[float]:
     durations = []
     for _ in range(count):
         started = time.process_time_ns()
@@ -174,13 +166,9 @@ async def timed(
     return durations
 
 
-async def measure(
-    name: str, run: Callable[[bool], Awaitable[Any]], rounds: int
-) -> tuple[float, float]:
+async def measure(name: str, run: Callable[[bool], Awaitable[Any]], rounds: int) -> tuple[float, float]:
     first, second = await run(False), await run(True)
-    assert first.data == second.data and first.data["tickets"]["edges"], (
-        "the two paths answer differently"
-    )
+    assert first.data == second.data and first.data["tickets"]["edges"], "the two paths answer differently"
     core: list[float] = []
     plan: list[float] = []
     for _ in range(max(rounds // 20, 1)):
@@ -205,19 +193,13 @@ async def main(tickets: int, rounds: int, profile: str | None) -> None:
     finally:
         undo()
         await Tortoise.close_connections()
-    print(
-        f"customer user's list of 50 tickets, median CPU µs per request ({rounds} requests per path and level)"
-    )
+    print(f"customer user's list of 50 tickets, median CPU µs per request ({rounds} requests per path and level)")
     print(f"{'level':<24}{'graphql-core':>14}{'compiled':>12}{'saved':>10}{'ratio':>8}")
     for name, (core, plan) in results.items():
-        print(
-            f"{name:<24}{core:>14.0f}{plan:>12.0f}{core - plan:>10.0f}{core / plan:>8.2f}"
-        )
+        print(f"{name:<24}{core:>14.0f}{plan:>12.0f}{core - plan:>10.0f}{core / plan:>8.2f}")
 
 
-async def profile_level(
-    run: Callable[[bool], Awaitable[Any]], use_plan: bool, rounds: int
-) -> None:
+async def profile_level(run: Callable[[bool], Awaitable[Any]], use_plan: bool, rounds: int) -> None:
     from pyinstrument import Profiler
 
     await run(use_plan)
@@ -229,9 +211,7 @@ async def profile_level(
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tickets", type=int, default=120)
     parser.add_argument("--rounds", type=int, default=400)
     parser.add_argument("--profile", choices=["compiled", "graphql-core"])

@@ -19,7 +19,7 @@ import statistics
 import tempfile
 import time
 import tracemalloc
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
@@ -42,17 +42,32 @@ def make_form(photos: list[tuple[str, bytes]]) -> FilledForm:
     items = []
     for n in range(40):
         kind = KINDS[n % len(KINDS)]
-        answer = {"rating": f"{n % 5 + 1} / 5", "yes_no": "Ja" if n % 2 else "Nein",
-                  "text": "Fensterbänke staubig, Papierkorb übervoll, Boden klebt (Raum %d)." % n,
-                  "choice": "mäßig", "number": str(n * 3)}[kind]
-        items.append(PdfItem(label=f"Frage {n + 1}: Zustand Raum {n + 1} – Sauberkeit der Flächen",
-                             answer=answer, description="Bitte sorgfältig prüfen." if n % 4 == 0 else ""))
+        answer = {
+            "rating": f"{n % 5 + 1} / 5",
+            "yes_no": "Ja" if n % 2 else "Nein",
+            "text": f"Fensterbänke staubig, Papierkorb übervoll, Boden klebt (Raum {n}).",
+            "choice": "mäßig",
+            "number": str(n * 3),
+        }[kind]
+        items.append(
+            PdfItem(
+                label=f"Frage {n + 1}: Zustand Raum {n + 1} – Sauberkeit der Flächen",
+                answer=answer,
+                description="Bitte sorgfältig prüfen." if n % 4 == 0 else "",
+            )
+        )
     for i, (name, image) in enumerate(photos):
         items.append(PdfItem(label=f"Foto {i + 1}", answer=name, image=image))
-    return FilledForm(template_name="Objektbegehung Großküche", version=3,
-                      object_name="Verwaltungsgebäude Hauptstraße", object_address="Hauptstraße 12, 12345 Musterstadt",
-                      filled_by="Jonas Weber", filled_at=datetime.now(timezone.utc), items=items,
-                      tickets=[PdfTicket(1234, "Nachreinigung Sanitärräume", "Nachreinigung", "01.12.2026")])
+    return FilledForm(
+        template_name="Objektbegehung Großküche",
+        version=3,
+        object_name="Verwaltungsgebäude Hauptstraße",
+        object_address="Hauptstraße 12, 12345 Musterstadt",
+        filled_by="Jonas Weber",
+        filled_at=datetime.now(UTC),
+        items=items,
+        tickets=[PdfTicket(1234, "Nachreinigung Sanitärräume", "Nachreinigung", "01.12.2026")],
+    )
 
 
 def rss_mb() -> float:
@@ -104,16 +119,22 @@ def main() -> None:
             started = time.perf_counter()
             render_form(form)
             render_times.append(time.perf_counter() - started)
-    ms = lambda values: f"median {statistics.median(values) * 1000:.0f} ms, max {max(values) * 1000:.0f} ms"
+
+    def ms(values: list[float]) -> str:
+        return f"median {statistics.median(values) * 1000:.0f} ms, max {max(values) * 1000:.0f} ms"
+
     print(f"form: 40 questions + 4 photos, {width}x{height} JPEG ({photo_bytes / 1e6:.1f} MB together)")
     print(f"PDF: {len(data) / 1e6:.2f} MB")
     print(f"prepare 4 photos (decode, shrink to 1200 px, JPEG) over {args.runs} runs: {ms(prepare_times)}")
     print(f"render the PDF over {args.runs} runs: {ms(render_times)}")
     print(f"first run with tracemalloc: prepare {prepare_time * 1000:.0f} ms, render {first_time * 1000:.0f} ms")
-    print(f"peak Python allocations (tracemalloc): prepare {prepare_peak / 1e6:.1f} MB, "
-          f"render {render_peak / 1e6:.1f} MB")
-    print(f"peak RSS growth over the first prepare + render: {rss_after - rss_before:.1f} MB "
-          f"(process peak RSS {rss_mb():.0f} MB)")
+    print(
+        f"peak Python allocations (tracemalloc): prepare {prepare_peak / 1e6:.1f} MB, render {render_peak / 1e6:.1f} MB"
+    )
+    print(
+        f"peak RSS growth over the first prepare + render: {rss_after - rss_before:.1f} MB "
+        f"(process peak RSS {rss_mb():.0f} MB)"
+    )
 
 
 if __name__ == "__main__":

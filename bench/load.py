@@ -28,8 +28,13 @@ class Request:
     headers: dict[str, str]
 
     def raw(self, host: str) -> bytes:
-        lines = [f"{self.method} {self.path} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(self.body)}",
-                 "Connection: keep-alive", *(f"{k}: {v}" for k, v in self.headers.items())]
+        lines = [
+            f"{self.method} {self.path} HTTP/1.1",
+            f"Host: {host}",
+            f"Content-Length: {len(self.body)}",
+            "Connection: keep-alive",
+            *(f"{k}: {v}" for k, v in self.headers.items()),
+        ]
         return ("\r\n".join(lines) + "\r\n\r\n").encode() + self.body
 
 
@@ -74,12 +79,14 @@ class Connection:
 
 def fetch(host: str, port: int, request: Request) -> tuple[int, bytes]:
     """One request, synchronously (for checks)."""
+
     async def run() -> tuple[int, bytes]:
         connection = Connection(host, port)
         try:
             return await connection.send(request.raw(host))
         finally:
             connection.close()
+
     return asyncio.run(run())
 
 
@@ -99,8 +106,9 @@ class LatencyResult:
     p99_ms: float
 
 
-async def _constant_rate(host: str, port: int, request: Request, rate: float, seconds: float,
-                         connections: int) -> LatencyResult:
+async def _constant_rate(
+    host: str, port: int, request: Request, rate: float, seconds: float, connections: int
+) -> LatencyResult:
     payload = request.raw(host)
     total = max(1, int(rate * seconds))
     queue: asyncio.Queue[float | None] = asyncio.Queue()
@@ -133,15 +141,22 @@ async def _constant_rate(host: str, port: int, request: Request, rate: float, se
     for _ in workers:
         queue.put_nowait(None)
     await asyncio.gather(*workers)
-    return LatencyResult(rate=rate, sent=total, errors=errors, p50_ms=percentile(latencies, 50) * 1000,
-                         p99_ms=percentile(latencies, 99) * 1000)
+    return LatencyResult(
+        rate=rate,
+        sent=total,
+        errors=errors,
+        p50_ms=percentile(latencies, 50) * 1000,
+        p99_ms=percentile(latencies, 99) * 1000,
+    )
 
 
-def constant_rate(host: str, port: int, request: Request, rate: float, seconds: float,
-                  connections: int = 32) -> LatencyResult:
+def constant_rate(
+    host: str, port: int, request: Request, rate: float, seconds: float, connections: int = 32
+) -> LatencyResult:
     """p50/p99 latency (ms) at a fixed request rate, open loop."""
     try:
         import uvloop
+
         return uvloop.run(_constant_rate(host, port, request, rate, seconds, connections))
     except ImportError:
         return asyncio.run(_constant_rate(host, port, request, rate, seconds, connections))
@@ -180,14 +195,20 @@ def have_wrk() -> bool:
     return shutil.which("wrk") is not None
 
 
-def wrk(host: str, port: int, request: Request, seconds: float, connections: int = 16,
-        cpu: str | None = "1") -> float:
+def wrk(host: str, port: int, request: Request, seconds: float, connections: int = 16, cpu: str | None = "1") -> float:
     """Peak requests per second measured by wrk (one thread, `connections` connections)."""
     headers = "\n".join(f'wrk.headers["{k}"] = [==[{v}]==]' for k, v in request.headers.items())
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT.format(method=request.method, body=request.body.decode(), headers=headers))
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, int(seconds))}s", "-s", script.name,
-               f"http://{host}:{port}{request.path}"]
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, int(seconds))}s",
+        "-s",
+        script.name,
+        f"http://{host}:{port}{request.path}",
+    ]
     if cpu is not None and shutil.which("taskset"):
         command = ["taskset", "-c", cpu, *command]
     try:

@@ -10,8 +10,9 @@ column, ...). A plugin scenario replaces a built-in one of the same name.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from bench.generate import World
 
@@ -20,6 +21,7 @@ PLUGINS = ("bench.evaluation", "bench.form_pdf")
 
 def gid(kind: str, pk: int) -> str:
     import base64
+
     return base64.urlsafe_b64encode(f"{kind}:{pk}".encode()).decode().rstrip("=")
 
 
@@ -51,6 +53,14 @@ DETAIL = """query Detail($id: ID!) { node(id: $id) { ... on Ticket { id number t
   createdBy { name } attachments { filename size downloadUrl }
   comments(first: 20) { totalCount edges { node { id body internal createdAt author { name } } } } } } }"""
 
+# Issue 13's probe, verbatim (a customer user; about 30 % of the tickets are in scope).
+PROBE = """{ tickets(first: 50) { totalCount edges { node { id number title status createdAt dueDate
+  object { id name } ticketType { id name } assignee { name } } } } }"""
+
+# The probe's fields for an employee (every ticket but other people's absence requests).
+EMPLOYEE_LIST = """query EmployeeList($first: Int!) { tickets(first: $first) { totalCount edges { node { id number
+  title status createdAt dueDate object { id name } ticketType { id name } assignee { name } } } } }"""
+
 CREATE = """mutation Create($input: CreateTicketInput!) { createTicket(input: $input) {
   id number title status object { name } ticketType { name } } }"""
 
@@ -66,25 +76,80 @@ PAGE_SIZES = (1, 50, 100)
 
 def builtin() -> list[Scenario]:
     return [
-        Scenario("list", "customer user: tickets(first: 50) with object, type, assignee, comment count, attachments",
-                 "customer_user", LIST, lambda w, n: {"first": n}, baseline="/list?first={size}",
-                 page_size=50, page_sizes=PAGE_SIZES),
-        Scenario("detail", "employee: one ticket with 20 of its comments", "employee", DETAIL,
-                 lambda w, n: {"id": gid("Ticket", w.detail_ticket_ids[0])},
-                 baseline="/detail?id={ticket}", page_size=20),
-        Scenario("createTicket", "customer user: createTicket on one of their objects", "customer_user", CREATE,
-                 lambda w, n: {"input": {"objectId": gid("SiteObject", w.object_id),
-                                         "ticketTypeId": gid("TicketType", w.ticket_type_id),
-                                         "title": "Fenster im Foyer verschmiert",
-                                         "description": "Bitte bis Freitag reinigen."}},
-                 writes=True),
-        Scenario("addComment", "customer user: addComment on a visible ticket", "customer_user", COMMENT,
-                 lambda w, n: {"input": {"ticketId": gid("Ticket", w.commentable_ticket_id),
-                                         "body": "Danke, bitte auch den Flur prüfen."}},
-                 writes=True),
-        Scenario("ticketEvaluation", "customer user: ticketEvaluation for one object", "customer_user",
-                 EVALUATION, lambda w, n: {"id": gid("SiteObject", w.object_id)},
-                 requires="SiteObject.ticketEvaluation"),
+        Scenario(
+            "list",
+            "customer user: tickets(first: 50) with object, type, assignee, comment count, attachments",
+            "customer_user",
+            LIST,
+            lambda w, n: {"first": n},
+            baseline="/list?first={size}",
+            page_size=50,
+            page_sizes=PAGE_SIZES,
+        ),
+        Scenario(
+            "probe",
+            "customer user: issue 13's probe, tickets(first: 50) with ids, dates, object, type, assignee",
+            "customer_user",
+            PROBE,
+            lambda w, n: {},
+            baseline="/probe?first=50",
+            page_size=50,
+        ),
+        Scenario(
+            "employeeList",
+            "employee (no MANAGE_ABSENCES): tickets(first: 50) with the probe's fields",
+            "employee",
+            EMPLOYEE_LIST,
+            lambda w, n: {"first": n},
+            baseline="/employee-list?first={size}",
+            page_size=50,
+            page_sizes=PAGE_SIZES,
+        ),
+        Scenario(
+            "detail",
+            "employee: one ticket with 20 of its comments",
+            "employee",
+            DETAIL,
+            lambda w, n: {"id": gid("Ticket", w.detail_ticket_ids[0])},
+            baseline="/detail?id={ticket}",
+            page_size=20,
+        ),
+        Scenario(
+            "createTicket",
+            "customer user: createTicket on one of their objects",
+            "customer_user",
+            CREATE,
+            lambda w, n: {
+                "input": {
+                    "objectId": gid("SiteObject", w.object_id),
+                    "ticketTypeId": gid("TicketType", w.ticket_type_id),
+                    "title": "Fenster im Foyer verschmiert",
+                    "description": "Bitte bis Freitag reinigen.",
+                }
+            },
+            writes=True,
+        ),
+        Scenario(
+            "addComment",
+            "customer user: addComment on a visible ticket",
+            "customer_user",
+            COMMENT,
+            lambda w, n: {
+                "input": {
+                    "ticketId": gid("Ticket", w.commentable_ticket_id),
+                    "body": "Danke, bitte auch den Flur prüfen.",
+                }
+            },
+            writes=True,
+        ),
+        Scenario(
+            "ticketEvaluation",
+            "customer user: ticketEvaluation for one object",
+            "customer_user",
+            EVALUATION,
+            lambda w, n: {"id": gid("SiteObject", w.object_id)},
+            requires="SiteObject.ticketEvaluation",
+        ),
     ]
 
 

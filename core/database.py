@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator
-from urllib.parse import urlencode, urlparse, parse_qsl
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlparse
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as run_migrations
@@ -15,14 +17,25 @@ from tortoise.migrations.executor import MigrationExecutor
 
 from core.settings import Settings
 
-MODEL_MODULES = ["models.accounts", "models.customers", "models.tickets", "models.documents",
-                 "models.notifications", "models.forms"]
+MODEL_MODULES = [
+    "models.accounts",
+    "models.customers",
+    "models.tickets",
+    "models.documents",
+    "models.notifications",
+    "models.forms",
+    "models.files",
+]
 
 # SQLite runs in one process behind one connection: waiting for a lock beats
 # failing with "database is locked"; NORMAL sync is durable under WAL.
-SQLITE_PRAGMAS = {"busy_timeout": "5000", "synchronous": "NORMAL", "foreign_keys": "ON",
-                  "journal_mode": "WAL"}
+SQLITE_PRAGMAS = {"busy_timeout": "5000", "synchronous": "NORMAL", "foreign_keys": "ON", "journal_mode": "WAL"}
 POSTGRES_POOL = {"minsize": "1", "maxsize": "10"}
+# A ticket page joins about twelve tables. With the default collapse limits
+# (8) PostgreSQL keeps the written join order and joins every ticket to its
+# relations before it picks the page's rows; above them it starts from the
+# page (found by the ordering index) and joins only those rows.
+POSTGRES_PLANNER = {"join_collapse_limit": "16", "from_collapse_limit": "16", "geqo_threshold": "20"}
 
 
 class UnmigratedDatabase(Exception):
@@ -53,8 +66,13 @@ def connection_url(settings: Settings) -> str:
 
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:
+    url = connection_url(settings)
+    connection: str | dict[str, Any] = url
+    if not url.startswith("sqlite"):
+        connection = expand_db_url(url)
+        connection["credentials"]["server_settings"] = dict(POSTGRES_PLANNER)
     return {
-        "connections": {"default": connection_url(settings)},
+        "connections": {"default": connection},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
@@ -68,11 +86,42 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
 
 
 async def migrate(settings: Settings) -> None:
-    """Apply every pending migration."""
+    """Apply every pending migration, then gather fresh planner statistics."""
     try:
         await run_migrations(config=tortoise_config(settings))
+        await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+        await refresh_statistics(always=True)
     finally:
         await Tortoise.close_connections()
+
+
+async def refresh_statistics(always: bool = False) -> None:
+    """`ANALYZE` when the planner has no statistics yet (or `always`).
+
+    Without statistics SQLite ignores the ordering indexes and sorts a
+    viewer's whole scope for every page; PostgreSQL's autovacuum keeps them
+    fresh afterwards, SQLite's `PRAGMA optimize` on shutdown.
+    """
+    connection = get_connection("default")
+    if not always and await _has_statistics(connection):
+        return
+    await connection.execute_script("ANALYZE")
+
+
+async def _has_statistics(connection: Any) -> bool:
+    if connection.capabilities.dialect == "sqlite":
+        rows = await connection.execute_query_dict(
+            "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
+        )
+        if not rows[0]["n"]:
+            return False
+        rows = await connection.execute_query_dict("SELECT count(*) AS n FROM sqlite_stat1 WHERE tbl = 'ticket'")
+        return bool(rows[0]["n"])
+    rows = await connection.execute_query_dict(
+        "SELECT last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL AS analysed "
+        "FROM pg_stat_user_tables WHERE relname = 'ticket'"
+    )
+    return bool(rows and rows[0]["analysed"])
 
 
 async def pending_migrations() -> list[str]:
@@ -85,9 +134,7 @@ async def pending_migrations() -> list[str]:
 async def ensure_migrated() -> None:
     pending = await pending_migrations()
     if pending:
-        raise UnmigratedDatabase(
-            f"the database is not migrated ({len(pending)} pending); run `sitedesk migrate` first"
-        )
+        raise UnmigratedDatabase(f"the database is not migrated ({len(pending)} pending); run `sitedesk migrate` first")
 
 
 @asynccontextmanager
@@ -97,7 +144,10 @@ async def database(settings: Settings, *, require_migrated: bool = True) -> Asyn
     try:
         if require_migrated:
             await ensure_migrated()
+            await refresh_statistics()
         yield
+        if dialect() == "sqlite":
+            await get_connection("default").execute_script("PRAGMA optimize")
     finally:
         await Tortoise.close_connections()
 
@@ -133,5 +183,6 @@ def _asyncpg_unavailable(error: BaseException) -> bool:
         return False
     if isinstance(error, pg.InterfaceError):
         return "connection" in str(error) and "closed" in str(error)
-    return isinstance(error, (pg.PostgresConnectionError, pg.OperatorInterventionError)) \
-        and not isinstance(error, pg.QueryCanceledError)
+    return isinstance(error, (pg.PostgresConnectionError, pg.OperatorInterventionError)) and not isinstance(
+        error, pg.QueryCanceledError
+    )

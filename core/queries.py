@@ -17,19 +17,22 @@ therefore built twice, with two different sets of sentinels, and refused
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import types
 from collections.abc import Callable, Hashable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from tortoise.connection import get_connection
 from tortoise.fields import DatetimeField
 from tortoise.queryset import ValuesQuery
 
-# Two sentinel ranges: every new shape is built with each, and must give the same SQL.
-SENTINEL_BASES = (7_301_000_000_000, 7_302_000_000_000)
+# Two sentinel ranges, of opposite parity: every new shape is built with each and must give the same SQL.
+SENTINEL_BASES = (7_301_000_000_000, 7_302_000_000_001)
 SENTINEL_MARKERS = tuple(str(base)[:8] for base in SENTINEL_BASES)
+# What `build` returns: `Model.filter(...).values(...)`, awaited as a list of row dicts.
+Rows = ValuesQuery[Literal[False]]
 
 
 class Sentinels:
@@ -44,7 +47,7 @@ class Sentinels:
         self.names[value] = name
         return value
 
-    def ints(self, name: str, count: int) -> list[int]:
+    def ints(self, name: str, count: builtins.int) -> list[builtins.int]:  # `int` is the method here
         return [self.int(f"{name}.{i}") for i in range(count)]
 
 
@@ -68,6 +71,7 @@ def _fast(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
             except ValueError:
                 pass
         return convert(value)  # a datetime is only brought into the configured time zone
+
     return to_python
 
 
@@ -87,29 +91,67 @@ class Prepared:
     columns: list[tuple[str, Callable[[Any], Any]]]
 
     @classmethod
-    def of(cls, query: ValuesQuery, sentinels: Sentinels) -> Prepared:
+    def of(cls, query: Rows, sentinels: Sentinels) -> Prepared:
         query._choose_db_if_not_chosen()
         query._make_query()
         sql, params = query.query.get_parameterized_sql()
-        slots = [(True, sentinels.names[p]) if isinstance(p, int) and not isinstance(p, bool)
-                 and p in sentinels.names else (False, p) for p in params]
+        slots = [
+            (True, sentinels.names[p])
+            if isinstance(p, int) and not isinstance(p, bool) and p in sentinels.names
+            else (False, p)
+            for p in params
+        ]
         # A sentinel may go unused (a scope that ignores an id), but never be
         # inlined into the SQL or converted into another constant.
         for marker in SENTINEL_MARKERS:
             if marker in sql or any(not named and marker in str(value) for named, value in slots):
                 raise NotPreparable(sql)
-        columns = [(alias, query.resolve_to_python_value(query.model, field))
-                   for alias, field in query._fields_for_select.items()]
-        columns = [(alias, _fast(f)) for alias, f in columns if not isinstance(f, types.LambdaType)]  # as Tortoise does
-        return cls(query.model, sql, slots, columns)
+        return cls(query.model, sql, slots, _columns(query))
 
     async def run(self, inputs: dict[str, Any]) -> list[dict[str, Any]]:
         db = self.model._choose_db(False)
-        rows = await db.execute_query_dict(self.sql, [inputs[v] if named else v for named, v in self.slots])
+        params = [inputs[v] if named else v for named, v in self.slots]
+        rows: list[dict[str, Any]] = await db.execute_query_dict(self.sql, params)
         for row in rows:
             for column, convert in self.columns:
                 row[column] = convert(row[column])
         return rows
+
+
+def _columns(query: ValuesQuery[Any]) -> list[tuple[str, Callable[[Any], Any]]]:
+    """The converters of a built values query's columns, as Tortoise applies them."""
+    columns = [
+        (alias, query.resolve_to_python_value(query.model, field)) for alias, field in query._fields_for_select.items()
+    ]
+    return [(alias, _fast(f)) for alias, f in columns if not isinstance(f, types.LambdaType)]  # as Tortoise does
+
+
+async def windowed_values(
+    query: ValuesQuery[Any], partition: str, order: tuple[tuple[str, bool], ...], limit: int
+) -> list[dict[str, Any]]:
+    """The first `limit` rows of each `partition` value of a values query, in one statement.
+
+    `order` is (column alias, descending) pairs; each row also carries
+    `window_total`, how many rows its partition has (before the limit),
+    and rows come in their partition's order. The aliases are the values
+    query's own, so the database sorts NULLs as it does in `ORDER BY`.
+    """
+    query._choose_db_if_not_chosen()
+    query._make_query()
+    inner, params = query.query.get_parameterized_sql()
+    over = ", ".join(f'"{column}" {"DESC" if descending else "ASC"}' for column, descending in order)
+    sql = (
+        f'SELECT * FROM (SELECT w.*, ROW_NUMBER() OVER (PARTITION BY "{partition}" ORDER BY {over}) AS window_row, '
+        f'COUNT(*) OVER (PARTITION BY "{partition}") AS window_total FROM ({inner}) w) p '
+        f'WHERE window_row <= {int(limit)} ORDER BY "{partition}", window_row'
+    )
+    db = query.model._choose_db(False)
+    rows: list[dict[str, Any]] = await db.execute_query_dict(sql, params)
+    columns = _columns(query)
+    for row in rows:
+        for column, convert in columns:
+            row[column] = convert(row[column])
+    return rows
 
 
 class Direct(Sentinels):
@@ -120,13 +162,14 @@ class Direct(Sentinels):
         self.inputs = inputs
 
     def int(self, name: str) -> int:
-        return self.inputs[name]
+        value: int = self.inputs[name]
+        return value
 
 
 _cache: dict[Hashable, Prepared | None] = {}
 
 
-def _prepare(key: Hashable, build: Callable[[Sentinels], ValuesQuery]) -> Prepared | None:
+def _prepare(key: Hashable, build: Callable[[Sentinels], Rows]) -> Prepared | None:
     """The shape compiled, or None when Tortoise inlines a value (then it is built every time)."""
     try:
         prepared = [Prepared.of(build(s), s) for s in (Sentinels(base) for base in SENTINEL_BASES)]
@@ -138,12 +181,14 @@ def _prepare(key: Hashable, build: Callable[[Sentinels], ValuesQuery]) -> Prepar
     return first
 
 
-async def prepared_values(key: Hashable, build: Callable[[Sentinels], ValuesQuery],
-                          inputs: dict[str, Any]) -> list[dict[str, Any]]:
+async def prepared_values(
+    key: Hashable, build: Callable[[Sentinels], Rows], inputs: dict[str, Any]
+) -> list[dict[str, Any]]:
     """Rows of the values query `build(sentinels)` with `inputs` bound, compiled once per `key` and database."""
     full_key = (get_connection("default").capabilities.dialect, key)
-    prepared = _cache.get(full_key, False)
-    if prepared is False:
+    if full_key in _cache:
+        prepared = _cache[full_key]
+    else:
         prepared = _prepare(key, build)
         if len(_cache) > 4096:
             _cache.clear()

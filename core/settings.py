@@ -6,7 +6,7 @@ The variable names are part of the public contract (see API.md).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -64,7 +64,6 @@ class Settings:
     login_window_minutes: int = 15
     mail_from: str = "Sitedesk <no-reply@sitedesk.invalid>"
     mail_sender: bool = True
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def secret_key(self) -> str:
@@ -130,20 +129,12 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         graphiql=_bool(env.get("SITEDESK_GRAPHIQL", graphiql_default), "SITEDESK_GRAPHIQL"),
         cors_origins=origins,
         env=mode,
-        access_token_minutes=_int(
-            env.get("SITEDESK_ACCESS_TOKEN_MINUTES", "15"), "SITEDESK_ACCESS_TOKEN_MINUTES"
-        ),
-        refresh_token_days=_int(
-            env.get("SITEDESK_REFRESH_TOKEN_DAYS", "30"), "SITEDESK_REFRESH_TOKEN_DAYS"
-        ),
-        download_url_minutes=_int(
-            env.get("SITEDESK_DOWNLOAD_URL_MINUTES", "15"), "SITEDESK_DOWNLOAD_URL_MINUTES"
-        ),
+        access_token_minutes=_int(env.get("SITEDESK_ACCESS_TOKEN_MINUTES", "15"), "SITEDESK_ACCESS_TOKEN_MINUTES"),
+        refresh_token_days=_int(env.get("SITEDESK_REFRESH_TOKEN_DAYS", "30"), "SITEDESK_REFRESH_TOKEN_DAYS"),
+        download_url_minutes=_int(env.get("SITEDESK_DOWNLOAD_URL_MINUTES", "15"), "SITEDESK_DOWNLOAD_URL_MINUTES"),
         max_body_mb=_int(env.get("SITEDESK_MAX_BODY_MB", "2"), "SITEDESK_MAX_BODY_MB"),
-        introspection=_bool(env.get("SITEDESK_INTROSPECTION", graphiql_default),
-                            "SITEDESK_INTROSPECTION"),
-        **{name: _int(env.get(variable, str(default)), variable)
-           for name, variable, default in LIMIT_VARIABLES},
+        introspection=_bool(env.get("SITEDESK_INTROSPECTION", graphiql_default), "SITEDESK_INTROSPECTION"),
+        **{name: _int(env.get(variable, str(default)), variable) for name, variable, default in LIMIT_VARIABLES},
         mail_from=_mail_from(env.get("SITEDESK_MAIL_FROM"), env.get("SITEDESK_PUBLIC_URL")),
         mail_sender=_bool(env.get("SITEDESK_MAIL_SENDER", "true"), "SITEDESK_MAIL_SENDER"),
     )

@@ -1,6 +1,6 @@
 """Config for Tortoise's own CLI, used by developers to write migrations:
 
-    .venv/bin/tortoise -c core.tortoise_config.TORTOISE_ORM makemigrations
+.venv/bin/tortoise -c core.tortoise_config.TORTOISE_ORM makemigrations
 """
 
 from core.database import tortoise_config

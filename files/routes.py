@@ -14,7 +14,7 @@ from models.forms import FormFile
 from models.tickets import Attachment
 
 # Signed-URL kinds and the rows they name (each with filename, content_type, storage_key).
-DOWNLOADABLE = {"attachment": Attachment, "form-file": FormFile}
+DOWNLOADABLE: dict[str, type[Attachment] | type[FormFile]] = {"attachment": Attachment, "form-file": FormFile}
 
 
 def content_disposition(filename: str, inline: bool) -> str:
@@ -39,9 +39,13 @@ async def download(request: Request) -> Response:
     if not path.exists():
         return JSONResponse({"error": "This file no longer exists."}, status_code=404)
     inline = attachment.content_type in IMAGE_TYPES or attachment.content_type == "application/pdf"
-    return FileResponse(path, media_type=attachment.content_type, headers={
-        "Content-Disposition": content_disposition(attachment.filename, inline),
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, max-age=300",
-        "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
-    })
+    return FileResponse(
+        path,
+        media_type=attachment.content_type,
+        headers={
+            "Content-Disposition": content_disposition(attachment.filename, inline),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=300",
+            "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
+        },
+    )

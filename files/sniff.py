@@ -16,7 +16,7 @@ IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 def sniff_content_type(head: bytes) -> str:
     """The content type the first bytes of a file show (`application/octet-stream` if unknown)."""
     for signature, offset, content_type in SIGNATURES:
-        if head[offset:offset + len(signature)] == signature:
+        if head[offset : offset + len(signature)] == signature:
             return content_type
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"

@@ -43,8 +43,16 @@ def path_for(files_dir: Path, key: str) -> Path:
     return files_dir / key
 
 
-def store(files_dir: Path, source: BinaryIO, max_bytes: int) -> StoredFile:
-    """Copy `source` into storage (streaming, at most `max_bytes`); blocking, run it in a thread."""
+@dataclass(frozen=True)
+class Received:
+    """Bytes hashed into a temporary file beside storage, not yet in place."""
+
+    temp_path: str
+    stored: StoredFile
+
+
+def receive(files_dir: Path, source: BinaryIO, max_bytes: int) -> Received:
+    """Copy `source` into a temporary file (streaming, at most `max_bytes`) and hash it; blocking."""
     files_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
@@ -66,14 +74,35 @@ def store(files_dir: Path, source: BinaryIO, max_bytes: int) -> StoredFile:
             os.unlink(temp.name)
             raise
     sha = digest.hexdigest()
-    key = storage_key(sha)
-    target = files_dir / key
+    stored = StoredFile(storage_key=storage_key(sha), sha256=sha, size=size, content_type=sniff_content_type(head))
+    return Received(temp_path=temp.name, stored=stored)
+
+
+def place(files_dir: Path, received: Received) -> None:
+    """Put received bytes at their key, replacing a file there (same content) atomically; blocking.
+
+    Always replacing, never "exists, so skip", means the bytes are in place when this returns even
+    if a clean-up removed the old file a moment before (files/uploads.py says why that matters).
+    """
+    target = files_dir / received.stored.storage_key
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        os.unlink(temp.name)  # same content stored before
-    else:
-        os.replace(temp.name, target)
-    return StoredFile(storage_key=key, sha256=sha, size=size, content_type=sniff_content_type(head))
+    os.replace(received.temp_path, target)
+
+
+def forget(received: Received) -> None:
+    """Remove the temporary file of bytes that were never placed."""
+    try:
+        os.unlink(received.temp_path)
+    except FileNotFoundError:
+        pass
+
+
+def store(files_dir: Path, source: BinaryIO, max_bytes: int) -> StoredFile:
+    """Receive and place at once, claiming nothing: for tools and tests that write rows directly
+    (requests go through `files.uploads.store_file`)."""
+    received = receive(files_dir, source, max_bytes)
+    place(files_dir, received)
+    return received.stored
 
 
 def clean_filename(name: str | None, fallback: str = "file") -> str:

@@ -1,4 +1,28 @@
-"""Uploads as they arrive, written to storage all or nothing, and removed again when nothing refers to them."""
+"""Uploads as they arrive, written to storage all or nothing, and removed again when nothing refers to them.
+
+Storage is content-addressed (files/storage.py): two requests storing the same bytes share one
+file. So a request that fails must not simply delete "its" file once no committed row points at
+it: another request may have stored the same bytes and be about to commit a row that does.
+
+The design, which holds for several processes on one PostgreSQL database and one files directory:
+
+- Every storage key has a row in `file_claim` whose `in_flight` counts the requests that stored
+  the key and have neither committed nor given up. A request claims a key (`in_flight + 1`) and
+  puts its bytes in place in one short transaction, *before* the change that will reference it;
+  the bytes always replace what is there (same content), so they are in place even if a clean-up
+  removed the file a moment earlier.
+- After its change committed, a request releases its claims (`release`): its rows now hold the file.
+- A request that gives up (`discard_unreferenced`) drops its claims and deletes a file only when,
+  in the same transaction, nobody else has it in flight and no attachment or form file row names it.
+  A row deleted later (`remove_if_unreferenced`) deletes its file under the same condition.
+
+Every one of these transactions first writes the key's `file_claim` row, so on PostgreSQL they
+take that row's lock and run one after another per key (SQLite has one writer anyway): a
+clean-up either runs before a claim (the claimer's bytes are placed afterwards) or sees it (and
+keeps the file). A request's claim is released only after its rows committed, so a clean-up that
+no longer sees the claim sees the rows. A process that dies holding a claim leaves the count
+above zero: the file is then kept, never lost. Rows of `file_claim` stay (one per stored key).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +31,13 @@ import os
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
 from core.errors import BadUserInput
 from core.settings import Settings
-from files.storage import FileTooLarge, StoredFile, clean_filename, path_for, store
+from files.storage import FileTooLarge, StoredFile, clean_filename, forget, path_for, place, receive
+from models.files import FileClaim
 from models.forms import FormFile
 from models.tickets import Attachment
 
@@ -22,6 +50,21 @@ class Upload:
     stream: BinaryIO
 
 
+async def store_file(settings: Settings, source: BinaryIO, max_bytes: int) -> StoredFile:
+    """Store bytes and claim their key; the caller must `release` or `discard_unreferenced` it."""
+    received = await asyncio.to_thread(receive, settings.files_dir, source, max_bytes)
+    key = received.stored.storage_key
+    try:
+        async with in_transaction() as connection:
+            await FileClaim.bulk_create([FileClaim(storage_key=key)], ignore_conflicts=True, using_db=connection)
+            await FileClaim.filter(storage_key=key).using_db(connection).update(in_flight=F("in_flight") + 1)
+            await asyncio.to_thread(place, settings.files_dir, received)
+    except BaseException:
+        await asyncio.to_thread(forget, received)
+        raise
+    return received.stored
+
+
 async def store_uploads(settings: Settings, uploads: list[Upload], field: str) -> list[tuple[str, StoredFile]]:
     """Write uploads to storage off the event loop; too many or too large → `BAD_USER_INPUT`."""
     if len(uploads) > settings.max_files_per_request:
@@ -29,8 +72,7 @@ async def store_uploads(settings: Settings, uploads: list[Upload], field: str) -
     stored: list[tuple[str, StoredFile]] = []
     try:
         for upload in uploads:
-            result = await asyncio.to_thread(store, settings.files_dir, upload.stream,
-                                             settings.max_upload_bytes)
+            result = await store_file(settings, upload.stream, settings.max_upload_bytes)
             stored.append((clean_filename(upload.filename), result))
     except BaseException as exc:
         # Nothing half-stored: files written before the failure go too.
@@ -41,12 +83,39 @@ async def store_uploads(settings: Settings, uploads: list[Upload], field: str) -
     return stored
 
 
-async def discard_unreferenced(settings: Settings, stored: list[StoredFile]) -> None:
-    """Remove stored bytes no attachment or form file points at (after a refused or failed change)."""
+async def release(stored: list[StoredFile]) -> None:
+    """The change referencing these stored files committed: drop this request's claims."""
     for item in stored:
-        if (not await Attachment.filter(storage_key=item.storage_key).exists()
-                and not await FormFile.filter(storage_key=item.storage_key).exists()):
-            try:
-                os.unlink(path_for(settings.files_dir, item.storage_key))
-            except FileNotFoundError:
-                pass
+        await FileClaim.filter(storage_key=item.storage_key).update(in_flight=F("in_flight") - 1)
+
+
+async def discard_unreferenced(settings: Settings, stored: list[StoredFile]) -> None:
+    """Give up files this request stored (after a refused or failed change): drop its claims and
+    remove the bytes nobody else has in flight and no attachment or form file points at."""
+    for item in stored:
+        await _settle(settings, item.storage_key, given_up=1)
+
+
+async def remove_if_unreferenced(settings: Settings, keys: list[str]) -> None:
+    """After rows naming these keys were deleted: remove the bytes nothing holds any more."""
+    for key in keys:
+        await _settle(settings, key, given_up=0)
+
+
+async def _settle(settings: Settings, key: str, given_up: int) -> None:
+    async with in_transaction() as connection:
+        await FileClaim.bulk_create([FileClaim(storage_key=key)], ignore_conflicts=True, using_db=connection)
+        # Writing the row takes its lock (PostgreSQL): claims and clean-ups of this key take turns.
+        await FileClaim.filter(storage_key=key).using_db(connection).update(in_flight=F("in_flight") - given_up)
+        claims = await FileClaim.filter(storage_key=key).using_db(connection).values("in_flight")
+        if claims and claims[0]["in_flight"] > 0:
+            return
+        if (
+            await Attachment.filter(storage_key=key).using_db(connection).exists()
+            or await FormFile.filter(storage_key=key).using_db(connection).exists()
+        ):
+            return
+        try:
+            await asyncio.to_thread(os.unlink, path_for(settings.files_dir, key))
+        except FileNotFoundError:
+            pass

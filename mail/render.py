@@ -24,8 +24,12 @@ STATUS_NAMES = {
 WORDS = {
     "de": {
         "hello": "Hallo {name},",
-        "ticket": "Ticket", "object": "Objekt", "type": "Art", "status": "Status",
-        "wrote": "{author} schrieb:", "description": "Beschreibung:",
+        "ticket": "Ticket",
+        "object": "Objekt",
+        "type": "Art",
+        "status": "Status",
+        "wrote": "{author} schrieb:",
+        "description": "Beschreibung:",
         "open": "Zum Ticket",
         "footer": "Diese E-Mail wurde automatisch von Sitedesk versandt. Antworten darauf erreichen niemanden.",
         "settings": "Welche Benachrichtigungen Sie erhalten, legen Sie in Ihren Einstellungen fest.",
@@ -35,14 +39,21 @@ WORDS = {
         "headline.COMMENT_ADDED": "{actor} hat einen Kommentar zum Ticket geschrieben.",
         "headline.ASSIGNED": "{actor} hat Ihnen ein Ticket zugewiesen.",
         "headline.TICKET_CREATED": "{actor} hat ein Ticket erstellt, das Ihnen zugewiesen ist.",
+        "headline.TICKET_CREATED.RESPONSIBLE": (
+            "{actor} hat ein Ticket für ein Objekt erstellt, für das Sie zuständig sind."
+        ),
         "headline.STATUS_CHANGED.DONE": "Ihr Ticket ist erledigt.",
         "headline.STATUS_CHANGED.IN_PROGRESS": "Ihr Ticket wird jetzt bearbeitet.",
         "headline.STATUS_CHANGED.OPEN": "Ihr Ticket ist wieder offen.",
     },
     "en": {
         "hello": "Hello {name},",
-        "ticket": "Ticket", "object": "Object", "type": "Type", "status": "Status",
-        "wrote": "{author} wrote:", "description": "Description:",
+        "ticket": "Ticket",
+        "object": "Object",
+        "type": "Type",
+        "status": "Status",
+        "wrote": "{author} wrote:",
+        "description": "Description:",
         "open": "Open the ticket",
         "footer": "This email was sent automatically by Sitedesk. Replies to it reach no one.",
         "settings": "You choose which notifications you receive in your settings.",
@@ -52,6 +63,7 @@ WORDS = {
         "headline.COMMENT_ADDED": "{actor} commented on the ticket.",
         "headline.ASSIGNED": "{actor} assigned a ticket to you.",
         "headline.TICKET_CREATED": "{actor} created a ticket assigned to you.",
+        "headline.TICKET_CREATED.RESPONSIBLE": "{actor} created a ticket on an object you are responsible for.",
         "headline.STATUS_CHANGED.DONE": "Your ticket is done.",
         "headline.STATUS_CHANGED.IN_PROGRESS": "Your ticket is being worked on.",
         "headline.STATUS_CHANGED.OPEN": "Your ticket is open again.",
@@ -88,12 +100,13 @@ def ticket_link(public_url: str, context: dict[str, Any]) -> str:
     return f"{public_url.rstrip('/')}/tickets/{context['ticket_id_global']}"
 
 
-def render(kind: str, context: dict[str, Any], locale: str, recipient_name: str,
-           public_url: str) -> Rendered:
+def render(kind: str, context: dict[str, Any], locale: str, recipient_name: str, public_url: str) -> Rendered:
     """Subject, plain text and HTML of one notification."""
     locale = locale_of(locale)
     words = WORDS[locale]
     key = f"headline.{kind}.{context['status']}" if kind == "STATUS_CHANGED" else f"headline.{kind}"
+    if context.get("responsible"):  # an unassigned ticket, mailed to the object's responsible employees
+        key += ".RESPONSIBLE"
     headline = words[key].format(actor=context.get("actor_name") or "Sitedesk")
     link = ticket_link(public_url, context)
     facts = [
@@ -123,11 +136,13 @@ def render(kind: str, context: dict[str, Any], locale: str, recipient_name: str,
     comment_html = ""
     if comment:
         body = "<br>".join(e(line) for line in comment.splitlines())
-        comment_html = (f"<p>{e(wrote)}</p><blockquote style=\"border-left:3px solid #ccc;margin:0;"
-                        f"padding-left:12px\">{body}</blockquote>")
+        comment_html = (
+            f'<p>{e(wrote)}</p><blockquote style="border-left:3px solid #ccc;margin:0;'
+            f'padding-left:12px">{body}</blockquote>'
+        )
     html_part = (
         f'<!DOCTYPE html><html lang="{locale}"><head><meta charset="utf-8"></head>'
-        f"<body style=\"font-family:sans-serif\">"
+        f'<body style="font-family:sans-serif">'
         f"<p>{e(words['hello'].format(name=recipient_name))}</p><p><strong>{e(headline)}</strong></p>"
         f"<table>{rows}</table>{comment_html}"
         f'<p><a href="{e(link, quote=True)}">{e(words["open"])}</a></p>'
@@ -147,8 +162,17 @@ def thread_id(ticket_id: int | str, mail_from: str) -> str:
     return f"<ticket-{ticket_id}@{mail_domain(mail_from)}>"
 
 
-def build_message(*, kind: str, context: dict[str, Any], locale: str, to_name: str, to_address: str,
-                  mail_key: str, mail_from: str, public_url: str) -> EmailMessage:
+def build_message(
+    *,
+    kind: str,
+    context: dict[str, Any],
+    locale: str,
+    to_name: str,
+    to_address: str,
+    mail_key: str,
+    mail_from: str,
+    public_url: str,
+) -> EmailMessage:
     """The complete MIME message of one outbox row (text and HTML alternatives)."""
     rendered = render(kind, context, locale, to_name, public_url)
     message = EmailMessage()

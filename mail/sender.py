@@ -16,18 +16,19 @@ import logging
 import ssl
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from typing import Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import parse_qs, unquote, urlparse
 
 import aiosmtplib
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from mail.render import build_message
-from models.notifications import DeliveryStatus, OutboxMail
 from core.database import dialect
 from core.settings import ConfigurationError, Settings
+from mail.render import build_message
+from models.notifications import DeliveryStatus, OutboxMail
 
 logger = logging.getLogger("sitedesk.mail")
 
@@ -45,15 +46,17 @@ LOG_NOTE = "written to the log: SITEDESK_SMTP_URL is not set"
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def retry_delay(attempts: int) -> timedelta:
     """Exponential back-off after the `attempts`-th failed try."""
-    return min(RETRY_BASE * (2 ** max(attempts - 1, 0)), RETRY_CAP)
+    factor: int = 2 ** max(attempts - 1, 0)  # int ** int is typed Any (a negative power is a float)
+    return min(RETRY_BASE * factor, RETRY_CAP)
 
 
 # ---------------------------------------------------------------- transports
+
 
 @dataclass(frozen=True)
 class SmtpConfig:
@@ -61,8 +64,8 @@ class SmtpConfig:
     port: int
     username: str | None = None
     password: str | None = None
-    use_tls: bool = False     # smtps://: TLS from the first byte
-    start_tls: bool = False   # STARTTLS required before anything is sent
+    use_tls: bool = False  # smtps://: TLS from the first byte
+    start_tls: bool = False  # STARTTLS required before anything is sent
 
 
 SCHEMES = {"smtp": (25, False, False), "smtp+starttls": (587, False, True), "smtps": (465, True, False)}
@@ -74,7 +77,8 @@ def parse_smtp_url(url: str) -> SmtpConfig:
     if parsed.scheme not in SCHEMES or not parsed.hostname:
         raise ConfigurationError(
             "SITEDESK_SMTP_URL must look like smtp://host:port, smtp+starttls://user:pass@host:port "
-            "or smtps://user:pass@host:port")
+            "or smtps://user:pass@host:port"
+        )
     default_port, use_tls, start_tls = SCHEMES[parsed.scheme]
     flag = parse_qs(parsed.query).get("starttls", [""])[0].lower()
     if flag in {"1", "true", "yes", "on"}:
@@ -86,14 +90,18 @@ def parse_smtp_url(url: str) -> SmtpConfig:
     except ValueError:
         raise ConfigurationError("SITEDESK_SMTP_URL has an invalid port") from None
     return SmtpConfig(
-        host=parsed.hostname, port=port,
+        host=parsed.hostname,
+        port=port,
         username=unquote(parsed.username) if parsed.username else None,
         password=unquote(parsed.password) if parsed.password is not None else None,
-        use_tls=use_tls, start_tls=start_tls)
+        use_tls=use_tls,
+        start_tls=start_tls,
+    )
 
 
 class Transport(Protocol):
-    note: str | None
+    @property
+    def note(self) -> str | None: ...  # read-only: a transport's class says it once
 
     async def open(self) -> None: ...
     async def send(self, message: EmailMessage) -> None: ...
@@ -112,10 +120,15 @@ class SmtpTransport:
     async def open(self) -> None:
         config = self.config
         self.client = aiosmtplib.SMTP(
-            hostname=config.host, port=config.port, username=config.username,
-            password=config.password, use_tls=config.use_tls, start_tls=config.start_tls,
+            hostname=config.host,
+            port=config.port,
+            username=config.username,
+            password=config.password,
+            use_tls=config.use_tls,
+            start_tls=config.start_tls,
             timeout=SMTP_TIMEOUT_SECONDS,
-            tls_context=ssl.create_default_context() if config.use_tls or config.start_tls else None)
+            tls_context=ssl.create_default_context() if config.use_tls or config.start_tls else None,
+        )
         await self.client.connect()
 
     async def send(self, message: EmailMessage) -> None:
@@ -141,8 +154,12 @@ class LogTransport:
 
     async def send(self, message: EmailMessage) -> None:
         text = message.get_body(("plain",))
-        logger.info("mail (not sent, no SITEDESK_SMTP_URL) to %s: %s\n%s", message["To"],
-                    message["Subject"], text.get_content() if text else "")
+        logger.info(
+            "mail (not sent, no SITEDESK_SMTP_URL) to %s: %s\n%s",
+            message["To"],
+            message["Subject"],
+            text.get_content() if text else "",
+        )
 
     async def close(self) -> None:
         return None
@@ -167,6 +184,7 @@ def describe(exc: BaseException) -> str:
 
 # ---------------------------------------------------------------- one round
 
+
 @dataclass
 class Delivery:
     """What one round did."""
@@ -186,27 +204,33 @@ CLAIM_POSTGRES = (
 )
 
 
-async def claim_due(connection, now: datetime, token: str, limit: int = BATCH_SIZE) -> list[int]:
+async def claim_due(connection: BaseDBAsyncClient, now: datetime, token: str, limit: int = BATCH_SIZE) -> list[int]:
     """Claim up to `limit` due rows for `token` inside the caller's transaction."""
     until = now + CLAIM_LEASE
     if dialect() == "postgres":
         rows = await connection.execute_query_dict(
-            CLAIM_POSTGRES, [token, until, DeliveryStatus.PENDING.value, now, limit])
+            CLAIM_POSTGRES, [token, until, DeliveryStatus.PENDING.value, now, limit]
+        )
         return sorted(row["id"] for row in rows)
     # SQLite: one process, one connection held for the transaction.
-    ids = await (OutboxMail.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-                 .order_by("next_attempt_at", "id").limit(limit).using_db(connection)
-                 .values_list("id", flat=True))
+    # Tortoise types values_list(flat=True) as tuples; the rows are the bare values.
+    ids = cast(
+        list[int],
+        await OutboxMail.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")
+        .limit(limit)
+        .using_db(connection)
+        .values_list("id", flat=True),
+    )
     if ids:
-        await OutboxMail.filter(id__in=ids).using_db(connection).update(claim_token=token,
-                                                                        next_attempt_at=until)
+        await OutboxMail.filter(id__in=ids).using_db(connection).update(claim_token=token, next_attempt_at=until)
     return sorted(ids)
 
 
 async def _mark_sent(row: OutboxMail, token: str, now: datetime, note: str | None) -> bool:
     updated = await OutboxMail.filter(id=row.id, claim_token=token, status=DeliveryStatus.PENDING).update(
-        status=DeliveryStatus.SENT, sent_at=now, attempts=row.attempts + 1, claim_token=None,
-        last_error=None, note=note)
+        status=DeliveryStatus.SENT, sent_at=now, attempts=row.attempts + 1, claim_token=None, last_error=None, note=note
+    )
     if not updated:
         logger.warning("outbox mail %s was sent but its claim had lapsed", row.id)
     return bool(updated)
@@ -215,15 +239,21 @@ async def _mark_sent(row: OutboxMail, token: str, now: datetime, note: str | Non
 async def _mark_failed(row: OutboxMail, token: str, now: datetime, exc: BaseException) -> DeliveryStatus:
     attempts = row.attempts + 1
     give_up = is_permanent(exc) or attempts >= MAX_ATTEMPTS
-    changes: dict = {"attempts": attempts, "last_error": describe(exc), "claim_token": None}
+    changes: dict[str, Any] = {"attempts": attempts, "last_error": describe(exc), "claim_token": None}
     if give_up:
         changes["status"] = DeliveryStatus.FAILED
     else:
         changes["next_attempt_at"] = now + retry_delay(attempts)
     await OutboxMail.filter(id=row.id, claim_token=token, status=DeliveryStatus.PENDING).update(**changes)
     log = logger.error if give_up else logger.warning
-    log("outbox mail %s to %s failed (attempt %s%s): %s", row.id, row.to_address, attempts,
-        ", giving up" if give_up else "", describe(exc))
+    log(
+        "outbox mail %s to %s failed (attempt %s%s): %s",
+        row.id,
+        row.to_address,
+        attempts,
+        ", giving up" if give_up else "",
+        describe(exc),
+    )
     return DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING
 
 
@@ -231,11 +261,13 @@ async def _release(ids: list[int], token: str, now: datetime) -> None:
     """Give back claimed rows that were not tried (shutdown mid-round)."""
     if ids:
         await OutboxMail.filter(id__in=ids, claim_token=token, status=DeliveryStatus.PENDING).update(
-            claim_token=None, next_attempt_at=now)
+            claim_token=None, next_attempt_at=now
+        )
 
 
-async def deliver_due(settings: Settings, *, now: datetime | None = None, limit: int = BATCH_SIZE,
-                      transport: Transport | None = None) -> Delivery:
+async def deliver_due(
+    settings: Settings, *, now: datetime | None = None, limit: int = BATCH_SIZE, transport: Transport | None = None
+) -> Delivery:
     """One round: claim due rows, send them over one connection, record each outcome."""
     now = now or utcnow()
     token = str(uuid.uuid4())
@@ -266,14 +298,19 @@ async def deliver_due(settings: Settings, *, now: datetime | None = None, limit:
             for row in rows:
                 try:
                     message = build_message(
-                        kind=row.kind.value, context=row.context, locale=row.locale,
-                        to_name=row.to_name, to_address=row.to_address, mail_key=row.mail_key,
-                        mail_from=settings.mail_from, public_url=settings.public_url)
+                        kind=row.kind.value,
+                        context=row.context,
+                        locale=row.locale,
+                        to_name=row.to_name,
+                        to_address=row.to_address,
+                        mail_key=row.mail_key,
+                        mail_from=settings.mail_from,
+                        public_url=settings.public_url,
+                    )
                     await transport.send(message)
-                except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError,
-                        ConnectionError) as exc:
+                except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, ConnectionError) as exc:
                     # The connection is gone: this row and the rest retry later.
-                    for rest in rows[rows.index(row):]:
+                    for rest in rows[rows.index(row) :]:
                         count(await _mark_failed(rest, token, now, exc))
                         pending.remove(rest.id)
                     return result
@@ -293,6 +330,7 @@ async def deliver_due(settings: Settings, *, now: datetime | None = None, limit:
 
 # ---------------------------------------------------------------- the loop
 
+
 class MailSender:
     """Runs `deliver_due` rounds in the background until stopped."""
 
@@ -301,7 +339,7 @@ class MailSender:
         self.poll_seconds = poll_seconds
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         if settings.smtp_url:
             parse_smtp_url(settings.smtp_url)  # a bad URL stops the start, not the first mail
 

@@ -45,7 +45,7 @@ class PermissionGroup(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=100, unique=True)
     # Names of `permissions.policy.Permission` members.
-    permissions = fields.JSONField(default=list)
+    permissions: fields.JSONField[list[str]] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -71,9 +71,12 @@ class CustomerUser(Model):
     account: fields.OneToOneRelation[Account] = fields.OneToOneField(
         "models.Account", related_name="customer_user", on_delete=fields.CASCADE
     )
-    customer = fields.ForeignKeyField(
+    # Typed as a plain Model: models.customers imports this module (CustomerUserObject), and the
+    # layer test forbids the import cycle even under TYPE_CHECKING.
+    customer: fields.ForeignKeyRelation[Model] = fields.ForeignKeyField(
         "models.Customer", related_name="users", on_delete=fields.RESTRICT
     )
+    customer_id: int
 
     class Meta:
         table = "customer_user"
@@ -85,8 +88,10 @@ class RefreshToken(Model):
     # and presenting a rotated token again revokes the family.
 
     id = fields.IntField(primary_key=True)
-    account = fields.ForeignKeyField("models.Account", related_name="refresh_tokens",
-                                     on_delete=fields.CASCADE)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="refresh_tokens", on_delete=fields.CASCADE
+    )
+    account_id: int
     family = fields.CharField(max_length=36, db_index=True)
     token_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)

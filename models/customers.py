@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.accounts import CustomerUser, Employee
 
 
 class Customer(Model):
@@ -22,10 +27,16 @@ class CustomerTicketType(Model):
     """A ticket type enabled for a customer's portal users."""
 
     id = fields.IntField(primary_key=True)
-    customer = fields.ForeignKeyField("models.Customer", related_name="ticket_type_links",
-                                      on_delete=fields.CASCADE)
-    ticket_type = fields.ForeignKeyField("models.TicketType", related_name="customer_links",
-                                         on_delete=fields.CASCADE)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="ticket_type_links", on_delete=fields.CASCADE
+    )
+    customer_id: int
+    # Typed as a plain Model: models.tickets imports this module (Ticket.object), and the layer
+    # test forbids the import cycle even under TYPE_CHECKING.
+    ticket_type: fields.ForeignKeyRelation[Model] = fields.ForeignKeyField(
+        "models.TicketType", related_name="customer_links", on_delete=fields.CASCADE
+    )
+    ticket_type_id: int
 
     class Meta:
         table = "customer_ticket_type"
@@ -36,8 +47,10 @@ class SiteObject(Model):
     """A site the company serves (Objekt): a building, a floor, a school."""
 
     id = fields.IntField(primary_key=True)
-    customer = fields.ForeignKeyField("models.Customer", related_name="objects",
-                                      on_delete=fields.RESTRICT)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="objects", on_delete=fields.RESTRICT
+    )
+    customer_id: int
     name = fields.CharField(max_length=200)
     address = fields.CharField(max_length=500, default="")
     is_active = fields.BooleanField(default=True)
@@ -52,11 +65,33 @@ class CustomerUserObject(Model):
     """An object assigned to a customer user: the user's window into the portal."""
 
     id = fields.IntField(primary_key=True)
-    customer_user = fields.ForeignKeyField("models.CustomerUser", related_name="object_links",
-                                           on_delete=fields.CASCADE)
-    object = fields.ForeignKeyField("models.SiteObject", related_name="user_links",
-                                    on_delete=fields.CASCADE)
+    customer_user: fields.ForeignKeyRelation[CustomerUser] = fields.ForeignKeyField(
+        "models.CustomerUser", related_name="object_links", on_delete=fields.CASCADE
+    )
+    customer_user_id: int
+    object: fields.ForeignKeyRelation[SiteObject] = fields.ForeignKeyField(
+        "models.SiteObject", related_name="user_links", on_delete=fields.CASCADE
+    )
+    object_id: int
 
     class Meta:
         table = "customer_user_object"
         unique_together = (("customer_user", "object"),)
+
+
+class ObjectResponsible(Model):
+    """An employee responsible for an object: hears of unassigned tickets created on it (README)."""
+
+    id = fields.IntField(primary_key=True)
+    object: fields.ForeignKeyRelation[SiteObject] = fields.ForeignKeyField(
+        "models.SiteObject", related_name="responsible_links", on_delete=fields.CASCADE
+    )
+    object_id: int
+    employee: fields.ForeignKeyRelation[Employee] = fields.ForeignKeyField(
+        "models.Employee", related_name="responsible_for_links", on_delete=fields.CASCADE
+    )
+    employee_id: int
+
+    class Meta:
+        table = "object_responsible"
+        unique_together = (("object", "employee"),)

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.accounts import Account
+    from models.tickets import Ticket
 
 
 class NotificationKind(str, Enum):
@@ -36,10 +41,14 @@ class OutboxMail(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    ticket = fields.ForeignKeyField("models.Ticket", related_name="notifications", null=True,
-                                    on_delete=fields.SET_NULL)
-    recipient = fields.ForeignKeyField("models.Account", related_name="notifications", null=True,
-                                       on_delete=fields.SET_NULL)
+    ticket: fields.ForeignKeyNullableRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="notifications", null=True, on_delete=fields.SET_NULL
+    )
+    ticket_id: int | None
+    recipient: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="notifications", null=True, on_delete=fields.SET_NULL
+    )
+    recipient_id: int | None
     audience = fields.CharEnumField(Audience, max_length=16)
     kind = fields.CharEnumField(NotificationKind, max_length=24)
     # Snapshots taken when queued: the mail says what was true at that moment.
@@ -47,7 +56,7 @@ class OutboxMail(Model):
     to_name = fields.CharField(max_length=200)
     locale = fields.CharField(max_length=5)
     subject = fields.CharField(max_length=300)
-    context = fields.JSONField()
+    context: fields.JSONField[dict[str, Any]] = fields.JSONField()
     # The stable part of the Message-ID: a retried mail keeps its id.
     mail_key = fields.CharField(max_length=36, unique=True)
     status = fields.CharEnumField(DeliveryStatus, max_length=16, default=DeliveryStatus.PENDING)

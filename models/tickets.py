@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.accounts import Account, Employee
+    from models.customers import SiteObject
 
 
 class TicketType(Model):
@@ -49,16 +54,24 @@ class Ticket(Model):
     title = fields.CharField(max_length=200)
     description = fields.TextField(default="")
     status = fields.CharEnumField(TicketStatus, max_length=16, default=TicketStatus.OPEN)
-    ticket_type = fields.ForeignKeyField("models.TicketType", related_name="tickets",
-                                         on_delete=fields.RESTRICT)
-    object = fields.ForeignKeyField("models.SiteObject", related_name="tickets",
-                                    on_delete=fields.RESTRICT)
-    assignee = fields.ForeignKeyField("models.Employee", related_name="assigned_tickets",
-                                      null=True, on_delete=fields.SET_NULL)
+    ticket_type: fields.ForeignKeyRelation[TicketType] = fields.ForeignKeyField(
+        "models.TicketType", related_name="tickets", on_delete=fields.RESTRICT
+    )
+    ticket_type_id: int
+    object: fields.ForeignKeyRelation[SiteObject] = fields.ForeignKeyField(
+        "models.SiteObject", related_name="tickets", on_delete=fields.RESTRICT
+    )
+    object_id: int
+    assignee: fields.ForeignKeyNullableRelation[Employee] = fields.ForeignKeyField(
+        "models.Employee", related_name="assigned_tickets", null=True, on_delete=fields.SET_NULL
+    )
+    assignee_id: int | None
     due_date = fields.DateField(null=True)
     # The employee or customer user who created it, or who filled the form that did (null for imports).
-    created_by = fields.ForeignKeyField("models.Account", related_name="created_tickets",
-                                        null=True, on_delete=fields.SET_NULL)
+    created_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="created_tickets", null=True, on_delete=fields.SET_NULL
+    )
+    created_by_id: int | None
     form_submission_id = fields.IntField(null=True)
     source = fields.CharEnumField(TicketSource, max_length=16)
     created_at = fields.DatetimeField()
@@ -71,21 +84,34 @@ class Ticket(Model):
 
     class Meta:
         table = "ticket"
+        # One index per ticket ordering (the sort key, then id, as the pages
+        # order), so a page walks an index instead of sorting the viewer's
+        # whole scope; `number` is unique and so indexed already. The
+        # (object, type, created) index answers a customer user's scope and
+        # its count from the index alone.
         indexes = (
+            ("created_at", "id"),
+            ("updated_at", "id"),
+            ("due_date", "id"),
+            ("object_id", "ticket_type_id", "created_at"),
             ("object_id", "created_at"),
             ("ticket_type_id", "status"),
             ("assignee_id", "status"),
             ("created_by_id",),
-            ("updated_at",),
-            ("due_date",),
             ("object_id", "status", "ticket_type_id", "done_at", "resolution_days"),
         )
 
 
 class Comment(Model):
     id = fields.IntField(primary_key=True)
-    ticket = fields.ForeignKeyField("models.Ticket", related_name="comments", on_delete=fields.CASCADE)
-    author = fields.ForeignKeyField("models.Account", related_name="comments", on_delete=fields.RESTRICT)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="comments", on_delete=fields.CASCADE
+    )
+    ticket_id: int
+    author: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="comments", on_delete=fields.RESTRICT
+    )
+    author_id: int
     body = fields.TextField()
     # Internal comments are for employees only, never shown to customer users.
     internal = fields.BooleanField(default=False)
@@ -99,9 +125,14 @@ class Comment(Model):
 
 class Attachment(Model):
     id = fields.IntField(primary_key=True)
-    ticket = fields.ForeignKeyField("models.Ticket", related_name="attachments", on_delete=fields.CASCADE)
-    uploaded_by = fields.ForeignKeyField("models.Account", related_name="attachments", null=True,
-                                         on_delete=fields.SET_NULL)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="attachments", on_delete=fields.CASCADE
+    )
+    ticket_id: int
+    uploaded_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="attachments", null=True, on_delete=fields.SET_NULL
+    )
+    uploaded_by_id: int | None
     filename = fields.CharField(max_length=255)
     content_type = fields.CharField(max_length=100)
     size = fields.BigIntField()
@@ -131,10 +162,15 @@ class TicketEvent(Model):
     """One entry of a ticket's history: what changed, from what to what, by whom, when."""
 
     id = fields.IntField(primary_key=True)
-    ticket = fields.ForeignKeyField("models.Ticket", related_name="events", on_delete=fields.CASCADE)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="events", on_delete=fields.CASCADE
+    )
+    ticket_id: int
     kind = fields.CharEnumField(TicketEventKind, max_length=24)
-    actor = fields.ForeignKeyField("models.Account", related_name="ticket_events", null=True,
-                                   on_delete=fields.SET_NULL)
+    actor: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="ticket_events", null=True, on_delete=fields.SET_NULL
+    )
+    actor_id: int | None
     from_value = fields.CharField(max_length=200, null=True)
     to_value = fields.CharField(max_length=200, null=True)
     created_at = fields.DatetimeField()

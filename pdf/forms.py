@@ -138,7 +138,7 @@ def render_form(form: FilledForm) -> bytes:
         if item.answer is not None:
             line(item.answer or "—", size=10.5, gap=6)
         if item.image is not None:
-            image_width = SIGNATURE_WIDTH_MM if item.is_signature else PHOTO_WIDTH_MM
+            image_width: float = SIGNATURE_WIDTH_MM if item.is_signature else PHOTO_WIDTH_MM
             height = _image_height(item.image, image_width)
             if height > MAX_IMAGE_HEIGHT_MM:
                 image_width *= MAX_IMAGE_HEIGHT_MM / height

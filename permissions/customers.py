@@ -11,9 +11,7 @@ from permissions.viewer import Viewer
 
 def assigned_object_ids(viewer: Viewer) -> Subquery:
     """Subquery of the object ids assigned to a customer user."""
-    return Subquery(
-        CustomerUserObject.filter(customer_user_id=viewer.customer_user_id).values("object_id")
-    )
+    return Subquery(CustomerUserObject.filter(customer_user_id=viewer.customer_user_id).values("object_id"))
 
 
 def visible_objects(viewer: Viewer) -> QuerySet[SiteObject]:

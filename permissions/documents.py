@@ -9,40 +9,46 @@ stays with `visible_tickets`.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
-
-from tortoise.expressions import Q
+from tortoise.expressions import RawSQL, Subquery
 from tortoise.queryset import QuerySet
 
-from models.documents import DocumentRule
+from core.database import dialect
 from models.tickets import Attachment
 from permissions.customers import visible_objects
 from permissions.viewer import Viewer
 
+# Whether a rule publishes the attachment of the outer query (`"attachment"`):
+# the rule of its object's customer for its ticket's type, naming no content
+# type, its exact content type, or a `type/*` whose `type/` it starts with
+# (LIKE with the prefix escaped, as Tortoise's `startswith` compares). The
+# rule's JSON list is read with each database's own functions.
+PUBLISHED_SQL = """EXISTS (SELECT 1 FROM "ticket" t
+ JOIN "site_object" o ON o."id" = t."object_id"
+ JOIN "document_rule" r ON r."customer_id" = o."customer_id" AND r."ticket_type_id" = t."ticket_type_id"
+ WHERE t."id" = "attachment"."ticket_id"
+ AND ({length}(r."content_types") = 0 OR EXISTS (SELECT 1 FROM {elements}
+  WHERE p.value = "attachment"."content_type"
+  OR (p.value LIKE '%/*' AND "attachment"."content_type" LIKE
+      replace(replace(replace(substr(p.value, 1, length(p.value) - 1), '\\', '\\\\'), '%', '\\%'), '_', '\\_')
+      || '%' ESCAPE '\\'))))"""
 
-def content_type_condition(patterns: list[str]) -> Q:
-    """Exact types and `type/*` wildcards; no patterns means every content type."""
-    if not patterns:
-        return Q()
-    exact = [p for p in patterns if not p.endswith("/*")]
-    parts = [Q(content_type__in=exact)] if exact else []
-    parts += [Q(content_type__startswith=p[:-1]) for p in patterns if p.endswith("/*")]
-    return Q(*parts, join_type="OR")
+JSON_FUNCTIONS = {
+    "sqlite": {"length": "json_array_length", "elements": 'json_each(r."content_types") p'},
+    "postgres": {
+        "length": "jsonb_array_length",
+        "elements": 'jsonb_array_elements_text(r."content_types") AS p(value)',
+    },
+}
 
 
-async def visible_documents(viewer: Viewer, object_ids: Iterable[int]) -> QuerySet[Attachment]:
-    """The published attachments on those of `object_ids` the viewer may see (two queries to build)."""
-    objects = await visible_objects(viewer).filter(id__in=set(object_ids)).values("id", "customer_id")
-    by_customer: dict[int, list[int]] = defaultdict(list)
-    for row in objects:
-        by_customer[row["customer_id"]].append(row["id"])
-    rules = await DocumentRule.filter(customer_id__in=list(by_customer),
-                                      ticket_type__is_absence_request=False)
-    published = [Q(Q(ticket__object_id__in=by_customer[rule.customer_id],
-                     ticket__ticket_type_id=rule.ticket_type_id),
-                   content_type_condition(list(rule.content_types)))
-                 for rule in rules]
-    if not published:
-        return Attachment.filter(id__in=[])
-    return Attachment.filter(Q(*published, join_type="OR"), ticket__ticket_type__is_absence_request=False)
+def visible_documents(viewer: Viewer) -> QuerySet[Attachment]:
+    """The published attachments on the objects the viewer may see."""
+    published = RawSQL(PUBLISHED_SQL.format(**JSON_FUNCTIONS[dialect()]))
+    return (
+        Attachment.filter(
+            ticket__object_id__in=Subquery(visible_objects(viewer).values("id")),
+            ticket__ticket_type__is_absence_request=False,
+        )
+        .annotate(published=published)
+        .filter(published=True)
+    )

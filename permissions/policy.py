@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from itertools import combinations
 
-from permissions.viewer import Viewer
+from models.accounts import AccountKind
+from permissions.viewer import ANONYMOUS, Viewer
 
 
 class Role(Enum):
@@ -82,3 +84,45 @@ EMPLOYEES = allow(Role.EMPLOYEE)
 SYSTEM_ADMINS = allow(Role.SYSTEM_ADMIN)
 PORTAL_ADMINS = allow(Role.SYSTEM_ADMIN, permissions=(Permission.MANAGE_INSIGHT,))
 TEMPLATE_MANAGERS = allow(Role.EMPLOYEE, permissions=(Permission.MANAGE_CHECK_TEMPLATES,))
+
+
+# ------------------------------------------------------- comparing policies
+# Two policies are compared by whom they admit among viewer archetypes: one of
+# each kind of viewer a policy can tell apart (anonymous, a customer user, an
+# employee holding each subset of the permissions, a system administrator
+# holding each subset). Ids and names play no part in a policy's answer.
+
+
+def _permission_subsets() -> list[frozenset[str]]:
+    names = [p.value for p in Permission]
+    return [frozenset(chosen) for size in range(len(names) + 1) for chosen in combinations(names, size)]
+
+
+def _archetypes() -> dict[str, Viewer]:
+    found = {
+        "anonymous": ANONYMOUS,
+        "customer user": Viewer(account_id=1, kind=AccountKind.CUSTOMER_USER, customer_user_id=1, customer_id=1),
+    }
+    for admin in (False, True):
+        for held in _permission_subsets():
+            label = ("system admin" if admin else "employee") + " holding " + (", ".join(sorted(held)) or "nothing")
+            found[label] = Viewer(
+                account_id=1, kind=AccountKind.EMPLOYEE, employee_id=1, is_system_admin=admin, permissions=held
+            )
+    return found
+
+
+VIEWER_ARCHETYPES: dict[str, Viewer] = _archetypes()
+
+
+def admitted(policy: Policy) -> frozenset[str]:
+    """The archetypes (by label) `policy` admits."""
+    return frozenset(label for label, viewer in VIEWER_ARCHETYPES.items() if policy.allows(viewer))
+
+
+def refused_within(narrow: Policy, wide: Policy) -> list[str]:
+    """The archetypes `wide` admits and `narrow` refuses, in archetype order (empty: `narrow` refuses none of them).
+
+    A field's policy refusing some viewer its type's policy admits is what makes the field nullable.
+    """
+    return [label for label, viewer in VIEWER_ARCHETYPES.items() if wide.allows(viewer) and not narrow.allows(viewer)]

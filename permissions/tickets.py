@@ -1,4 +1,4 @@
-"""Row scoping for tickets, and the ticket policy object.
+"""Row scoping for tickets and ticket types, and the ticket policy object.
 
 `visible_tickets(viewer)` is the one entry point that says which tickets a
 viewer may see, as a query the database filters. Every list, lookup, nested
@@ -28,15 +28,24 @@ ASSIGN = EMPLOYEES
 COMMENT_INTERNALLY = EMPLOYEES
 
 
-def enabled_type_ids(customer_id: int) -> Subquery:
+def enabled_type_ids(customer_id: int | None) -> Subquery:
+    # None (a viewer without a customer) matches no row.
     return Subquery(
-        CustomerTicketType.filter(customer_id=customer_id, ticket_type__is_absence_request=False)
-        .values("ticket_type_id")
+        CustomerTicketType.filter(customer_id=customer_id, ticket_type__is_absence_request=False).values(
+            "ticket_type_id"
+        )
     )
 
 
 def absence_type_ids() -> Subquery:
     return Subquery(TicketType.filter(is_absence_request=True).values("id"))
+
+
+def visible_ticket_types(viewer: Viewer) -> QuerySet[TicketType]:
+    """Employees see every type; customer users only the types enabled for their customer."""
+    if viewer.is_customer_user:
+        return TicketType.filter(id__in=enabled_type_ids(viewer.customer_id))
+    return TicketType.all()
 
 
 def visible_tickets(viewer: Viewer) -> QuerySet[Ticket]:

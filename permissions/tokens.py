@@ -8,13 +8,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from models.accounts import AccountKind
 from core.keys import UnknownKey, signing_key, verification_key
 from core.settings import Settings
+from models.accounts import AccountKind
 
 ISSUER = "sitedesk"
 AUDIENCE = "sitedesk-api"
@@ -23,8 +23,19 @@ ACCESS_TOKEN_TYPE = "access"
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "kind", "ver", "typ"]
 
 
+# Why a sent token was refused (`extensions.reason`): a client refreshes on
+# TOKEN_EXPIRED and signs in again on the others.
+TOKEN_EXPIRED = "TOKEN_EXPIRED"
+TOKEN_INVALID = "TOKEN_INVALID"
+TOKEN_REVOKED = "TOKEN_REVOKED"
+
+
 class InvalidToken(Exception):
     """The token is malformed, forged, expired or not meant for this use."""
+
+    def __init__(self, message: str, reason: str = TOKEN_INVALID) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -34,9 +45,10 @@ class AccessClaims:
     token_version: int
 
 
-def issue_access_token(settings: Settings, account_id: int, kind: AccountKind,
-                       token_version: int, now: datetime | None = None) -> str:
-    now = now or datetime.now(timezone.utc)
+def issue_access_token(
+    settings: Settings, account_id: int, kind: AccountKind, token_version: int, now: datetime | None = None
+) -> str:
+    now = now or datetime.now(UTC)
     kid, key = signing_key(settings)
     claims = {
         "iss": ISSUER,
@@ -62,7 +74,11 @@ def read_access_token(settings: Settings, token: str) -> AccessClaims:
         except UnknownKey as exc:
             raise InvalidToken(str(exc)) from None
         claims = jwt.decode(
-            token, key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
             options={"require": REQUIRED_CLAIMS},
         )
         if claims["typ"] != ACCESS_TOKEN_TYPE:
@@ -70,6 +86,8 @@ def read_access_token(settings: Settings, token: str) -> AccessClaims:
         return AccessClaims(int(claims["sub"]), AccountKind(claims["kind"]), int(claims["ver"]))
     except InvalidToken:
         raise
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidToken(str(exc), TOKEN_EXPIRED) from None
     except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
         raise InvalidToken(str(exc)) from None
 

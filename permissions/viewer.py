@@ -28,8 +28,6 @@ class Viewer:
     customer_id: int | None = None
     is_system_admin: bool = False
     permissions: frozenset[str] = field(default_factory=frozenset)
-    # Set when a token was sent but refused, so the error can say why.
-    token_error: str | None = None
 
     @property
     def is_signed_in(self) -> bool:
@@ -50,8 +48,11 @@ class Viewer:
 
     def query_shape(self) -> Hashable:
         """Everything about this viewer a scoping query may branch on, ids excepted."""
-        return tuple((f.name, getattr(self, f.name) is None if f.name in QUERY_IDS else getattr(self, f.name))
-                     for f in dataclasses.fields(self) if f.name not in NOT_IN_QUERIES)
+        return tuple(
+            (f.name, getattr(self, f.name) is None if f.name in QUERY_IDS else getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if f.name not in NOT_IN_QUERIES
+        )
 
     def query_inputs(self) -> dict[str, Any]:
         """The ids `with_sentinels` stood in for, by sentinel name."""
@@ -59,8 +60,10 @@ class Viewer:
 
     def with_sentinels(self, sentinels: Sentinels) -> Viewer:
         """This viewer with each id replaced by a sentinel (`None` stays `None`)."""
-        return dataclasses.replace(self, **{
-            name: sentinels.int(f"viewer.{name}") for name in QUERY_IDS if getattr(self, name) is not None})
+        ids: dict[str, Any] = {
+            name: sentinels.int(f"viewer.{name}") for name in QUERY_IDS if getattr(self, name) is not None
+        }
+        return dataclasses.replace(self, **ids)
 
 
 ANONYMOUS = Viewer()
@@ -72,24 +75,44 @@ async def load_viewer(account_id: int, token_version: int) -> Viewer | None:
     One query for every request: the account joined with its employee or
     customer-user row and the employee's groups (one row per group).
     """
-    rows = await prepared_values(("load_viewer",), lambda s: Account.filter(
-        id=s.int("account"), is_active=True, token_version=s.int("version")).values(
-        "id", "kind", "name", "email", "locale", "employee__id", "employee__is_system_admin",
-        "employee__groups__permissions", "customer_user__id", "customer_user__customer_id"),
-        {"account": account_id, "version": token_version})
+    rows = await prepared_values(
+        ("load_viewer",),
+        lambda s: Account.filter(id=s.int("account"), is_active=True, token_version=s.int("version")).values(
+            "id",
+            "kind",
+            "name",
+            "email",
+            "locale",
+            "employee__id",
+            "employee__is_system_admin",
+            "employee__groups__permissions",
+            "customer_user__id",
+            "customer_user__customer_id",
+        ),
+        {"account": account_id, "version": token_version},
+    )
     if not rows:
         return None
     account = rows[0]
-    common = dict(account_id=account["id"], kind=account["kind"], name=account["name"],
-                  email=account["email"], locale=account["locale"])
+    common = dict(
+        account_id=account["id"],
+        kind=account["kind"],
+        name=account["name"],
+        email=account["email"],
+        locale=account["locale"],
+    )
     if account["kind"] is AccountKind.EMPLOYEE:
         if account["employee__id"] is None:
             return None
         permissions = {p for row in rows for p in row["employee__groups__permissions"] or ()}
-        return Viewer(**common, employee_id=account["employee__id"],
-                      is_system_admin=bool(account["employee__is_system_admin"]),
-                      permissions=frozenset(permissions))
+        return Viewer(
+            **common,
+            employee_id=account["employee__id"],
+            is_system_admin=bool(account["employee__is_system_admin"]),
+            permissions=frozenset(permissions),
+        )
     if account["customer_user__id"] is None:
         return None
-    return Viewer(**common, customer_user_id=account["customer_user__id"],
-                  customer_id=account["customer_user__customer_id"])
+    return Viewer(
+        **common, customer_user_id=account["customer_user__id"], customer_id=account["customer_user__customer_id"]
+    )

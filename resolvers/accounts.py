@@ -7,21 +7,22 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from models.accounts import (Account, AccountKind, CustomerUser, Employee, LoginThrottle, PermissionGroup,
-                             RefreshToken)
+from core.database import dialect
+from core.errors import BadUserInput, NotFound, RateLimited, Unauthenticated
+from core.lookup import get_in_scope
+from core.settings import Settings
+from models.accounts import Account, AccountKind, CustomerUser, Employee, LoginThrottle, PermissionGroup, RefreshToken
+from permissions.accounts import visible_customer_users, visible_employees, visible_permission_groups
 from permissions.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from permissions.policy import Permission
 from permissions.tokens import hash_refresh_token, issue_access_token, new_refresh_token
 from permissions.viewer import Viewer
-from core.errors import BadUserInput, NotFound, RateLimited, Unauthenticated
-from core.database import dialect
-from core.settings import Settings
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LOGIN_FAILED = "Email or password is wrong."
@@ -44,9 +45,7 @@ def normalise_email(email: str, field: str = "email") -> str:
 
 def check_password_strength(password: str, field: str = "password") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise BadUserInput(
-            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", field=field
-        )
+        raise BadUserInput(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", field=field)
 
 
 def check_name(name: str, field: str = "name", max_length: int = 200) -> str:
@@ -64,14 +63,13 @@ async def _start_session(settings: Settings, account: Account, family: str | Non
         account=account,
         family=family or str(uuid.uuid4()),
         token_hash=token_hash,
-        expires_at=datetime.now(timezone.utc) + timedelta(days=settings.refresh_token_days),
+        expires_at=datetime.now(UTC) + timedelta(days=settings.refresh_token_days),
     )
     access = issue_access_token(settings, account.id, account.kind, account.token_version)
     return Session(access, token, settings.access_token_minutes * 60, account)
 
 
-async def login(settings: Settings, email: str, password: str,
-                client_address: str | None = None) -> Session:
+async def login(settings: Settings, email: str, password: str, client_address: str | None = None) -> Session:
     """A new session; wrong password and unknown email fail alike, after one hash each.
 
     Attempts are throttled per typed email and per client address (see
@@ -95,6 +93,7 @@ async def login(settings: Settings, email: str, password: str,
 # address its attempt back. Keys depend only on what was typed: an unknown
 # email is throttled exactly like a known one.
 
+
 def throttle_keys(email: str, client_address: str | None) -> dict[str, str]:
     """{"account": key, "address": key} (no address key when the address is unknown)."""
     keys = {"account": "account:" + hashlib.sha256(email.encode()).hexdigest()}
@@ -107,8 +106,7 @@ async def count_login_attempt(settings: Settings, keys: dict[str, str], now: int
     """Count one attempt per key; `RateLimited` (with `retryAfter`) once a key is over its limit."""
     now = int(time.time()) if now is None else now
     window = settings.login_window_minutes * 60
-    limits = {"account": settings.login_max_failures,
-              "address": settings.login_max_failures_per_address}
+    limits = {"account": settings.login_max_failures, "address": settings.login_max_failures_per_address}
     connection = LoginThrottle._meta.db
     retry_after = 0
     new_window = False
@@ -121,8 +119,9 @@ async def count_login_attempt(settings: Settings, keys: dict[str, str], now: int
     if new_window:  # sweep expired windows as often as new ones start
         await LoginThrottle.filter(window_started__lte=now - window).delete()
     if retry_after:
-        raise RateLimited(f"Too many sign-in attempts. Try again in {retry_after} seconds.",
-                          retryAfter=max(retry_after, 1))
+        raise RateLimited(
+            f"Too many sign-in attempts. Try again in {retry_after} seconds.", retryAfter=max(retry_after, 1)
+        )
 
 
 def _attempt_upsert(key: str, now: int, expired: int) -> tuple[str, list[object]]:
@@ -133,13 +132,15 @@ def _attempt_upsert(key: str, now: int, expired: int) -> tuple[str, list[object]
     else:
         key_p, now_p, expired_p = "$1", "$2", "$3"
         values = [key, now, expired]
-    sql = (f'INSERT INTO "login_throttle" ("key", "attempts", "window_started") '
-           f'VALUES ({key_p}, 1, {now_p}) ON CONFLICT ("key") DO UPDATE SET '
-           f'"attempts" = CASE WHEN "login_throttle"."window_started" <= {expired_p} THEN 1 '
-           'ELSE "login_throttle"."attempts" + 1 END, '
-           f'"window_started" = CASE WHEN "login_throttle"."window_started" <= {expired_p} '
-           f'THEN {now_p} ELSE "login_throttle"."window_started" END '
-           'RETURNING "attempts", "window_started"')
+    sql = (
+        f'INSERT INTO "login_throttle" ("key", "attempts", "window_started") '
+        f'VALUES ({key_p}, 1, {now_p}) ON CONFLICT ("key") DO UPDATE SET '
+        f'"attempts" = CASE WHEN "login_throttle"."window_started" <= {expired_p} THEN 1 '
+        'ELSE "login_throttle"."attempts" + 1 END, '
+        f'"window_started" = CASE WHEN "login_throttle"."window_started" <= {expired_p} '
+        f'THEN {now_p} ELSE "login_throttle"."window_started" END '
+        'RETURNING "attempts", "window_started"'
+    )
     return sql, values
 
 
@@ -151,7 +152,7 @@ async def forgive_login_attempt(keys: dict[str, str]) -> None:
 
 async def refresh_session(settings: Settings, refresh_token: str) -> Session:
     """Rotate a refresh token; a token used twice revokes its whole family."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     token_hash = hash_refresh_token(refresh_token)
     async with in_transaction():
         stored = await RefreshToken.filter(token_hash=token_hash).select_for_update().first()
@@ -175,9 +176,7 @@ async def logout(refresh_token: str) -> bool:
     stored = await RefreshToken.filter(token_hash=hash_refresh_token(refresh_token)).first()
     if stored is None:
         return False
-    await RefreshToken.filter(family=stored.family, revoked_at=None).update(
-        revoked_at=datetime.now(timezone.utc)
-    )
+    await RefreshToken.filter(family=stored.family, revoked_at=None).update(revoked_at=datetime.now(UTC))
     return True
 
 
@@ -191,9 +190,7 @@ async def change_password(viewer: Viewer, current_password: str, new_password: s
         await Account.filter(id=account.id).update(
             password_hash=hash_password(new_password), token_version=F("token_version") + 1
         )
-        await RefreshToken.filter(account_id=account.id, revoked_at=None).update(
-            revoked_at=datetime.now(timezone.utc)
-        )
+        await RefreshToken.filter(account_id=account.id, revoked_at=None).update(revoked_at=datetime.now(UTC))
     await account.refresh_from_db()
     return account
 
@@ -203,9 +200,7 @@ async def set_account_active(account: Account, active: bool) -> None:
     async with in_transaction():
         await Account.filter(id=account.id).update(is_active=active, token_version=F("token_version") + 1)
         if not active:
-            await RefreshToken.filter(account_id=account.id, revoked_at=None).update(
-                revoked_at=datetime.now(timezone.utc)
-            )
+            await RefreshToken.filter(account_id=account.id, revoked_at=None).update(revoked_at=datetime.now(UTC))
 
 
 async def create_account(kind: AccountKind, email: str, name: str, password: str) -> Account:
@@ -216,8 +211,7 @@ async def create_account(kind: AccountKind, email: str, name: str, password: str
     if await Account.filter(email=email).exists():
         raise BadUserInput("An account with this email exists already.", field="email")
     try:
-        return await Account.create(kind=kind, email=email, name=name,
-                                    password_hash=hash_password(password))
+        return await Account.create(kind=kind, email=email, name=name, password_hash=hash_password(password))
     except IntegrityError:
         raise BadUserInput("An account with this email exists already.", field="email") from None
 
@@ -233,8 +227,9 @@ async def create_permission_group(name: str, permissions: list[Permission]) -> P
         raise BadUserInput("A permission group with this name exists already.", field="name") from None
 
 
-async def create_employee(email: str, name: str, password: str, is_system_admin: bool,
-                          group_ids: list[int]) -> Employee:
+async def create_employee(
+    email: str, name: str, password: str, is_system_admin: bool, group_ids: list[int]
+) -> Employee:
     groups = await PermissionGroup.filter(id__in=group_ids)
     if len(groups) != len(set(group_ids)):
         raise NotFound("One of the permission groups does not exist.", field="groupIds")
@@ -246,19 +241,34 @@ async def create_employee(email: str, name: str, password: str, is_system_admin:
     return employee
 
 
-async def create_customer_user_account(customer_id: int, email: str, name: str,
-                                       password: str) -> CustomerUser:
+async def create_customer_user_account(customer_id: int, email: str, name: str, password: str) -> CustomerUser:
     async with in_transaction():
         account = await create_account(AccountKind.CUSTOMER_USER, email, name, password)
         return await CustomerUser.create(account=account, customer_id=customer_id)
 
 
 async def set_employee_active(employee_id: int, active: bool) -> Employee:
-    employee = await Employee.filter(id=employee_id).select_related("account").first()
-    if employee is None:
-        raise NotFound("No employee with this ID.", field="id")
+    # System admins manage every employee: no viewer scope narrows the lookup.
+    employee = await get_in_scope(Employee.all().select_related("account"), employee_id, "employee", "id")
     await set_account_active(employee.account, active)
     return employee
+
+
+# ---------------------------------------------------------------- node lookups
+
+
+async def find_employee(viewer: Viewer, employee_id: int) -> Employee | None:
+    """The employee with their account (one joined query), if the viewer may know them."""
+    return await visible_employees(viewer).filter(id=employee_id).select_related("account").first()
+
+
+async def find_customer_user(viewer: Viewer, customer_user_id: int) -> CustomerUser | None:
+    """The customer user with their account (one joined query), if the viewer may know them."""
+    return await visible_customer_users(viewer).filter(id=customer_user_id).select_related("account").first()
+
+
+async def find_permission_group(viewer: Viewer, group_id: int) -> PermissionGroup | None:
+    return await visible_permission_groups(viewer).filter(id=group_id).first()
 
 
 async def ensure_admin(email: str, password: str, name: str = "Administrator") -> Employee:

@@ -1,26 +1,61 @@
-"""Customer portal configuration: customers, objects, customer users, enabled types."""
+"""Customer portal configuration: customers, objects, customer users, enabled types; and reading them."""
 
 from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from models.accounts import CustomerUser
-from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
+from core.errors import BadUserInput, NotFound
+from core.keyset import Window, page_of
+from core.lookup import get_in_scope
+from models.accounts import CustomerUser, Employee
+from models.customers import Customer, CustomerTicketType, CustomerUserObject, ObjectResponsible, SiteObject
 from models.tickets import TicketType
+from permissions.customers import visible_customers, visible_objects
+from permissions.viewer import Viewer
 from resolvers import accounts
 from resolvers.accounts import check_name
-from core.errors import BadUserInput, NotFound
+
+# ---------------------------------------------------------------- reading
+
+
+async def object_page(viewer: Viewer, window: Window) -> tuple[list[SiteObject], int]:
+    """One page of the objects the viewer may see, by name (`core.keyset.page_of`), and how many there are in all."""
+    return await page_of(visible_objects(viewer), "name", False, window)
+
+
+async def customer_page(viewer: Viewer, window: Window) -> tuple[list[Customer], int]:
+    """One page of the customers the viewer may see, by name (`core.keyset.page_of`), and how many there are in all."""
+    return await page_of(visible_customers(viewer), "name", False, window)
+
+
+async def find_object(viewer: Viewer, object_id: int) -> SiteObject | None:
+    return await visible_objects(viewer).filter(id=object_id).first()
+
+
+async def find_customer(viewer: Viewer, customer_id: int) -> Customer | None:
+    return await visible_customers(viewer).filter(id=customer_id).first()
+
+
+async def responsibles_of(viewer: Viewer, object_ids: list[int]) -> dict[int, list[Employee]]:
+    """The responsible employees (with their accounts) of each object, by name; the field's policy
+    admits employees only, who may see every object's."""
+    grouped: dict[int, list[Employee]] = {}
+    links = await ObjectResponsible.filter(object_id__in=object_ids).select_related("employee__account")
+    for link in sorted(links, key=lambda link: (link.employee.account.name, link.employee_id)):
+        grouped.setdefault(link.object_id, []).append(link.employee)
+    return grouped
+
+
+# ---------------------------------------------------------------- configuration (portal admins)
+# Portal admins configure every customer: no viewer scope narrows these lookups.
+
+
+async def get_customer(customer_id: int, field: str = "customerId") -> Customer:
+    return await get_in_scope(Customer.all(), customer_id, "customer", field)
 
 
 async def create_customer(name: str) -> Customer:
     return await Customer.create(name=check_name(name))
-
-
-async def get_customer(customer_id: int, field: str = "customerId") -> Customer:
-    customer = await Customer.filter(id=customer_id).first()
-    if customer is None:
-        raise NotFound("No customer with this ID.", field=field)
-    return customer
 
 
 async def create_object(customer_id: int, name: str, address: str) -> SiteObject:
@@ -37,12 +72,10 @@ async def create_customer_user(customer_id: int, email: str, name: str, password
 
 async def set_customer_user_objects(customer_user_id: int, object_ids: list[int]) -> CustomerUser:
     """Replace a customer user's objects; only objects of the user's own customer."""
-    user = await CustomerUser.filter(id=customer_user_id).first()
-    if user is None:
-        raise NotFound("No customer user with this ID.", field="customerUserId")
+    user = await get_in_scope(CustomerUser.all(), customer_user_id, "customer user", "customerUserId")
     wanted = set(object_ids)
-    found = await SiteObject.filter(id__in=wanted, customer_id=user.customer_id).values_list("id", flat=True)
-    if set(found) != wanted:
+    found = {row["id"] for row in await SiteObject.filter(id__in=wanted, customer_id=user.customer_id).values("id")}
+    if found != wanted:
         raise BadUserInput("Every object must belong to the customer user's customer.", field="objectIds")
     async with in_transaction():
         await CustomerUserObject.filter(customer_user_id=user.id).delete()
@@ -68,3 +101,24 @@ async def set_customer_ticket_types(customer_id: int, ticket_type_ids: list[int]
         )
     return customer
 
+
+MAX_RESPONSIBLES = 50
+
+
+async def set_object_responsibles(object_id: int, employee_ids: list[int]) -> SiteObject:
+    """Replace the employees responsible for an object; active employees only."""
+    site = await get_in_scope(SiteObject.all(), object_id, "object", "objectId")
+    wanted = set(employee_ids)
+    if len(wanted) > MAX_RESPONSIBLES:
+        raise BadUserInput(f"At most {MAX_RESPONSIBLES} responsible employees per object.", field="employeeIds")
+    found = await Employee.filter(id__in=wanted).values("id", "account__is_active")
+    if len(found) != len(wanted):
+        raise NotFound("One of the employees does not exist.", field="employeeIds")
+    if not all(row["account__is_active"] for row in found):
+        raise BadUserInput("A deactivated employee cannot be responsible for an object.", field="employeeIds")
+    async with in_transaction():
+        await ObjectResponsible.filter(object_id=site.id).delete()
+        await ObjectResponsible.bulk_create(
+            [ObjectResponsible(object_id=site.id, employee_id=pk) for pk in sorted(wanted)]
+        )
+    return site

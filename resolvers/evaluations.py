@@ -7,7 +7,13 @@ group. Python only fills the empty groups in between.
 
 Percentiles are nearest-rank: the median is the smallest whole-day value d
 such that at least half of the tickets took at most d days; p90 the same
-with 90 %. Dates are UTC days; `to` is inclusive.
+with 90 %. Dates are UTC days; `to` is inclusive; both lie within the
+plausible range of `core.dates`.
+
+An evaluation has at most `MAX_EVALUATION_BUCKETS` buckets: when the slowest
+ticket lies further out, the groups from the last bucket on are merged into it
+(it runs from its `fromDay` to the end of the last non-empty group), so the
+answer stays small whatever the group size and the tickets' dates.
 """
 
 from __future__ import annotations
@@ -16,19 +22,23 @@ import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from tortoise.connection import get_connection
 
+from core.dates import plausible_date
+from core.errors import BadUserInput
 from models.customers import Customer
 from permissions.customers import visible_customers, visible_objects
 from permissions.evaluations import evaluation_shown
 from permissions.viewer import Viewer
-from core.errors import BadUserInput, NotFound
+from resolvers.customers import get_customer
 
 MIN_GROUP_SIZE_DAYS = 1
 MAX_GROUP_SIZE_DAYS = 365
+# Buckets per evaluation; later groups are merged into the last one.
+MAX_EVALUATION_BUCKETS = 500
 
 
 def whole_days(created_at: datetime, done_at: datetime) -> int:
@@ -61,6 +71,10 @@ class Period:
     end: date | None = None
 
     def check(self) -> Period:
+        if self.start is not None:
+            plausible_date(self.start, "from")
+        if self.end is not None:
+            plausible_date(self.end, "to")
         if self.start and self.end and self.start > self.end:
             raise BadUserInput("`from` must not be after `to`.", field="to")
         return self
@@ -68,13 +82,13 @@ class Period:
 
 # ---------------------------------------------------------------- settings
 
+
 async def set_customer_ticket_evaluation(customer_id: int, enabled: bool, group_size_days: int) -> Customer:
     if not MIN_GROUP_SIZE_DAYS <= group_size_days <= MAX_GROUP_SIZE_DAYS:
-        raise BadUserInput(f"The group size must be {MIN_GROUP_SIZE_DAYS}–{MAX_GROUP_SIZE_DAYS} days.",
-                           field="groupSizeDays")
-    customer = await Customer.filter(id=customer_id).first()
-    if customer is None:
-        raise NotFound("No customer with this ID.", field="customerId")
+        raise BadUserInput(
+            f"The group size must be {MIN_GROUP_SIZE_DAYS}–{MAX_GROUP_SIZE_DAYS} days.", field="groupSizeDays"
+        )
+    customer = await get_customer(customer_id)
     customer.ticket_evaluation_enabled = enabled
     customer.ticket_evaluation_group_size_days = group_size_days
     await customer.save(update_fields=["ticket_evaluation_enabled", "ticket_evaluation_group_size_days"])
@@ -144,9 +158,8 @@ def evaluation_query(dialect: str, by: str, keys: list[int], period: Period) -> 
             params.append(value.isoformat())
         else:
             bounds.append(f"AND t.done_at {operator} ?")
-            params.append(datetime.combine(value, time(0), tzinfo=timezone.utc))
-    sql = EVALUATION_SQL.format(key=KEY_COLUMNS[by], keys=", ".join("?" for _ in keys),
-                                period="\n      ".join(bounds))
+            params.append(datetime.combine(value, time(0), tzinfo=UTC))
+    sql = EVALUATION_SQL.format(key=KEY_COLUMNS[by], keys=", ".join("?" for _ in keys), period="\n      ".join(bounds))
     return (sql if dialect == "sqlite" else _numbered(sql)), params
 
 
@@ -161,10 +174,15 @@ def _assemble(rows: list[dict[str, Any]], group_size_days: int) -> Evaluation:
     counts = {int(r["grp"]): int(r["n"]) for r in rows}
     first = rows[0]
     total = int(first["total"])
-    buckets = [Bucket(g * group_size_days, (g + 1) * group_size_days - 1, counts.get(g, 0))
-               for g in range(max(counts) + 1)]
-    return Evaluation(group_size_days, total, float(first["day_sum"]) / total, int(first["median"]),
-                      int(first["p90"]), buckets)
+    last = max(counts)
+    shown = min(last + 1, MAX_EVALUATION_BUCKETS)
+    buckets = [Bucket(g * group_size_days, (g + 1) * group_size_days - 1, counts.get(g, 0)) for g in range(shown)]
+    if last >= shown:
+        merged = sum(n for g, n in counts.items() if g >= shown - 1)
+        buckets[-1] = Bucket((shown - 1) * group_size_days, (last + 1) * group_size_days - 1, merged)
+    return Evaluation(
+        group_size_days, total, float(first["day_sum"]) / total, int(first["median"]), int(first["p90"]), buckets
+    )
 
 
 async def _evaluate(by: str, sizes: dict[int, int], period: Period) -> dict[int, Evaluation]:
@@ -181,17 +199,23 @@ async def _evaluate(by: str, sizes: dict[int, int], period: Period) -> dict[int,
 
 # ---------------------------------------------------------------- scoped entry points
 
+
 async def object_evaluations(viewer: Viewer, object_ids: list[int], period: Period) -> dict[int, Evaluation | None]:
     """Evaluation per object the viewer may see; None where a customer user has it switched off.
 
     Objects outside the viewer's scope are absent from the result.
     """
     period.check()
-    rows = await (visible_objects(viewer).filter(id__in=set(object_ids))
-                  .values("id", "customer__ticket_evaluation_enabled",
-                          "customer__ticket_evaluation_group_size_days"))
-    shown = {r["id"]: r["customer__ticket_evaluation_group_size_days"] for r in rows
-             if evaluation_shown(viewer, r["customer__ticket_evaluation_enabled"])}
+    rows = await (
+        visible_objects(viewer)
+        .filter(id__in=set(object_ids))
+        .values("id", "customer__ticket_evaluation_enabled", "customer__ticket_evaluation_group_size_days")
+    )
+    shown = {
+        r["id"]: r["customer__ticket_evaluation_group_size_days"]
+        for r in rows
+        if evaluation_shown(viewer, r["customer__ticket_evaluation_enabled"])
+    }
     result: dict[int, Evaluation | None] = {r["id"]: None for r in rows}
     result.update(await _evaluate("object", shown, period))
     return result
@@ -200,10 +224,16 @@ async def object_evaluations(viewer: Viewer, object_ids: list[int], period: Peri
 async def customer_evaluations(viewer: Viewer, customer_ids: list[int], period: Period) -> dict[int, Evaluation | None]:
     """Evaluation over all objects of each customer the viewer may see (the same rules as per object)."""
     period.check()
-    rows = await (visible_customers(viewer).filter(id__in=set(customer_ids))
-                  .values("id", "ticket_evaluation_enabled", "ticket_evaluation_group_size_days"))
-    shown = {r["id"]: r["ticket_evaluation_group_size_days"] for r in rows
-             if evaluation_shown(viewer, r["ticket_evaluation_enabled"])}
+    rows = await (
+        visible_customers(viewer)
+        .filter(id__in=set(customer_ids))
+        .values("id", "ticket_evaluation_enabled", "ticket_evaluation_group_size_days")
+    )
+    shown = {
+        r["id"]: r["ticket_evaluation_group_size_days"]
+        for r in rows
+        if evaluation_shown(viewer, r["ticket_evaluation_enabled"])
+    }
     result: dict[int, Evaluation | None] = {r["id"]: None for r in rows}
     result.update(await _evaluate("customer", shown, period))
     return result

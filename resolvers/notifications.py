@@ -12,6 +12,8 @@ Rules:
   comment, the status set to IN_PROGRESS (optional) or DONE (always);
 - an employee: a ticket assigned to them by someone else, and a customer
   user creating or commenting on a ticket assigned to them;
+- the object's responsible employees: a ticket created on it without
+  assignee by a customer user or by a form (their "new tickets" switch);
 - nobody is mailed about their own action.
 """
 
@@ -19,12 +21,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from tortoise.queryset import QuerySet
-
+from core.errors import BadUserInput
+from core.ids import to_global_id
+from core.keyset import Window, page_of
+from core.lookup import get_in_scope
 from mail.render import LOCALES, locale_of, render_subject
 from models.accounts import Account, AccountKind
 from models.notifications import Audience, NotificationKind, OutboxMail
@@ -32,15 +36,13 @@ from models.tickets import Comment, Ticket, TicketSource, TicketStatus
 from permissions.notifications import visible_notifications
 from permissions.tickets import visible_tickets
 from permissions.viewer import Viewer
-from core.errors import BadUserInput, NotFound
-from core.ids import to_global_id
 
 # Which account switch turns each optional mail off; None: cannot be switched off.
 CUSTOMER_STATUS_MAILS = {TicketStatus.IN_PROGRESS: "notify_status_changes", TicketStatus.DONE: None}
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _global_ticket_id(ticket_id: int) -> str:
@@ -48,8 +50,18 @@ def _global_ticket_id(ticket_id: int) -> str:
 
 
 # What `_mail` reads of a recipient's account, loaded with the ticket's facts.
-RECIPIENT_COLUMNS = ("id", "kind", "name", "email", "locale", "is_active", "notify_comments",
-                     "notify_status_changes", "notify_assignments", "notify_new_tickets")
+RECIPIENT_COLUMNS = (
+    "id",
+    "kind",
+    "name",
+    "email",
+    "locale",
+    "is_active",
+    "notify_comments",
+    "notify_status_changes",
+    "notify_assignments",
+    "notify_new_tickets",
+)
 
 
 @dataclass
@@ -64,13 +76,14 @@ class _Mailing:
 def _account(row: dict[str, Any], prefix: str) -> SimpleNamespace | None:
     if row[prefix + "id"] is None:
         return None
-    return SimpleNamespace(**{name: row[prefix + name] for name in RECIPIENT_COLUMNS},
-                           customer_user_id=row.get(prefix + "customer_user__id"),
-                           customer_id=row.get(prefix + "customer_user__customer_id"))
+    return SimpleNamespace(
+        **{name: row[prefix + name] for name in RECIPIENT_COLUMNS},
+        customer_user_id=row.get(prefix + "customer_user__id"),
+        customer_id=row.get(prefix + "customer_user__customer_id"),
+    )
 
 
-async def _mailing(connection: Any, ticket: Ticket, creator: bool = False,
-                   assignee_id: int | None = None) -> _Mailing:
+async def _mailing(connection: Any, ticket: Ticket, creator: bool = False, assignee_id: int | None = None) -> _Mailing:
     """What every mail about `ticket` shows (all of it visible in the portal too), with the accounts
     of its portal creator and of employee `assignee_id` if asked for: one joined query."""
     columns = ["object__name", "ticket_type__name", "assignee_id"]
@@ -81,15 +94,17 @@ async def _mailing(connection: Any, ticket: Ticket, creator: bool = False,
         columns += [f"assignee__account__{name}" for name in RECIPIENT_COLUMNS]
     rows = await Ticket.filter(id=ticket.id).using_db(connection).values(*columns)
     row = rows[0] if rows else {name: None for name in columns}
-    mailing = _Mailing(context={
-        "ticket_id": ticket.id,
-        "ticket_id_global": _global_ticket_id(ticket.id),
-        "ticket_number": ticket.number,
-        "ticket_title": ticket.title,
-        "object_name": row["object__name"] or "",
-        "ticket_type_name": row["ticket_type__name"] or "",
-        "status": ticket.status.value,
-    })
+    mailing = _Mailing(
+        context={
+            "ticket_id": ticket.id,
+            "ticket_id_global": _global_ticket_id(ticket.id),
+            "ticket_number": ticket.number,
+            "ticket_title": ticket.title,
+            "object_name": row["object__name"] or "",
+            "ticket_type_name": row["ticket_type__name"] or "",
+            "status": ticket.status.value,
+        }
+    )
     if creator:
         account = _account(row, "created_by__")
         mailing.creator = account if account and account.kind is AccountKind.CUSTOMER_USER else None
@@ -97,8 +112,7 @@ async def _mailing(connection: Any, ticket: Ticket, creator: bool = False,
         if row["assignee_id"] == assignee_id:
             mailing.assignee = _account(row, "assignee__account__")
         else:  # a caller naming an assignee the row does not hold (yet)
-            accounts = await (Account.filter(employee__id=assignee_id).using_db(connection)
-                              .values(*RECIPIENT_COLUMNS))
+            accounts = await Account.filter(employee__id=assignee_id).using_db(connection).values(*RECIPIENT_COLUMNS)
             mailing.assignee = _account(accounts[0], "") if accounts else None
     return mailing
 
@@ -107,13 +121,24 @@ async def _customer_sees(connection: Any, account: SimpleNamespace, ticket_id: i
     """Whether the customer user behind `account` can open the ticket in the portal right now."""
     if account.customer_user_id is None:
         return False
-    viewer = Viewer(account_id=account.id, kind=AccountKind.CUSTOMER_USER,
-                    customer_user_id=account.customer_user_id, customer_id=account.customer_id)
+    viewer = Viewer(
+        account_id=account.id,
+        kind=AccountKind.CUSTOMER_USER,
+        customer_user_id=account.customer_user_id,
+        customer_id=account.customer_id,
+    )
     return await visible_tickets(viewer).filter(id=ticket_id).using_db(connection).exists()
 
 
-async def _mail(connection: Any, ticket: Ticket, account: SimpleNamespace | None, kind: NotificationKind,
-                context: dict[str, Any], actor: Viewer, switch: str | None) -> OutboxMail | None:
+async def _mail(
+    connection: Any,
+    ticket: Ticket,
+    account: SimpleNamespace | None,
+    kind: NotificationKind,
+    context: dict[str, Any],
+    actor: Viewer,
+    switch: str | None,
+) -> OutboxMail | None:
     """One unsaved row for `account`, unless it is the actor's, inactive, switched off or out of scope."""
     if account is None or not account.is_active or account.id == actor.account_id:
         return None
@@ -125,10 +150,19 @@ async def _mail(connection: Any, ticket: Ticket, account: SimpleNamespace | None
     locale = locale_of(account.locale)
     at = _now()
     return OutboxMail(
-        ticket_id=ticket.id, recipient_id=account.id, audience=audience, kind=kind,
-        to_address=account.email, to_name=account.name, locale=locale,
-        subject=render_subject(kind.value, context, locale), context=context,
-        mail_key=str(uuid.uuid4()), next_attempt_at=at, created_at=at)
+        ticket_id=ticket.id,
+        recipient_id=account.id,
+        audience=audience,
+        kind=kind,
+        to_address=account.email,
+        to_name=account.name,
+        locale=locale,
+        subject=render_subject(kind.value, context, locale),
+        context=context,
+        mail_key=str(uuid.uuid4()),
+        next_attempt_at=at,
+        created_at=at,
+    )
 
 
 async def _save(connection: Any, mails: list[OutboxMail | None]) -> None:
@@ -140,8 +174,11 @@ async def _save(connection: Any, mails: list[OutboxMail | None]) -> None:
 
 def _portal_created(ticket: Ticket, actor: Viewer) -> bool:
     """Whether the ticket may have a portal creator other than the actor (the row tells)."""
-    return (ticket.source is TicketSource.PORTAL and ticket.created_by_id is not None
-            and ticket.created_by_id != actor.account_id)
+    return (
+        ticket.source is TicketSource.PORTAL
+        and ticket.created_by_id is not None
+        and ticket.created_by_id != actor.account_id
+    )
 
 
 def _other_assignee(assignee_id: int | None, actor: Viewer) -> int | None:
@@ -156,19 +193,58 @@ def _display_name(viewer: Viewer) -> str:
 
 
 async def queue_ticket_created(connection: Any, ticket: Ticket, actor: Viewer) -> None:
-    """A new ticket with an assignee: the assignee hears of it (unless they created it)."""
+    """A new ticket with an assignee: the assignee hears of it (unless they created it). Without
+    one, when a customer user or a form created it, the object's responsible employees do."""
+    if ticket.assignee_id is None:
+        if actor.is_customer_user or ticket.source is TicketSource.FORM:
+            await _queue_to_responsibles(connection, ticket, actor)
+        return
     assignee_id = _other_assignee(ticket.assignee_id, actor)
     if assignee_id is None:
         return
     mailing = await _mailing(connection, ticket, assignee_id=assignee_id)
     context = {**mailing.context, "actor_name": _display_name(actor), "description": ticket.description}
     if actor.is_customer_user:
-        mail = await _mail(connection, ticket, mailing.assignee, NotificationKind.TICKET_CREATED, context,
-                           actor, "notify_new_tickets")
+        mail = await _mail(
+            connection, ticket, mailing.assignee, NotificationKind.TICKET_CREATED, context, actor, "notify_new_tickets"
+        )
     else:
-        mail = await _mail(connection, ticket, mailing.assignee, NotificationKind.ASSIGNED, context, actor,
-                           "notify_assignments")
+        mail = await _mail(
+            connection, ticket, mailing.assignee, NotificationKind.ASSIGNED, context, actor, "notify_assignments"
+        )
     await _save(connection, [mail])
+
+
+async def _queue_to_responsibles(connection: Any, ticket: Ticket, actor: Viewer) -> None:
+    """TICKET_CREATED to each employee responsible for the ticket's object (not the actor)."""
+    accounts = await (
+        Account.filter(
+            employee__responsible_for_links__object_id=ticket.object_id,
+            is_active=True,
+            notify_new_tickets=True,
+        )
+        .exclude(id=actor.account_id or 0)
+        .using_db(connection)
+        .values(*RECIPIENT_COLUMNS)
+    )
+    if not accounts:
+        return
+    mailing = await _mailing(connection, ticket)
+    context = {
+        **mailing.context,
+        "actor_name": _display_name(actor),
+        "description": ticket.description,
+        "responsible": True,
+    }
+    mails = []
+    for row in sorted(accounts, key=lambda r: r["id"]):
+        account = _account(row, "")
+        mails.append(
+            await _mail(
+                connection, ticket, account, NotificationKind.TICKET_CREATED, context, actor, "notify_new_tickets"
+            )
+        )
+    await _save(connection, mails)
 
 
 async def queue_assigned(connection: Any, ticket: Ticket, assignee_id: int | None, actor: Viewer) -> None:
@@ -178,8 +254,14 @@ async def queue_assigned(connection: Any, ticket: Ticket, assignee_id: int | Non
         return
     mailing = await _mailing(connection, ticket, assignee_id=assignee_id)
     context = {**mailing.context, "actor_name": _display_name(actor), "description": ticket.description}
-    await _save(connection, [await _mail(connection, ticket, mailing.assignee, NotificationKind.ASSIGNED,
-                                         context, actor, "notify_assignments")])
+    await _save(
+        connection,
+        [
+            await _mail(
+                connection, ticket, mailing.assignee, NotificationKind.ASSIGNED, context, actor, "notify_assignments"
+            )
+        ],
+    )
 
 
 async def queue_status_changed(connection: Any, ticket: Ticket, status: TicketStatus, actor: Viewer) -> None:
@@ -190,8 +272,20 @@ async def queue_status_changed(connection: Any, ticket: Ticket, status: TicketSt
     if mailing.creator is None:
         return
     context = {**mailing.context, "status": status.value}
-    await _save(connection, [await _mail(connection, ticket, mailing.creator, NotificationKind.STATUS_CHANGED,
-                                         context, actor, CUSTOMER_STATUS_MAILS[status])])
+    await _save(
+        connection,
+        [
+            await _mail(
+                connection,
+                ticket,
+                mailing.creator,
+                NotificationKind.STATUS_CHANGED,
+                context,
+                actor,
+                CUSTOMER_STATUS_MAILS[status],
+            )
+        ],
+    )
 
 
 async def queue_comment_added(connection: Any, ticket: Ticket, comment: Comment, actor: Viewer) -> None:
@@ -201,19 +295,30 @@ async def queue_comment_added(connection: Any, ticket: Ticket, comment: Comment,
     if not creator and assignee_id is None:
         return
     mailing = await _mailing(connection, ticket, creator=creator, assignee_id=assignee_id)
-    context = {**mailing.context, "actor_name": _display_name(actor), "comment_author": _display_name(actor),
-               "comment_body": comment.body}
+    context = {
+        **mailing.context,
+        "actor_name": _display_name(actor),
+        "comment_author": _display_name(actor),
+        "comment_body": comment.body,
+    }
     mails = []
     if creator:
-        mails.append(await _mail(connection, ticket, mailing.creator, NotificationKind.COMMENT_ADDED, context,
-                                 actor, "notify_comments"))
+        mails.append(
+            await _mail(
+                connection, ticket, mailing.creator, NotificationKind.COMMENT_ADDED, context, actor, "notify_comments"
+            )
+        )
     if assignee_id is not None:
-        mails.append(await _mail(connection, ticket, mailing.assignee, NotificationKind.COMMENT_ADDED, context,
-                                 actor, "notify_comments"))
+        mails.append(
+            await _mail(
+                connection, ticket, mailing.assignee, NotificationKind.COMMENT_ADDED, context, actor, "notify_comments"
+            )
+        )
     await _save(connection, mails)
 
 
 # ---------------------------------------------------------------- settings and listing
+
 
 @dataclass(frozen=True)
 class NotificationSettings:
@@ -225,13 +330,21 @@ class NotificationSettings:
 
     @classmethod
     def of(cls, account: Account) -> NotificationSettings:
-        return cls(locale=locale_of(account.locale), comments=account.notify_comments,
-                   status_changes=account.notify_status_changes,
-                   assignments=account.notify_assignments, new_tickets=account.notify_new_tickets)
+        return cls(
+            locale=locale_of(account.locale),
+            comments=account.notify_comments,
+            status_changes=account.notify_status_changes,
+            assignments=account.notify_assignments,
+            new_tickets=account.notify_new_tickets,
+        )
 
 
-SETTING_COLUMNS = {"comments": "notify_comments", "status_changes": "notify_status_changes",
-                   "assignments": "notify_assignments", "new_tickets": "notify_new_tickets"}
+SETTING_COLUMNS = {
+    "comments": "notify_comments",
+    "status_changes": "notify_status_changes",
+    "assignments": "notify_assignments",
+    "new_tickets": "notify_new_tickets",
+}
 
 
 async def notification_settings(viewer: Viewer) -> NotificationSettings:
@@ -239,8 +352,9 @@ async def notification_settings(viewer: Viewer) -> NotificationSettings:
     return NotificationSettings.of(account)
 
 
-async def update_notification_settings(viewer: Viewer, locale: str | None = None,
-                                       **switches: bool | None) -> NotificationSettings:
+async def update_notification_settings(
+    viewer: Viewer, locale: str | None = None, **switches: bool | None
+) -> NotificationSettings:
     """Change the viewer's own language and optional notifications; None leaves a value as it is."""
     changes: dict[str, Any] = {}
     if locale is not None:
@@ -255,8 +369,11 @@ async def update_notification_settings(viewer: Viewer, locale: str | None = None
     return await notification_settings(viewer)
 
 
-async def notifications_of_ticket(viewer: Viewer, ticket_id: int) -> QuerySet[OutboxMail]:
-    """What was queued for a ticket the viewer may see, newest first."""
-    if not await visible_tickets(viewer).filter(id=ticket_id).exists():
-        raise NotFound("No ticket with this ID.", field="ticketId")
-    return visible_notifications(viewer).filter(ticket_id=ticket_id).order_by("-created_at", "-id")
+async def notification_page(viewer: Viewer, ticket_id: int, window: Window) -> tuple[list[OutboxMail], int]:
+    """One page (`core.keyset.page_of`) of what was queued for a visible ticket, newest first, and how many in all."""
+    ticket = await get_in_scope(visible_tickets(viewer), ticket_id, "ticket", "ticketId")
+    return await page_of(visible_notifications(viewer).filter(ticket_id=ticket.id), "created_at", True, window)
+
+
+async def find_notification(viewer: Viewer, notification_id: int) -> OutboxMail | None:
+    return await visible_notifications(viewer).filter(id=notification_id).first()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from permissions.viewer import Viewer
+from strawberry.dataloader import DataLoader
+
 from core.settings import Settings
+from permissions.viewer import Viewer
 
 
 @dataclass
@@ -18,12 +21,12 @@ class Context:
     client_ip: str | None = None
     # DataLoaders live here, one set per request: a loader shared between
     # requests would serve one viewer's rows to the next.
-    loaders: dict[str, Any] = field(default_factory=dict)
+    loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
     # Policy answers for this request's viewer, by policy identity: a page of
     # tickets asks the same few policies hundreds of times (`schema.directive.check`).
     policy_answers: dict[Any, Any] = field(default_factory=dict)
 
-    def loader(self, name: str, factory: Any) -> Any:
+    def loader(self, name: str, factory: Callable[[], DataLoader[Any, Any]]) -> DataLoader[Any, Any]:
         """The request's loader `name`, created by `factory()` on first use."""
         existing = self.loaders.get(name)
         if existing is None:

@@ -4,33 +4,31 @@ from __future__ import annotations
 
 from datetime import date
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 
+from core.ids import parse_id, to_global_id
 from models.accounts import Account
 from models.customers import Customer as CustomerRow
 from models.customers import SiteObject as SiteObjectRow
-from permissions.customers import visible_customers, visible_objects
 from permissions.policy import EMPLOYEES, PORTAL_ADMINS, SIGNED_IN
-from resolvers import customers
-from schema.accounts import CustomerUser
+from resolvers import customers, documents, evaluations
+from schema.accounts import CustomerUser, Employee
 from schema.directive import field, mutation, type_policy
+from schema.documents import Document, DocumentRule, DocumentRuleInput, document_rules_of, documents_of
+from schema.evaluations import (
+    TicketEvaluation,
+    TicketEvaluationSettings,
+    customer_evaluation,
+    evaluation_settings,
+    object_evaluation,
+)
+from schema.inputs import decoded, decoded_list, ref
 from schema.loaders import loader
-from core.ids import parse_id, to_global_id
-from schema.relay import Connection, Node, connection, page_window
+from schema.relay import Connection, Node, connection, key_of, paging
+from schema.tickets import Ticket, TicketFilterInput, ticket_connection
 
-if TYPE_CHECKING:
-    from schema.documents import Document, DocumentRule
-    from schema.evaluations import TicketEvaluation, TicketEvaluationSettings
-    from schema.tickets import Ticket, TicketFilterInput
-
-TicketRef = Annotated["Ticket", strawberry.lazy("schema.tickets")]
-TicketFilterRef = Annotated["TicketFilterInput", strawberry.lazy("schema.tickets")]
-DocumentRef = Annotated["Document", strawberry.lazy("schema.documents")]
-DocumentRuleRef = Annotated["DocumentRule", strawberry.lazy("schema.documents")]
-TicketEvaluationRef = Annotated["TicketEvaluation", strawberry.lazy("schema.evaluations")]
-TicketEvaluationSettingsRef = Annotated["TicketEvaluationSettings", strawberry.lazy("schema.evaluations")]
 FromArgument = Annotated[date | None, strawberry.argument(name="from", description="First day (UTC), inclusive.")]
 ToArgument = Annotated[date | None, strawberry.argument(name="to", description="Last day (UTC), inclusive.")]
 EVALUATION_PERIOD = " Tickets done within [from, to] (UTC days, both inclusive) when given."
@@ -42,23 +40,21 @@ class Customer(Node):
     pk: strawberry.Private[int]
 
     @field(policy=EMPLOYEES, description="Which attachments are published as documents on the customer's objects.")
-    async def document_rules(self, info: strawberry.Info) -> list[DocumentRuleRef]:
-        from schema.documents import document_rules_of
-
+    async def document_rules(self, info: strawberry.Info) -> list[DocumentRule] | None:
         return await document_rules_of(info, self.pk)
 
     @field(policy=SIGNED_IN, description="Whether the customer's users see the ticket evaluation, and its group size.")
-    async def ticket_evaluation_settings(self, info: strawberry.Info) -> TicketEvaluationSettingsRef:
-        from schema.evaluations import evaluation_settings
-
+    async def ticket_evaluation_settings(self, info: strawberry.Info) -> TicketEvaluationSettings:
         return await evaluation_settings(info, self.pk)
 
-    @field(policy=EMPLOYEES, description="The ticket evaluation over all of the customer's objects, "
-                                         "whether or not it is switched on for its users." + EVALUATION_PERIOD)
-    async def ticket_evaluation(self, info: strawberry.Info, from_: FromArgument = None,
-                                to: ToArgument = None) -> TicketEvaluationRef | None:
-        from schema.evaluations import customer_evaluation
-
+    @field(
+        policy=EMPLOYEES,
+        description="The ticket evaluation over all of the customer's objects, "
+        "whether or not it is switched on for its users." + EVALUATION_PERIOD,
+    )
+    async def ticket_evaluation(
+        self, info: strawberry.Info, from_: FromArgument = None, to: ToArgument = None
+    ) -> TicketEvaluation | None:
         return await customer_evaluation(info, self.pk, from_, to)
 
     @classmethod
@@ -82,31 +78,54 @@ class SiteObject(Node):
         return _customer(info, self.customer_pk)  # type: ignore[return-value]
 
     @field(policy=SIGNED_IN, description="The tickets on this object the viewer may see.")
-    async def tickets(self, info: strawberry.Info, filter: TicketFilterRef | None = None,
-                      first: int | None = None, after: str | None = None) -> Connection[TicketRef]:
-        from schema.tickets import ticket_connection
+    async def tickets(
+        self,
+        info: strawberry.Info,
+        filter: TicketFilterInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Ticket]:
+        return await ticket_connection(info, filter, (first, after, last, before), object_pk=self.pk)
 
-        return await ticket_connection(info, filter, first, after, object_pk=self.pk)
-
-    @field(policy=SIGNED_IN, description="Files published on this object by the customer's document rules, "
-                                         "newest first. Customer users get the file, never the ticket behind it.")
-    async def documents(self, info: strawberry.Info) -> list[DocumentRef]:
-        from schema.documents import documents_of
-
+    @field(
+        policy=SIGNED_IN,
+        description="Files published on this object by the customer's document rules, "
+        "newest first. Customer users get the file, never the ticket behind it.",
+    )
+    async def documents(self, info: strawberry.Info) -> list[Document]:
         return await documents_of(info, self.pk)
 
-    @field(policy=SIGNED_IN, description="The ticket evaluation of this object; null for customer users while "
-                                         "their customer has it switched off." + EVALUATION_PERIOD)
-    async def ticket_evaluation(self, info: strawberry.Info, from_: FromArgument = None,
-                                to: ToArgument = None) -> TicketEvaluationRef | None:
-        from schema.evaluations import object_evaluation
-
+    @field(
+        policy=SIGNED_IN,
+        description="The ticket evaluation of this object; null for customer users while "
+        "their customer has it switched off." + EVALUATION_PERIOD,
+    )
+    async def ticket_evaluation(
+        self, info: strawberry.Info, from_: FromArgument = None, to: ToArgument = None
+    ) -> TicketEvaluation | None:
         return await object_evaluation(info, self.pk, from_, to)
+
+    @field(
+        policy=EMPLOYEES,
+        description="The employees responsible for this object: mailed when a customer user creates a "
+        "ticket here without assignee, or a form does (`setObjectResponsibles`).",
+    )
+    async def responsible_employees(self, info: strawberry.Info) -> list[Employee] | None:
+        rows = await loader(info, "responsible_employees_by_object_id").load(self.pk)
+        return [Employee.from_rows(row, row.account) for row in rows]
 
     @classmethod
     def from_row(cls, row: SiteObjectRow, customer_name: str | None = None) -> SiteObject:
-        return cls(id=to_global_id("SiteObject", row.id), name=row.name, address=row.address,
-                   pk=row.id, customer_pk=row.customer_id, customer_name=customer_name)
+        return cls(
+            id=to_global_id("SiteObject", row.id),
+            name=row.name,
+            address=row.address,
+            pk=row.id,
+            customer_pk=row.customer_id,
+            customer_name=customer_name,
+        )
 
 
 async def _customer(info: strawberry.Info, pk: int) -> Customer:
@@ -120,14 +139,14 @@ class CreateCustomerInput:
 
 @strawberry.input
 class CreateObjectInput:
-    customer_id: strawberry.ID
+    customer_id: ref("Customer")
     name: str
     address: str = ""
 
 
 @strawberry.input
 class CreateCustomerUserInput:
-    customer_id: strawberry.ID
+    customer_id: ref("Customer")
     email: str
     name: str
     password: str
@@ -136,52 +155,98 @@ class CreateCustomerUserInput:
 @strawberry.type
 class CustomerQueries:
     @field(policy=SIGNED_IN, description="Objects; customer users see their assigned objects only.")
-    async def objects(self, info: strawberry.Info, first: int | None = None,
-                      after: str | None = None) -> Connection[SiteObject]:
-        offset, limit = page_window(first, after)
-        query = visible_objects(info.context.viewer).order_by("name", "id")
-        rows = await query.offset(offset).limit(limit)
-        return connection([SiteObject.from_row(r) for r in rows], offset, limit, await query.count())
+    async def objects(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[SiteObject]:
+        page = paging(info, "objects", first, after, last, before)
+        rows, total = await customers.object_page(info.context.viewer, page.window)
+        return connection([SiteObject.from_row(r) for r in rows], rows, page, total, key_of("name"))
 
     @field(policy=EMPLOYEES, description="Every customer.")
-    async def customers(self, info: strawberry.Info, first: int | None = None,
-                        after: str | None = None) -> Connection[Customer]:
-        offset, limit = page_window(first, after)
-        query = visible_customers(info.context.viewer).order_by("name", "id")
-        rows = await query.offset(offset).limit(limit)
-        return connection([Customer.from_row(r) for r in rows], offset, limit, await query.count())
+    async def customers(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Customer]:
+        page = paging(info, "customers", first, after, last, before)
+        rows, total = await customers.customer_page(info.context.viewer, page.window)
+        return connection([Customer.from_row(r) for r in rows], rows, page, total, key_of("name"))
 
 
 @strawberry.type
 class CustomerMutations:
     @mutation(policy=PORTAL_ADMINS)
     async def create_customer(self, input: CreateCustomerInput) -> Customer:
-        return Customer.from_row(await customers.create_customer(input.name))
+        return Customer.from_row(await customers.create_customer(**decoded(input)))
 
     @mutation(policy=PORTAL_ADMINS)
     async def create_object(self, input: CreateObjectInput) -> SiteObject:
-        customer_id = parse_id(input.customer_id, "Customer", field="customerId")
-        return SiteObject.from_row(await customers.create_object(customer_id, input.name, input.address))
+        return SiteObject.from_row(await customers.create_object(**decoded(input)))
 
     @mutation(policy=PORTAL_ADMINS)
     async def create_customer_user(self, input: CreateCustomerUserInput) -> CustomerUser:
-        customer_id = parse_id(input.customer_id, "Customer", field="customerId")
-        row = await customers.create_customer_user(customer_id, input.email, input.name, input.password)
+        row = await customers.create_customer_user(**decoded(input))
         return CustomerUser.from_rows(row, await Account.get(id=row.account_id))
 
     @mutation(policy=PORTAL_ADMINS, description="Replace the objects a customer user is assigned.")
-    async def set_customer_user_objects(self, customer_user_id: strawberry.ID,
-                                        object_ids: list[strawberry.ID]) -> CustomerUser:
+    async def set_customer_user_objects(
+        self, customer_user_id: strawberry.ID, object_ids: list[strawberry.ID]
+    ) -> CustomerUser:
         user_id = parse_id(customer_user_id, "CustomerUser", field="customerUserId")
         ids = [parse_id(gid, "SiteObject", field="objectIds") for gid in object_ids]
         row = await customers.set_customer_user_objects(user_id, ids)
         return CustomerUser.from_rows(row, await Account.get(id=row.account_id))
 
+    @mutation(
+        policy=PORTAL_ADMINS,
+        description="Replace the employees responsible for an object (active employees, at most 50).",
+    )
+    async def set_object_responsibles(self, object_id: strawberry.ID, employee_ids: list[strawberry.ID]) -> SiteObject:
+        pk = parse_id(object_id, "SiteObject", field="objectId")
+        ids = [parse_id(gid, "Employee", field="employeeIds") for gid in employee_ids]
+        return SiteObject.from_row(await customers.set_object_responsibles(pk, ids))
+
     @mutation(policy=PORTAL_ADMINS, description="Replace the ticket types enabled for a customer's users.")
-    async def set_customer_ticket_types(self, customer_id: strawberry.ID,
-                                        ticket_type_ids: list[strawberry.ID]) -> Customer:
+    async def set_customer_ticket_types(
+        self, customer_id: strawberry.ID, ticket_type_ids: list[strawberry.ID]
+    ) -> Customer:
         pk = parse_id(customer_id, "Customer", field="customerId")
         ids = [parse_id(gid, "TicketType", field="ticketTypeIds") for gid in ticket_type_ids]
         return Customer.from_row(await customers.set_customer_ticket_types(pk, ids))
 
 
+# The next two configure a customer's documents and evaluation; `Mutation` merges them after the
+# ticket mutations (schema/schema.py), where the SDL has always listed them.
+
+
+@strawberry.type
+class DocumentRuleMutations:
+    @mutation(
+        policy=PORTAL_ADMINS,
+        description="Replace the rules that publish a customer's attachments as documents on its objects.",
+    )
+    async def set_customer_document_rules(self, customer_id: strawberry.ID, rules: list[DocumentRuleInput]) -> Customer:
+        pk = parse_id(customer_id, "Customer", field="customerId")
+        return Customer.from_row(await documents.set_customer_document_rules(pk, decoded_list(rules, "rules")))
+
+
+@strawberry.type
+class EvaluationSettingsMutations:
+    @mutation(
+        policy=PORTAL_ADMINS,
+        description="Switch the ticket evaluation on or off for a customer's users and set its "
+        "group size (1–365 days).",
+    )
+    async def set_customer_ticket_evaluation(
+        self, customer_id: strawberry.ID, enabled: bool, group_size_days: int
+    ) -> Customer:
+        pk = parse_id(customer_id, "Customer", field="customerId")
+        return Customer.from_row(await evaluations.set_customer_ticket_evaluation(pk, enabled, group_size_days))

@@ -12,6 +12,11 @@ they are reached only through a field with its own policy.
 Default deny: `enforce_policies(schema)` runs once on the built schema. A
 field with neither a policy of its own nor one on its type is refused for
 everyone; a field covered only by its type's policy gets that policy checked.
+
+Refusal: `check` raises the one error a refused field gets (`FORBIDDEN`, or
+`UNAUTHENTICATED` when anonymous). A field whose policy refuses some viewer
+its type's policy admits is declared nullable (`tests/schema/test_policies.py`,
+`permissions.policy.refused_within`), so that error nulls the field alone.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo
+from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo, default_field_resolver
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 
@@ -29,9 +34,7 @@ from permissions.policy import Permission, Policy, Role
 from permissions.viewer import Viewer
 
 strawberry.enum(Role, description="Who a policy admits; any one listed role suffices.")
-strawberry.enum(
-    Permission, description="Permissions granted through permission groups."
-)
+strawberry.enum(Permission, description="Permissions granted through permission groups.")
 
 DEFINITION_KEY = "strawberry-definition"
 
@@ -51,9 +54,7 @@ class PolicyDirective:
 
 
 def directive_for(policy: Policy) -> PolicyDirective:
-    return PolicyDirective(
-        roles=list(policy.roles), permissions=list(policy.permissions)
-    )
+    return PolicyDirective(roles=list(policy.roles), permissions=list(policy.permissions))
 
 
 def allows(policy: Policy, viewer: Viewer, context: Any = None) -> bool:
@@ -80,10 +81,7 @@ def check(policy: Policy, viewer: Viewer, context: Any = None) -> None:
     if allows(policy, viewer, context):
         return
     if not viewer.is_signed_in:
-        message = "Sign in to use this field."
-        if viewer.token_error:
-            message = f"The access token is not valid: {viewer.token_error}."
-        raise Unauthenticated(message)
+        raise Unauthenticated("Sign in to use this field.")
     raise Forbidden("You are not allowed to use this field.")
 
 
@@ -173,9 +171,7 @@ def fields_without_policy(schema: strawberry.Schema) -> list[str]:
     ]
 
 
-def effective_policy(
-    graphql_type: GraphQLObjectType, graphql_field: GraphQLField
-) -> Policy | None:
+def effective_policy(graphql_type: GraphQLObjectType, graphql_field: GraphQLField) -> Policy | None:
     return field_policy(graphql_field) or object_policy(graphql_type)
 
 
@@ -183,8 +179,6 @@ NOBODY = Policy(roles=())
 
 
 def _guard(resolve: Callable[..., Any] | None, policy: Policy) -> Callable[..., Any]:
-    from graphql import default_field_resolver
-
     inner = resolve or default_field_resolver
 
     def guarded(source: Any, info: GraphQLResolveInfo, **kwargs: Any) -> Any:

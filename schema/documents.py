@@ -1,4 +1,7 @@
-"""Documents per object: published attachments and the rules that publish them."""
+"""Documents per object: published attachments and the rules that publish them.
+
+`setCustomerDocumentRules` returns a `Customer`, so it lives with the customer mutations.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +9,20 @@ from datetime import datetime
 
 import strawberry
 
+from core.ids import to_global_id
 from files.signing import signed_path
-from permissions.policy import EMPLOYEES, PORTAL_ADMINS, SIGNED_IN
-from resolvers import documents
+from permissions.policy import EMPLOYEES, SIGNED_IN
 from resolvers.documents import Document as DocumentRow
-from schema.customers import Customer
-from schema.directive import field, mutation, type_policy
+from schema.directive import field, type_policy
+from schema.inputs import ref
 from schema.loaders import loader
-from core.ids import parse_id, to_global_id
 from schema.relay import Node
 from schema.tickets import Ticket, TicketType
 
 
-@strawberry.type(directives=type_policy(SIGNED_IN),
-                 description="A file published on an object by the customer's document rules.")
+@strawberry.type(
+    directives=type_policy(SIGNED_IN), description="A file published on an object by the customer's document rules."
+)
 class Document(Node):
     filename: str
     content_type: str
@@ -44,16 +47,26 @@ class Document(Node):
 
     @classmethod
     def from_row(cls, row: DocumentRow) -> Document:
-        return cls(id=to_global_id("Document", row.id), filename=row.filename,
-                   content_type=row.content_type, size=row.size, created_at=row.created_at,
-                   pk=row.id, ticket_pk=row.ticket_id, type_pk=row.ticket_type_id)
+        return cls(
+            id=to_global_id("Document", row.id),
+            filename=row.filename,
+            content_type=row.content_type,
+            size=row.size,
+            created_at=row.created_at,
+            pk=row.id,
+            ticket_pk=row.ticket_id,
+            type_pk=row.ticket_type_id,
+        )
 
 
-@strawberry.type(directives=type_policy(EMPLOYEES),
-                 description="Which attachments of one ticket type a customer publishes as documents.")
+@strawberry.type(
+    directives=type_policy(EMPLOYEES),
+    description="Which attachments of one ticket type a customer publishes as documents.",
+)
 class DocumentRule:
     content_types: list[str] = strawberry.field(
-        description="Content types such as application/pdf or image/*; empty means every attachment.")
+        description="Content types such as application/pdf or image/*; empty means every attachment."
+    )
     type_pk: strawberry.Private[int]
 
     @field(policy=EMPLOYEES)
@@ -63,9 +76,10 @@ class DocumentRule:
 
 @strawberry.input(description="One document rule: a ticket type and the content types it publishes.")
 class DocumentRuleInput:
-    ticket_type_id: strawberry.ID
+    ticket_type_id: ref("TicketType")
     content_types: list[str] | None = strawberry.field(
-        default=None, description="e.g. application/pdf or image/*; null or empty publishes every attachment.")
+        default=None, description="e.g. application/pdf or image/*; null or empty publishes every attachment."
+    )
 
 
 async def documents_of(info: strawberry.Info, object_pk: int) -> list[Document]:
@@ -77,17 +91,3 @@ async def document_rules_of(info: strawberry.Info, customer_pk: int) -> list[Doc
     """`Customer.documentRules`: batched over the customers of the request."""
     rows = await loader(info, "document_rules_by_customer_id").load(customer_pk)
     return [DocumentRule(content_types=list(r.content_types), type_pk=r.ticket_type_id) for r in rows]
-
-
-@strawberry.type
-class DocumentMutations:
-    @mutation(policy=PORTAL_ADMINS,
-              description="Replace the rules that publish a customer's attachments as documents on its objects.")
-    async def set_customer_document_rules(self, customer_id: strawberry.ID,
-                                          rules: list[DocumentRuleInput]) -> Customer:
-        pk = parse_id(customer_id, "Customer", field="customerId")
-        wanted = [documents.NewDocumentRule(
-            ticket_type_id=parse_id(rule.ticket_type_id, "TicketType", field=f"rules.{index}.ticketTypeId"),
-            content_types=list(rule.content_types or []))
-            for index, rule in enumerate(rules)]
-        return Customer.from_row(await documents.set_customer_document_rules(pk, wanted))

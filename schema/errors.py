@@ -11,8 +11,8 @@ import re
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
-from core.errors import SitedeskError
 from core.database import database_unavailable
+from core.errors import SitedeskError
 
 logger = logging.getLogger("sitedesk.errors")
 DATABASE_UNAVAILABLE = "The database is unavailable at the moment; try again shortly."
@@ -34,12 +34,14 @@ class ShapeErrors(MaskErrors):
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request_id = getattr(self.execution_context.context, "request_id", None)
         if database_unavailable(error.original_error):
-            logger.warning("database unavailable in %s (request %s): %s", error.path, request_id,
-                           error.original_error)
-            return GraphQLError(DATABASE_UNAVAILABLE, error.nodes, path=error.path,
-                                extensions={"code": "SERVICE_UNAVAILABLE", "requestId": request_id})
-        logger.error("unexpected error in %s (request %s)", error.path, request_id,
-                     exc_info=error.original_error)
+            logger.warning("database unavailable in %s (request %s): %s", error.path, request_id, error.original_error)
+            return GraphQLError(
+                DATABASE_UNAVAILABLE,
+                error.nodes,
+                path=error.path,
+                extensions={"code": "SERVICE_UNAVAILABLE", "requestId": request_id},
+            )
+        logger.error("unexpected error in %s (request %s)", error.path, request_id, exc_info=error.original_error)
         masked = super().anonymise_error(error)
         masked.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
         return masked
@@ -74,8 +76,9 @@ def finish_errors(errors: list[GraphQLError] | None, max_tokens: int | None = No
             error.extensions = {"code": "GRAPHQL_PARSE_FAILED"}
         elif is_unexpected(error):
             logger.error("unexpected error outside execution", exc_info=error.original_error)
-            errors[index] = GraphQLError("Internal server error.", error.nodes,
-                                         extensions={"code": "INTERNAL_SERVER_ERROR"})
+            errors[index] = GraphQLError(
+                "Internal server error.", error.nodes, extensions={"code": "INTERNAL_SERVER_ERROR"}
+            )
         else:
             error.message = SUGGESTION.sub("", error.message)
             error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}

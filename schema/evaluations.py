@@ -1,4 +1,7 @@
-"""The ticket evaluation: resolution times of DONE tickets, grouped in days."""
+"""The ticket evaluation: resolution times of DONE tickets, grouped in days.
+
+`setCustomerTicketEvaluation` returns a `Customer`, so it lives with the customer mutations.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +10,16 @@ from datetime import date
 import strawberry
 
 from models.customers import Customer as CustomerRow
-from permissions.policy import PORTAL_ADMINS, SIGNED_IN
-from resolvers import evaluations
-from resolvers.evaluations import Evaluation, Period
-from schema.customers import Customer
-from schema.directive import mutation, type_policy
+from permissions.policy import SIGNED_IN
+from resolvers.evaluations import MAX_EVALUATION_BUCKETS, Evaluation, Period
+from schema.directive import type_policy
 from schema.loaders import loader
-from core.ids import parse_id
 
 
-@strawberry.type(directives=type_policy(SIGNED_IN), description="One group of the evaluation: tickets done within fromDay..toDay whole days.")
+@strawberry.type(
+    directives=type_policy(SIGNED_IN),
+    description="One group of the evaluation: tickets done within fromDay..toDay whole days.",
+)
 class TicketEvaluationBucket:
     from_day: int
     to_day: int
@@ -28,7 +31,9 @@ class TicketEvaluationBucket:
     description=(
         "DONE tickets of the customer's enabled ticket types, grouped by resolution time in whole days "
         "(floor(seconds / 86400) from creation to the last time set to DONE). Group k holds days "
-        "k·groupSizeDays .. (k+1)·groupSizeDays − 1; buckets run from day 0 to the last non-empty group."
+        "k·groupSizeDays .. (k+1)·groupSizeDays − 1; buckets run from day 0 to the last non-empty group, "
+        f"at most {MAX_EVALUATION_BUCKETS} of them: when the last non-empty group lies further out, "
+        "the last bucket holds every group from its fromDay on (its toDay is then the end of the last non-empty group)."
     ),
 )
 class TicketEvaluation:
@@ -37,19 +42,26 @@ class TicketEvaluation:
     average_days: float | None = strawberry.field(description="Mean of the whole days; null without tickets.")
     median_days: int | None = strawberry.field(
         description="Nearest-rank median: the smallest whole-day value d such that at least half of "
-                    "the tickets took at most d days; null without tickets.")
+        "the tickets took at most d days; null without tickets."
+    )
     p90_days: int | None = strawberry.field(
         description="Nearest-rank 90th percentile: the smallest whole-day value d such that at least "
-                    "90 % of the tickets took at most d days; null without tickets.")
+        "90 % of the tickets took at most d days; null without tickets."
+    )
     buckets: list[TicketEvaluationBucket]
 
     @classmethod
     def from_result(cls, result: Evaluation) -> TicketEvaluation:
-        return cls(group_size_days=result.group_size_days, total=result.total,
-                   average_days=result.average_days, median_days=result.median_days,
-                   p90_days=result.p90_days,
-                   buckets=[TicketEvaluationBucket(from_day=b.from_day, to_day=b.to_day, count=b.count)
-                            for b in result.buckets])
+        return cls(
+            group_size_days=result.group_size_days,
+            total=result.total,
+            average_days=result.average_days,
+            median_days=result.median_days,
+            p90_days=result.p90_days,
+            buckets=[
+                TicketEvaluationBucket(from_day=b.from_day, to_day=b.to_day, count=b.count) for b in result.buckets
+            ],
+        )
 
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A customer's ticket evaluation settings.")
@@ -58,32 +70,23 @@ class TicketEvaluationSettings:
     group_size_days: int
 
 
-async def object_evaluation(info: strawberry.Info, object_pk: int, start: date | None,
-                            end: date | None) -> TicketEvaluation | None:
+async def object_evaluation(
+    info: strawberry.Info, object_pk: int, start: date | None, end: date | None
+) -> TicketEvaluation | None:
     """`SiteObject.ticketEvaluation`: one query for all objects of the request with the same period."""
     result = await loader(info, "visible_evaluation_by_object_id").load((object_pk, Period(start, end).check()))
     return TicketEvaluation.from_result(result) if result else None
 
 
-async def customer_evaluation(info: strawberry.Info, customer_pk: int, start: date | None,
-                              end: date | None) -> TicketEvaluation | None:
+async def customer_evaluation(
+    info: strawberry.Info, customer_pk: int, start: date | None, end: date | None
+) -> TicketEvaluation | None:
     result = await loader(info, "visible_evaluation_by_customer_id").load((customer_pk, Period(start, end).check()))
     return TicketEvaluation.from_result(result) if result else None
 
 
 async def evaluation_settings(info: strawberry.Info, customer_pk: int) -> TicketEvaluationSettings:
     row: CustomerRow = await loader(info, "customer_by_id").load(customer_pk)
-    return TicketEvaluationSettings(enabled=row.ticket_evaluation_enabled,
-                                    group_size_days=row.ticket_evaluation_group_size_days)
-
-
-@strawberry.type
-class EvaluationMutations:
-    @mutation(policy=PORTAL_ADMINS,
-              description="Switch the ticket evaluation on or off for a customer's users and set its "
-                          "group size (1–365 days).")
-    async def set_customer_ticket_evaluation(self, customer_id: strawberry.ID, enabled: bool,
-                                             group_size_days: int) -> Customer:
-        pk = parse_id(customer_id, "Customer", field="customerId")
-        return Customer.from_row(
-            await evaluations.set_customer_ticket_evaluation(pk, enabled, group_size_days))
+    return TicketEvaluationSettings(
+        enabled=row.ticket_evaluation_enabled, group_size_days=row.ticket_evaluation_group_size_days
+    )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry.file_uploads import Upload
 
+from core.errors import BadUserInput, SitedeskError
+from core.ids import parse_id, to_global_id
 from files.signing import signed_path
 from models.forms import FormConditionOperator, FormElementKind, FormFileRole, FormTemplateStatus
 from models.forms import FormSubmission as FormSubmissionRow
@@ -15,24 +18,24 @@ from models.forms import FormTemplate as FormTemplateRow
 from models.forms import FormTemplateVersion as FormTemplateVersionRow
 from permissions.policy import ANYONE, EMPLOYEES, TEMPLATE_MANAGERS
 from resolvers import forms
-from core.errors import BadUserInput, NotFound
 from schema.accounts import Person
 from schema.customers import SiteObject
 from schema.directive import field, mutation, type_policy
+from schema.inputs import decoded, decoded_list, ref
 from schema.loaders import loader
-from core.ids import parse_id, to_global_id
-from schema.relay import Connection, Node, connection, page_window
-from schema.tickets import Ticket, TicketType, person, uploads_of
+from schema.relay import Connection, Node, connection, key_of, paging
+from schema.tickets import Ticket, TicketType, person
 
 strawberry.enum(FormElementKind, description="What an element of a form asks for (INFO asks nothing).")
 strawberry.enum(FormConditionOperator, description="How a condition compares an earlier answer with its value.")
 strawberry.enum(FormTemplateStatus, description="DRAFT: being designed; PUBLISHED: can be filled; ARCHIVED: withdrawn.")
 
-DateValue = date
+DateValue = date  # inputs annotate with this alias: `AnswerInput.date` is a field name there
 
 
-@strawberry.type(directives=type_policy(ANYONE),
-                 description="Show an element only when an earlier answer meets this condition.")
+@strawberry.type(
+    directives=type_policy(ANYONE), description="Show an element only when an earlier answer meets this condition."
+)
 class FormCondition:
     key: str
     operator: FormConditionOperator
@@ -54,7 +57,9 @@ class FormTicketSettings:
         return TicketType.from_row(await loader(info, "ticket_type_by_id").load(self.type_pk))
 
 
-@strawberry.type(directives=type_policy(ANYONE), description="One element of a form: a question, an info text or a ticket.")
+@strawberry.type(
+    directives=type_policy(ANYONE), description="One element of a form: a question, an info text or a ticket."
+)
 class FormElement:
     key: str
     kind: FormElementKind
@@ -71,22 +76,34 @@ class FormElement:
         if self.settings is None:
             return None
         s = self.settings
-        return FormTicketSettings(title=s["title"], description=s["description"],
-                                  title_editable=s["title_editable"],
-                                  description_editable=s["description_editable"],
-                                  allow_due_date=s["allow_due_date"], attach_pdf=s["attach_pdf"],
-                                  type_pk=s["ticket_type_id"])
+        return FormTicketSettings(
+            title=s["title"],
+            description=s["description"],
+            title_editable=s["title_editable"],
+            description_editable=s["description_editable"],
+            allow_due_date=s["allow_due_date"],
+            attach_pdf=s["attach_pdf"],
+            type_pk=s["ticket_type_id"],
+        )
 
     @classmethod
     def from_stored(cls, element: dict[str, Any]) -> FormElement:
         condition = element.get("visible_if")
-        return cls(key=element["key"], kind=FormElementKind(element["kind"]), label=element["label"],
-                   description=element["description"], required=element["required"],
-                   options=list(element["options"]), scale=element["scale"],
-                   visible_if=FormCondition(key=condition["key"],
-                                            operator=FormConditionOperator(condition["operator"]),
-                                            value=condition["value"]) if condition else None,
-                   settings=element.get("ticket"))
+        return cls(
+            key=element["key"],
+            kind=FormElementKind(element["kind"]),
+            label=element["label"],
+            description=element["description"],
+            required=element["required"],
+            options=list(element["options"]),
+            scale=element["scale"],
+            visible_if=FormCondition(
+                key=condition["key"], operator=FormConditionOperator(condition["operator"]), value=condition["value"]
+            )
+            if condition
+            else None,
+            settings=element.get("ticket"),
+        )
 
 
 @strawberry.type(directives=type_policy(ANYONE), description="One state of a template's elements.")
@@ -103,8 +120,13 @@ class FormTemplateVersion:
 
     @classmethod
     def from_row(cls, row: FormTemplateVersionRow) -> FormTemplateVersion:
-        return cls(version=row.version, name=row.name, description=row.description, created_at=row.created_at,
-                   stored_elements=row.elements)
+        return cls(
+            version=row.version,
+            name=row.name,
+            description=row.description,
+            created_at=row.created_at,
+            stored_elements=row.elements,
+        )
 
 
 @strawberry.type(directives=type_policy(ANYONE), description="A form design, filled in as submissions.")
@@ -130,16 +152,25 @@ class FormTemplate(Node):
         return self.token
 
     @field(policy=TEMPLATE_MANAGERS, description="Every version, newest first.")
-    async def versions(self, info: strawberry.Info) -> list[FormTemplateVersion]:
+    async def versions(self, info: strawberry.Info) -> list[FormTemplateVersion] | None:
         rows = await loader(info, "form_versions_by_template_id").load(self.pk)
         return [FormTemplateVersion.from_row(r) for r in rows]
 
     @classmethod
     def from_row(cls, row: FormTemplateRow) -> FormTemplate:
-        return cls(id=to_global_id("FormTemplate", row.id), name=row.name, description=row.description,
-                   is_public=row.is_public, status=row.status, version=row.current_version,
-                   created_at=row.created_at, updated_at=row.updated_at, published_at=row.published_at,
-                   pk=row.id, token=row.public_token)
+        return cls(
+            id=to_global_id("FormTemplate", row.id),
+            name=row.name,
+            description=row.description,
+            is_public=row.is_public,
+            status=row.status,
+            version=row.current_version,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            published_at=row.published_at,
+            pk=row.id,
+            token=row.public_token,
+        )
 
 
 @strawberry.type(directives=type_policy(ANYONE), description="One answer of a submission, rendered as text.")
@@ -194,8 +225,16 @@ class FormSubmission(Node):
     async def answers(self, info: strawberry.Info) -> list[FormAnswer]:
         files = await loader(info, "form_files_by_submission_id").load(self.pk)
         by_key = {f.element_key: f.id for f in files if f.role is FormFileRole.ANSWER}
-        return [FormAnswer(key=a["key"], label=a["label"], value=a["text"], kind=FormElementKind(a["kind"]),
-                           file_pk=by_key.get(a["key"])) for a in self.stored_answers]
+        return [
+            FormAnswer(
+                key=a["key"],
+                label=a["label"],
+                value=a["text"],
+                kind=FormElementKind(a["kind"]),
+                file_pk=by_key.get(a["key"]),
+            )
+            for a in self.stored_answers
+        ]
 
     @field(policy=ANYONE, description="The tickets it created (as far as the viewer may see them).")
     async def created_tickets(self, info: strawberry.Info) -> list[Ticket]:
@@ -210,23 +249,32 @@ class FormSubmission(Node):
 
     @classmethod
     def from_row(cls, row: FormSubmissionRow, version: int | None = None) -> FormSubmission:
-        return cls(id=to_global_id("FormSubmission", row.id), submitted_at=row.submitted_at,
-                   template_version=version if version is not None else row.version.version,
-                   pk=row.id, template_pk=row.template_id, version_pk=row.version_id,
-                   object_pk=row.object_id, filler_account=row.submitted_by_id,
-                   stored_answers=row.answers, client_id=row.client_submission_id)
+        return cls(
+            id=to_global_id("FormSubmission", row.id),
+            submitted_at=row.submitted_at,
+            template_version=version if version is not None else row.version.version,
+            pk=row.id,
+            template_pk=row.template_id,
+            version_pk=row.version_id,
+            object_pk=row.object_id,
+            filler_account=row.submitted_by_id,
+            stored_answers=row.answers,
+            client_id=row.client_submission_id,
+        )
 
 
 async def submission_nodes(rows: list[FormSubmissionRow]) -> list[FormSubmission]:
     """Types for submission rows, their version numbers fetched in one query."""
-    numbers = dict(await FormTemplateVersionRow.filter(id__in={r.version_id for r in rows})
-                   .values_list("id", "version"))
+    numbers = dict(
+        await FormTemplateVersionRow.filter(id__in={r.version_id for r in rows}).values_list("id", "version")
+    )
     return [FormSubmission.from_row(r, numbers[r.version_id]) for r in rows]
 
 
 # ---------------------------------------------------------------- inputs
 
-@strawberry.input(description="visibleIf: `value` is read as the referenced element's type (\"2\", \"true\", an option).")
+
+@strawberry.input(description='visibleIf: `value` is read as the referenced element\'s type ("2", "true", an option).')
 class FormConditionInput:
     key: str
     operator: FormConditionOperator
@@ -235,7 +283,7 @@ class FormConditionInput:
 
 @strawberry.input(description="The ticket a CREATE_TICKET element creates (internal templates only).")
 class FormTicketElementInput:
-    ticket_type_id: strawberry.ID
+    ticket_type_id: ref("TicketType")
     title: str
     description: str | None = None
     title_editable: bool = False
@@ -267,7 +315,7 @@ class CreateFormTemplateInput:
 
 @strawberry.input(description="Absent fields stay; a published template gets a new version.")
 class UpdateFormTemplateInput:
-    id: strawberry.ID
+    id: ref("FormTemplate")
     name: str | None = None
     description: str | None = None
     is_public: bool | None = None
@@ -288,64 +336,62 @@ class AnswerInput:
     number: float | None = strawberry.field(default=None, description="NUMBER and RATING.")
     boolean: bool | None = strawberry.field(default=None, description="YES_NO.")
     choices: list[str] | None = strawberry.field(default=None, description="SINGLE_CHOICE (one) and MULTIPLE_CHOICE.")
-    date_value: DateValue | None = strawberry.field(default=None, name="date")
+    date: DateValue | None = None
     ticket: FormTicketAnswerInput | None = None
     upload: Upload | None = strawberry.field(default=None, description="PHOTO and SIGNATURE: an image.")
 
 
 @strawberry.input
 class SubmitFormInput:
-    template_id: strawberry.ID
-    object_id: strawberry.ID
+    template_id: ref("FormTemplate")
+    object_id: ref("SiteObject")
     answers: list[AnswerInput]
     client_submission_id: str | None = strawberry.field(
-        default=None, description="Chosen by the device; sending the same one again returns the first submission.")
+        default=None, description="Chosen by the device; sending the same one again returns the first submission."
+    )
 
 
 @strawberry.input(description="`from` and `to` are days (UTC), both included.")
 class FormSubmissionFilter:
-    template_id: strawberry.ID | None = None
-    object_id: strawberry.ID | None = None
+    template_id: ref("FormTemplate") | None = None
+    object_id: ref("SiteObject") | None = None
     from_date: DateValue | None = strawberry.field(default=None, name="from")
-    to: DateValue | None = None
+    to_date: DateValue | None = strawberry.field(default=None, name="to")
 
 
-def _element_specs(items: list[FormElementInput]) -> list[forms.ElementSpec]:
-    specs = []
-    for index, item in enumerate(items):
-        ticket = None
-        if item.ticket is not None:
-            try:
-                type_pk = parse_id(item.ticket.ticket_type_id, "TicketType")
-            except (BadUserInput, NotFound):
-                raise BadUserInput("No ticket type with this ID.", field=item.key or f"elements.{index}") from None
-            t = item.ticket
-            ticket = forms.TicketSpec(ticket_type_id=type_pk, title=t.title, description=t.description,
-                                      title_editable=t.title_editable,
-                                      description_editable=t.description_editable,
-                                      allow_due_date=t.allow_due_date, attach_pdf=t.attach_pdf)
-        condition = None
-        if item.visible_if is not None:
-            condition = forms.ConditionSpec(key=item.visible_if.key, operator=item.visible_if.operator,
-                                            value=item.visible_if.value)
-        specs.append(forms.ElementSpec(key=item.key, kind=item.kind, label=item.label,
-                                       description=item.description, required=item.required,
-                                       options=item.options, scale=item.scale, visible_if=condition,
-                                       ticket=ticket))
-    return specs
+T = TypeVar("T")
 
 
-def _answer_specs(items: list[AnswerInput]) -> list[forms.AnswerSpec]:
-    specs = []
-    for item in items:
-        upload = uploads_of([item.upload], field=item.key)[0] if item.upload is not None else None
-        ticket = None
-        if item.ticket is not None:
-            ticket = forms.TicketAnswer(title=item.ticket.title, description=item.ticket.description,
-                                        due_date=item.ticket.due_date)
-        specs.append(forms.AnswerSpec(key=item.key, text=item.text, number=item.number, boolean=item.boolean,
-                                      choices=item.choices, date=item.date_value, ticket=ticket, upload=upload))
-    return specs
+def _item_at(error: SitedeskError, path: str, items: list[Any]) -> tuple[int, Any] | None:
+    """The (index, input) of the list `items` at `path` that a decoding error names, if it names one."""
+    where = str(error.extensions.get("field", ""))
+    if not where.startswith(f"{path}."):
+        return None
+    index = int(where[len(path) + 1 :].partition(".")[0])
+    return index, items[index]
+
+
+def _template_values(input: CreateFormTemplateInput | UpdateFormTemplateInput) -> dict[str, Any]:
+    """`decoded(input)`; a bad ticket type ID is bad input at its element's key, like every element error."""
+    try:
+        return decoded(input)
+    except SitedeskError as exc:
+        found = _item_at(exc, "elements", input.elements or [])
+        if found is None:
+            raise
+        index, element = found
+        raise BadUserInput("No ticket type with this ID.", field=element.key or f"elements.{index}") from None
+
+
+def _with_answers(decode: Callable[[], T], answers: list[AnswerInput]) -> T:
+    """`decode()`; an upload that is no file is reported at its answer's key, like every answer error."""
+    try:
+        return decode()
+    except BadUserInput as exc:
+        found = _item_at(exc, "answers", answers)
+        if found is None:
+            raise
+        raise BadUserInput(str(exc), field=found[1].key) from None
 
 
 def _template_pk(gid: str) -> int:
@@ -355,52 +401,50 @@ def _template_pk(gid: str) -> int:
 @strawberry.type
 class FormQueries:
     @field(policy=EMPLOYEES, description="Templates: template managers see all, other employees the published ones.")
-    async def form_templates(self, info: strawberry.Info,
-                             status: FormTemplateStatus | None = None) -> list[FormTemplate]:
-        query = forms.templates_for(info.context.viewer)
-        if status is not None:
-            query = query.filter(status=status)
-        return [FormTemplate.from_row(r) for r in await query]
+    async def form_templates(
+        self, info: strawberry.Info, status: FormTemplateStatus | None = None
+    ) -> list[FormTemplate]:
+        return [FormTemplate.from_row(r) for r in await forms.list_templates(info.context.viewer, status)]
 
     @field(policy=EMPLOYEES, description="Null when it does not exist or is not yours to see.")
     async def form_template(self, info: strawberry.Info, id: strawberry.ID) -> FormTemplate | None:
-        row = await forms.visible_template(info.context.viewer, _template_pk(id))
+        row = await forms.find_template(info.context.viewer, _template_pk(id))
         return FormTemplate.from_row(row) if row else None
 
     @field(policy=ANYONE, description="A published public template by its link's token; null otherwise.")
     async def public_form_template(self, token: str) -> FormTemplate | None:
-        row = await forms.template_by_token(token)
+        row = await forms.find_public_template(token)
         return FormTemplate.from_row(row) if row else None
 
     @field(policy=EMPLOYEES, description="Filled-in forms, newest first.")
-    async def form_submissions(self, info: strawberry.Info, filter: FormSubmissionFilter | None = None,
-                               first: int | None = None, after: str | None = None) -> Connection[FormSubmission]:
-        offset, limit = page_window(first, after)
-        criteria = forms.SubmissionFilter()
-        if filter is not None:
-            criteria = forms.SubmissionFilter(
-                template_id=parse_id(filter.template_id, "FormTemplate", "filter.templateId")
-                if filter.template_id else None,
-                object_id=parse_id(filter.object_id, "SiteObject", "filter.objectId") if filter.object_id else None,
-                from_date=filter.from_date, to_date=filter.to)
-        query = forms.filtered_submissions(info.context.viewer, criteria)
-        rows, total = await forms.page_of_submissions(query, offset, limit)
-        return connection(await submission_nodes(rows), offset, limit, total)
+    async def form_submissions(
+        self,
+        info: strawberry.Info,
+        filter: FormSubmissionFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[FormSubmission]:
+        page = paging(info, "formSubmissions", first, after, last, before)
+        criteria = decoded(filter, "filter") if filter is not None else {}
+        rows, total = await forms.page_of_submissions(info.context.viewer, page.window, **criteria)
+        return connection(await submission_nodes(rows), rows, page, total, key_of("submitted_at"))
 
 
 @strawberry.type
 class FormMutations:
     @mutation(policy=TEMPLATE_MANAGERS, description="A new draft template.")
     async def create_form_template(self, info: strawberry.Info, input: CreateFormTemplateInput) -> FormTemplate:
-        row = await forms.create_template(info.context.viewer, input.name, input.description, input.is_public,
-                                          _element_specs(input.elements))
+        row = await forms.create_template(info.context.viewer, **_template_values(input))
         return FormTemplate.from_row(row)
 
-    @mutation(policy=TEMPLATE_MANAGERS, description="A draft changes in place; a published template gets a new version.")
+    @mutation(
+        policy=TEMPLATE_MANAGERS, description="A draft changes in place; a published template gets a new version."
+    )
     async def update_form_template(self, info: strawberry.Info, input: UpdateFormTemplateInput) -> FormTemplate:
-        elements = _element_specs(input.elements) if input.elements is not None else None
-        row = await forms.update_template(info.context.viewer, _template_pk(input.id), input.name,
-                                          input.description, input.is_public, elements)
+        changes = _template_values(input)
+        row = await forms.update_template(info.context.viewer, changes.pop("id"), **changes)
         return FormTemplate.from_row(row)
 
     @mutation(policy=TEMPLATE_MANAGERS, description="Release for filling; public templates get their publicToken.")
@@ -413,14 +457,13 @@ class FormMutations:
 
     @mutation(policy=EMPLOYEES, description="Fill an internal template for an object; all or nothing.")
     async def submit_form(self, info: strawberry.Info, input: SubmitFormInput) -> FormSubmission:
-        template_pk = parse_id(input.template_id, "FormTemplate", "templateId")
-        object_pk = parse_id(input.object_id, "SiteObject", "objectId")
-        row = await forms.submit_form(info.context.viewer, info.context.settings, template_pk, object_pk,
-                                      _answer_specs(input.answers), input.client_submission_id)
+        values = _with_answers(lambda: decoded(input), input.answers)
+        row = await forms.submit_form(info.context.viewer, info.context.settings, **values)
         return (await submission_nodes([row]))[0]
 
     @mutation(policy=ANYONE, description="Fill a public template through its link, anonymously.")
-    async def submit_public_form(self, info: strawberry.Info, token: str,
-                                 answers: list[AnswerInput]) -> FormSubmission:
-        row = await forms.submit_public_form(info.context.settings, token, _answer_specs(answers))
+    async def submit_public_form(self, info: strawberry.Info, token: str, answers: list[AnswerInput]) -> FormSubmission:
+        row = await forms.submit_public_form(
+            info.context.settings, token, _with_answers(lambda: decoded_list(answers, "answers"), answers)
+        )
         return (await submission_nodes([row]))[0]

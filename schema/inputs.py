@@ -2,14 +2,19 @@
 
 An ID field that names a row says which type it must be:
 
-    object_id: Annotated[strawberry.ID, Ref("SiteObject")]
+    object_id: Annotated[strawberry.ID, Ref("SiteObject")]   # or: ref("SiteObject")
+
+A list of IDs is either `list[ref("SiteObject")]` (an error names the item,
+`objectIds.2`) or `refs("SiteObject")` (an error names the list, `objectIds`).
 
 `decoded(input)` returns the input as a plain dict keyed by Python field
 names, with every such ID replaced by its primary key, nested inputs and
-lists decoded the same way, and uploaded files turned into
-`files.uploads.Upload`. A malformed ID is `BAD_USER_INPUT`, an ID of another
-type `NOT_FOUND`, each with `extensions.field` naming where it stood in
-GraphQL terms (`tickets.3.objectId`).
+lists decoded the same way, uploaded files turned into
+`files.uploads.Upload`, and every `DateTime` turned into UTC (`core.dates.utc`:
+SQLite stores the offset a value comes with, so only UTC compares right).
+A malformed ID is `BAD_USER_INPUT`, an ID of another type `NOT_FOUND`, each
+with `extensions.field` naming where it stood in GraphQL terms
+(`tickets.3.objectId`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import functools
 import types
 import typing
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Union
 
 import strawberry
@@ -26,6 +32,7 @@ from strawberry.file_uploads import Upload as UploadScalar
 from strawberry.types.base import has_object_definition
 from strawberry.utils.str_converters import to_camel_case
 
+from core.dates import utc
 from core.errors import BadUserInput
 from core.ids import parse_id
 from files.uploads import Upload
@@ -43,6 +50,11 @@ def ref(type_name: str) -> Any:
     return Annotated[strawberry.ID, Ref(type_name)]
 
 
+def refs(type_name: str) -> Any:
+    """`Annotated[list[strawberry.ID], Ref(type_name)]`: IDs whose errors name the list (`groupIds`), not an item."""
+    return Annotated[list[strawberry.ID], Ref(type_name)]
+
+
 @dataclass(frozen=True)
 class _Field:
     python_name: str
@@ -54,8 +66,10 @@ class _Field:
 def _fields(input_class: type) -> tuple[_Field, ...]:
     hints = typing.get_type_hints(input_class, include_extras=True)
     definition = input_class.__strawberry_definition__  # type: ignore[attr-defined]
-    return tuple(_Field(f.python_name, f.graphql_name or to_camel_case(f.python_name), hints[f.python_name])
-                 for f in definition.fields)
+    return tuple(
+        _Field(f.python_name, f.graphql_name or to_camel_case(f.python_name), hints[f.python_name])
+        for f in definition.fields
+    )
 
 
 def _join(path: str, name: str | int) -> str:
@@ -71,23 +85,35 @@ def _without_none(annotation: Any) -> Any:
     return annotation
 
 
+def decoded_upload(value: Any, path: str) -> Upload:
+    """A value of the `Upload` scalar (an argument's or an input's) as `files.uploads.Upload`."""
+    if not hasattr(value, "file") or not hasattr(value, "filename"):
+        raise BadUserInput("Expected an uploaded file.", field=path or None)
+    return Upload(filename=value.filename, stream=value.file)
+
+
 def _decode(value: Any, annotation: Any, path: str) -> Any:
     if value is None:
         return None
+    optional = _without_none(annotation) is not annotation
     annotation = _without_none(annotation)
     if typing.get_origin(annotation) is Annotated:
         base, *extras = typing.get_args(annotation)
-        refs = [e for e in extras if isinstance(e, Ref)]
-        if refs:
-            return parse_id(value, refs[0].type_name, path)
+        marks = [e for e in extras if isinstance(e, Ref)]
+        if marks and typing.get_origin(_without_none(base)) is list:
+            return [parse_id(item, marks[0].type_name, path) for item in value]
+        if marks:
+            if optional and value == "":
+                return None  # an optional ID left empty is no ID (as the hand-written decoding had it)
+            return parse_id(value, marks[0].type_name, path)
         return _decode(value, base, path)
     if typing.get_origin(annotation) is list:
         [item_type] = typing.get_args(annotation)
         return [_decode(item, item_type, _join(path, i)) for i, item in enumerate(value)]
     if annotation is UploadScalar:
-        if not hasattr(value, "file") or not hasattr(value, "filename"):
-            raise BadUserInput("Expected an uploaded file.", field=path or None)
-        return Upload(filename=value.filename, stream=value.file)
+        return decoded_upload(value, path)
+    if annotation is datetime:
+        return utc(value, path or None)
     if isinstance(annotation, type) and has_object_definition(annotation) and dataclasses.is_dataclass(value):
         return decoded(value, path)
     return value
@@ -95,8 +121,10 @@ def _decode(value: Any, annotation: Any, path: str) -> Any:
 
 def decoded(value: Any, path: str = "") -> dict[str, Any]:
     """The Strawberry input `value` as a dict for resolvers: IDs decoded, uploads unwrapped (see module doc)."""
-    return {f.python_name: _decode(getattr(value, f.python_name), f.annotation, _join(path, f.graphql_name))
-            for f in _fields(type(value))}
+    return {
+        f.python_name: _decode(getattr(value, f.python_name), f.annotation, _join(path, f.graphql_name))
+        for f in _fields(type(value))
+    }
 
 
 def decoded_list(values: list[Any], path: str) -> list[dict[str, Any]]:

@@ -28,17 +28,32 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from graphql import (ExecutionResult, GraphQLError, GraphQLNamedType, GraphQLObjectType,
-                     GraphQLInterfaceType, GraphQLSchema, get_named_type)
-from graphql.language import (DocumentNode, FieldNode, FragmentDefinitionNode, FragmentSpreadNode,
-                              InlineFragmentNode, OperationDefinitionNode, OperationType,
-                              SelectionSetNode, VariableNode)
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    get_named_type,
+)
+from graphql.language import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableNode,
+)
 from graphql.utilities import value_from_ast_untyped
 from graphql.validation import ASTValidationRule, ValidationContext
 from strawberry.extensions import SchemaExtension
 
-from schema.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from core.settings import Settings
+from schema.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 INTROSPECTION_DEPTH = 16
 INTROSPECTION_ROOTS = {"__schema", "__type"}
@@ -52,9 +67,11 @@ def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
     return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
 
-def selection_depth(selection_set: SelectionSetNode | None,
-                    fragments: dict[str, FragmentDefinitionNode],
-                    visiting: frozenset[str] = frozenset()) -> tuple[int, int]:
+def selection_depth(
+    selection_set: SelectionSetNode | None,
+    fragments: dict[str, FragmentDefinitionNode],
+    visiting: frozenset[str] = frozenset(),
+) -> tuple[int, int]:
     """(depth of ordinary fields, depth of introspection subtrees) below `selection_set`."""
     if selection_set is None:
         return 0, 0
@@ -81,8 +98,9 @@ def selection_depth(selection_set: SelectionSetNode | None,
 
 
 @lru_cache(maxsize=32)
-def validation_rules(max_depth: int, max_aliases: int, max_mutations: int,
-                     introspection: bool) -> tuple[type[ASTValidationRule], ...]:
+def validation_rules(
+    max_depth: int, max_aliases: int, max_mutations: int, introspection: bool
+) -> tuple[type[ASTValidationRule], ...]:
     """The limit rules for one configuration; cached so the validation cache can reuse results."""
 
     class DepthLimit(ASTValidationRule):
@@ -90,9 +108,14 @@ def validation_rules(max_depth: int, max_aliases: int, max_mutations: int,
             fragments = _fragments(self.context.document)
             plain, intro = selection_depth(node.selection_set, fragments)
             if plain > max_depth or intro > max(max_depth, INTROSPECTION_DEPTH):
-                self.report_error(_error(
-                    f"The query is nested too deeply (at most {max_depth} levels).",
-                    node, "QUERY_TOO_DEEP", limit=max_depth))
+                self.report_error(
+                    _error(
+                        f"The query is nested too deeply (at most {max_depth} levels).",
+                        node,
+                        "QUERY_TOO_DEEP",
+                        limit=max_depth,
+                    )
+                )
 
     class AliasLimit(ASTValidationRule):
         def __init__(self, context: ValidationContext) -> None:
@@ -105,9 +128,14 @@ def validation_rules(max_depth: int, max_aliases: int, max_mutations: int,
 
         def leave_document(self, node: DocumentNode, *_: Any) -> None:
             if self.count > max_aliases:
-                self.report_error(_error(
-                    f"The query uses {self.count} aliases; at most {max_aliases} are allowed.",
-                    None, "TOO_MANY_ALIASES", limit=max_aliases))
+                self.report_error(
+                    _error(
+                        f"The query uses {self.count} aliases; at most {max_aliases} are allowed.",
+                        None,
+                        "TOO_MANY_ALIASES",
+                        limit=max_aliases,
+                    )
+                )
 
     class MutationLimit(ASTValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
@@ -115,15 +143,19 @@ def validation_rules(max_depth: int, max_aliases: int, max_mutations: int,
                 return
             count = _count_root_fields(node.selection_set, _fragments(self.context.document))
             if count > max_mutations:
-                self.report_error(_error(
-                    f"One request may run at most {max_mutations} mutations, not {count}.",
-                    node, "TOO_MANY_MUTATIONS", limit=max_mutations))
+                self.report_error(
+                    _error(
+                        f"One request may run at most {max_mutations} mutations, not {count}.",
+                        node,
+                        "TOO_MANY_MUTATIONS",
+                        limit=max_mutations,
+                    )
+                )
 
     class NoIntrospection(ASTValidationRule):
         def enter_field(self, node: FieldNode, *_: Any) -> None:
             if node.name.value in INTROSPECTION_ROOTS:
-                self.report_error(_error("Introspection is disabled on this server.", node,
-                                         "INTROSPECTION_DISABLED"))
+                self.report_error(_error("Introspection is disabled on this server.", node, "INTROSPECTION_DISABLED"))
 
     rules: list[type[ASTValidationRule]] = [DepthLimit, AliasLimit, MutationLimit]
     if not introspection:
@@ -131,9 +163,11 @@ def validation_rules(max_depth: int, max_aliases: int, max_mutations: int,
     return tuple(rules)
 
 
-def _count_root_fields(selection_set: SelectionSetNode,
-                       fragments: dict[str, FragmentDefinitionNode],
-                       visiting: frozenset[str] = frozenset()) -> int:
+def _count_root_fields(
+    selection_set: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    visiting: frozenset[str] = frozenset(),
+) -> int:
     count = 0
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
@@ -141,17 +175,16 @@ def _count_root_fields(selection_set: SelectionSetNode,
         elif isinstance(selection, FragmentSpreadNode):
             fragment = fragments.get(selection.name.value)
             if fragment is not None and selection.name.value not in visiting:
-                count += _count_root_fields(fragment.selection_set, fragments,
-                                            visiting | {selection.name.value})
+                count += _count_root_fields(fragment.selection_set, fragments, visiting | {selection.name.value})
         else:
             count += _count_root_fields(selection.selection_set, fragments, visiting)
     return count
 
 
 def _page_size(field: FieldNode, variables: dict[str, Any]) -> int | None:
-    """The `first` a connection field asks for (None for fields without `first`)."""
+    """The `first` or `last` a connection field asks for (20 when it gives neither)."""
     for argument in field.arguments or ():
-        if argument.name.value != "first":
+        if argument.name.value not in ("first", "last"):
             continue
         if isinstance(argument.value, VariableNode):
             value = variables.get(argument.value.name.value)
@@ -160,17 +193,19 @@ def _page_size(field: FieldNode, variables: dict[str, Any]) -> int | None:
         if not isinstance(value, int):
             return DEFAULT_PAGE_SIZE
         return min(max(value, 0), MAX_PAGE_SIZE)
-    return None
+    return DEFAULT_PAGE_SIZE
 
 
-def query_cost(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode,
-               variables: dict[str, Any]) -> int:
+def query_cost(
+    schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: dict[str, Any]
+) -> int:
     """Every field costs 1 times the `first` of each connection it is nested in."""
     fragments = _fragments(document)
     root = schema.get_root_type(operation.operation)
 
-    def walk(selection_set: SelectionSetNode | None, parent: GraphQLNamedType | None,
-             factor: int, visiting: frozenset[str]) -> int:
+    def walk(
+        selection_set: SelectionSetNode | None, parent: GraphQLNamedType | None, factor: int, visiting: frozenset[str]
+    ) -> int:
         if selection_set is None:
             return 0
         total = 0
@@ -190,17 +225,19 @@ def query_cost(schema: GraphQLSchema, document: DocumentNode, operation: Operati
                 else:
                     child = get_named_type(definition.type) if definition else None
                 size = _page_size(selection, variables) if definition and "first" in definition.args else None
-                total += walk(selection.selection_set, child, factor * (size if size is not None else 1),
-                              visiting)
+                total += walk(selection.selection_set, child, factor * (size if size is not None else 1), visiting)
             elif isinstance(selection, FragmentSpreadNode):
                 fragment = fragments.get(selection.name.value)
                 if fragment is None or selection.name.value in visiting:
                     continue
-                total += walk(fragment.selection_set, schema.get_type(fragment.type_condition.name.value),
-                              factor, visiting | {selection.name.value})
+                total += walk(
+                    fragment.selection_set,
+                    schema.get_type(fragment.type_condition.name.value),
+                    factor,
+                    visiting | {selection.name.value},
+                )
             elif isinstance(selection, InlineFragmentNode):
-                child = (schema.get_type(selection.type_condition.name.value)
-                         if selection.type_condition else parent)
+                child = schema.get_type(selection.type_condition.name.value) if selection.type_condition else parent
                 total += walk(selection.selection_set, child, factor, visiting)
         return total
 
@@ -219,8 +256,9 @@ class QueryLimits(SchemaExtension):
         self.execution_context.parse_options["max_tokens"] = settings.max_tokens
         self.execution_context.validation_rules = (
             *self.execution_context.validation_rules,
-            *validation_rules(settings.max_query_depth, settings.max_aliases,
-                              settings.max_mutations, settings.introspection),
+            *validation_rules(
+                settings.max_query_depth, settings.max_aliases, settings.max_mutations, settings.introspection
+            ),
         )
         yield
 
@@ -233,10 +271,19 @@ class QueryLimits(SchemaExtension):
             if operation is not None:
                 cost = query_cost(context.schema._schema, document, operation, context.variables or {})
                 if cost > budget:
-                    context.result = ExecutionResult(data=None, errors=[_error(
-                        f"The query is too complex: its estimated cost {cost} exceeds "
-                        f"the budget of {budget}. Ask for smaller pages (`first`).",
-                        operation, "QUERY_TOO_COMPLEX", cost=cost, limit=budget)])
+                    context.result = ExecutionResult(
+                        data=None,
+                        errors=[
+                            _error(
+                                f"The query is too complex: its estimated cost {cost} exceeds "
+                                f"the budget of {budget}. Ask for smaller pages (`first`).",
+                                operation,
+                                "QUERY_TOO_COMPLEX",
+                                cost=cost,
+                                limit=budget,
+                            )
+                        ],
+                    )
         yield
 
     @staticmethod

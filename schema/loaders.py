@@ -8,20 +8,25 @@ from types import SimpleNamespace
 from typing import Any
 
 from strawberry.dataloader import DataLoader
-from tortoise.functions import Count
 from tortoise.models import Model
 
 from models.accounts import Account, Employee
 from models.customers import Customer, SiteObject
 from models.forms import FormFile, FormTemplate, FormTemplateVersion
 from models.tickets import TicketType
-from permissions.tickets import visible_tickets
+from resolvers.customers import responsibles_of
 from resolvers.documents import document_rules_of, documents_on
 from resolvers.evaluations import customer_evaluations, object_evaluations
 from resolvers.forms import created_tickets_of, current_versions
-from resolvers.tickets import (ATTACHMENT_VALUES, COMMENT_VALUES, attachments_of, comments_of, history_of,
-                              person_values)
-from core.queries import list_inputs, prepared_values
+from resolvers.tickets import (
+    attachments_by_ticket,
+    comment_counts,
+    comment_pages,
+    find_tickets,
+    history_by_ticket,
+    person_values,
+    tickets_by_object,
+)
 
 
 def _rows_by_id(model: type[Model], related: tuple[str, ...] = ()) -> Callable[[list[int]], Awaitable[list[Any]]]:
@@ -31,17 +36,21 @@ def _rows_by_id(model: type[Model], related: tuple[str, ...] = ()) -> Callable[[
             query = query.select_related(*related)
         rows = {row.id: row for row in await query}
         return [rows.get(pk) for pk in ids]
+
     return load
 
 
-def _rows_grouped_by(model: type[Model], column: str, order_by: str
-                     ) -> Callable[[list[int]], Awaitable[list[list[Any]]]]:
+def _rows_grouped_by(
+    model: type[Model], column: str, order_by: str
+) -> Callable[[list[int]], Awaitable[list[list[Any]]]]:
     """Rows of `model` whose `column` is one of the keys, grouped by it."""
+
     async def load(keys: list[int]) -> list[list[Any]]:
         grouped: dict[int, list[Any]] = defaultdict(list)
         for row in await model.filter(**{f"{column}__in": set(keys)}).order_by(order_by):
             grouped[getattr(row, column)].append(row)
         return [grouped.get(key, []) for key in keys]
+
     return load
 
 
@@ -51,79 +60,62 @@ async def _people_by_account(account_ids: list[int]) -> list[tuple[Any, Any] | N
     for v in await Account.filter(id__in=set(account_ids)).values(*person_values("")):
         account = SimpleNamespace(id=v["id"], name=v["name"], email=v["email"], is_active=v["is_active"])
         if v["employee__id"] is not None:
-            row = SimpleNamespace(id=v["employee__id"], account_id=v["id"],
-                                  is_system_admin=v["employee__is_system_admin"])
+            row = SimpleNamespace(
+                id=v["employee__id"], account_id=v["id"], is_system_admin=v["employee__is_system_admin"]
+            )
         elif v["customer_user__id"] is not None:
-            row = SimpleNamespace(id=v["customer_user__id"], account_id=v["id"],
-                                  customer_id=v["customer_user__customer_id"])
+            row = SimpleNamespace(
+                id=v["customer_user__id"], account_id=v["id"], customer_id=v["customer_user__customer_id"]
+            )
         else:
             continue
         found[v["id"]] = (account, row)
     return [found.get(pk) for pk in account_ids]
 
 
-def _grouped(query_for: Callable[[Any, list[int]], Any], viewer: Any) -> Callable[[list[int]], Awaitable[list[list[Any]]]]:
-    async def load(ticket_ids: list[int]) -> list[list[Any]]:
-        grouped: dict[int, list[Any]] = defaultdict(list)
-        for row in await query_for(viewer, list(set(ticket_ids))):
-            grouped[row.ticket_id].append(row)
-        return [grouped.get(pk, []) for pk in ticket_ids]
-    return load
-
-
-def _values_by_ticket(name: str, query_for: Callable[[Any, list[int]], Any], fields: tuple[str, ...],
-                      viewer: Any) -> Callable[[list[int]], Awaitable[list[list[dict[str, Any]]]]]:
-    """Rows (dicts) of `query_for(viewer, ticket_ids)` grouped by ticket, the SQL compiled once per shape."""
-    async def load(ticket_ids: list[int]) -> list[list[dict[str, Any]]]:
-        ids = list(set(ticket_ids))
-        grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        rows = await prepared_values(
-            (name, viewer.query_shape(), len(ids)),
-            lambda s: query_for(viewer.with_sentinels(s), s.ints("ids", len(ids))).values(*fields),
-            {**viewer.query_inputs(), **list_inputs("ids", ids)})
-        for row in rows:
-            grouped[row["ticket_id"]].append(row)
-        return [grouped.get(pk, []) for pk in ticket_ids]
-    return load
-
-
-def _visible_tickets_by_id(viewer: Any) -> Callable[[list[int]], Awaitable[list[Any]]]:
-    async def load(ids: list[int]) -> list[Any]:
-        rows = {row.id: row for row in await visible_tickets(viewer).filter(id__in=set(ids))}
-        return [rows.get(pk) for pk in ids]
-    return load
-
-
-def _comment_counts(viewer: Any) -> Callable[[list[int]], Awaitable[list[int]]]:
-    async def load(ticket_ids: list[int]) -> list[int]:
-        ids = list(set(ticket_ids))
-        rows = await prepared_values(
-            ("comment_counts", viewer.query_shape(), len(ids)),
-            lambda s: (comments_of(viewer.with_sentinels(s), s.ints("ids", len(ids))).order_by()
-                       .group_by("ticket_id").annotate(n=Count("id")).values("ticket_id", "n")),
-            {**viewer.query_inputs(), **list_inputs("ids", ids)})
-        counts = {row["ticket_id"]: row["n"] for row in rows}
-        return [counts.get(pk, 0) for pk in ticket_ids]
-    return load
-
-
-def _by_key(fetch: Callable[[Any, list[int]], Awaitable[dict[int, Any]]], viewer: Any,
-            default: Any = None) -> Callable[[list[int]], Awaitable[list[Any]]]:
+def _by_key(
+    fetch: Callable[[Any, list[int]], Awaitable[dict[int, Any]]], viewer: Any, default: Any = None
+) -> Callable[[list[int]], Awaitable[list[Any]]]:
     async def load(ids: list[int]) -> list[Any]:
         found = await fetch(viewer, list(set(ids)))
         return [found.get(pk, default) for pk in ids]
+
     return load
 
 
-def _by_key_and_period(fetch: Callable[[Any, list[int], Any], Awaitable[dict[int, Any]]],
-                       viewer: Any) -> Callable[[list[tuple[int, Any]]], Awaitable[list[Any]]]:
+def _by_key_and_period(
+    fetch: Callable[[Any, list[int], Any], Awaitable[dict[int, Any]]], viewer: Any
+) -> Callable[[list[tuple[int, Any]]], Awaitable[list[Any]]]:
     """Keys are (id, period): one fetch per distinct period (usually one per request)."""
+
     async def load(keys: list[tuple[int, Any]]) -> list[Any]:
         periods: dict[Any, set[int]] = defaultdict(set)
         for pk, period in keys:
             periods[period].add(pk)
         found = {period: await fetch(viewer, sorted(ids), period) for period, ids in periods.items()}
         return [found[period].get(pk) for pk, period in keys]
+
+    return load
+
+
+def _pages_by_key(
+    fetch: Callable[..., Awaitable[dict[int, Any]]], viewer: Any
+) -> Callable[[list[tuple[int, Any]]], Awaitable[list[Any]]]:
+    """Keys are (parent id, page arguments): one fetch per distinct arguments, for all parents asking them.
+
+    The arguments are hashable: (`core.keyset.Window`, a tuple of further keyword arguments).
+    """
+
+    async def load(keys: list[tuple[int, Any]]) -> list[Any]:
+        parents: dict[Any, set[int]] = defaultdict(set)
+        for pk, arguments in keys:
+            parents[arguments].add(pk)
+        found = {}
+        for arguments, pks in parents.items():
+            window, extra = arguments
+            found[arguments] = await fetch(viewer, sorted(pks), window=window, **dict(extra))
+        return [found[arguments][pk] for pk, arguments in keys]
+
     return load
 
 
@@ -133,10 +125,6 @@ async def _document_rules(viewer: Any, customer_ids: list[int]) -> dict[int, Any
 
 async def _current_versions(viewer: Any, template_ids: list[int]) -> dict[int, Any]:
     return await current_versions(template_ids)
-
-
-async def _created_tickets(viewer: Any, submission_ids: list[int]) -> dict[int, Any]:
-    return await created_tickets_of(submission_ids, visible_tickets(viewer))
 
 
 # Loaders named `visible_…` are scoped to the request's viewer: what they
@@ -150,6 +138,7 @@ LOADERS: dict[str, LoaderFactory] = {
     "customer_by_id": lambda viewer: _rows_by_id(Customer),
     "ticket_type_by_id": lambda viewer: _rows_by_id(TicketType),
     "employee_by_id": lambda viewer: _rows_by_id(Employee, ("account",)),
+    "responsible_employees_by_object_id": lambda viewer: _by_key(responsibles_of, viewer, default=[]),
     "person_by_account_id": lambda viewer: _people_by_account,
     "document_rules_by_customer_id": lambda viewer: _by_key(_document_rules, viewer, default=[]),
     "form_template_by_id": lambda viewer: _rows_by_id(FormTemplate),
@@ -157,17 +146,16 @@ LOADERS: dict[str, LoaderFactory] = {
     "current_form_version_by_template_id": lambda viewer: _by_key(_current_versions, viewer),
     "form_versions_by_template_id": lambda viewer: _rows_grouped_by(FormTemplateVersion, "template_id", "-version"),
     "form_files_by_submission_id": lambda viewer: _rows_grouped_by(FormFile, "submission_id", "id"),
-    "visible_ticket_by_id": _visible_tickets_by_id,
-    "visible_comments_by_ticket_id": lambda viewer: _values_by_ticket("comments", comments_of, COMMENT_VALUES,
-                                                                      viewer),
-    "visible_history_by_ticket_id": lambda viewer: _grouped(history_of, viewer),
-    "visible_comment_count_by_ticket_id": _comment_counts,
-    "visible_attachments_by_ticket_id": lambda viewer: _values_by_ticket("attachments", attachments_of,
-                                                                         ATTACHMENT_VALUES, viewer),
+    "visible_ticket_by_id": lambda viewer: _by_key(find_tickets, viewer),
+    "visible_comment_page_by_ticket_id": lambda viewer: _pages_by_key(comment_pages, viewer),
+    "visible_ticket_page_by_object_id": lambda viewer: _pages_by_key(tickets_by_object, viewer),
+    "visible_history_by_ticket_id": lambda viewer: _by_key(history_by_ticket, viewer, default=[]),
+    "visible_comment_count_by_ticket_id": lambda viewer: _by_key(comment_counts, viewer, default=0),
+    "visible_attachments_by_ticket_id": lambda viewer: _by_key(attachments_by_ticket, viewer, default=[]),
     "visible_documents_by_object_id": lambda viewer: _by_key(documents_on, viewer, default=[]),
     "visible_evaluation_by_object_id": lambda viewer: _by_key_and_period(object_evaluations, viewer),
     "visible_evaluation_by_customer_id": lambda viewer: _by_key_and_period(customer_evaluations, viewer),
-    "visible_created_tickets_by_submission_id": lambda viewer: _by_key(_created_tickets, viewer, default=[]),
+    "visible_created_tickets_by_submission_id": lambda viewer: _by_key(created_tickets_of, viewer, default=[]),
 }
 
 

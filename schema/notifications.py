@@ -7,18 +7,22 @@ from enum import Enum
 
 import strawberry
 
+from core.ids import parse_id, to_global_id
 from models.notifications import Audience, DeliveryStatus, NotificationKind
 from models.notifications import OutboxMail as OutboxMailRow
 from permissions.notifications import may_read_notification_settings
 from permissions.policy import EMPLOYEES, SIGNED_IN
 from resolvers import notifications
 from schema.directive import field, mutation, type_policy
-from core.ids import parse_id, to_global_id
-from schema.relay import Connection, Node, connection, page_window
+from schema.inputs import decoded
+from schema.relay import Connection, Node, connection, key_of, paging
 
 strawberry.enum(NotificationKind, description="What a notification mail is about.")
-strawberry.enum(Audience, name="NotificationAudience",
-                description="Who a mail went to: employees and customer users never share one.")
+strawberry.enum(
+    Audience,
+    name="NotificationAudience",
+    description="Who a mail went to: employees and customer users never share one.",
+)
 strawberry.enum(DeliveryStatus, description="Where a mail is: waiting (or retrying), sent, or given up.")
 
 
@@ -28,25 +32,32 @@ class Locale(Enum):
     EN = "en"
 
 
-@strawberry.type(directives=type_policy(SIGNED_IN),
-                 description="Your language and which optional mails you get. The mail to a ticket's "
-                             "portal creator when it is DONE cannot be switched off.")
+@strawberry.type(
+    directives=type_policy(SIGNED_IN),
+    description="Your language and which optional mails you get. The mail to a ticket's "
+    "portal creator when it is DONE cannot be switched off.",
+)
 class NotificationSettings:
     locale: Locale
     comments: bool = strawberry.field(
         description="Customer users: others' comments on tickets you created in the portal. "
-                    "Employees: customer users' comments on tickets assigned to you.")
+        "Employees: customer users' comments on tickets assigned to you."
+    )
     status_changes: bool = strawberry.field(
-        description="Customer users: your portal ticket is being worked on (IN_PROGRESS).")
+        description="Customer users: your portal ticket is being worked on (IN_PROGRESS)."
+    )
     assignments: bool = strawberry.field(description="Employees: a ticket was assigned to you.")
-    new_tickets: bool = strawberry.field(
-        description="Employees: a customer user created a ticket assigned to you.")
+    new_tickets: bool = strawberry.field(description="Employees: a customer user created a ticket assigned to you.")
 
     @classmethod
     def of(cls, found: notifications.NotificationSettings) -> NotificationSettings:
-        return cls(locale=Locale(found.locale), comments=found.comments,
-                   status_changes=found.status_changes, assignments=found.assignments,
-                   new_tickets=found.new_tickets)
+        return cls(
+            locale=Locale(found.locale),
+            comments=found.comments,
+            status_changes=found.status_changes,
+            assignments=found.assignments,
+            new_tickets=found.new_tickets,
+        )
 
 
 async def settings_of_account(info: strawberry.Info, account_id: int) -> NotificationSettings | None:
@@ -57,8 +68,10 @@ async def settings_of_account(info: strawberry.Info, account_id: int) -> Notific
     return NotificationSettings.of(await notifications.notification_settings(viewer))
 
 
-@strawberry.type(directives=type_policy(EMPLOYEES),
-                 description="One notification mail: to whom, about what, and whether it went out.")
+@strawberry.type(
+    directives=type_policy(EMPLOYEES),
+    description="One notification mail: to whom, about what, and whether it went out.",
+)
 class Notification(Node):
     kind: NotificationKind
     audience: Audience
@@ -76,13 +89,22 @@ class Notification(Node):
 
     @classmethod
     def from_row(cls, row: OutboxMailRow) -> Notification:
-        return cls(id=to_global_id("Notification", row.id), kind=row.kind, audience=row.audience,
-                   recipient_name=row.to_name, recipient_email=row.to_address,
-                   locale=Locale(row.locale), subject=row.subject, status=row.status,
-                   attempts=row.attempts, last_error=row.last_error, note=row.note,
-                   created_at=row.created_at,
-                   next_attempt_at=row.next_attempt_at if row.status is DeliveryStatus.PENDING else None,
-                   sent_at=row.sent_at)
+        return cls(
+            id=to_global_id("Notification", row.id),
+            kind=row.kind,
+            audience=row.audience,
+            recipient_name=row.to_name,
+            recipient_email=row.to_address,
+            locale=Locale(row.locale),
+            subject=row.subject,
+            status=row.status,
+            attempts=row.attempts,
+            last_error=row.last_error,
+            note=row.note,
+            created_at=row.created_at,
+            next_attempt_at=row.next_attempt_at if row.status is DeliveryStatus.PENDING else None,
+            sent_at=row.sent_at,
+        )
 
 
 @strawberry.input
@@ -96,15 +118,23 @@ class UpdateNotificationSettingsInput:
 
 @strawberry.type
 class NotificationQueries:
-    @field(policy=EMPLOYEES, description="The mails queued for a ticket, newest first: to whom, sent or failed and why.")
-    async def notifications(self, info: strawberry.Info, ticket_id: strawberry.ID, first: int | None = None,
-                            after: str | None = None) -> Connection[Notification]:
-        offset, limit = page_window(first, after)
-        query = await notifications.notifications_of_ticket(
-            info.context.viewer, parse_id(ticket_id, "Ticket", "ticketId"))
-        rows = await query.offset(offset).limit(limit)
-        total = await query.count()
-        return connection([Notification.from_row(r) for r in rows], offset, limit, total)
+    @field(
+        policy=EMPLOYEES, description="The mails queued for a ticket, newest first: to whom, sent or failed and why."
+    )
+    async def notifications(
+        self,
+        info: strawberry.Info,
+        ticket_id: strawberry.ID,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Notification]:
+        page = paging(info, "notifications", first, after, last, before)
+        rows, total = await notifications.notification_page(
+            info.context.viewer, parse_id(ticket_id, "Ticket", "ticketId"), page.window
+        )
+        return connection([Notification.from_row(r) for r in rows], rows, page, total, key_of("created_at"))
 
     @field(policy=SIGNED_IN, description="Your language and notification settings.")
     async def notification_settings(self, info: strawberry.Info) -> NotificationSettings:
@@ -113,12 +143,15 @@ class NotificationQueries:
 
 @strawberry.type
 class NotificationMutations:
-    @mutation(policy=SIGNED_IN, description="Change your language and optional notifications; "
-                                            "fields left out stay as they are.")
-    async def update_notification_settings(self, info: strawberry.Info,
-                                           input: UpdateNotificationSettingsInput) -> NotificationSettings:
-        found = await notifications.update_notification_settings(
-            info.context.viewer, locale=input.locale.value if input.locale else None,
-            comments=input.comments, status_changes=input.status_changes,
-            assignments=input.assignments, new_tickets=input.new_tickets)
+    @mutation(
+        policy=SIGNED_IN,
+        description="Change your language and optional notifications; fields left out stay as they are.",
+    )
+    async def update_notification_settings(
+        self, info: strawberry.Info, input: UpdateNotificationSettingsInput
+    ) -> NotificationSettings:
+        changes = decoded(input)
+        if input.locale is not None:
+            changes["locale"] = input.locale.value  # resolvers speak locale codes ("de"), not this enum
+        found = await notifications.update_notification_settings(info.context.viewer, **changes)
         return NotificationSettings.of(found)

@@ -1,4 +1,4 @@
-"""Global IDs, the `Node` interface and Relay connections.
+"""The `Node` interface and Relay connections (global IDs themselves are `core.ids`).
 
 Connection, edge and page-info types only carry structure: they declare an
 `ANYONE` type policy because they are reached only through a field that has
@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Generic, TypeVar
+import dataclasses
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
-from permissions.policy import ANYONE
 from core.errors import BadUserInput
+from core.ids import MAX_PK
+from core.keys import sign, verify_signature
+from core.keyset import Key, Window
+from core.settings import Settings
+from permissions.policy import ANYONE
 from schema.directive import type_policy
 
 T = TypeVar("T")
@@ -50,39 +58,117 @@ MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 
 
-def offset_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+# ---------------------------------------------------------------- cursors
+# A cursor is `<payload>.<kid>.<hmac>`: the payload (base64url JSON) names the
+# ordering it belongs to and holds the row's sort value and id; the signature
+# (`core.keys.sign`) makes any other string a BAD_USER_INPUT, never a query.
 
 
-def page_window(first: int | None, after: str | None) -> tuple[int, int]:
-    """(offset, limit) for `first`/`after`; `first` is capped at 100."""
-    if first is None:
-        first = DEFAULT_PAGE_SIZE
-    if first < 0 or first > MAX_PAGE_SIZE:
-        raise BadUserInput(f"`first` must be between 0 and {MAX_PAGE_SIZE}.", field="first")
-    offset = 0
-    if after:
-        try:
-            kind, _, value = base64.urlsafe_b64decode(after.encode()).decode().partition(":")
-            offset = int(value) + 1
-        except (binascii.Error, UnicodeError, ValueError):
-            raise BadUserInput("Malformed cursor.", field="after") from None
-        if kind != "offset" or offset < 1:
-            raise BadUserInput("Malformed cursor.", field="after")
-    return offset, first
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"t": value.isoformat()}
+    if isinstance(value, date):
+        return {"d": value.isoformat()}
+    return value
 
 
-def connection(items: list[T], offset: int, first: int, total: int) -> Connection[T]:
-    """A connection over one page; `items` may hold one extra row to tell a next page."""
-    page = items[:first]
-    edges = [Edge(node=item, cursor=offset_cursor(offset + i)) for i, item in enumerate(page)]
+def _decode_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"t"} and isinstance(value["t"], str):
+            return datetime.fromisoformat(value["t"])
+        if set(value) == {"d"} and isinstance(value["d"], str):
+            return date.fromisoformat(value["d"])
+        raise ValueError("unknown value")
+    if value is None or isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise ValueError("unknown value")
+
+
+def encode_cursor(settings: Settings, ordering: str, key: Key) -> str:
+    value, pk = key
+    payload = json.dumps([ordering, _encode_value(value), pk], separators=(",", ":"))
+    message = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+    return f"{message}.{sign(settings, message)}"
+
+
+def decode_cursor(settings: Settings, ordering: str, cursor: str, field: str) -> Key:
+    """The (sort value, id) a cursor of `ordering` holds; BAD_USER_INPUT on `field` for anything else."""
+    message, _, signature = cursor.partition(".")
+    if not message or not verify_signature(settings, message, signature):
+        raise BadUserInput("Malformed cursor.", field=field)
+    try:
+        kind, value, pk = json.loads(base64.urlsafe_b64decode(message + "=" * (-len(message) % 4)))
+        value = _decode_value(value)
+    except (binascii.Error, UnicodeError, ValueError, TypeError):
+        raise BadUserInput("Malformed cursor.", field=field) from None
+    if kind != ordering:
+        raise BadUserInput("This cursor belongs to another list or ordering.", field=field)
+    if not isinstance(pk, int) or isinstance(pk, bool) or not 0 < pk <= MAX_PK:
+        raise BadUserInput("Malformed cursor.", field=field)
+    return value, pk
+
+
+@dataclasses.dataclass(frozen=True)
+class Paging:
+    """A connection's page arguments, checked, with cursors decoded for one ordering."""
+
+    window: Window
+    ordering: str
+    settings: Settings
+
+
+def paging(
+    info: Any, ordering: str, first: int | None, after: str | None, last: int | None = None, before: str | None = None
+) -> Paging:
+    """`first`/`after`/`last`/`before` of a connection over `ordering` (a name the cursors carry)."""
+    settings = info.context.settings
+    if first is not None and last is not None:
+        raise BadUserInput("Give `first` or `last`, not both.", field="last")
+    for name, size in (("first", first), ("last", last)):
+        if size is not None and not 0 <= size <= MAX_PAGE_SIZE:
+            raise BadUserInput(f"`{name}` must be between 0 and {MAX_PAGE_SIZE}.", field=name)
+    backward = last is not None or (before is not None and first is None)
+    size = last if backward else first
+    if size is None:
+        size = DEFAULT_PAGE_SIZE
+    window = Window(
+        limit=size,
+        backward=backward,
+        after=decode_cursor(settings, ordering, after, "after") if after else None,
+        before=decode_cursor(settings, ordering, before, "before") if before else None,
+    )
+    return Paging(window, ordering, settings)
+
+
+def connection(items: list[T], rows: list[Any], paging: Paging, total: int, key: Callable[[Any], Key]) -> Connection[T]:
+    """A connection over `items` (built from `rows`, in reading order, one more than the page when another follows).
+
+    `key(row)` is a row's (sort value, id), the content of its cursor.
+    """
+    window = paging.window
+    more = len(items) > window.limit
+    pairs = list(zip(items, rows, strict=True))[: window.limit]
+    if window.backward:
+        pairs.reverse()
+    edges = [Edge(node=item, cursor=encode_cursor(paging.settings, paging.ordering, key(row))) for item, row in pairs]
     return Connection(
         edges=edges,
         page_info=PageInfo(
-            has_next_page=offset + len(page) < total,
-            has_previous_page=offset > 0,
+            has_next_page=window.before is not None if window.backward else more,
+            has_previous_page=more if window.backward else window.after is not None,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
         total_count=total,
     )
+
+
+def key_of(column: str) -> Callable[[Any], Key]:
+    """The cursor key of a row (a model instance or a values dict) ordered by `column`, then id."""
+
+    def key(row: Any) -> Key:
+        if isinstance(row, dict):
+            return row[column], row["id"]
+        return getattr(row, column), row.id
+
+    return key

@@ -9,38 +9,25 @@ from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutations, AccountQueries, CustomerUser, Employee
 from schema.compiled import CompiledExecution
-from schema.customers import Customer, CustomerMutations, CustomerQueries, SiteObject
+from schema.customers import (
+    Customer,
+    CustomerMutations,
+    CustomerQueries,
+    DocumentRuleMutations,
+    EvaluationSettingsMutations,
+    SiteObject,
+)
 from schema.directive import enforce_policies
-from schema.documents import Document, DocumentMutations
+from schema.documents import Document
 from schema.errors import ShapeErrors, finish_errors
-from schema.evaluations import EvaluationMutations
 from schema.forms import FormMutations, FormQueries, FormSubmission, FormTemplate
 from schema.limits import QueryLimits
 from schema.nodes import NodeQueries
-from schema.notifications import (
-    Notification,
-    NotificationMutations,
-    NotificationQueries,
-)
-from schema.tickets import (
-    Attachment,
-    Comment,
-    Ticket,
-    TicketMutations,
-    TicketQueries,
-    TicketType,
-)
+from schema.notifications import Notification, NotificationMutations, NotificationQueries
+from schema.tickets import Attachment, Comment, Ticket, TicketMutations, TicketQueries, TicketType
 
 Query = merge_types(
-    "Query",
-    (
-        AccountQueries,
-        NodeQueries,
-        CustomerQueries,
-        TicketQueries,
-        FormQueries,
-        NotificationQueries,
-    ),
+    "Query", (AccountQueries, NodeQueries, CustomerQueries, TicketQueries, FormQueries, NotificationQueries)
 )
 Mutation = merge_types(
     "Mutation",
@@ -48,8 +35,8 @@ Mutation = merge_types(
         AccountMutations,
         CustomerMutations,
         TicketMutations,
-        DocumentMutations,
-        EvaluationMutations,
+        DocumentRuleMutations,
+        EvaluationSettingsMutations,
         FormMutations,
         NotificationMutations,
     ),
@@ -100,12 +87,7 @@ def build_schema() -> strawberry.Schema:
             Document,
             Notification,
         ],
-        extensions=[
-            ShapeErrors,
-            QueryLimits,
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
-        ],
+        extensions=[ShapeErrors, QueryLimits, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
         config=StrawberryConfig(disable_field_suggestions=True),
     )
     enforce_policies(schema)

@@ -3,59 +3,132 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-
-from files.routes import download
-from mail.sender import MailSender
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from cross_web import HTTPException
 from tortoise.connection import get_connection
 
-from permissions.tokens import InvalidToken, read_access_token
+from core.database import database, database_unavailable
+from core.settings import Settings, get_settings
+from files.routes import download
+from mail.sender import MailSender
+from permissions.tokens import TOKEN_EXPIRED, TOKEN_INVALID, TOKEN_REVOKED, InvalidToken, read_access_token
 from permissions.viewer import ANONYMOUS, Viewer, load_viewer
 from schema.context import Context
-from schema.schema import schema as graphql_schema
-from core.database import database, database_unavailable
 from schema.errors import DATABASE_UNAVAILABLE
-from core.settings import Settings, get_settings
+from schema.schema import schema as graphql_schema
 
 logger = logging.getLogger("sitedesk")
 SIMPLE_CONTENT_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded", "text/plain"}
 
 
-def error_body(message: str, code: str) -> dict[str, Any]:
-    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+# Deeper JSON than this is refused before anything reads it (graphql-core
+# coerces variables recursively); orjson itself stops at 1024 levels.
+MAX_JSON_DEPTH = 64
+VIEWER_KEY = "sitedesk.viewer"
+TOKEN_MESSAGES = {
+    TOKEN_EXPIRED: "The access token has expired: refresh the session.",
+    TOKEN_INVALID: "The access token is not valid: sign in again.",
+    TOKEN_REVOKED: "The session of this access token has ended: sign in again.",
+}
+
+
+def error_body(message: str, code: str, **extensions: Any) -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+
+
+class TokenRefused(Exception):
+    """A token was sent but does not verify; `reason` is one of the TOKEN_* codes."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(TOKEN_MESSAGES[reason])
+        self.reason = reason
 
 
 async def viewer_from_header(settings: Settings, authorization: str | None) -> Viewer:
-    """The viewer a request's `Authorization` header names (anonymous when absent or bad)."""
+    """The viewer a request's `Authorization` header names: anonymous without one.
+
+    A header that is there but does not name a live session raises
+    `TokenRefused`, whatever the request asks for (RFC 6750 `invalid_token`),
+    so a client learns that its token, not its question, is the problem.
+    """
     if not authorization:
         return ANONYMOUS
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        return Viewer(token_error="expected `Authorization: Bearer <token>`")
+        raise TokenRefused(TOKEN_INVALID)
     try:
         claims = read_access_token(settings, token.strip())
-    except InvalidToken:
-        return Viewer(token_error="it is malformed, expired or not issued by this server")
+    except InvalidToken as exc:
+        raise TokenRefused(exc.reason) from None
     viewer = await load_viewer(claims.account_id, claims.token_version)
-    if viewer is None or viewer.kind is not claims.kind:
-        return Viewer(token_error="the session has ended")
+    if viewer is None:
+        raise TokenRefused(TOKEN_REVOKED)
+    if viewer.kind is not claims.kind:
+        raise TokenRefused(TOKEN_INVALID)
     return viewer
+
+
+def token_refusal(exc: TokenRefused) -> JSONResponse:
+    return JSONResponse(
+        error_body(str(exc), "UNAUTHENTICATED", reason=exc.reason),
+        status_code=401,
+        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc}"'},
+    )
+
+
+class UnacceptableJSON(Exception):
+    """A request body that is valid JSON but refused before execution (400, `code`)."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# A GraphQL string escape for NUL: \u0000 or \u{0}.
+GRAPHQL_NUL_ESCAPE = re.compile(r"\\u(?:0000|\{0+\})")
+NUL_MESSAGE = "Text must not contain NUL characters (U+0000)."
+
+
+def check_request_json(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
+    """Refuse JSON nested deeper than `limit` and text holding NUL, which PostgreSQL cannot store.
+
+    Iterative, so no depth of input can exhaust the interpreter's recursion limit.
+    """
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise UnacceptableJSON(NUL_MESSAGE, "BAD_USER_INPUT")
+            continue
+        if isinstance(item, dict):
+            children = [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            raise UnacceptableJSON(f"The request JSON nests deeper than {limit} levels.", "BAD_REQUEST")
+        pending.extend((child, depth + 1) for child in children)
+    query = value.get("query") if isinstance(value, dict) else None
+    if isinstance(query, str) and GRAPHQL_NUL_ESCAPE.search(query):
+        raise UnacceptableJSON(NUL_MESSAGE, "BAD_USER_INPUT")
 
 
 class GraphQLApp(GraphQL):
@@ -75,29 +148,45 @@ class GraphQLApp(GraphQL):
         # UTF-8 as is, no ASCII escapes.
         return orjson.dumps(data)
 
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson raises a `json.JSONDecodeError` (Strawberry's 400) beyond 1024 levels.
+        value = orjson.loads(data)
+        check_request_json(value)
+        return value
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
         try:
+            scope[VIEWER_KEY] = await viewer_from_header(self.settings, request.headers.get("authorization"))
             await self.check_multipart(request)
             response = await self.run(request)
+        except TokenRefused as exc:
+            response = token_refusal(exc)
+        except UnacceptableJSON as exc:
+            response = JSONResponse(error_body(str(exc), exc.code), status_code=400)
         except HTTPException as exc:
             code = "BAD_REQUEST" if exc.status_code == 400 else "HTTP_ERROR"
             message = exc.reason
             if exc.reason == "Batching is not enabled":
-                code, message = "BATCHING_NOT_SUPPORTED", ("Batched requests (a JSON array) are not "
-                                                           "supported: send one operation per request.")
+                code, message = (
+                    "BATCHING_NOT_SUPPORTED",
+                    ("Batched requests (a JSON array) are not supported: send one operation per request."),
+                )
             response = JSONResponse(error_body(message, code), status_code=exc.status_code)
         except Exception as exc:
             if not database_unavailable(exc):
                 raise
             # Before execution (loading the viewer): the same answer as inside it.
             logger.warning("database unavailable: %s", exc)
-            response = JSONResponse(error_body(DATABASE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
-                                    status_code=503, headers={"Retry-After": "5"})
+            response = JSONResponse(
+                error_body(DATABASE_UNAVAILABLE, "SERVICE_UNAVAILABLE"), status_code=503, headers={"Retry-After": "5"}
+            )
         await response(scope, receive, send)
+        # Starlette keeps the parsed form on the request: closing it closes the uploads' temporary files.
+        await request.close()
 
     async def check_multipart(self, request: Request) -> None:
         """CSRF protection as Apollo Server does it, and a cap on files per request.
@@ -111,15 +200,14 @@ class GraphQLApp(GraphQL):
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in SIMPLE_CONTENT_TYPES:
             return
-        if not (request.headers.get("apollo-require-preflight")
-                or request.headers.get("x-apollo-operation-name")):
-            raise HTTPException(400, "This request needs the Apollo-Require-Preflight header "
-                                     "(CSRF protection).")
+        if not (request.headers.get("apollo-require-preflight") or request.headers.get("x-apollo-operation-name")):
+            raise HTTPException(400, "This request needs the Apollo-Require-Preflight header (CSRF protection).")
         if content_type == "multipart/form-data":
             try:
                 # Parsed once with our limits; Strawberry reuses the parsed form.
-                await request.form(max_files=self.settings.max_files_per_request,
-                                   max_fields=self.settings.max_files_per_request + 10)
+                await request.form(
+                    max_files=self.settings.max_files_per_request, max_fields=self.settings.max_files_per_request + 10
+                )
             except MultiPartException as exc:
                 raise HTTPException(400, f"Malformed or oversized upload: {exc.message}") from None
             except StarletteHTTPException as exc:  # Starlette re-raises parser errors as this
@@ -127,10 +215,9 @@ class GraphQLApp(GraphQL):
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         request_id = request.scope.get("sitedesk.request_id") or uuid.uuid4().hex
-        viewer = await viewer_from_header(self.settings, request.headers.get("authorization"))
+        viewer = request.scope[VIEWER_KEY]
         client = request.client.host if request.client else None
-        return Context(viewer=viewer, settings=self.settings, request_id=request_id,
-                       request=request, client_ip=client)
+        return Context(viewer=viewer, settings=self.settings, request_id=request_id, request=request, client_ip=client)
 
 
 class BodySizeLimit:
@@ -150,8 +237,9 @@ class BodySizeLimit:
         limit = self.max_multipart_bytes if multipart else self.max_bytes
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await JSONResponse(error_body("The request body is too large.", "PAYLOAD_TOO_LARGE"),
-                               status_code=413)(scope, receive, send)
+            await JSONResponse(error_body("The request body is too large.", "PAYLOAD_TOO_LARGE"), status_code=413)(
+                scope, receive, send
+            )
             return
         received = 0
 
@@ -167,8 +255,9 @@ class BodySizeLimit:
         try:
             await self.app(scope, limited_receive, send)
         except BodyTooLarge:
-            await JSONResponse(error_body("The request body is too large.", "PAYLOAD_TOO_LARGE"),
-                               status_code=413)(scope, receive, send)
+            await JSONResponse(error_body("The request body is too large.", "PAYLOAD_TOO_LARGE"), status_code=413)(
+                scope, receive, send
+            )
 
 
 class BodyTooLarge(Exception):
@@ -205,8 +294,9 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-def create_app(settings: Settings | None = None, *, manage_database: bool = True,
-               mail_sender: bool | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, manage_database: bool = True, mail_sender: bool | None = None
+) -> Starlette:
     """The Sitedesk ASGI app; `manage_database=False` when the caller opened the ORM.
 
     The background mail sender runs with the app when `mail_sender` says so
@@ -243,17 +333,19 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     multipart_limit = settings.max_body_bytes + settings.max_upload_bytes
     middleware = [
         Middleware(RequestId),
-        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
-                   max_multipart_bytes=multipart_limit),
+        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, max_multipart_bytes=multipart_limit),
     ]
     if settings.cors_origins:
-        middleware.insert(0, Middleware(
-            CORSMiddleware,
-            allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "Apollo-Require-Preflight"],
-            max_age=600,
-        ))
+        middleware.insert(
+            0,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type", "Apollo-Require-Preflight"],
+                max_age=600,
+            ),
+        )
     routes = [
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),

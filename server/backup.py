@@ -18,12 +18,12 @@ import subprocess
 import tarfile
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from files.storage import KEY_PATTERN
 from core.settings import Settings
+from files.storage import KEY_PATTERN
 
 FORMAT = 1
 SQLITE_NAME = "database.sqlite3"
@@ -59,9 +59,16 @@ def _postgres_args(settings: Settings) -> tuple[list[str], dict[str, str]]:
     env = dict(os.environ)
     if parsed.password:
         env["PGPASSWORD"] = unquote(parsed.password)
-    args = ["--host", parsed.hostname or "127.0.0.1", "--port", str(parsed.port or 5432),
-            "--username", unquote(parsed.username or "postgres"),
-            "--dbname", unquote(parsed.path.lstrip("/") or "postgres")]
+    args = [
+        "--host",
+        parsed.hostname or "127.0.0.1",
+        "--port",
+        str(parsed.port or 5432),
+        "--username",
+        unquote(parsed.username or "postgres"),
+        "--dbname",
+        unquote(parsed.path.lstrip("/") or "postgres"),
+    ]
     return args, env
 
 
@@ -107,11 +114,25 @@ def backup(settings: Settings, target: Path) -> Summary:
         else:
             database_name = POSTGRES_NAME
             args, env = _postgres_args(settings)
-            _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges",
-                  "--file", str(work_dir / database_name), *args], env)
+            _run(
+                [
+                    "pg_dump",
+                    "--format=custom",
+                    "--no-owner",
+                    "--no-privileges",
+                    "--file",
+                    str(work_dir / database_name),
+                    *args,
+                ],
+                env,
+            )
         keys = _stored_files(settings.files_dir)
-        manifest = {"format": FORMAT, "database": _kind(settings), "files": len(keys),
-                    "createdAt": datetime.now(timezone.utc).isoformat()}
+        manifest = {
+            "format": FORMAT,
+            "database": _kind(settings),
+            "files": len(keys),
+            "createdAt": datetime.now(UTC).isoformat(),
+        }
         (work_dir / "manifest.json").write_text(json.dumps(manifest, indent=2))
         partial = work_dir / "archive.tar"
         with tarfile.open(partial, "w") as archive:
@@ -148,9 +169,20 @@ def _postgres_has_tables(settings: Settings) -> bool:
     args, env = _postgres_args(settings)
     if shutil.which("psql") is None:
         raise BackupError("`psql` is not installed (Debian: postgresql-client)")
-    done = subprocess.run(["psql", "--no-psqlrc", "--tuples-only", "--no-align", *args, "--command",
-                           "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"],
-                          env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            "psql",
+            "--no-psqlrc",
+            "--tuples-only",
+            "--no-align",
+            *args,
+            "--command",
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         raise BackupError(f"psql failed: {done.stderr.strip()}")
     return int(done.stdout.strip() or 0) > 0
@@ -166,18 +198,20 @@ def restore(settings: Settings, source: Path, *, force: bool = False) -> Summary
     source = Path(source)
     if not source.is_file():
         raise BackupError(f"no backup archive at {source}")
-    with tarfile.open(source, "r") as archive, \
-            tempfile.TemporaryDirectory(prefix=".sitedesk-restore-") as work:
+    with tarfile.open(source, "r") as archive, tempfile.TemporaryDirectory(prefix=".sitedesk-restore-") as work:
         manifest = _read_manifest(archive)
         if manifest["database"] != _kind(settings):
-            raise BackupError(f"this backup holds a {manifest['database']} database, "
-                              f"but SITEDESK_DATABASE_URL names a {_kind(settings)} database")
+            raise BackupError(
+                f"this backup holds a {manifest['database']} database, "
+                f"but SITEDESK_DATABASE_URL names a {_kind(settings)} database"
+            )
         work_dir = Path(work)
         if settings.is_sqlite:
             target = sqlite_path(settings)
             if _sqlite_has_tables(target) and not force:
-                raise BackupError(f"{target} holds data already; restore into an empty database "
-                                  "or pass --force to replace it")
+                raise BackupError(
+                    f"{target} holds data already; restore into an empty database or pass --force to replace it"
+                )
             archive.extract(SQLITE_NAME, work_dir, filter="data")
             target.parent.mkdir(parents=True, exist_ok=True)
             copy = sqlite3.connect(work_dir / SQLITE_NAME)
@@ -189,13 +223,25 @@ def restore(settings: Settings, source: Path, *, force: bool = False) -> Summary
                 copy.close()
         else:
             if _postgres_has_tables(settings) and not force:
-                raise BackupError("the database holds tables already; restore into an empty "
-                                  "database or pass --force to replace them")
+                raise BackupError(
+                    "the database holds tables already; restore into an empty database or pass --force to replace them"
+                )
             archive.extract(POSTGRES_NAME, work_dir, filter="data")
             args, env = _postgres_args(settings)
             clean = ["--clean", "--if-exists"] if force else []
-            _run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
-                  *clean, *args, str(work_dir / POSTGRES_NAME)], env)
+            _run(
+                [
+                    "pg_restore",
+                    "--no-owner",
+                    "--no-privileges",
+                    "--exit-on-error",
+                    "--single-transaction",
+                    *clean,
+                    *args,
+                    str(work_dir / POSTGRES_NAME),
+                ],
+                env,
+            )
         restored = 0
         for member in archive.getmembers():
             key = member.name.removeprefix("files/")

@@ -20,9 +20,9 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _create_admin(args: argparse.Namespace) -> int:
-    from resolvers.accounts import ensure_admin
-    from core.errors import BadUserInput
     from core.database import database
+    from core.errors import BadUserInput
+    from resolvers.accounts import ensure_admin
 
     async def run() -> None:
         async with database(get_settings()):
@@ -65,8 +65,8 @@ def _export_schema(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from server.app import create_app
     from core.database import UnmigratedDatabase, database
+    from server.app import create_app
 
     settings = get_settings()
 
@@ -79,8 +79,7 @@ def _serve(args: argparse.Namespace) -> int:
     except UnmigratedDatabase as exc:
         print(f"sitedesk: {exc}", file=sys.stderr)
         return 1
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
-                proxy_headers=False)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", proxy_headers=False)
     return 0
 
 
@@ -104,8 +103,10 @@ def _restore(args: argparse.Namespace) -> int:
     except BackupError as exc:
         print(f"sitedesk: restore failed: {exc}", file=sys.stderr)
         return 1
-    print(f"restored {summary.path} ({summary.database} database, {summary.files} files); "
-          "run `sitedesk migrate` if the backup is older than this version")
+    print(
+        f"restored {summary.path} ({summary.database} database, {summary.files} files); "
+        "run `sitedesk migrate` if the backup is older than this version"
+    )
     return 0
 
 
@@ -134,8 +135,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+# Libraries that log routine work at INFO (fontTools: one line per glyph table when fpdf2 subsets a
+# font); an operator reads Sitedesk's own lines, the rest stays at DEBUG.
+QUIET_LOGGERS = ("fontTools", "tortoise")
+
+
+def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    configure_logging()
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)

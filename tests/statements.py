@@ -1,8 +1,11 @@
-"""Counting the SQL statements a GraphQL request runs, through Tortoise's statement log."""
+"""Counting the SQL statements a GraphQL request runs, through Tortoise's statement log
+(also used by `bench/run.py`)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -17,17 +20,25 @@ class StatementCounter(logging.Handler):
             self.count += 1
 
 
-async def count_statements(client: Any, query: str, variables: dict[str, Any] | None = None
-                           ) -> tuple[int, dict[str, Any]]:
-    """(statements run, `data`) of a request that must succeed."""
+@contextmanager
+def counting_statements() -> Iterator[StatementCounter]:
+    """A counter of the statements run inside the block."""
     logger = logging.getLogger("tortoise.db_client")
     counter = StatementCounter()
     old_level = logger.level
     logger.setLevel(logging.DEBUG)
     logger.addHandler(counter)
     try:
-        data = await client.ok(query, variables)
+        yield counter
     finally:
         logger.removeHandler(counter)
         logger.setLevel(old_level)
+
+
+async def count_statements(
+    client: Any, query: str, variables: dict[str, Any] | None = None
+) -> tuple[int, dict[str, Any]]:
+    """(statements run, `data`) of a request that must succeed."""
+    with counting_statements() as counter:
+        data = await client.ok(query, variables)
     return counter.count, data

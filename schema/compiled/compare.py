@@ -80,10 +80,7 @@ def install() -> None:
 
 def answer(result: ExecutionResult) -> bytes:
     """The response JSON as the client would see it (before error masking), plus error classes."""
-    errors = [
-        {**error.formatted, "original": type(error.original_error).__name__}
-        for error in result.errors or ()
-    ]
+    errors = [{**error.formatted, "original": type(error.original_error).__name__} for error in result.errors or ()]
     return orjson.dumps({"data": result.data, "errors": errors}, default=repr)
 
 
@@ -100,9 +97,7 @@ def same(compiled: bytes, reference: bytes) -> bool:
     """Identical answers; a signed download URL may differ in the second it was signed at."""
     if compiled == reference:
         return True
-    return SIGNED_URL.sub(b"expires=&signature=", compiled) == SIGNED_URL.sub(
-        b"expires=&signature=", reference
-    )
+    return SIGNED_URL.sub(b"expires=&signature=", compiled) == SIGNED_URL.sub(b"expires=&signature=", reference)
 
 
 def mismatch(what: str, compiled: bytes, reference: bytes) -> ExecutionMismatch:
@@ -130,11 +125,7 @@ class Comparison:
         observer = Observer(arguments)
         result = execution.run(arguments, observer)
         operation = get_operation_ast(arguments.document, arguments.operation_name)
-        if (
-            observer.plan is None
-            or operation is None
-            or operation.operation is not OperationType.QUERY
-        ):
+        if observer.plan is None or operation is None or operation.operation is not OperationType.QUERY:
             return result
         return self.compare_query(arguments, result)
 
@@ -150,9 +141,7 @@ class Comparison:
             REFERENCE.reset(token)
         ours, theirs = answer(compiled), answer(reference)
         if not same(ours, theirs):
-            raise mismatch(
-                f"query {arguments.operation_name or ''}".strip(), ours, theirs
-            )
+            raise mismatch(f"query {arguments.operation_name or ''}".strip(), ours, theirs)
         return compiled
 
 
@@ -186,20 +175,14 @@ class Observer:
     def execute(self, run: Run, field: FieldPlan, root: Any) -> Any:
         path = field.path(None)
         if field.policy_index is not None and not run.verdicts[field.policy_index]:
-            return field.execute(
-                root, None, run
-            )  # refused: graphql-core's own path already
+            return field.execute(root, None, run)  # refused: graphql-core's own path already
         try:
             raw = field.resolve(root, path, run)  # type: ignore[misc]
         except Exception as error:
-            return run.ex.handle_field_error(
-                error, field.return_type, field.details, path
-            )
+            return run.ex.handle_field_error(error, field.return_type, field.details, path)
         return self.complete_both(run, field, raw, path)
 
-    async def complete_both(
-        self, run: Run, field: FieldPlan, raw: Any, path: Path
-    ) -> Any:
+    async def complete_both(self, run: Run, field: FieldPlan, raw: Any, path: Path) -> Any:
         ex = run.ex
         try:
             resolved = await raw if run.is_awaitable(raw) else raw
@@ -207,21 +190,15 @@ class Observer:
         except Exception as error:
             ex.handle_field_error(error, field.return_type, field.details, path)
             return None
-        ours = await completion(
-            ex, lambda: field.complete(run, resolved, path), field, path
-        )
+        ours = await completion(ex, lambda: field.complete(run, resolved, path), field, path)
         reference = self.arguments.build()
         assert isinstance(reference, Executor)
-        info = reference.build_resolve_info(
-            field.definition, field.nodes, field.parent, path
-        )
+        info = reference.build_resolve_info(field.definition, field.nodes, field.parent, path)
         token = REFERENCE.set(True)
         try:
             theirs = await completion(
                 reference,
-                lambda: reference.complete_value(
-                    field.return_type, field.details, info, path, resolved, None
-                ),
+                lambda: reference.complete_value(field.return_type, field.details, info, path, resolved, None),
                 field,
                 path,
             )
@@ -234,9 +211,7 @@ class Observer:
         return ours.value
 
 
-async def completion(
-    ex: Executor, complete: Callable[[], Any], field: FieldPlan, path: Path
-) -> Outcome:
+async def completion(ex: Executor, complete: Callable[[], Any], field: FieldPlan, path: Path) -> Outcome:
     """Complete a resolved value, its errors handled at the field as `execute_field` handles them."""
     mark = len(ex.collected_errors.errors)
     value = None

@@ -155,9 +155,7 @@ class Compiler:
             source=source,
         )
 
-    def object_plan(
-        self, type_: GraphQLObjectType, grouped: dict[str, list[FieldDetails]]
-    ) -> ObjectPlan:
+    def object_plan(self, type_: GraphQLObjectType, grouped: dict[str, list[FieldDetails]]) -> ObjectPlan:
         plan = ObjectPlan(index=len(self.objects), type=type_, fields=[])
         self.objects.append(plan)
         for key, details in grouped.items():
@@ -166,26 +164,16 @@ class Compiler:
                 plan.fields.append(field)
         return plan
 
-    def field_plan(
-        self, parent: GraphQLObjectType, key: str, details: list[FieldDetails]
-    ) -> FieldPlan | None:
+    def field_plan(self, parent: GraphQLObjectType, key: str, details: list[FieldDetails]) -> FieldPlan | None:
         name = details[0].node.name.value
         if name in INTROSPECTION:
             raise Unsupported("introspection")
         definition = self.schema.get_field(parent, name)
         if definition is None:
             return None  # graphql-core leaves it out of the response as well
-        if any(
-            detail.fragment_variable_values is not None
-            or detail.defer_usage is not None
-            for detail in details
-        ):
+        if any(detail.fragment_variable_values is not None or detail.defer_usage is not None for detail in details):
             raise Unsupported("fragment variables or @defer")
-        shape = (
-            self.shapes.shape(parent, name, definition)
-            if name != "__typename"
-            else TYPENAME
-        )
+        shape = self.shapes.shape(parent, name, definition) if name != "__typename" else TYPENAME
         field = FieldPlan(
             key=key,
             name=name,
@@ -203,11 +191,7 @@ class Compiler:
         field.constant_arguments = self.constant_arguments(field)
         named = get_named_type(definition.type)
         if is_composite_type(named):
-            types = (
-                self.schema.get_possible_types(named)
-                if is_abstract_type(named)
-                else [named]
-            )
+            types = self.schema.get_possible_types(named) if is_abstract_type(named) else [named]
             for type_ in cast("list[GraphQLObjectType]", types):
                 sub, defers, _ = collect_subfields(
                     self.schema,
@@ -294,9 +278,7 @@ class Compiler:
             out.append("    return v")
             out.append("")
 
-    def emit_field(
-        self, out: list[str], at: str, field: FieldPlan, *, store: bool
-    ) -> None:
+    def emit_field(self, out: list[str], at: str, field: FieldPlan, *, store: bool) -> None:
         number = field.number
         key = repr(field.key)
         self.namespace[f"F{number}"] = field
@@ -315,9 +297,7 @@ class Compiler:
             out.append(f"{at}if V[{field.policy_index}]:")
             self.emit_fast(out, at + "    ", number, field, path, waiting)
             out.append(f"{at}else:")
-            self.emit_generic(
-                out, at + "    ", number, path, waiting, how="execute_refused"
-            )
+            self.emit_generic(out, at + "    ", number, path, waiting, how="execute_refused")
         if store:
             out.append(f"{at}d[{key}] = v")
 
@@ -345,9 +325,7 @@ class Compiler:
         path: str,
         waiting: str,
     ) -> None:
-        needs_path = field.shape.kind == "call" or is_composite_type(
-            get_named_type(field.return_type)
-        )
+        needs_path = field.shape.kind == "call" or is_composite_type(get_named_type(field.return_type))
         if needs_path:
             out.append(f"{at}fp = {path}")
             path = "fp"
@@ -357,9 +335,7 @@ class Compiler:
         out.append(f"{at}except Exception as e:")
         out.append(f"{at}    v = rt.fail(e, F{number}, {path})")
 
-    def emit_resolve(
-        self, out: list[str], at: str, number: int, field: FieldPlan, path: str = "fp"
-    ) -> None:
+    def emit_resolve(self, out: list[str], at: str, number: int, field: FieldPlan, path: str = "fp") -> None:
         shape = field.shape
         if shape.kind == "attr":
             name = shape.python_name
@@ -409,11 +385,7 @@ class Compiler:
         if waiting:
             slow += ["if ISAW(v):", f"    {waiting}"]
         if named in PASS_THROUGH:
-            test = (
-                f"v is not None and not ({PASS_THROUGH[named]})"
-                if nullable
-                else f"not ({PASS_THROUGH[named]})"
-            )
+            test = f"v is not None and not ({PASS_THROUGH[named]})" if nullable else f"not ({PASS_THROUGH[named]})"
             out.append(f"{at}if {test}:")
             out.extend(f"{at}    {line}" for line in slow)
         elif isinstance(named, GraphQLEnumType) and self.enum_names(number, named):
@@ -421,9 +393,7 @@ class Compiler:
             if nullable:
                 out.append(f"{at}if v is not None:")
                 inner = at + "    "
-            out.append(
-                f"{inner}n = EM{number}.get(v) if type(v) is EC{number} else None"
-            )
+            out.append(f"{inner}n = EM{number}.get(v) if type(v) is EC{number} else None")
             out.append(f"{inner}if n is not None:")
             out.append(f"{inner}    v = n")
             out.append(f"{inner}else:")
@@ -431,15 +401,11 @@ class Compiler:
         elif isinstance(named, GraphQLScalarType) and self.iso_scalar(number, named):
             out.append(f"{at}if type(v) is SC{number}:")
             out.append(f"{at}    c = SS{number}(v)")
-            out.append(
-                f"{at}    v = c if c is not None and c is not UNDEF else F{number}.after(rt, v, {path})"
-            )
+            out.append(f"{at}    v = c if c is not None and c is not UNDEF else F{number}.after(rt, v, {path})")
             out.append(f"{at}elif v is not None:" if nullable else f"{at}else:")
             out.extend(f"{at}    {line}" for line in slow)
         elif is_object_type(named) and len(field.children) == 1:
-            self.emit_object_completion(
-                out, at, number, field, named, path, waiting, slow, nullable
-            )
+            self.emit_object_completion(out, at, number, field, named, path, waiting, slow, nullable)
         elif nullable:
             out.append(f"{at}if v is not None:")
             out.extend(f"{at}    {line}" for line in slow)
@@ -469,9 +435,7 @@ class Compiler:
         out.append(f"{at}{'elif' if nullable else 'if'} {test}:")
         out.append(f"{at}    v = o{child}(v, {path}, rt)")
         out.append(f"{at}    if type(v) is not dict:")
-        out.append(
-            f"{at}        v = SETTLE(rt, F{number}, F{number}.return_type, v, {path})"
-        )
+        out.append(f"{at}        v = SETTLE(rt, F{number}, F{number}.return_type, v, {path})")
         if waiting:
             out.append(f"{at}        {waiting}")
         out.append(f"{at}else:")
@@ -513,10 +477,7 @@ class Compiler:
                 field.resolve = self.namespace.get(f"r{number}")
             if not field.runs_in_plan:
                 continue
-            objects = {
-                name: self.namespace[f"o{plan.index}"]
-                for name, plan in field.children.items()
-            }
+            objects = {name: self.namespace[f"o{plan.index}"] for name, plan in field.children.items()}
             field.complete = completer(field, field.return_type, objects, self.schema)
             field.after = after_resolve(field)
             field.coerce = coercer(field)
@@ -546,22 +507,16 @@ def coercer(field: FieldPlan) -> Callable[[Run], dict[str, Any]]:
     if constant is not None:
         return lambda run: constant
     definition, node = field.definition, field.details[0].node
-    return lambda run: get_argument_values(
-        definition, node, run.ex.variable_values, None, run.ex.hide_suggestions
-    )
+    return lambda run: get_argument_values(definition, node, run.ex.variable_values, None, run.ex.hide_suggestions)
 
 
-def converter(
-    field: FieldPlan, registry: Any, config: Any
-) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+def converter(field: FieldPlan, registry: Any, config: Any) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """Strawberry's argument conversion (input objects, enums, Python names) and its extensions' maps."""
     arguments = list(field.shape.arguments)
     maps = field.shape.argument_maps
 
     def convert(coerced: dict[str, Any], info: Any) -> dict[str, Any]:
-        kwargs = convert_arguments(
-            coerced, arguments, scalar_registry=registry, config=config, info=info
-        )
+        kwargs = convert_arguments(coerced, arguments, scalar_registry=registry, config=config, info=info)
         for argument_map in maps:
             kwargs = argument_map(kwargs)
         return kwargs
@@ -575,9 +530,7 @@ def async_caller(field: FieldPlan) -> Callable[..., Any]:
     function = shape.function
     assert function is not None
 
-    async def call_async(
-        run: Run, source: Any, path: Where, coerced: dict[str, Any] | None
-    ) -> Any:
+    async def call_async(run: Run, source: Any, path: Where, coerced: dict[str, Any] | None) -> Any:
         info = PlanInfo()
         info._at = (run, field, path)
         kwargs = field.convert(coerced, info) if coerced is not None else {}

@@ -56,10 +56,7 @@ def directive_variables(document: DocumentNode) -> tuple[str, ...]:
             if node.name.value not in ("skip", "include"):
                 return
             for argument in node.arguments or ():
-                if (
-                    isinstance(argument.value, VariableNode)
-                    and argument.value.name.value not in names
-                ):
+                if isinstance(argument.value, VariableNode) and argument.value.name.value not in names:
                     names.append(argument.value.name.value)
 
     visit(document, Finder())
@@ -138,11 +135,7 @@ class CompiledExecution:
         if isinstance(executor, list):
             return ExecutionResult(None, errors=executor)
         plan = self.plan_for(arguments, executor)
-        if (
-            not isinstance(plan, str)
-            and plan.policies
-            and not hasattr(executor.context_value, "viewer")
-        ):
+        if not isinstance(plan, str) and plan.policies and not hasattr(executor.context_value, "viewer"):
             plan = "policies without a viewer in the context"
         if isinstance(plan, str):
             self.fell_back(arguments, plan)
@@ -197,9 +190,7 @@ class CompiledExecution:
             return f"collecting fields failed ({type(error).__name__})"  # graphql-core reports it
         except Exception as error:
             # A shape the compiler does not know: graphql-core runs the document, loudly.
-            logger.exception(
-                "compiling operation %s failed", arguments.operation_name or "(unnamed)"
-            )
+            logger.exception("compiling operation %s failed", arguments.operation_name or "(unnamed)")
             plans.unsupported = f"compiler error ({type(error).__name__})"
             return plans.unsupported
         STATS["compiles"] += 1

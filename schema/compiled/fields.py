@@ -80,9 +80,7 @@ def own_policy(definition: StrawberryField, declared: Policy) -> Policy | None:
     extension = definition.extensions[0]
     if not isinstance(extension, PermissionExtension) or extension.fail_silently:
         return None
-    if len(extension.permissions) != 1 or not isinstance(
-        extension.permissions[0], PolicyPermission
-    ):
+    if len(extension.permissions) != 1 or not isinstance(extension.permissions[0], PolicyPermission):
         return None
     policy = extension.permissions[0].policy
     return policy if policy == declared else None
@@ -95,18 +93,14 @@ class FieldShapes:
         self.converter = schema.schema_converter
         self._shapes: dict[tuple[str, str], FieldShape] = {}
 
-    def shape(
-        self, parent: GraphQLObjectType, name: str, graphql_field: GraphQLField
-    ) -> FieldShape:
+    def shape(self, parent: GraphQLObjectType, name: str, graphql_field: GraphQLField) -> FieldShape:
         key = (parent.name, name)
         found = self._shapes.get(key)
         if found is None:
             found = self._shapes[key] = self._work_out(parent, graphql_field)
         return found
 
-    def _work_out(
-        self, parent: GraphQLObjectType, graphql_field: GraphQLField
-    ) -> FieldShape:
+    def _work_out(self, parent: GraphQLObjectType, graphql_field: GraphQLField) -> FieldShape:
         definition = (graphql_field.extensions or {}).get(DEFINITION_KEY)
         if not isinstance(definition, StrawberryField):
             return generic("no Strawberry field definition")
@@ -132,9 +126,7 @@ class FieldShapes:
             return generic("Strawberry exception handlers", policy)
         return self._runnable(definition, policy)
 
-    def _runnable(
-        self, definition: StrawberryField, policy: Policy | None
-    ) -> FieldShape:
+    def _runnable(self, definition: StrawberryField, policy: Policy | None) -> FieldShape:
         maps = tuple(
             extension.map_arguments
             for extension in definition.extensions
@@ -160,16 +152,10 @@ class FieldShapes:
             for parameter in (resolver.parent_parameter, resolver.root_parameter)
             if parameter is not None
         )
-        info = (
-            resolver.info_parameter.name
-            if resolver.info_parameter is not None
-            else None
-        )
+        info = resolver.info_parameter.name if resolver.info_parameter is not None else None
         names = {argument.python_name for argument in definition.arguments}
         if info in names or names & set(sources):
-            return generic(
-                "an argument shares its name with a reserved parameter", policy
-            )
+            return generic("an argument shares its name with a reserved parameter", policy)
         return FieldShape(
             kind="call",
             python_name=definition.python_name,

@@ -71,9 +71,7 @@ class Run:
         "viewer",
     )
 
-    def __init__(
-        self, executor: Executor, policies: tuple[Any, ...], observer: Any = None
-    ) -> None:
+    def __init__(self, executor: Executor, policies: tuple[Any, ...], observer: Any = None) -> None:
         self.ex = executor
         self.context = executor.context_value
         self.policies = policies
@@ -83,32 +81,24 @@ class Run:
         self.verdicts: list[bool] = []
         if policies:
             self.viewer = self.context.viewer
-            self.verdicts = [
-                allows(policy, self.viewer, self.context) for policy in policies
-            ]
+            self.verdicts = [allows(policy, self.viewer, self.context) for policy in policies]
 
     def sync(self) -> None:
         """Decide the policies again when a resolver swapped the viewer (login does)."""
         if self.policies and self.context.viewer is not self.viewer:
             self.viewer = self.context.viewer
-            self.verdicts[:] = [
-                allows(policy, self.viewer, self.context) for policy in self.policies
-            ]
+            self.verdicts[:] = [allows(policy, self.viewer, self.context) for policy in self.policies]
 
     def info(self, field: FieldPlan, path: Where) -> GraphQLResolveInfo:
         """graphql-core's resolve info for `field` (at the field's path, as graphql-core passes it)."""
         at: Any = path
         while isinstance(at[1], int):
             at = at[0]
-        return self.ex.build_resolve_info(
-            field.definition, field.nodes, field.parent, as_path(at)
-        )
+        return self.ex.build_resolve_info(field.definition, field.nodes, field.parent, as_path(at))
 
     def fail(self, error: Exception, field: FieldPlan, path: Where) -> None:
         """`handle_field_error` at the field: raises for a non-null field, else records and gives null."""
-        self.ex.handle_field_error(
-            error, field.return_type, field.details, as_path(path)
-        )
+        self.ex.handle_field_error(error, field.return_type, field.details, as_path(path))
 
     def fail_item(
         self,
@@ -121,16 +111,12 @@ class Run:
 
     def execute_field(self, field: FieldPlan, source: Any, path: Where) -> Any:
         """graphql-core's `execute_field`, for a field the plan does not run itself."""
-        return self.ex.execute_field(
-            field.parent, source, field.details, as_path(path), None
-        )
+        return self.ex.execute_field(field.parent, source, field.details, as_path(path), None)
 
     def execute_refused(self, field: FieldPlan, source: Any, path: Where) -> Any:
         """A field whose policy refuses the viewer: graphql-core's path, so the refusal is its own."""
         STATS["refused fields on graphql-core's path"] += 1
-        return self.ex.execute_field(
-            field.parent, source, field.details, as_path(path), None
-        )
+        return self.ex.execute_field(field.parent, source, field.details, as_path(path), None)
 
 
 class PlanInfo(Info):
@@ -180,9 +166,7 @@ def castless(value: Any) -> bool:
 def memoisable(value: Any, checked: bool) -> bool:
     """Whether the class of `value` decides the answer for every value of that class."""
     cls = type(value)
-    if issubclass(cls, (Exception, CoroutineType, GeneratorType)) or hasattr(
-        cls, "__await__"
-    ):
+    if issubclass(cls, (Exception, CoroutineType, GeneratorType)) or hasattr(cls, "__await__"):
         return False
     if not checked:
         return True
@@ -256,9 +240,7 @@ def nullable_completer(
     return object_completer(field, type_, objects[type_.name])  # type: ignore[arg-type, union-attr]
 
 
-def object_completer(
-    field: FieldPlan, type_: GraphQLObjectType, function: ObjectFunction
-) -> Completer:
+def object_completer(field: FieldPlan, type_: GraphQLObjectType, function: ObjectFunction) -> Completer:
     """`complete_object_value`: `is_type_of` (once per class where that is sound), then the fields."""
     known = accepted(type_)
     is_type_of = type_.is_type_of
@@ -268,9 +250,7 @@ def object_completer(
             if is_type_of is not None:
                 verdict = is_type_of(value, run.info(field, path))
                 if run.is_awaitable(verdict):
-                    return complete_after_check(
-                        run, field, type_, function, value, verdict, path
-                    )
+                    return complete_after_check(run, field, type_, function, value, verdict, path)
                 if not verdict:
                     raise invalid_return_type_error(type_, value, field.details)
             if memoisable(value, is_type_of is not None):
@@ -295,9 +275,7 @@ async def complete_after_check(
     return await completed if run.is_awaitable(completed) else completed
 
 
-def abstract_completer(
-    field: FieldPlan, type_: Any, objects: dict[str, Completer]
-) -> Completer:
+def abstract_completer(field: FieldPlan, type_: Any, objects: dict[str, Completer]) -> Completer:
     """`complete_abstract_value`: the runtime type (once per class where sound), then its object completion."""
     known = RUNTIME_TYPES.setdefault(type_, {})
 
@@ -307,12 +285,8 @@ def abstract_completer(
             info = run.info(field, path)
             name = (type_.resolve_type or run.ex.type_resolver)(value, info, type_)
             if run.is_awaitable(name):
-                return complete_resolved_later(
-                    run, field, type_, objects, value, name, info, path
-                )
-            runtime = run.ex.ensure_valid_runtime_type(
-                name, type_, field.details, info, value
-            )
+                return complete_resolved_later(run, field, type_, objects, value, name, info, path)
+            runtime = run.ex.ensure_valid_runtime_type(name, type_, field.details, info, value)
             if memoisable(value, True):
                 known[type(value)] = runtime
         return objects[runtime.name](run, value, path)
@@ -330,9 +304,7 @@ async def complete_resolved_later(
     info: GraphQLResolveInfo,
     path: Where,
 ) -> Any:
-    runtime = run.ex.ensure_valid_runtime_type(
-        await name, type_, field.details, info, value
-    )
+    runtime = run.ex.ensure_valid_runtime_type(await name, type_, field.details, info, value)
     completed = objects[runtime.name](run, value, path)
     return await completed if run.is_awaitable(completed) else completed
 
@@ -349,9 +321,7 @@ def list_completer(
 
     def complete_list(run: Run, value: Any, path: Where) -> Any:
         if run.ex.is_async_iterable(value):
-            return run.ex.complete_list_value(
-                type_, field.details, run.info(field, path), as_path(path), value, None
-            )
+            return run.ex.complete_list_value(type_, field.details, run.info(field, path), as_path(path), value, None)
         if not is_iterable(value):
             raise GraphQLError(message)
         return complete_items(run, field, item_type, complete_item, value, path, fast)
@@ -390,15 +360,9 @@ def complete_items(
     try:
         for item in iterator:
             item_path = (path, index, None)
-            checked = type(item) in known and not (
-                cast_matters and TYPE_CAST_ATTRIBUTE in item.__dict__
-            )
+            checked = type(item) in known and not (cast_matters and TYPE_CAST_ATTRIBUTE in item.__dict__)
             if not checked and is_awaitable(item):
-                results.append(
-                    complete_awaited(
-                        run, field, complete_item, item_type, item, item_path
-                    )
-                )
+                results.append(complete_awaited(run, field, complete_item, item_type, item, item_path))
                 waiting.append(index)
             else:
                 try:
@@ -407,9 +371,7 @@ def complete_items(
                     else:
                         completed = complete_item(run, item, item_path)
                     if type(completed) is not dict and is_awaitable(completed):
-                        results.append(
-                            settle(run, field, item_type, completed, item_path)
-                        )
+                        results.append(settle(run, field, item_type, completed, item_path))
                         waiting.append(index)
                     else:
                         results.append(completed)
@@ -432,9 +394,7 @@ async def gather_items(results: list[Any], waiting: list[int]) -> list[Any]:
     if len(waiting) == 1:
         results[waiting[0]] = await results[waiting[0]]
         return results
-    for position, value in zip(
-        waiting, await gather_with_cancel(*(results[i] for i in waiting)), strict=True
-    ):
+    for position, value in zip(waiting, await gather_with_cancel(*(results[i] for i in waiting)), strict=True):
         results[position] = value
     return results
 
@@ -496,9 +456,7 @@ def after_resolve(field: FieldPlan) -> Callable[[Run, Any, Path], Any]:
 
     def complete_field(run: Run, value: Any, path: Where) -> Any:
         if run.is_awaitable(value):
-            return complete_awaited(
-                run, field, field.complete, return_type, value, path
-            )
+            return complete_awaited(run, field, field.complete, return_type, value, path)
         completed = field.complete(run, value, path)
         if type(completed) is not dict and run.is_awaitable(completed):
             return settle(run, field, return_type, completed, path)

@@ -15,11 +15,19 @@ CREATE_EMPLOYEE = """mutation($input: CreateEmployeeInput!) {
 
 async def test_admin_creates_group_and_employee(gql, settings):
     admin = gql.as_viewer((await make_employee(settings, admin=True)).token)
-    group = (await admin.ok(CREATE_GROUP, {"input": {"name": "Insight", "permissions": ["MANAGE_INSIGHT"]}}))
+    group = await admin.ok(CREATE_GROUP, {"input": {"name": "Insight", "permissions": ["MANAGE_INSIGHT"]}})
     group_id = group["createPermissionGroup"]["id"]
-    created = await admin.ok(CREATE_EMPLOYEE, {"input": {
-        "email": "New.Person@Example.test", "name": "Neue Person", "password": "long-enough-pw",
-        "groupIds": [group_id]}})
+    created = await admin.ok(
+        CREATE_EMPLOYEE,
+        {
+            "input": {
+                "email": "New.Person@Example.test",
+                "name": "Neue Person",
+                "password": "long-enough-pw",
+                "groupIds": [group_id],
+            }
+        },
+    )
     assert created["createEmployee"]["email"] == "new.person@example.test"
     assert created["createEmployee"]["groups"] == [{"name": "Insight", "permissions": ["MANAGE_INSIGHT"]}]
 
@@ -29,8 +37,9 @@ async def test_duplicate_email_is_refused_case_insensitively_across_account_kind
     customer = await Customer.create(name="Kunde")
     await make_customer_user(settings, customer.id, email="taken@example.test")
     before = await Account.all().count(), await Employee.all().count()
-    body = await admin(CREATE_EMPLOYEE, {"input": {"email": "TAKEN@example.test", "name": "X",
-                                                   "password": "long-enough-pw"}})
+    body = await admin(
+        CREATE_EMPLOYEE, {"input": {"email": "TAKEN@example.test", "name": "X", "password": "long-enough-pw"}}
+    )
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "email"}
     assert (await Account.all().count(), await Employee.all().count()) == before
 
@@ -53,8 +62,15 @@ async def test_bad_employee_input_stores_nothing(gql, settings):
         ({"email": "not-an-email", "name": "X", "password": "long-enough-pw"}, "email"),
         ({"email": "a@example.test", "name": "  ", "password": "long-enough-pw"}, "name"),
         ({"email": "a@example.test", "name": "X", "password": "short"}, "password"),
-        ({"email": "a@example.test", "name": "X", "password": "long-enough-pw",
-          "groupIds": ["UGVybWlzc2lvbkdyb3VwOjk5OQ"]}, "groupIds"),
+        (
+            {
+                "email": "a@example.test",
+                "name": "X",
+                "password": "long-enough-pw",
+                "groupIds": ["UGVybWlzc2lvbkdyb3VwOjk5OQ"],
+            },
+            "groupIds",
+        ),
     ]
     for values, field in cases:
         body = await admin(CREATE_EMPLOYEE, {"input": values})
@@ -71,15 +87,19 @@ async def test_non_admin_employee_is_forbidden_and_nothing_is_stored(gql, settin
 
 async def test_ticket_types_visible_by_role(gql, settings):
     admin = gql.as_viewer((await make_employee(settings, admin=True)).token)
-    mutation = """mutation($input: CreateTicketTypeInput!) { createTicketType(input: $input) { name isAbsenceRequest } }"""
+    mutation = (
+        """mutation($input: CreateTicketTypeInput!) { createTicketType(input: $input) { name isAbsenceRequest } }"""
+    )
     await admin.ok(mutation, {"input": {"name": "Schaden"}})
     await admin.ok(mutation, {"input": {"name": "Urlaub", "isAbsenceRequest": True}})
     duplicate = await admin(mutation, {"input": {"name": "Schaden"}})
     assert duplicate["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "name"}
     assert await TicketType.all().count() == 2
     listed = await admin.ok("{ ticketTypes { name isAbsenceRequest } }")
-    assert listed["ticketTypes"] == [{"name": "Schaden", "isAbsenceRequest": False},
-                                     {"name": "Urlaub", "isAbsenceRequest": True}]
+    assert listed["ticketTypes"] == [
+        {"name": "Schaden", "isAbsenceRequest": False},
+        {"name": "Urlaub", "isAbsenceRequest": True},
+    ]
     customer = await Customer.create(name="Kunde")
     user = gql.as_viewer((await make_customer_user(settings, customer.id)).token)
     assert (await user.ok("{ ticketTypes { name } }")) == {"ticketTypes": []}

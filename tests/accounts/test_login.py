@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 
+from core.keys import key_id
 from models.accounts import RefreshToken
 from models.customers import Customer
-from core.keys import key_id
 from permissions.tokens import AUDIENCE, ISSUER, issue_access_token
 from tests.conftest import LOGIN
 from tests.factories import PASSWORD, make_customer_user, make_employee
@@ -70,7 +70,9 @@ async def test_password_change_kills_existing_tokens(gql, settings):
     person = await make_employee(settings)
     session = (await gql.ok(LOGIN, {"email": person.email, "password": PASSWORD}))["login"]
     viewer = gql.as_viewer(session["accessToken"])
-    await viewer.ok('mutation { changePassword(currentPassword: "correct-horse-battery", newPassword: "a-brand-new-secret") }')
+    await viewer.ok(
+        'mutation { changePassword(currentPassword: "correct-horse-battery", newPassword: "a-brand-new-secret") }'
+    )
     assert await viewer.error_code(NEEDS_SIGN_IN) == "UNAUTHENTICATED"
     refresh = "mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken } }"
     assert await gql.error_code(refresh, {"t": session["refreshToken"]}) == "UNAUTHENTICATED"
@@ -80,7 +82,8 @@ async def test_password_change_kills_existing_tokens(gql, settings):
 async def test_change_password_refuses_wrong_current_password(gql, settings):
     person = await make_employee(settings)
     body = await gql.as_viewer(person.token)(
-        'mutation { changePassword(currentPassword: "wrong-password", newPassword: "a-brand-new-secret") }')
+        'mutation { changePassword(currentPassword: "wrong-password", newPassword: "a-brand-new-secret") }'
+    )
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "currentPassword"}
     assert (await gql.as_viewer(person.token).ok(ME))["me"]
 
@@ -105,7 +108,7 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(gql, settings):
 async def test_expired_refresh_token_is_refused(gql, settings):
     person = await make_employee(settings)
     first = (await gql.ok(LOGIN, {"email": person.email, "password": PASSWORD}))["login"]
-    await RefreshToken.all().update(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1))
+    await RefreshToken.all().update(expires_at=datetime.now(UTC) - timedelta(seconds=1))
     assert await gql.error_code(REFRESH, {"t": first["refreshToken"]}) == "UNAUTHENTICATED"
 
 
@@ -126,27 +129,49 @@ async def test_customer_user_logs_in_and_sees_own_email_only(gql, settings):
 
 def _claims(account_id: int, **changes):
     now = int(time.time())
-    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": str(account_id), "kind": "employee",
-              "ver": 1, "typ": "access", "iat": now, "exp": now + 600}
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": str(account_id),
+        "kind": "employee",
+        "ver": 1,
+        "typ": "access",
+        "iat": now,
+        "exp": now + 600,
+    }
     claims.update(changes)
     return {k: v for k, v in claims.items() if v is not None}
 
 
-@pytest.mark.parametrize("case", [
-    "forged", "expired", "alg_none", "wrong_audience", "wrong_issuer", "wrong_type",
-    "missing_exp", "refresh_token_as_bearer", "garbage", "unknown_kid", "wrong_kind",
-])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "forged",
+        "expired",
+        "alg_none",
+        "wrong_audience",
+        "wrong_issuer",
+        "wrong_type",
+        "missing_exp",
+        "refresh_token_as_bearer",
+        "garbage",
+        "unknown_kid",
+        "wrong_kind",
+    ],
+)
 async def test_bad_tokens_are_unauthenticated(gql, settings, case):
     person = await make_employee(settings)
     key = settings.secret_key
     kid = key_id(key)
     account_id = person.account.id
     if case == "forged":
-        token = jwt.encode(_claims(account_id), "another-key-of-enough-length-000000", algorithm="HS256",
-                           headers={"kid": kid})
+        token = jwt.encode(
+            _claims(account_id), "another-key-of-enough-length-000000", algorithm="HS256", headers={"kid": kid}
+        )
     elif case == "expired":
-        token = issue_access_token(settings, account_id, person.account.kind, 1,
-                                   now=datetime.now(timezone.utc) - timedelta(hours=1))
+        token = issue_access_token(
+            settings, account_id, person.account.kind, 1, now=datetime.now(UTC) - timedelta(hours=1)
+        )
     elif case == "alg_none":
         token = jwt.encode(_claims(account_id), None, algorithm="none", headers={"kid": kid})
     elif case == "wrong_audience":
@@ -164,11 +189,11 @@ async def test_bad_tokens_are_unauthenticated(gql, settings, case):
     elif case == "unknown_kid":
         token = jwt.encode(_claims(account_id), key, algorithm="HS256", headers={"kid": "deadbeef"})
     else:
-        token = jwt.encode(_claims(account_id, kind="customer_user"), key, algorithm="HS256",
-                           headers={"kid": kid})
+        token = jwt.encode(_claims(account_id, kind="customer_user"), key, algorithm="HS256", headers={"kid": kid})
     body = await gql.as_viewer(token)(NEEDS_SIGN_IN)
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["reason"] == ("TOKEN_EXPIRED" if case == "expired" else "TOKEN_INVALID")
+    assert "data" not in body  # refused before execution
     # A well-made token for the same account does work, so the refusal was the token's fault.
     assert (await gql.as_viewer(person.token).ok(NEEDS_SIGN_IN)) == {"ticketTypes": []}
 

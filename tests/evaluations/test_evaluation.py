@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from tortoise.connection import get_connection
 
-from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
+from core.ids import to_global_id
+from models.customers import Customer, SiteObject
 from models.tickets import Ticket, TicketType
 from permissions.policy import Permission
 from resolvers.evaluations import Period, evaluation_query, whole_days
-from core.ids import to_global_id
-from tests.factories import make_customer_user, make_employee
+from tests.factories import make_employee
 from tests.statements import count_statements
 
 DAY = 86400
@@ -26,10 +26,10 @@ SET_EVALUATION = """mutation($c: ID!, $on: Boolean!, $n: Int!) {
   setCustomerTicketEvaluation(customerId: $c, enabled: $on, groupSizeDays: $n) {
     id ticketEvaluationSettings { enabled groupSizeDays } } }"""
 FIELDS = "groupSizeDays total averageDays medianDays p90Days buckets { fromDay toDay count }"
-OBJECT_EVALUATION = """query($id: ID!, $from: Date, $to: Date) { node(id: $id) { ... on SiteObject {
-  ticketEvaluation(from: $from, to: $to) { %s } } } }""" % FIELDS
-CUSTOMER_EVALUATION = """query($id: ID!, $from: Date, $to: Date) { node(id: $id) { ... on Customer {
-  ticketEvaluation(from: $from, to: $to) { %s } } } }""" % FIELDS
+OBJECT_EVALUATION = f"""query($id: ID!, $from: Date, $to: Date) {{ node(id: $id) {{ ... on SiteObject {{
+  ticketEvaluation(from: $from, to: $to) {{ {FIELDS} }} }} }} }}"""
+CUSTOMER_EVALUATION = f"""query($id: ID!, $from: Date, $to: Date) {{ node(id: $id) {{ ... on Customer {{
+  ticketEvaluation(from: $from, to: $to) {{ {FIELDS} }} }} }} }}"""
 
 
 def at(text: str) -> datetime:
@@ -52,69 +52,54 @@ COUNTED = [
 
 
 @dataclass
-class Setup:
-    gql: Any
-    admin: Any
-    staff: Any
-    alice: Any     # customer A, object A1
-    carl: Any      # customer B, object B1
-    a: Customer
-    b: Customer
-    a1: SiteObject
-    a2: SiteObject
-    b1: SiteObject
-    reopened: Ticket
-
-    def as_(self, person):
-        return self.gql.as_viewer(person.token)
+class Imported:
+    reopened: Ticket  # done long ago, reopened and done again 20 days ago
 
 
-def ticket_input(ref: str, site: SiteObject, kind: TicketType, status: str = "DONE",
-                 seconds: int = 0, done: str = "2026-03-05T10:00:00+00:00") -> dict[str, Any]:
+def ticket_input(
+    ref: str,
+    site: SiteObject,
+    kind: TicketType,
+    status: str = "DONE",
+    seconds: int = 0,
+    done: str = "2026-03-05T10:00:00+00:00",
+) -> dict[str, Any]:
     done_at = at(done)
-    item = {"externalRef": ref, "objectId": to_global_id("SiteObject", site.id),
-            "ticketTypeId": to_global_id("TicketType", kind.id), "title": f"Ticket {ref}",
-            "status": status, "createdAt": (done_at - timedelta(seconds=seconds)).isoformat()}
+    item = {
+        "externalRef": ref,
+        "objectId": to_global_id("SiteObject", site.id),
+        "ticketTypeId": to_global_id("TicketType", kind.id),
+        "title": f"Ticket {ref}",
+        "status": status,
+        "createdAt": (done_at - timedelta(seconds=seconds)).isoformat(),
+    }
     if status == "DONE":
         item["doneAt"] = done_at.isoformat()
     return item
 
 
 @pytest.fixture
-async def setup(gql, settings) -> Setup:
-    a = await Customer.create(name="Stadtwerke")
-    b = await Customer.create(name="Kita")
-    a1 = await SiteObject.create(customer=a, name="Rathaus")
-    a2 = await SiteObject.create(customer=a, name="Bauhof")
-    b1 = await SiteObject.create(customer=b, name="Kita Nord")
-    defect = await TicketType.create(name="Reinigungsmangel")
-    damage = await TicketType.create(name="Schaden")
-    vacation = await TicketType.create(name="Urlaub", is_absence_request=True)
-    for customer in (a, b):
-        await CustomerTicketType.create(customer=customer, ticket_type=defect)
-    admin = await make_employee(settings, admin=True, permissions=tuple(Permission), name="Admin")
-    staff = await make_employee(settings, name="Jonas")
-    alice = await make_customer_user(settings, a.id, name="Alice")
-    carl = await make_customer_user(settings, b.id, name="Carl")
-    await CustomerUserObject.create(customer_user_id=alice.pk, object=a1)
-    await CustomerUserObject.create(customer_user_id=carl.pk, object=b1)
-
+async def imported(world) -> Imported:
+    """The tickets of COUNTED on the world's a1 and those that must not count, imported with their
+    timestamps; customer A's evaluation switched on with groups of 3 days."""
+    a1, defect = world.a1, world.defect
     tickets = [ticket_input(ref, a1, defect, seconds=seconds, done=done) for ref, seconds, done in COUNTED]
     tickets += [
         # Not counted: a type not enabled, an absence request, open work, other objects.
-        ticket_input("damage", a1, damage, seconds=DAY),
-        ticket_input("vacation", a1, vacation, seconds=5 * DAY),
+        ticket_input("damage", a1, world.damage, seconds=DAY),
+        ticket_input("vacation", a1, world.vacation, seconds=5 * DAY),
         ticket_input("open", a1, defect, status="OPEN"),
         ticket_input("progress", a1, defect, status="IN_PROGRESS"),
-        ticket_input("a2", a2, defect, seconds=40 * DAY),
-        ticket_input("b1", b1, defect, seconds=50 * DAY),
+        ticket_input("a2", world.a2, defect, seconds=40 * DAY),
+        ticket_input("b1", world.b1, defect, seconds=50 * DAY),
         # Done long ago, reopened and done again today: counts with its last doneAt.
-        ticket_input("reopened", a1, defect, seconds=1, done=(datetime.now(timezone.utc)
-                                                              - timedelta(days=20, hours=1)).isoformat()),
+        ticket_input(
+            "reopened", a1, defect, seconds=1, done=(datetime.now(UTC) - timedelta(days=20, hours=1)).isoformat()
+        ),
         # Reopened and still open: not counted.
         ticket_input("reopened-open", a1, defect, seconds=DAY),
     ]
-    admin_client = gql.as_viewer(admin.token)
+    admin_client = world.as_(world.admin)
     assert (await admin_client.ok(IMPORT, {"t": tickets}))["importTickets"]["importedCount"] == len(tickets)
     status = "mutation($id: ID!, $s: TicketStatus!) { setTicketStatus(id: $id, status: $s) { status } }"
     reopened = await Ticket.get(external_ref="reopened")
@@ -122,8 +107,8 @@ async def setup(gql, settings) -> Setup:
     for ticket, steps in ((reopened, ("OPEN", "DONE")), (still_open, ("OPEN",))):
         for step in steps:
             await admin_client.ok(status, {"id": to_global_id("Ticket", ticket.id), "s": step})
-    await admin_client.ok(SET_EVALUATION, {"c": to_global_id("Customer", a.id), "on": True, "n": 3})
-    return Setup(gql, admin, staff, alice, carl, a, b, a1, a2, b1, await Ticket.get(id=reopened.id))
+    await admin_client.ok(SET_EVALUATION, {"c": to_global_id("Customer", world.a.id), "on": True, "n": 3})
+    return Imported(await Ticket.get(id=reopened.id))
 
 
 # Days of the counted tickets on A1: the nine imported ones and the reopened one (20).
@@ -157,15 +142,15 @@ async def evaluation_of(client, site, **period) -> Any:
     return data["node"] and data["node"]["ticketEvaluation"]
 
 
-async def test_exact_groups_average_median_and_p90(setup):
+async def test_exact_groups_average_median_and_p90(world, imported):
     assert sorted(ALL_DAYS) == [0, 0, 1, 1, 2, 3, 9, 14, 20, 31]
-    assert setup.reopened.resolution_days == 20
-    assert await evaluation_of(setup.as_(setup.alice), setup.a1) == EXPECTED_A1
-    assert await evaluation_of(setup.as_(setup.staff), setup.a1) == EXPECTED_A1
+    assert imported.reopened.resolution_days == 20
+    assert await evaluation_of(world.as_(world.alice), world.a1) == EXPECTED_A1
+    assert await evaluation_of(world.as_(world.staff), world.a1) == EXPECTED_A1
 
 
-async def test_resolution_days_stored_with_done_at(setup):
-    for ticket in await Ticket.filter(object_id=setup.a1.id):
+async def test_resolution_days_stored_with_done_at(world, imported):
+    for ticket in await Ticket.filter(object_id=world.a1.id):
         if ticket.done_at is None:
             assert ticket.resolution_days is None, ticket.external_ref
         else:
@@ -173,127 +158,145 @@ async def test_resolution_days_stored_with_done_at(setup):
     assert (await Ticket.get(external_ref="reopened-open")).resolution_days is None
 
 
-async def test_period_counts_utc_days_both_ends_inclusive(setup):
-    result = await evaluation_of(setup.as_(setup.alice), setup.a1, **{"from": "2026-03-10", "to": "2026-03-20"})
+async def test_period_counts_utc_days_both_ends_inclusive(world, imported):
+    result = await evaluation_of(world.as_(world.alice), world.a1, **{"from": "2026-03-10", "to": "2026-03-20"})
     # d1a d1b d2 d3 d9 (done 2026-03-20 22:30 UTC); d14 is done on the 21st.
     assert result == {
-        "groupSizeDays": 3, "total": 5, "averageDays": pytest.approx(16 / 5), "medianDays": 2, "p90Days": 9,
-        "buckets": [{"fromDay": 0, "toDay": 2, "count": 3}, {"fromDay": 3, "toDay": 5, "count": 1},
-                    {"fromDay": 6, "toDay": 8, "count": 0}, {"fromDay": 9, "toDay": 11, "count": 1}],
+        "groupSizeDays": 3,
+        "total": 5,
+        "averageDays": pytest.approx(16 / 5),
+        "medianDays": 2,
+        "p90Days": 9,
+        "buckets": [
+            {"fromDay": 0, "toDay": 2, "count": 3},
+            {"fromDay": 3, "toDay": 5, "count": 1},
+            {"fromDay": 6, "toDay": 8, "count": 0},
+            {"fromDay": 9, "toDay": 11, "count": 1},
+        ],
     }
-    only_from = await evaluation_of(setup.as_(setup.staff), setup.a1, **{"from": "2026-03-21"})
+    only_from = await evaluation_of(world.as_(world.staff), world.a1, **{"from": "2026-03-21"})
     assert only_from["total"] == 3  # d14, d31 and the reopened one
     assert (only_from["medianDays"], only_from["p90Days"]) == (20, 31)
-    only_to = await evaluation_of(setup.as_(setup.staff), setup.a1, to="2026-03-05")
+    only_to = await evaluation_of(world.as_(world.staff), world.a1, to="2026-03-05")
     assert only_to["total"] == 2 and only_to["buckets"] == [{"fromDay": 0, "toDay": 2, "count": 2}]
     assert only_to["averageDays"] == 0 and only_to["medianDays"] == 0 and only_to["p90Days"] == 0
 
 
-async def test_empty_evaluation_has_no_groups(setup):
-    result = await evaluation_of(setup.as_(setup.alice), setup.a1, **{"from": "2027-01-01"})
-    assert result == {"groupSizeDays": 3, "total": 0, "averageDays": None, "medianDays": None,
-                      "p90Days": None, "buckets": []}
+async def test_empty_evaluation_has_no_groups(world, imported):
+    result = await evaluation_of(world.as_(world.alice), world.a1, **{"from": "2027-01-01"})
+    assert result == {
+        "groupSizeDays": 3,
+        "total": 0,
+        "averageDays": None,
+        "medianDays": None,
+        "p90Days": None,
+        "buckets": [],
+    }
 
 
-async def test_from_after_to_is_bad_input(setup):
-    body = await setup.as_(setup.alice)(OBJECT_EVALUATION, {"id": to_global_id("SiteObject", setup.a1.id),
-                                                             "from": "2026-03-21", "to": "2026-03-20"})
+async def test_from_after_to_is_bad_input(world, imported):
+    body = await world.as_(world.alice)(
+        OBJECT_EVALUATION, {"id": to_global_id("SiteObject", world.a1.id), "from": "2026-03-21", "to": "2026-03-20"}
+    )
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "to"}
 
 
-async def test_switched_off_customer_users_get_null_employees_still_see_it(setup):
-    admin = setup.as_(setup.admin)
-    data = await admin.ok(SET_EVALUATION, {"c": to_global_id("Customer", setup.a.id), "on": False, "n": 7})
+async def test_switched_off_customer_users_get_null_employees_still_see_it(world, imported):
+    admin = world.as_(world.admin)
+    data = await admin.ok(SET_EVALUATION, {"c": to_global_id("Customer", world.a.id), "on": False, "n": 7})
     assert data["setCustomerTicketEvaluation"]["ticketEvaluationSettings"] == {"enabled": False, "groupSizeDays": 7}
-    alice = setup.as_(setup.alice)
-    data = await alice.ok(OBJECT_EVALUATION, {"id": to_global_id("SiteObject", setup.a1.id)})
+    alice = world.as_(world.alice)
+    data = await alice.ok(OBJECT_EVALUATION, {"id": to_global_id("SiteObject", world.a1.id)})
     assert data["node"] == {"ticketEvaluation": None}
-    staff = await evaluation_of(setup.as_(setup.staff), setup.a1)
+    staff = await evaluation_of(world.as_(world.staff), world.a1)
     assert staff["groupSizeDays"] == 7 and staff["total"] == 10
     assert [b["count"] for b in staff["buckets"]] == [6, 1, 2, 0, 1]
 
 
-async def test_customer_user_of_another_customer_gets_nothing(setup):
-    carl = setup.as_(setup.carl)
-    assert await evaluation_of(carl, setup.a1) is None
+async def test_customer_user_of_another_customer_gets_nothing(world, imported):
+    carl = world.as_(world.carl)
+    assert await evaluation_of(carl, world.a1) is None
     listed = await carl.ok("{ objects { edges { node { name ticketEvaluation { total } } } } }")
     # Customer B has the evaluation off: Carl sees his object, without an evaluation, and nothing of A.
     assert listed["objects"]["edges"] == [{"node": {"name": "Kita Nord", "ticketEvaluation": None}}]
-    body = await carl(CUSTOMER_EVALUATION, {"id": to_global_id("Customer", setup.a.id)})
+    body = await carl(CUSTOMER_EVALUATION, {"id": to_global_id("Customer", world.a.id)})
     assert body["data"]["node"] is None
     body = await carl("{ objects { edges { node { customer { ticketEvaluation { total } } } } } }")
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
-async def test_customer_user_sees_only_assigned_objects_evaluation(setup):
-    alice = setup.as_(setup.alice)
-    assert await evaluation_of(alice, setup.a2) is None
-    staff = await evaluation_of(setup.as_(setup.staff), setup.a2)
+async def test_customer_user_sees_only_assigned_objects_evaluation(world, imported):
+    alice = world.as_(world.alice)
+    assert await evaluation_of(alice, world.a2) is None
+    staff = await evaluation_of(world.as_(world.staff), world.a2)
     assert staff["total"] == 1 and staff["medianDays"] == 40
 
 
-async def test_employees_evaluate_a_whole_customer_and_other_customers(setup):
-    staff = setup.as_(setup.staff)
-    data = await staff.ok(CUSTOMER_EVALUATION, {"id": to_global_id("Customer", setup.a.id)})
+async def test_employees_evaluate_a_whole_customer_and_other_customers(world, imported):
+    staff = world.as_(world.staff)
+    data = await staff.ok(CUSTOMER_EVALUATION, {"id": to_global_id("Customer", world.a.id)})
     result = data["node"]["ticketEvaluation"]
     days = sorted(ALL_DAYS + [40])
     assert result["total"] == 11
     assert result["averageDays"] == pytest.approx(sum(days) / 11)
-    assert result["medianDays"] == days[5]   # rank ceil(5.5) = 6
-    assert result["p90Days"] == days[9]      # rank ceil(9.9) = 10
+    assert result["medianDays"] == days[5]  # rank ceil(5.5) = 6
+    assert result["p90Days"] == days[9]  # rank ceil(9.9) = 10
     assert result["buckets"][-1] == {"fromDay": 39, "toDay": 41, "count": 1}
     # Customer B is switched off; employees see it anyway, with its default group size.
-    other = await staff.ok(CUSTOMER_EVALUATION, {"id": to_global_id("Customer", setup.b.id)})
+    other = await staff.ok(CUSTOMER_EVALUATION, {"id": to_global_id("Customer", world.b.id)})
     assert other["node"]["ticketEvaluation"]["total"] == 1
     assert other["node"]["ticketEvaluation"]["groupSizeDays"] == 7
-    assert (await evaluation_of(staff, setup.b1))["medianDays"] == 50
+    assert (await evaluation_of(staff, world.b1))["medianDays"] == 50
 
 
 @pytest.mark.parametrize("size", [0, -1, 366, 400])
-async def test_group_size_outside_1_to_365_is_bad_input(setup, size):
-    admin = setup.as_(setup.admin)
-    body = await admin(SET_EVALUATION, {"c": to_global_id("Customer", setup.a.id), "on": True, "n": size})
+async def test_group_size_outside_1_to_365_is_bad_input(world, imported, size):
+    admin = world.as_(world.admin)
+    body = await admin(SET_EVALUATION, {"c": to_global_id("Customer", world.a.id), "on": True, "n": size})
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "groupSizeDays"}
-    stored = await Customer.get(id=setup.a.id)
+    stored = await Customer.get(id=world.a.id)
     assert (stored.ticket_evaluation_enabled, stored.ticket_evaluation_group_size_days) == (True, 3)
 
 
 @pytest.mark.parametrize("size", [1, 365])
-async def test_group_size_limits_are_accepted(setup, size):
-    admin = setup.as_(setup.admin)
-    await admin.ok(SET_EVALUATION, {"c": to_global_id("Customer", setup.a.id), "on": True, "n": size})
-    result = await evaluation_of(setup.as_(setup.alice), setup.a1)
+async def test_group_size_limits_are_accepted(world, imported, size):
+    admin = world.as_(world.admin)
+    await admin.ok(SET_EVALUATION, {"c": to_global_id("Customer", world.a.id), "on": True, "n": size})
+    result = await evaluation_of(world.as_(world.alice), world.a1)
     assert result["groupSizeDays"] == size
     assert sum(b["count"] for b in result["buckets"]) == 10
     assert len(result["buckets"]) == (32 if size == 1 else 1)
 
 
-async def test_only_portal_admins_configure_the_evaluation(setup, settings):
-    variables = {"c": to_global_id("Customer", setup.a.id), "on": False, "n": 5}
+async def test_only_portal_admins_configure_the_evaluation(world, imported, settings):
+    variables = {"c": to_global_id("Customer", world.a.id), "on": False, "n": 5}
     admin_without_insight = await make_employee(settings, admin=True)
     insight_without_admin = await make_employee(settings, permissions=(Permission.MANAGE_INSIGHT,))
-    for person in (setup.alice, setup.staff, admin_without_insight, insight_without_admin):
-        assert await setup.as_(person).error_code(SET_EVALUATION, variables) == "FORBIDDEN"
-    assert (await Customer.get(id=setup.a.id)).ticket_evaluation_enabled is True
+    for person in (world.alice, world.staff, admin_without_insight, insight_without_admin):
+        assert await world.as_(person).error_code(SET_EVALUATION, variables) == "FORBIDDEN"
+    assert (await Customer.get(id=world.a.id)).ticket_evaluation_enabled is True
 
 
-async def test_unknown_customer_is_not_found(setup):
-    body = await setup.as_(setup.admin)(SET_EVALUATION, {"c": to_global_id("Customer", 999999), "on": True, "n": 3})
+async def test_unknown_customer_is_not_found(world, imported):
+    body = await world.as_(world.admin)(SET_EVALUATION, {"c": to_global_id("Customer", 999999), "on": True, "n": 3})
     assert body["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": "customerId"}
 
 
-async def test_one_query_evaluates_a_page_of_objects(setup):
+async def test_one_query_evaluates_a_page_of_objects(world, imported):
     page = "{ objects(first: %d) { edges { node { name ticketEvaluation { total medianDays } } } } }"
-    staff = setup.as_(setup.staff)
+    staff = world.as_(world.staff)
     one, _ = await count_statements(staff, page % 1)
     three, data = await count_statements(staff, page % 3)
     assert len(data["objects"]["edges"]) == 3
     assert {e["node"]["name"]: e["node"]["ticketEvaluation"]["total"] for e in data["objects"]["edges"]} == {
-        "Rathaus": 10, "Bauhof": 1, "Kita Nord": 1}
+        "Rathaus": 10,
+        "Bauhof": 1,
+        "Kita Nord": 1,
+    }
     assert one == three
 
 
-async def test_stored_days_of_older_tickets_are_backfilled_by_the_migration(setup):
+async def test_stored_days_of_older_tickets_are_backfilled_by_the_migration(world, imported):
     migration = importlib.import_module("models.migrations.0003_documents_and_evaluation")
     connection = get_connection("default")
     await Ticket.all().update(resolution_days=None)
@@ -316,7 +319,7 @@ def test_postgres_query_numbers_its_placeholders():
     sql, params = evaluation_query("postgres", "object", [4, 7], period)
     assert "?" not in sql and "$4" in sql and "$5" not in sql
     assert params[:2] == [4, 7]
-    assert params[2:] == [datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2026, 2, 1, tzinfo=timezone.utc)]
+    assert params[2:] == [datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)]
 
 
 async def test_demo_company_shows_documents_and_an_evaluation(gql, settings):
@@ -327,14 +330,19 @@ async def test_demo_company_shows_documents_and_an_evaluation(gql, settings):
         expected = whole_days(ticket.created_at, ticket.done_at) if ticket.done_at else None
         assert ticket.resolution_days == expected
     email, password, _ = next(login for login in logins if login[2].startswith("customer user"))
-    login = await gql("""mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }""",
-                      {"e": email, "p": password})
+    login = await gql(
+        """mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }""",
+        {"e": email, "p": password},
+    )
     user = gql.as_viewer(login["data"]["login"]["accessToken"])
-    data = await user.ok("{ objects { edges { node { documents { ticketType { name } } "
-                         "ticketEvaluation { groupSizeDays total buckets { count } } } } } }")
+    data = await user.ok(
+        "{ objects { edges { node { documents { ticketType { name } } "
+        "ticketEvaluation { groupSizeDays total buckets { count } } } } } }"
+    )
     nodes = [e["node"] for e in data["objects"]["edges"]]
     assert nodes and all(n["ticketEvaluation"]["groupSizeDays"] == 1 for n in nodes)
     assert sum(n["ticketEvaluation"]["total"] for n in nodes) > 0
-    assert all(sum(b["count"] for b in n["ticketEvaluation"]["buckets"]) == n["ticketEvaluation"]["total"]
-               for n in nodes)
+    assert all(
+        sum(b["count"] for b in n["ticketEvaluation"]["buckets"]) == n["ticketEvaluation"]["total"] for n in nodes
+    )
     assert {d["ticketType"]["name"] for n in nodes for d in n["documents"]} <= {"Leistungsnachweis"}

@@ -1,4 +1,5 @@
-"""Shared set-up for the form tests: a small company, the PRODUCT.md inspection template, GraphQL helpers."""
+"""Shared set-up for the form tests: the shared world seen from the forms, the PRODUCT.md inspection
+template, GraphQL helpers."""
 
 from __future__ import annotations
 
@@ -15,14 +16,13 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 from pypdf import PdfReader
 
-from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
-from models.forms import FormFile, FormSubmission
-from models.tickets import Attachment, Ticket, TicketEvent, TicketType
-from permissions.policy import Permission
 from core.ids import to_global_id
 from core.settings import Settings
-from tests.conftest import GraphQLClient
-from tests.factories import Person, make_customer_user, make_employee
+from models.customers import Customer, SiteObject
+from models.forms import FormFile, FormSubmission
+from models.tickets import Attachment, Ticket, TicketEvent, TicketType
+from tests.conftest import GraphQLClient, World
+from tests.factories import Person, make_customer_user, make_site_object, make_ticket_type
 
 TEMPLATE_FIELDS = """id name description isPublic status version publicToken publishedAt
   elements { key kind label description required options scale
@@ -59,14 +59,16 @@ SUBMIT_PUBLIC = """mutation($token: String!, $answers: [AnswerInput!]!) {
 
 @dataclass
 class Company:
+    """Customer B of the shared world ("Kita") as the forms see it."""
+
     customer: Customer
-    site: SiteObject
-    other_site: SiteObject
-    recleaning: TicketType
-    defect: TicketType
-    absence: TicketType
-    manager: Person     # MANAGE_CHECK_TEMPLATES
-    inspector: Person   # a plain employee
+    site: SiteObject  # "Kita Lindenweg", the inspected site (its address is in every PDF)
+    other_site: SiteObject  # world.b1
+    recleaning: TicketType  # "Nachreinigung", enabled for the customer: what the inspection orders
+    defect: TicketType  # world.defect
+    absence: TicketType  # world.vacation
+    manager: Person  # world.petra: MANAGE_CHECK_TEMPLATES
+    inspector: Person  # world.staff, Jonas Weber: a plain employee
     portal_user: Person  # a customer user assigned to `site`
 
     def gid(self, kind: str, pk: int) -> str:
@@ -74,49 +76,70 @@ class Company:
 
 
 @pytest.fixture
-async def company(settings: Settings) -> Company:
-    customer = await Customer.create(name="Kita Sonnenschein e.V.")
-    site = await SiteObject.create(customer_id=customer.id, name="Kita Lindenweg",
-                                   address="Lindenweg 7, 12345 Musterstadt")
-    other = await SiteObject.create(customer_id=customer.id, name="Familienzentrum",
-                                    address="Gartenstraße 5a, 12345 Musterstadt")
-    recleaning = await TicketType.create(name="Nachreinigung")
-    defect = await TicketType.create(name="Reinigungsmangel")
-    absence = await TicketType.create(name="Urlaub", is_absence_request=True)
-    await CustomerTicketType.create(customer_id=customer.id, ticket_type_id=recleaning.id)
-    manager = await make_employee(settings, name="Petra Schulz",
-                                  permissions=(Permission.MANAGE_CHECK_TEMPLATES,))
-    inspector = await make_employee(settings, name="Jonas Weber")
-    portal_user = await make_customer_user(settings, customer.id, name="Sandra Hoffmann")
-    await CustomerUserObject.create(customer_user_id=portal_user.pk, object_id=site.id)
-    return Company(customer, site, other, recleaning, defect, absence, manager, inspector, portal_user)
+async def company(world: World, settings: Settings) -> Company:
+    site = await make_site_object(world.b, "Kita Lindenweg", address="Lindenweg 7, 12345 Musterstadt")
+    recleaning = await make_ticket_type("Nachreinigung", enabled_for=[world.b])
+    portal_user = await make_customer_user(settings, world.b, objects=[site], name="Sandra Hoffmann")
+    return Company(
+        world.b, site, world.b1, recleaning, world.defect, world.vacation, world.petra, world.staff, portal_user
+    )
 
 
 def inspection_elements(company: Company, attach_pdf: bool = True, **ticket: Any) -> list[dict[str, Any]]:
     """PRODUCT.md's example: rate a room; on a bad rating ask for re-cleaning; on yes, a ticket."""
-    settings = {"ticketTypeId": company.gid("TicketType", company.recleaning.id),
-                "title": "Nachreinigung Gruppenraum", "description": "Bei der Begehung beanstandet.",
-                "titleEditable": False, "descriptionEditable": True, "allowDueDate": True,
-                "attachPdf": attach_pdf, **ticket}
+    settings = {
+        "ticketTypeId": company.gid("TicketType", company.recleaning.id),
+        "title": "Nachreinigung Gruppenraum",
+        "description": "Bei der Begehung beanstandet.",
+        "titleEditable": False,
+        "descriptionEditable": True,
+        "allowDueDate": True,
+        "attachPdf": attach_pdf,
+        **ticket,
+    }
     return [
         {"key": "intro", "kind": "INFO", "label": "Bitte jeden Raum bewerten."},
         {"key": "room", "kind": "RATING", "label": "Gruppenraum Bärchen", "required": True, "scale": 5},
-        {"key": "recleaning", "kind": "YES_NO", "label": "Nachreinigung notwendig?", "required": True,
-         "visibleIf": {"key": "room", "operator": "LTE", "value": "2"}},
-        {"key": "ticket", "kind": "CREATE_TICKET", "label": "Nachreinigung beauftragen",
-         "description": "Wird beim Abschluss als Ticket angelegt.",
-         "visibleIf": {"key": "recleaning", "operator": "EQ", "value": "true"}, "ticket": settings},
+        {
+            "key": "recleaning",
+            "kind": "YES_NO",
+            "label": "Nachreinigung notwendig?",
+            "required": True,
+            "visibleIf": {"key": "room", "operator": "LTE", "value": "2"},
+        },
+        {
+            "key": "ticket",
+            "kind": "CREATE_TICKET",
+            "label": "Nachreinigung beauftragen",
+            "description": "Wird beim Abschluss als Ticket angelegt.",
+            "visibleIf": {"key": "recleaning", "operator": "EQ", "value": "true"},
+            "ticket": settings,
+        },
         {"key": "remarks", "kind": "TEXT", "label": "Bemerkungen"},
         {"key": "photo", "kind": "PHOTO", "label": "Foto"},
     ]
 
 
-async def create_template(gql: GraphQLClient, company: Company, elements: list[dict[str, Any]] | None = None,
-                          name: str = "Objektbegehung", is_public: bool = False, publish: bool = True) -> dict[str, Any]:
+async def create_template(
+    gql: GraphQLClient,
+    company: Company,
+    elements: list[dict[str, Any]] | None = None,
+    name: str = "Objektbegehung",
+    is_public: bool = False,
+    publish: bool = True,
+) -> dict[str, Any]:
     manager = gql.as_viewer(company.manager.token)
-    data = await manager.ok(CREATE_TEMPLATE, {"input": {
-        "name": name, "description": "Monatliche Begehung", "isPublic": is_public,
-        "elements": elements if elements is not None else inspection_elements(company)}})
+    data = await manager.ok(
+        CREATE_TEMPLATE,
+        {
+            "input": {
+                "name": name,
+                "description": "Monatliche Begehung",
+                "isPublic": is_public,
+                "elements": elements if elements is not None else inspection_elements(company),
+            }
+        },
+    )
     template = data["createFormTemplate"]
     if publish:
         published = (await manager.ok(PUBLISH, {"id": template["id"]}))["publishFormTemplate"]
@@ -124,11 +147,21 @@ async def create_template(gql: GraphQLClient, company: Company, elements: list[d
     return template
 
 
-def submit_input(company: Company, template: dict[str, Any], answers: list[dict[str, Any]],
-                 site: SiteObject | None = None, **extra: Any) -> dict[str, Any]:
-    return {"input": {"templateId": template["id"],
-                      "objectId": company.gid("SiteObject", (site or company.site).id),
-                      "answers": answers, **extra}}
+def submit_input(
+    company: Company,
+    template: dict[str, Any],
+    answers: list[dict[str, Any]],
+    site: SiteObject | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "input": {
+            "templateId": template["id"],
+            "objectId": company.gid("SiteObject", (site or company.site).id),
+            "answers": answers,
+            **extra,
+        }
+    }
 
 
 def png_bytes(size: tuple[int, int] = (40, 30), color: tuple[int, int, int] = (200, 30, 90)) -> bytes:
@@ -140,8 +173,9 @@ def png_bytes(size: tuple[int, int] = (40, 30), color: tuple[int, int, int] = (2
     return buffer.getvalue()
 
 
-async def upload_submit(gql: GraphQLClient, token: str | None, query: str, variables: dict[str, Any],
-                        files: dict[str, tuple[str, bytes]]) -> dict[str, Any]:
+async def upload_submit(
+    gql: GraphQLClient, token: str | None, query: str, variables: dict[str, Any], files: dict[str, tuple[str, bytes]]
+) -> dict[str, Any]:
     response = await gql.upload(query, variables, files, token=token)
     assert response.status_code == 200, response.text
     return response.json()
@@ -155,9 +189,14 @@ def files_on_disk(root: Path) -> set[Path]:
 
 async def stored_counts(settings: Settings) -> dict[str, Any]:
     """Rows and files a failed submission must not leave behind."""
-    return {"submissions": await FormSubmission.all().count(), "tickets": await Ticket.all().count(),
-            "attachments": await Attachment.all().count(), "form_files": await FormFile.all().count(),
-            "events": await TicketEvent.all().count(), "files": files_on_disk(settings.files_dir)}
+    return {
+        "submissions": await FormSubmission.all().count(),
+        "tickets": await Ticket.all().count(),
+        "attachments": await Attachment.all().count(),
+        "form_files": await FormFile.all().count(),
+        "events": await TicketEvent.all().count(),
+        "files": files_on_disk(settings.files_dir),
+    }
 
 
 async def download(http: httpx.AsyncClient, url: str) -> httpx.Response:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from permissions.viewer import load_viewer
-from resolvers.forms import AnswerSpec, submit_form
 from core.ids import decode_global_id
+from permissions.viewer import load_viewer
+from resolvers.forms import submit_form
 from tests.forms.conftest import create_template
 from tests.statements import count_statements
 
@@ -19,12 +19,13 @@ async def test_statements_for_30_submissions_equal_those_for_3(gql, company, set
     viewer = await load_viewer(company.inspector.account.id, 1)
     for i in range(30):
         rating = 1 if i % 3 == 0 else 4
-        answers = [AnswerSpec("room", number=rating), AnswerSpec("remarks", text=f"Runde {i}")]
+        answers = [{"key": "room", "number": rating}, {"key": "remarks", "text": f"Runde {i}"}]
         if rating == 1:
-            answers.append(AnswerSpec("recleaning", boolean=True))
+            answers.append({"key": "recleaning", "boolean": True})
         site = company.site if i % 2 else company.other_site
-        await submit_form(viewer, settings, decode_global_id(template["id"])[1],
-                          site.id, answers)
+        await submit_form(
+            viewer, settings, template_id=decode_global_id(template["id"])[1], object_id=site.id, answers=answers
+        )
     client = gql.as_viewer(company.inspector.token)
     small, small_data = await count_statements(client, PAGE, {"n": 3})
     large, large_data = await count_statements(client, PAGE, {"n": 30})

@@ -7,26 +7,86 @@ from datetime import date
 import pytest
 
 from core.errors import BadUserInput
-from resolvers.forms import AnswerSpec, answer_text, check_answers
+from resolvers.forms import answer_text, check_answers
 
 ELEMENTS = [
-    {"key": "rating", "kind": "RATING", "label": "Raum", "description": "", "required": False,
-     "options": [], "scale": 5, "visible_if": None, "ticket": None},
-    {"key": "again", "kind": "YES_NO", "label": "Nachreinigung?", "description": "", "required": True,
-     "options": [], "scale": None, "visible_if": {"key": "rating", "operator": "LT", "value": "3"}, "ticket": None},
-    {"key": "why", "kind": "MULTIPLE_CHOICE", "label": "Warum?", "description": "", "required": True,
-     "options": ["Staub", "Müll"], "scale": None,
-     "visible_if": {"key": "again", "operator": "EQ", "value": "true"}, "ticket": None},
-    {"key": "dust", "kind": "TEXT", "label": "Wo Staub?", "description": "", "required": True,
-     "options": [], "scale": None, "visible_if": {"key": "why", "operator": "EQ", "value": "Staub"}, "ticket": None},
-    {"key": "when", "kind": "DATE", "label": "Wann?", "description": "", "required": False,
-     "options": [], "scale": None, "visible_if": None, "ticket": None},
-    {"key": "late", "kind": "TEXT", "label": "Warum so spät?", "description": "", "required": True,
-     "options": [], "scale": None, "visible_if": {"key": "when", "operator": "GT", "value": "2026-12-01"},
-     "ticket": None},
-    {"key": "note", "kind": "TEXT", "label": "Notiz", "description": "", "required": False,
-     "options": [], "scale": None, "visible_if": {"key": "dust", "operator": "EQ", "value": "flur"},
-     "ticket": None},
+    {
+        "key": "rating",
+        "kind": "RATING",
+        "label": "Raum",
+        "description": "",
+        "required": False,
+        "options": [],
+        "scale": 5,
+        "visible_if": None,
+        "ticket": None,
+    },
+    {
+        "key": "again",
+        "kind": "YES_NO",
+        "label": "Nachreinigung?",
+        "description": "",
+        "required": True,
+        "options": [],
+        "scale": None,
+        "visible_if": {"key": "rating", "operator": "LT", "value": "3"},
+        "ticket": None,
+    },
+    {
+        "key": "why",
+        "kind": "MULTIPLE_CHOICE",
+        "label": "Warum?",
+        "description": "",
+        "required": True,
+        "options": ["Staub", "Müll"],
+        "scale": None,
+        "visible_if": {"key": "again", "operator": "EQ", "value": "true"},
+        "ticket": None,
+    },
+    {
+        "key": "dust",
+        "kind": "TEXT",
+        "label": "Wo Staub?",
+        "description": "",
+        "required": True,
+        "options": [],
+        "scale": None,
+        "visible_if": {"key": "why", "operator": "EQ", "value": "Staub"},
+        "ticket": None,
+    },
+    {
+        "key": "when",
+        "kind": "DATE",
+        "label": "Wann?",
+        "description": "",
+        "required": False,
+        "options": [],
+        "scale": None,
+        "visible_if": None,
+        "ticket": None,
+    },
+    {
+        "key": "late",
+        "kind": "TEXT",
+        "label": "Warum so spät?",
+        "description": "",
+        "required": True,
+        "options": [],
+        "scale": None,
+        "visible_if": {"key": "when", "operator": "GT", "value": "2026-12-01"},
+        "ticket": None,
+    },
+    {
+        "key": "note",
+        "kind": "TEXT",
+        "label": "Notiz",
+        "description": "",
+        "required": False,
+        "options": [],
+        "scale": None,
+        "visible_if": {"key": "dust", "operator": "EQ", "value": "flur"},
+        "ticket": None,
+    },
 ]
 
 
@@ -35,39 +95,55 @@ def keys(answers):
 
 
 def test_hidden_chain_needs_no_answers():
-    assert keys([AnswerSpec("rating", number=4)]) == ["rating", "when"]
+    assert keys([{"key": "rating", "number": 4}]) == ["rating", "when"]
     # Unanswered references hide their dependents.
     assert keys([]) == ["rating", "when"]
 
 
 def test_visibility_follows_the_answers_in_order():
-    answers = [AnswerSpec("rating", number=1), AnswerSpec("again", boolean=True),
-               AnswerSpec("why", choices=["Müll", "Staub"]), AnswerSpec("dust", text=" FLUR "),
-               AnswerSpec("note", text="x")]
+    answers = [
+        {"key": "rating", "number": 1},
+        {"key": "again", "boolean": True},
+        {"key": "why", "choices": ["Müll", "Staub"]},
+        {"key": "dust", "text": " FLUR "},
+        {"key": "note", "text": "x"},
+    ]
     assert keys(answers) == ["rating", "again", "why", "dust", "when", "note"]
-    answers[2] = AnswerSpec("why", choices=["Müll"])
+    answers[2] = {"key": "why", "choices": ["Müll"]}
     assert keys(answers) == ["rating", "again", "why", "when"]
 
 
 def test_answers_to_hidden_elements_are_ignored_even_when_invalid():
-    assert keys([AnswerSpec("rating", number=5), AnswerSpec("again", text="nonsense")]) == ["rating", "when"]
+    assert keys([{"key": "rating", "number": 5}, {"key": "again", "text": "nonsense"}]) == ["rating", "when"]
 
 
 def test_dates_compare_as_dates():
-    assert "late" in keys([AnswerSpec("when", date=date(2026, 12, 2)), AnswerSpec("late", text="Urlaub")])
-    assert "late" not in keys([AnswerSpec("when", date=date(2026, 12, 1))])
+    assert "late" in keys([{"key": "when", "date": date(2026, 12, 2)}, {"key": "late", "text": "Urlaub"}])
+    assert "late" not in keys([{"key": "when", "date": date(2026, 12, 1)}])
 
 
-@pytest.mark.parametrize("answers, field", [
-    ([AnswerSpec("rating", number=1)], "again"),
-    ([AnswerSpec("rating", number=1), AnswerSpec("again", boolean=True), AnswerSpec("why", choices=[])], "why"),
-    ([AnswerSpec("rating", number=1), AnswerSpec("again", boolean=True), AnswerSpec("why", choices=["Rost"])], "why"),
-    ([AnswerSpec("rating", number=1), AnswerSpec("again", boolean=True),
-      AnswerSpec("why", choices=["Staub", "Staub"])], "why"),
-    ([AnswerSpec("rating", number=0)], "rating"),
-    ([AnswerSpec("rating", number=float("nan"))], "rating"),
-    ([AnswerSpec("rating", number=3, text="drei")], "rating"),
-])
+@pytest.mark.parametrize(
+    "answers, field",
+    [
+        ([{"key": "rating", "number": 1}], "again"),
+        ([{"key": "rating", "number": 1}, {"key": "again", "boolean": True}, {"key": "why", "choices": []}], "why"),
+        (
+            [{"key": "rating", "number": 1}, {"key": "again", "boolean": True}, {"key": "why", "choices": ["Rost"]}],
+            "why",
+        ),
+        (
+            [
+                {"key": "rating", "number": 1},
+                {"key": "again", "boolean": True},
+                {"key": "why", "choices": ["Staub", "Staub"]},
+            ],
+            "why",
+        ),
+        ([{"key": "rating", "number": 0}], "rating"),
+        ([{"key": "rating", "number": float("nan")}], "rating"),
+        ([{"key": "rating", "number": 3, "text": "drei"}], "rating"),
+    ],
+)
 def test_invalid_answers_name_their_element(answers, field):
     with pytest.raises(BadUserInput) as caught:
         check_answers(ELEMENTS, answers)

@@ -7,13 +7,24 @@ from datetime import date, timedelta
 
 import pytest
 
-import resolvers.forms
-
+import resolvers.forms.submit
 from models.forms import FormFile, FormSubmission
 from models.tickets import Attachment, Ticket, TicketEvent, TicketEventKind, TicketSource
-from tests.forms.conftest import (SUBMIT, SUBMIT_PUBLIC, UPDATE_TEMPLATE, create_template, download,
-                                  errors_of, inspection_elements, pdf_images, pdf_text, png_bytes,
-                                  stored_counts, submit_input, upload_submit)
+from tests.forms.conftest import (
+    SUBMIT,
+    SUBMIT_PUBLIC,
+    UPDATE_TEMPLATE,
+    create_template,
+    download,
+    errors_of,
+    inspection_elements,
+    pdf_images,
+    pdf_text,
+    png_bytes,
+    stored_counts,
+    submit_input,
+    upload_submit,
+)
 
 BAD_ROOM = [{"key": "room", "number": 2}, {"key": "recleaning", "boolean": True}]
 
@@ -22,13 +33,25 @@ async def test_good_rating_creates_no_ticket_and_hides_the_follow_up(gql, compan
     template = await create_template(gql, company)
     inspector = gql.as_viewer(company.inspector.token)
     # An answer to the hidden follow-up is ignored, not refused.
-    data = await inspector.ok(SUBMIT, submit_input(company, template, [
-        {"key": "room", "number": 4}, {"key": "recleaning", "boolean": True},
-        {"key": "remarks", "text": "Alles sauber."}]))
+    data = await inspector.ok(
+        SUBMIT,
+        submit_input(
+            company,
+            template,
+            [
+                {"key": "room", "number": 4},
+                {"key": "recleaning", "boolean": True},
+                {"key": "remarks", "text": "Alles sauber."},
+            ],
+        ),
+    )
     submission = data["submitForm"]
     assert submission["createdTickets"] == []
     assert [(a["key"], a["value"]) for a in submission["answers"]] == [
-        ("room", "4 / 5"), ("remarks", "Alles sauber."), ("photo", "")]
+        ("room", "4 / 5"),
+        ("remarks", "Alles sauber."),
+        ("photo", ""),
+    ]
     assert submission["submittedBy"] == {"name": "Jonas Weber"}
     assert submission["object"]["name"] == "Kita Lindenweg"
     assert await Ticket.all().count() == 0
@@ -40,12 +63,20 @@ async def test_bad_rating_and_yes_creates_the_ticket_with_the_pdf(gql, company, 
     template = await create_template(gql, company)
     due = (date.today() + timedelta(days=3)).isoformat()
     photo = png_bytes((120, 90))
-    variables = submit_input(company, template, [
-        {"key": "room", "number": 2}, {"key": "recleaning", "boolean": True},
-        {"key": "ticket", "ticket": {"dueDate": due, "description": "Boden klebt unter den Tischen."}},
-        {"key": "remarks", "text": "Fensterbänke staubig"}, {"key": "photo", "upload": None}])
-    body = await upload_submit(gql, company.inspector.token, SUBMIT, variables,
-                               {"variables.input.answers.4.upload": ("boden.png", photo)})
+    variables = submit_input(
+        company,
+        template,
+        [
+            {"key": "room", "number": 2},
+            {"key": "recleaning", "boolean": True},
+            {"key": "ticket", "ticket": {"dueDate": due, "description": "Boden klebt unter den Tischen."}},
+            {"key": "remarks", "text": "Fensterbänke staubig"},
+            {"key": "photo", "upload": None},
+        ],
+    )
+    body = await upload_submit(
+        gql, company.inspector.token, SUBMIT, variables, {"variables.input.answers.4.upload": ("boden.png", photo)}
+    )
     assert not body.get("errors"), body
     submission = body["data"]["submitForm"]
 
@@ -71,10 +102,21 @@ async def test_bad_rating_and_yes_creates_the_ticket_with_the_pdf(gql, company, 
     pdf = (await download(client, submission["pdfUrl"])).content
     assert (await download(client, attachment["downloadUrl"])).content == pdf
     text = pdf_text(pdf)
-    for expected in ("Objektbegehung", "Version 1", "Kita Lindenweg", "Lindenweg 7, 12345 Musterstadt",
-                     "Jonas Weber", "Gruppenraum Bärchen", "2 / 5", "Nachreinigung notwendig?", "Ja",
-                     "Fensterbänke staubig", f"#{ticket['number']}", "Nachreinigung Gruppenraum",
-                     "Bitte jeden Raum bewerten."):
+    for expected in (
+        "Objektbegehung",
+        "Version 1",
+        "Kita Lindenweg",
+        "Lindenweg 7, 12345 Musterstadt",
+        "Jonas Weber",
+        "Gruppenraum Bärchen",
+        "2 / 5",
+        "Nachreinigung notwendig?",
+        "Ja",
+        "Fensterbänke staubig",
+        f"#{ticket['number']}",
+        "Nachreinigung Gruppenraum",
+        "Bitte jeden Raum bewerten.",
+    ):
         assert expected in text, expected
     assert pdf_images(pdf) == 1
 
@@ -95,8 +137,7 @@ async def test_customer_user_sees_the_ticket_and_its_pdf_but_no_submission(gql, 
     assert "Gruppenraum Bärchen" in pdf_text((await download(client, attachment["downloadUrl"])).content)
     assert await portal.error_code("{ formSubmissions { totalCount } }") == "FORBIDDEN"
     assert await portal.error_code("{ formTemplates { id } }") == "FORBIDDEN"
-    node = await portal("query($id: ID!) { node(id: $id) { id } }",
-                        {"id": company.gid("FormSubmission", 1)})
+    node = await portal("query($id: ID!) { node(id: $id) { id } }", {"id": company.gid("FormSubmission", 1)})
     assert node["data"]["node"] is None
 
 
@@ -109,19 +150,22 @@ async def test_without_attach_pdf_the_ticket_has_no_attachment(gql, company):
     assert ticket["dueDate"] is None
 
 
-@pytest.mark.parametrize("answers, field", [
-    ([{"key": "room"}], "room"),                                           # required, no value
-    ([], "room"),                                                          # required, missing
-    ([{"key": "room", "number": 6}], "room"),                              # outside the scale
-    ([{"key": "room", "number": 2.5}], "room"),                            # not a whole number
-    ([{"key": "room", "text": "gut"}], "room"),                            # wrong value field
-    ([{"key": "room", "number": 2}], "recleaning"),                        # visible and required
-    ([{"key": "room", "number": 2}, {"key": "recleaning", "text": "ja"}], "recleaning"),
-    ([*BAD_ROOM, {"key": "ticket", "ticket": {"title": "Anderer Titel"}}], "ticket"),  # title not editable
-    ([{"key": "room", "number": 3}, {"key": "nope", "text": "x"}], "nope"),  # unknown key
-    ([{"key": "room", "number": 3}, {"key": "room", "number": 4}], "room"),  # answered twice
-    ([{"key": "room", "number": 3}, {"key": "remarks", "number": 1}], "remarks"),
-])
+@pytest.mark.parametrize(
+    "answers, field",
+    [
+        ([{"key": "room"}], "room"),  # required, no value
+        ([], "room"),  # required, missing
+        ([{"key": "room", "number": 6}], "room"),  # outside the scale
+        ([{"key": "room", "number": 2.5}], "room"),  # not a whole number
+        ([{"key": "room", "text": "gut"}], "room"),  # wrong value field
+        ([{"key": "room", "number": 2}], "recleaning"),  # visible and required
+        ([{"key": "room", "number": 2}, {"key": "recleaning", "text": "ja"}], "recleaning"),
+        ([*BAD_ROOM, {"key": "ticket", "ticket": {"title": "Anderer Titel"}}], "ticket"),  # title not editable
+        ([{"key": "room", "number": 3}, {"key": "nope", "text": "x"}], "nope"),  # unknown key
+        ([{"key": "room", "number": 3}, {"key": "room", "number": 4}], "room"),  # answered twice
+        ([{"key": "room", "number": 3}, {"key": "remarks", "number": 1}], "remarks"),
+    ],
+)
 async def test_every_validation_failure_names_the_element_and_stores_nothing(gql, company, settings, answers, field):
     template = await create_template(gql, company)
     before = await stored_counts(settings)
@@ -133,23 +177,28 @@ async def test_every_validation_failure_names_the_element_and_stores_nothing(gql
 async def test_due_date_where_not_allowed_is_refused(gql, company, settings):
     template = await create_template(gql, company, inspection_elements(company, allowDueDate=False))
     before = await stored_counts(settings)
-    body = await gql.as_viewer(company.inspector.token)(SUBMIT, submit_input(company, template, [
-        *BAD_ROOM, {"key": "ticket", "ticket": {"dueDate": "2030-01-01"}}]))
+    body = await gql.as_viewer(company.inspector.token)(
+        SUBMIT, submit_input(company, template, [*BAD_ROOM, {"key": "ticket", "ticket": {"dueDate": "2030-01-01"}}])
+    )
     assert errors_of(body) == {"code": "BAD_USER_INPUT", "field": "ticket"}
     assert await stored_counts(settings) == before
 
 
-@pytest.mark.parametrize("filename, data", [
-    ("notiz.png", b"just some text pretending to be a photo"),
-    ("kaputt.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64),  # PNG signature, no image behind it
-])
+@pytest.mark.parametrize(
+    "filename, data",
+    [
+        ("notiz.png", b"just some text pretending to be a photo"),
+        ("kaputt.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64),  # PNG signature, no image behind it
+    ],
+)
 async def test_a_photo_that_is_no_image_stores_nothing(gql, company, settings, filename, data):
     template = await create_template(gql, company)
     # Everything else is valid and would create a ticket with the PDF.
     variables = submit_input(company, template, [*BAD_ROOM, {"key": "photo", "upload": None}])
     before = await stored_counts(settings)
-    body = await upload_submit(gql, company.inspector.token, SUBMIT, variables,
-                               {"variables.input.answers.2.upload": (filename, data)})
+    body = await upload_submit(
+        gql, company.inspector.token, SUBMIT, variables, {"variables.input.answers.2.upload": (filename, data)}
+    )
     assert errors_of(body) == {"code": "BAD_USER_INPUT", "field": "photo"}
     assert await stored_counts(settings) == before
 
@@ -157,17 +206,18 @@ async def test_a_photo_that_is_no_image_stores_nothing(gql, company, settings, f
 async def test_a_failure_inside_the_transaction_stores_nothing(gql, company, settings, monkeypatch):
     """A database error after the submission, files and ticket rows were written rolls all of it back."""
     template = await create_template(gql, company)
-    real_attach = resolvers.forms._attach
+    real_attach = resolvers.forms.submit._attach
 
     async def failing_attach(*args, **kwargs):
         await real_attach(*args, **kwargs)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(resolvers.forms, "_attach", failing_attach)
+    monkeypatch.setattr(resolvers.forms.submit, "_attach", failing_attach)
     variables = submit_input(company, template, [*BAD_ROOM, {"key": "photo", "upload": None}])
     before = await stored_counts(settings)
-    body = await upload_submit(gql, company.inspector.token, SUBMIT, variables,
-                               {"variables.input.answers.2.upload": ("foto.png", png_bytes())})
+    body = await upload_submit(
+        gql, company.inspector.token, SUBMIT, variables, {"variables.input.answers.2.upload": ("foto.png", png_bytes())}
+    )
     assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert await stored_counts(settings) == before
 
@@ -219,10 +269,12 @@ async def test_template_edit_after_submissions_keeps_old_version_and_pdf(gql, co
 
     elements = inspection_elements(company)
     elements[1]["label"] = "Gruppenraum Igel"
-    elements.insert(2, {"key": "smell", "kind": "SINGLE_CHOICE", "label": "Geruch",
-                        "options": ["frisch", "muffig"], "required": True})
+    elements.insert(
+        2,
+        {"key": "smell", "kind": "SINGLE_CHOICE", "label": "Geruch", "options": ["frisch", "muffig"], "required": True},
+    )
     manager = gql.as_viewer(company.manager.token)
-    updated = (await manager.ok(UPDATE_TEMPLATE, {"input": {"id": template["id"], "elements": elements}}))
+    updated = await manager.ok(UPDATE_TEMPLATE, {"input": {"id": template["id"], "elements": elements}})
     assert updated["updateFormTemplate"]["version"] == 2
     assert updated["updateFormTemplate"]["status"] == "PUBLISHED"
 
@@ -239,8 +291,12 @@ async def test_template_edit_after_submissions_keeps_old_version_and_pdf(gql, co
     # New submissions are checked against version 2.
     body = await inspector(SUBMIT, submit_input(company, template, BAD_ROOM))
     assert errors_of(body) == {"code": "BAD_USER_INPUT", "field": "smell"}
-    new = (await inspector.ok(SUBMIT, submit_input(company, template, [
-        {"key": "room", "number": 5}, {"key": "smell", "choices": ["frisch"]}])))["submitForm"]
+    new = (
+        await inspector.ok(
+            SUBMIT,
+            submit_input(company, template, [{"key": "room", "number": 5}, {"key": "smell", "choices": ["frisch"]}]),
+        )
+    )["submitForm"]
     assert new["templateVersion"] == 2
     assert "Gruppenraum Igel" in pdf_text((await download(client, new["pdfUrl"])).content)
 
@@ -249,24 +305,42 @@ async def test_public_form_is_filled_anonymously(gql, company, client):
     elements = [
         {"key": "name", "kind": "TEXT", "label": "Ihr Name"},
         {"key": "score", "kind": "RATING", "label": "Wie zufrieden sind Sie?", "scale": 10, "required": True},
-        {"key": "topics", "kind": "MULTIPLE_CHOICE", "label": "Was ist Ihnen aufgefallen?",
-         "options": ["Sauberkeit", "Freundlichkeit", "Pünktlichkeit"]},
+        {
+            "key": "topics",
+            "kind": "MULTIPLE_CHOICE",
+            "label": "Was ist Ihnen aufgefallen?",
+            "options": ["Sauberkeit", "Freundlichkeit", "Pünktlichkeit"],
+        },
         {"key": "visit", "kind": "DATE", "label": "Datum des Besuchs"},
     ]
     template = await create_template(gql, company, elements, name="Feedback", is_public=True)
     token = template["publicToken"]
     assert token
-    loaded = await gql("query($t: String!) { publicFormTemplate(token: $t) { name elements { key kind } } }",
-                       {"t": token})
+    loaded = await gql(
+        "query($t: String!) { publicFormTemplate(token: $t) { name elements { key kind } } }", {"t": token}
+    )
     assert loaded["data"]["publicFormTemplate"]["name"] == "Feedback"
-    data = await gql.ok(SUBMIT_PUBLIC, {"token": token, "answers": [
-        {"key": "name", "text": "Zoë Åberg-Şahin"}, {"key": "score", "number": 9},
-        {"key": "topics", "choices": ["Sauberkeit", "Pünktlichkeit"]}, {"key": "visit", "date": "2026-11-02"}]})
+    data = await gql.ok(
+        SUBMIT_PUBLIC,
+        {
+            "token": token,
+            "answers": [
+                {"key": "name", "text": "Zoë Åberg-Şahin"},
+                {"key": "score", "number": 9},
+                {"key": "topics", "choices": ["Sauberkeit", "Pünktlichkeit"]},
+                {"key": "visit", "date": "2026-11-02"},
+            ],
+        },
+    )
     submission = data["submitPublicForm"]
     assert submission["submittedBy"] is None and submission["object"] is None
     assert submission["createdTickets"] == []
     assert [a["value"] for a in submission["answers"]] == [
-        "Zoë Åberg-Şahin", "9 / 10", "Sauberkeit, Pünktlichkeit", "02.11.2026"]
+        "Zoë Åberg-Şahin",
+        "9 / 10",
+        "Sauberkeit, Pünktlichkeit",
+        "02.11.2026",
+    ]
     text = pdf_text((await download(client, submission["pdfUrl"])).content)
     assert "Feedback" in text and "Zoë Åberg-Şahin" in text and "Anonym" in text
     row = await FormSubmission.all().first()
@@ -276,7 +350,8 @@ async def test_public_form_is_filled_anonymously(gql, company, client):
     body = await gql(SUBMIT_PUBLIC, {"token": "nope", "answers": []})
     assert errors_of(body)["code"] == "NOT_FOUND"
     await gql.as_viewer(company.manager.token).ok(
-        """mutation($id: ID!) { archiveFormTemplate(id: $id) { status } }""", {"id": template["id"]})
+        """mutation($id: ID!) { archiveFormTemplate(id: $id) { status } }""", {"id": template["id"]}
+    )
     body = await gql(SUBMIT_PUBLIC, {"token": token, "answers": [{"key": "score", "number": 5}]})
     assert errors_of(body)["code"] == "NOT_FOUND"
     again = await gql("query($t: String!) { publicFormTemplate(token: $t) { id } }", {"t": token})
@@ -284,8 +359,9 @@ async def test_public_form_is_filled_anonymously(gql, company, client):
 
 
 async def test_public_form_cannot_be_submitted_as_internal_nor_internal_by_token(gql, company):
-    public = await create_template(gql, company, [{"key": "q", "kind": "TEXT", "label": "Frage"}],
-                                   name="Feedback", is_public=True)
+    public = await create_template(
+        gql, company, [{"key": "q", "kind": "TEXT", "label": "Frage"}], name="Feedback", is_public=True
+    )
     internal = await create_template(gql, company)
     inspector = gql.as_viewer(company.inspector.token)
     body = await inspector(SUBMIT, submit_input(company, public, [{"key": "q", "text": "x"}]))
@@ -308,7 +384,8 @@ async def test_drafts_and_archived_templates_cannot_be_filled(gql, company):
     assert await inspector.error_code(SUBMIT, submit_input(company, draft, BAD_ROOM)) == "NOT_FOUND"
     published = await create_template(gql, company, name="Zweite")
     await gql.as_viewer(company.manager.token).ok(
-        """mutation($id: ID!) { archiveFormTemplate(id: $id) { status } }""", {"id": published["id"]})
+        """mutation($id: ID!) { archiveFormTemplate(id: $id) { status } }""", {"id": published["id"]}
+    )
     assert await inspector.error_code(SUBMIT, submit_input(company, published, BAD_ROOM)) == "NOT_FOUND"
 
 
@@ -331,8 +408,9 @@ async def test_form_submissions_filter_and_page(gql, company):
       formSubmissions(filter: $filter, first: $first, after: $after) {
         totalCount pageInfo { hasNextPage endCursor }
         edges { node { template { name } object { name } answers { value } } } } }"""
-    data = (await inspector.ok(query, {"filter": {"templateId": template["id"],
-                                                   "objectId": company.gid("SiteObject", company.site.id)}}))
+    data = await inspector.ok(
+        query, {"filter": {"templateId": template["id"], "objectId": company.gid("SiteObject", company.site.id)}}
+    )
     assert data["formSubmissions"]["totalCount"] == 2
     page = (await inspector.ok(query, {"first": 3}))["formSubmissions"]
     assert page["totalCount"] == 4 and page["pageInfo"]["hasNextPage"]
@@ -342,5 +420,6 @@ async def test_form_submissions_filter_and_page(gql, company):
     today = date.today()
     tomorrow = (today + timedelta(days=1)).isoformat()
     assert (await inspector.ok(query, {"filter": {"from": tomorrow}}))["formSubmissions"]["totalCount"] == 0
-    assert (await inspector.ok(query, {"filter": {"to": tomorrow, "from": (today - timedelta(days=1)).isoformat()}}
-                               ))["formSubmissions"]["totalCount"] == 4
+    assert (await inspector.ok(query, {"filter": {"to": tomorrow, "from": (today - timedelta(days=1)).isoformat()}}))[
+        "formSubmissions"
+    ]["totalCount"] == 4

@@ -45,16 +45,20 @@ class Cluster:
         as_postgres(str(BIN / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60", *args)
 
     def start(self) -> None:
-        self._ctl("-l", str(self.data / "server.log"), "-o",
-                  f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data}", "start")
+        self._ctl(
+            "-l",
+            str(self.data / "server.log"),
+            "-o",
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data}",
+            "start",
+        )
 
     def stop(self) -> None:
         self._ctl("-m", "fast", "stop")
 
 
 def as_postgres(*command: str) -> None:
-    subprocess.run(["runuser", "-u", "postgres", "--", *command], check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(["runuser", "-u", "postgres", "--", *command], check=True, capture_output=True, timeout=120)
 
 
 @contextmanager
@@ -65,11 +69,11 @@ def private_cluster() -> Iterator[Cluster]:
     os.chmod(root, 0o700)
     cluster = Cluster(root / "data", free_port())
     try:
-        as_postgres(str(BIN / "initdb"), "-D", str(cluster.data), "-U", "postgres", "--auth=trust",
-                    "--no-sync", "-E", "UTF8")
+        as_postgres(
+            str(BIN / "initdb"), "-D", str(cluster.data), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"
+        )
         cluster.start()
-        as_postgres(str(BIN / "createdb"), "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres",
-                    "sitedesk")
+        as_postgres(str(BIN / "createdb"), "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres", "sitedesk")
         yield cluster
     finally:
         try:

@@ -28,9 +28,15 @@ def free_port() -> int:
 
 
 def server_env(settings: Settings, **extra: str) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "SITEDESK_DATABASE_URL": settings.database_url,
-            "SITEDESK_FILES_DIR": str(settings.files_dir), "SITEDESK_SECRET_KEYS": ",".join(settings.secret_keys),
-            "SITEDESK_ENV": "test", **extra}
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "SITEDESK_DATABASE_URL": settings.database_url,
+        "SITEDESK_FILES_DIR": str(settings.files_dir),
+        "SITEDESK_SECRET_KEYS": ",".join(settings.secret_keys),
+        "SITEDESK_ENV": "test",
+        **extra,
+    }
 
 
 @dataclass
@@ -71,7 +77,11 @@ def running_servers(env: dict[str, str], count: int, log_dir: Path) -> Iterator[
             with open(log, "wb") as out:
                 process = subprocess.Popen(
                     [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                    cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+                    cwd=ROOT,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
             servers.append(Server(process, port, log))
         for server in servers:
             wait_until_listening(server)

@@ -25,7 +25,9 @@ QUERIES = {
     "comments": 'SELECT "id", "ticket_id", "body", "internal" FROM "comment" ORDER BY "id"',
     "attachments": 'SELECT "id", "ticket_id", "filename", "storage_key", "size" FROM "attachment" ORDER BY "id"',
     "accounts": 'SELECT "id", "email", "password_hash" FROM "account" ORDER BY "id"',
-    "submissions": 'SELECT "id", "template_id", "version_id", "client_submission_id" FROM "form_submission" ORDER BY "id"',
+    "submissions": (
+        'SELECT "id", "template_id", "version_id", "client_submission_id" FROM "form_submission" ORDER BY "id"'
+    ),
     "form_files": 'SELECT "id", "submission_id", "role", "storage_key", "size" FROM "form_file" ORDER BY "id"',
 }
 PUBLIC_FORM = """mutation($input: CreateFormTemplateInput!) { createFormTemplate(input: $input) { id } }"""
@@ -35,16 +37,22 @@ SUBMIT_PUBLIC = """mutation($token: String!, $answers: [AnswerInput!]!) {
 
 
 def cli(args: list[str], database_url: str, files_dir: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SITEDESK_DATABASE_URL": database_url, "SITEDESK_FILES_DIR": str(files_dir),
-           "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "SITEDESK_DATABASE_URL": database_url,
+        "SITEDESK_FILES_DIR": str(files_dir),
+        "PYTHONPATH": str(ROOT),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 async def rows_now() -> dict[str, list[tuple]]:
     connection = get_connection("default")
-    return {name: [tuple(row.values()) for row in await connection.execute_query_dict(sql)]
-            for name, sql in QUERIES.items()}
+    return {
+        name: [tuple(row.values()) for row in await connection.execute_query_dict(sql)] for name, sql in QUERIES.items()
+    }
 
 
 async def rows_in(database_url: str) -> dict[str, list[tuple]]:
@@ -58,8 +66,7 @@ async def rows_in(database_url: str) -> dict[str, list[tuple]]:
 
     connection = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
     try:
-        return {name: [tuple(row.values()) for row in await connection.fetch(sql)]
-                for name, sql in QUERIES.items()}
+        return {name: [tuple(row.values()) for row in await connection.fetch(sql)] for name, sql in QUERIES.items()}
     finally:
         await connection.close()
 
@@ -76,20 +83,38 @@ async def fresh_database(settings, tmp_path):
         yield f"sqlite://{tmp_path / 'restored' / 'sitedesk.db'}"
 
 
-async def test_backup_restores_every_ticket_comment_attachment_and_file(world, settings, gql, tmp_path,
-                                                                        fresh_database):
+async def test_backup_restores_every_ticket_comment_attachment_and_file(
+    world, tickets, settings, gql, tmp_path, fresh_database
+):
     payloads = {f"photo-{i}.txt": f"backup payload {i} {uuid.uuid4()}".encode() * (i + 1) for i in range(3)}
-    variables = {"input": {"objectId": to_global_id("SiteObject", world.a1.id),
-                           "ticketTypeId": to_global_id("TicketType", world.defect.id),
-                           "title": "Mit Fotos", "attachments": [None] * len(payloads)}}
-    response = await gql.upload(CREATE_TICKET, variables,
-                                {f"variables.input.attachments.{i}": (name, data)
-                                 for i, (name, data) in enumerate(payloads.items())},
-                                token=world.alice.token)
+    variables = {
+        "input": {
+            "objectId": to_global_id("SiteObject", world.a1.id),
+            "ticketTypeId": to_global_id("TicketType", world.defect.id),
+            "title": "Mit Fotos",
+            "attachments": [None] * len(payloads),
+        }
+    }
+    response = await gql.upload(
+        CREATE_TICKET,
+        variables,
+        {f"variables.input.attachments.{i}": (name, data) for i, (name, data) in enumerate(payloads.items())},
+        token=world.alice.token,
+    )
     assert len(response.json()["data"]["createTicket"]["attachments"]) == 3
     admin = gql.as_viewer(world.admin.token)
-    template = (await admin.ok(PUBLIC_FORM, {"input": {"name": "Feedback", "isPublic": True, "elements": [
-        {"key": "note", "kind": "TEXT", "label": "Ihre Nachricht", "required": True}]}}))["createFormTemplate"]
+    template = (
+        await admin.ok(
+            PUBLIC_FORM,
+            {
+                "input": {
+                    "name": "Feedback",
+                    "isPublic": True,
+                    "elements": [{"key": "note", "kind": "TEXT", "label": "Ihre Nachricht", "required": True}],
+                }
+            },
+        )
+    )["createFormTemplate"]
     token = (await admin.ok(PUBLISH, {"id": template["id"]}))["publishFormTemplate"]["publicToken"]
     await gql.ok(SUBMIT_PUBLIC, {"token": token, "answers": [{"key": "note", "text": "Alles sauber, danke"}]})
 

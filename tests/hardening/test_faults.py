@@ -19,17 +19,23 @@ RESUME_TIMEOUT = 60.0
 
 
 def cli(env: dict[str, str], *args: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
 
 
 @pytest.mark.skipif(private_postgres.missing() is not None, reason=str(private_postgres.missing()))
 def test_database_outage_gives_a_clear_error_and_service_resumes(tmp_path):
     with private_postgres.private_cluster() as cluster:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "SITEDESK_DATABASE_URL": cluster.url,
-               "SITEDESK_FILES_DIR": str(tmp_path / "files"), "SITEDESK_ENV": "test",
-               "SITEDESK_SECRET_KEYS": "fault-test-key-" + "f" * 30}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "SITEDESK_DATABASE_URL": cluster.url,
+            "SITEDESK_FILES_DIR": str(tmp_path / "files"),
+            "SITEDESK_ENV": "test",
+            "SITEDESK_SECRET_KEYS": "fault-test-key-" + "f" * 30,
+        }
         cli(env, "migrate")
         cli(env, "create-admin", "--email", ADMIN[0], "--password", ADMIN[1])
         with running_servers(env, 1, tmp_path) as [server]:
@@ -101,29 +107,40 @@ def stored_files(files_dir) -> set[str]:
     return {str(p.relative_to(files_dir)) for p in files_dir.rglob("*") if p.is_file()} if files_dir.exists() else set()
 
 
-async def test_a_failing_file_write_leaves_no_ticket_and_no_file(world, gql, settings, full_disk):
+async def test_a_failing_file_write_leaves_no_ticket_and_no_file(world, tickets, gql, settings, full_disk):
     import uuid
 
-    from models.tickets import Attachment, Ticket
     from core.ids import to_global_id
+    from models.tickets import Attachment, Ticket
 
     before_files = stored_files(settings.files_dir)
     before_tickets, before_attachments = await Ticket.all().count(), await Attachment.all().count()
-    variables = {"input": {"objectId": to_global_id("SiteObject", world.a1.id),
-                           "ticketTypeId": to_global_id("TicketType", world.defect.id),
-                           "title": "Volle Platte", "attachments": [None, None]}}
+    variables = {
+        "input": {
+            "objectId": to_global_id("SiteObject", world.a1.id),
+            "ticketTypeId": to_global_id("TicketType", world.defect.id),
+            "title": "Volle Platte",
+            "attachments": [None, None],
+        }
+    }
     small = f"fits {uuid.uuid4()}".encode()
     large = uuid.uuid4().bytes * (3 * DISK_LIMIT // 16)
-    response = await gql.upload(CREATE_TICKET, variables,
-                                {"variables.input.attachments.0": ("small.txt", small),
-                                 "variables.input.attachments.1": ("large.bin", large)},
-                                token=world.alice.token)
+    response = await gql.upload(
+        CREATE_TICKET,
+        variables,
+        {"variables.input.attachments.0": ("small.txt", small), "variables.input.attachments.1": ("large.bin", large)},
+        token=world.alice.token,
+    )
     body = response.json()
     assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert "No space left" not in response.text
-    ticket = world.tickets["Flur nicht gewischt"]
-    response = await gql.upload(ADD_ATTACHMENT, {"t": to_global_id("Ticket", ticket.id), "f": None},
-                                {"variables.f": ("large.bin", large)}, token=world.alice.token)
+    ticket = tickets["Flur nicht gewischt"]
+    response = await gql.upload(
+        ADD_ATTACHMENT,
+        {"t": to_global_id("Ticket", ticket.id), "f": None},
+        {"variables.f": ("large.bin", large)},
+        token=world.alice.token,
+    )
     assert response.json()["data"] is None
     assert await Ticket.all().count() == before_tickets
     assert await Attachment.all().count() == before_attachments
@@ -152,6 +169,7 @@ def test_what_counts_as_the_database_being_unavailable():
 
 # ------------------------------------------------------------ graceful shutdown
 
+
 def wait_for_log(server, text: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while text not in server.output():
@@ -164,15 +182,26 @@ async def test_sigterm_lets_the_request_in_flight_finish(world, settings, tmp_pa
     import signal
     import socket
 
-    from models.tickets import Ticket
     from core.ids import to_global_id
+    from models.tickets import Ticket
     from tests.hardening.servers import server_env
 
-    payload = json.dumps({"query": CREATE_TICKET, "variables": {"input": {
-        "objectId": to_global_id("SiteObject", world.a1.id),
-        "ticketTypeId": to_global_id("TicketType", world.defect.id), "title": "Während des Herunterfahrens"}}}).encode()
-    head = (f"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"Authorization: Bearer {world.admin.token}\r\nContent-Length: {len(payload)}\r\n\r\n").encode()
+    payload = json.dumps(
+        {
+            "query": CREATE_TICKET,
+            "variables": {
+                "input": {
+                    "objectId": to_global_id("SiteObject", world.a1.id),
+                    "ticketTypeId": to_global_id("TicketType", world.defect.id),
+                    "title": "Während des Herunterfahrens",
+                }
+            },
+        }
+    ).encode()
+    head = (
+        f"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {world.admin.token}\r\nContent-Length: {len(payload)}\r\n\r\n"
+    ).encode()
     with running_servers(server_env(settings), 1, tmp_path) as [server]:
         with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
             sock.sendall(head + payload[:20])  # the request has begun; its body is still coming

@@ -19,15 +19,16 @@ import hypothesis_graphql
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from hypothesis_graphql import nodes as gql_nodes
 from schemathesis.graphql import nodes as st_nodes
 
-from models.accounts import CustomerUser
+from core.ids import to_global_id
+from models.accounts import CustomerUser, Employee
 from models.customers import Customer, SiteObject
 from models.tickets import Attachment, Comment, Ticket, TicketType
-from models.accounts import Employee
-from core.ids import to_global_id
 from tests.hardening.servers import running_servers, server_env
 
 EXAMPLES = int(os.environ.get("SITEDESK_FUZZ_EXAMPLES", "100"))
@@ -40,9 +41,13 @@ schemathesis.graphql.scalar("DateTime", st.datetimes().map(lambda d: st_nodes.St
 
 
 def fuzz_settings(examples: int):
-    return hypothesis_settings(max_examples=examples, deadline=None, database=None,
-                               phases=[Phase.generate, Phase.shrink],
-                               suppress_health_check=list(HealthCheck))
+    return hypothesis_settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate, Phase.shrink],
+        suppress_health_check=list(HealthCheck),
+    )
 
 
 def codes_of(response: requests.Response) -> list[str]:
@@ -79,7 +84,7 @@ def schemathesis_run(url: str, token: str, examples: int) -> Counter:
 
 
 @pytest.fixture
-def server(world, settings, tmp_path):
+def server(world, tickets, settings, tmp_path):
     with running_servers(server_env(settings), 1, tmp_path) as [running]:
         yield running
     assert "Traceback" not in running.output(), running.output()[-4000:]
@@ -98,7 +103,7 @@ def test_schemathesis_as_customer_user(world, server):
 
 
 @pytest.fixture
-async def foreign(world) -> dict[str, Any]:
+async def foreign(world, tickets) -> dict[str, Any]:
     """Every ID in the world, and those a user of customer A must never see."""
     b_objects = [o.id for o in await SiteObject.filter(customer_id=world.b.id)]
     b_tickets = [t.id for t in await Ticket.filter(object_id__in=b_objects)]
@@ -112,9 +117,12 @@ async def foreign(world) -> dict[str, Any]:
     for model in (Customer, SiteObject, Ticket, Comment, Attachment, CustomerUser, Employee, TicketType):
         every |= {(model.__name__, row.id) for row in await model.all()}
     internal = [c.body for c in await Comment.filter(internal=True)]
-    return {"forbidden": forbidden, "forbidden_ids": [to_global_id(kind, pk) for kind, pk in forbidden],
-            "ids": sorted(to_global_id(kind, pk) for kind, pk in every),
-            "internal": internal}
+    return {
+        "forbidden": forbidden,
+        "forbidden_ids": [to_global_id(kind, pk) for kind, pk in forbidden],
+        "ids": sorted(to_global_id(kind, pk) for kind, pk in every),
+        "internal": internal,
+    }
 
 
 def ids_in(value: Any) -> set[tuple[str, int]]:
@@ -154,20 +162,23 @@ def customer_view() -> Any:
         return True
 
     document = graphql.parse(schema_sdl())
-    refused = {d.name.value for d in document.definitions
-               if isinstance(d, graphql.ObjectTypeDefinitionNode) and not allowed(d)}
+    refused = {
+        d.name.value for d in document.definitions if isinstance(d, graphql.ObjectTypeDefinitionNode) and not allowed(d)
+    }
     definitions = []
     for definition in document.definitions:
         if definition.kind in {"object_type_definition", "interface_type_definition"}:
             if definition.name.value in refused:
                 continue
             fields = tuple(f for f in definition.fields if allowed(f) and _named(f.type) not in refused)
-            definition = definition.__class__(**{**{k: getattr(definition, k) for k in definition.keys},
-                                                  "fields": fields})
+            definition = definition.__class__(
+                **{**{k: getattr(definition, k) for k in definition.keys}, "fields": fields}
+            )
         elif definition.kind == "union_type_definition":
             types = tuple(t for t in definition.types if t.name.value not in refused)
-            definition = definition.__class__(**{**{k: getattr(definition, k) for k in definition.keys},
-                                                  "types": types})
+            definition = definition.__class__(
+                **{**{k: getattr(definition, k) for k in definition.keys}, "types": types}
+            )
         definitions.append(definition)
     return graphql.build_ast_schema(graphql.DocumentNode(definitions=tuple(definitions)))
 
@@ -180,11 +191,14 @@ def _named(type_node: Any) -> str:
 
 def test_customer_user_never_receives_another_customers_ids(world, server, foreign):
     """Random valid queries (arguments drawn from every real ID, both customers') by a customer user."""
-    strategy = hypothesis_graphql.queries(customer_view(), custom_scalars={
-        "ID": st.sampled_from(foreign["ids"]).map(gql_nodes.String),
-        "Date": st.dates().map(lambda d: gql_nodes.String(d.isoformat())),
-        "DateTime": st.datetimes().map(lambda d: gql_nodes.String(d.isoformat() + "+00:00")),
-    })
+    strategy = hypothesis_graphql.queries(
+        customer_view(),
+        custom_scalars={
+            "ID": st.sampled_from(foreign["ids"]).map(gql_nodes.String),
+            "Date": st.dates().map(lambda d: gql_nodes.String(d.isoformat())),
+            "DateTime": st.datetimes().map(lambda d: gql_nodes.String(d.isoformat() + "+00:00")),
+        },
+    )
     headers = {"Authorization": f"Bearer {world.alice.token}"}
     seen: Counter = Counter()
     session = requests.Session()
@@ -212,6 +226,8 @@ def test_customer_user_never_receives_another_customers_ids(world, server, forei
 
 
 def test_ids_are_found_anywhere_in_a_response():
-    body = {"a": [{"id": to_global_id("Ticket", 3)}, {"x": "plain text", "n": 5}],
-            "b": {"c": to_global_id("Customer", 12)}}
+    body = {
+        "a": [{"id": to_global_id("Ticket", 3)}, {"x": "plain text", "n": 5}],
+        "b": {"c": to_global_id("Customer", 12)},
+    }
     assert ids_in(body) == {("Ticket", 3), ("Customer", 12)}

@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import jwt
 
-from files.signing import signed_path
-from core.keys import key_id
 from core.ids import to_global_id
+from core.keys import key_id
+from files.signing import signed_path
 from tests.conftest import LOGIN, GraphQLClient
 from tests.factories import PASSWORD, make_employee, token_for
 from tests.hardening.conftest import app_client
@@ -52,11 +52,14 @@ async def test_tokens_with_unknown_or_missing_kid_are_refused(world, settings):
     assert token_for(settings, person.account) == person.token  # same key, same claims
 
 
-async def test_signed_urls_survive_rotation_until_the_key_is_removed(world, settings, gql):
-    ticket = world.tickets["Fenster streifig"]
-    response = await gql.upload(ADD_ATTACHMENT, {"t": to_global_id("Ticket", ticket.id), "f": None},
-                                {"variables.f": ("note.txt", f"rotation {uuid.uuid4()}".encode())},
-                                token=world.admin.token)
+async def test_signed_urls_survive_rotation_until_the_key_is_removed(world, tickets, settings, gql):
+    ticket = tickets["Fenster streifig"]
+    response = await gql.upload(
+        ADD_ATTACHMENT,
+        {"t": to_global_id("Ticket", ticket.id), "f": None},
+        {"variables.f": ("note.txt", f"rotation {uuid.uuid4()}".encode())},
+        token=world.admin.token,
+    )
     attachment = response.json()["data"]["addAttachment"]
     url = attachment["downloadUrl"]
     assert f"signature={key_id(OLD)}." in url

@@ -9,9 +9,9 @@ from dataclasses import replace
 import httpx
 import pytest
 
+from core.errors import RateLimited
 from models.accounts import LoginThrottle
 from resolvers.accounts import count_login_attempt, throttle_keys
-from core.errors import RateLimited
 from server.app import create_app
 from tests.conftest import LOGIN, GraphQLClient
 from tests.factories import PASSWORD, make_employee
@@ -19,8 +19,9 @@ from tests.factories import PASSWORD, make_employee
 
 def client_from(settings, address: str) -> httpx.AsyncClient:
     app = create_app(settings, manage_database=False)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 40000)),
-                             base_url="http://sitedesk.test")
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=(address, 40000)), base_url="http://sitedesk.test"
+    )
 
 
 async def attempt(http: httpx.AsyncClient, email: str, password: str) -> dict:
@@ -51,8 +52,9 @@ async def test_unknown_and_known_accounts_are_throttled_alike(settings):
         known = [outcome(await attempt(http, person.email.upper(), "wrong-password")) for _ in range(7)]
         unknown = [outcome(await attempt(http, "nobody@example.test", "wrong-password")) for _ in range(7)]
     # The same answers, but for the seconds left, which the clock moves on between the two.
-    assert [(code, re.sub(r"\d+", "N", message)) for code, message in known] == \
-        [(code, re.sub(r"\d+", "N", message)) for code, message in unknown]
+    assert [(code, re.sub(r"\d+", "N", message)) for code, message in known] == [
+        (code, re.sub(r"\d+", "N", message)) for code, message in unknown
+    ]
     assert [code for code, _ in known] == ["UNAUTHENTICATED"] * 5 + ["RATE_LIMITED"] * 2
 
 
@@ -81,8 +83,7 @@ async def test_a_success_resets_the_account_count(settings):
 async def test_state_is_shared_by_separate_app_instances_and_parallel_attempts(settings):
     person = await make_employee(settings)
     async with client_from(settings, "127.0.0.15") as first, client_from(settings, "127.0.0.16") as second:
-        bodies = await asyncio.gather(*(attempt(first if i % 2 else second, person.email, "wrong")
-                                        for i in range(16)))
+        bodies = await asyncio.gather(*(attempt(first if i % 2 else second, person.email, "wrong") for i in range(16)))
     codes = sorted(outcome(body)[0] for body in bodies)
     assert codes == ["RATE_LIMITED"] * 11 + ["UNAUTHENTICATED"] * 5
     assert await LoginThrottle.filter(key=throttle_keys(person.email, None)["account"]).count() == 1

@@ -1,11 +1,12 @@
-"""A real SMTP server (aiosmtpd, in-process, on a free port) and a small portal world."""
+"""A real SMTP server (aiosmtpd, in-process, on a free port) and a portal ticket on the shared world
+with the people who hear of it."""
 
 from __future__ import annotations
 
 import dataclasses
 import socket
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -15,12 +16,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
-from models.tickets import TicketType
-from permissions.policy import Permission
 from core.ids import to_global_id
 from core.settings import Settings
-from tests.factories import make_customer_user, make_employee
+from models.customers import SiteObject
+from models.tickets import TicketType
+from permissions.policy import Permission
+from tests.conftest import GraphQLClient, World
+from tests.factories import Person, make_customer_user, make_employee, make_site_object, make_ticket
 
 
 @dataclass
@@ -84,8 +86,11 @@ class SmtpServer:
         self.controller: Controller | None = None
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
-        ok = (isinstance(auth_data, LoginPassword) and self.users is not None
-              and self.users.get(auth_data.login.decode()) == auth_data.password.decode())
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and self.users is not None
+            and self.users.get(auth_data.login.decode()) == auth_data.password.decode()
+        )
         if ok:
             self.inbox.logins.append(auth_data.login.decode())
         return AuthResult(success=ok)
@@ -93,8 +98,7 @@ class SmtpServer:
     def start(self) -> None:
         kwargs: dict[str, Any] = {}
         if self.users is not None:
-            kwargs = {"authenticator": self._authenticate, "auth_required": True,
-                      "auth_require_tls": False}
+            kwargs = {"authenticator": self._authenticate, "auth_required": True, "auth_require_tls": False}
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **kwargs)
         self.controller.start()
 
@@ -123,24 +127,28 @@ def inbox(smtp_server: SmtpServer) -> Inbox:
 
 @pytest.fixture
 def mail_settings(settings: Settings, smtp_server: SmtpServer) -> Settings:
-    return dataclasses.replace(settings, smtp_url=smtp_server.url,
-                               mail_from="Sitedesk Service <desk@sitedesk.test>")
+    return dataclasses.replace(settings, smtp_url=smtp_server.url, mail_from="Sitedesk Service <desk@sitedesk.test>")
 
 
 @dataclass
-class World:
-    gql: Any
-    alice: Any   # customer user, created the portal ticket
-    bob: Any     # customer user of the same customer, same object
-    staff: Any   # employee, the assignee
-    petra: Any   # another employee
-    admin: Any
-    site: SiteObject
-    defect: TicketType
-    ticket_id: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+class Mailing:
+    """Ticket #1, from the portal on customer A's "Rathaus Mitte", and who may hear of it.
 
-    def as_(self, person):
+    The mails name people and the object, so they have names of their own here; Jonas Weber,
+    Petra Schulz and the ticket type are the shared world's.
+    """
+
+    gql: GraphQLClient
+    alice: Person  # "Alice Kundin", customer user, created the portal ticket
+    bob: Person  # customer user of the same customer, same object
+    staff: Person  # world.staff, Jonas Weber: the assignee where a test assigns one
+    petra: Person  # world.petra, another employee
+    admin: Person  # "Anna Admin", system admin with every permission
+    site: SiteObject
+    defect: TicketType  # world.defect
+    ticket_id: str  # the portal ticket's global ID
+
+    def as_(self, person: Person) -> GraphQLClient:
         return self.gql.as_viewer(person.token)
 
 
@@ -153,24 +161,14 @@ SETTINGS = """mutation($input: UpdateNotificationSettingsInput!) {
 
 
 @pytest.fixture
-async def world(gql, settings) -> World:
-    customer = await Customer.create(name="Stadtwerke Musterstadt")
-    site = await SiteObject.create(customer=customer, name="Rathaus Mitte", address="Markt 1")
-    defect = await TicketType.create(name="Reinigungsmangel")
-    await CustomerTicketType.create(customer=customer, ticket_type=defect)
-    alice = await make_customer_user(settings, customer.id, name="Alice Kundin",
-                                     email="alice@kunde.test")
-    bob = await make_customer_user(settings, customer.id, name="Bob Kunde", email="bob@kunde.test")
-    for user in (alice, bob):
-        await CustomerUserObject.create(customer_user_id=user.pk, object=site)
-    staff = await make_employee(settings, name="Jonas Weber", email="jonas.weber@firma.test")
-    petra = await make_employee(settings, name="Petra Schulz", email="petra.schulz@firma.test")
-    admin = await make_employee(settings, admin=True, permissions=tuple(Permission), name="Anna Admin",
-                                email="anna.admin@firma.test")
-    w = World(gql=gql, alice=alice, bob=bob, staff=staff, petra=petra, admin=admin, site=site,
-              defect=defect)
-    created = await w.as_(alice).ok(CREATE, {"input": {
-        "objectId": to_global_id("SiteObject", site.id), "ticketTypeId": to_global_id("TicketType", defect.id),
-        "title": "Flur im 2. OG nicht gewischt", "description": "Seit Montag."}})
-    w.ticket_id = created["createTicket"]["id"]
-    return w
+async def mailing(world: World, settings: Settings) -> Mailing:
+    site = await make_site_object(world.a, "Rathaus Mitte", address="Markt 1")
+    alice = await make_customer_user(settings, world.a, objects=[site], name="Alice Kundin", email="alice@kunde.test")
+    bob = await make_customer_user(settings, world.a, objects=[site], name="Bob Kunde", email="bob@kunde.test")
+    admin = await make_employee(
+        settings, name="Anna Admin", email="anna.admin@firma.test", admin=True, permissions=Permission
+    )
+    ticket = await make_ticket(site, world.defect, "Flur im 2. OG nicht gewischt", description="Seit Montag.", by=alice)
+    return Mailing(
+        world.gql, alice, bob, world.staff, world.petra, admin, site, world.defect, to_global_id("Ticket", ticket.id)
+    )

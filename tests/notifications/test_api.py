@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from core.settings import ConfigurationError
 from mail.render import render
 from mail.sender import SmtpConfig, parse_smtp_url, retry_delay
-from core.settings import ConfigurationError
 from tests.notifications.conftest import COMMENT, SETTINGS, STATUS
 
 LIST = """query($id: ID!) { notifications(ticketId: $id) { totalCount edges { node {
@@ -20,10 +20,10 @@ TICKET_PEOPLE = """query($id: ID!) { node(id: $id) { ... on Ticket {
 NODE = """query($id: ID!) { node(id: $id) { __typename ... on Notification { subject } } }"""
 
 
-async def test_employees_see_what_was_queued_customers_are_refused(world, gql):
-    await world.as_(world.staff).ok(COMMENT, {"input": {"ticketId": world.ticket_id, "body": "Hallo"}})
-    await world.as_(world.staff).ok(STATUS, {"id": world.ticket_id, "status": "DONE"})
-    listed = await world.as_(world.petra).ok(LIST, {"id": world.ticket_id})
+async def test_employees_see_what_was_queued_customers_are_refused(mailing, gql):
+    await mailing.as_(mailing.staff).ok(COMMENT, {"input": {"ticketId": mailing.ticket_id, "body": "Hallo"}})
+    await mailing.as_(mailing.staff).ok(STATUS, {"id": mailing.ticket_id, "status": "DONE"})
+    listed = await mailing.as_(mailing.petra).ok(LIST, {"id": mailing.ticket_id})
     nodes = [e["node"] for e in listed["notifications"]["edges"]]
     assert listed["notifications"]["totalCount"] == 2
     assert [(n["kind"], n["audience"], n["recipientEmail"], n["status"], n["locale"]) for n in nodes] == [
@@ -31,26 +31,38 @@ async def test_employees_see_what_was_queued_customers_are_refused(world, gql):
         ("COMMENT_ADDED", "CUSTOMER_USER", "alice@kunde.test", "PENDING", "DE"),
     ]
     assert nodes[0]["subject"] == "[#1] Flur im 2. OG nicht gewischt – Erledigt"
-    assert (await world.as_(world.petra).ok(NODE, {"id": nodes[0]["id"]}))["node"]["subject"] == nodes[0]["subject"]
+    assert (await mailing.as_(mailing.petra).ok(NODE, {"id": nodes[0]["id"]}))["node"]["subject"] == nodes[0]["subject"]
 
-    assert await world.as_(world.alice).error_code(LIST, {"id": world.ticket_id}) == "FORBIDDEN"
-    assert (await world.as_(world.alice).ok(NODE, {"id": nodes[0]["id"]}))["node"] is None
-    assert await gql.error_code(LIST, {"id": world.ticket_id}) == "UNAUTHENTICATED"
-    assert await world.as_(world.petra).error_code(LIST, {"id": "VGlja2V0Ojk5OQ"}) == "NOT_FOUND"
+    assert await mailing.as_(mailing.alice).error_code(LIST, {"id": mailing.ticket_id}) == "FORBIDDEN"
+    assert (await mailing.as_(mailing.alice).ok(NODE, {"id": nodes[0]["id"]}))["node"] is None
+    assert await gql.error_code(LIST, {"id": mailing.ticket_id}) == "UNAUTHENTICATED"
+    assert await mailing.as_(mailing.petra).error_code(LIST, {"id": "VGlja2V0Ojk5OQ"}) == "NOT_FOUND"
 
 
-async def test_settings_are_ones_own(world, gql):
-    assert (await world.as_(world.alice).ok(ME))["me"]["notificationSettings"] == {
-        "locale": "DE", "comments": True, "statusChanges": True}
-    changed = await world.as_(world.staff).ok(SETTINGS, {"input": {"locale": "EN", "newTickets": False}})
-    assert changed["updateNotificationSettings"] == {"locale": "EN", "comments": True, "statusChanges": True,
-                                                     "assignments": True, "newTickets": False}
-    assert (await world.as_(world.staff).ok(ME))["me"]["notificationSettings"] == {
-        "locale": "EN", "assignments": True, "newTickets": False}
-    assert (await world.as_(world.staff).ok("{ notificationSettings { locale } }"))[
-        "notificationSettings"] == {"locale": "EN"}
+async def test_settings_are_ones_own(mailing, gql):
+    assert (await mailing.as_(mailing.alice).ok(ME))["me"]["notificationSettings"] == {
+        "locale": "DE",
+        "comments": True,
+        "statusChanges": True,
+    }
+    changed = await mailing.as_(mailing.staff).ok(SETTINGS, {"input": {"locale": "EN", "newTickets": False}})
+    assert changed["updateNotificationSettings"] == {
+        "locale": "EN",
+        "comments": True,
+        "statusChanges": True,
+        "assignments": True,
+        "newTickets": False,
+    }
+    assert (await mailing.as_(mailing.staff).ok(ME))["me"]["notificationSettings"] == {
+        "locale": "EN",
+        "assignments": True,
+        "newTickets": False,
+    }
+    assert (await mailing.as_(mailing.staff).ok("{ notificationSettings { locale } }"))["notificationSettings"] == {
+        "locale": "EN"
+    }
     # Someone else's settings are not for an employee to read.
-    seen = await world.as_(world.staff).ok(TICKET_PEOPLE, {"id": world.ticket_id})
+    seen = await mailing.as_(mailing.staff).ok(TICKET_PEOPLE, {"id": mailing.ticket_id})
     assert seen["node"]["createdBy"] == {"name": "Alice Kundin", "notificationSettings": None}
     assert await gql.error_code(SETTINGS, {"input": {"locale": "EN"}}) == "UNAUTHENTICATED"
 
@@ -59,9 +71,11 @@ def test_smtp_url_forms():
     assert parse_smtp_url("smtp://127.0.0.1:1025") == SmtpConfig("127.0.0.1", 1025)
     assert parse_smtp_url("smtp://mail.example") == SmtpConfig("mail.example", 25)
     assert parse_smtp_url("smtp+starttls://u%40x:p%3Aw@mail.example") == SmtpConfig(
-        "mail.example", 587, "u@x", "p:w", start_tls=True)
+        "mail.example", 587, "u@x", "p:w", start_tls=True
+    )
     assert parse_smtp_url("smtp://u:p@mail.example:2525?starttls=true") == SmtpConfig(
-        "mail.example", 2525, "u", "p", start_tls=True)
+        "mail.example", 2525, "u", "p", start_tls=True
+    )
     assert parse_smtp_url("smtps://u:p@mail.example") == SmtpConfig("mail.example", 465, "u", "p", use_tls=True)
     for bad in ("http://mail.example", "smtp://", "smtps://h?starttls=true", "smtp://h:99999"):
         with pytest.raises(ConfigurationError):
@@ -74,10 +88,18 @@ def test_back_off_doubles_up_to_an_hour():
 
 
 def test_user_text_is_escaped_in_html_and_kept_in_text():
-    context = {"ticket_id": 1, "ticket_id_global": "VGlja2V0OjE", "ticket_number": 7,
-               "ticket_title": "<img src=x onerror=alert(1)>", "object_name": "A & B", "ticket_type_name": "T",
-               "status": "OPEN", "actor_name": "Eve <eve@x>", "comment_author": "Eve <eve@x>",
-               "comment_body": "<script>alert(1)</script>"}
+    context = {
+        "ticket_id": 1,
+        "ticket_id_global": "VGlja2V0OjE",
+        "ticket_number": 7,
+        "ticket_title": "<img src=x onerror=alert(1)>",
+        "object_name": "A & B",
+        "ticket_type_name": "T",
+        "status": "OPEN",
+        "actor_name": "Eve <eve@x>",
+        "comment_author": "Eve <eve@x>",
+        "comment_body": "<script>alert(1)</script>",
+    }
     rendered = render("COMMENT_ADDED", context, "de", "Alice", "https://x.test")
     assert "<script>" not in rendered.html and "&lt;script&gt;" in rendered.html
     assert "<img" not in rendered.html and "A &amp; B" in rendered.html
@@ -88,11 +110,14 @@ def test_user_text_is_escaped_in_html_and_kept_in_text():
 def test_mail_settings_from_the_environment():
     from core.settings import settings_from_env
 
-    assert settings_from_env({"SITEDESK_PUBLIC_URL": "https://desk.example.com"}).mail_from == \
-        "Sitedesk <no-reply@desk.example.com>"
+    assert (
+        settings_from_env({"SITEDESK_PUBLIC_URL": "https://desk.example.com"}).mail_from
+        == "Sitedesk <no-reply@desk.example.com>"
+    )
     assert settings_from_env({}).mail_from == "Sitedesk <no-reply@sitedesk.invalid>"
-    given = settings_from_env({"SITEDESK_MAIL_FROM": "Service <service@firma.example>",
-                               "SITEDESK_MAIL_SENDER": "false"})
+    given = settings_from_env(
+        {"SITEDESK_MAIL_FROM": "Service <service@firma.example>", "SITEDESK_MAIL_SENDER": "false"}
+    )
     assert (given.mail_from, given.mail_sender) == ("Service <service@firma.example>", False)
     with pytest.raises(ConfigurationError):
         settings_from_env({"SITEDESK_MAIL_FROM": "not an address"})

@@ -63,16 +63,12 @@ class Dog(Named):
 
     @field(policy=SIGNED_IN)
     async def friend(self, info: strawberry.Info) -> Cat | None:
-        lives = await info.context.loader("lives", lambda: DataLoader(load_lives)).load(
-            len(self.name)
-        )
+        lives = await info.context.loader("lives", lambda: DataLoader(load_lives)).load(len(self.name))
         return Cat(name=f"friend of {self.name}", lives=lives)
 
     @field(policy=SIGNED_IN)
     def later(self, info: strawberry.Info) -> int:
-        return info.context.loader("lives", lambda: DataLoader(load_lives)).load(
-            len(self.name)
-        )
+        return info.context.loader("lives", lambda: DataLoader(load_lives)).load(len(self.name))
 
     @field(policy=SIGNED_IN)
     def huge(self) -> int:
@@ -138,19 +134,14 @@ NAMES = ["Rex", "Bello", "Fido"]
 class Query:
     @field(policy=ANYONE)
     def pets(self, first: int = 3) -> list[Named]:
-        pets = [
-            Dog(name=n, mood=Mood.HAPPY) if i % 2 == 0 else Cat(name=n, lives=i)
-            for i, n in enumerate(NAMES)
-        ]
+        pets = [Dog(name=n, mood=Mood.HAPPY) if i % 2 == 0 else Cat(name=n, lives=i) for i, n in enumerate(NAMES)]
         return pets[:first]
 
     @field(policy=ANYONE)
     async def search(self, filter: Filter | None = None) -> list[Pet]:  # type: ignore[valid-type]
         moods = filter.moods if filter else list(Mood)
         prefix = (filter.prefix if filter else None) or ""
-        return [Dog(name=prefix + m.value, mood=m) for m in moods] + [
-            Cat(name=prefix + "tom", lives=9)
-        ]
+        return [Dog(name=prefix + m.value, mood=m) for m in moods] + [Cat(name=prefix + "tom", lives=9)]
 
     @field(policy=ANYONE)
     def dog(self, name: str = "Rex") -> Dog:
@@ -194,9 +185,7 @@ SCHEMA = build()
 SETTINGS = settings_from_env({})
 
 
-async def answer(
-    query: str, variables: dict | None, viewer: Viewer, compiled: bool
-) -> bytes:
+async def answer(query: str, variables: dict | None, viewer: Viewer, compiled: bool) -> bytes:
     saved = SCHEMA.compiled
     SCHEMA.compiled = saved if compiled else None
     try:
@@ -207,16 +196,11 @@ async def answer(
         )
     finally:
         SCHEMA.compiled = saved
-    errors = [
-        {**e.formatted, "original": type(e.original_error).__name__}
-        for e in result.errors or ()
-    ]
+    errors = [{**e.formatted, "original": type(e.original_error).__name__} for e in result.errors or ()]
     return orjson.dumps({"data": result.data, "errors": errors})
 
 
-async def same_on_both(
-    query: str, variables: dict | None = None, viewer: Viewer = EMPLOYEE
-) -> dict:
+async def same_on_both(query: str, variables: dict | None = None, viewer: Viewer = EMPLOYEE) -> dict:
     LOADS.clear()
     compiled_before = STATS["compiled"]
     ours = await answer(query, variables, viewer, compiled=True)
@@ -256,9 +240,7 @@ DOCUMENTS = {
 }
 
 
-@pytest.mark.parametrize(
-    "viewer", [EMPLOYEE, CUSTOMER, ANONYMOUS], ids=["employee", "customer", "anonymous"]
-)
+@pytest.mark.parametrize("viewer", [EMPLOYEE, CUSTOMER, ANONYMOUS], ids=["employee", "customer", "anonymous"])
 @pytest.mark.parametrize("query", DOCUMENTS.values(), ids=DOCUMENTS.keys())
 async def test_each_shape_answers_as_graphql_core(query, viewer):
     await same_on_both(query, viewer=viewer)
@@ -290,12 +272,8 @@ async def test_variables_and_directives_answer_as_graphql_core(variables):
 
 
 async def test_variable_errors_are_graphql_cores():
-    ours = await answer(
-        VARIABLES, {"n": "three", "show": True}, EMPLOYEE, compiled=True
-    )
-    assert ours == await answer(
-        VARIABLES, {"n": "three", "show": True}, EMPLOYEE, compiled=False
-    )
+    ours = await answer(VARIABLES, {"n": "three", "show": True}, EMPLOYEE, compiled=True)
+    assert ours == await answer(VARIABLES, {"n": "three", "show": True}, EMPLOYEE, compiled=False)
     assert b"has invalid value" in ours
 
 
@@ -348,23 +326,13 @@ async def test_the_comparison_mode_fails_a_request_whose_answers_differ(monkeypa
         [plan] = plans.variants.values()
         generated = (plan.root or plan.serial[0].execute).__globals__
         for name in [n for n in generated if n.startswith("EM")]:
-            generated[name] = {
-                member: "WRONG" for member in generated[name]
-            }  # a broken plan
+            generated[name] = {member: "WRONG" for member in generated[name]}  # a broken plan
         result = await SCHEMA.execute(
             query,
             context_value=Context(viewer=EMPLOYEE, settings=SETTINGS, request_id="t"),
         )
-        assert (
-            result.errors[0].extensions["code"] == "INTERNAL_SERVER_ERROR"
-        )  # the request fails
+        assert result.errors[0].extensions["code"] == "INTERNAL_SERVER_ERROR"  # the request fails
     assert len(compare.MISMATCHES) == seen + 2
-    assert (
-        '"mood":"WRONG"' in compare.MISMATCHES[-2]
-        and '"mood":"GRUMPY"' in compare.MISMATCHES[-2]
-    )
-    assert (
-        "mutation field rename" in compare.MISMATCHES[-1]
-        and '"mood":"HAPPY"' in compare.MISMATCHES[-1]
-    )
+    assert '"mood":"WRONG"' in compare.MISMATCHES[-2] and '"mood":"GRUMPY"' in compare.MISMATCHES[-2]
+    assert "mutation field rename" in compare.MISMATCHES[-1] and '"mood":"HAPPY"' in compare.MISMATCHES[-1]
     del compare.MISMATCHES[seen:]  # expected here: not a failure of this test

@@ -99,9 +99,7 @@ async def small_world(settings: Settings) -> World:
     carl = await make_customer_user(settings, b.id, name="Carl")
     await CustomerUserObject.create(customer_user_id=alice.pk, object=a1)
     await CustomerUserObject.create(customer_user_id=carl.pk, object=b1)
-    admin = await make_employee(
-        settings, admin=True, permissions=tuple(Permission), name="Admin"
-    )
+    admin = await make_employee(settings, admin=True, permissions=tuple(Permission), name="Admin")
     staff = await make_employee(settings, name="Jonas Weber")
     for person, site, title in (
         (alice, a1, "Flur nicht gewischt"),
@@ -120,9 +118,7 @@ async def small_world(settings: Settings) -> World:
             ),
         )
         await add_comment(await viewer_of(staff), ticket.id, f"Intern zu {title}", True)
-        await add_comment(
-            await viewer_of(person), ticket.id, f"Öffentlich zu {title}", False
-        )
+        await add_comment(await viewer_of(person), ticket.id, f"Öffentlich zu {title}", False)
     ids = []
     for model in (
         Customer,
@@ -135,9 +131,7 @@ async def small_world(settings: Settings) -> World:
         TicketType,
     ):
         ids += [to_global_id(model.__name__, row.id) for row in await model.all()]
-    return World(
-        admin=await viewer_of(admin), customer=await viewer_of(alice), ids=sorted(ids)
-    )
+    return World(admin=await viewer_of(admin), customer=await viewer_of(alice), ids=sorted(ids))
 
 
 class Reshape(Visitor):
@@ -160,11 +154,7 @@ class Reshape(Visitor):
         name = self.name("v")
         self.variables[name] = value
         node = VariableNode(name=NameNode(value=name))
-        self.definitions.append(
-            VariableDefinitionNode(
-                variable=node, type=parse_type(type_text), directives=()
-            )
-        )
+        self.definitions.append(VariableDefinitionNode(variable=node, type=parse_type(type_text), directives=()))
         return node
 
     def leave_argument(self, node: ArgumentNode, *_: Any) -> ArgumentNode | None:
@@ -183,9 +173,7 @@ class Reshape(Visitor):
             directives += (
                 DirectiveNode(
                     name=NameNode(value=self.rnd.choice(["include", "skip"])),
-                    arguments=(
-                        ArgumentNode(name=NameNode(value="if"), value=condition),
-                    ),
+                    arguments=(ArgumentNode(name=NameNode(value="if"), value=condition),),
                 ),
             )
         if alias is node.alias and directives == tuple(node.directives or ()):
@@ -198,9 +186,7 @@ class Reshape(Visitor):
             selection_set=node.selection_set,
         )
 
-    def leave_selection_set(
-        self, node: SelectionSetNode, *_: Any
-    ) -> SelectionSetNode | None:
+    def leave_selection_set(self, node: SelectionSetNode, *_: Any) -> SelectionSetNode | None:
         parent = self.type_info.get_parent_type()
         if parent is None:
             return None
@@ -209,11 +195,7 @@ class Reshape(Visitor):
         if roll < 0.15:
             selections.append(FieldNode(name=NameNode(value="__typename")))
         elif roll < 0.3:
-            condition = (
-                NamedTypeNode(name=NameNode(value=parent.name))
-                if self.rnd.random() < 0.7
-                else None
-            )
+            condition = NamedTypeNode(name=NameNode(value=parent.name)) if self.rnd.random() < 0.7 else None
             selections = [
                 InlineFragmentNode(
                     type_condition=condition,
@@ -272,10 +254,7 @@ async def answer(
         )
     finally:
         schema.compiled = saved
-    errors = [
-        {**e.formatted, "original": type(e.original_error).__name__}
-        for e in result.errors or ()
-    ]
+    errors = [{**e.formatted, "original": type(e.original_error).__name__} for e in result.errors or ()]
     return orjson.dumps({"data": result.data, "errors": errors})
 
 
@@ -286,15 +265,11 @@ def queries(world: World) -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
         custom_scalars={
             "ID": st.sampled_from(world.ids).map(gql_nodes.String),
             "Date": st.dates().map(lambda d: gql_nodes.String(d.isoformat())),
-            "DateTime": st.datetimes().map(
-                lambda d: gql_nodes.String(d.isoformat() + "+00:00")
-            ),
+            "DateTime": st.datetimes().map(lambda d: gql_nodes.String(d.isoformat() + "+00:00")),
         },
         allow_x00=False,
     )
-    return st.tuples(generated, st.randoms(use_true_random=False)).map(
-        lambda pair: reshaped(*pair)
-    )
+    return st.tuples(generated, st.randoms(use_true_random=False)).map(lambda pair: reshaped(*pair))
 
 
 async def test_random_queries_answer_identically_on_both_paths(small_world, settings):
@@ -324,9 +299,7 @@ async def test_random_queries_answer_identically_on_both_paths(small_world, sett
         query, variables = example
         seen["examples"] += 1
         seen["reshaped"] += bool(variables) or "fragment" in query or "..." in query
-        asyncio.run_coroutine_threadsafe(compare(query, variables), loop).result(
-            timeout=60
-        )
+        asyncio.run_coroutine_threadsafe(compare(query, variables), loop).result(timeout=60)
 
     compiled_before = STATS["compiled"]
     await loop.run_in_executor(None, run)

@@ -10,23 +10,65 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graphql import (Undefined, ObjectTypeDefinitionNode, parse, GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull,
-                     GraphQLObjectType, GraphQLScalarType, get_named_type, is_leaf_type)
+import strawberry
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    ObjectTypeDefinitionNode,
+    Undefined,
+    get_named_type,
+    is_leaf_type,
+    parse,
+)
 
 from models.customers import Customer
-from permissions.policy import Permission
-from schema.directive import effective_policy, fields_without_policy
+from permissions.policy import Permission, refused_within
+from schema.directive import effective_policy, field_policy, fields_without_policy, object_fields, object_policy
 from schema.schema import schema
 from tests.factories import make_customer_user, make_employee
 
 ALL_PERMISSIONS = tuple(Permission)
-SCALAR_SAMPLES = {"ID": "eA", "String": "x", "Int": 1, "Float": 1.0, "Boolean": False,
-                  "Date": "2026-01-01", "DateTime": "2026-01-01T00:00:00+00:00"}
+SCALAR_SAMPLES = {
+    "ID": "eA",
+    "String": "x",
+    "Int": 1,
+    "Float": 1.0,
+    "Boolean": False,
+    "Date": "2026-01-01",
+    "DateTime": "2026-01-01T00:00:00+00:00",
+}
 
 
 def test_every_field_has_a_policy():
     missing = fields_without_policy(schema)
     assert missing == [], "fields without a @policy on themselves or their type:\n" + "\n".join(missing)
+
+
+def narrower_fields_that_are_non_null(checked: strawberry.Schema) -> list[str]:
+    """`Type.field (refused: …)` for each non-null field whose policy refuses a viewer its type's policy admits.
+
+    Root types carry no type policy and are not compared: a refused root field is the request's refusal.
+    """
+    offending = []
+    for graphql_type, name, graphql_field in object_fields(checked):
+        own, of_type = field_policy(graphql_field), object_policy(graphql_type)
+        if own is None or of_type is None or not isinstance(graphql_field.type, GraphQLNonNull):
+            continue
+        refused = refused_within(own, of_type)
+        if refused:
+            more = f" and {len(refused) - 2} more" if len(refused) > 2 else ""
+            offending.append(f"{graphql_type.name}.{name} (refused: {', '.join(refused[:2])}{more})")
+    return offending
+
+
+def test_a_field_refused_to_some_viewers_of_its_type_is_nullable():
+    """Refused, such a field is null with its error and leaves its parent standing (API.md, "Refused fields")."""
+    offending = narrower_fields_that_are_non_null(schema)
+    assert offending == [], "make these fields nullable:\n" + "\n".join(offending)
 
 
 def test_schema_file_shows_a_policy_on_every_field_or_its_type():
@@ -60,8 +102,11 @@ def sample_value(graphql_type: Any) -> Any:
     if isinstance(graphql_type, GraphQLEnumType):
         return next(iter(graphql_type.values))
     if isinstance(graphql_type, GraphQLInputObjectType):
-        return {name: sample_value(f.type) for name, f in graphql_type.fields.items()
-                if isinstance(f.type, GraphQLNonNull) and f.default_value is Undefined}
+        return {
+            name: sample_value(f.type)
+            for name, f in graphql_type.fields.items()
+            if isinstance(f.type, GraphQLNonNull) and f.default_value is Undefined
+        }
     assert isinstance(graphql_type, GraphQLScalarType)
     return None if graphql_type.name == "Upload" else SCALAR_SAMPLES[graphql_type.name]
 
@@ -69,8 +114,7 @@ def sample_value(graphql_type: Any) -> Any:
 def operation_for(root: str, name: str) -> tuple[str, dict[str, Any]]:
     """A minimal, valid request for one root field, with sample arguments."""
     graphql_field = schema._schema.type_map[root].fields[name]
-    required = {arg_name: arg for arg_name, arg in graphql_field.args.items()
-                if isinstance(arg.type, GraphQLNonNull)}
+    required = {arg_name: arg for arg_name, arg in graphql_field.args.items() if isinstance(arg.type, GraphQLNonNull)}
     definitions = ", ".join(f"${a}: {arg.type}" for a, arg in required.items())
     arguments = ", ".join(f"{a}: ${a}" for a in required)
     selection = "" if is_leaf_type(get_named_type(graphql_field.type)) else " { __typename }"
@@ -80,8 +124,7 @@ def operation_for(root: str, name: str) -> tuple[str, dict[str, Any]]:
     return f"{head} {{ {call}{selection} }}", {a: sample_value(arg.type) for a, arg in required.items()}
 
 
-ROOT_FIELDS = [(root, name) for root in ("Query", "Mutation")
-               for name in schema._schema.type_map[root].fields]
+ROOT_FIELDS = [(root, name) for root in ("Query", "Mutation") for name in schema._schema.type_map[root].fields]
 
 
 async def viewers(settings) -> dict[str, Any]:
@@ -92,8 +135,7 @@ async def viewers(settings) -> dict[str, Any]:
         "employee": await make_employee(settings),
         "employee with every permission": await make_employee(settings, permissions=ALL_PERMISSIONS),
         "system admin": await make_employee(settings, admin=True),
-        "system admin with every permission": await make_employee(
-            settings, admin=True, permissions=ALL_PERMISSIONS),
+        "system admin with every permission": await make_employee(settings, admin=True, permissions=ALL_PERMISSIONS),
     }
 
 
@@ -106,8 +148,11 @@ async def test_root_field_refuses_every_role_its_policy_refuses(gql, settings, r
     for label, person in (await viewers(settings)).items():
         viewer = await _viewer(person)
         token = person.token if person else None
-        uploads = [a for a, arg in schema._schema.type_map[root].fields[name].args.items()
-                   if get_named_type(arg.type).name == "Upload"]
+        uploads = [
+            a
+            for a, arg in schema._schema.type_map[root].fields[name].args.items()
+            if get_named_type(arg.type).name == "Upload"
+        ]
         if uploads:
             files = {f"variables.{a}": ("probe.txt", b"probe") for a in uploads}
             body = (await gql.upload(query, variables, files, token=token)).json()

@@ -16,8 +16,12 @@ def url_for(database_url: str) -> str:
 def test_sqlite_gets_its_pragmas_and_keeps_given_ones(tmp_path: Path) -> None:
     url = urlparse(url_for(f"sqlite://{tmp_path / 'a.db'}?synchronous=FULL"))
     assert url.path == str(tmp_path / "a.db")
-    assert dict(parse_qsl(url.query)) == {"busy_timeout": "5000", "synchronous": "FULL",
-                                          "foreign_keys": "ON", "journal_mode": "WAL"}
+    assert dict(parse_qsl(url.query)) == {
+        "busy_timeout": "5000",
+        "synchronous": "FULL",
+        "foreign_keys": "ON",
+        "journal_mode": "WAL",
+    }
 
 
 def test_four_slashes_name_the_same_absolute_file_as_three(tmp_path: Path) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
+from core.ids import decode_global_id
 from files.storage import path_for
 from models.accounts import Account, AccountKind, CustomerUser
 from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
-from models.tickets import (Attachment, Comment, Ticket, TicketEvent, TicketEventKind, TicketStatus,
-                            TicketType)
-from core.ids import decode_global_id
+from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketEventKind, TicketStatus, TicketType
 from server.demo import seed_demo
 from tests.factories import token_for
 
@@ -52,7 +51,7 @@ async def test_seed_demo_creates_a_believable_company(settings):
     for ticket in await absence.prefetch_related("created_by"):
         assert ticket.created_by.kind is AccountKind.EMPLOYEE
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     tickets = await Ticket.all()
     assert {t.status for t in tickets} == set(TicketStatus)
     assert min(t.created_at for t in tickets) < now - timedelta(days=150)
@@ -97,12 +96,13 @@ async def test_seed_demo_creates_a_believable_company(settings):
 async def test_a_demo_customer_user_sees_only_their_tickets_and_no_internal_comments(settings, gql):
     await seed_demo(settings)
     for user in await CustomerUser.all().prefetch_related("account"):
-        object_ids = set(await CustomerUserObject.filter(customer_user_id=user.id)
-                         .values_list("object_id", flat=True))
-        type_ids = set(await CustomerTicketType.filter(customer_id=user.customer_id)
-                       .values_list("ticket_type_id", flat=True))
-        expected = set(await Ticket.filter(object_id__in=object_ids, ticket_type_id__in=type_ids)
-                       .values_list("id", flat=True))
+        object_ids = set(await CustomerUserObject.filter(customer_user_id=user.id).values_list("object_id", flat=True))
+        type_ids = set(
+            await CustomerTicketType.filter(customer_id=user.customer_id).values_list("ticket_type_id", flat=True)
+        )
+        expected = set(
+            await Ticket.filter(object_id__in=object_ids, ticket_type_id__in=type_ids).values_list("id", flat=True)
+        )
         assert expected  # the demo gives every portal user something to look at
 
         viewer = gql.as_viewer(token_for(settings, user.account))
@@ -116,16 +116,15 @@ async def test_a_demo_customer_user_sees_only_their_tickets_and_no_internal_comm
                 assert node["ticketType"]["name"] in {"Reinigungsmangel", "Schaden"}
                 assert decode_global_id(node["object"]["id"])[1] in object_ids
                 seen[decode_global_id(node["id"])[1]] = [
-                    decode_global_id(c["node"]["id"])[1] for c in node["comments"]["edges"]]
+                    decode_global_id(c["node"]["id"])[1] for c in node["comments"]["edges"]
+                ]
             if not data["pageInfo"]["hasNextPage"]:
                 break
             after = data["pageInfo"]["endCursor"]
         assert set(seen) == expected
 
-        public = set(await Comment.filter(ticket_id__in=expected, internal=False)
-                     .values_list("id", flat=True))
-        internal = set(await Comment.filter(ticket_id__in=expected, internal=True)
-                       .values_list("id", flat=True))
+        public = set(await Comment.filter(ticket_id__in=expected, internal=False).values_list("id", flat=True))
+        internal = set(await Comment.filter(ticket_id__in=expected, internal=True).values_list("id", flat=True))
         shown = {pk for ids in seen.values() for pk in ids}
         assert shown == public
         assert internal and not shown & internal  # there were internal ones to hide

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from server.app import create_app
 from core.settings import settings_from_env
+from server.app import create_app
 
 
 async def test_malformed_json_is_400_with_a_json_error(client):
@@ -53,8 +53,10 @@ async def test_cors_allows_only_listed_origins(settings):
 
     app = create_app(replace(settings, cors_origins=("https://portal.example",)), manage_database=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
-        preflight = {"access-control-request-method": "POST",
-                     "access-control-request-headers": "authorization,content-type"}
+        preflight = {
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "authorization,content-type",
+        }
         allowed = await http.options("/graphql", headers={"origin": "https://portal.example", **preflight})
         refused = await http.options("/graphql", headers={"origin": "https://evil.example", **preflight})
     assert allowed.headers.get("access-control-allow-origin") == "https://portal.example"
@@ -67,12 +69,13 @@ async def test_unexpected_errors_are_masked_and_carry_the_request_id(client, set
     async def broken(viewer):
         raise RuntimeError("secret internals: /etc/passwd")
 
-    monkeypatch.setattr(tickets, "visible_ticket_types", broken)
+    monkeypatch.setattr(tickets, "ticket_types", broken)
     from tests.factories import make_employee
 
     person = await make_employee(settings)
-    response = await client.post("/graphql", json={"query": "{ ticketTypes { name } }"},
-                                 headers={"authorization": f"Bearer {person.token}"})
+    response = await client.post(
+        "/graphql", json={"query": "{ ticketTypes { name } }"}, headers={"authorization": f"Bearer {person.token}"}
+    )
     error = response.json()["errors"][0]
     assert error["message"] == "Internal server error."
     assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
@@ -93,7 +96,9 @@ def test_settings_parse_and_refuse_bad_values():
 
     from core.settings import ConfigurationError
 
-    parsed = settings_from_env({"SITEDESK_SECRET_KEYS": "new-key, old-key", "SITEDESK_CORS_ORIGINS": "https://a, https://b"})
+    parsed = settings_from_env(
+        {"SITEDESK_SECRET_KEYS": "new-key, old-key", "SITEDESK_CORS_ORIGINS": "https://a, https://b"}
+    )
     assert parsed.secret_keys == ("new-key", "old-key")
     assert parsed.cors_origins == ("https://a", "https://b")
     assert parsed.max_upload_mb == 25

@@ -5,7 +5,7 @@ from __future__ import annotations
 from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
 from models.tickets import TicketType
 from permissions.viewer import load_viewer
-from resolvers.tickets import NewTicket, add_comment, create_ticket
+from resolvers.tickets import add_comment, create_ticket
 from tests.factories import make_customer_user, make_employee
 from tests.statements import count_statements
 
@@ -26,9 +26,14 @@ async def test_statements_for_50_tickets_equal_those_for_5(gql, settings):
     user_viewer = await load_viewer(user.account.id, 1)
     for i in range(60):
         creator = user_viewer if i % 2 else staff_viewer
-        ticket = await create_ticket(creator, settings, NewTicket(
-            object_id=site.id, ticket_type_id=kind.id, title=f"Ticket {i}",
-            assignee_id=staff.pk if creator is staff_viewer else None))
+        ticket = await create_ticket(
+            creator,
+            settings,
+            object_id=site.id,
+            ticket_type_id=kind.id,
+            title=f"Ticket {i}",
+            assignee_id=staff.pk if creator is staff_viewer else None,
+        )
         await add_comment(staff_viewer, ticket.id, "Intern", True)
         await add_comment(user_viewer, ticket.id, "Bitte prüfen", False)
 
@@ -57,8 +62,9 @@ async def test_history_and_comment_tickets_are_batched_too(gql, settings):
     staff = await make_employee(settings)
     staff_viewer = await load_viewer(staff.account.id, 1)
     for i in range(55):
-        ticket = await create_ticket(staff_viewer, settings, NewTicket(
-            object_id=site.id, ticket_type_id=kind.id, title=f"Ticket {i}", assignee_id=staff.pk))
+        ticket = await create_ticket(
+            staff_viewer, settings, object_id=site.id, ticket_type_id=kind.id, title=f"Ticket {i}", assignee_id=staff.pk
+        )
         await add_comment(staff_viewer, ticket.id, "Erledigt?", False)
     client = gql.as_viewer(staff.token)
     small, _ = await count_statements(client, EMPLOYEE_PAGE, {"n": 5})

@@ -7,11 +7,11 @@ ticket detail with its comments), counted through Tortoise's statement log.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
+from core.ids import to_global_id
 from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
 from models.tickets import Attachment, Comment, Ticket, TicketCounter, TicketSource, TicketType
-from core.ids import to_global_id
 from tests.factories import make_customer_user, make_employee
 from tests.statements import count_statements
 
@@ -43,25 +43,54 @@ async def portal(settings, tickets: int = 105):
     user = await make_customer_user(settings, customer.id)
     await CustomerUserObject.create(customer_user_id=user.pk, object=site)
     staff = await make_employee(settings)
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    await Ticket.bulk_create([
-        Ticket(number=i, title=f"Ticket {i}", ticket_type=kind, object=site,
-               assignee_id=staff.pk if i % 2 else None,
-               created_by_id=user.account.id if i % 3 else staff.account.id,
-               source=TicketSource.PORTAL, created_at=start + timedelta(hours=i),
-               updated_at=start + timedelta(hours=i))
-        for i in range(1, tickets + 1)])
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    await Ticket.bulk_create(
+        [
+            Ticket(
+                number=i,
+                title=f"Ticket {i}",
+                ticket_type=kind,
+                object=site,
+                assignee_id=staff.pk if i % 2 else None,
+                created_by_id=user.account.id if i % 3 else staff.account.id,
+                source=TicketSource.PORTAL,
+                created_at=start + timedelta(hours=i),
+                updated_at=start + timedelta(hours=i),
+            )
+            for i in range(1, tickets + 1)
+        ]
+    )
     await TicketCounter.create(id=1, last_number=tickets)
     rows = await Ticket.all().order_by("id")
-    await Comment.bulk_create([
-        Comment(ticket=t, author_id=(staff.account.id if c % 2 else user.account.id), body=f"Kommentar {c}",
-                internal=(c % 3 == 0 and c % 2 == 1), created_at=t.created_at + timedelta(minutes=c))
-        for t in rows for c in range(1, 4 if t.number > 1 else 26)])
-    await Attachment.bulk_create([
-        Attachment(ticket=t, uploaded_by_id=user.account.id, filename=f"foto-{t.number}.jpg",
-                   content_type="image/jpeg", size=10, sha256="0" * 64, storage_key="00/00/" + "0" * 64,
-                   created_at=t.created_at)
-        for t in rows if t.number % 2 == 0 or t.number == 1])
+    await Comment.bulk_create(
+        [
+            Comment(
+                ticket=t,
+                author_id=(staff.account.id if c % 2 else user.account.id),
+                body=f"Kommentar {c}",
+                internal=(c % 3 == 0 and c % 2 == 1),
+                created_at=t.created_at + timedelta(minutes=c),
+            )
+            for t in rows
+            for c in range(1, 4 if t.number > 1 else 26)
+        ]
+    )
+    await Attachment.bulk_create(
+        [
+            Attachment(
+                ticket=t,
+                uploaded_by_id=user.account.id,
+                filename=f"foto-{t.number}.jpg",
+                content_type="image/jpeg",
+                size=10,
+                sha256="0" * 64,
+                storage_key="00/00/" + "0" * 64,
+                created_at=t.created_at,
+            )
+            for t in rows
+            if t.number % 2 == 0 or t.number == 1
+        ]
+    )
     return site, rows[0], user, staff
 
 
@@ -111,6 +140,7 @@ async def test_ticket_detail_stays_within_budget_for_any_number_of_comments(gql,
     assert len(set(counts.values())) == 1 and counts[20] <= BUDGET, counts
     assert {e["node"]["author"]["name"] for e in data["node"]["comments"]["edges"]} == {"Kunde Kurt", "Erika Muster"}
     # The customer user's detail: internal comments neither listed nor counted.
-    _, data = await count_statements(gql.as_viewer(user.token),
-                               DETAIL.replace(" internal ", " "), {"id": ticket_id, "n": 100})
+    _, data = await count_statements(
+        gql.as_viewer(user.token), DETAIL.replace(" internal ", " "), {"id": ticket_id, "n": 100}
+    )
     assert data["node"]["comments"]["totalCount"] == 25 - 4

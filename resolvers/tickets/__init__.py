@@ -1,0 +1,81 @@
+"""Tickets: ticket types, reading (`read`), writing with history (`write`), importing (`importing`).
+
+Other layers import from here; the submodules are the rooms.
+"""
+
+from resolvers.tickets.importing import import_tickets
+from resolvers.tickets.read import (
+    attachments_by_ticket,
+    comment_counts,
+    comment_pages,
+    find_attachment,
+    find_comment,
+    find_ticket,
+    find_tickets,
+    get_attachment,
+    get_comment,
+    get_ticket,
+    history_by_ticket,
+    person_values,
+    ticket_page,
+    tickets_by_object,
+)
+from resolvers.tickets.types import create_ticket_type, find_ticket_type, ticket_types
+from resolvers.tickets.write import (
+    MAX_TEXT,
+    MAX_TITLE,
+    _attach,
+    add_attachment,
+    add_comment,
+    assign_ticket,
+    create_ticket,
+    delete_attachment,
+    delete_comment,
+    edit_comment,
+    insert_ticket,
+    next_ticket_number,
+    now,
+    set_ticket_status,
+    update_ticket,
+)
+
+__all__ = [
+    # ticket types
+    "create_ticket_type",
+    "ticket_types",
+    "find_ticket_type",
+    # reading
+    "get_ticket",
+    "get_comment",
+    "get_attachment",
+    "find_ticket",
+    "find_comment",
+    "find_attachment",
+    "ticket_page",
+    "tickets_by_object",
+    "comment_pages",
+    "person_values",
+    "find_tickets",
+    "attachments_by_ticket",
+    "comment_counts",
+    "history_by_ticket",
+    # writing
+    "create_ticket",
+    "update_ticket",
+    "set_ticket_status",
+    "assign_ticket",
+    "add_comment",
+    "edit_comment",
+    "delete_comment",
+    "add_attachment",
+    "delete_attachment",
+    "next_ticket_number",
+    # for form submissions that create tickets (`resolvers/forms.py`)
+    "MAX_TEXT",
+    "MAX_TITLE",
+    "_attach",
+    "insert_ticket",
+    "now",
+    # importing
+    "import_tickets",
+]

@@ -1,0 +1,386 @@
+"""Reading tickets: filtered pages, single tickets, and the comments, attachments and history of a batch.
+
+The hot paths return plain dicts (`TICKET_VALUES`, `COMMENT_VALUES`,
+`ATTACHMENT_VALUES`) from values queries compiled once per shape
+(`core.queries.prepared_values`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from tortoise.expressions import Q, Subquery
+from tortoise.functions import Count
+from tortoise.queryset import QuerySet
+
+from core.database import dialect
+from core.dates import plausible_instant
+from core.keyset import Window, bounds
+from core.lookup import get_in_scope
+from core.queries import Sentinels, list_inputs, prepared_values, windowed_values
+from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketStatus
+from permissions.tickets import visible_attachments, visible_comments, visible_tickets
+from permissions.viewer import Viewer
+
+ORDER_FIELDS = {"CREATED_AT": "created_at", "UPDATED_AT": "updated_at", "DUE_DATE": "due_date", "NUMBER": "number"}
+NULLABLE_ORDER_FIELDS = ("due_date",)
+
+
+def person_values(prefix: str) -> tuple[str, ...]:
+    """Projection of an account at `prefix` with its employee or customer-user row (one join each)."""
+    return tuple(
+        prefix + name
+        for name in (
+            "id",
+            "name",
+            "email",
+            "is_active",
+            "employee__id",
+            "employee__is_system_admin",
+            "customer_user__id",
+            "customer_user__customer_id",
+        )
+    )
+
+
+# A ticket with its to-one relations, for read-only lists and lookups: one
+# joined query, plain dicts instead of model instances.
+TICKET_VALUES = (
+    "id",
+    "number",
+    "title",
+    "description",
+    "status",
+    "source",
+    "created_at",
+    "updated_at",
+    "done_at",
+    "due_date",
+    "ticket_type_id",
+    "object_id",
+    "assignee_id",
+    "created_by_id",
+    "ticket_type__name",
+    "ticket_type__is_absence_request",
+    "object__name",
+    "object__address",
+    "object__customer_id",
+    "object__customer__name",
+    "assignee__is_system_admin",
+    "assignee__account_id",
+    "assignee__account__name",
+    "assignee__account__email",
+    "assignee__account__is_active",
+) + person_values("created_by__")
+
+# A comment with its author, for read-only lists.
+COMMENT_VALUES = ("id", "ticket_id", "author_id", "body", "internal", "created_at", "edited_at") + person_values(
+    "author__"
+)
+
+ATTACHMENT_VALUES = (
+    "id",
+    "ticket_id",
+    "uploaded_by_id",
+    "filename",
+    "content_type",
+    "size",
+    "sha256",
+    "storage_key",
+    "created_at",
+)
+
+
+# ---------------------------------------------------------------- single rows
+
+
+async def get_ticket(viewer: Viewer, pk: int, field: str = "id") -> Ticket:
+    return await get_in_scope(visible_tickets(viewer), pk, "ticket", field)
+
+
+async def get_comment(viewer: Viewer, pk: int, field: str = "id") -> Comment:
+    return await get_in_scope(visible_comments(viewer), pk, "comment", field)
+
+
+async def get_attachment(viewer: Viewer, pk: int, field: str = "id") -> Attachment:
+    return await get_in_scope(visible_attachments(viewer), pk, "attachment", field)
+
+
+async def find_comment(viewer: Viewer, pk: int) -> Comment | None:
+    return await visible_comments(viewer).filter(id=pk).first()
+
+
+async def find_attachment(viewer: Viewer, pk: int) -> Attachment | None:
+    return await visible_attachments(viewer).filter(id=pk).first()
+
+
+async def find_ticket(viewer: Viewer, ticket_id: int) -> dict[str, Any] | None:
+    """One visible ticket as a `TICKET_VALUES` dict, its to-one relations included (None outside the scope)."""
+    rows = await prepared_values(
+        ("ticket", viewer.query_shape()),
+        lambda s: visible_tickets(viewer.with_sentinels(s)).filter(id=s.int("id")).limit(1).values(*TICKET_VALUES),
+        {**viewer.query_inputs(), "id": ticket_id},
+    )
+    return rows[0] if rows else None
+
+
+# ---------------------------------------------------------------- pages
+
+
+def filtered_tickets(
+    viewer: Viewer,
+    *,
+    order_by: str = "CREATED_AT",
+    descending: bool = True,
+    object_id: int | None = None,
+    status: TicketStatus | None = None,
+    ticket_type_id: int | None = None,
+    assignee_id: int | None = None,
+    search: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    updated_after: datetime | None = None,
+) -> QuerySet[Ticket]:
+    """The viewer's tickets narrowed by the criteria given (`TicketFilterInput`), in a stable order."""
+    query = visible_tickets(viewer)
+    if object_id is not None:
+        query = query.filter(object_id=object_id)
+    if status is not None:
+        query = query.filter(status=status)
+    if ticket_type_id is not None:
+        query = query.filter(ticket_type_id=ticket_type_id)
+    if assignee_id is not None:
+        query = query.filter(assignee_id=assignee_id)
+    if search and search.strip():
+        text = search.strip()
+        query = query.filter(Q(title__icontains=text) | Q(description__icontains=text))
+    if created_after is not None:
+        query = query.filter(created_at__gte=plausible_instant(created_after, "filter.createdAfter"))
+    if created_before is not None:
+        query = query.filter(created_at__lt=plausible_instant(created_before, "filter.createdBefore"))
+    if updated_after is not None:
+        query = query.filter(updated_at__gt=plausible_instant(updated_after, "filter.updatedAfter"))
+    column = ORDER_FIELDS[order_by]
+    prefix = "-" if descending else ""
+    return query.order_by(f"{prefix}{column}", f"{prefix}id")
+
+
+def _page_values(query: QuerySet[Ticket], page: QuerySet[Ticket]) -> Any:
+    # The page's ids are picked first, walking the ordering index through the
+    # scope; only those rows are joined to their relations, and the outer
+    # query neither repeats the scope nor sorts (`in_page_order` does, for the
+    # page alone). The total count rides along as a scalar subquery.
+    return (
+        Ticket.filter(id__in=Subquery(page.values("id")))
+        .annotate(total_count=Subquery(query.count()))
+        .values(*TICKET_VALUES, "total_count")
+    )
+
+
+def in_page_order(
+    rows: list[dict[str, Any]], order_by: str, descending: bool, nulls_first: bool
+) -> list[dict[str, Any]]:
+    """`rows` in the order `filtered_tickets` sorts them: by the order column, then id.
+
+    `nulls_first` is how the database sorts NULL ascending (SQLite: first,
+    PostgreSQL: last); only `dueDate` can be NULL.
+    """
+    column = ORDER_FIELDS[order_by]
+
+    def key(row: dict[str, Any]) -> tuple[int, Any, int]:
+        value = row[column]
+        if value is None:
+            return (0 if nulls_first else 1, 0, row["id"])
+        return (1 if nulls_first else 0, value, row["id"])
+
+    return sorted(rows, key=key, reverse=descending)
+
+
+def _nulls_first() -> bool:
+    return dialect() == "sqlite"
+
+
+# Criteria that are ids: the compiled query binds them as parameters.
+_ID_CRITERIA = ("object_id", "ticket_type_id", "assignee_id")
+# Criteria built into the query each time (text and dates are no sentinels).
+_BUILT_CRITERIA = ("search", "created_after", "created_before", "updated_after")
+
+
+def _built_each_time(window: Window, criteria: dict[str, Any]) -> bool:
+    if window.bounded or (criteria.get("search") or "").strip():
+        return True
+    return any(criteria.get(name) is not None for name in _BUILT_CRITERIA if name != "search")
+
+
+async def ticket_page(
+    viewer: Viewer, *, window: Window, order_by: str = "CREATED_AT", descending: bool = True, **criteria: Any
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of `filtered_tickets(viewer, **criteria)` as `TICKET_VALUES` dicts, and the total count.
+
+    The rows are those of `window` (`core.keyset`), in reading order (reversed
+    for `last`), one more than `window.limit` when the page is not the last.
+    One query whatever the page size (only an empty page past a cursor needs
+    a second to learn the total); a first page's SQL is compiled once per
+    shape, a page after a cursor and text search and date bounds are built
+    each time.
+    """
+    column = ORDER_FIELDS[order_by]
+    reading = window.scan_descending(descending)
+    nulls_first = _nulls_first()
+    nullable = nulls_first if column in NULLABLE_ORDER_FIELDS else None
+
+    def query(of: Viewer, **narrowed: Any) -> QuerySet[Ticket]:
+        return filtered_tickets(of, order_by=order_by, descending=reading, **narrowed)
+
+    if _built_each_time(window, criteria):
+        scope = query(viewer, **criteria)
+        condition = bounds(column, descending, window, nullable)
+        page = scope.filter(condition) if condition is not None else scope
+        rows = await _page_values(scope, page.limit(window.limit + 1))
+    else:
+        status = criteria.get("status")
+        given = {name: criteria[name] for name in _ID_CRITERIA if criteria.get(name) is not None}
+
+        def build(s: Sentinels) -> Any:
+            narrowed = query(viewer.with_sentinels(s), status=status, **{name: s.int(name) for name in given})
+            return _page_values(narrowed, narrowed.limit(s.int("limit")))
+
+        key = ("ticket_page", viewer.query_shape(), order_by, reading, status, tuple(given))
+        rows = await prepared_values(key, build, {**viewer.query_inputs(), **given, "limit": window.limit + 1})
+    if rows:
+        return in_page_order(rows, order_by, reading, nulls_first), rows[0]["total_count"]
+    return rows, (await query(viewer, **criteria).count() if window.bounded else 0)
+
+
+async def tickets_by_object(
+    viewer: Viewer,
+    object_ids: list[int],
+    *,
+    window: Window,
+    order_by: str = "CREATED_AT",
+    descending: bool = True,
+    **criteria: Any,
+) -> dict[int, tuple[list[dict[str, Any]], int]]:
+    """`ticket_page` for each of `object_ids` (distinct) at once: one windowed statement for all of them.
+
+    (ROW_NUMBER() OVER (PARTITION BY object_id ...)); behind a cursor, whose
+    bound narrows the window, a second statement counts each object's tickets.
+    A single object's page is `ticket_page`'s, which walks the ordering index.
+    """
+    criteria.pop("object_id", None)
+    if len(object_ids) == 1:
+        page_rows = await ticket_page(
+            viewer, window=window, order_by=order_by, descending=descending, object_id=object_ids[0], **criteria
+        )
+        return {object_ids[0]: page_rows}
+    column = ORDER_FIELDS[order_by]
+    reading = window.scan_descending(descending)
+    scope = filtered_tickets(viewer, order_by=order_by, descending=reading, **criteria).filter(object_id__in=object_ids)
+    condition = bounds(column, descending, window, _nulls_first() if column in NULLABLE_ORDER_FIELDS else None)
+    page = scope.filter(condition) if condition is not None else scope
+    rows = await windowed_values(
+        page.order_by().values(*TICKET_VALUES), "object_id", ((column, reading), ("id", reading)), window.limit + 1
+    )
+    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        grouped[row["object_id"]].append(row)
+    if window.bounded:
+        counted = scope.order_by().group_by("object_id").annotate(n=Count("id")).values("object_id", "n")
+        totals = {row["object_id"]: row["n"] for row in await counted}
+    else:
+        totals = {pk: found[0]["window_total"] for pk, found in grouped.items()}
+    return {pk: (grouped.get(pk, []), totals.get(pk, 0)) for pk in object_ids}
+
+
+# ---------------------------------------------------------------- batches (for the per-request loaders)
+
+
+async def find_tickets(viewer: Viewer, ids: list[int]) -> dict[int, Ticket]:
+    """The visible ones among tickets `ids`, by id."""
+    return {row.id: row for row in await visible_tickets(viewer).filter(id__in=set(ids))}
+
+
+def _comments_of(viewer: Viewer, ticket_ids: list[int]) -> QuerySet[Comment]:
+    return visible_comments(viewer, ticket_ids).order_by("created_at", "id")
+
+
+def _attachments_of(viewer: Viewer, ticket_ids: list[int]) -> QuerySet[Attachment]:
+    return visible_attachments(viewer, ticket_ids).order_by("created_at", "id")
+
+
+async def _values_by_ticket(
+    name: str,
+    query_for: Callable[[Viewer, list[int]], QuerySet[Any]],
+    fields: tuple[str, ...],
+    viewer: Viewer,
+    ticket_ids: list[int],
+) -> dict[int, list[dict[str, Any]]]:
+    """Rows (dicts) of `query_for(viewer, ticket_ids)` grouped by ticket, the SQL compiled once per shape."""
+    rows = await prepared_values(
+        (name, viewer.query_shape(), len(ticket_ids)),
+        lambda s: query_for(viewer.with_sentinels(s), s.ints("ids", len(ticket_ids))).values(*fields),
+        {**viewer.query_inputs(), **list_inputs("ids", ticket_ids)},
+    )
+    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        grouped[row["ticket_id"]].append(row)
+    return grouped
+
+
+async def comment_pages(
+    viewer: Viewer, ticket_ids: list[int], window: Window
+) -> dict[int, tuple[list[dict[str, Any]], int]]:
+    """A page (`window`, oldest first) of the visible comments on each of `ticket_ids` (distinct), and their count.
+
+    One windowed statement (ROW_NUMBER() OVER (PARTITION BY ticket_id ...))
+    for all tickets; behind a cursor a second one counts each ticket's comments.
+    Rows are in reading order, one more than the page when another follows.
+    """
+    reading = window.scan_descending(False)
+    scope = visible_comments(viewer, ticket_ids)
+    condition = bounds("created_at", False, window)
+    page = scope.filter(condition) if condition is not None else scope
+    rows = await windowed_values(
+        page.values(*COMMENT_VALUES), "ticket_id", (("created_at", reading), ("id", reading)), window.limit + 1
+    )
+    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        grouped[row["ticket_id"]].append(row)
+    if window.bounded:
+        totals = await comment_counts(viewer, ticket_ids)
+    else:
+        totals = {pk: found[0]["window_total"] for pk, found in grouped.items()}
+    return {pk: (grouped.get(pk, []), totals.get(pk, 0)) for pk in ticket_ids}
+
+
+async def attachments_by_ticket(viewer: Viewer, ticket_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The attachments of each visible one of `ticket_ids` (distinct), oldest first, as `ATTACHMENT_VALUES` dicts."""
+    return await _values_by_ticket("attachments", _attachments_of, ATTACHMENT_VALUES, viewer, ticket_ids)
+
+
+async def comment_counts(viewer: Viewer, ticket_ids: list[int]) -> dict[int, int]:
+    """How many comments the viewer can see on each of `ticket_ids` (distinct); absent means none."""
+    rows = await prepared_values(
+        ("comment_counts", viewer.query_shape(), len(ticket_ids)),
+        lambda s: (
+            _comments_of(viewer.with_sentinels(s), s.ints("ids", len(ticket_ids)))
+            .order_by()
+            .group_by("ticket_id")
+            .annotate(n=Count("id"))
+            .values("ticket_id", "n")
+        ),
+        {**viewer.query_inputs(), **list_inputs("ids", ticket_ids)},
+    )
+    return {row["ticket_id"]: row["n"] for row in rows}
+
+
+async def history_by_ticket(viewer: Viewer, ticket_ids: list[int]) -> dict[int, list[TicketEvent]]:
+    """History of the visible ones among `ticket_ids`, oldest first (the field policy limits it to employees)."""
+    grouped: dict[int, list[TicketEvent]] = defaultdict(list)
+    visible_ids = Subquery(visible_tickets(viewer).filter(id__in=ticket_ids).values("id"))
+    for row in await TicketEvent.filter(ticket_id__in=visible_ids).order_by("created_at", "id"):
+        grouped[row.ticket_id].append(row)
+    return grouped

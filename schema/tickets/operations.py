@@ -1,0 +1,167 @@
+"""The ticket queries and mutations: decode the input, call `resolvers.tickets`, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.file_uploads import Upload
+
+from core.ids import parse_id
+from models.tickets import TicketStatus
+from permissions import tickets as ticket_policy
+from permissions.policy import SIGNED_IN, SYSTEM_ADMINS
+from resolvers import tickets
+from resolvers.tickets.read import ORDER_FIELDS
+from schema.directive import field, mutation
+from schema.inputs import decoded, decoded_list, decoded_upload
+from schema.loaders import loader
+from schema.relay import Connection, connection, key_of, paging
+from schema.tickets.inputs import (
+    AddCommentInput,
+    CreateTicketInput,
+    CreateTicketTypeInput,
+    EditCommentInput,
+    ImportTicketInput,
+    TicketFilterInput,
+    TicketOrder,
+    UpdateTicketInput,
+)
+from schema.tickets.preload import preload
+from schema.tickets.types import Attachment, Comment, ImportResult, Ticket, TicketType
+
+
+def ticket_ordering(order_by: TicketOrder, descending: bool) -> str:
+    """What a ticket cursor is bound to: one ordering of tickets."""
+    return f"tickets:{order_by.value}:{'desc' if descending else 'asc'}"
+
+
+async def ticket_connection(
+    info: strawberry.Info,
+    filter: TicketFilterInput | None,
+    page_arguments: tuple[int | None, str | None, int | None, str | None],
+    order_by: TicketOrder = TicketOrder.CREATED_AT,
+    descending: bool = True,
+    object_pk: int | None = None,
+) -> Connection[Ticket]:
+    """A page of the viewer's tickets (`Query.tickets`; `SiteObject.tickets` with `object_pk`).
+
+    `page_arguments` is (first, after, last, before). The tickets of several
+    objects in one request come from one windowed query (a loader keyed by
+    the page arguments); one object's alone, from the index-walking page query.
+    """
+    page = paging(info, ticket_ordering(order_by, descending), *page_arguments)
+    criteria = decoded(filter, "filter") if filter else {}
+    if object_pk is not None:
+        criteria.pop("object_id", None)
+        extra = tuple(sorted({**criteria, "order_by": order_by.value, "descending": descending}.items()))
+        rows, total = await loader(info, "visible_ticket_page_by_object_id").load((object_pk, (page.window, extra)))
+    else:
+        rows, total = await tickets.ticket_page(
+            info.context.viewer, window=page.window, order_by=order_by.value, descending=descending, **criteria
+        )
+    nodes = [Ticket.from_values(r) for r in rows]
+    await preload(info, nodes[: page.window.limit])
+    return connection(nodes, rows, page, total, key_of(ORDER_FIELDS[order_by.value]))
+
+
+@strawberry.type
+class TicketQueries:
+    @field(policy=SIGNED_IN, description="Ticket types; customer users see only their enabled types.")
+    async def ticket_types(self, info: strawberry.Info) -> list[TicketType]:
+        return [TicketType.from_row(r) for r in await tickets.ticket_types(info.context.viewer)]
+
+    @field(policy=SIGNED_IN, description="The tickets the viewer may see.")
+    async def tickets(
+        self,
+        info: strawberry.Info,
+        filter: TicketFilterInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        order_by: TicketOrder = TicketOrder.CREATED_AT,
+        descending: bool = True,
+    ) -> Connection[Ticket]:
+        return await ticket_connection(info, filter, (first, after, last, before), order_by, descending)
+
+
+def _ticket_pk(gid: str, field: str = "id") -> int:
+    return parse_id(gid, "Ticket", field=field)
+
+
+@strawberry.type
+class TicketMutations:
+    @mutation(policy=SYSTEM_ADMINS)
+    async def create_ticket_type(self, input: CreateTicketTypeInput) -> TicketType:
+        return TicketType.from_row(await tickets.create_ticket_type(**decoded(input)))
+
+    @mutation(policy=SIGNED_IN, description="Customer users: one of their objects, an enabled type, no assignee.")
+    async def create_ticket(self, info: strawberry.Info, input: CreateTicketInput) -> Ticket:
+        row = await tickets.create_ticket(info.context.viewer, info.context.settings, **decoded(input))
+        return Ticket.from_row(row)
+
+    @mutation(policy=ticket_policy.EDIT)
+    async def update_ticket(self, info: strawberry.Info, input: UpdateTicketInput) -> Ticket:
+        fields = decoded(input)
+        return Ticket.from_row(await tickets.update_ticket(info.context.viewer, fields.pop("id"), **fields))
+
+    @mutation(policy=ticket_policy.CHANGE_STATUS)
+    async def set_ticket_status(self, info: strawberry.Info, id: strawberry.ID, status: TicketStatus) -> Ticket:
+        return Ticket.from_row(await tickets.set_ticket_status(info.context.viewer, _ticket_pk(id), status))
+
+    @mutation(policy=ticket_policy.ASSIGN, description="Assign to an employee, or unassign with null.")
+    async def assign_ticket(
+        self, info: strawberry.Info, id: strawberry.ID, assignee_id: strawberry.ID | None = None
+    ) -> Ticket:
+        assignee = parse_id(assignee_id, "Employee", "assigneeId") if assignee_id else None
+        return Ticket.from_row(await tickets.assign_ticket(info.context.viewer, _ticket_pk(id), assignee))
+
+    @mutation(policy=ticket_policy.COMMENT, description="Customer users: `internal` must be false or absent.")
+    async def add_comment(self, info: strawberry.Info, input: AddCommentInput) -> Comment:
+        viewer = info.context.viewer
+        comment = Comment.from_row(await tickets.add_comment(viewer, **decoded(input)))
+        # The author is the viewer, loaded for this request already.
+        comment.author_values = {
+            "author__id": viewer.account_id,
+            "author__name": viewer.name,
+            "author__email": viewer.email,
+            "author__is_active": True,
+            "author__employee__id": viewer.employee_id,
+            "author__employee__is_system_admin": viewer.is_system_admin,
+            "author__customer_user__id": viewer.customer_user_id,
+            "author__customer_user__customer_id": viewer.customer_id,
+        }
+        return comment
+
+    @mutation(policy=ticket_policy.COMMENT, description="Its author only.")
+    async def edit_comment(self, info: strawberry.Info, input: EditCommentInput) -> Comment:
+        fields = decoded(input)
+        return Comment.from_row(await tickets.edit_comment(info.context.viewer, fields.pop("id"), **fields))
+
+    @mutation(policy=ticket_policy.COMMENT, description="Its author, or an employee.")
+    async def delete_comment(self, info: strawberry.Info, id: strawberry.ID) -> bool:
+        return await tickets.delete_comment(info.context.viewer, parse_id(id, "Comment", "id"))
+
+    @mutation(policy=ticket_policy.ATTACH)
+    async def add_attachment(self, info: strawberry.Info, ticket_id: strawberry.ID, file: Upload) -> Attachment:
+        upload = decoded_upload(file, "file")
+        row = await tickets.add_attachment(
+            info.context.viewer, info.context.settings, _ticket_pk(ticket_id, "ticketId"), upload
+        )
+        return Attachment.from_row(row)
+
+    @mutation(policy=ticket_policy.ATTACH, description="Its uploader, or an employee.")
+    async def delete_attachment(self, info: strawberry.Info, id: strawberry.ID) -> bool:
+        return await tickets.delete_attachment(
+            info.context.viewer, info.context.settings, parse_id(id, "Attachment", "id")
+        )
+
+    @mutation(
+        policy=SYSTEM_ADMINS, description="Import from a legacy system; all or nothing; known externalRefs are skipped."
+    )
+    async def import_tickets(
+        self, info: strawberry.Info, tickets_: Annotated[list[ImportTicketInput], strawberry.argument(name="tickets")]
+    ) -> ImportResult:
+        imported, skipped = await tickets.import_tickets(info.context.viewer, decoded_list(tickets_, "tickets"))
+        return ImportResult(imported_count=imported, skipped_count=skipped)

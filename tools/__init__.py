@@ -1,0 +1,1 @@
+"""Developer checks run by `make check` (not part of the installed service)."""
