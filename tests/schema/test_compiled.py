@@ -218,7 +218,9 @@ DOCUMENTS = {
     "union with typed fragments": "{ search { __typename ... on Dog { name mood } ... on Cat { name lives } } }",
     "named fragments and nesting": """query { pets(first: 2) { ...N } dog { ...D friend { ...N rival { ...D } } } }
         fragment N on Named { name ... on Cat { lives } }  fragment D on Dog { name mood }""",
-    "aliases and the same field twice": '{ a: dog(name: "A") { name } b: dog(name: "B") { n: name mood } dog { name } }',
+    "aliases and the same field twice": (
+        '{ a: dog(name: "A") { name } b: dog(name: "B") { n: name mood } dog { name } }'
+    ),
     "typename at the root": "{ __typename dog { __typename } }",
     "error in a nullable field": "{ dog { name fails } }",
     "unexpected error, masked": "{ dog { name failsHard } }",
