@@ -62,7 +62,7 @@ from models.customers import (
 from models.tickets import Attachment, Comment, Ticket, TicketType
 from permissions.policy import Permission
 from permissions.viewer import Viewer, load_viewer
-from resolvers.tickets import NewTicket, add_comment, create_ticket
+from resolvers.tickets import add_comment, create_ticket
 from schema.compiled import STATS
 from schema.context import Context
 from schema.schema import schema, schema_sdl
@@ -110,12 +110,10 @@ async def small_world(settings: Settings) -> World:
         ticket = await create_ticket(
             await viewer_of(person),
             settings,
-            NewTicket(
-                object_id=site.id,
-                ticket_type_id=defect.id,
-                title=title,
-                assignee_id=staff.pk if person is staff else None,
-            ),
+            object_id=site.id,
+            ticket_type_id=defect.id,
+            title=title,
+            assignee_id=staff.pk if person is staff else None,
         )
         await add_comment(await viewer_of(staff), ticket.id, f"Intern zu {title}", True)
         await add_comment(await viewer_of(person), ticket.id, f"Öffentlich zu {title}", False)

@@ -43,6 +43,7 @@ async def test_a_page_that_selects_them_gets_them_preloaded(gql, settings, monke
     fragment row on TicketEdge { node { number ... on Ticket { commentCount attachments { filename } } } }"""
     data = await gql.as_viewer(staff.token).ok(query)
     assert [e["node"]["commentCount"] for e in data["tickets"]["edges"]] == [1, 1]
-    assert pages == [[(1, []), (1, [])]]
+    # One page per execution (the comparison mode runs both paths).
+    assert pages and all(page == [(1, []), (1, [])] for page in pages)
     await gql.as_viewer(staff.token).ok("{ tickets { edges { node { number } } } }")
     assert pages[-1] == [(None, None), (None, None)]
