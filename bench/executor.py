@@ -103,18 +103,18 @@ async def prepare(tickets: int) -> tuple[Settings, Viewer]:
 
 def sql_from_memory() -> Callable[[], None]:
     """Answer the page query from the first answer; returns the undo."""
-    real = ticket_resolvers.visible_ticket_page
+    real = ticket_resolvers.ticket_page
     answers: dict[Any, Any] = {}
 
-    async def remembered(viewer: Viewer, *args: Any) -> Any:
-        key = (viewer.account_id, repr(args))
+    async def remembered(viewer: Viewer, **kwargs: Any) -> Any:
+        key = (viewer.account_id, repr(sorted(kwargs.items())))
         if key not in answers:
-            answers[key] = await real(viewer, *args)
+            answers[key] = await real(viewer, **kwargs)
         rows, total = answers[key]
         return [dict(row) for row in rows], total
 
-    ticket_resolvers.visible_ticket_page = remembered  # type: ignore[assignment]
-    return lambda: setattr(ticket_resolvers, "visible_ticket_page", real)
+    ticket_resolvers.ticket_page = remembered  # type: ignore[assignment]
+    return lambda: setattr(ticket_resolvers, "ticket_page", real)
 
 
 def levels(settings: Settings, viewer: Viewer) -> dict[str, Callable[[bool], Awaitable[Any]]]:
