@@ -19,6 +19,7 @@ import keyword
 import math
 from collections.abc import Callable
 from datetime import date, datetime, time
+from enum import Enum
 from typing import Any, cast
 
 from graphql import (
@@ -49,6 +50,7 @@ from graphql.language import FieldNode, VariableNode, Visitor, visit
 from graphql.pyutils import Undefined
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
+from strawberry.types.unset import UNSET
 
 from permissions.policy import Policy
 from schema.compiled.fields import FieldShape, FieldShapes
@@ -514,14 +516,25 @@ def converter(field: FieldPlan, registry: Any, config: Any) -> Callable[[dict[st
     """Strawberry's argument conversion (input objects, enums, Python names) and its extensions' maps."""
     arguments = list(field.shape.arguments)
     maps = field.shape.argument_maps
+    constant = field.constant_arguments
+    converted: dict[str, Any] = {}
 
     def convert(coerced: dict[str, Any], info: Any) -> dict[str, Any]:
+        if converted and coerced is constant:
+            return dict(converted)
         kwargs = convert_arguments(coerced, arguments, scalar_registry=registry, config=config, info=info)
         for argument_map in maps:
             kwargs = argument_map(kwargs)
+        if coerced is constant and not maps and all(map(immutable, kwargs.values())):
+            converted.update(kwargs)  # the same values every time: converted once
         return kwargs
 
     return convert
+
+
+def immutable(value: Any) -> bool:
+    """A value no resolver can change in place (so one converted copy may serve every call)."""
+    return value is None or value is UNSET or type(value) in (bool, int, float, str) or isinstance(value, Enum)
 
 
 def async_caller(field: FieldPlan) -> Callable[..., Any]:
