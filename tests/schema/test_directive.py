@@ -6,9 +6,9 @@ from pathlib import Path
 
 import strawberry
 
+from models.accounts import AccountKind
 from permissions.policy import ANYONE, EMPLOYEES
 from permissions.viewer import ANONYMOUS, Viewer
-from models.accounts import AccountKind
 from schema.context import Context
 from schema.directive import enforce_policies, field, fields_without_policy, type_policy
 from schema.schema import schema_sdl

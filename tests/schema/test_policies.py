@@ -10,8 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graphql import (Undefined, ObjectTypeDefinitionNode, parse, GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull,
-                     GraphQLObjectType, GraphQLScalarType, get_named_type, is_leaf_type)
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    ObjectTypeDefinitionNode,
+    Undefined,
+    get_named_type,
+    is_leaf_type,
+    parse,
+)
 
 from models.customers import Customer
 from permissions.policy import Permission
