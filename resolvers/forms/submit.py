@@ -44,7 +44,7 @@ from permissions.viewer import ANONYMOUS, Viewer
 from resolvers import notifications
 from resolvers.forms.answers import Checked, Kind, PlannedTicket, answer_text, check_answers, plan_tickets
 from resolvers.forms.read import find_public_template
-from resolvers.tickets import _attach, insert_ticket, now
+from resolvers.tickets import attach_stored, insert_ticket, now
 
 MAX_CLIENT_ID = 100
 RENDER_ATTEMPTS = 5
@@ -337,7 +337,7 @@ async def _write(filling: Filling, numbers: list[int], pdf: StoredFile) -> FormS
             if ticket.number != number:
                 raise _NumbersTaken()
             if plan.attach_pdf:
-                await _attach(connection, ticket.id, viewer.account_id, [(pdf_name, pdf)], at)
+                await attach_stored(connection, ticket.id, viewer.account_id, [(pdf_name, pdf)], at)
             # The same mails as any new ticket, committed or rolled back with the submission.
             await notifications.queue_ticket_created(connection, ticket, viewer)
     return submission

@@ -24,10 +24,10 @@ from resolvers.tickets.types import create_ticket_type, find_ticket_type, ticket
 from resolvers.tickets.write import (
     MAX_TEXT,
     MAX_TITLE,
-    _attach,
     add_attachment,
     add_comment,
     assign_ticket,
+    attach_stored,
     create_ticket,
     delete_attachment,
     delete_comment,
@@ -73,7 +73,7 @@ __all__ = [
     # for form submissions that create tickets (`resolvers/forms.py`)
     "MAX_TEXT",
     "MAX_TITLE",
-    "_attach",
+    "attach_stored",
     "insert_ticket",
     "now",
     # importing

@@ -96,7 +96,7 @@ async def active_employee(employee_id: int) -> Employee:
     return employee
 
 
-async def _attach(
+async def attach_stored(
     connection: Any, ticket_id: int, actor_id: int | None, stored: list[tuple[str, StoredFile]], at: datetime
 ) -> list[Attachment]:
     """Attachment rows (and their history) for files already stored, in the caller's transaction."""
@@ -210,7 +210,7 @@ async def create_ticket(
                 await record(
                     connection, ticket.id, TicketEventKind.ASSIGNEE_CHANGED, viewer.account_id, None, assignee.id, at=at
                 )
-            await _attach(connection, ticket.id, viewer.account_id, stored, at)
+            await attach_stored(connection, ticket.id, viewer.account_id, stored, at)
             await notifications.queue_ticket_created(connection, ticket, viewer)
     except BaseException:
         await discard_unreferenced(settings, [s for _, s in stored])
@@ -368,7 +368,7 @@ async def add_attachment(
     at = at or now()
     try:
         async with in_transaction() as connection:
-            [attachment] = await _attach(connection, ticket.id, viewer.account_id, stored, at)
+            [attachment] = await attach_stored(connection, ticket.id, viewer.account_id, stored, at)
             await Ticket.filter(id=ticket.id).using_db(connection).update(updated_at=at)
     except BaseException:
         await discard_unreferenced(settings, [s for _, s in stored])

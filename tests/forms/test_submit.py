@@ -206,13 +206,13 @@ async def test_a_photo_that_is_no_image_stores_nothing(gql, company, settings, f
 async def test_a_failure_inside_the_transaction_stores_nothing(gql, company, settings, monkeypatch):
     """A database error after the submission, files and ticket rows were written rolls all of it back."""
     template = await create_template(gql, company)
-    real_attach = resolvers.forms.submit._attach
+    real_attach = resolvers.forms.submit.attach_stored
 
     async def failing_attach(*args, **kwargs):
         await real_attach(*args, **kwargs)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(resolvers.forms.submit, "_attach", failing_attach)
+    monkeypatch.setattr(resolvers.forms.submit, "attach_stored", failing_attach)
     variables = submit_input(company, template, [*BAD_ROOM, {"key": "photo", "upload": None}])
     before = await stored_counts(settings)
     body = await upload_submit(

@@ -104,17 +104,17 @@ async def test_a_form_ticket_mails_the_responsibles_in_the_submissions_transacti
     inspector = world.as_(world.staff)  # responsible too: nobody is mailed about their own action
     bad_room = [{"key": "room", "number": 1}, {"key": "recleaning", "boolean": True}]
 
-    real_attach = resolvers.forms.submit._attach
+    real_attach = resolvers.forms.submit.attach_stored
 
     async def failing_attach(*args, **kwargs):
         await real_attach(*args, **kwargs)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(resolvers.forms.submit, "_attach", failing_attach)
+    monkeypatch.setattr(resolvers.forms.submit, "attach_stored", failing_attach)
     body = await inspector(SUBMIT, submit_input(company, template, bad_room))
     assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert await OutboxMail.all().count() == 0
-    monkeypatch.setattr(resolvers.forms.submit, "_attach", real_attach)
+    monkeypatch.setattr(resolvers.forms.submit, "attach_stored", real_attach)
 
     data = await inspector.ok(SUBMIT, submit_input(company, template, bad_room))
     [ticket] = data["submitForm"]["createdTickets"]
