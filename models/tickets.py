@@ -173,6 +173,10 @@ class TicketEvent(Model):
     actor_id: int | None
     from_value = fields.CharField(max_length=200, null=True)
     to_value = fields.CharField(max_length=200, null=True)
+    # The comment or attachment the entry is about, kept (no foreign key) after it is deleted,
+    # so that webhooks and subscriptions can tell which one changed.
+    comment_id = fields.IntField(null=True)
+    attachment_id = fields.IntField(null=True)
     created_at = fields.DatetimeField()
 
     class Meta:

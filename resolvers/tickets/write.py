@@ -58,14 +58,19 @@ async def record(
     from_value: Any = None,
     to_value: Any = None,
     at: datetime | None = None,
+    *,
+    comment_id: int | None = None,
+    attachment_id: int | None = None,
 ) -> None:
-    """One history entry, in the caller's transaction."""
+    """One history entry, in the caller's transaction (naming the comment or attachment it is about)."""
     await TicketEvent.create(
         ticket_id=ticket_id,
         kind=kind,
         actor_id=actor_id,
         from_value=None if from_value is None else str(from_value)[:200],
         to_value=None if to_value is None else str(to_value)[:200],
+        comment_id=comment_id,
+        attachment_id=attachment_id,
         created_at=at or now(),
         using_db=connection,
     )
@@ -113,7 +118,15 @@ async def attach_stored(
             created_at=at,
             using_db=connection,
         )
-        await record(connection, ticket_id, TicketEventKind.ATTACHMENT_ADDED, actor_id, to_value=filename, at=at)
+        await record(
+            connection,
+            ticket_id,
+            TicketEventKind.ATTACHMENT_ADDED,
+            actor_id,
+            to_value=filename,
+            at=at,
+            attachment_id=attachment.id,
+        )
         attachments.append(attachment)
     return attachments
 
@@ -325,7 +338,13 @@ async def add_comment(
         )
         await Ticket.filter(id=ticket.id).using_db(connection).update(updated_at=at)
         await record(
-            connection, ticket.id, TicketEventKind.COMMENT_ADDED, viewer.account_id, to_value=comment.id, at=at
+            connection,
+            ticket.id,
+            TicketEventKind.COMMENT_ADDED,
+            viewer.account_id,
+            to_value=comment.id,
+            at=at,
+            comment_id=comment.id,
         )
         await notifications.queue_comment_added(connection, ticket, comment, viewer)
     return comment
@@ -340,7 +359,13 @@ async def edit_comment(viewer: Viewer, comment_id: int, body: str) -> Comment:
     async with in_transaction() as connection:
         await Comment.filter(id=comment.id).using_db(connection).update(body=text, edited_at=at)
         await record(
-            connection, comment.ticket_id, TicketEventKind.COMMENT_EDITED, viewer.account_id, to_value=comment.id, at=at
+            connection,
+            comment.ticket_id,
+            TicketEventKind.COMMENT_EDITED,
+            viewer.account_id,
+            to_value=comment.id,
+            at=at,
+            comment_id=comment.id,
         )
     return await Comment.get(id=comment.id)
 
@@ -352,7 +377,12 @@ async def delete_comment(viewer: Viewer, comment_id: int) -> bool:
     async with in_transaction() as connection:
         await Comment.filter(id=comment.id).using_db(connection).delete()
         await record(
-            connection, comment.ticket_id, TicketEventKind.COMMENT_DELETED, viewer.account_id, from_value=comment.id
+            connection,
+            comment.ticket_id,
+            TicketEventKind.COMMENT_DELETED,
+            viewer.account_id,
+            from_value=comment.id,
+            comment_id=comment.id,
         )
     return True
 
@@ -389,6 +419,7 @@ async def delete_attachment(viewer: Viewer, settings: Settings, attachment_id: i
             TicketEventKind.ATTACHMENT_REMOVED,
             viewer.account_id,
             from_value=attachment.filename,
+            attachment_id=attachment.id,
         )
     await remove_if_unreferenced(settings, [attachment.storage_key])
     return True
