@@ -179,20 +179,24 @@ async def post(
         extensions: dict[str, Any] = {}
         if target.scheme == "https":
             extensions["sni_hostname"] = target.host  # certificate checked against the name, not the IP
-        request = client.build_request(
-            "POST",
-            target.url_for(addresses[0]),
-            headers={
-                **headers,
-                "Host": target.host_header,
-                "Content-Type": "application/json",
-                "User-Agent": USER_AGENT,
-            },
-            content=body,
-            extensions=extensions,
-        )
+        sent_headers = {
+            **headers,
+            "Host": target.host_header,
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+        }
         async with asyncio.timeout(TOTAL_TIMEOUT_SECONDS):
-            response = await client.send(request, stream=True)
+            for index, address in enumerate(addresses):  # the checked addresses only, in resolver order
+                request = client.build_request(
+                    "POST", target.url_for(address), headers=sent_headers, content=body, extensions=extensions
+                )
+                try:
+                    response = await client.send(request, stream=True)
+                except httpx.ConnectError:
+                    if index == len(addresses) - 1:
+                        raise
+                    continue
+                break
             try:
                 outcome.status = response.status_code
                 excerpt = b""
