@@ -17,6 +17,7 @@ import pytest
 from core.settings import Settings
 from server.app import create_app
 from server.webhooks import payload_builder
+from tests.forms.conftest import company  # noqa: F401  (the forms tests' fixture, for form events)
 from tests.notifications.conftest import free_port
 from webhooks.sender import Round, deliver_due
 
