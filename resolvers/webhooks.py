@@ -166,3 +166,11 @@ async def redeliver(viewer: Viewer, delivery_id: int) -> WebhookDelivery:
     )
     await delivery.refresh_from_db()
     return delivery
+
+
+async def find_webhook(viewer: Viewer, pk: int) -> Webhook | None:
+    return await visible_webhooks(viewer).filter(id=pk).first()
+
+
+async def find_delivery(viewer: Viewer, pk: int) -> WebhookDelivery | None:
+    return await visible_webhook_deliveries(viewer).filter(id=pk).first()

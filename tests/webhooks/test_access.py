@@ -108,3 +108,13 @@ async def test_an_admin_deletes_a_webhook_and_its_deliveries(world, hook):
     assert await Webhook.all().count() == 0 and await WebhookDelivery.all().count() == 0
     body = await world.as_(world.admin)(DELETE_WEBHOOK, {"id": hook_id})
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_node_finds_webhooks_for_admins_only(world, hook):
+    hook_id, delivery_id = hook
+    query = """query($a: ID!, $b: ID!) { a: node(id: $a) { id ... on Webhook { url } }
+      b: node(id: $b) { id ... on WebhookDelivery { status } } }"""
+    found = await world.as_(world.admin).ok(query, {"a": hook_id, "b": delivery_id})
+    assert found["a"]["url"].endswith("/hook") and found["b"]["status"] == "DELIVERED"
+    for who in (world.alice, world.staff):
+        assert await world.as_(who).ok(query, {"a": hook_id, "b": delivery_id}) == {"a": None, "b": None}
