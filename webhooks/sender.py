@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -60,6 +61,9 @@ DISABLE_AFTER = timedelta(days=3)
 POLL_SECONDS = 2.0
 DUE = (WebhookDeliveryStatus.PENDING, WebhookDeliveryStatus.RETRYING)
 USER_AGENT = "Sitedesk-Webhooks/1"
+# The trust store for receivers' certificates: None is the system's default (certifi via httpx).
+# Tests set a context trusting their own CA; a deployment with an in-house CA could too.
+TLS_CONTEXT: ssl.SSLContext | None = None
 
 
 def utcnow() -> datetime:
@@ -161,6 +165,7 @@ async def claim_due(connection: BaseDBAsyncClient, now: datetime, token: str, li
 def _client() -> httpx.AsyncClient:
     return httpx.AsyncClient(
         follow_redirects=False,
+        verify=TLS_CONTEXT if TLS_CONTEXT is not None else True,
         trust_env=False,  # an environment proxy would resolve the name itself
         timeout=httpx.Timeout(TOTAL_TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS),
         limits=httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=0),
@@ -351,7 +356,8 @@ async def send_one(
             result.count(WebhookDeliveryStatus.SKIPPED)
         return
     body = envelope(delivery, data)
-    headers = signature_headers(webhook.secret, delivery.message_id, int(now.timestamp()), body)
+    # The time of this attempt (the round may have started a little earlier, or run on a test clock).
+    headers = signature_headers(webhook.secret, delivery.message_id, int(time.time()), body)
     outcome = await post(client, settings, webhook.url, headers, body)
     if not outcome.ok:
         await _failed(delivery, token, now, outcome, result)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import ssl
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -52,7 +53,8 @@ class Request:
 class Receiver:
     """A threaded HTTP server recording every request; `answers[path]` sets the status it replies."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls
         self.port = free_port()
         self.requests: list[Request] = []
         self.answers: dict[str, int] = {}
@@ -78,6 +80,8 @@ class Receiver:
                 return None
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
