@@ -64,6 +64,10 @@ class Settings:
     login_window_minutes: int = 15
     mail_from: str = "Sitedesk <no-reply@sitedesk.invalid>"
     mail_sender: bool = True
+    # Webhooks (webhooks/addresses.py): plain http and private addresses are for tests and on-premise only.
+    webhook_allow_http: bool = False
+    webhook_allow_private: bool = False
+    webhook_sender: bool = True
 
     @property
     def secret_key(self) -> str:
@@ -137,6 +141,11 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         **{name: _int(env.get(variable, str(default)), variable) for name, variable, default in LIMIT_VARIABLES},
         mail_from=_mail_from(env.get("SITEDESK_MAIL_FROM"), env.get("SITEDESK_PUBLIC_URL")),
         mail_sender=_bool(env.get("SITEDESK_MAIL_SENDER", "true"), "SITEDESK_MAIL_SENDER"),
+        webhook_allow_http=_bool(env.get("SITEDESK_WEBHOOK_ALLOW_HTTP", "false"), "SITEDESK_WEBHOOK_ALLOW_HTTP"),
+        webhook_allow_private=_bool(
+            env.get("SITEDESK_WEBHOOK_ALLOW_PRIVATE", "false"), "SITEDESK_WEBHOOK_ALLOW_PRIVATE"
+        ),
+        webhook_sender=_bool(env.get("SITEDESK_WEBHOOK_SENDER", "true"), "SITEDESK_WEBHOOK_SENDER"),
     )
 
 

@@ -91,6 +91,8 @@ def _event(kind: str, context: dict[str, Any], locale: str) -> str:
 def render_subject(kind: str, context: dict[str, Any], locale: str) -> str:
     """`[#1042] Flur nicht gewischt – Erledigt`: number, title, what happened."""
     locale = locale_of(locale)
+    if kind == "WEBHOOK_DISABLED":
+        return WEBHOOK_WORDS[locale]["subject"].format(url=context["webhook_url"])[:300]
     subject = f"[#{context['ticket_number']}] {context['ticket_title']} – {_event(kind, context, locale)}"
     # Header injection is impossible through EmailMessage, but keep it one line.
     return " ".join(subject.split())[:300]
@@ -100,9 +102,48 @@ def ticket_link(public_url: str, context: dict[str, Any]) -> str:
     return f"{public_url.rstrip('/')}/tickets/{context['ticket_id_global']}"
 
 
+WEBHOOK_WORDS = {
+    "de": {
+        "subject": "Webhook deaktiviert: {url}",
+        "body": "Sitedesk hat den Webhook an {url} deaktiviert und sendet ihm keine Ereignisse mehr.",
+        "reason": "Grund: {reason}",
+        "again": "Prüfen Sie den Empfänger und schalten Sie den Webhook mit updateWebhook (enabled: true) "
+        "wieder ein; liegengebliebene Zustellungen werden dann nachgeholt.",
+    },
+    "en": {
+        "subject": "Webhook disabled: {url}",
+        "body": "Sitedesk disabled the webhook to {url} and sends it no more events.",
+        "reason": "Reason: {reason}",
+        "again": "Check the receiver and enable the webhook again with updateWebhook (enabled: true); "
+        "deliveries held back are then sent.",
+    },
+}
+
+
+def render_webhook_disabled(context: dict[str, Any], locale: str, recipient_name: str) -> Rendered:
+    """The mail to a webhook's creator when Sitedesk disabled it (410 Gone, or failing for days)."""
+    words, common = WEBHOOK_WORDS[locale], WORDS[locale]
+    paragraphs = [
+        common["hello"].format(name=recipient_name),
+        words["body"].format(url=context["webhook_url"]),
+        words["reason"].format(reason=context["reason"]),
+        words["again"],
+    ]
+    text = "\n\n".join(paragraphs) + "\n\n-- \n" + common["footer"] + "\n"
+    e = html.escape
+    html_part = (
+        f'<!DOCTYPE html><html lang="{locale}"><head><meta charset="utf-8"></head><body style="font-family:sans-serif">'
+        + "".join(f"<p>{e(p)}</p>" for p in paragraphs)
+        + f'<p style="color:#777;font-size:small">{e(common["footer"])}</p></body></html>\n'
+    )
+    return Rendered(subject=render_subject("WEBHOOK_DISABLED", context, locale), text=text, html=html_part)
+
+
 def render(kind: str, context: dict[str, Any], locale: str, recipient_name: str, public_url: str) -> Rendered:
     """Subject, plain text and HTML of one notification."""
     locale = locale_of(locale)
+    if kind == "WEBHOOK_DISABLED":
+        return render_webhook_disabled(context, locale, recipient_name)
     words = WORDS[locale]
     key = f"headline.{kind}.{context['status']}" if kind == "STATUS_CHANGED" else f"headline.{kind}"
     if context.get("responsible"):  # an unassigned ticket, mailed to the object's responsible employees
@@ -181,9 +222,10 @@ def build_message(
     message["Subject"] = rendered.subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = f"<{mail_key}@{mail_domain(mail_from)}>"
-    thread = thread_id(context["ticket_id"], mail_from)
-    message["In-Reply-To"] = thread
-    message["References"] = thread
+    if "ticket_id" in context:  # every mail about a ticket threads with the others
+        thread = thread_id(context["ticket_id"], mail_from)
+        message["In-Reply-To"] = thread
+        message["References"] = thread
     # RFC 3834: stop vacation replies and auto-responders from answering.
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"

@@ -18,6 +18,7 @@ class NotificationKind(str, Enum):
     ASSIGNED = "ASSIGNED"
     COMMENT_ADDED = "COMMENT_ADDED"
     STATUS_CHANGED = "STATUS_CHANGED"
+    WEBHOOK_DISABLED = "WEBHOOK_DISABLED"  # to the admin who created it; no ticket
 
 
 class Audience(str, Enum):

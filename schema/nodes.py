@@ -11,7 +11,7 @@ from core.errors import BadUserInput, NotFound
 from core.ids import decode_global_id
 from permissions.policy import SIGNED_IN
 from permissions.viewer import Viewer
-from resolvers import accounts, customers, documents, forms, notifications, tickets
+from resolvers import accounts, customers, documents, forms, notifications, tickets, webhooks
 from schema.accounts import CustomerUser, Employee, PermissionGroup
 from schema.customers import Customer, SiteObject
 from schema.directive import field
@@ -20,6 +20,7 @@ from schema.forms import FormTemplate, submission_nodes
 from schema.notifications import Notification
 from schema.relay import Node
 from schema.tickets import Attachment, Comment, Ticket, TicketType
+from schema.webhooks import Webhook, WebhookDelivery
 
 Resolve = Callable[[Viewer, int], Awaitable[Node | None]]
 
@@ -53,6 +54,8 @@ RESOLVERS: dict[str, Resolve] = {
     "FormTemplate": _node(forms.find_template, FormTemplate.from_row),
     "FormSubmission": _submission,
     "Notification": _node(notifications.find_notification, Notification.from_row),
+    "Webhook": _node(webhooks.find_webhook, Webhook.from_row),
+    "WebhookDelivery": _node(webhooks.find_delivery, WebhookDelivery.from_row),
 }
 
 

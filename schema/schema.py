@@ -25,9 +25,11 @@ from schema.limits import QueryLimits
 from schema.nodes import NodeQueries
 from schema.notifications import Notification, NotificationMutations, NotificationQueries
 from schema.tickets import Attachment, Comment, Ticket, TicketMutations, TicketQueries, TicketType
+from schema.webhooks import Webhook, WebhookDelivery, WebhookMutations, WebhookQueries
 
 Query = merge_types(
-    "Query", (AccountQueries, NodeQueries, CustomerQueries, TicketQueries, FormQueries, NotificationQueries)
+    "Query",
+    (AccountQueries, NodeQueries, CustomerQueries, TicketQueries, FormQueries, NotificationQueries, WebhookQueries),
 )
 Mutation = merge_types(
     "Mutation",
@@ -39,6 +41,7 @@ Mutation = merge_types(
         EvaluationSettingsMutations,
         FormMutations,
         NotificationMutations,
+        WebhookMutations,
     ),
 )
 
@@ -86,6 +89,8 @@ def build_schema() -> strawberry.Schema:
             FormSubmission,
             Document,
             Notification,
+            Webhook,
+            WebhookDelivery,
         ],
         extensions=[ShapeErrors, QueryLimits, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
         config=StrawberryConfig(disable_field_suggestions=True),

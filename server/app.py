@@ -32,6 +32,7 @@ from permissions.viewer import ANONYMOUS, Viewer, load_viewer
 from schema.context import Context
 from schema.errors import DATABASE_UNAVAILABLE
 from schema.schema import schema as graphql_schema
+from server.webhooks import webhook_sender
 
 logger = logging.getLogger("sitedesk")
 SIMPLE_CONTENT_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded", "text/plain"}
@@ -313,9 +314,16 @@ def create_app(
         sender = MailSender(settings)
         sender.start()
         app.state.mail_sender = sender
+        # Webhook deliveries: the same outbox pattern, its own sender (server/webhooks.py).
+        hooks = webhook_sender(settings) if settings.webhook_sender else None
+        if hooks is not None:
+            hooks.start()
+            app.state.webhook_sender = hooks
         try:
             yield
         finally:
+            if hooks is not None:
+                await hooks.stop()
             await sender.stop()
 
     @asynccontextmanager

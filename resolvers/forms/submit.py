@@ -37,6 +37,7 @@ from files.uploads import discard_unreferenced, release, store_file, store_uploa
 from models.customers import SiteObject
 from models.forms import FormFile, FormFileRole, FormSubmission, FormTemplate, FormTemplateVersion
 from models.tickets import TicketSource, TicketType
+from models.webhooks import WebhookEvent
 from pdf.forms import FilledForm, PdfItem, PdfTicket, prepare_image, render_form_async
 from permissions.customers import visible_objects
 from permissions.forms import fillable_templates
@@ -45,6 +46,7 @@ from resolvers import notifications
 from resolvers.forms.answers import Checked, Kind, PlannedTicket, answer_text, check_answers, plan_tickets
 from resolvers.forms.read import find_public_template
 from resolvers.tickets import attach_stored, insert_ticket, now
+from webhooks.outbox import queue_event
 
 MAX_CLIENT_ID = 100
 RENDER_ATTEMPTS = 5
@@ -340,4 +342,5 @@ async def _write(filling: Filling, numbers: list[int], pdf: StoredFile) -> FormS
                 await attach_stored(connection, ticket.id, viewer.account_id, [(pdf_name, pdf)], at)
             # The same mails as any new ticket, committed or rolled back with the submission.
             await notifications.queue_ticket_created(connection, ticket, viewer)
+        await queue_event(connection, WebhookEvent.FORM_SUBMITTED, submission_id=submission.id, at=at)
     return submission

@@ -27,6 +27,7 @@ from permissions.viewer import Viewer
 from resolvers import notifications
 from resolvers.evaluations import whole_days
 from resolvers.tickets.read import get_attachment, get_comment, get_ticket
+from webhooks.outbox import queue_history
 
 MAX_TITLE = 200
 MAX_TEXT = 20_000
@@ -62,7 +63,9 @@ async def record(
     comment_id: int | None = None,
     attachment_id: int | None = None,
 ) -> None:
-    """One history entry, in the caller's transaction (naming the comment or attachment it is about)."""
+    """One history entry, in the caller's transaction (naming the comment or attachment it is about),
+    and the webhook deliveries it causes (committed or rolled back with it)."""
+    at = at or now()
     await TicketEvent.create(
         ticket_id=ticket_id,
         kind=kind,
@@ -71,8 +74,11 @@ async def record(
         to_value=None if to_value is None else str(to_value)[:200],
         comment_id=comment_id,
         attachment_id=attachment_id,
-        created_at=at or now(),
+        created_at=at,
         using_db=connection,
+    )
+    await queue_history(
+        connection, ticket_id, kind, comment_id=comment_id, attachment_id=attachment_id, from_value=from_value, at=at
     )
 
 
