@@ -18,6 +18,8 @@ class NotificationKind(str, Enum):
     ASSIGNED = "ASSIGNED"
     COMMENT_ADDED = "COMMENT_ADDED"
     STATUS_CHANGED = "STATUS_CHANGED"
+    REOPENED = "REOPENED"
+    RATED_LOW = "RATED_LOW"
 
 
 class Audience(str, Enum):
