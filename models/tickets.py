@@ -208,7 +208,7 @@ class TicketEvent(Model):
 
 
 class TicketState(Model):
-    """One status of a ticket type's workflow, in one of the three categories (issue 18).
+    """One status in the workflow of a ticket type, in one of the three categories (issue 18).
 
     Each type has exactly one default state per category (`is_default`), which
     `setTicketStatus`, new tickets and reopening use; the rule is kept by

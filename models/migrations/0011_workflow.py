@@ -85,7 +85,7 @@ class Migration(migrations.Migration):
                 "app": "models",
                 "unique_together": (("ticket_type", "name"),),
                 "pk_attr": "id",
-                "table_description": "One status of a ticket type's workflow, in one of the three categories (issue 18).",
+                "table_description": "One status in the workflow of a ticket type, in one of the three categories (issue 18).",
             },
             bases=["Model"],
         ),
