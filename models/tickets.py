@@ -233,7 +233,7 @@ class TicketState(Model):
 
 
 class TicketTransition(Model):
-    """An allowed move between two states of one type; a type without any allows every move."""
+    """An allowed move between two states of one type (a type without any allows every move)."""
 
     id = fields.IntField(primary_key=True)
     ticket_type: fields.ForeignKeyRelation[TicketType] = fields.ForeignKeyField(

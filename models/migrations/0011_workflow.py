@@ -132,7 +132,7 @@ class Migration(migrations.Migration):
                 "app": "models",
                 "unique_together": (("from_state", "to_state"),),
                 "pk_attr": "id",
-                "table_description": "An allowed move between two states of one type; a type without any allows every move.",
+                "table_description": "An allowed move between two states of one type (a type without any allows every move).",
             },
             bases=["Model"],
         ),
