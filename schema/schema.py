@@ -25,6 +25,8 @@ from schema.limits import QueryLimits
 from schema.nodes import NodeQueries
 from schema.notifications import Notification, NotificationMutations, NotificationQueries
 from schema.tickets import Attachment, Comment, Ticket, TicketMutations, TicketQueries, TicketType
+from schema.tickets.states import TicketState
+from schema.tickets.workflow import WorkflowMutations
 
 Query = merge_types(
     "Query", (AccountQueries, NodeQueries, CustomerQueries, TicketQueries, FormQueries, NotificationQueries)
@@ -39,6 +41,7 @@ Mutation = merge_types(
         EvaluationSettingsMutations,
         FormMutations,
         NotificationMutations,
+        WorkflowMutations,
     ),
 )
 
@@ -80,6 +83,7 @@ def build_schema() -> strawberry.Schema:
             SiteObject,
             Ticket,
             TicketType,
+            TicketState,
             Comment,
             Attachment,
             FormTemplate,
