@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from core.errors import BadUserInput, NotFound
@@ -58,17 +59,28 @@ async def transitions_of(type_ids: list[int], connection: Any = None) -> dict[in
 
 @dataclass(frozen=True)
 class Workflow:
-    """A ticket's type's states and moves, and the state the ticket is in."""
+    """A ticket's type (with its confirmation settings), the type's states and moves, and the ticket's state."""
 
+    kind: TicketType
     states: list[TicketState]
     transitions: set[tuple[int, int]]
     current: TicketState
 
 
 async def workflow_of(ticket: Ticket) -> Workflow:
-    states = (await states_of([ticket.ticket_type_id]))[ticket.ticket_type_id]
-    transitions = (await transitions_of([ticket.ticket_type_id]))[ticket.ticket_type_id]
-    return Workflow(states, transitions, current_state(states, ticket.state_id, ticket.status))
+    """One query for the type and its states (whether it restricts moves riding along); the moves only then."""
+    type_id = ticket.ticket_type_id
+    restricted = Subquery(TicketTransition.filter(ticket_type_id=type_id).limit(1).values("id"))
+    states = await (
+        TicketState.filter(ticket_type_id=type_id)
+        .select_related("ticket_type")
+        .annotate(restricted=restricted)
+        .order_by("position", "id")
+    )
+    if not states:
+        raise BadUserInput("The ticket type has no states.", field="id")
+    transitions = (await transitions_of([type_id]))[type_id] if states[0].restricted is not None else set()
+    return Workflow(states[0].ticket_type, states, transitions, current_state(states, ticket.state_id, ticket.status))
 
 
 def default_of(states: list[TicketState], category: TicketStatus) -> TicketState:

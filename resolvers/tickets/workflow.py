@@ -42,7 +42,7 @@ async def set_ticket_state(viewer: Viewer, ticket_id: int, state_id: int, *, at:
     if target.id == workflow.current.id:
         return ticket
     ticket_states.check_move(workflow.states, workflow.transitions, workflow.current, target, "stateId")
-    return await move_ticket(viewer, ticket, workflow.current, target, at=at)
+    return await move_ticket(viewer, ticket, workflow, target, at=at)
 
 
 async def loop_facts(ticket: Ticket) -> LoopFacts:
@@ -110,7 +110,7 @@ async def reopen_ticket(viewer: Viewer, ticket_id: int, reason: str, *, at: date
         raise BadUserInput(f"The reason must have at most {MAX_REASON} characters.", field="reason")
     workflow = await ticket_states.workflow_of(ticket)
     target = ticket_states.default_of(workflow.states, TicketStatus.OPEN)
-    return await move_ticket(viewer, ticket, workflow.current, target, at=at, reason=text)
+    return await move_ticket(viewer, ticket, workflow, target, at=at, reason=text)
 
 
 async def delete_ticket_state(viewer: Viewer, state_id: int, replacement_id: int) -> int:

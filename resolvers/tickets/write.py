@@ -281,25 +281,26 @@ async def set_ticket_status(
     workflow = await ticket_states.workflow_of(ticket)
     target = ticket_states.default_of(workflow.states, status)
     ticket_states.check_move(workflow.states, workflow.transitions, workflow.current, target, "status")
-    return await move_ticket(viewer, ticket, workflow.current, target, at=at)
+    return await move_ticket(viewer, ticket, workflow, target, at=at)
 
 
 async def move_ticket(
     viewer: Viewer,
     ticket: Ticket,
-    current: TicketState,
+    workflow: ticket_states.Workflow,
     target: TicketState,
     *,
     at: datetime | None = None,
     reason: str | None = None,
 ) -> Ticket:
-    """Put `ticket` (in `current`) into `target`, in one transaction, with its history and mail.
+    """Put `ticket` (in `workflow.current`) into `target`, in one transaction, with its history and mail.
 
     `status`, `doneAt` and the stored resolution days follow the category: entering DONE sets
     them, leaving DONE clears them and the customer's confirmation and counts a reopening
     (`reason` given: a customer user's `reopenTicket`, recorded as REOPENED with the reason).
     """
     at = at or now()
+    current = workflow.current
     changes: dict[str, Any] = {"state_id": target.id, "updated_at": at}
     status = target.category
     leaves_done = ticket.status is TicketStatus.DONE and status is not TicketStatus.DONE
@@ -321,9 +322,18 @@ async def move_ticket(
                 status.value,
                 at=at,
             )
-        await record(
-            connection, ticket.id, TicketEventKind.STATE_CHANGED, viewer.account_id, current.name, target.name, at=at
-        )
+        # Between two defaults of different categories STATUS_CHANGED says it all (as before states
+        # existed); any other move names the states.
+        if status is ticket.status or not (current.is_default and target.is_default):
+            await record(
+                connection,
+                ticket.id,
+                TicketEventKind.STATE_CHANGED,
+                viewer.account_id,
+                current.name,
+                target.name,
+                at=at,
+            )
         if reason is not None:
             await record(
                 connection, ticket.id, TicketEventKind.REOPENED, viewer.account_id, current.name, reason, at=at
@@ -332,7 +342,9 @@ async def move_ticket(
         ticket.status, ticket.state_id = status, target.id
         if status is not previous:
             ticket.done_at, ticket.resolution_days = changes["done_at"], changes["resolution_days"]
-            await notifications.queue_status_changed(connection, ticket, status, viewer, await _window(ticket, at))
+            await notifications.queue_status_changed(
+                connection, ticket, status, viewer, _window(ticket, workflow.kind, at)
+            )
         if reason is not None:
             await notifications.queue_reopened(connection, ticket, reason, viewer)
     ticket.updated_at = at
@@ -342,11 +354,10 @@ async def move_ticket(
     return ticket
 
 
-async def _window(ticket: Ticket, at: datetime) -> datetime | None:
+def _window(ticket: Ticket, kind: TicketType, at: datetime) -> datetime | None:
     """When a ticket that just entered DONE stops being confirmable (None: its type asks no confirmation)."""
     if ticket.status is not TicketStatus.DONE:
         return None
-    kind = await TicketType.get(id=ticket.ticket_type_id)
     if not kind.customer_confirmation:
         return None
     return at + timedelta(days=kind.reopen_window_days)
