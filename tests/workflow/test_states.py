@@ -9,8 +9,8 @@ from tests.workflow.conftest import SET_STATE, SET_STATUS, TICKET, gid
 
 CREATE_STATE = """mutation($input: CreateTicketStateInput!) { createTicketState(input: $input) {
   id name category position isDefault color } }"""
-TRANSITIONS = """mutation($type: ID!, $t: [TransitionInput!]!) { setTicketTypeTransitions(ticketTypeId: $type, transitions: $t) {
-  id states { name } } }"""
+TRANSITIONS = """mutation($type: ID!, $t: [TransitionInput!]!) {
+  setTicketTypeTransitions(ticketTypeId: $type, transitions: $t) { id states { name } } }"""
 DELETE_STATE = "mutation($id: ID!, $r: ID!) { deleteTicketState(id: $id, replacementId: $r) }"
 
 
