@@ -79,7 +79,9 @@ async def workflow_of(ticket: Ticket) -> Workflow:
     )
     if not states:
         raise BadUserInput("The ticket type has no states.", field="id")
-    transitions = (await transitions_of([type_id]))[type_id] if states[0].restricted is not None else set()
+    transitions = (
+        (await transitions_of([type_id]))[type_id] if getattr(states[0], "restricted", None) is not None else set()
+    )
     return Workflow(states[0].ticket_type, states, transitions, current_state(states, ticket.state_id, ticket.status))
 
 

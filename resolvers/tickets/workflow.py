@@ -95,7 +95,8 @@ async def confirm_ticket_resolution(
         if not updated:
             raise Forbidden("This ticket was confirmed or reopened meanwhile.", reason="NOT_CONFIRMABLE")
         await record(connection, ticket.id, TicketEventKind.CONFIRMED, viewer.account_id, None, rating, at=at)
-        ticket.rating, ticket.feedback, ticket.confirmed_at, ticket.updated_at = rating, text or None, at, at
+        ticket.rating, ticket.confirmed_at, ticket.updated_at = rating, at, at
+        ticket.feedback = text or None  # type: ignore[assignment]  # a nullable TextField
         if rating is not None and rating <= notifications.LOW_RATING:
             await notifications.queue_rated_low(connection, ticket, rating, text, viewer)
     return ticket

@@ -350,7 +350,8 @@ async def move_ticket(
     ticket.updated_at = at
     if leaves_done:
         ticket.reopen_count += 1
-        ticket.rating = ticket.feedback = ticket.confirmed_at = None
+        ticket.rating = ticket.confirmed_at = None
+        ticket.feedback = None  # type: ignore[assignment]  # a nullable TextField
     return ticket
 
 
