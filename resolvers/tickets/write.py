@@ -311,7 +311,12 @@ async def move_ticket(
     if leaves_done:
         changes.update(reopen_count=F("reopen_count") + 1, rating=None, feedback=None, confirmed_at=None)
     async with in_transaction() as connection:
-        await Ticket.filter(id=ticket.id).using_db(connection).update(**changes)
+        row = Ticket.filter(id=ticket.id)
+        if reason is not None:  # a customer's reopening: only while still DONE and unconfirmed (a racing confirm wins)
+            row = row.filter(status=TicketStatus.DONE, confirmed_at__isnull=True)
+        updated = await row.using_db(connection).update(**changes)
+        if reason is not None and not updated:
+            raise Forbidden("This ticket was confirmed or reopened meanwhile.", reason="NOT_CONFIRMABLE")
         if status is not ticket.status:
             await record(
                 connection,
