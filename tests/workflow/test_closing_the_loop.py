@@ -3,6 +3,7 @@ within the window; refused otherwise. Refusals first."""
 
 from __future__ import annotations
 
+from mail.render import render
 from models.notifications import NotificationKind, OutboxMail
 from models.tickets import TicketEvent, TicketEventKind, TicketStatus
 from tests.factories import make_ticket
@@ -149,6 +150,8 @@ async def test_another_customer_user_of_the_object_reopens_within_the_window(loo
     mail = await OutboxMail.get(kind=NotificationKind.REOPENED)
     assert mail.recipient_id == loop.world.staff.account.id
     assert mail.context["reason"] == "Die Treppe ist wieder schmutzig."
+    text = render("REOPENED", mail.context, "de", "Jonas", "https://x.test").text
+    assert "Nachbarin hat das Ticket wieder geöffnet." in text and "> Die Treppe ist wieder schmutzig." in text
     # Open again, it cannot be reopened twice.
     assert refusal(await neighbour(REOPEN, {"id": loop.id, "reason": "x"})) == ("FORBIDDEN", "NOT_CONFIRMABLE")
 
@@ -163,6 +166,10 @@ async def test_a_low_rating_mails_the_assignee_and_never_the_customer(loop: Loop
     ]
     for mail in await OutboxMail.filter(audience="CUSTOMER_USER"):
         assert "Nur halb gemacht." not in str(mail.context)
+    german = render("RATED_LOW", mails[0].context, "de", "Jonas", "https://x.test")
+    english = render("RATED_LOW", mails[0].context, "en", "Jonas", "https://x.test")
+    assert "mit 2 von 5 bewertet" in german.text and "> Nur halb gemacht." in german.text
+    assert "rated it 2 out of 5" in english.text and "Low rating" in english.subject
 
 
 async def test_the_done_mail_of_a_confirming_type_names_the_last_day(loop: Loop):
@@ -173,8 +180,6 @@ async def test_the_done_mail_of_a_confirming_type_names_the_last_day(loop: Loop)
     from datetime import timedelta
 
     assert mail.context["confirm_until"] == (row.done_at + timedelta(days=7)).date().isoformat()
-    from mail.render import render
-
     day = mail.context["confirm_until"]
     german = render("STATUS_CHANGED", mail.context, "de", "Alice", "https://x.test").text
     english = render("STATUS_CHANGED", mail.context, "en", "Alice", "https://x.test").text
