@@ -127,7 +127,9 @@ def check_move(
 
 async def find_ticket_state(viewer: Viewer, pk: int) -> TicketState | None:
     """A state of a type the viewer may see (`node(id:)`)."""
-    return await TicketState.filter(id=pk, ticket_type_id__in=visible_ticket_types(viewer).values("id")).first()
+    return await TicketState.filter(
+        id=pk, ticket_type_id__in=Subquery(visible_ticket_types(viewer).values("id"))
+    ).first()
 
 
 # ---------------------------------------------------------------- checking input

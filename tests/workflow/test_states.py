@@ -124,3 +124,13 @@ async def test_deleting_a_state_moves_its_tickets_with_history(world: World):
     assert (row.state_id, row.status) == (dran.id, TicketStatus.IN_PROGRESS)
     last = await TicketEvent.filter(ticket_id=ticket.id, kind="STATE_CHANGED").order_by("-id").first()
     assert (last.from_value, last.to_value) == ("Eingeplant", "In Bearbeitung")
+
+
+async def test_a_customer_user_knows_only_the_states_of_their_enabled_types(world: World):
+    query = "query($id: ID!) { node(id: $id) { ... on TicketState { name } } }"
+    vacation = await TicketState.get(ticket_type_id=world.vacation.id, category=TicketStatus.OPEN)
+    damage = await TicketState.get(ticket_type_id=world.damage.id, category=TicketStatus.OPEN)
+    alice, carl = world.as_(world.alice), world.as_(world.carl)
+    assert (await alice.ok(query, {"id": gid("TicketState", vacation.id)}))["node"] is None
+    assert (await alice.ok(query, {"id": gid("TicketState", damage.id)}))["node"] is None  # Schaden: B's only
+    assert (await carl.ok(query, {"id": gid("TicketState", damage.id)}))["node"] == {"name": "Offen"}
