@@ -241,6 +241,18 @@ def fill(writer: Writer, n_tickets: int, files_dir: Path) -> World:
         ("id", "name", "is_absence_request", "created_at"),
         [(i, name, absence, t0) for i, (name, absence) in enumerate(TYPES, 1)],
     )
+    # Each type's three default states, as a new type gets them (tickets keep state_id NULL: the default).
+    writer.insert(
+        "ticket_state",
+        ("id", "ticket_type_id", "name", "category", "position", "is_default"),
+        [
+            (3 * (t - 1) + p + 1, t, name, category, p, True)
+            for t in range(1, len(TYPES) + 1)
+            for p, (name, category) in enumerate(
+                (("Offen", "OPEN"), ("In Bearbeitung", "IN_PROGRESS"), ("Erledigt", "DONE"))
+            )
+        ],
+    )
     normal_types = [i for i, (_, absence) in enumerate(TYPES, 1) if not absence]
     absence_types = [i for i, (_, absence) in enumerate(TYPES, 1) if absence]
 

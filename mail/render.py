@@ -45,6 +45,15 @@ WORDS = {
         "headline.STATUS_CHANGED.DONE": "Ihr Ticket ist erledigt.",
         "headline.STATUS_CHANGED.IN_PROGRESS": "Ihr Ticket wird jetzt bearbeitet.",
         "headline.STATUS_CHANGED.OPEN": "Ihr Ticket ist wieder offen.",
+        "event.REOPENED": "Wieder geöffnet",
+        "event.RATED_LOW": "Niedrige Bewertung",
+        "headline.REOPENED": "{actor} hat das Ticket wieder geöffnet.",
+        "headline.RATED_LOW": "{actor} hat die Erledigung bestätigt und mit {rating} von 5 bewertet.",
+        "reason": "Begründung:",
+        "feedback": "Rückmeldung:",
+        "confirm_until": (
+            "Bitte bestätigen Sie die Erledigung im Portal oder öffnen Sie das Ticket wieder, bis zum {date}."
+        ),
     },
     "en": {
         "hello": "Hello {name},",
@@ -67,6 +76,13 @@ WORDS = {
         "headline.STATUS_CHANGED.DONE": "Your ticket is done.",
         "headline.STATUS_CHANGED.IN_PROGRESS": "Your ticket is being worked on.",
         "headline.STATUS_CHANGED.OPEN": "Your ticket is open again.",
+        "event.REOPENED": "Reopened",
+        "event.RATED_LOW": "Low rating",
+        "headline.REOPENED": "{actor} reopened the ticket.",
+        "headline.RATED_LOW": "{actor} confirmed the resolution and rated it {rating} out of 5.",
+        "reason": "Reason:",
+        "feedback": "Feedback:",
+        "confirm_until": "Please confirm the resolution in the portal, or reopen the ticket, by {date}.",
     },
 }
 
@@ -86,6 +102,16 @@ def _event(kind: str, context: dict[str, Any], locale: str) -> str:
     if kind == "STATUS_CHANGED":
         return STATUS_NAMES[locale][context["status"]]
     return WORDS[locale][f"event.{kind}"]
+
+
+def _confirm_until(context: dict[str, Any], locale: str) -> str:
+    """The line naming the last day to confirm or reopen (DONE of a confirming type), or ''."""
+    day = context.get("confirm_until")
+    if not day:
+        return ""
+    year, month, date = day.split("-")
+    shown = f"{date}.{month}.{year}" if locale == "de" else day
+    return WORDS[locale]["confirm_until"].format(date=shown)
 
 
 def render_subject(kind: str, context: dict[str, Any], locale: str) -> str:
@@ -148,7 +174,7 @@ def render(kind: str, context: dict[str, Any], locale: str, recipient_name: str,
     key = f"headline.{kind}.{context['status']}" if kind == "STATUS_CHANGED" else f"headline.{kind}"
     if context.get("responsible"):  # an unassigned ticket, mailed to the object's responsible employees
         key += ".RESPONSIBLE"
-    headline = words[key].format(actor=context.get("actor_name") or "Sitedesk")
+    headline = words[key].format(actor=context.get("actor_name") or "Sitedesk", rating=context.get("rating"))
     link = ticket_link(public_url, context)
     facts = [
         (words["ticket"], f"#{context['ticket_number']} {context['ticket_title']}"),
@@ -158,14 +184,20 @@ def render(kind: str, context: dict[str, Any], locale: str, recipient_name: str,
     ]
     comment = context.get("comment_body")
     wrote = words["wrote"].format(author=context.get("comment_author") or "") if comment else ""
+    for quoted in ("reason", "feedback"):  # a reopening's reason, a low rating's feedback (employees only)
+        if not comment and context.get(quoted):
+            comment, wrote = context[quoted], words[quoted]
     if not comment and context.get("description"):
         comment, wrote = context["description"], words["description"]
+    until = _confirm_until(context, locale)
 
     width = max(len(label) for label, _ in facts) + 2
     lines = [words["hello"].format(name=recipient_name), "", headline, ""]
     lines += [f"{(label + ':').ljust(width)}{value}" for label, value in facts]
     if comment:
         lines += ["", wrote, *("> " + line if line else ">" for line in comment.splitlines())]
+    if until:
+        lines += ["", until]
     lines += ["", f"{words['open']}: {link}", "", "-- ", words["footer"], words["settings"], ""]
     text = "\n".join(lines)
 
@@ -186,6 +218,7 @@ def render(kind: str, context: dict[str, Any], locale: str, recipient_name: str,
         f'<body style="font-family:sans-serif">'
         f"<p>{e(words['hello'].format(name=recipient_name))}</p><p><strong>{e(headline)}</strong></p>"
         f"<table>{rows}</table>{comment_html}"
+        f"{f'<p>{e(until)}</p>' if until else ''}"
         f'<p><a href="{e(link, quote=True)}">{e(words["open"])}</a></p>'
         f'<p style="color:#777;font-size:small">{e(words["footer"])}<br>{e(words["settings"])}</p>'
         f"</body></html>\n"

@@ -19,6 +19,8 @@ class NotificationKind(str, Enum):
     COMMENT_ADDED = "COMMENT_ADDED"
     STATUS_CHANGED = "STATUS_CHANGED"
     WEBHOOK_DISABLED = "WEBHOOK_DISABLED"  # to the admin who created it; no ticket
+    REOPENED = "REOPENED"
+    RATED_LOW = "RATED_LOW"
 
 
 class Audience(str, Enum):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+from tortoise.signals import post_save
 
 if TYPE_CHECKING:
     from models.accounts import Account, Employee
@@ -20,6 +21,10 @@ class TicketType(Model):
     # customers, never in documents, evaluations or forms.
     is_absence_request = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Workflow (issue 18): whether customer users confirm (and rate) or reopen a DONE ticket of
+    # this type, and for how many days after doneAt they may.
+    customer_confirmation = fields.BooleanField(default=False, db_default=False)
+    reopen_window_days = fields.IntField(default=7, db_default=7)
 
     class Meta:
         table = "ticket_type"
@@ -53,7 +58,15 @@ class Ticket(Model):
     number = fields.IntField(unique=True)
     title = fields.CharField(max_length=200)
     description = fields.TextField(default="")
+    # The category of the ticket's state, kept in the row (filters, indexes, evaluation and mail
+    # rules speak of it). Every write that moves a ticket sets both.
     status = fields.CharEnumField(TicketStatus, max_length=16, default=TicketStatus.OPEN)
+    # The ticket's state within its type's workflow. NULL means the type's default state of the
+    # category `status` (tickets inserted without one); it is written before a default changes.
+    state: fields.ForeignKeyNullableRelation[TicketState] = fields.ForeignKeyField(
+        "models.TicketState", related_name="tickets", null=True, on_delete=fields.RESTRICT
+    )
+    state_id: int | None
     ticket_type: fields.ForeignKeyRelation[TicketType] = fields.ForeignKeyField(
         "models.TicketType", related_name="tickets", on_delete=fields.RESTRICT
     )
@@ -81,6 +94,12 @@ class Ticket(Model):
     # ticket evaluation groups by an indexed column instead of date arithmetic per row.
     resolution_days = fields.IntField(null=True)
     external_ref = fields.CharField(max_length=100, null=True, unique=True)
+    # The customer closing the loop (issue 18): confirmation with a rating 1–5 and feedback, and
+    # how often the ticket left DONE (by anyone).
+    rating = fields.SmallIntField(null=True)
+    feedback = fields.TextField(null=True)
+    confirmed_at = fields.DatetimeField(null=True)
+    reopen_count = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "ticket"
@@ -99,6 +118,7 @@ class Ticket(Model):
             ("assignee_id", "status"),
             ("created_by_id",),
             ("object_id", "status", "ticket_type_id", "done_at", "resolution_days"),
+            ("state_id",),
         )
 
 
@@ -156,6 +176,9 @@ class TicketEventKind(str, Enum):
     COMMENT_DELETED = "COMMENT_DELETED"
     ATTACHMENT_ADDED = "ATTACHMENT_ADDED"
     ATTACHMENT_REMOVED = "ATTACHMENT_REMOVED"
+    STATE_CHANGED = "STATE_CHANGED"
+    CONFIRMED = "CONFIRMED"
+    REOPENED = "REOPENED"
 
 
 class TicketEvent(Model):
@@ -182,3 +205,73 @@ class TicketEvent(Model):
     class Meta:
         table = "ticket_event"
         indexes = (("ticket_id", "created_at"),)
+
+
+class TicketState(Model):
+    """One status in the workflow of a ticket type, in one of the three categories (issue 18).
+
+    Each type has exactly one default state per category (`is_default`), which
+    `setTicketStatus`, new tickets and reopening use; the rule is kept by
+    `resolvers/tickets/states.py` and, for types created without it, by the
+    `post_save` hook below.
+    """
+
+    id = fields.IntField(primary_key=True)
+    ticket_type: fields.ForeignKeyRelation[TicketType] = fields.ForeignKeyField(
+        "models.TicketType", related_name="states", on_delete=fields.CASCADE
+    )
+    ticket_type_id: int
+    name = fields.CharField(max_length=100)
+    category = fields.CharEnumField(TicketStatus, max_length=16)
+    position = fields.IntField(default=0)
+    is_default = fields.BooleanField(default=False)
+    color = fields.CharField(max_length=7, null=True)
+
+    class Meta:
+        table = "ticket_state"
+        unique_together = (("ticket_type", "name"),)
+
+
+class TicketTransition(Model):
+    """An allowed move between two states of one type (a type without any allows every move)."""
+
+    id = fields.IntField(primary_key=True)
+    ticket_type: fields.ForeignKeyRelation[TicketType] = fields.ForeignKeyField(
+        "models.TicketType", related_name="transitions", on_delete=fields.CASCADE
+    )
+    ticket_type_id: int
+    from_state: fields.ForeignKeyRelation[TicketState] = fields.ForeignKeyField(
+        "models.TicketState", related_name="transitions_out", on_delete=fields.CASCADE
+    )
+    from_state_id: int
+    to_state: fields.ForeignKeyRelation[TicketState] = fields.ForeignKeyField(
+        "models.TicketState", related_name="transitions_in", on_delete=fields.CASCADE
+    )
+    to_state_id: int
+
+    class Meta:
+        table = "ticket_transition"
+        unique_together = (("from_state", "to_state"),)
+
+
+# The three states every type starts with: (name, category).
+DEFAULT_STATES = (
+    ("Offen", TicketStatus.OPEN),
+    ("In Bearbeitung", TicketStatus.IN_PROGRESS),
+    ("Erledigt", TicketStatus.DONE),
+)
+
+
+@post_save(TicketType)
+async def _default_states(
+    sender: type[TicketType], instance: TicketType, created: bool, using_db: Any, update_fields: Any
+) -> None:
+    """A new type gets its three default states, in the transaction that creates it."""
+    if created:
+        await TicketState.bulk_create(
+            [
+                TicketState(ticket_type_id=instance.id, name=name, category=category, position=i, is_default=True)
+                for i, (name, category) in enumerate(DEFAULT_STATES)
+            ],
+            using_db=using_db,
+        )

@@ -9,14 +9,16 @@ that build on it). Outside the scope a ticket does not exist.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
 
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from models.customers import CustomerTicketType
-from models.tickets import Attachment, Comment, Ticket, TicketType
+from models.tickets import Attachment, Comment, Ticket, TicketStatus, TicketType
 from permissions.customers import assigned_object_ids
-from permissions.policy import EMPLOYEES, SIGNED_IN, Permission, Policy
+from permissions.policy import CUSTOMER_USERS, EMPLOYEES, SIGNED_IN, SYSTEM_ADMINS, Permission, Policy
 from permissions.viewer import Viewer
 
 # The policies of the ticket mutations; `TicketPolicy` answers with the same objects.
@@ -26,6 +28,46 @@ EDIT = EMPLOYEES
 CHANGE_STATUS = EMPLOYEES
 ASSIGN = EMPLOYEES
 COMMENT_INTERNALLY = EMPLOYEES
+# The workflow (issue 18): moving between states is the employees'; confirming and reopening a
+# DONE ticket are the only status changes a customer user ever makes; system administrators
+# shape the workflow of each type.
+CHANGE_STATE = EMPLOYEES
+CONFIRM_RESOLUTION = CUSTOMER_USERS
+REOPEN = CUSTOMER_USERS
+MANAGE_WORKFLOW = SYSTEM_ADMINS
+
+
+class LoopRefusal(str, Enum):
+    """Why a customer user may not confirm or reopen a ticket they can see (`extensions.reason`)."""
+
+    NOT_CONFIRMABLE = "NOT_CONFIRMABLE"  # not DONE, its type asks for no confirmation, or confirmed already
+    WINDOW_CLOSED = "WINDOW_CLOSED"  # DONE longer ago than the type's reopen window
+
+
+@dataclass(frozen=True)
+class LoopFacts:
+    """What decides whether a ticket's customer may still close the loop on it."""
+
+    status: TicketStatus
+    done_at: datetime | None
+    confirmed_at: datetime | None
+    customer_confirmation: bool
+    reopen_window_days: int
+
+    @property
+    def window_ends_at(self) -> datetime | None:
+        """The last moment to confirm or reopen (None unless DONE in a confirming type)."""
+        if self.status is not TicketStatus.DONE or not self.customer_confirmation or self.done_at is None:
+            return None
+        return self.done_at + timedelta(days=self.reopen_window_days)
+
+    def refusal(self, at: datetime) -> LoopRefusal | None:
+        ends = self.window_ends_at
+        if ends is None or self.confirmed_at is not None:
+            return LoopRefusal.NOT_CONFIRMABLE
+        if at > ends:
+            return LoopRefusal.WINDOW_CLOSED
+        return None
 
 
 def enabled_type_ids(customer_id: int | None) -> Subquery:
@@ -127,6 +169,21 @@ class TicketPolicy:
     @property
     def comment_internally(self) -> bool:
         return self._allows(COMMENT_INTERNALLY)
+
+    @property
+    def change_state(self) -> bool:
+        return self._allows(CHANGE_STATE)
+
+    def loop_refusal(self, policy: Policy, facts: LoopFacts, at: datetime) -> LoopRefusal | None:
+        """Why the viewer may not confirm (`CONFIRM_RESOLUTION`) or reopen (`REOPEN`) this ticket
+        they see, or None when they may: a customer user, a DONE ticket of a confirming type, not
+        yet confirmed, within the type's window after doneAt."""
+        if not self._allows(policy):
+            return LoopRefusal.NOT_CONFIRMABLE
+        return facts.refusal(at)
+
+    def may_close_loop(self, policy: Policy, facts: LoopFacts, at: datetime) -> bool:
+        return self.loop_refusal(policy, facts, at) is None
 
     def may_edit_comment(self, comment: Comment) -> bool:
         """Only a comment's author edits it."""

@@ -61,6 +61,21 @@ class Evaluation:
     median_days: int | None
     p90_days: int | None
     buckets: list[Bucket]
+    # The customer's satisfaction (issue 18): how many of the tickets counted carry a rating,
+    # how many of them per rating 1..5, and how many were moved out of DONE at least once.
+    rating_counts: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
+    reopened: int = 0
+
+    @property
+    def rated_count(self) -> int:
+        return sum(self.rating_counts)
+
+    @property
+    def average_rating(self) -> float | None:
+        rated = self.rated_count
+        if not rated:
+            return None
+        return sum((i + 1) * n for i, n in enumerate(self.rating_counts)) / rated
 
 
 @dataclass(frozen=True)
@@ -101,7 +116,8 @@ async def set_customer_ticket_evaluation(customer_id: int, enabled: bool, group_
 # {keys} its placeholders; {period} the optional bounds on done_at.
 EVALUATION_SQL = """
 WITH scoped AS (
-    SELECT {key} AS k, c.ticket_evaluation_group_size_days AS size, t.resolution_days AS d
+    SELECT {key} AS k, c.ticket_evaluation_group_size_days AS size, t.resolution_days AS d,
+           t.rating AS r, CASE WHEN t.reopen_count > 0 THEN 1 ELSE 0 END AS reopened
     FROM ticket t
     JOIN site_object o ON o.id = t.object_id
     JOIN customer c ON c.id = o.customer_id
@@ -114,23 +130,32 @@ WITH scoped AS (
       {period}
 ),
 days AS (
-    SELECT k, size, d, COUNT(*) AS n FROM scoped GROUP BY k, size, d
+    SELECT k, size, d, COUNT(*) AS n, SUM(reopened) AS reopened,
+           SUM(CASE WHEN r = 1 THEN 1 ELSE 0 END) AS r1, SUM(CASE WHEN r = 2 THEN 1 ELSE 0 END) AS r2,
+           SUM(CASE WHEN r = 3 THEN 1 ELSE 0 END) AS r3, SUM(CASE WHEN r = 4 THEN 1 ELSE 0 END) AS r4,
+           SUM(CASE WHEN r = 5 THEN 1 ELSE 0 END) AS r5
+    FROM scoped GROUP BY k, size, d
 ),
 running AS (
     SELECT k, size, d, n,
            SUM(n) OVER (PARTITION BY k ORDER BY d) AS upto,
            SUM(n) OVER (PARTITION BY k) AS total,
-           SUM(d * n) OVER (PARTITION BY k) AS day_sum
+           SUM(d * n) OVER (PARTITION BY k) AS day_sum,
+           SUM(reopened) OVER (PARTITION BY k) AS reopened,
+           SUM(r1) OVER (PARTITION BY k) AS r1, SUM(r2) OVER (PARTITION BY k) AS r2,
+           SUM(r3) OVER (PARTITION BY k) AS r3, SUM(r4) OVER (PARTITION BY k) AS r4,
+           SUM(r5) OVER (PARTITION BY k) AS r5
     FROM days
 ),
 ranked AS (
-    SELECT k, size, d, n, total, day_sum,
+    SELECT k, size, d, n, total, day_sum, reopened, r1, r2, r3, r4, r5,
            MIN(CASE WHEN 2 * upto >= total THEN d END) OVER (PARTITION BY k) AS median,
            MIN(CASE WHEN 10 * upto >= 9 * total THEN d END) OVER (PARTITION BY k) AS p90
     FROM running
 )
 SELECT k, d / size AS grp, MAX(size) AS size, SUM(n) AS n, MAX(total) AS total,
-       MAX(day_sum) AS day_sum, MAX(median) AS median, MAX(p90) AS p90
+       MAX(day_sum) AS day_sum, MAX(median) AS median, MAX(p90) AS p90, MAX(reopened) AS reopened,
+       MAX(r1) AS r1, MAX(r2) AS r2, MAX(r3) AS r3, MAX(r4) AS r4, MAX(r5) AS r5
 FROM ranked
 GROUP BY k, d / size
 ORDER BY k, grp
@@ -180,8 +205,16 @@ def _assemble(rows: list[dict[str, Any]], group_size_days: int) -> Evaluation:
     if last >= shown:
         merged = sum(n for g, n in counts.items() if g >= shown - 1)
         buckets[-1] = Bucket((shown - 1) * group_size_days, (last + 1) * group_size_days - 1, merged)
+    ratings = (int(first["r1"]), int(first["r2"]), int(first["r3"]), int(first["r4"]), int(first["r5"]))
     return Evaluation(
-        group_size_days, total, float(first["day_sum"]) / total, int(first["median"]), int(first["p90"]), buckets
+        group_size_days,
+        total,
+        float(first["day_sum"]) / total,
+        int(first["median"]),
+        int(first["p90"]),
+        buckets,
+        ratings,
+        int(first["reopened"]),
     )
 
 

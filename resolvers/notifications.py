@@ -14,6 +14,10 @@ Rules:
   user creating or commenting on a ticket assigned to them;
 - the object's responsible employees: a ticket created on it without
   assignee by a customer user or by a form (their "new tickets" switch);
+- workflow (issue 18): the portal creator's DONE mail of a confirming type
+  names the last day to confirm or reopen; the assignee hears of a customer
+  user reopening a ticket or rating it low (≤ `LOW_RATING`), both under
+  their "status changes" switch;
 - nobody is mailed about their own action.
 """
 
@@ -39,6 +43,8 @@ from permissions.viewer import Viewer
 
 # Which account switch turns each optional mail off; None: cannot be switched off.
 CUSTOMER_STATUS_MAILS = {TicketStatus.IN_PROGRESS: "notify_status_changes", TicketStatus.DONE: None}
+# A customer's rating at or below this mails the assignee.
+LOW_RATING = 2
 
 
 def _now() -> datetime:
@@ -264,14 +270,19 @@ async def queue_assigned(connection: Any, ticket: Ticket, assignee_id: int | Non
     )
 
 
-async def queue_status_changed(connection: Any, ticket: Ticket, status: TicketStatus, actor: Viewer) -> None:
-    """The portal creator hears of IN_PROGRESS (optional) and DONE (always)."""
+async def queue_status_changed(
+    connection: Any, ticket: Ticket, status: TicketStatus, actor: Viewer, window_ends_at: datetime | None = None
+) -> None:
+    """The portal creator hears of IN_PROGRESS (optional) and DONE (always); a DONE of a type that asks
+    for confirmation says until when they may confirm or reopen (`window_ends_at`)."""
     if status not in CUSTOMER_STATUS_MAILS or not _portal_created(ticket, actor):
         return
     mailing = await _mailing(connection, ticket, creator=True)
     if mailing.creator is None:
         return
     context = {**mailing.context, "status": status.value}
+    if window_ends_at is not None:
+        context["confirm_until"] = window_ends_at.astimezone(UTC).date().isoformat()
     await _save(
         connection,
         [
@@ -285,6 +296,33 @@ async def queue_status_changed(connection: Any, ticket: Ticket, status: TicketSt
                 CUSTOMER_STATUS_MAILS[status],
             )
         ],
+    )
+
+
+async def _queue_to_assignee(
+    connection: Any, ticket: Ticket, kind: NotificationKind, extra: dict[str, Any], actor: Viewer
+) -> None:
+    """One mail of `kind` to the ticket's assignee (an employee), under their status-changes switch."""
+    assignee_id = _other_assignee(ticket.assignee_id, actor)
+    if assignee_id is None:
+        return
+    mailing = await _mailing(connection, ticket, assignee_id=assignee_id)
+    context = {**mailing.context, "actor_name": _display_name(actor), **extra}
+    await _save(
+        connection,
+        [await _mail(connection, ticket, mailing.assignee, kind, context, actor, "notify_status_changes")],
+    )
+
+
+async def queue_reopened(connection: Any, ticket: Ticket, reason: str, actor: Viewer) -> None:
+    """A customer user reopened the ticket: the assignee reads who and why."""
+    await _queue_to_assignee(connection, ticket, NotificationKind.REOPENED, {"reason": reason}, actor)
+
+
+async def queue_rated_low(connection: Any, ticket: Ticket, rating: int, feedback: str, actor: Viewer) -> None:
+    """A customer user confirmed with a low rating: the assignee (an employee) reads it with the feedback."""
+    await _queue_to_assignee(
+        connection, ticket, NotificationKind.RATED_LOW, {"rating": rating, "feedback": feedback}, actor
     )
 
 

@@ -28,6 +28,15 @@ class TicketEvaluationBucket:
 
 @strawberry.type(
     directives=type_policy(SIGNED_IN),
+    description="How many of the evaluated tickets got one rating (1–5) when their customer confirmed them.",
+)
+class TicketRatingBucket:
+    rating: int = strawberry.field(description="The rating, 1 (poor) to 5 (very good).")
+    count: int = strawberry.field(description="Tickets with this rating.")
+
+
+@strawberry.type(
+    directives=type_policy(SIGNED_IN),
     description=(
         "DONE tickets of the customer's enabled ticket types, grouped by resolution time in whole days "
         "(floor(seconds / 86400) from creation to the last time set to DONE). Group k holds days "
@@ -49,6 +58,15 @@ class TicketEvaluation:
         "90 % of the tickets took at most d days; null without tickets."
     )
     buckets: list[TicketEvaluationBucket]
+    rated_count: int = strawberry.field(description="Tickets counted that their customer rated when confirming.")
+    average_rating: float | None = strawberry.field(description="Mean rating 1–5 of those; null without ratings.")
+    rating_buckets: list[TicketRatingBucket] = strawberry.field(
+        description="How many counted tickets got each rating, 1 to 5 (all five, zeros included)."
+    )
+    reopened_count: int = strawberry.field(
+        description="Tickets counted that were moved out of DONE at least once, by anyone (they count by "
+        "their final resolution); total − reopenedCount were right the first time."
+    )
 
     @classmethod
     def from_result(cls, result: Evaluation) -> TicketEvaluation:
@@ -61,6 +79,10 @@ class TicketEvaluation:
             buckets=[
                 TicketEvaluationBucket(from_day=b.from_day, to_day=b.to_day, count=b.count) for b in result.buckets
             ],
+            rated_count=result.rated_count,
+            average_rating=result.average_rating,
+            rating_buckets=[TicketRatingBucket(rating=i + 1, count=n) for i, n in enumerate(result.rating_counts)],
+            reopened_count=result.reopened,
         )
 
 

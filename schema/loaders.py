@@ -25,7 +25,10 @@ from resolvers.tickets import (
     find_tickets,
     history_by_ticket,
     person_values,
+    states_by_type,
     tickets_by_object,
+    transitions_by_type,
+    workflow_values,
 )
 
 
@@ -156,6 +159,10 @@ LOADERS: dict[str, LoaderFactory] = {
     "visible_evaluation_by_object_id": lambda viewer: _by_key_and_period(object_evaluations, viewer),
     "visible_evaluation_by_customer_id": lambda viewer: _by_key_and_period(customer_evaluations, viewer),
     "visible_created_tickets_by_submission_id": lambda viewer: _by_key(created_tickets_of, viewer, default=[]),
+    # The workflow (issue 18): of tickets and types the viewer already sees.
+    "ticket_workflow_by_id": lambda viewer: _by_key(workflow_values, viewer),
+    "ticket_states_by_type_id": lambda viewer: _by_key(states_by_type, viewer, default=[]),
+    "ticket_transitions_by_type_id": lambda viewer: _by_key(transitions_by_type, viewer, default=set()),
 }
 
 

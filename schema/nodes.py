@@ -20,6 +20,7 @@ from schema.forms import FormTemplate, submission_nodes
 from schema.notifications import Notification
 from schema.relay import Node
 from schema.tickets import Attachment, Comment, Ticket, TicketType
+from schema.tickets.states import TicketState
 from schema.webhooks import Webhook, WebhookDelivery
 
 Resolve = Callable[[Viewer, int], Awaitable[Node | None]]
@@ -47,6 +48,7 @@ RESOLVERS: dict[str, Resolve] = {
     "SiteObject": _node(customers.find_object, SiteObject.from_row),
     "Customer": _node(customers.find_customer, Customer.from_row),
     "TicketType": _node(tickets.find_ticket_type, TicketType.from_row),
+    "TicketState": _node(tickets.find_ticket_state, TicketState.from_row),
     "Document": _node(documents.find_document, Document.from_row),
     "Employee": _node(accounts.find_employee, lambda row: Employee.from_rows(row, row.account)),
     "CustomerUser": _node(accounts.find_customer_user, lambda row: CustomerUser.from_rows(row, row.account)),

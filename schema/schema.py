@@ -25,6 +25,8 @@ from schema.limits import QueryLimits
 from schema.nodes import NodeQueries
 from schema.notifications import Notification, NotificationMutations, NotificationQueries
 from schema.tickets import Attachment, Comment, Ticket, TicketMutations, TicketQueries, TicketType
+from schema.tickets.states import TicketState
+from schema.tickets.workflow import WorkflowMutations
 from schema.webhooks import Webhook, WebhookDelivery, WebhookMutations, WebhookQueries
 
 Query = merge_types(
@@ -42,6 +44,7 @@ Mutation = merge_types(
         FormMutations,
         NotificationMutations,
         WebhookMutations,
+        WorkflowMutations,
     ),
 )
 
@@ -83,6 +86,7 @@ def build_schema() -> strawberry.Schema:
             SiteObject,
             Ticket,
             TicketType,
+            TicketState,
             Comment,
             Attachment,
             FormTemplate,

@@ -35,10 +35,13 @@ from resolvers.tickets import (
     add_attachment,
     add_comment,
     assign_ticket,
+    confirm_ticket_resolution,
     create_ticket,
     create_ticket_type,
+    reopen_ticket,
     set_ticket_status,
 )
+from resolvers.tickets import states as ticket_states
 
 ADMIN = (
     "admin@sitedesk.example",
@@ -354,6 +357,7 @@ async def seed_demo(settings: Settings | None = None) -> list[tuple[str, str, st
     types: dict[str, TicketType] = {}
     for name, is_absence in TICKET_TYPES:
         types[name] = await create_ticket_type(name, is_absence)
+    await _shape_workflows(types)
 
     rooms: dict[int, list[str]] = {}
     objects_of: dict[str, list[int]] = {}
@@ -479,6 +483,7 @@ class _History:
                         ticket_ids.append(await self.absence_ticket(plan))
                     else:
                         ticket_ids.append(await self.regular_ticket(plan))
+                await _close_loops(random.Random(18), ticket_ids, self.now)
                 await _hold_back_mails(ticket_ids)
         except BaseException:
             # Their claims rolled back with the seed, so nothing holds them any more.
@@ -709,6 +714,64 @@ class _History:
             )
             await add_comment(hr, ticket.id, text, at=handled_at)
         return ticket.id
+
+
+# Issue 18: the two portal types get workflows of their own, and their customers confirm.
+WORKFLOWS = {
+    # type: (renamed defaults OPEN, IN_PROGRESS, DONE), further states (name, category, after position)
+    "Reinigungsmangel": (("Offen", "Eingeplant", "Erledigt"), [("In Arbeit", TicketStatus.IN_PROGRESS, 2)]),
+    "Schaden": (("Gemeldet", "Beauftragt", "Behoben"), []),
+}
+REINIGUNG_MOVES = [
+    ("Offen", "Eingeplant"),
+    ("Eingeplant", "In Arbeit"),
+    ("In Arbeit", "Erledigt"),
+    ("Eingeplant", "Erledigt"),
+    ("Erledigt", "Offen"),
+]
+FEEDBACK = ["Sehr gründlich, danke!", "Schnell erledigt.", "In Ordnung.", "Hat zu lange gedauert.", ""]
+
+
+async def _shape_workflows(types: dict[str, TicketType]) -> None:
+    """Reinigungsmangel: Offen → Eingeplant → In Arbeit → Erledigt (moves restricted);
+    Schaden: Gemeldet → Beauftragt → Behoben. Both ask their customers to confirm within 14 days."""
+    for type_name, (names, extra) in WORKFLOWS.items():
+        kind = types[type_name]
+        defaults = (await ticket_states.states_of([kind.id]))[kind.id]
+        for state, name in zip(defaults, names, strict=True):
+            state.position *= 2
+            await ticket_states.update_ticket_state(state.id, name=name, position=state.position)
+        for name, category, position in extra:
+            await ticket_states.create_ticket_state(kind.id, name, category, position=position + 1)
+        await ticket_states.update_ticket_type(kind.id, customer_confirmation=True, reopen_window_days=14)
+    kind = types["Reinigungsmangel"]
+    by_name = {s.name: s.id for s in (await ticket_states.states_of([kind.id]))[kind.id]}
+    await ticket_states.set_ticket_type_transitions(
+        kind.id, [{"from_state_id": by_name[a], "to_state_id": by_name[b]} for a, b in REINIGUNG_MOVES]
+    )
+
+
+async def _close_loops(rng: random.Random, ticket_ids: list[int], now: datetime) -> None:
+    """Portal creators confirm most DONE tickets of the confirming types (hours after doneAt, within the
+    window), rating them; the latest one is reopened instead."""
+    recent = await (
+        Ticket.filter(
+            id__in=ticket_ids,
+            status=TicketStatus.DONE,
+            source=TicketSource.PORTAL,
+            ticket_type__customer_confirmation=True,
+        )
+        .order_by("done_at")
+        .values("id", "created_by_id", "done_at")
+    )
+    for i, row in enumerate(recent):
+        creator = await _person(row["created_by_id"])
+        at = min(row["done_at"] + timedelta(hours=rng.randint(2, 48)), now - timedelta(minutes=5))
+        if i == len(recent) - 1:
+            await reopen_ticket(creator.viewer, row["id"], "Im Eingangsbereich ist es wieder schmutzig.", at=at)
+        elif rng.random() < 0.7:
+            rating = rng.choices([5, 4, 3, 2, 1], [45, 30, 13, 8, 4])[0]
+            await confirm_ticket_resolution(creator.viewer, row["id"], rating, rng.choice(FEEDBACK) or None, at=at)
 
 
 async def _hold_back_mails(ticket_ids: list[int]) -> None:

@@ -24,6 +24,10 @@ EVENT_OF_HISTORY = {
     TicketEventKind.COMMENT_EDITED: WebhookEvent.COMMENT_EDITED,
     TicketEventKind.ATTACHMENT_ADDED: WebhookEvent.ATTACHMENT_ADDED,
     TicketEventKind.ATTACHMENT_REMOVED: WebhookEvent.ATTACHMENT_REMOVED,
+    # The workflow: a move between states is a status change to a partner; a customer's
+    # confirmation changes the ticket's rating. A reopening also records STATUS_CHANGED.
+    TicketEventKind.STATE_CHANGED: WebhookEvent.TICKET_STATUS_CHANGED,
+    TicketEventKind.CONFIRMED: WebhookEvent.TICKET_UPDATED,
 }
 
 

@@ -1,4 +1,6 @@
 from tortoise import migrations
+
+from models.migration_operations import AlterEnumChoices
 from tortoise.migrations import operations as ops
 from models.notifications import NotificationKind
 from models.webhooks import WebhookDeliveryStatus, WebhookEvent
@@ -116,7 +118,7 @@ class Migration(migrations.Migration):
             },
             bases=["Model"],
         ),
-        ops.AlterField(
+        AlterEnumChoices(
             model_name="OutboxMail",
             name="kind",
             field=fields.CharEnumField(

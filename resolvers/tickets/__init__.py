@@ -20,7 +20,23 @@ from resolvers.tickets.read import (
     ticket_page,
     tickets_by_object,
 )
+from resolvers.tickets.states import (
+    create_ticket_state,
+    find_ticket_state,
+    set_ticket_type_transitions,
+    states_by_type,
+    transitions_by_type,
+    update_ticket_state,
+    update_ticket_type,
+    workflow_values,
+)
 from resolvers.tickets.types import create_ticket_type, find_ticket_type, ticket_types
+from resolvers.tickets.workflow import (
+    confirm_ticket_resolution,
+    delete_ticket_state,
+    reopen_ticket,
+    set_ticket_state,
+)
 from resolvers.tickets.write import (
     MAX_TEXT,
     MAX_TITLE,
@@ -78,4 +94,17 @@ __all__ = [
     "now",
     # importing
     "import_tickets",
+    # workflow (issue 18)
+    "create_ticket_state",
+    "update_ticket_state",
+    "delete_ticket_state",
+    "find_ticket_state",
+    "set_ticket_type_transitions",
+    "update_ticket_type",
+    "set_ticket_state",
+    "confirm_ticket_resolution",
+    "reopen_ticket",
+    "workflow_values",
+    "states_by_type",
+    "transitions_by_type",
 ]

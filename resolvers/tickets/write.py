@@ -9,10 +9,10 @@ like the demo's, is written by the same code.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from tortoise.expressions import Subquery
+from tortoise.expressions import F, Subquery
 from tortoise.transactions import in_transaction
 
 from core.errors import BadUserInput, Forbidden, NotFound
@@ -20,12 +20,23 @@ from core.settings import Settings
 from files.storage import StoredFile
 from files.uploads import Upload, discard_unreferenced, release, remove_if_unreferenced, store_uploads
 from models.accounts import Employee
-from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketEventKind, TicketSource, TicketStatus
+from models.tickets import (
+    Attachment,
+    Comment,
+    Ticket,
+    TicketEvent,
+    TicketEventKind,
+    TicketSource,
+    TicketState,
+    TicketStatus,
+    TicketType,
+)
 from permissions.customers import visible_objects
 from permissions.tickets import TicketPolicy, visible_ticket_types
 from permissions.viewer import Viewer
 from resolvers import notifications
 from resolvers.evaluations import whole_days
+from resolvers.tickets import states as ticket_states
 from resolvers.tickets.read import get_attachment, get_comment, get_ticket
 from webhooks.outbox import queue_history
 
@@ -269,32 +280,99 @@ async def update_ticket(
 async def set_ticket_status(
     viewer: Viewer, ticket_id: int, status: TicketStatus, *, at: datetime | None = None
 ) -> Ticket:
-    """Change the status; `doneAt` is the moment it was last set to DONE."""
+    """Move to the default state of category `status` (a ticket already in the category stays where it is)."""
     ticket = await get_ticket(viewer, ticket_id)
     if ticket.status is status:
         return ticket
+    workflow = await ticket_states.workflow_of(ticket)
+    target = ticket_states.default_of(workflow.states, status)
+    ticket_states.check_move(workflow.states, workflow.transitions, workflow.current, target, "status")
+    return await move_ticket(viewer, ticket, workflow, target, at=at)
+
+
+async def move_ticket(
+    viewer: Viewer,
+    ticket: Ticket,
+    workflow: ticket_states.Workflow,
+    target: TicketState,
+    *,
+    at: datetime | None = None,
+    reason: str | None = None,
+) -> Ticket:
+    """Put `ticket` (in `workflow.current`) into `target`, in one transaction, with its history and mail.
+
+    `status`, `doneAt` and the stored resolution days follow the category: entering DONE sets
+    them, leaving DONE clears them and the customer's confirmation and counts a reopening
+    (`reason` given: a customer user's `reopenTicket`, recorded as REOPENED with the reason).
+    """
     at = at or now()
-    done_at = at if status is TicketStatus.DONE else None
-    days = whole_days(ticket.created_at, done_at) if done_at else None
+    current = workflow.current
+    changes: dict[str, Any] = {"state_id": target.id, "updated_at": at}
+    status = target.category
+    leaves_done = ticket.status is TicketStatus.DONE and status is not TicketStatus.DONE
+    if status is not ticket.status:
+        done_at = at if status is TicketStatus.DONE else None
+        days = whole_days(ticket.created_at, done_at) if done_at else None
+        changes.update(status=status, done_at=done_at, resolution_days=days)
+    if leaves_done:
+        changes.update(reopen_count=F("reopen_count") + 1, rating=None, feedback=None, confirmed_at=None)
     async with in_transaction() as connection:
-        await (
-            Ticket.filter(id=ticket.id)
-            .using_db(connection)
-            .update(status=status, done_at=done_at, resolution_days=days, updated_at=at)
-        )
-        await record(
-            connection,
-            ticket.id,
-            TicketEventKind.STATUS_CHANGED,
-            viewer.account_id,
-            ticket.status.value,
-            status.value,
-            at=at,
-        )
-        await notifications.queue_status_changed(connection, ticket, status, viewer)
-    # The row as written, without reading it back.
-    ticket.status, ticket.done_at, ticket.resolution_days, ticket.updated_at = status, done_at, days, at
+        row = Ticket.filter(id=ticket.id)
+        if reason is not None:  # a customer's reopening: only while still DONE and unconfirmed (a racing confirm wins)
+            row = row.filter(status=TicketStatus.DONE, confirmed_at__isnull=True)
+        updated = await row.using_db(connection).update(**changes)
+        if reason is not None and not updated:
+            raise Forbidden("This ticket was confirmed or reopened meanwhile.", reason="NOT_CONFIRMABLE")
+        if status is not ticket.status:
+            await record(
+                connection,
+                ticket.id,
+                TicketEventKind.STATUS_CHANGED,
+                viewer.account_id,
+                ticket.status.value,
+                status.value,
+                at=at,
+            )
+        # Between two defaults of different categories STATUS_CHANGED says it all (as before states
+        # existed); any other move names the states.
+        if status is ticket.status or not (current.is_default and target.is_default):
+            await record(
+                connection,
+                ticket.id,
+                TicketEventKind.STATE_CHANGED,
+                viewer.account_id,
+                current.name,
+                target.name,
+                at=at,
+            )
+        if reason is not None:
+            await record(
+                connection, ticket.id, TicketEventKind.REOPENED, viewer.account_id, current.name, reason, at=at
+            )
+        previous = ticket.status
+        ticket.status, ticket.state_id = status, target.id
+        if status is not previous:
+            ticket.done_at, ticket.resolution_days = changes["done_at"], changes["resolution_days"]
+            await notifications.queue_status_changed(
+                connection, ticket, status, viewer, _window(ticket, workflow.kind, at)
+            )
+        if reason is not None:
+            await notifications.queue_reopened(connection, ticket, reason, viewer)
+    ticket.updated_at = at
+    if leaves_done:
+        ticket.reopen_count += 1
+        ticket.rating = ticket.confirmed_at = None
+        ticket.feedback = None  # type: ignore[assignment]  # a nullable TextField
     return ticket
+
+
+def _window(ticket: Ticket, kind: TicketType, at: datetime) -> datetime | None:
+    """When a ticket that just entered DONE stops being confirmable (None: its type asks no confirmation)."""
+    if ticket.status is not TicketStatus.DONE:
+        return None
+    if not kind.customer_confirmation:
+        return None
+    return at + timedelta(days=kind.reopen_window_days)
 
 
 async def assign_ticket(

@@ -23,6 +23,14 @@ from schema.accounts import CustomerUser, Employee, Person
 from schema.directive import field, type_policy
 from schema.loaders import LOADERS, loader
 from schema.relay import Connection, Node, connection, key_of, paging
+from schema.tickets.states import (
+    TicketState,
+    available_states,
+    may_close_loop,
+    ticket_state,
+    type_states,
+    workflow_row,
+)
 
 if TYPE_CHECKING:
     from schema.customers import SiteObject
@@ -41,14 +49,30 @@ strawberry.enum(TicketEventKind, description="What a history entry records.")
 class TicketType(Node):
     name: str
     absence: strawberry.Private[bool]
+    pk: strawberry.Private[int] = 0
 
     @field(policy=EMPLOYEES, description="Absence requests (vacation, sick leave) never reach customers.")
     def is_absence_request(self) -> bool | None:
         return self.absence
 
+    @field(policy=SIGNED_IN, description="The workflow: the states of this type, by position.")
+    async def states(self, info: strawberry.Info) -> list[TicketState]:
+        return await type_states(info, self.pk)
+
+    @field(
+        policy=SIGNED_IN,
+        description="Whether customer users confirm (with a rating) or reopen a DONE ticket of this type.",
+    )
+    async def customer_confirmation(self, info: strawberry.Info) -> bool:
+        return bool((await loader(info, "ticket_type_by_id").load(self.pk)).customer_confirmation)
+
+    @field(policy=SIGNED_IN, description="Days after doneAt during which customer users may confirm or reopen.")
+    async def reopen_window_days(self, info: strawberry.Info) -> int | None:
+        return int((await loader(info, "ticket_type_by_id").load(self.pk)).reopen_window_days)
+
     @classmethod
     def from_row(cls, row: TicketTypeRow) -> TicketType:
-        return cls(id=to_global_id("TicketType", row.id), name=row.name, absence=row.is_absence_request)
+        return cls(id=to_global_id("TicketType", row.id), name=row.name, absence=row.is_absence_request, pk=row.id)
 
 
 def person_from_values(row: dict[str, Any], prefix: str) -> Person | None:
@@ -206,6 +230,23 @@ class TicketViewerCan:
     edit: bool
     change_status: bool
     assign: bool
+    ticket_pk: strawberry.Private[int] = 0
+
+    @field(
+        policy=SIGNED_IN,
+        description="The states `setTicketState` accepts for this ticket now (its type's transitions "
+        "allowing); empty for customer users.",
+    )
+    async def available_states(self, info: strawberry.Info) -> list[TicketState]:
+        return await available_states(info, self.ticket_pk)
+
+    @field(policy=SIGNED_IN, description="Whether `confirmTicketResolution` would be accepted now.")
+    async def confirm_resolution(self, info: strawberry.Info) -> bool:
+        return await may_close_loop(info, self.ticket_pk, reopen=False)
+
+    @field(policy=SIGNED_IN, description="Whether `reopenTicket` would be accepted now.")
+    async def reopen(self, info: strawberry.Info) -> bool:
+        return await may_close_loop(info, self.ticket_pk, reopen=True)
 
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A ticket.")
@@ -335,7 +376,29 @@ class Ticket(Node):
             edit=policy.edit,
             change_status=policy.change_status,
             assign=policy.assign,
+            ticket_pk=self.pk,
         )
+
+    # The workflow (issue 18), through loaders keyed by the ticket (`schema.tickets.states`).
+    @field(policy=SIGNED_IN, description="The ticket's state in its type's workflow; `status` is its category.")
+    async def state(self, info: strawberry.Info) -> TicketState:
+        return await ticket_state(info, self.pk)
+
+    @field(policy=SIGNED_IN, description="The customer's rating 1–5 when confirming the resolution; null before.")
+    async def rating(self, info: strawberry.Info) -> int | None:
+        return (await workflow_row(info, self.pk))["rating"]  # type: ignore[no-any-return]
+
+    @field(policy=EMPLOYEES, description="What the customer wrote when confirming the resolution.")
+    async def feedback(self, info: strawberry.Info) -> str | None:
+        return (await workflow_row(info, self.pk))["feedback"]  # type: ignore[no-any-return]
+
+    @field(policy=SIGNED_IN, description="When a customer user confirmed the resolution; null until then.")
+    async def confirmed_at(self, info: strawberry.Info) -> datetime | None:
+        return (await workflow_row(info, self.pk))["confirmed_at"]  # type: ignore[no-any-return]
+
+    @field(policy=SIGNED_IN, description="How often the ticket left DONE (by anyone).")
+    async def reopen_count(self, info: strawberry.Info) -> int:
+        return int((await workflow_row(info, self.pk))["reopen_count"])
 
     @classmethod
     def from_row(cls, row: TicketRow) -> Ticket:

@@ -8,7 +8,16 @@ from core.ids import decode_global_id
 from files.storage import path_for
 from models.accounts import Account, AccountKind, CustomerUser
 from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
-from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketEventKind, TicketStatus, TicketType
+from models.tickets import (
+    Attachment,
+    Comment,
+    Ticket,
+    TicketEvent,
+    TicketEventKind,
+    TicketState,
+    TicketStatus,
+    TicketType,
+)
 from server.demo import seed_demo
 from tests.factories import token_for
 
@@ -70,7 +79,8 @@ async def test_seed_demo_creates_a_believable_company(settings):
     assert len(by_kind[TicketEventKind.COMMENT_ADDED]) == await Comment.all().count()
     assert len(by_kind[TicketEventKind.ATTACHMENT_ADDED]) == await Attachment.all().count()
     done_events = {e.ticket_id for e in by_kind[TicketEventKind.STATUS_CHANGED] if e.to_value == "DONE"}
-    assert done_events == {t.id for t in tickets if t.status is TicketStatus.DONE}
+    # Every ticket that was ever set DONE is DONE, or was reopened since (issue 18).
+    assert done_events == {t.id for t in tickets if t.status is TicketStatus.DONE or t.reopen_count}
     assigned = {e.ticket_id for e in by_kind[TicketEventKind.ASSIGNEE_CHANGED]}
     assert assigned == {t.id for t in tickets if t.assignee_id is not None}
 
@@ -128,3 +138,28 @@ async def test_a_demo_customer_user_sees_only_their_tickets_and_no_internal_comm
         shown = {pk for ids in seen.values() for pk in ids}
         assert shown == public
         assert internal and not shown & internal  # there were internal ones to hide
+
+
+async def test_the_demo_types_have_their_own_workflows_and_customers_close_the_loop(settings, gql):
+    """Issue 18: Reinigungsmangel and Schaden with their own states, rated tickets, one reopened."""
+    await seed_demo(settings)
+    names = {}
+    for type_name in ("Reinigungsmangel", "Schaden"):
+        kind = await TicketType.get(name=type_name)
+        assert kind.customer_confirmation
+        names[type_name] = [s.name for s in await TicketState.filter(ticket_type_id=kind.id).order_by("position")]
+    assert names == {
+        "Reinigungsmangel": ["Offen", "Eingeplant", "In Arbeit", "Erledigt"],
+        "Schaden": ["Gemeldet", "Beauftragt", "Behoben"],
+    }
+    rated = await Ticket.filter(rating__isnull=False)
+    assert len(rated) >= 10 and {t.rating for t in rated} <= {1, 2, 3, 4, 5}
+    assert all(t.status is TicketStatus.DONE and t.confirmed_at for t in rated)
+    reopened = await Ticket.filter(reopen_count__gt=0)
+    assert len(reopened) == 1 and reopened[0].status is TicketStatus.OPEN
+    assert await TicketEvent.filter(kind=TicketEventKind.REOPENED, ticket_id=reopened[0].id).exists()
+    # The portal shows the ratings in the evaluation.
+    user = await Account.get(email="m.brandt@stadtwerke-musterstadt.example")
+    client = gql.as_viewer(token_for(settings, user))
+    data = await client.ok("{ objects { edges { node { ticketEvaluation { ratedCount averageRating } } } } }")
+    assert sum(e["node"]["ticketEvaluation"]["ratedCount"] for e in data["objects"]["edges"]) > 0
