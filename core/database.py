@@ -25,6 +25,8 @@ MODEL_MODULES = [
     "models.notifications",
     "models.forms",
     "models.files",
+    "models.api_tokens",
+    "models.audit",
 ]
 
 # SQLite runs in one process behind one connection: waiting for a lock beats

@@ -8,6 +8,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutations, AccountQueries, CustomerUser, Employee
+from schema.api_tokens import ApiToken, ApiTokenMutations, ApiTokenQueries, ReadOnlyViewers
+from schema.audit import AuditEvent, AuditQueries
 from schema.compiled import CompiledExecution
 from schema.customers import (
     Customer,
@@ -27,7 +29,17 @@ from schema.notifications import Notification, NotificationMutations, Notificati
 from schema.tickets import Attachment, Comment, Ticket, TicketMutations, TicketQueries, TicketType
 
 Query = merge_types(
-    "Query", (AccountQueries, NodeQueries, CustomerQueries, TicketQueries, FormQueries, NotificationQueries)
+    "Query",
+    (
+        AccountQueries,
+        NodeQueries,
+        CustomerQueries,
+        TicketQueries,
+        FormQueries,
+        NotificationQueries,
+        ApiTokenQueries,
+        AuditQueries,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -39,6 +51,7 @@ Mutation = merge_types(
         EvaluationSettingsMutations,
         FormMutations,
         NotificationMutations,
+        ApiTokenMutations,
     ),
 )
 
@@ -86,8 +99,16 @@ def build_schema() -> strawberry.Schema:
             FormSubmission,
             Document,
             Notification,
+            ApiToken,
+            AuditEvent,
         ],
-        extensions=[ShapeErrors, QueryLimits, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+        extensions=[
+            ShapeErrors,
+            QueryLimits,
+            ReadOnlyViewers,
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+        ],
         config=StrawberryConfig(disable_field_suggestions=True),
     )
     enforce_policies(schema)
