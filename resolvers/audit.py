@@ -7,9 +7,12 @@ change does.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
 from core.dates import plausible_instant
 from core.ids import decode_global_id
@@ -47,6 +50,16 @@ async def record_audit(
         summary=summary[:SUMMARY_LENGTH],
         address=(address or None) and address[:100],
     )
+
+
+@asynccontextmanager
+async def audited_change() -> AsyncIterator[None]:
+    """One transaction around a change and its `record_audit`: both are stored or neither.
+
+    For operations whose resolver opens its own transaction (it nests, as a savepoint).
+    """
+    async with in_transaction():
+        yield
 
 
 async def actor_account_id(actor_id: str, field: str = "actorId") -> int:

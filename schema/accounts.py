@@ -15,7 +15,7 @@ from permissions.accounts import may_read_customer_user_contact
 from permissions.policy import ANYONE, EMPLOYEES, SIGNED_IN, SYSTEM_ADMINS, Permission
 from permissions.viewer import load_viewer
 from resolvers import accounts
-from resolvers.audit import record_audit
+from resolvers.audit import audited_change, record_audit
 from schema.directive import field, mutation, type_policy
 from schema.inputs import decoded, refs
 from schema.notifications import NotificationSettings, settings_of_account
@@ -233,28 +233,30 @@ class AccountMutations:
     async def create_permission_group(
         self, info: strawberry.Info, input: CreatePermissionGroupInput
     ) -> PermissionGroup:
-        row = await accounts.create_permission_group(**decoded(input))
-        await audited(
-            info,
-            AuditAction.PERMISSION_GROUP_CHANGED,
-            "PermissionGroup",
-            row.id,
-            f"Permission group {row.name!r} created with {', '.join(row.permissions) or 'no permissions'}",
-        )
+        async with audited_change():
+            row = await accounts.create_permission_group(**decoded(input))
+            await audited(
+                info,
+                AuditAction.PERMISSION_GROUP_CHANGED,
+                "PermissionGroup",
+                row.id,
+                f"Permission group {row.name!r} created with {', '.join(row.permissions) or 'no permissions'}",
+            )
         return PermissionGroup.from_row(row)
 
     @mutation(policy=SYSTEM_ADMINS)
     async def create_employee(self, info: strawberry.Info, input: CreateEmployeeInput) -> Employee:
-        row = await accounts.create_employee(**decoded(input))
-        account = await Account.get(id=row.account_id)
-        await audited(
-            info,
-            AuditAction.ACCOUNT_CREATED,
-            "Employee",
-            row.id,
-            f"Employee {account.name!r} <{account.email}> created"
-            + (" (system administrator)" if row.is_system_admin else ""),
-        )
+        async with audited_change():
+            row = await accounts.create_employee(**decoded(input))
+            account = await Account.get(id=row.account_id)
+            await audited(
+                info,
+                AuditAction.ACCOUNT_CREATED,
+                "Employee",
+                row.id,
+                f"Employee {account.name!r} <{account.email}> created"
+                + (" (system administrator)" if row.is_system_admin else ""),
+            )
         return Employee.from_rows(row, account)
 
     @mutation(
@@ -264,10 +266,15 @@ class AccountMutations:
         ),
     )
     async def set_employee_active(self, info: strawberry.Info, id: strawberry.ID, active: bool) -> Employee:
-        row = await accounts.set_employee_active(parse_id(id, "Employee", field="id"), active)
-        account = await Account.get(id=row.account_id)
-        action = AuditAction.ACCOUNT_UPDATED if active else AuditAction.ACCOUNT_DEACTIVATED
-        await audited(
-            info, action, "Employee", row.id, f"Employee {account.name!r} {'activated' if active else 'deactivated'}"
-        )
+        async with audited_change():
+            row = await accounts.set_employee_active(parse_id(id, "Employee", field="id"), active)
+            account = await Account.get(id=row.account_id)
+            action = AuditAction.ACCOUNT_UPDATED if active else AuditAction.ACCOUNT_DEACTIVATED
+            await audited(
+                info,
+                action,
+                "Employee",
+                row.id,
+                f"Employee {account.name!r} {'activated' if active else 'deactivated'}",
+            )
         return Employee.from_rows(row, account)

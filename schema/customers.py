@@ -15,6 +15,7 @@ from models.customers import Customer as CustomerRow
 from models.customers import SiteObject as SiteObjectRow
 from permissions.policy import EMPLOYEES, PORTAL_ADMINS, SIGNED_IN
 from resolvers import customers, documents, evaluations
+from resolvers.audit import audited_change
 from schema.accounts import CustomerUser, Employee, audited
 from schema.directive import field, mutation, type_policy
 from schema.documents import Document, DocumentRule, DocumentRuleInput, document_rules_of, documents_of
@@ -194,15 +195,16 @@ class CustomerMutations:
 
     @mutation(policy=PORTAL_ADMINS)
     async def create_customer_user(self, info: strawberry.Info, input: CreateCustomerUserInput) -> CustomerUser:
-        row = await customers.create_customer_user(**decoded(input))
-        account = await Account.get(id=row.account_id)
-        await audited(
-            info,
-            AuditAction.ACCOUNT_CREATED,
-            "CustomerUser",
-            row.id,
-            f"Customer user {account.name!r} <{account.email}> created",
-        )
+        async with audited_change():
+            row = await customers.create_customer_user(**decoded(input))
+            account = await Account.get(id=row.account_id)
+            await audited(
+                info,
+                AuditAction.ACCOUNT_CREATED,
+                "CustomerUser",
+                row.id,
+                f"Customer user {account.name!r} <{account.email}> created",
+            )
         return CustomerUser.from_rows(row, account)
 
     @mutation(policy=PORTAL_ADMINS, description="Replace the objects a customer user is assigned.")
@@ -211,15 +213,16 @@ class CustomerMutations:
     ) -> CustomerUser:
         user_id = parse_id(customer_user_id, "CustomerUser", field="customerUserId")
         ids = [parse_id(gid, "SiteObject", field="objectIds") for gid in object_ids]
-        row = await customers.set_customer_user_objects(user_id, ids)
-        account = await Account.get(id=row.account_id)
-        await audited(
-            info,
-            AuditAction.ACCOUNT_UPDATED,
-            "CustomerUser",
-            row.id,
-            f"Objects of customer user {account.name!r} set to {len(set(ids))} object(s)",
-        )
+        async with audited_change():
+            row = await customers.set_customer_user_objects(user_id, ids)
+            account = await Account.get(id=row.account_id)
+            await audited(
+                info,
+                AuditAction.ACCOUNT_UPDATED,
+                "CustomerUser",
+                row.id,
+                f"Objects of customer user {account.name!r} set to {len(set(ids))} object(s)",
+            )
         return CustomerUser.from_rows(row, account)
 
     @mutation(
