@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from core.settings import Settings, settings_from_env
 from models.api_tokens import ApiToken, ApiTokenUsage
 from permissions.api_tokens import TokenBudgetExceeded, count_token_request
 from server.app import create_app
+from tests.hardening.servers import running_servers, server_env
 from tests.partners.helpers import create_token, customer_user_id, employee_id, post
 
 ME = "{ me { name } }"
@@ -123,3 +125,23 @@ async def test_last_used_at_shows_in_the_list_after_use(world, client):
     assert (await post(client, ME, secret)).status_code == 200
     listed = await world.as_(world.admin).ok("{ apiTokens { edges { node { lastUsedAt } } } }")
     assert listed["apiTokens"]["edges"][0]["node"]["lastUsedAt"] is not None
+
+
+@pytest.mark.skipif(
+    not os.environ.get("SITEDESK_TEST_DATABASE_URL", "").startswith("postgres"),
+    reason="several server processes need PostgreSQL (SQLite means one process)",
+)
+async def test_two_server_processes_share_one_budget(world, settings, tmp_path):
+    secret, _ = await create_token(world, employee_id(world.staff))
+    env = server_env(settings, SITEDESK_TOKEN_REQUESTS_PER_MINUTE="10", SITEDESK_MAIL_SENDER="false")
+    with running_servers(env, 2, tmp_path) as servers:
+        clients = [httpx.AsyncClient(base_url=s.url, timeout=60) for s in servers]
+        try:
+            await _fresh_minute()
+            responses = await asyncio.gather(*(post(clients[n % 2], ME, secret) for n in range(30)))
+        finally:
+            for http in clients:
+                await http.aclose()
+        logs = "".join(s.output() for s in servers)
+    assert sorted(r.status_code for r in responses) == [200] * 10 + [429] * 20
+    assert "Traceback" not in logs
