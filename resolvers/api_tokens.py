@@ -60,6 +60,11 @@ async def create_service_account(
             name=name,
             password_hash=NO_PASSWORD,
             is_service_account=True,
+            # Its address is made up: nobody reads mail sent there.
+            notify_comments=False,
+            notify_status_changes=False,
+            notify_assignments=False,
+            notify_new_tickets=False,
         )
         employee = await Employee.create(account=account, is_system_admin=is_system_admin)
         if groups:

@@ -205,6 +205,8 @@ async def test_service_accounts_cannot_sign_in_and_act_through_tokens(world, set
     assert account["groups"] == [{"name": "CAFM"}]
     row = await Account.get(email=account["email"])
     assert row.is_service_account
+    assert account["email"].endswith(".invalid")  # a made-up address, mailed nothing
+    assert not (row.notify_comments or row.notify_status_changes or row.notify_assignments or row.notify_new_tickets)
     # No password signs it in — not even the one the timing equaliser hashes.
     for password in ("", "x" * 12, "sitedesk-timing-equaliser", row.password_hash):
         body = await world.gql(
