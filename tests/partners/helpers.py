@@ -3,6 +3,8 @@ generated mutation documents and row counts."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import httpx
@@ -139,3 +141,10 @@ async def row_counts() -> dict[str, int]:
         rows = await connection.execute_query_dict(f'SELECT COUNT(*) AS n FROM "{table}"')
         counts[table] = int(rows[0]["n"])
     return counts
+
+
+async def fresh_minute() -> None:
+    """Start a test's requests early in a clock minute, so that they all fall into one window."""
+    second = time.time() % 60
+    if second > 50:
+        await asyncio.sleep(60.5 - second)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -18,7 +17,7 @@ from models.api_tokens import ApiToken, ApiTokenUsage
 from permissions.api_tokens import TokenBudgetExceeded, count_token_request
 from server.app import create_app
 from tests.hardening.servers import running_servers, server_env
-from tests.partners.helpers import create_token, customer_user_id, employee_id, post
+from tests.partners.helpers import create_token, customer_user_id, employee_id, fresh_minute, post
 
 ME = "{ me { name } }"
 LIMIT = 4
@@ -27,13 +26,6 @@ LIMIT = 4
 def test_the_budget_is_600_a_minute_unless_configured():
     assert settings_from_env({}).token_requests_per_minute == 600
     assert settings_from_env({"SITEDESK_TOKEN_REQUESTS_PER_MINUTE": "50"}).token_requests_per_minute == 50
-
-
-async def _fresh_minute() -> None:
-    """Start a test's requests early in a clock minute, so that they all fall into one window."""
-    second = time.time() % 60
-    if second > 50:
-        await asyncio.sleep(60.5 - second)
 
 
 def _app_client(settings: Settings) -> httpx.AsyncClient:
@@ -52,7 +44,7 @@ async def test_a_token_over_its_budget_is_rate_limited_with_retry_after(world, l
     first, _ = limited
     secret, _ = await create_token(world, employee_id(world.staff))
     other, _ = await create_token(world, customer_user_id(world.alice))
-    await _fresh_minute()
+    await fresh_minute()
     for _ in range(LIMIT):
         assert (await post(first, ME, secret)).status_code == 200
     refused = await post(first, ME, secret)
@@ -74,7 +66,7 @@ async def test_a_token_over_its_budget_is_rate_limited_with_retry_after(world, l
 async def test_the_budget_is_shared_by_every_server_process(world, limited):
     first, second = limited
     secret, _ = await create_token(world, employee_id(world.staff))
-    await _fresh_minute()
+    await fresh_minute()
     for client in (first, second, first, second):
         assert (await post(client, ME, secret)).status_code == 200
     assert (await post(second, ME, secret)).status_code == 429
@@ -84,7 +76,7 @@ async def test_the_budget_is_shared_by_every_server_process(world, limited):
 async def test_concurrent_requests_never_exceed_the_budget(world, limited):
     first, second = limited
     secret, _ = await create_token(world, employee_id(world.staff))
-    await _fresh_minute()
+    await fresh_minute()
     responses = await asyncio.gather(*(post((first, second)[n % 2], ME, secret) for n in range(3 * LIMIT)))
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] * LIMIT + [429] * (2 * LIMIT)
@@ -137,7 +129,7 @@ async def test_two_server_processes_share_one_budget(world, settings, tmp_path):
     with running_servers(env, 2, tmp_path) as servers:
         clients = [httpx.AsyncClient(base_url=s.url, timeout=60) for s in servers]
         try:
-            await _fresh_minute()
+            await fresh_minute()
             responses = await asyncio.gather(*(post(clients[n % 2], ME, secret) for n in range(30)))
         finally:
             for http in clients:
