@@ -26,6 +26,8 @@ MODEL_MODULES = [
     "models.forms",
     "models.files",
     "models.webhooks",
+    "models.api_tokens",
+    "models.audit",
 ]
 
 # SQLite runs in one process behind one connection: waiting for a lock beats

@@ -68,6 +68,9 @@ class Settings:
     webhook_allow_http: bool = False
     webhook_allow_private: bool = False
     webhook_sender: bool = True
+    # API tokens and impersonation (permissions/api_tokens.py).
+    token_requests_per_minute: int = 600
+    impersonation_minutes: int = 15
 
     @property
     def secret_key(self) -> str:
@@ -97,6 +100,8 @@ LIMIT_VARIABLES = (
     ("login_max_failures", "SITEDESK_LOGIN_MAX_FAILURES", 5),
     ("login_max_failures_per_address", "SITEDESK_LOGIN_MAX_FAILURES_PER_ADDRESS", 30),
     ("login_window_minutes", "SITEDESK_LOGIN_WINDOW_MINUTES", 15),
+    ("token_requests_per_minute", "SITEDESK_TOKEN_REQUESTS_PER_MINUTE", 600),
+    ("impersonation_minutes", "SITEDESK_IMPERSONATION_MINUTES", 15),
 )
 
 

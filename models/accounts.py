@@ -35,6 +35,9 @@ class Account(Model):
     notify_status_changes = fields.BooleanField(default=True, db_default=True)
     notify_assignments = fields.BooleanField(default=True, db_default=True)
     notify_new_tickets = fields.BooleanField(default=True, db_default=True)
+    # A service account (an employee-kind account for one integration) has no
+    # password and cannot sign in; it acts through API tokens only.
+    is_service_account = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -9,6 +9,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 
@@ -65,6 +66,15 @@ def issue_access_token(
 
 def read_access_token(settings: Settings, token: str) -> AccessClaims:
     """Verify an access token; raise `InvalidToken` for anything short of perfect."""
+    claims = verified_claims(settings, token, ACCESS_TOKEN_TYPE)
+    try:
+        return AccessClaims(int(claims["sub"]), AccountKind(claims["kind"]), int(claims["ver"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidToken(str(exc)) from None
+
+
+def verified_claims(settings: Settings, token: str, token_type: str) -> dict[str, Any]:
+    """The claims of a JWT we signed for `token_type` (`typ`); `InvalidToken` otherwise."""
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != ALGORITHM:
@@ -73,7 +83,7 @@ def read_access_token(settings: Settings, token: str) -> AccessClaims:
             key = verification_key(settings, header.get("kid"))
         except UnknownKey as exc:
             raise InvalidToken(str(exc)) from None
-        claims = jwt.decode(
+        claims: dict[str, Any] = jwt.decode(
             token,
             key,
             algorithms=[ALGORITHM],
@@ -81,15 +91,24 @@ def read_access_token(settings: Settings, token: str) -> AccessClaims:
             issuer=ISSUER,
             options={"require": REQUIRED_CLAIMS},
         )
-        if claims["typ"] != ACCESS_TOKEN_TYPE:
-            raise InvalidToken("not an access token")
-        return AccessClaims(int(claims["sub"]), AccountKind(claims["kind"]), int(claims["ver"]))
+        if claims["typ"] != token_type:
+            raise InvalidToken(f"not an {token_type} token")
+        return claims
     except InvalidToken:
         raise
     except jwt.ExpiredSignatureError as exc:
         raise InvalidToken(str(exc), TOKEN_EXPIRED) from None
     except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
         raise InvalidToken(str(exc)) from None
+
+
+def token_type(token: str) -> str | None:
+    """The `typ` claim of a JWT, unverified (to choose how to verify it); None when unreadable."""
+    try:
+        typ = jwt.decode(token, options={"verify_signature": False}).get("typ")
+    except (jwt.PyJWTError, ValueError, TypeError, AttributeError):
+        return None
+    return typ if isinstance(typ, str) else None
 
 
 def new_refresh_token() -> tuple[str, str]:

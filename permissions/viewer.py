@@ -13,7 +13,8 @@ from models.accounts import Account, AccountKind
 # The ids a scoping query may bind as parameters (`core.queries`); every other
 # field of a viewer is part of the query's shape, except the display fields.
 QUERY_IDS = ("account_id", "employee_id", "customer_user_id", "customer_id")
-NOT_IN_QUERIES = ("name", "email")
+# How the viewer signed in (API token, impersonation) never changes what it may see.
+NOT_IN_QUERIES = ("name", "email", "read_only", "api_token_id", "impersonator_account_id")
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,12 @@ class Viewer:
     customer_id: int | None = None
     is_system_admin: bool = False
     permissions: frozenset[str] = field(default_factory=frozenset)
+    # Set when every mutation is refused: the `extensions.reason` of that
+    # refusal (READ_ONLY_TOKEN, IMPERSONATION_READ_ONLY; `permissions/api_tokens.py`).
+    read_only: str | None = None
+    # The API token this request came with, and who impersonates this viewer.
+    api_token_id: int | None = None
+    impersonator_account_id: int | None = None
 
     @property
     def is_signed_in(self) -> bool:

@@ -18,6 +18,7 @@ from core.errors import BadUserInput, NotFound, RateLimited, Unauthenticated
 from core.lookup import get_in_scope
 from core.settings import Settings
 from models.accounts import Account, AccountKind, CustomerUser, Employee, LoginThrottle, PermissionGroup, RefreshToken
+from models.api_tokens import ApiToken
 from permissions.accounts import visible_customer_users, visible_employees, visible_permission_groups
 from permissions.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from permissions.policy import Permission
@@ -80,7 +81,7 @@ async def login(settings: Settings, email: str, password: str, client_address: s
     await count_login_attempt(settings, keys)
     account = await Account.filter(email=email).first()
     password_ok = verify_password(account.password_hash if account else None, password)
-    if account is None or not password_ok or not account.is_active:
+    if account is None or not password_ok or not account.is_active or account.is_service_account:
         raise Unauthenticated(LOGIN_FAILED)
     await forgive_login_attempt(keys)
     return await _start_session(settings, account)
@@ -196,11 +197,12 @@ async def change_password(viewer: Viewer, current_password: str, new_password: s
 
 
 async def set_account_active(account: Account, active: bool) -> None:
-    """(De)activate an account; deactivation ends its sessions at once."""
+    """(De)activate an account; deactivation ends its sessions and revokes its API tokens at once."""
     async with in_transaction():
         await Account.filter(id=account.id).update(is_active=active, token_version=F("token_version") + 1)
         if not active:
             await RefreshToken.filter(account_id=account.id, revoked_at=None).update(revoked_at=datetime.now(UTC))
+            await ApiToken.filter(account_id=account.id, revoked_at=None).update(revoked_at=datetime.now(UTC))
 
 
 async def create_account(kind: AccountKind, email: str, name: str, password: str) -> Account:

@@ -21,9 +21,11 @@ from core.keyset import Window, page_of
 from core.lookup import get_in_scope
 from core.settings import Settings
 from models.accounts import Account, CustomerUser, Employee
+from models.audit import AuditAction
 from models.webhooks import Webhook, WebhookDelivery, WebhookDeliveryStatus, WebhookEvent
 from permissions.viewer import Viewer
 from permissions.webhooks import visible_webhook_deliveries, visible_webhooks
+from resolvers.audit import record_audit
 from webhooks.addresses import AddressRefused, check_url
 from webhooks.outbox import events_column
 from webhooks.signing import new_secret
@@ -79,6 +81,7 @@ async def create_webhook(
     events: list[WebhookEvent],
     account: tuple[str, int],
     description: str | None = None,
+    address: str | None = None,
 ) -> tuple[Webhook, str]:
     """A new enabled webhook and its signing secret (shown only now)."""
     column = _events(events)
@@ -99,6 +102,9 @@ async def create_webhook(
             updated_at=at,
             using_db=connection,
         )
+        await record_audit(
+            viewer, AuditAction.WEBHOOK_CREATED, "Webhook", webhook.id, f"Webhook to {url} created", address
+        )
     return webhook, secret
 
 
@@ -111,6 +117,7 @@ async def update_webhook(
     events: list[WebhookEvent] | None = None,
     description: str | None = None,
     enabled: bool | None = None,
+    address: str | None = None,
 ) -> Webhook:
     """Change what is given; enabling again clears the reason it was disabled (held deliveries resume)."""
     webhook = await get_webhook(viewer, id)
@@ -132,15 +139,22 @@ async def update_webhook(
         changes["updated_at"] = _now()
         async with in_transaction() as connection:
             await Webhook.filter(id=webhook.id).using_db(connection).update(**changes)
+            changed = ", ".join(sorted(name for name in changes if name != "updated_at"))
+            await record_audit(
+                viewer, AuditAction.WEBHOOK_UPDATED, "Webhook", webhook.id, f"Webhook changed: {changed}", address
+            )
         await webhook.refresh_from_db()
     return webhook
 
 
-async def delete_webhook(viewer: Viewer, id: int) -> int:
+async def delete_webhook(viewer: Viewer, id: int, address: str | None = None) -> int:
     """Delete the webhook and its deliveries (nothing more is sent)."""
     webhook = await get_webhook(viewer, id)
     async with in_transaction() as connection:
         await Webhook.filter(id=webhook.id).using_db(connection).delete()
+        await record_audit(
+            viewer, AuditAction.WEBHOOK_DELETED, "Webhook", webhook.id, f"Webhook to {webhook.url} deleted", address
+        )
     return webhook.id
 
 

@@ -10,10 +10,12 @@ from models.accounts import Account, AccountKind
 from models.accounts import CustomerUser as CustomerUserRow
 from models.accounts import Employee as EmployeeRow
 from models.accounts import PermissionGroup as PermissionGroupRow
+from models.audit import AuditAction
 from permissions.accounts import may_read_customer_user_contact
 from permissions.policy import ANYONE, EMPLOYEES, SIGNED_IN, SYSTEM_ADMINS, Permission
 from permissions.viewer import load_viewer
 from resolvers import accounts
+from resolvers.audit import audited_change, record_audit
 from schema.directive import field, mutation, type_policy
 from schema.inputs import decoded, refs
 from schema.notifications import NotificationSettings, settings_of_account
@@ -191,6 +193,11 @@ async def _payload(info: strawberry.Info, session: accounts.Session) -> AuthPayl
     )
 
 
+async def audited(info: strawberry.Info, action: AuditAction, subject_type: str, subject_id: int, summary: str) -> None:
+    """Record an administrative change made by this request's viewer (`resolvers.audit.record_audit`)."""
+    await record_audit(info.context.viewer, action, subject_type, subject_id, summary, info.context.client_ip)
+
+
 @strawberry.type
 class AccountQueries:
     @field(policy=ANYONE, description="The signed-in viewer; null when anonymous.")
@@ -223,15 +230,51 @@ class AccountMutations:
         return True
 
     @mutation(policy=SYSTEM_ADMINS)
-    async def create_permission_group(self, input: CreatePermissionGroupInput) -> PermissionGroup:
-        return PermissionGroup.from_row(await accounts.create_permission_group(**decoded(input)))
+    async def create_permission_group(
+        self, info: strawberry.Info, input: CreatePermissionGroupInput
+    ) -> PermissionGroup:
+        async with audited_change():
+            row = await accounts.create_permission_group(**decoded(input))
+            await audited(
+                info,
+                AuditAction.PERMISSION_GROUP_CHANGED,
+                "PermissionGroup",
+                row.id,
+                f"Permission group {row.name!r} created with {', '.join(row.permissions) or 'no permissions'}",
+            )
+        return PermissionGroup.from_row(row)
 
     @mutation(policy=SYSTEM_ADMINS)
-    async def create_employee(self, input: CreateEmployeeInput) -> Employee:
-        row = await accounts.create_employee(**decoded(input))
-        return Employee.from_rows(row, await Account.get(id=row.account_id))
+    async def create_employee(self, info: strawberry.Info, input: CreateEmployeeInput) -> Employee:
+        async with audited_change():
+            row = await accounts.create_employee(**decoded(input))
+            account = await Account.get(id=row.account_id)
+            await audited(
+                info,
+                AuditAction.ACCOUNT_CREATED,
+                "Employee",
+                row.id,
+                f"Employee {account.name!r} <{account.email}> created"
+                + (" (system administrator)" if row.is_system_admin else ""),
+            )
+        return Employee.from_rows(row, account)
 
-    @mutation(policy=SYSTEM_ADMINS, description="Activate or deactivate an employee; deactivation ends their sessions.")
-    async def set_employee_active(self, id: strawberry.ID, active: bool) -> Employee:
-        row = await accounts.set_employee_active(parse_id(id, "Employee", field="id"), active)
-        return Employee.from_rows(row, await Account.get(id=row.account_id))
+    @mutation(
+        policy=SYSTEM_ADMINS,
+        description=(
+            "Activate or deactivate an employee; deactivation ends their sessions and revokes their API tokens."
+        ),
+    )
+    async def set_employee_active(self, info: strawberry.Info, id: strawberry.ID, active: bool) -> Employee:
+        async with audited_change():
+            row = await accounts.set_employee_active(parse_id(id, "Employee", field="id"), active)
+            account = await Account.get(id=row.account_id)
+            action = AuditAction.ACCOUNT_UPDATED if active else AuditAction.ACCOUNT_DEACTIVATED
+            await audited(
+                info,
+                action,
+                "Employee",
+                row.id,
+                f"Employee {account.name!r} {'activated' if active else 'deactivated'}",
+            )
+        return Employee.from_rows(row, account)

@@ -10,11 +10,13 @@ import strawberry
 
 from core.ids import parse_id, to_global_id
 from models.accounts import Account
+from models.audit import AuditAction
 from models.customers import Customer as CustomerRow
 from models.customers import SiteObject as SiteObjectRow
 from permissions.policy import EMPLOYEES, PORTAL_ADMINS, SIGNED_IN
 from resolvers import customers, documents, evaluations
-from schema.accounts import CustomerUser, Employee
+from resolvers.audit import audited_change
+from schema.accounts import CustomerUser, Employee, audited
 from schema.directive import field, mutation, type_policy
 from schema.documents import Document, DocumentRule, DocumentRuleInput, document_rules_of, documents_of
 from schema.evaluations import (
@@ -192,18 +194,36 @@ class CustomerMutations:
         return SiteObject.from_row(await customers.create_object(**decoded(input)))
 
     @mutation(policy=PORTAL_ADMINS)
-    async def create_customer_user(self, input: CreateCustomerUserInput) -> CustomerUser:
-        row = await customers.create_customer_user(**decoded(input))
-        return CustomerUser.from_rows(row, await Account.get(id=row.account_id))
+    async def create_customer_user(self, info: strawberry.Info, input: CreateCustomerUserInput) -> CustomerUser:
+        async with audited_change():
+            row = await customers.create_customer_user(**decoded(input))
+            account = await Account.get(id=row.account_id)
+            await audited(
+                info,
+                AuditAction.ACCOUNT_CREATED,
+                "CustomerUser",
+                row.id,
+                f"Customer user {account.name!r} <{account.email}> created",
+            )
+        return CustomerUser.from_rows(row, account)
 
     @mutation(policy=PORTAL_ADMINS, description="Replace the objects a customer user is assigned.")
     async def set_customer_user_objects(
-        self, customer_user_id: strawberry.ID, object_ids: list[strawberry.ID]
+        self, info: strawberry.Info, customer_user_id: strawberry.ID, object_ids: list[strawberry.ID]
     ) -> CustomerUser:
         user_id = parse_id(customer_user_id, "CustomerUser", field="customerUserId")
         ids = [parse_id(gid, "SiteObject", field="objectIds") for gid in object_ids]
-        row = await customers.set_customer_user_objects(user_id, ids)
-        return CustomerUser.from_rows(row, await Account.get(id=row.account_id))
+        async with audited_change():
+            row = await customers.set_customer_user_objects(user_id, ids)
+            account = await Account.get(id=row.account_id)
+            await audited(
+                info,
+                AuditAction.ACCOUNT_UPDATED,
+                "CustomerUser",
+                row.id,
+                f"Objects of customer user {account.name!r} set to {len(set(ids))} object(s)",
+            )
+        return CustomerUser.from_rows(row, account)
 
     @mutation(
         policy=PORTAL_ADMINS,

@@ -11,8 +11,10 @@ from core.errors import BadUserInput, NotFound
 from core.ids import decode_global_id
 from permissions.policy import SIGNED_IN
 from permissions.viewer import Viewer
-from resolvers import accounts, customers, documents, forms, notifications, tickets, webhooks
+from resolvers import accounts, api_tokens, audit, customers, documents, forms, notifications, tickets, webhooks
 from schema.accounts import CustomerUser, Employee, PermissionGroup
+from schema.api_tokens import ApiToken
+from schema.audit import AuditEvent
 from schema.customers import Customer, SiteObject
 from schema.directive import field
 from schema.documents import Document
@@ -58,6 +60,8 @@ RESOLVERS: dict[str, Resolve] = {
     "Notification": _node(notifications.find_notification, Notification.from_row),
     "Webhook": _node(webhooks.find_webhook, Webhook.from_row),
     "WebhookDelivery": _node(webhooks.find_delivery, WebhookDelivery.from_row),
+    "ApiToken": _node(api_tokens.find_api_token, ApiToken.from_row),
+    "AuditEvent": _node(audit.find_audit_event, AuditEvent.from_row),
 }
 
 

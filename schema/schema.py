@@ -8,6 +8,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutations, AccountQueries, CustomerUser, Employee
+from schema.api_tokens import ApiToken, ApiTokenMutations, ApiTokenQueries, ReadOnlyViewers
+from schema.audit import AuditEvent, AuditQueries
 from schema.compiled import CompiledExecution
 from schema.customers import (
     Customer,
@@ -31,7 +33,17 @@ from schema.webhooks import Webhook, WebhookDelivery, WebhookMutations, WebhookQ
 
 Query = merge_types(
     "Query",
-    (AccountQueries, NodeQueries, CustomerQueries, TicketQueries, FormQueries, NotificationQueries, WebhookQueries),
+    (
+        AccountQueries,
+        NodeQueries,
+        CustomerQueries,
+        TicketQueries,
+        FormQueries,
+        NotificationQueries,
+        ApiTokenQueries,
+        AuditQueries,
+        WebhookQueries,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -45,6 +57,7 @@ Mutation = merge_types(
         NotificationMutations,
         WebhookMutations,
         WorkflowMutations,
+        ApiTokenMutations,
     ),
 )
 
@@ -95,8 +108,16 @@ def build_schema() -> strawberry.Schema:
             Notification,
             Webhook,
             WebhookDelivery,
+            ApiToken,
+            AuditEvent,
         ],
-        extensions=[ShapeErrors, QueryLimits, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+        extensions=[
+            ShapeErrors,
+            QueryLimits,
+            ReadOnlyViewers,
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+        ],
         config=StrawberryConfig(disable_field_suggestions=True),
     )
     enforce_policies(schema)

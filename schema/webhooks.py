@@ -210,6 +210,7 @@ class WebhookMutations:
             events=_events(input.events) or [],
             account=decode_global_id(input.account_id, "accountId"),
             description=input.description,
+            address=info.context.client_ip,
         )
         return CreateWebhookPayload(secret=secret, webhook=Webhook.from_row(row))
 
@@ -217,12 +218,14 @@ class WebhookMutations:
     async def update_webhook(self, info: strawberry.Info, input: UpdateWebhookInput) -> Webhook:
         changes = decoded(input)
         changes["events"] = _events(input.events)
-        row = await webhooks.update_webhook(info.context.viewer, info.context.settings, **changes)
+        row = await webhooks.update_webhook(
+            info.context.viewer, info.context.settings, address=info.context.client_ip, **changes
+        )
         return Webhook.from_row(row)
 
     @mutation(policy=SYSTEM_ADMINS, description="Delete a webhook and its deliveries; answers its id.")
     async def delete_webhook(self, info: strawberry.Info, id: strawberry.ID) -> strawberry.ID:
-        await webhooks.delete_webhook(info.context.viewer, parse_id(id, "Webhook", "id"))
+        await webhooks.delete_webhook(info.context.viewer, parse_id(id, "Webhook", "id"), info.context.client_ip)
         return id
 
     @mutation(

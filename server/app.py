@@ -27,8 +27,9 @@ from core.database import database, database_unavailable
 from core.settings import Settings, get_settings
 from files.routes import download
 from mail.sender import MailSender
-from permissions.tokens import TOKEN_EXPIRED, TOKEN_INVALID, TOKEN_REVOKED, InvalidToken, read_access_token
-from permissions.viewer import ANONYMOUS, Viewer, load_viewer
+from permissions.api_tokens import TokenBudgetExceeded, viewer_for_bearer
+from permissions.tokens import TOKEN_EXPIRED, TOKEN_INVALID, TOKEN_REVOKED, InvalidToken
+from permissions.viewer import ANONYMOUS, Viewer
 from schema.context import Context
 from schema.errors import DATABASE_UNAVAILABLE
 from schema.schema import schema as graphql_schema
@@ -64,9 +65,11 @@ class TokenRefused(Exception):
 async def viewer_from_header(settings: Settings, authorization: str | None) -> Viewer:
     """The viewer a request's `Authorization` header names: anonymous without one.
 
-    A header that is there but does not name a live session raises
+    A header that is there but does not name a live session, API token or
+    impersonation (`permissions.api_tokens.viewer_for_bearer`) raises
     `TokenRefused`, whatever the request asks for (RFC 6750 `invalid_token`),
-    so a client learns that its token, not its question, is the problem.
+    so a client learns that its token, not its question, is the problem. An
+    API token over its request budget raises `TokenRateLimited` (a `TokenRefused`).
     """
     if not authorization:
         return ANONYMOUS
@@ -74,15 +77,28 @@ async def viewer_from_header(settings: Settings, authorization: str | None) -> V
     if scheme.lower() != "bearer" or not token.strip():
         raise TokenRefused(TOKEN_INVALID)
     try:
-        claims = read_access_token(settings, token.strip())
+        return await viewer_for_bearer(settings, token.strip())
     except InvalidToken as exc:
         raise TokenRefused(exc.reason) from None
-    viewer = await load_viewer(claims.account_id, claims.token_version)
-    if viewer is None:
-        raise TokenRefused(TOKEN_REVOKED)
-    if viewer.kind is not claims.kind:
-        raise TokenRefused(TOKEN_INVALID)
-    return viewer
+    except TokenBudgetExceeded as exc:
+        raise TokenRateLimited(exc) from None
+
+
+class TokenRateLimited(TokenRefused):
+    """An API token over its per-minute budget: HTTP 429, `RATE_LIMITED` with `retryAfter`."""
+
+    def __init__(self, exceeded: TokenBudgetExceeded) -> None:
+        Exception.__init__(self, str(exceeded))
+        self.reason = "RATE_LIMITED"
+        self.retry_after = exceeded.retry_after
+
+
+def token_rate_limited(exc: TokenRateLimited) -> JSONResponse:
+    return JSONResponse(
+        error_body(str(exc), "RATE_LIMITED", retryAfter=exc.retry_after),
+        status_code=429,
+        headers={"Retry-After": str(exc.retry_after)},
+    )
 
 
 def token_refusal(exc: TokenRefused) -> JSONResponse:
@@ -164,6 +180,8 @@ class GraphQLApp(GraphQL):
             scope[VIEWER_KEY] = await viewer_from_header(self.settings, request.headers.get("authorization"))
             await self.check_multipart(request)
             response = await self.run(request)
+        except TokenRateLimited as exc:
+            response = token_rate_limited(exc)
         except TokenRefused as exc:
             response = token_refusal(exc)
         except UnacceptableJSON as exc:

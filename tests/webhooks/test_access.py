@@ -118,3 +118,20 @@ async def test_node_finds_webhooks_for_admins_only(world, hook):
     assert found["a"]["url"].endswith("/hook") and found["b"]["status"] == "DELIVERED"
     for who in (world.alice, world.staff):
         assert await world.as_(who).ok(query, {"a": hook_id, "b": delivery_id}) == {"a": None, "b": None}
+
+
+async def test_webhook_changes_are_audited_and_refusals_are_not(world, hook):
+    hook_id, _ = hook
+    admin = world.as_(world.admin)
+    await admin.ok(UPDATE_WEBHOOK, {"input": {"id": hook_id, "enabled": False}})
+    await world.as_(world.staff)(DELETE_WEBHOOK, {"id": hook_id})  # refused: leaves no event
+    await admin.ok(DELETE_WEBHOOK, {"id": hook_id})
+    events = await admin.ok(
+        "{ auditEvents(first: 20) { edges { node { action subjectType subjectId summary actor { id } } } } }"
+    )
+    webhook_events = [e["node"] for e in events["auditEvents"]["edges"] if e["node"]["subjectType"] == "Webhook"]
+    assert sorted(e["action"] for e in webhook_events) == ["WEBHOOK_CREATED", "WEBHOOK_DELETED", "WEBHOOK_UPDATED"]
+    assert {e["subjectId"] for e in webhook_events} == {hook_id}
+    assert {e["actor"]["id"] for e in webhook_events} == {gid("Employee", world.admin.pk)}
+    updated = next(e for e in webhook_events if e["action"] == "WEBHOOK_UPDATED")
+    assert "enabled" in updated["summary"]

@@ -1,0 +1,94 @@
+"""The audit trail: `record_audit` writes one event, `page_of_audit_events` reads them.
+
+Other domains call `record_audit` inside the transaction of the change they
+record (webhooks, tokens, accounts), so an event exists exactly when its
+change does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from core.dates import plausible_instant
+from core.ids import decode_global_id
+from core.keyset import Window, page_of
+from models.accounts import CustomerUser, Employee
+from models.audit import AuditAction, AuditEvent
+from permissions.audit import visible_audit_events
+from permissions.viewer import Viewer
+
+SUMMARY_LENGTH = 500
+
+
+async def record_audit(
+    actor: Viewer | None,
+    action: AuditAction,
+    subject_type: str,
+    subject_id: int | None,
+    summary: str,
+    address: str | None = None,
+) -> AuditEvent:
+    """Store one audit event.
+
+    `actor`: who did it (None for the system itself); `subject_type` and
+    `subject_id`: what it was done to, as the GraphQL type name and primary
+    key (`Employee`, `CustomerUser`, `ApiToken`, `PermissionGroup`,
+    `Webhook`; the API shows a global id); `summary`: one line for people;
+    `address`: the client's address (`info.context.client_ip`).
+    """
+    return await AuditEvent.create(
+        action=action,
+        actor_id=actor.account_id if actor is not None else None,
+        actor_name=(actor.name if actor is not None else "")[:200],
+        subject_type=subject_type,
+        subject_id=subject_id,
+        summary=summary[:SUMMARY_LENGTH],
+        address=(address or None) and address[:100],
+    )
+
+
+@asynccontextmanager
+async def audited_change() -> AsyncIterator[None]:
+    """One transaction around a change and its `record_audit`: both are stored or neither.
+
+    For operations whose resolver opens its own transaction (it nests, as a savepoint).
+    """
+    async with in_transaction():
+        yield
+
+
+async def actor_account_id(actor_id: str, field: str = "actorId") -> int:
+    """The account of an Employee or CustomerUser id (0, matching nothing, for an unknown one)."""
+    type_name, pk = decode_global_id(actor_id, field)
+    model = {"Employee": Employee, "CustomerUser": CustomerUser}.get(type_name)
+    if model is None:
+        return 0
+    found = await model.filter(id=pk).values("account_id")
+    return int(found[0]["account_id"]) if found else 0
+
+
+async def page_of_audit_events(
+    viewer: Viewer,
+    window: Window,
+    action: AuditAction | None = None,
+    actor_id: str | None = None,
+    since: datetime | None = None,
+) -> tuple[list[AuditEvent], int]:
+    """One page of the audit events the viewer may read, newest first, and how many match in all."""
+    query: QuerySet[AuditEvent] = visible_audit_events(viewer)
+    if action is not None:
+        query = query.filter(action=action)
+    if actor_id is not None:
+        query = query.filter(actor_id=await actor_account_id(actor_id))
+    if since is not None:
+        query = query.filter(created_at__gte=plausible_instant(since, "since"))
+    return await page_of(query, "created_at", True, window)
+
+
+async def find_audit_event(viewer: Viewer, event_id: int) -> AuditEvent | None:
+    return await visible_audit_events(viewer).filter(id=event_id).first()
