@@ -16,7 +16,14 @@ from permissions.policy import EMPLOYEES, PORTAL_ADMINS, SIGNED_IN
 from resolvers import customers, documents, evaluations
 from schema.accounts import CustomerUser, Employee
 from schema.directive import field, mutation, type_policy
-from schema.documents import Document, DocumentRule, DocumentRuleInput, document_rules_of, documents_of
+from schema.documents import (
+    Document,
+    DocumentRule,
+    DocumentRuleInput,
+    document_connection,
+    document_rules_of,
+    documents_of,
+)
 from schema.evaluations import (
     TicketEvaluation,
     TicketEvaluationSettings,
@@ -26,7 +33,17 @@ from schema.evaluations import (
 )
 from schema.inputs import decoded, decoded_list, ref
 from schema.loaders import loader
-from schema.relay import Connection, Node, connection, key_of, paging
+from schema.relay import (
+    AfterArgument,
+    BeforeArgument,
+    Connection,
+    FirstArgument,
+    LastArgument,
+    Node,
+    connection,
+    key_of,
+    paging,
+)
 from schema.tickets import Ticket, TicketFilterInput, ticket_connection
 
 FromArgument = Annotated[date | None, strawberry.argument(name="from", description="First day (UTC), inclusive.")]
@@ -93,9 +110,25 @@ class SiteObject(Node):
         policy=SIGNED_IN,
         description="Files published on this object by the customer's document rules, "
         "newest first. Customer users get the file, never the ticket behind it.",
+        deprecation_reason="Use `documentPage`, a connection; this list goes in the next major version.",
     )
     async def documents(self, info: strawberry.Info) -> list[Document]:
         return await documents_of(info, self.pk)
+
+    @field(
+        policy=SIGNED_IN,
+        description="Files published on this object by the customer's document rules, newest first, as a "
+        "connection (keyset pages). Customer users get the file, never the ticket behind it.",
+    )
+    async def document_page(
+        self,
+        info: strawberry.Info,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
+    ) -> Connection[Document]:
+        return await document_connection(info, self.pk, (first, after, last, before))
 
     @field(
         policy=SIGNED_IN,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -23,12 +23,27 @@ from schema.customers import SiteObject
 from schema.directive import field, mutation, type_policy
 from schema.inputs import decoded, decoded_list, ref
 from schema.loaders import loader
-from schema.relay import Connection, Node, connection, key_of, paging
+from schema.relay import (
+    AfterArgument,
+    BeforeArgument,
+    Connection,
+    FirstArgument,
+    LastArgument,
+    Node,
+    connection,
+    key_of,
+    paging,
+)
 from schema.tickets import Ticket, TicketType, person
 
 strawberry.enum(FormElementKind, description="What an element of a form asks for (INFO asks nothing).")
 strawberry.enum(FormConditionOperator, description="How a condition compares an earlier answer with its value.")
 strawberry.enum(FormTemplateStatus, description="DRAFT: being designed; PUBLISHED: can be filled; ARCHIVED: withdrawn.")
+
+StatusArgument = Annotated[
+    FormTemplateStatus | None,
+    strawberry.argument(description="Only templates in this status; all the viewer may see when absent."),
+]
 
 DateValue = date  # inputs annotate with this alias: `AnswerInput.date` is a field name there
 
@@ -400,11 +415,31 @@ def _template_pk(gid: str) -> int:
 
 @strawberry.type
 class FormQueries:
-    @field(policy=EMPLOYEES, description="Templates: template managers see all, other employees the published ones.")
-    async def form_templates(
-        self, info: strawberry.Info, status: FormTemplateStatus | None = None
-    ) -> list[FormTemplate]:
+    @field(
+        policy=EMPLOYEES,
+        description="Templates by name, in one list: template managers see all, other employees the published ones.",
+        deprecation_reason="Use `formTemplatePage`, a connection; this list goes in the next major version.",
+    )
+    async def form_templates(self, info: strawberry.Info, status: StatusArgument = None) -> list[FormTemplate]:
         return [FormTemplate.from_row(r) for r in await forms.list_templates(info.context.viewer, status)]
+
+    @field(
+        policy=EMPLOYEES,
+        description="Templates by name, as a connection (keyset pages): template managers see all, "
+        "other employees the published ones.",
+    )
+    async def form_template_page(
+        self,
+        info: strawberry.Info,
+        status: StatusArgument = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
+    ) -> Connection[FormTemplate]:
+        page = paging(info, "formTemplates", first, after, last, before)
+        rows, total = await forms.page_of_templates(info.context.viewer, page.window, status)
+        return connection([FormTemplate.from_row(r) for r in rows], rows, page, total, key_of("name"))
 
     @field(policy=EMPLOYEES, description="Null when it does not exist or is not yours to see.")
     async def form_template(self, info: strawberry.Info, id: strawberry.ID) -> FormTemplate | None:

@@ -15,7 +15,7 @@ from models.customers import Customer, SiteObject
 from models.forms import FormFile, FormTemplate, FormTemplateVersion
 from models.tickets import TicketType
 from resolvers.customers import responsibles_of
-from resolvers.documents import document_rules_of, documents_on
+from resolvers.documents import document_pages, document_rules_of, documents_on
 from resolvers.evaluations import customer_evaluations, object_evaluations
 from resolvers.forms import created_tickets_of, current_versions
 from resolvers.tickets import (
@@ -27,6 +27,7 @@ from resolvers.tickets import (
     person_values,
     tickets_by_object,
 )
+from resolvers.tickets.pages import attachment_pages, history_pages
 
 
 def _rows_by_id(model: type[Model], related: tuple[str, ...] = ()) -> Callable[[list[int]], Awaitable[list[Any]]]:
@@ -156,6 +157,10 @@ LOADERS: dict[str, LoaderFactory] = {
     "visible_evaluation_by_object_id": lambda viewer: _by_key_and_period(object_evaluations, viewer),
     "visible_evaluation_by_customer_id": lambda viewer: _by_key_and_period(customer_evaluations, viewer),
     "visible_created_tickets_by_submission_id": lambda viewer: _by_key(created_tickets_of, viewer, default=[]),
+    # Pages of the growing lists (issue 15): one windowed statement per distinct page arguments.
+    "visible_attachment_page_by_ticket_id": lambda viewer: _pages_by_key(attachment_pages, viewer),
+    "visible_history_page_by_ticket_id": lambda viewer: _pages_by_key(history_pages, viewer),
+    "visible_document_page_by_object_id": lambda viewer: _pages_by_key(document_pages, viewer),
 }
 
 

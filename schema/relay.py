@@ -13,7 +13,7 @@ import dataclasses
 import json
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 
@@ -56,6 +56,28 @@ class Connection(Generic[T]):
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
+
+# The page arguments of a connection field, described once (Relay: forward with first/after, backward with last/before).
+FirstArgument = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Page size reading forward: at most this many items after `after` (0..100, 20 when absent)."
+    ),
+]
+AfterArgument = Annotated[
+    str | None,
+    strawberry.argument(description="Start after this cursor (an `endCursor` or edge `cursor` of the same list)."),
+]
+LastArgument = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Page size reading backward: at most this many items before `before` (0..100); not with `first`."
+    ),
+]
+BeforeArgument = Annotated[
+    str | None,
+    strawberry.argument(description="End before this cursor (a `startCursor` or edge `cursor` of the same list)."),
+]
 
 
 # ---------------------------------------------------------------- cursors

@@ -22,7 +22,17 @@ from permissions.tickets import TicketPolicy
 from schema.accounts import CustomerUser, Employee, Person
 from schema.directive import field, type_policy
 from schema.loaders import LOADERS, loader
-from schema.relay import Connection, Node, connection, key_of, paging
+from schema.relay import (
+    AfterArgument,
+    BeforeArgument,
+    Connection,
+    FirstArgument,
+    LastArgument,
+    Node,
+    connection,
+    key_of,
+    paging,
+)
 
 if TYPE_CHECKING:
     from schema.customers import SiteObject
@@ -306,13 +316,35 @@ class Ticket(Node):
             return self.preloaded_comment_count
         return loader(info, "visible_comment_count_by_ticket_id").load(self.pk)  # type: ignore[return-value]
 
-    @field(policy=SIGNED_IN)
+    @field(
+        policy=SIGNED_IN,
+        description="Every file on the ticket, oldest first, in one list.",
+        deprecation_reason="Use `attachmentPage`, a connection; this list goes in the next major version.",
+    )
     def attachments(self, info: strawberry.Info) -> list[Attachment]:
         if self.preloaded_attachments is not None:
             return self.preloaded_attachments
         return attachment_nodes(info).load(self.pk)  # type: ignore[return-value]
 
-    @field(policy=EMPLOYEES, description="What changed, when and by whom.")
+    @field(policy=SIGNED_IN, description="The files on the ticket, oldest first, as a connection (keyset pages).")
+    async def attachment_page(
+        self,
+        info: strawberry.Info,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
+    ) -> Connection[Attachment]:
+        page = paging(info, "attachments", first, after, last, before)
+        rows, total = await loader(info, "visible_attachment_page_by_ticket_id").load((self.pk, (page.window, ())))
+        items = [Attachment.from_row(SimpleNamespace(**r)) for r in rows]
+        return connection(items, rows, page, total, key_of("created_at"))
+
+    @field(
+        policy=EMPLOYEES,
+        description="What changed, when and by whom, oldest first, in one list.",
+        deprecation_reason="Use `historyPage`, a connection; this list goes in the next major version.",
+    )
     async def history(self, info: strawberry.Info) -> list[TicketEvent] | None:
         rows = await loader(info, "visible_history_by_ticket_id").load(self.pk)
         return [
@@ -325,6 +357,32 @@ class Ticket(Node):
             )
             for r in rows
         ]
+
+    @field(
+        policy=EMPLOYEES,
+        description="What changed, when and by whom, oldest first, as a connection (keyset pages).",
+    )
+    async def history_page(
+        self,
+        info: strawberry.Info,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
+    ) -> Connection[TicketEvent] | None:
+        page = paging(info, "history", first, after, last, before)
+        rows, total = await loader(info, "visible_history_page_by_ticket_id").load((self.pk, (page.window, ())))
+        items = [
+            TicketEvent(
+                kind=r["kind"],
+                from_value=r["from_value"],
+                to_value=r["to_value"],
+                created_at=r["created_at"],
+                actor_account=r["actor_id"],
+            )
+            for r in rows
+        ]
+        return connection(items, rows, page, total, key_of("created_at"))
 
     @field(policy=SIGNED_IN)
     def viewer_can(self, info: strawberry.Info) -> TicketViewerCan:
