@@ -188,17 +188,92 @@ class FormTemplate(Node):
         )
 
 
-@strawberry.type(directives=type_policy(ANYONE), description="One answer of a submission, rendered as text.")
+@strawberry.type(directives=type_policy(ANYONE), description="The image a PHOTO or SIGNATURE answer holds.")
+class FormAnswerFile:
+    filename: str = strawberry.field(description="The file name as uploaded (cleaned of path parts).")
+    content_type: str = strawberry.field(description="The content type sniffed from the bytes, e.g. image/png.")
+    size: int = strawberry.field(description="Size in bytes.")
+    pk: strawberry.Private[int]
+
+    @field(policy=ANYONE, description="Signed URL of the image, valid for a few minutes, no Authorization header.")
+    def download_url(self, info: strawberry.Info) -> str:
+        return signed_path(info.context.settings, "form-file", self.pk)
+
+
+@strawberry.type(
+    directives=type_policy(ANYONE),
+    description="One answer of a submission: `value` is the display text (as in the PDF); the typed field "
+    "named like the `AnswerInput` field its kind takes holds the value itself, the others are null.",
+)
 class FormAnswer:
-    key: str
-    label: str
-    value: str
-    kind: FormElementKind
+    key: str = strawberry.field(description="The element's key in the template version.")
+    label: str = strawberry.field(description="The element's label when the form was filled.")
+    value: str = strawberry.field(
+        description='The answer as display text, as printed in the PDF (German: "Ja", "4 / 5", '
+        '"Ticket #201"); "" when unanswered. Read the typed fields for values.'
+    )
+    kind: FormElementKind = strawberry.field(description="The element's kind: which typed field holds the value.")
     file_pk: strawberry.Private[int | None]
+    stored: strawberry.Private[Any] = None
+    submission_pk: strawberry.Private[int] = 0
+
+    def _typed(self, *kinds: FormElementKind) -> Any:
+        return self.stored if self.kind in kinds else None
 
     @field(policy=ANYONE, description="PHOTO and SIGNATURE answers: a signed URL of the image.")
     def file_url(self, info: strawberry.Info) -> str | None:
         return signed_path(info.context.settings, "form-file", self.file_pk) if self.file_pk else None
+
+    @field(policy=ANYONE, description="TEXT answers: the text as entered (trimmed); null otherwise or unanswered.")
+    def text(self) -> str | None:
+        return self._typed(FormElementKind.TEXT)  # type: ignore[no-any-return]
+
+    @field(policy=ANYONE, description="NUMBER and RATING answers: the number (a rating is a whole number 1..scale).")
+    def number(self) -> float | None:
+        found = self._typed(FormElementKind.NUMBER, FormElementKind.RATING)
+        return None if found is None else float(found)
+
+    @field(policy=ANYONE, description="YES_NO answers: true for yes, false for no.")
+    def boolean(self) -> bool | None:
+        return self._typed(FormElementKind.YES_NO)  # type: ignore[no-any-return]
+
+    @field(
+        policy=ANYONE,
+        description="SINGLE_CHOICE (one item) and MULTIPLE_CHOICE answers: the chosen options, "
+        "exactly as the template's `options` spell them.",
+    )
+    def choices(self) -> list[str] | None:
+        found = self._typed(FormElementKind.SINGLE_CHOICE, FormElementKind.MULTIPLE_CHOICE)
+        if found is None:
+            return None
+        return [found] if isinstance(found, str) else list(found)
+
+    @field(policy=ANYONE, description="DATE answers: the day.")
+    def date(self) -> DateValue | None:
+        found = self._typed(FormElementKind.DATE)
+        return None if found is None else DateValue.fromisoformat(found)
+
+    @field(policy=ANYONE, description="PHOTO and SIGNATURE answers: the stored image.")
+    async def upload(self, info: strawberry.Info) -> FormAnswerFile | None:
+        if self.kind not in (FormElementKind.PHOTO, FormElementKind.SIGNATURE) or self.file_pk is None:
+            return None
+        files = await loader(info, "form_files_by_submission_id").load(self.submission_pk)
+        found = next((f for f in files if f.id == self.file_pk), None)
+        if found is None:
+            return None
+        return FormAnswerFile(filename=found.filename, content_type=found.content_type, size=found.size, pk=found.id)
+
+    @field(
+        policy=ANYONE,
+        description="CREATE_TICKET answers: the ticket the element created, as far as the viewer may see it.",
+    )
+    async def ticket(self, info: strawberry.Info) -> Ticket | None:
+        number = self.stored.get("number") if isinstance(self.stored, dict) else None
+        if self.kind is not FormElementKind.CREATE_TICKET or number is None:
+            return None
+        rows = await loader(info, "visible_created_tickets_by_submission_id").load(self.submission_pk)
+        found = next((r for r in rows if r.number == number), None)
+        return Ticket.from_row(found) if found else None
 
 
 @strawberry.type(directives=type_policy(ANYONE), description="A filled-in form.")
@@ -236,7 +311,10 @@ class FormSubmission(Node):
     def client_submission_id(self) -> str | None:
         return self.client_id
 
-    @field(policy=ANYONE, description="The visible elements' answers in form order, as text.")
+    @field(
+        policy=ANYONE,
+        description="The visible elements' answers in form order: display text and typed value.",
+    )
     async def answers(self, info: strawberry.Info) -> list[FormAnswer]:
         files = await loader(info, "form_files_by_submission_id").load(self.pk)
         by_key = {f.element_key: f.id for f in files if f.role is FormFileRole.ANSWER}
@@ -247,6 +325,8 @@ class FormSubmission(Node):
                 value=a["text"],
                 kind=FormElementKind(a["kind"]),
                 file_pk=by_key.get(a["key"]),
+                stored=a.get("value"),
+                submission_pk=self.pk,
             )
             for a in self.stored_answers
         ]
