@@ -24,6 +24,7 @@ from schema.forms import FormMutations, FormQueries, FormSubmission, FormTemplat
 from schema.limits import QueryLimits
 from schema.nodes import NodeQueries
 from schema.notifications import Notification, NotificationMutations, NotificationQueries
+from schema.scalars import SCALAR_OVERRIDES
 from schema.tickets import Attachment, Comment, Ticket, TicketMutations, TicketQueries, TicketType
 
 Query = merge_types(
@@ -89,6 +90,7 @@ def build_schema() -> strawberry.Schema:
         ],
         extensions=[ShapeErrors, QueryLimits, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
         config=StrawberryConfig(disable_field_suggestions=True),
+        scalar_overrides=SCALAR_OVERRIDES,
     )
     enforce_policies(schema)
     schema.compiled = CompiledExecution(schema, maxsize=256)
