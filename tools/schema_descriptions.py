@@ -1,0 +1,85 @@
+"""Count (and list) what the built schema leaves undescribed: types, fields, arguments, input fields, enum values.
+
+A field whose description is only the generated policy line ("Allowed for: …",
+`schema.directive.with_policy_text`) counts as undescribed: the line says who may
+use the field, not what it is. Introspection types and the built-in scalars are left out.
+
+    python -m tools.schema_descriptions            # the counts, then every straggler as Type.field(arg)
+    python -m tools.schema_descriptions --counts   # the counts only
+    python -m tools.schema_descriptions --check    # exit 1 while anything is missing (make check-descriptions)
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from collections.abc import Iterator
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    is_specified_scalar_type,
+)
+
+POLICY_LINE = re.compile(r"^Allowed for: [^\n]*$")
+KINDS = ("type", "field", "argument", "input field", "enum value")
+
+
+def described(description: str | None) -> bool:
+    """Whether a description says something beyond the generated policy line."""
+    if not description or not description.strip():
+        return False
+    return not POLICY_LINE.fullmatch(description.strip())
+
+
+def missing(schema: GraphQLSchema) -> Iterator[tuple[str, str]]:
+    """(kind, coordinate) of everything undescribed, in type-map order."""
+    for name, named in sorted(schema.type_map.items()):
+        if name.startswith("__") or is_specified_scalar_type(named):  # type: ignore[arg-type]
+            continue
+        if not described(named.description):
+            yield "type", name
+        if isinstance(named, GraphQLObjectType | GraphQLInterfaceType):
+            for field_name, field in named.fields.items():
+                if not described(field.description):
+                    yield "field", f"{name}.{field_name}"
+                for arg_name, arg in field.args.items():
+                    if not described(arg.description):
+                        yield "argument", f"{name}.{field_name}({arg_name}:)"
+        elif isinstance(named, GraphQLInputObjectType):
+            for field_name, field in named.fields.items():
+                if not described(field.description):
+                    yield "input field", f"{name}.{field_name}"
+        elif isinstance(named, GraphQLEnumType):
+            for value_name, value in named.values.items():
+                if not described(value.description):
+                    yield "enum value", f"{name}.{value_name}"
+        elif isinstance(named, GraphQLUnionType):
+            pass
+    for directive in schema.directives:
+        if directive.name in {"include", "skip", "deprecated", "specifiedBy", "oneOf", "defer", "stream"}:
+            continue
+        for arg_name, arg in directive.args.items():
+            if not described(arg.description):
+                yield "argument", f"@{directive.name}({arg_name}:)"
+
+
+def main(argv: list[str]) -> int:
+    from schema.schema import schema  # noqa: PLC0415 - builds the whole schema; only when run
+
+    found = list(missing(schema._schema))
+    counts = Counter(kind for kind, _ in found)
+    print("missing descriptions: " + ", ".join(f"{counts[k]} {k}s" for k in KINDS) + f"; {len(found)} in all")
+    if "--counts" not in argv:
+        for kind, where in found:
+            print(f"  {kind:12} {where}")
+    return 1 if found and "--check" in argv else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
