@@ -99,10 +99,10 @@ class SiteObject(Node):
         self,
         info: strawberry.Info,
         filter: TicketFilterInput | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
     ) -> Connection[Ticket]:
         return await ticket_connection(info, filter, (first, after, last, before), object_pk=self.pk)
 
@@ -191,10 +191,10 @@ class CustomerQueries:
     async def objects(
         self,
         info: strawberry.Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
     ) -> Connection[SiteObject]:
         page = paging(info, "objects", first, after, last, before)
         rows, total = await customers.object_page(info.context.viewer, page.window)
@@ -204,10 +204,10 @@ class CustomerQueries:
     async def customers(
         self,
         info: strawberry.Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
     ) -> Connection[Customer]:
         page = paging(info, "customers", first, after, last, before)
         rows, total = await customers.customer_page(info.context.viewer, page.window)

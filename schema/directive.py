@@ -32,9 +32,29 @@ from strawberry.schema_directive import Location
 from core.errors import Forbidden, Unauthenticated
 from permissions.policy import Permission, Policy, Role
 from permissions.viewer import Viewer
+from schema.describe import describe_values
 
 strawberry.enum(Role, description="Who a policy admits; any one listed role suffices.")
 strawberry.enum(Permission, description="Permissions granted through permission groups.")
+describe_values(
+    Role,
+    {
+        "ANYONE": "Everyone, signed in or not (anonymous callers included).",
+        "SIGNED_IN": "Any signed-in account: employees and customer users.",
+        "CUSTOMER_USER": "Customers' staff signed in to the portal.",
+        "EMPLOYEE": "Staff of the service company (back office, inspectors), system administrators included.",
+        "SYSTEM_ADMIN": "Employees who are system administrators.",
+    },
+)
+describe_values(
+    Permission,
+    {
+        "MANAGE_INSIGHT": "Configure the customer portal: customers, objects, customer users, their ticket "
+        "types, document rules and evaluation.",
+        "MANAGE_CHECK_TEMPLATES": "Design, publish and archive inspection form templates.",
+        "MANAGE_ABSENCES": "See and handle every employee's absence requests.",
+    },
+)
 
 DEFINITION_KEY = "strawberry-definition"
 

@@ -20,6 +20,7 @@ from permissions.policy import ANYONE, EMPLOYEES, TEMPLATE_MANAGERS
 from resolvers import forms
 from schema.accounts import Person
 from schema.customers import SiteObject
+from schema.describe import describe_values
 from schema.directive import field, mutation, type_policy
 from schema.inputs import decoded, decoded_list, ref
 from schema.loaders import loader
@@ -39,6 +40,42 @@ from schema.tickets import Ticket, TicketType, person
 strawberry.enum(FormElementKind, description="What an element of a form asks for (INFO asks nothing).")
 strawberry.enum(FormConditionOperator, description="How a condition compares an earlier answer with its value.")
 strawberry.enum(FormTemplateStatus, description="DRAFT: being designed; PUBLISHED: can be filled; ARCHIVED: withdrawn.")
+describe_values(
+    FormElementKind,
+    {
+        "INFO": "A text shown to the filler; takes no answer.",
+        "TEXT": "Free text; answered with `text`.",
+        "NUMBER": "Any finite number; answered with `number`.",
+        "YES_NO": "Yes or no; answered with `boolean`.",
+        "SINGLE_CHOICE": "One of `options`; answered with `choices` holding one option.",
+        "MULTIPLE_CHOICE": "Any of `options`; answered with `choices`.",
+        "RATING": "A whole number from 1 to `scale`; answered with `number`.",
+        "DATE": "A calendar day; answered with `date`.",
+        "PHOTO": "An image; answered with `upload`.",
+        "SIGNATURE": "A drawn signature as an image; answered with `upload`.",
+        "CREATE_TICKET": "Creates a ticket when the form is submitted (internal templates only); its answer, "
+        "`ticket`, is optional.",
+    },
+)
+describe_values(
+    FormConditionOperator,
+    {
+        "EQ": "Equal (MULTIPLE_CHOICE: the option is among the chosen ones; TEXT: ignoring case).",
+        "NE": "Not equal (MULTIPLE_CHOICE: the option is not chosen).",
+        "LT": "Less than (numbers, ratings and dates).",
+        "LTE": "Less than or equal.",
+        "GT": "Greater than.",
+        "GTE": "Greater than or equal.",
+    },
+)
+describe_values(
+    FormTemplateStatus,
+    {
+        "DRAFT": "Being designed: only template managers see it; nobody can fill it.",
+        "PUBLISHED": "Open for filling (internal templates by employees, public ones through their link).",
+        "ARCHIVED": "Withdrawn from filling; its submissions stay.",
+    },
+)
 
 StatusArgument = Annotated[
     FormTemplateStatus | None,
@@ -536,10 +573,10 @@ class FormQueries:
         self,
         info: strawberry.Info,
         filter: FormSubmissionFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
     ) -> Connection[FormSubmission]:
         page = paging(info, "formSubmissions", first, after, last, before)
         criteria = decoded(filter, "filter") if filter is not None else {}

@@ -13,9 +13,20 @@ from models.notifications import OutboxMail as OutboxMailRow
 from permissions.notifications import may_read_notification_settings
 from permissions.policy import EMPLOYEES, SIGNED_IN
 from resolvers import notifications
+from schema.describe import describe_values
 from schema.directive import field, mutation, type_policy
 from schema.inputs import decoded
-from schema.relay import Connection, Node, connection, key_of, paging
+from schema.relay import (
+    AfterArgument,
+    BeforeArgument,
+    Connection,
+    FirstArgument,
+    LastArgument,
+    Node,
+    connection,
+    key_of,
+    paging,
+)
 
 strawberry.enum(NotificationKind, description="What a notification mail is about.")
 strawberry.enum(
@@ -24,12 +35,33 @@ strawberry.enum(
     description="Who a mail went to: employees and customer users never share one.",
 )
 strawberry.enum(DeliveryStatus, description="Where a mail is: waiting (or retrying), sent, or given up.")
+describe_values(
+    NotificationKind,
+    {
+        "TICKET_CREATED": "A ticket without assignee was created on an object the recipient is responsible for.",
+        "ASSIGNED": "A ticket was assigned to the recipient.",
+        "COMMENT_ADDED": "Someone else wrote a (non-internal, for customer users) comment on the ticket.",
+        "STATUS_CHANGED": "The ticket went to IN_PROGRESS or DONE.",
+    },
+)
+describe_values(
+    Audience,
+    {"EMPLOYEE": "Mailed to an employee.", "CUSTOMER_USER": "Mailed to a customer user."},
+)
+describe_values(
+    DeliveryStatus,
+    {
+        "PENDING": "Waiting to be sent, or to be retried at `nextAttemptAt` after a failure.",
+        "SENT": "Handed to the mail server.",
+        "FAILED": "Given up: refused for good, or 15 attempts failed; `lastError` says why.",
+    },
+)
 
 
 @strawberry.enum(description="The language of mails: German (default) or English.")
 class Locale(Enum):
-    DE = "de"
-    EN = "en"
+    DE = strawberry.enum_value("de", description="German (the default).")
+    EN = strawberry.enum_value("en", description="English.")
 
 
 @strawberry.type(
@@ -125,10 +157,10 @@ class NotificationQueries:
         self,
         info: strawberry.Info,
         ticket_id: strawberry.ID,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
     ) -> Connection[Notification]:
         page = paging(info, "notifications", first, after, last, before)
         rows, total = await notifications.notification_page(

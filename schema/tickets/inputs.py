@@ -10,14 +10,19 @@ from strawberry.file_uploads import Upload
 
 from models.tickets import TicketStatus
 from schema.inputs import ref
+from schema.tickets import enums as _enums  # noqa: F401 (registers the ticket enums first)
 
 
-@strawberry.enum
+@strawberry.enum(description="What `tickets` sorts by; ties are broken by the ticket's id in the same direction.")
 class TicketOrder(Enum):
-    CREATED_AT = "CREATED_AT"
-    UPDATED_AT = "UPDATED_AT"
-    DUE_DATE = "DUE_DATE"
-    NUMBER = "NUMBER"
+    CREATED_AT = strawberry.enum_value("CREATED_AT", description="When the ticket was created (the default).")
+    UPDATED_AT = strawberry.enum_value(
+        "UPDATED_AT", description="When the ticket last changed: the order for syncing (ascending)."
+    )
+    DUE_DATE = strawberry.enum_value(
+        "DUE_DATE", description="The due date; tickets without one come where the database sorts NULL."
+    )
+    NUMBER = strawberry.enum_value("NUMBER", description="The ticket number.")
 
 
 @strawberry.input

@@ -16,7 +16,16 @@ from resolvers.tickets.read import ORDER_FIELDS
 from schema.directive import field, mutation
 from schema.inputs import decoded, decoded_list, decoded_upload
 from schema.loaders import loader
-from schema.relay import Connection, connection, key_of, paging
+from schema.relay import (
+    AfterArgument,
+    BeforeArgument,
+    Connection,
+    FirstArgument,
+    LastArgument,
+    connection,
+    key_of,
+    paging,
+)
 from schema.tickets.inputs import (
     AddCommentInput,
     CreateTicketInput,
@@ -76,10 +85,10 @@ class TicketQueries:
         self,
         info: strawberry.Info,
         filter: TicketFilterInput | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
         order_by: TicketOrder = TicketOrder.CREATED_AT,
         descending: bool = True,
     ) -> Connection[Ticket]:

@@ -42,9 +42,7 @@ if TYPE_CHECKING:
 # is resolved (`_site_object`).
 SiteObjectRef = Annotated["SiteObject", strawberry.lazy("schema.customers")]
 
-strawberry.enum(TicketStatus)
-strawberry.enum(TicketSource, description="Where a ticket came from.")
-strawberry.enum(TicketEventKind, description="What a history entry records.")
+# TicketStatus, TicketSource and TicketEventKind are registered in `schema.tickets.enums` (inputs import it).
 
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A kind of ticket, e.g. Reinigungsmangel.")
@@ -301,10 +299,10 @@ class Ticket(Node):
     async def comments(
         self,
         info: strawberry.Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
     ) -> Connection[Comment]:
         page = paging(info, "comments", first, after, last, before)
         rows, total = await loader(info, "visible_comment_page_by_ticket_id").load((self.pk, (page.window, ())))
