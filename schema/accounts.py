@@ -163,19 +163,23 @@ class AuthPayload:
     viewer: Person
 
 
-@strawberry.input
+@strawberry.input(description="A new permission group: a name for a set of permissions employees are given together.")
 class CreatePermissionGroupInput:
-    name: str
-    permissions: list[Permission]
+    name: str = strawberry.field(description="Unique, e.g. Qualitätsmanagement.")
+    permissions: list[Permission] = strawberry.field(description="What members of the group may do.")
 
 
-@strawberry.input
+@strawberry.input(description="A new employee who signs in with email and password.")
 class CreateEmployeeInput:
-    email: str
-    name: str
-    password: str
-    is_system_admin: bool = False
-    group_ids: refs("PermissionGroup") = strawberry.field(default_factory=list)
+    email: str = strawberry.field(
+        description="Their sign-in; unique across employees and customer users, compared ignoring case."
+    )
+    name: str = strawberry.field(description="Shown to colleagues and, as assignee or author, to customer users.")
+    password: str = strawberry.field(description="Their first password; at least 8 characters.")
+    is_system_admin: bool = strawberry.field(default=False, description="Whether they administer Sitedesk.")
+    group_ids: refs("PermissionGroup") = strawberry.field(
+        default_factory=list, description="The permission groups they belong to."
+    )
 
 
 async def _payload(info: strawberry.Info, session: accounts.Session) -> AuthPayload:

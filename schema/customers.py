@@ -165,24 +165,26 @@ async def _customer(info: strawberry.Info, pk: int) -> Customer:
     return Customer.from_row(await loader(info, "customer_by_id").load(pk))
 
 
-@strawberry.input
+@strawberry.input(description="A new customer (client company).")
 class CreateCustomerInput:
-    name: str
+    name: str = strawberry.field(description="The company's name, shown to its users.")
 
 
-@strawberry.input
+@strawberry.input(description="A new object (a building or site) of a customer.")
 class CreateObjectInput:
-    customer_id: ref("Customer")
-    name: str
-    address: str = ""
+    customer_id: ref("Customer") = strawberry.field(description="The customer it belongs to.")
+    name: str = strawberry.field(description="How everyone calls it, e.g. Rathaus.")
+    address: str = strawberry.field(default="", description="Its postal address, as one text.")
 
 
-@strawberry.input
+@strawberry.input(description="A new customer user: a customer's staff member who signs in to the portal.")
 class CreateCustomerUserInput:
-    customer_id: ref("Customer")
-    email: str
-    name: str
-    password: str
+    customer_id: ref("Customer") = strawberry.field(description="The customer they work for.")
+    email: str = strawberry.field(
+        description="Their sign-in; unique across employees and customer users, compared ignoring case."
+    )
+    name: str = strawberry.field(description="Shown to employees and on their tickets and comments.")
+    password: str = strawberry.field(description="Their first password; at least 8 characters.")
 
 
 @strawberry.type

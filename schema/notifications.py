@@ -70,7 +70,7 @@ class Locale(Enum):
     "portal creator when it is DONE cannot be switched off.",
 )
 class NotificationSettings:
-    locale: Locale
+    locale: Locale = strawberry.field(description="The language of your mails.")
     comments: bool = strawberry.field(
         description="Customer users: others' comments on tickets you created in the portal. "
         "Employees: customer users' comments on tickets assigned to you."
@@ -139,13 +139,15 @@ class Notification(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="Changes to your own notification settings; absent fields stay as they are.")
 class UpdateNotificationSettingsInput:
-    locale: Locale | None = None
-    comments: bool | None = None
-    status_changes: bool | None = None
-    assignments: bool | None = None
-    new_tickets: bool | None = None
+    locale: Locale | None = strawberry.field(default=None, description="The language of your mails.")
+    comments: bool | None = strawberry.field(default=None, description="See `NotificationSettings.comments`.")
+    status_changes: bool | None = strawberry.field(
+        default=None, description="See `NotificationSettings.statusChanges` (DONE is always mailed)."
+    )
+    assignments: bool | None = strawberry.field(default=None, description="See `NotificationSettings.assignments`.")
+    new_tickets: bool | None = strawberry.field(default=None, description="See `NotificationSettings.newTickets`.")
 
 
 @strawberry.type
