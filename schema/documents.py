@@ -77,7 +77,9 @@ class DocumentRule:
 
 @strawberry.input(description="One document rule: a ticket type and the content types it publishes.")
 class DocumentRuleInput:
-    ticket_type_id: ref("TicketType")
+    ticket_type_id: ref("TicketType") = strawberry.field(
+        description="The ticket type whose attachments are published; not an absence type."
+    )
     content_types: list[str] | None = strawberry.field(
         default=None, description="e.g. application/pdf or image/*; null or empty publishes every attachment."
     )

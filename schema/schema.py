@@ -43,6 +43,13 @@ Mutation = merge_types(
     ),
 )
 
+Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    'What can be read. Each field says who may use it (its `@policy`, repeated as "Allowed for: …").'
+)
+Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "What can be changed; each mutation runs in one transaction and stores nothing when it fails."
+)
+
 
 class SitedeskSchema(strawberry.Schema):
     # Set by `build_schema`: the compiled plans graphql-core's `execute` gives way to.
