@@ -22,8 +22,8 @@ from schema.relay import Node
 
 @strawberry.type(directives=type_policy(EMPLOYEES), description="A named set of permissions.")
 class PermissionGroup(Node):
-    name: str
-    permissions: list[Permission]
+    name: str = strawberry.field(description="The group's name.")
+    permissions: list[Permission] = strawberry.field(description="What its members may do.")
 
     @classmethod
     def from_row(cls, row: PermissionGroupRow) -> PermissionGroup:
@@ -54,7 +54,7 @@ async def _load_groups(employee_ids: list[int]) -> list[list[PermissionGroup]]:
     description="A signed-in person: an employee or a customer user. Its `id` is the Employee's or CustomerUser's.",
 )
 class Person(Node):
-    name: str
+    name: str = strawberry.field(description="The full name, as shown to others.")
     email: str | None = strawberry.field(description="Yours always; others' as the concrete type's policy allows.")
     notification_settings: NotificationSettings | None = strawberry.field(
         description="Your language and notification settings; null on anyone else."
@@ -66,22 +66,22 @@ class Person(Node):
     description="A member of the service company's staff. Customer users see the name only.",
 )
 class Employee(Person):
-    name: str
+    name: str = strawberry.field(description="The full name, as shown to others.")
     pk: strawberry.Private[int]
     email_address: strawberry.Private[str]
     system_admin: strawberry.Private[bool]
     active: strawberry.Private[bool]
     account_pk: strawberry.Private[int]
 
-    @field(policy=EMPLOYEES)
+    @field(policy=EMPLOYEES, description="Their sign-in and mail address.")
     def email(self) -> str | None:
         return self.email_address
 
-    @field(policy=EMPLOYEES)
+    @field(policy=EMPLOYEES, description="Whether they administer Sitedesk (and hold every permission).")
     def is_system_admin(self) -> bool | None:
         return self.system_admin
 
-    @field(policy=EMPLOYEES)
+    @field(policy=EMPLOYEES, description="False once deactivated: they can no longer sign in.")
     def is_active(self) -> bool | None:
         return self.active
 
@@ -112,7 +112,7 @@ class Employee(Person):
     description="A person at a customer who uses the portal.",
 )
 class CustomerUser(Person):
-    name: str
+    name: str = strawberry.field(description="The full name, as shown to others.")
     pk: strawberry.Private[int]
     customer_pk: strawberry.Private[int]
     email_address: strawberry.Private[str]
@@ -129,7 +129,7 @@ class CustomerUser(Person):
             return self.email_address
         return None
 
-    @field(policy=EMPLOYEES)
+    @field(policy=EMPLOYEES, description="False once deactivated: they can no longer sign in.")
     def is_active(self) -> bool | None:
         return self.active
 
@@ -157,10 +157,16 @@ async def viewer_object(account: Account) -> Employee | CustomerUser:
 
 @strawberry.type(directives=type_policy(ANYONE), description="A new session.")
 class AuthPayload:
-    access_token: str
-    refresh_token: str
+    access_token: str = strawberry.field(
+        description="Send as `Authorization: Bearer <accessToken>`; valid for `expiresIn` seconds (15 minutes "
+        "by default)."
+    )
+    refresh_token: str = strawberry.field(
+        description="Secret: trade it for a new session with `refreshToken` before it expires (30 days by "
+        "default); each one works once."
+    )
     expires_in: int = strawberry.field(description="Seconds until the access token expires.")
-    viewer: Person
+    viewer: Person = strawberry.field(description="Who signed in.")
 
 
 @strawberry.input(description="A new permission group: a name for a set of permissions employees are given together.")

@@ -53,7 +53,7 @@ EVALUATION_PERIOD = " Tickets done within [from, to] (UTC days, both inclusive) 
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A client company.")
 class Customer(Node):
-    name: str
+    name: str = strawberry.field(description="The company's name.")
     pk: strawberry.Private[int]
 
     @field(policy=EMPLOYEES, description="Which attachments are published as documents on the customer's objects.")
@@ -81,14 +81,14 @@ class Customer(Node):
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A site the company serves (Objekt).")
 class SiteObject(Node):
-    name: str
-    address: str
+    name: str = strawberry.field(description="How everyone calls it, e.g. Rathaus.")
+    address: str = strawberry.field(description="Its postal address, as one text; may be empty.")
     pk: strawberry.Private[int]
     customer_pk: strawberry.Private[int]
     # The customer's name when it was loaded with the object (one joined query).
     customer_name: strawberry.Private[str | None] = None
 
-    @field(policy=SIGNED_IN)
+    @field(policy=SIGNED_IN, description="The customer it belongs to.")
     def customer(self, info: strawberry.Info) -> Customer:
         if self.customer_name is not None:
             return Customer.from_row(SimpleNamespace(id=self.customer_pk, name=self.customer_name))

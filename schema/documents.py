@@ -25,10 +25,10 @@ from schema.tickets import Ticket, TicketType
     directives=type_policy(SIGNED_IN), description="A file published on an object by the customer's document rules."
 )
 class Document(Node):
-    filename: str
-    content_type: str
-    size: int
-    created_at: datetime
+    filename: str = strawberry.field(description="The file name as uploaded.")
+    content_type: str = strawberry.field(description="The content type sniffed from the file's bytes.")
+    size: int = strawberry.field(description="Size in bytes.")
+    created_at: datetime = strawberry.field(description="When it was attached to its ticket.")
     pk: strawberry.Private[int]
     ticket_pk: strawberry.Private[int]
     type_pk: strawberry.Private[int]
@@ -70,7 +70,7 @@ class DocumentRule:
     )
     type_pk: strawberry.Private[int]
 
-    @field(policy=EMPLOYEES)
+    @field(policy=EMPLOYEES, description="The ticket type whose attachments the rule publishes.")
     async def ticket_type(self, info: strawberry.Info) -> TicketType:
         return TicketType.from_row(await loader(info, "ticket_type_by_id").load(self.type_pk))
 

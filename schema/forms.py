@@ -89,22 +89,24 @@ DateValue = date  # inputs annotate with this alias: `AnswerInput.date` is a fie
     directives=type_policy(ANYONE), description="Show an element only when an earlier answer meets this condition."
 )
 class FormCondition:
-    key: str
-    operator: FormConditionOperator
-    value: str
+    key: str = strawberry.field(description="The key of the earlier element whose answer is compared.")
+    operator: FormConditionOperator = strawberry.field(description="How the answer is compared with `value`.")
+    value: str = strawberry.field(
+        description='What the answer is compared with, read as that element\'s type: "2", "true", an option.'
+    )
 
 
 @strawberry.type(directives=type_policy(EMPLOYEES), description="The ticket a CREATE_TICKET element creates.")
 class FormTicketSettings:
-    title: str
-    description: str
-    title_editable: bool
-    description_editable: bool
-    allow_due_date: bool
-    attach_pdf: bool
+    title: str = strawberry.field(description="The ticket's title unless the filler may and does change it.")
+    description: str = strawberry.field(description="The ticket's description unless the filler changes it.")
+    title_editable: bool = strawberry.field(description="Whether the filler may change the title.")
+    description_editable: bool = strawberry.field(description="Whether the filler may change the description.")
+    allow_due_date: bool = strawberry.field(description="Whether the filler may set a due date.")
+    attach_pdf: bool = strawberry.field(description="Whether the filled form's PDF is attached to the ticket.")
     type_pk: strawberry.Private[int]
 
-    @field(policy=EMPLOYEES)
+    @field(policy=EMPLOYEES, description="The type of the ticket it creates.")
     async def ticket_type(self, info: strawberry.Info) -> TicketType:
         return TicketType.from_row(await loader(info, "ticket_type_by_id").load(self.type_pk))
 
@@ -113,14 +115,18 @@ class FormTicketSettings:
     directives=type_policy(ANYONE), description="One element of a form: a question, an info text or a ticket."
 )
 class FormElement:
-    key: str
-    kind: FormElementKind
-    label: str
-    description: str
-    required: bool
-    options: list[str]
-    scale: int | None
-    visible_if: FormCondition | None
+    key: str = strawberry.field(description="Names the element in answers and conditions; unique in the template.")
+    kind: FormElementKind = strawberry.field(description="What it asks for, and so which answer field it takes.")
+    label: str = strawberry.field(description="The question or heading.")
+    description: str = strawberry.field(description="A help text shown below the label; may be empty.")
+    required: bool = strawberry.field(description="Whether it must be answered while visible.")
+    options: list[str] = strawberry.field(
+        description="SINGLE_CHOICE and MULTIPLE_CHOICE: the options; empty for other kinds."
+    )
+    scale: int | None = strawberry.field(description="RATING: answers run from 1 to this; null for other kinds.")
+    visible_if: FormCondition | None = strawberry.field(
+        description="Shown only when an earlier answer meets this; null: always shown."
+    )
     settings: strawberry.Private[dict[str, Any] | None]
 
     @field(policy=EMPLOYEES, description="CREATE_TICKET elements only (internal templates).")
@@ -160,13 +166,13 @@ class FormElement:
 
 @strawberry.type(directives=type_policy(ANYONE), description="One state of a template's elements.")
 class FormTemplateVersion:
-    version: int
-    name: str
-    description: str
-    created_at: datetime
+    version: int = strawberry.field(description="Its number, counting up from 1.")
+    name: str = strawberry.field(description="The template's name in this version.")
+    description: str = strawberry.field(description="The template's description in this version.")
+    created_at: datetime = strawberry.field(description="When this version was made.")
     stored_elements: strawberry.Private[list[dict[str, Any]]]
 
-    @field(policy=ANYONE)
+    @field(policy=ANYONE, description="The elements of this version, in order.")
     def elements(self) -> list[FormElement]:
         return [FormElement.from_stored(e) for e in self.stored_elements]
 
@@ -183,14 +189,16 @@ class FormTemplateVersion:
 
 @strawberry.type(directives=type_policy(ANYONE), description="A form design, filled in as submissions.")
 class FormTemplate(Node):
-    name: str
-    description: str
-    is_public: bool
-    status: FormTemplateStatus
+    name: str = strawberry.field(description="The template's name, e.g. Objektbegehung.")
+    description: str = strawberry.field(description="What the form is for; may be empty.")
+    is_public: bool = strawberry.field(
+        description="Filled anonymously through a link (`publicToken`) instead of by employees for an object."
+    )
+    status: FormTemplateStatus = strawberry.field(description="Whether it is a draft, open for filling or archived.")
     version: int = strawberry.field(description="The current version: the one new submissions are filled against.")
-    created_at: datetime
-    updated_at: datetime
-    published_at: datetime | None
+    created_at: datetime = strawberry.field(description="When it was created.")
+    updated_at: datetime = strawberry.field(description="When it was last changed.")
+    published_at: datetime | None = strawberry.field(description="When it was first published; null for drafts.")
     pk: strawberry.Private[int]
     token: strawberry.Private[str | None]
 
@@ -315,7 +323,7 @@ class FormAnswer:
 
 @strawberry.type(directives=type_policy(ANYONE), description="A filled-in form.")
 class FormSubmission(Node):
-    submitted_at: datetime
+    submitted_at: datetime = strawberry.field(description="When it was submitted.")
     template_version: int = strawberry.field(description="The template version it was filled against.")
     pk: strawberry.Private[int]
     template_pk: strawberry.Private[int]
@@ -325,7 +333,7 @@ class FormSubmission(Node):
     stored_answers: strawberry.Private[list[dict[str, Any]]]
     client_id: strawberry.Private[str | None]
 
-    @field(policy=ANYONE)
+    @field(policy=ANYONE, description="The template it was filled from (as it is now; see `version` for then).")
     async def template(self, info: strawberry.Info) -> FormTemplate:
         return FormTemplate.from_row(await loader(info, "form_template_by_id").load(self.template_pk))
 
@@ -344,7 +352,7 @@ class FormSubmission(Node):
     async def submitted_by(self, info: strawberry.Info) -> Person | None:
         return await person(info, self.filler_account)
 
-    @field(policy=EMPLOYEES)
+    @field(policy=EMPLOYEES, description="The id the filling device chose (`SubmitFormInput.clientSubmissionId`).")
     def client_submission_id(self) -> str | None:
         return self.client_id
 

@@ -105,19 +105,19 @@ async def settings_of_account(info: strawberry.Info, account_id: int) -> Notific
     description="One notification mail: to whom, about what, and whether it went out.",
 )
 class Notification(Node):
-    kind: NotificationKind
-    audience: Audience
-    recipient_name: str
-    recipient_email: str
-    locale: Locale
-    subject: str
-    status: DeliveryStatus
+    kind: NotificationKind = strawberry.field(description="What the mail is about.")
+    audience: Audience = strawberry.field(description="Whether it went to an employee or a customer user.")
+    recipient_name: str = strawberry.field(description="The recipient's name.")
+    recipient_email: str = strawberry.field(description="The address it was (or is to be) sent to.")
+    locale: Locale = strawberry.field(description="The language it is written in.")
+    subject: str = strawberry.field(description="The mail's subject line.")
+    status: DeliveryStatus = strawberry.field(description="Whether it is waiting, sent or given up.")
     attempts: int = strawberry.field(description="Delivery attempts so far.")
     last_error: str | None = strawberry.field(description="Why the last attempt failed.")
     note: str | None = strawberry.field(description="E.g. that it went to the log because no SMTP server is set.")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was queued (with the change that caused it).")
     next_attempt_at: datetime | None = strawberry.field(description="When a pending mail is tried next.")
-    sent_at: datetime | None
+    sent_at: datetime | None = strawberry.field(description="When the mail server took it; null until then.")
 
     @classmethod
     def from_row(cls, row: OutboxMailRow) -> Notification:

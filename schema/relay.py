@@ -30,7 +30,10 @@ T = TypeVar("T")
 
 @strawberry.interface(description="An object with a global ID; `node(id:)` fetches any the viewer may see.")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="Opaque global ID (e.g. of a Ticket): use it as is, in `node(id:)` and in every argument "
+        "naming this object. It stays the same for as long as the object exists."
+    )
 
 
 @strawberry.type(
