@@ -44,7 +44,7 @@ test-postgres: install
 	fi
 
 # Each step is a target of its own: `make -k check` runs them all and reports every failure.
-check: check-lint check-format check-types check-layers check-migrations check-schema-lint check-client
+check: check-lint check-format check-types check-layers check-migrations check-schema-lint check-descriptions check-client
 
 check-lint: install
 	@echo "== ruff check =="

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.dataloader import DataLoader
 
@@ -214,34 +216,64 @@ class AccountQueries:
 @strawberry.type
 class AccountMutations:
     @mutation(policy=ANYONE, description="Sign in with email and password.")
-    async def login(self, info: strawberry.Info, email: str, password: str) -> AuthPayload:
+    async def login(
+        self,
+        info: strawberry.Info,
+        email: Annotated[str, strawberry.argument(description="The account's email, in any case.")],
+        password: Annotated[str, strawberry.argument(description="The account's password.")],
+    ) -> AuthPayload:
         return await _payload(
             info, await accounts.login(info.context.settings, email, password, info.context.client_ip)
         )
 
     @mutation(policy=ANYONE, description="Trade a refresh token for a new session (the old token is spent).")
-    async def refresh_token(self, info: strawberry.Info, refresh_token: str) -> AuthPayload:
+    async def refresh_token(
+        self,
+        info: strawberry.Info,
+        refresh_token: Annotated[
+            str, strawberry.argument(description="The `refreshToken` of the current session; spent by this call.")
+        ],
+    ) -> AuthPayload:
         return await _payload(info, await accounts.refresh_session(info.context.settings, refresh_token))
 
     @mutation(policy=ANYONE, description="End the session a refresh token belongs to.")
-    async def logout(self, refresh_token: str) -> bool:
+    async def logout(
+        self,
+        refresh_token: Annotated[str, strawberry.argument(description="The `refreshToken` of the session to end.")],
+    ) -> bool:
         return await accounts.logout(refresh_token)
 
     @mutation(policy=SIGNED_IN, description="Change your password; all your sessions end.")
-    async def change_password(self, info: strawberry.Info, current_password: str, new_password: str) -> bool:
+    async def change_password(
+        self,
+        info: strawberry.Info,
+        current_password: Annotated[str, strawberry.argument(description="Your password now.")],
+        new_password: Annotated[str, strawberry.argument(description="At least 8 characters.")],
+    ) -> bool:
         await accounts.change_password(info.context.viewer, current_password, new_password)
         return True
 
-    @mutation(policy=SYSTEM_ADMINS)
-    async def create_permission_group(self, input: CreatePermissionGroupInput) -> PermissionGroup:
+    @mutation(policy=SYSTEM_ADMINS, description="A new permission group; its name must be unique.")
+    async def create_permission_group(
+        self,
+        input: Annotated[
+            CreatePermissionGroupInput, strawberry.argument(description="The group's name and permissions.")
+        ],
+    ) -> PermissionGroup:
         return PermissionGroup.from_row(await accounts.create_permission_group(**decoded(input)))
 
-    @mutation(policy=SYSTEM_ADMINS)
-    async def create_employee(self, input: CreateEmployeeInput) -> Employee:
+    @mutation(policy=SYSTEM_ADMINS, description="A new employee who signs in with email and password.")
+    async def create_employee(
+        self, input: Annotated[CreateEmployeeInput, strawberry.argument(description="The new employee.")]
+    ) -> Employee:
         row = await accounts.create_employee(**decoded(input))
         return Employee.from_rows(row, await Account.get(id=row.account_id))
 
     @mutation(policy=SYSTEM_ADMINS, description="Activate or deactivate an employee; deactivation ends their sessions.")
-    async def set_employee_active(self, id: strawberry.ID, active: bool) -> Employee:
+    async def set_employee_active(
+        self,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The employee's ID.")],
+        active: Annotated[bool, strawberry.argument(description="True activates, false deactivates.")],
+    ) -> Employee:
         row = await accounts.set_employee_active(parse_id(id, "Employee", field="id"), active)
         return Employee.from_rows(row, await Account.get(id=row.account_id))

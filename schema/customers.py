@@ -98,7 +98,10 @@ class SiteObject(Node):
     async def tickets(
         self,
         info: strawberry.Info,
-        filter: TicketFilterInput | None = None,
+        filter: Annotated[
+            TicketFilterInput | None,
+            strawberry.argument(description="Narrows the list; absent: every ticket on the object the viewer may see."),
+        ] = None,
         first: FirstArgument = None,
         after: AfterArgument = None,
         last: LastArgument = None,
@@ -218,22 +221,36 @@ class CustomerQueries:
 
 @strawberry.type
 class CustomerMutations:
-    @mutation(policy=PORTAL_ADMINS)
-    async def create_customer(self, input: CreateCustomerInput) -> Customer:
+    @mutation(policy=PORTAL_ADMINS, description="A new customer, with no objects, users or enabled ticket types yet.")
+    async def create_customer(
+        self, input: Annotated[CreateCustomerInput, strawberry.argument(description="The new customer.")]
+    ) -> Customer:
         return Customer.from_row(await customers.create_customer(**decoded(input)))
 
-    @mutation(policy=PORTAL_ADMINS)
-    async def create_object(self, input: CreateObjectInput) -> SiteObject:
+    @mutation(policy=PORTAL_ADMINS, description="A new object of a customer.")
+    async def create_object(
+        self, input: Annotated[CreateObjectInput, strawberry.argument(description="The new object.")]
+    ) -> SiteObject:
         return SiteObject.from_row(await customers.create_object(**decoded(input)))
 
-    @mutation(policy=PORTAL_ADMINS)
-    async def create_customer_user(self, input: CreateCustomerUserInput) -> CustomerUser:
+    @mutation(
+        policy=PORTAL_ADMINS,
+        description="A new customer user; they see nothing until assigned objects (`setCustomerUserObjects`).",
+    )
+    async def create_customer_user(
+        self, input: Annotated[CreateCustomerUserInput, strawberry.argument(description="The new customer user.")]
+    ) -> CustomerUser:
         row = await customers.create_customer_user(**decoded(input))
         return CustomerUser.from_rows(row, await Account.get(id=row.account_id))
 
     @mutation(policy=PORTAL_ADMINS, description="Replace the objects a customer user is assigned.")
     async def set_customer_user_objects(
-        self, customer_user_id: strawberry.ID, object_ids: list[strawberry.ID]
+        self,
+        customer_user_id: Annotated[strawberry.ID, strawberry.argument(description="The customer user's ID.")],
+        object_ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(description="All the objects they are assigned from now on (their customer's)."),
+        ],
     ) -> CustomerUser:
         user_id = parse_id(customer_user_id, "CustomerUser", field="customerUserId")
         ids = [parse_id(gid, "SiteObject", field="objectIds") for gid in object_ids]
@@ -244,14 +261,25 @@ class CustomerMutations:
         policy=PORTAL_ADMINS,
         description="Replace the employees responsible for an object (active employees, at most 50).",
     )
-    async def set_object_responsibles(self, object_id: strawberry.ID, employee_ids: list[strawberry.ID]) -> SiteObject:
+    async def set_object_responsibles(
+        self,
+        object_id: Annotated[strawberry.ID, strawberry.argument(description="The object's ID.")],
+        employee_ids: Annotated[
+            list[strawberry.ID], strawberry.argument(description="All the responsible employees from now on.")
+        ],
+    ) -> SiteObject:
         pk = parse_id(object_id, "SiteObject", field="objectId")
         ids = [parse_id(gid, "Employee", field="employeeIds") for gid in employee_ids]
         return SiteObject.from_row(await customers.set_object_responsibles(pk, ids))
 
     @mutation(policy=PORTAL_ADMINS, description="Replace the ticket types enabled for a customer's users.")
     async def set_customer_ticket_types(
-        self, customer_id: strawberry.ID, ticket_type_ids: list[strawberry.ID]
+        self,
+        customer_id: Annotated[strawberry.ID, strawberry.argument(description="The customer's ID.")],
+        ticket_type_ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(description="All the ticket types their users may use from now on (no absence types)."),
+        ],
     ) -> Customer:
         pk = parse_id(customer_id, "Customer", field="customerId")
         ids = [parse_id(gid, "TicketType", field="ticketTypeIds") for gid in ticket_type_ids]
@@ -268,7 +296,16 @@ class DocumentRuleMutations:
         policy=PORTAL_ADMINS,
         description="Replace the rules that publish a customer's attachments as documents on its objects.",
     )
-    async def set_customer_document_rules(self, customer_id: strawberry.ID, rules: list[DocumentRuleInput]) -> Customer:
+    async def set_customer_document_rules(
+        self,
+        customer_id: Annotated[strawberry.ID, strawberry.argument(description="The customer's ID.")],
+        rules: Annotated[
+            list[DocumentRuleInput],
+            strawberry.argument(
+                description="All the rules from now on, at most one per ticket type; empty publishes nothing."
+            ),
+        ],
+    ) -> Customer:
         pk = parse_id(customer_id, "Customer", field="customerId")
         return Customer.from_row(await documents.set_customer_document_rules(pk, decoded_list(rules, "rules")))
 
@@ -281,7 +318,12 @@ class EvaluationSettingsMutations:
         "group size (1–365 days).",
     )
     async def set_customer_ticket_evaluation(
-        self, customer_id: strawberry.ID, enabled: bool, group_size_days: int
+        self,
+        customer_id: Annotated[strawberry.ID, strawberry.argument(description="The customer's ID.")],
+        enabled: Annotated[bool, strawberry.argument(description="Whether its users see the evaluation.")],
+        group_size_days: Annotated[
+            int, strawberry.argument(description="How many whole days one group spans, 1 to 365.")
+        ],
     ) -> Customer:
         pk = parse_id(customer_id, "Customer", field="customerId")
         return Customer.from_row(await evaluations.set_customer_ticket_evaluation(pk, enabled, group_size_days))

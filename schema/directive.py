@@ -69,8 +69,10 @@ DEFINITION_KEY = "strawberry-definition"
     ),
 )
 class PolicyDirective:
-    roles: list[Role]
-    permissions: list[Permission] = strawberry.field(default_factory=list)
+    roles: list[Role] = strawberry.field(description="Who is admitted: a viewer with any one of these roles.")
+    permissions: list[Permission] = strawberry.field(
+        default_factory=list, description="What an admitted viewer must also hold: all of these permissions."
+    )
 
 
 def directive_for(policy: Policy) -> PolicyDirective:
@@ -211,8 +213,20 @@ def _guard(resolve: Callable[..., Any] | None, policy: Policy) -> Callable[..., 
     return guarded
 
 
+def _describe_directive_arguments(schema: strawberry.Schema) -> None:
+    # Strawberry leaves a schema directive's arguments undescribed; copy the field descriptions over.
+    directive = schema._schema.get_directive("policy")
+    if directive is None:
+        return
+    for strawberry_field in PolicyDirective.__strawberry_directive__.fields:  # type: ignore[attr-defined]
+        name = schema.config.name_converter.get_graphql_name(strawberry_field)
+        if name in directive.args and strawberry_field.description:
+            directive.args[name].description = strawberry_field.description
+
+
 def enforce_policies(schema: strawberry.Schema) -> strawberry.Schema:
     """Apply type-level policies and default deny to the built schema (once)."""
+    _describe_directive_arguments(schema)
     for graphql_type, _name, graphql_field in object_fields(schema):
         if field_policy(graphql_field) is not None:
             continue  # its PermissionExtension already checks it

@@ -601,12 +601,19 @@ class FormQueries:
         return connection([FormTemplate.from_row(r) for r in rows], rows, page, total, key_of("name"))
 
     @field(policy=EMPLOYEES, description="Null when it does not exist or is not yours to see.")
-    async def form_template(self, info: strawberry.Info, id: strawberry.ID) -> FormTemplate | None:
+    async def form_template(
+        self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The template's ID.")]
+    ) -> FormTemplate | None:
         row = await forms.find_template(info.context.viewer, _template_pk(id))
         return FormTemplate.from_row(row) if row else None
 
     @field(policy=ANYONE, description="A published public template by its link's token; null otherwise.")
-    async def public_form_template(self, token: str) -> FormTemplate | None:
+    async def public_form_template(
+        self,
+        token: Annotated[
+            str, strawberry.argument(description="The token of the template's public link (`publicToken`).")
+        ],
+    ) -> FormTemplate | None:
         row = await forms.find_public_template(token)
         return FormTemplate.from_row(row) if row else None
 
@@ -614,7 +621,9 @@ class FormQueries:
     async def form_submissions(
         self,
         info: strawberry.Info,
-        filter: FormSubmissionFilter | None = None,
+        filter: Annotated[
+            FormSubmissionFilter | None, strawberry.argument(description="Narrows the list; absent: every submission.")
+        ] = None,
         first: FirstArgument = None,
         after: AfterArgument = None,
         last: LastArgument = None,
@@ -629,34 +638,58 @@ class FormQueries:
 @strawberry.type
 class FormMutations:
     @mutation(policy=TEMPLATE_MANAGERS, description="A new draft template.")
-    async def create_form_template(self, info: strawberry.Info, input: CreateFormTemplateInput) -> FormTemplate:
+    async def create_form_template(
+        self,
+        info: strawberry.Info,
+        input: Annotated[CreateFormTemplateInput, strawberry.argument(description="The new template.")],
+    ) -> FormTemplate:
         row = await forms.create_template(info.context.viewer, **_template_values(input))
         return FormTemplate.from_row(row)
 
     @mutation(
         policy=TEMPLATE_MANAGERS, description="A draft changes in place; a published template gets a new version."
     )
-    async def update_form_template(self, info: strawberry.Info, input: UpdateFormTemplateInput) -> FormTemplate:
+    async def update_form_template(
+        self,
+        info: strawberry.Info,
+        input: Annotated[UpdateFormTemplateInput, strawberry.argument(description="The template and its changes.")],
+    ) -> FormTemplate:
         changes = _template_values(input)
         row = await forms.update_template(info.context.viewer, changes.pop("id"), **changes)
         return FormTemplate.from_row(row)
 
     @mutation(policy=TEMPLATE_MANAGERS, description="Release for filling; public templates get their publicToken.")
-    async def publish_form_template(self, info: strawberry.Info, id: strawberry.ID) -> FormTemplate:
+    async def publish_form_template(
+        self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The template's ID.")]
+    ) -> FormTemplate:
         return FormTemplate.from_row(await forms.publish_template(info.context.viewer, _template_pk(id)))
 
     @mutation(policy=TEMPLATE_MANAGERS, description="Withdraw from filling; submissions stay.")
-    async def archive_form_template(self, info: strawberry.Info, id: strawberry.ID) -> FormTemplate:
+    async def archive_form_template(
+        self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The template's ID.")]
+    ) -> FormTemplate:
         return FormTemplate.from_row(await forms.archive_template(info.context.viewer, _template_pk(id)))
 
     @mutation(policy=EMPLOYEES, description="Fill an internal template for an object; all or nothing.")
-    async def submit_form(self, info: strawberry.Info, input: SubmitFormInput) -> FormSubmission:
+    async def submit_form(
+        self,
+        info: strawberry.Info,
+        input: Annotated[SubmitFormInput, strawberry.argument(description="The template, the object and the answers.")],
+    ) -> FormSubmission:
         values = _with_answers(lambda: decoded(input), input.answers)
         row = await forms.submit_form(info.context.viewer, info.context.settings, **values)
         return (await submission_nodes([row]))[0]
 
     @mutation(policy=ANYONE, description="Fill a public template through its link, anonymously.")
-    async def submit_public_form(self, info: strawberry.Info, token: str, answers: list[AnswerInput]) -> FormSubmission:
+    async def submit_public_form(
+        self,
+        info: strawberry.Info,
+        token: Annotated[str, strawberry.argument(description="The token of the template's public link.")],
+        answers: Annotated[
+            list[AnswerInput],
+            strawberry.argument(description="One per answered element; hidden elements' answers are ignored."),
+        ],
+    ) -> FormSubmission:
         row = await forms.submit_public_form(
             info.context.settings, token, _with_answers(lambda: decoded_list(answers, "answers"), answers)
         )

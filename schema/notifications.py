@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 
@@ -158,7 +159,7 @@ class NotificationQueries:
     async def notifications(
         self,
         info: strawberry.Info,
-        ticket_id: strawberry.ID,
+        ticket_id: Annotated[strawberry.ID, strawberry.argument(description="The ticket's ID.")],
         first: FirstArgument = None,
         after: AfterArgument = None,
         last: LastArgument = None,
@@ -182,7 +183,9 @@ class NotificationMutations:
         description="Change your language and optional notifications; fields left out stay as they are.",
     )
     async def update_notification_settings(
-        self, info: strawberry.Info, input: UpdateNotificationSettingsInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[UpdateNotificationSettingsInput, strawberry.argument(description="The settings to change.")],
     ) -> NotificationSettings:
         changes = decoded(input)
         if input.locale is not None:

@@ -16,6 +16,7 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import (
     GraphQLEnumType,
@@ -23,12 +24,12 @@ from graphql import (
     GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
-    GraphQLUnionType,
     is_specified_scalar_type,
 )
 
 POLICY_LINE = re.compile(r"^Allowed for: [^\n]*$")
 KINDS = ("type", "field", "argument", "input field", "enum value")
+SPECIFIED_DIRECTIVES = {"include", "skip", "deprecated", "specifiedBy", "oneOf", "defer", "stream"}
 
 
 def described(description: str | None) -> bool:
@@ -38,6 +39,21 @@ def described(description: str | None) -> bool:
     return not POLICY_LINE.fullmatch(description.strip())
 
 
+def _members(name: str, named: Any) -> Iterator[tuple[str, str, str | None]]:
+    """(kind, coordinate, description) of a named type's fields, arguments, input fields or enum values."""
+    if isinstance(named, GraphQLObjectType | GraphQLInterfaceType):
+        for field_name, field in named.fields.items():
+            yield "field", f"{name}.{field_name}", field.description
+            for arg_name, arg in field.args.items():
+                yield "argument", f"{name}.{field_name}({arg_name}:)", arg.description
+    elif isinstance(named, GraphQLInputObjectType):
+        for field_name, input_field in named.fields.items():
+            yield "input field", f"{name}.{field_name}", input_field.description
+    elif isinstance(named, GraphQLEnumType):
+        for value_name, value in named.values.items():
+            yield "enum value", f"{name}.{value_name}", value.description
+
+
 def missing(schema: GraphQLSchema) -> Iterator[tuple[str, str]]:
     """(kind, coordinate) of everything undescribed, in type-map order."""
     for name, named in sorted(schema.type_map.items()):
@@ -45,25 +61,11 @@ def missing(schema: GraphQLSchema) -> Iterator[tuple[str, str]]:
             continue
         if not described(named.description):
             yield "type", name
-        if isinstance(named, GraphQLObjectType | GraphQLInterfaceType):
-            for field_name, field in named.fields.items():
-                if not described(field.description):
-                    yield "field", f"{name}.{field_name}"
-                for arg_name, arg in field.args.items():
-                    if not described(arg.description):
-                        yield "argument", f"{name}.{field_name}({arg_name}:)"
-        elif isinstance(named, GraphQLInputObjectType):
-            for field_name, field in named.fields.items():
-                if not described(field.description):
-                    yield "input field", f"{name}.{field_name}"
-        elif isinstance(named, GraphQLEnumType):
-            for value_name, value in named.values.items():
-                if not described(value.description):
-                    yield "enum value", f"{name}.{value_name}"
-        elif isinstance(named, GraphQLUnionType):
-            pass
+        for kind, where, description in _members(name, named):
+            if not described(description):
+                yield kind, where
     for directive in schema.directives:
-        if directive.name in {"include", "skip", "deprecated", "specifiedBy", "oneOf", "defer", "stream"}:
+        if directive.name in SPECIFIED_DIRECTIVES:
             continue
         for arg_name, arg in directive.args.items():
             if not described(arg.description):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from core.ids import to_global_id
-from tests.documents.test_documents import published  # noqa: F401 (the fixture)
+from tests.documents import test_documents
 from tests.statements import count_statements
+
+published = test_documents.published  # the fixture: customer A publishes defects as PDFs, reports entirely
 
 PAGE = """query($id: ID!, $first: Int, $after: String) { node(id: $id) { ... on SiteObject {
   documents { filename }
