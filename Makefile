@@ -10,7 +10,7 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 COMPARE ?= 1
 
 .PHONY: install run test test-sqlite test-postgres check check-lint check-format check-types check-layers \
-	check-migrations schema clean
+	check-migrations schema clean check-schema-lint check-descriptions check-client
 
 $(BIN)/sitedesk: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,7 @@ test-postgres: install
 	fi
 
 # Each step is a target of its own: `make -k check` runs them all and reports every failure.
-check: check-lint check-format check-types check-layers check-migrations
+check: check-lint check-format check-types check-layers check-migrations check-schema-lint check-descriptions check-client
 
 check-lint: install
 	@echo "== ruff check =="
@@ -68,6 +68,37 @@ check-migrations: install
 
 schema: install
 	$(BIN)/sitedesk export-schema > schema.graphql
+
+# The tools partners use (clients/): pinned in clients/package.json and package-lock.json,
+# installed with `npm ci` from the npm registry (Node.js from Debian's `nodejs`).
+NODE_MODULES := clients/node_modules/.package-lock.json
+$(NODE_MODULES): clients/package.json clients/package-lock.json
+	cd clients && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# graphql-schema-linter over the exported schema (rules and the reasons for the disabled
+# ones: clients/.graphql-schema-linterrc). The SDL is exported afresh, so a stale
+# schema.graphql cannot hide a finding.
+check-schema-lint: install $(NODE_MODULES)
+	@echo "== graphql-schema-linter =="
+	@mkdir -p clients/generated
+	$(BIN)/sitedesk export-schema > clients/generated/schema.graphql
+	cd clients && npx --no-install graphql-schema-linter generated/schema.graphql
+
+# Every type, field, argument, input field and enum value described beyond its policy line
+# (`python -m tools.schema_descriptions` lists the stragglers).
+check-descriptions: install
+	@echo "== schema descriptions =="
+	$(BIN)/python -m tools.schema_descriptions --check
+
+# A typed TypeScript client over README's example operations: GraphQL Code Generator's
+# client preset with strictScalars (clients/codegen.ts), then tsc --strict.
+check-client: install $(NODE_MODULES)
+	@echo "== generated TypeScript client (strictScalars, tsc --strict) =="
+	rm -rf clients/generated/operations clients/generated/client
+	$(BIN)/python -m tools.readme_operations clients/generated/operations/readme.graphql
+	cd clients && npx --no-install graphql-codegen --config codegen.ts --silent
+	cd clients && npx --no-install tsc --project tsconfig.json
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -20,7 +20,10 @@ import dataclasses
 from typing import Any
 
 from tortoise.expressions import Q
+from tortoise.functions import Count
 from tortoise.queryset import QuerySet
+
+from core.queries import windowed_values
 
 Key = tuple[Any, int]  # (sort value, id) of a row
 
@@ -97,3 +100,43 @@ async def page_of(query: QuerySet[Any], column: str, descending: bool, window: W
         narrowed = narrowed.filter(condition)
     rows = await ordered(narrowed, column, window.scan_descending(descending)).limit(window.limit + 1)
     return list(rows), await query.count()
+
+
+async def pages_by_parent(
+    scope: QuerySet[Any],
+    parent: str,
+    parent_ids: list[int],
+    fields: tuple[str, ...],
+    column: str,
+    descending: bool,
+    window: Window,
+) -> dict[int, tuple[list[dict[str, Any]], int]]:
+    """A page of `scope` for each of `parent_ids` (distinct), ordered by (`column`, id), and each one's count.
+
+    `scope` holds the rows of every parent (already narrowed to `parent_ids`
+    and to what the viewer may see); `parent` is the values alias naming a
+    row's parent and must be among `fields`. One windowed statement
+    (`core.queries.windowed_values`) for all parents, and behind a cursor one
+    more that counts each parent's rows: the number of statements never grows
+    with the page or the number of parents. Rows are values dicts in reading
+    order, one more than `window.limit` when another page follows.
+    """
+    if not parent_ids:
+        return {}
+    reading = window.scan_descending(descending)
+    condition = bounds(column, descending, window)
+    page = scope.filter(condition) if condition is not None else scope
+    rows = await windowed_values(
+        page.order_by().values(*fields), parent, ((column, reading), ("id", reading)), window.limit + 1
+    )
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        grouped.setdefault(row[parent], []).append(row)
+    if window.bounded:
+        counted = (
+            await scope.order_by().group_by(parent).annotate(window_count=Count("id")).values(parent, "window_count")
+        )
+        totals = {row[parent]: row["window_count"] for row in counted}
+    else:
+        totals = {pk: found[0]["window_total"] for pk, found in grouped.items()}
+    return {pk: (grouped.get(pk, []), totals.get(pk, 0)) for pk in parent_ids}

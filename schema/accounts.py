@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.dataloader import DataLoader
 
@@ -24,8 +26,8 @@ from schema.relay import Node
 
 @strawberry.type(directives=type_policy(EMPLOYEES), description="A named set of permissions.")
 class PermissionGroup(Node):
-    name: str
-    permissions: list[Permission]
+    name: str = strawberry.field(description="The group's name.")
+    permissions: list[Permission] = strawberry.field(description="What its members may do.")
 
     @classmethod
     def from_row(cls, row: PermissionGroupRow) -> PermissionGroup:
@@ -56,7 +58,7 @@ async def _load_groups(employee_ids: list[int]) -> list[list[PermissionGroup]]:
     description="A signed-in person: an employee or a customer user. Its `id` is the Employee's or CustomerUser's.",
 )
 class Person(Node):
-    name: str
+    name: str = strawberry.field(description="The full name, as shown to others.")
     email: str | None = strawberry.field(description="Yours always; others' as the concrete type's policy allows.")
     notification_settings: NotificationSettings | None = strawberry.field(
         description="Your language and notification settings; null on anyone else."
@@ -68,22 +70,22 @@ class Person(Node):
     description="A member of the service company's staff. Customer users see the name only.",
 )
 class Employee(Person):
-    name: str
+    name: str = strawberry.field(description="The full name, as shown to others.")
     pk: strawberry.Private[int]
     email_address: strawberry.Private[str]
     system_admin: strawberry.Private[bool]
     active: strawberry.Private[bool]
     account_pk: strawberry.Private[int]
 
-    @field(policy=EMPLOYEES)
+    @field(policy=EMPLOYEES, description="Their sign-in and mail address.")
     def email(self) -> str | None:
         return self.email_address
 
-    @field(policy=EMPLOYEES)
+    @field(policy=EMPLOYEES, description="Whether they administer Sitedesk (and hold every permission).")
     def is_system_admin(self) -> bool | None:
         return self.system_admin
 
-    @field(policy=EMPLOYEES)
+    @field(policy=EMPLOYEES, description="False once deactivated: they can no longer sign in.")
     def is_active(self) -> bool | None:
         return self.active
 
@@ -114,7 +116,7 @@ class Employee(Person):
     description="A person at a customer who uses the portal.",
 )
 class CustomerUser(Person):
-    name: str
+    name: str = strawberry.field(description="The full name, as shown to others.")
     pk: strawberry.Private[int]
     customer_pk: strawberry.Private[int]
     email_address: strawberry.Private[str]
@@ -131,7 +133,7 @@ class CustomerUser(Person):
             return self.email_address
         return None
 
-    @field(policy=EMPLOYEES)
+    @field(policy=EMPLOYEES, description="False once deactivated: they can no longer sign in.")
     def is_active(self) -> bool | None:
         return self.active
 
@@ -159,25 +161,35 @@ async def viewer_object(account: Account) -> Employee | CustomerUser:
 
 @strawberry.type(directives=type_policy(ANYONE), description="A new session.")
 class AuthPayload:
-    access_token: str
-    refresh_token: str
+    access_token: str = strawberry.field(
+        description="Send as `Authorization: Bearer <accessToken>`; valid for `expiresIn` seconds (15 minutes "
+        "by default)."
+    )
+    refresh_token: str = strawberry.field(
+        description="Secret: trade it for a new session with `refreshToken` before it expires (30 days by "
+        "default); each one works once."
+    )
     expires_in: int = strawberry.field(description="Seconds until the access token expires.")
-    viewer: Person
+    viewer: Person = strawberry.field(description="Who signed in.")
 
 
-@strawberry.input
+@strawberry.input(description="A new permission group: a name for a set of permissions employees are given together.")
 class CreatePermissionGroupInput:
-    name: str
-    permissions: list[Permission]
+    name: str = strawberry.field(description="Unique, e.g. Qualitätsmanagement.")
+    permissions: list[Permission] = strawberry.field(description="What members of the group may do.")
 
 
-@strawberry.input
+@strawberry.input(description="A new employee who signs in with email and password.")
 class CreateEmployeeInput:
-    email: str
-    name: str
-    password: str
-    is_system_admin: bool = False
-    group_ids: refs("PermissionGroup") = strawberry.field(default_factory=list)
+    email: str = strawberry.field(
+        description="Their sign-in; unique across employees and customer users, compared ignoring case."
+    )
+    name: str = strawberry.field(description="Shown to colleagues and, as assignee or author, to customer users.")
+    password: str = strawberry.field(description="Their first password; at least 8 characters.")
+    is_system_admin: bool = strawberry.field(default=False, description="Whether they administer Sitedesk.")
+    group_ids: refs("PermissionGroup") = strawberry.field(
+        default_factory=list, description="The permission groups they belong to."
+    )
 
 
 async def _payload(info: strawberry.Info, session: accounts.Session) -> AuthPayload:
@@ -211,27 +223,50 @@ class AccountQueries:
 @strawberry.type
 class AccountMutations:
     @mutation(policy=ANYONE, description="Sign in with email and password.")
-    async def login(self, info: strawberry.Info, email: str, password: str) -> AuthPayload:
+    async def login(
+        self,
+        info: strawberry.Info,
+        email: Annotated[str, strawberry.argument(description="The account's email, in any case.")],
+        password: Annotated[str, strawberry.argument(description="The account's password.")],
+    ) -> AuthPayload:
         return await _payload(
             info, await accounts.login(info.context.settings, email, password, info.context.client_ip)
         )
 
     @mutation(policy=ANYONE, description="Trade a refresh token for a new session (the old token is spent).")
-    async def refresh_token(self, info: strawberry.Info, refresh_token: str) -> AuthPayload:
+    async def refresh_token(
+        self,
+        info: strawberry.Info,
+        refresh_token: Annotated[
+            str, strawberry.argument(description="The `refreshToken` of the current session; spent by this call.")
+        ],
+    ) -> AuthPayload:
         return await _payload(info, await accounts.refresh_session(info.context.settings, refresh_token))
 
     @mutation(policy=ANYONE, description="End the session a refresh token belongs to.")
-    async def logout(self, refresh_token: str) -> bool:
+    async def logout(
+        self,
+        refresh_token: Annotated[str, strawberry.argument(description="The `refreshToken` of the session to end.")],
+    ) -> bool:
         return await accounts.logout(refresh_token)
 
     @mutation(policy=SIGNED_IN, description="Change your password; all your sessions end.")
-    async def change_password(self, info: strawberry.Info, current_password: str, new_password: str) -> bool:
+    async def change_password(
+        self,
+        info: strawberry.Info,
+        current_password: Annotated[str, strawberry.argument(description="Your password now.")],
+        new_password: Annotated[str, strawberry.argument(description="At least 8 characters.")],
+    ) -> bool:
         await accounts.change_password(info.context.viewer, current_password, new_password)
         return True
 
-    @mutation(policy=SYSTEM_ADMINS)
+    @mutation(policy=SYSTEM_ADMINS, description="A new permission group; its name must be unique.")
     async def create_permission_group(
-        self, info: strawberry.Info, input: CreatePermissionGroupInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            CreatePermissionGroupInput, strawberry.argument(description="The group's name and permissions.")
+        ],
     ) -> PermissionGroup:
         async with audited_change():
             row = await accounts.create_permission_group(**decoded(input))
@@ -244,8 +279,12 @@ class AccountMutations:
             )
         return PermissionGroup.from_row(row)
 
-    @mutation(policy=SYSTEM_ADMINS)
-    async def create_employee(self, info: strawberry.Info, input: CreateEmployeeInput) -> Employee:
+    @mutation(policy=SYSTEM_ADMINS, description="A new employee who signs in with email and password.")
+    async def create_employee(
+        self,
+        info: strawberry.Info,
+        input: Annotated[CreateEmployeeInput, strawberry.argument(description="The new employee.")],
+    ) -> Employee:
         async with audited_change():
             row = await accounts.create_employee(**decoded(input))
             account = await Account.get(id=row.account_id)
@@ -265,7 +304,12 @@ class AccountMutations:
             "Activate or deactivate an employee; deactivation ends their sessions and revokes their API tokens."
         ),
     )
-    async def set_employee_active(self, info: strawberry.Info, id: strawberry.ID, active: bool) -> Employee:
+    async def set_employee_active(
+        self,
+        info: strawberry.Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The employee's ID.")],
+        active: Annotated[bool, strawberry.argument(description="True activates, false deactivates.")],
+    ) -> Employee:
         async with audited_change():
             row = await accounts.set_employee_active(parse_id(id, "Employee", field="id"), active)
             account = await Account.get(id=row.account_id)

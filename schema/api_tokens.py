@@ -207,7 +207,14 @@ class ApiTokenMutations:
         description="Create a service account: an employee-kind account for one integration that cannot sign in "
         "with a password and acts through API tokens only.",
     )
-    async def create_service_account(self, info: strawberry.Info, input: CreateServiceAccountInput) -> Employee:
+    async def create_service_account(
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            CreateServiceAccountInput,
+            strawberry.argument(description="The name, administrator flag and permission groups of the account."),
+        ],
+    ) -> Employee:
         row = await api_tokens.create_service_account(info.context.viewer, _address(info), **decoded(input))
         return Employee.from_rows(row, await Account.get(id=row.account_id))
 
@@ -215,7 +222,16 @@ class ApiTokenMutations:
         policy=SYSTEM_ADMINS,
         description="Create an API token for an account; the answer holds the secret, once.",
     )
-    async def create_api_token(self, info: strawberry.Info, input: CreateApiTokenInput) -> CreateApiTokenPayload:
+    async def create_api_token(
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            CreateApiTokenInput,
+            strawberry.argument(
+                description="The account the token acts as, its name, expiry and whether it may write."
+            ),
+        ],
+    ) -> CreateApiTokenPayload:
         created = await api_tokens.create_api_token(info.context.viewer, _address(info), **decoded(input))
         return CreateApiTokenPayload(token=created.secret, api_token=ApiToken.from_row(created.token))
 

@@ -18,7 +18,14 @@ from resolvers import customers, documents, evaluations
 from resolvers.audit import audited_change
 from schema.accounts import CustomerUser, Employee, audited
 from schema.directive import field, mutation, type_policy
-from schema.documents import Document, DocumentRule, DocumentRuleInput, document_rules_of, documents_of
+from schema.documents import (
+    Document,
+    DocumentRule,
+    DocumentRuleInput,
+    document_connection,
+    document_rules_of,
+    documents_of,
+)
 from schema.evaluations import (
     TicketEvaluation,
     TicketEvaluationSettings,
@@ -28,7 +35,17 @@ from schema.evaluations import (
 )
 from schema.inputs import decoded, decoded_list, ref
 from schema.loaders import loader
-from schema.relay import Connection, Node, connection, key_of, paging
+from schema.relay import (
+    AfterArgument,
+    BeforeArgument,
+    Connection,
+    FirstArgument,
+    LastArgument,
+    Node,
+    connection,
+    key_of,
+    paging,
+)
 from schema.tickets import Ticket, TicketFilterInput, ticket_connection
 
 FromArgument = Annotated[date | None, strawberry.argument(name="from", description="First day (UTC), inclusive.")]
@@ -38,7 +55,7 @@ EVALUATION_PERIOD = " Tickets done within [from, to] (UTC days, both inclusive) 
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A client company.")
 class Customer(Node):
-    name: str
+    name: str = strawberry.field(description="The company's name.")
     pk: strawberry.Private[int]
 
     @field(policy=EMPLOYEES, description="Which attachments are published as documents on the customer's objects.")
@@ -66,14 +83,14 @@ class Customer(Node):
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A site the company serves (Objekt).")
 class SiteObject(Node):
-    name: str
-    address: str
+    name: str = strawberry.field(description="How everyone calls it, e.g. Rathaus.")
+    address: str = strawberry.field(description="Its postal address, as one text; may be empty.")
     pk: strawberry.Private[int]
     customer_pk: strawberry.Private[int]
     # The customer's name when it was loaded with the object (one joined query).
     customer_name: strawberry.Private[str | None] = None
 
-    @field(policy=SIGNED_IN)
+    @field(policy=SIGNED_IN, description="The customer it belongs to.")
     def customer(self, info: strawberry.Info) -> Customer:
         if self.customer_name is not None:
             return Customer.from_row(SimpleNamespace(id=self.customer_pk, name=self.customer_name))
@@ -83,11 +100,14 @@ class SiteObject(Node):
     async def tickets(
         self,
         info: strawberry.Info,
-        filter: TicketFilterInput | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        filter: Annotated[
+            TicketFilterInput | None,
+            strawberry.argument(description="Narrows the list; absent: every ticket on the object the viewer may see."),
+        ] = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
     ) -> Connection[Ticket]:
         return await ticket_connection(info, filter, (first, after, last, before), object_pk=self.pk)
 
@@ -95,9 +115,25 @@ class SiteObject(Node):
         policy=SIGNED_IN,
         description="Files published on this object by the customer's document rules, "
         "newest first. Customer users get the file, never the ticket behind it.",
+        deprecation_reason="Use `documentPage`, a connection; this list goes in the next major version.",
     )
     async def documents(self, info: strawberry.Info) -> list[Document]:
         return await documents_of(info, self.pk)
+
+    @field(
+        policy=SIGNED_IN,
+        description="Files published on this object by the customer's document rules, newest first, as a "
+        "connection (keyset pages). Customer users get the file, never the ticket behind it.",
+    )
+    async def document_page(
+        self,
+        info: strawberry.Info,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
+    ) -> Connection[Document]:
+        return await document_connection(info, self.pk, (first, after, last, before))
 
     @field(
         policy=SIGNED_IN,
@@ -134,24 +170,26 @@ async def _customer(info: strawberry.Info, pk: int) -> Customer:
     return Customer.from_row(await loader(info, "customer_by_id").load(pk))
 
 
-@strawberry.input
+@strawberry.input(description="A new customer (client company).")
 class CreateCustomerInput:
-    name: str
+    name: str = strawberry.field(description="The company's name, shown to its users.")
 
 
-@strawberry.input
+@strawberry.input(description="A new object (a building or site) of a customer.")
 class CreateObjectInput:
-    customer_id: ref("Customer")
-    name: str
-    address: str = ""
+    customer_id: ref("Customer") = strawberry.field(description="The customer it belongs to.")
+    name: str = strawberry.field(description="How everyone calls it, e.g. Rathaus.")
+    address: str = strawberry.field(default="", description="Its postal address, as one text.")
 
 
-@strawberry.input
+@strawberry.input(description="A new customer user: a customer's staff member who signs in to the portal.")
 class CreateCustomerUserInput:
-    customer_id: ref("Customer")
-    email: str
-    name: str
-    password: str
+    customer_id: ref("Customer") = strawberry.field(description="The customer they work for.")
+    email: str = strawberry.field(
+        description="Their sign-in; unique across employees and customer users, compared ignoring case."
+    )
+    name: str = strawberry.field(description="Shown to employees and on their tickets and comments.")
+    password: str = strawberry.field(description="Their first password; at least 8 characters.")
 
 
 @strawberry.type
@@ -160,10 +198,10 @@ class CustomerQueries:
     async def objects(
         self,
         info: strawberry.Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
     ) -> Connection[SiteObject]:
         page = paging(info, "objects", first, after, last, before)
         rows, total = await customers.object_page(info.context.viewer, page.window)
@@ -173,10 +211,10 @@ class CustomerQueries:
     async def customers(
         self,
         info: strawberry.Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
     ) -> Connection[Customer]:
         page = paging(info, "customers", first, after, last, before)
         rows, total = await customers.customer_page(info.context.viewer, page.window)
@@ -185,16 +223,27 @@ class CustomerQueries:
 
 @strawberry.type
 class CustomerMutations:
-    @mutation(policy=PORTAL_ADMINS)
-    async def create_customer(self, input: CreateCustomerInput) -> Customer:
+    @mutation(policy=PORTAL_ADMINS, description="A new customer, with no objects, users or enabled ticket types yet.")
+    async def create_customer(
+        self, input: Annotated[CreateCustomerInput, strawberry.argument(description="The new customer.")]
+    ) -> Customer:
         return Customer.from_row(await customers.create_customer(**decoded(input)))
 
-    @mutation(policy=PORTAL_ADMINS)
-    async def create_object(self, input: CreateObjectInput) -> SiteObject:
+    @mutation(policy=PORTAL_ADMINS, description="A new object of a customer.")
+    async def create_object(
+        self, input: Annotated[CreateObjectInput, strawberry.argument(description="The new object.")]
+    ) -> SiteObject:
         return SiteObject.from_row(await customers.create_object(**decoded(input)))
 
-    @mutation(policy=PORTAL_ADMINS)
-    async def create_customer_user(self, info: strawberry.Info, input: CreateCustomerUserInput) -> CustomerUser:
+    @mutation(
+        policy=PORTAL_ADMINS,
+        description="A new customer user; they see nothing until assigned objects (`setCustomerUserObjects`).",
+    )
+    async def create_customer_user(
+        self,
+        info: strawberry.Info,
+        input: Annotated[CreateCustomerUserInput, strawberry.argument(description="The new customer user.")],
+    ) -> CustomerUser:
         async with audited_change():
             row = await customers.create_customer_user(**decoded(input))
             account = await Account.get(id=row.account_id)
@@ -209,7 +258,13 @@ class CustomerMutations:
 
     @mutation(policy=PORTAL_ADMINS, description="Replace the objects a customer user is assigned.")
     async def set_customer_user_objects(
-        self, info: strawberry.Info, customer_user_id: strawberry.ID, object_ids: list[strawberry.ID]
+        self,
+        info: strawberry.Info,
+        customer_user_id: Annotated[strawberry.ID, strawberry.argument(description="The customer user's ID.")],
+        object_ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(description="All the objects they are assigned from now on (their customer's)."),
+        ],
     ) -> CustomerUser:
         user_id = parse_id(customer_user_id, "CustomerUser", field="customerUserId")
         ids = [parse_id(gid, "SiteObject", field="objectIds") for gid in object_ids]
@@ -229,14 +284,25 @@ class CustomerMutations:
         policy=PORTAL_ADMINS,
         description="Replace the employees responsible for an object (active employees, at most 50).",
     )
-    async def set_object_responsibles(self, object_id: strawberry.ID, employee_ids: list[strawberry.ID]) -> SiteObject:
+    async def set_object_responsibles(
+        self,
+        object_id: Annotated[strawberry.ID, strawberry.argument(description="The object's ID.")],
+        employee_ids: Annotated[
+            list[strawberry.ID], strawberry.argument(description="All the responsible employees from now on.")
+        ],
+    ) -> SiteObject:
         pk = parse_id(object_id, "SiteObject", field="objectId")
         ids = [parse_id(gid, "Employee", field="employeeIds") for gid in employee_ids]
         return SiteObject.from_row(await customers.set_object_responsibles(pk, ids))
 
     @mutation(policy=PORTAL_ADMINS, description="Replace the ticket types enabled for a customer's users.")
     async def set_customer_ticket_types(
-        self, customer_id: strawberry.ID, ticket_type_ids: list[strawberry.ID]
+        self,
+        customer_id: Annotated[strawberry.ID, strawberry.argument(description="The customer's ID.")],
+        ticket_type_ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(description="All the ticket types their users may use from now on (no absence types)."),
+        ],
     ) -> Customer:
         pk = parse_id(customer_id, "Customer", field="customerId")
         ids = [parse_id(gid, "TicketType", field="ticketTypeIds") for gid in ticket_type_ids]
@@ -253,7 +319,16 @@ class DocumentRuleMutations:
         policy=PORTAL_ADMINS,
         description="Replace the rules that publish a customer's attachments as documents on its objects.",
     )
-    async def set_customer_document_rules(self, customer_id: strawberry.ID, rules: list[DocumentRuleInput]) -> Customer:
+    async def set_customer_document_rules(
+        self,
+        customer_id: Annotated[strawberry.ID, strawberry.argument(description="The customer's ID.")],
+        rules: Annotated[
+            list[DocumentRuleInput],
+            strawberry.argument(
+                description="All the rules from now on, at most one per ticket type; empty publishes nothing."
+            ),
+        ],
+    ) -> Customer:
         pk = parse_id(customer_id, "Customer", field="customerId")
         return Customer.from_row(await documents.set_customer_document_rules(pk, decoded_list(rules, "rules")))
 
@@ -266,7 +341,12 @@ class EvaluationSettingsMutations:
         "group size (1–365 days).",
     )
     async def set_customer_ticket_evaluation(
-        self, customer_id: strawberry.ID, enabled: bool, group_size_days: int
+        self,
+        customer_id: Annotated[strawberry.ID, strawberry.argument(description="The customer's ID.")],
+        enabled: Annotated[bool, strawberry.argument(description="Whether its users see the evaluation.")],
+        group_size_days: Annotated[
+            int, strawberry.argument(description="How many whole days one group spans, 1 to 365.")
+        ],
     ) -> Customer:
         pk = parse_id(customer_id, "Customer", field="customerId")
         return Customer.from_row(await evaluations.set_customer_ticket_evaluation(pk, enabled, group_size_days))

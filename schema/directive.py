@@ -32,9 +32,29 @@ from strawberry.schema_directive import Location
 from core.errors import Forbidden, Unauthenticated
 from permissions.policy import Permission, Policy, Role
 from permissions.viewer import Viewer
+from schema.describe import describe_values
 
 strawberry.enum(Role, description="Who a policy admits; any one listed role suffices.")
 strawberry.enum(Permission, description="Permissions granted through permission groups.")
+describe_values(
+    Role,
+    {
+        "ANYONE": "Everyone, signed in or not (anonymous callers included).",
+        "SIGNED_IN": "Any signed-in account: employees and customer users.",
+        "CUSTOMER_USER": "Customers' staff signed in to the portal.",
+        "EMPLOYEE": "Staff of the service company (back office, inspectors), system administrators included.",
+        "SYSTEM_ADMIN": "Employees who are system administrators.",
+    },
+)
+describe_values(
+    Permission,
+    {
+        "MANAGE_INSIGHT": "Configure the customer portal: customers, objects, customer users, their ticket "
+        "types, document rules and evaluation.",
+        "MANAGE_CHECK_TEMPLATES": "Design, publish and archive inspection form templates.",
+        "MANAGE_ABSENCES": "See and handle every employee's absence requests.",
+    },
+)
 
 DEFINITION_KEY = "strawberry-definition"
 
@@ -49,8 +69,10 @@ DEFINITION_KEY = "strawberry-definition"
     ),
 )
 class PolicyDirective:
-    roles: list[Role]
-    permissions: list[Permission] = strawberry.field(default_factory=list)
+    roles: list[Role] = strawberry.field(description="Who is admitted: a viewer with any one of these roles.")
+    permissions: list[Permission] = strawberry.field(
+        default_factory=list, description="What an admitted viewer must also hold: all of these permissions."
+    )
 
 
 def directive_for(policy: Policy) -> PolicyDirective:
@@ -191,8 +213,20 @@ def _guard(resolve: Callable[..., Any] | None, policy: Policy) -> Callable[..., 
     return guarded
 
 
+def _describe_directive_arguments(schema: strawberry.Schema) -> None:
+    # Strawberry leaves a schema directive's arguments undescribed; copy the field descriptions over.
+    directive = schema._schema.get_directive("policy")
+    if directive is None:
+        return
+    for strawberry_field in PolicyDirective.__strawberry_directive__.fields:  # type: ignore[attr-defined]
+        name = schema.config.name_converter.get_graphql_name(strawberry_field)
+        if name in directive.args and strawberry_field.description:
+            directive.args[name].description = strawberry_field.description
+
+
 def enforce_policies(schema: strawberry.Schema) -> strawberry.Schema:
     """Apply type-level policies and default deny to the built schema (once)."""
+    _describe_directive_arguments(schema)
     for graphql_type, _name, graphql_field in object_fields(schema):
         if field_policy(graphql_field) is not None:
             continue  # its PermissionExtension already checks it

@@ -13,10 +13,11 @@ from core.ids import to_global_id
 from files.signing import signed_path
 from permissions.policy import EMPLOYEES, SIGNED_IN
 from resolvers.documents import Document as DocumentRow
+from resolvers.documents import document_from_values
 from schema.directive import field, type_policy
 from schema.inputs import ref
 from schema.loaders import loader
-from schema.relay import Node
+from schema.relay import Connection, Node, connection, key_of, paging
 from schema.tickets import Ticket, TicketType
 
 
@@ -24,10 +25,10 @@ from schema.tickets import Ticket, TicketType
     directives=type_policy(SIGNED_IN), description="A file published on an object by the customer's document rules."
 )
 class Document(Node):
-    filename: str
-    content_type: str
-    size: int
-    created_at: datetime
+    filename: str = strawberry.field(description="The file name as uploaded.")
+    content_type: str = strawberry.field(description="The content type sniffed from the file's bytes.")
+    size: int = strawberry.field(description="Size in bytes.")
+    created_at: datetime = strawberry.field(description="When it was attached to its ticket.")
     pk: strawberry.Private[int]
     ticket_pk: strawberry.Private[int]
     type_pk: strawberry.Private[int]
@@ -69,14 +70,16 @@ class DocumentRule:
     )
     type_pk: strawberry.Private[int]
 
-    @field(policy=EMPLOYEES)
+    @field(policy=EMPLOYEES, description="The ticket type whose attachments the rule publishes.")
     async def ticket_type(self, info: strawberry.Info) -> TicketType:
         return TicketType.from_row(await loader(info, "ticket_type_by_id").load(self.type_pk))
 
 
 @strawberry.input(description="One document rule: a ticket type and the content types it publishes.")
 class DocumentRuleInput:
-    ticket_type_id: ref("TicketType")
+    ticket_type_id: ref("TicketType") = strawberry.field(
+        description="The ticket type whose attachments are published; not an absence type."
+    )
     content_types: list[str] | None = strawberry.field(
         default=None, description="e.g. application/pdf or image/*; null or empty publishes every attachment."
     )
@@ -91,3 +94,13 @@ async def document_rules_of(info: strawberry.Info, customer_pk: int) -> list[Doc
     """`Customer.documentRules`: batched over the customers of the request."""
     rows = await loader(info, "document_rules_by_customer_id").load(customer_pk)
     return [DocumentRule(content_types=list(r.content_types), type_pk=r.ticket_type_id) for r in rows]
+
+
+async def document_connection(
+    info: strawberry.Info, object_pk: int, arguments: tuple[int | None, str | None, int | None, str | None]
+) -> Connection[Document]:
+    """`SiteObject.documentPage`: a keyset page, batched over the objects of the request (one windowed statement)."""
+    page = paging(info, "documents", *arguments)
+    rows, total = await loader(info, "visible_document_page_by_object_id").load((object_pk, (page.window, ())))
+    items = [Document.from_row(document_from_values(r)) for r in rows]
+    return connection(items, rows, page, total, key_of("created_at"))

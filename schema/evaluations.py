@@ -21,9 +21,11 @@ from schema.loaders import loader
     description="One group of the evaluation: tickets done within fromDay..toDay whole days.",
 )
 class TicketEvaluationBucket:
-    from_day: int
-    to_day: int
-    count: int
+    from_day: int = strawberry.field(description="The group's first whole day (0 = done within 24 hours).")
+    to_day: int = strawberry.field(
+        description="The group's last whole day, inclusive (further out for the merged last bucket)."
+    )
+    count: int = strawberry.field(description="How many tickets took from `fromDay` to `toDay` whole days.")
 
 
 @strawberry.type(
@@ -46,7 +48,7 @@ class TicketRatingBucket:
     ),
 )
 class TicketEvaluation:
-    group_size_days: int
+    group_size_days: int = strawberry.field(description="How many whole days one group spans (1..365).")
     total: int = strawberry.field(description="Tickets counted.")
     average_days: float | None = strawberry.field(description="Mean of the whole days; null without tickets.")
     median_days: int | None = strawberry.field(
@@ -57,7 +59,9 @@ class TicketEvaluation:
         description="Nearest-rank 90th percentile: the smallest whole-day value d such that at least "
         "90 % of the tickets took at most d days; null without tickets."
     )
-    buckets: list[TicketEvaluationBucket]
+    buckets: list[TicketEvaluationBucket] = strawberry.field(
+        description="The groups from day 0 on, empty groups in between included."
+    )
     rated_count: int = strawberry.field(description="Tickets counted that their customer rated when confirming.")
     average_rating: float | None = strawberry.field(description="Mean rating 1–5 of those; null without ratings.")
     rating_buckets: list[TicketRatingBucket] = strawberry.field(
@@ -88,8 +92,8 @@ class TicketEvaluation:
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A customer's ticket evaluation settings.")
 class TicketEvaluationSettings:
-    enabled: bool
-    group_size_days: int
+    enabled: bool = strawberry.field(description="Whether the customer's users see the ticket evaluation.")
+    group_size_days: int = strawberry.field(description="How many whole days one group spans (1..365).")
 
 
 async def object_evaluation(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -20,15 +20,67 @@ from permissions.policy import ANYONE, EMPLOYEES, TEMPLATE_MANAGERS
 from resolvers import forms
 from schema.accounts import Person
 from schema.customers import SiteObject
+from schema.describe import describe_values
 from schema.directive import field, mutation, type_policy
 from schema.inputs import decoded, decoded_list, ref
 from schema.loaders import loader
-from schema.relay import Connection, Node, connection, key_of, paging
+from schema.relay import (
+    AfterArgument,
+    BeforeArgument,
+    Connection,
+    FirstArgument,
+    LastArgument,
+    Node,
+    connection,
+    key_of,
+    paging,
+)
 from schema.tickets import Ticket, TicketType, person
 
 strawberry.enum(FormElementKind, description="What an element of a form asks for (INFO asks nothing).")
 strawberry.enum(FormConditionOperator, description="How a condition compares an earlier answer with its value.")
 strawberry.enum(FormTemplateStatus, description="DRAFT: being designed; PUBLISHED: can be filled; ARCHIVED: withdrawn.")
+describe_values(
+    FormElementKind,
+    {
+        "INFO": "A text shown to the filler; takes no answer.",
+        "TEXT": "Free text; answered with `text`.",
+        "NUMBER": "Any finite number; answered with `number`.",
+        "YES_NO": "Yes or no; answered with `boolean`.",
+        "SINGLE_CHOICE": "One of `options`; answered with `choices` holding one option.",
+        "MULTIPLE_CHOICE": "Any of `options`; answered with `choices`.",
+        "RATING": "A whole number from 1 to `scale`; answered with `number`.",
+        "DATE": "A calendar day; answered with `date`.",
+        "PHOTO": "An image; answered with `upload`.",
+        "SIGNATURE": "A drawn signature as an image; answered with `upload`.",
+        "CREATE_TICKET": "Creates a ticket when the form is submitted (internal templates only); its answer, "
+        "`ticket`, is optional.",
+    },
+)
+describe_values(
+    FormConditionOperator,
+    {
+        "EQ": "Equal (MULTIPLE_CHOICE: the option is among the chosen ones; TEXT: ignoring case).",
+        "NE": "Not equal (MULTIPLE_CHOICE: the option is not chosen).",
+        "LT": "Less than (numbers, ratings and dates).",
+        "LTE": "Less than or equal.",
+        "GT": "Greater than.",
+        "GTE": "Greater than or equal.",
+    },
+)
+describe_values(
+    FormTemplateStatus,
+    {
+        "DRAFT": "Being designed: only template managers see it; nobody can fill it.",
+        "PUBLISHED": "Open for filling (internal templates by employees, public ones through their link).",
+        "ARCHIVED": "Withdrawn from filling; its submissions stay.",
+    },
+)
+
+StatusArgument = Annotated[
+    FormTemplateStatus | None,
+    strawberry.argument(description="Only templates in this status; all the viewer may see when absent."),
+]
 
 DateValue = date  # inputs annotate with this alias: `AnswerInput.date` is a field name there
 
@@ -37,22 +89,24 @@ DateValue = date  # inputs annotate with this alias: `AnswerInput.date` is a fie
     directives=type_policy(ANYONE), description="Show an element only when an earlier answer meets this condition."
 )
 class FormCondition:
-    key: str
-    operator: FormConditionOperator
-    value: str
+    key: str = strawberry.field(description="The key of the earlier element whose answer is compared.")
+    operator: FormConditionOperator = strawberry.field(description="How the answer is compared with `value`.")
+    value: str = strawberry.field(
+        description='What the answer is compared with, read as that element\'s type: "2", "true", an option.'
+    )
 
 
 @strawberry.type(directives=type_policy(EMPLOYEES), description="The ticket a CREATE_TICKET element creates.")
 class FormTicketSettings:
-    title: str
-    description: str
-    title_editable: bool
-    description_editable: bool
-    allow_due_date: bool
-    attach_pdf: bool
+    title: str = strawberry.field(description="The ticket's title unless the filler may and does change it.")
+    description: str = strawberry.field(description="The ticket's description unless the filler changes it.")
+    title_editable: bool = strawberry.field(description="Whether the filler may change the title.")
+    description_editable: bool = strawberry.field(description="Whether the filler may change the description.")
+    allow_due_date: bool = strawberry.field(description="Whether the filler may set a due date.")
+    attach_pdf: bool = strawberry.field(description="Whether the filled form's PDF is attached to the ticket.")
     type_pk: strawberry.Private[int]
 
-    @field(policy=EMPLOYEES)
+    @field(policy=EMPLOYEES, description="The type of the ticket it creates.")
     async def ticket_type(self, info: strawberry.Info) -> TicketType:
         return TicketType.from_row(await loader(info, "ticket_type_by_id").load(self.type_pk))
 
@@ -61,14 +115,18 @@ class FormTicketSettings:
     directives=type_policy(ANYONE), description="One element of a form: a question, an info text or a ticket."
 )
 class FormElement:
-    key: str
-    kind: FormElementKind
-    label: str
-    description: str
-    required: bool
-    options: list[str]
-    scale: int | None
-    visible_if: FormCondition | None
+    key: str = strawberry.field(description="Names the element in answers and conditions; unique in the template.")
+    kind: FormElementKind = strawberry.field(description="What it asks for, and so which answer field it takes.")
+    label: str = strawberry.field(description="The question or heading.")
+    description: str = strawberry.field(description="A help text shown below the label; may be empty.")
+    required: bool = strawberry.field(description="Whether it must be answered while visible.")
+    options: list[str] = strawberry.field(
+        description="SINGLE_CHOICE and MULTIPLE_CHOICE: the options; empty for other kinds."
+    )
+    scale: int | None = strawberry.field(description="RATING: answers run from 1 to this; null for other kinds.")
+    visible_if: FormCondition | None = strawberry.field(
+        description="Shown only when an earlier answer meets this; null: always shown."
+    )
     settings: strawberry.Private[dict[str, Any] | None]
 
     @field(policy=EMPLOYEES, description="CREATE_TICKET elements only (internal templates).")
@@ -108,13 +166,13 @@ class FormElement:
 
 @strawberry.type(directives=type_policy(ANYONE), description="One state of a template's elements.")
 class FormTemplateVersion:
-    version: int
-    name: str
-    description: str
-    created_at: datetime
+    version: int = strawberry.field(description="Its number, counting up from 1.")
+    name: str = strawberry.field(description="The template's name in this version.")
+    description: str = strawberry.field(description="The template's description in this version.")
+    created_at: datetime = strawberry.field(description="When this version was made.")
     stored_elements: strawberry.Private[list[dict[str, Any]]]
 
-    @field(policy=ANYONE)
+    @field(policy=ANYONE, description="The elements of this version, in order.")
     def elements(self) -> list[FormElement]:
         return [FormElement.from_stored(e) for e in self.stored_elements]
 
@@ -131,14 +189,16 @@ class FormTemplateVersion:
 
 @strawberry.type(directives=type_policy(ANYONE), description="A form design, filled in as submissions.")
 class FormTemplate(Node):
-    name: str
-    description: str
-    is_public: bool
-    status: FormTemplateStatus
+    name: str = strawberry.field(description="The template's name, e.g. Objektbegehung.")
+    description: str = strawberry.field(description="What the form is for; may be empty.")
+    is_public: bool = strawberry.field(
+        description="Filled anonymously through a link (`publicToken`) instead of by employees for an object."
+    )
+    status: FormTemplateStatus = strawberry.field(description="Whether it is a draft, open for filling or archived.")
     version: int = strawberry.field(description="The current version: the one new submissions are filled against.")
-    created_at: datetime
-    updated_at: datetime
-    published_at: datetime | None
+    created_at: datetime = strawberry.field(description="When it was created.")
+    updated_at: datetime = strawberry.field(description="When it was last changed.")
+    published_at: datetime | None = strawberry.field(description="When it was first published; null for drafts.")
     pk: strawberry.Private[int]
     token: strawberry.Private[str | None]
 
@@ -173,22 +233,97 @@ class FormTemplate(Node):
         )
 
 
-@strawberry.type(directives=type_policy(ANYONE), description="One answer of a submission, rendered as text.")
+@strawberry.type(directives=type_policy(ANYONE), description="The image a PHOTO or SIGNATURE answer holds.")
+class FormAnswerFile:
+    filename: str = strawberry.field(description="The file name as uploaded (cleaned of path parts).")
+    content_type: str = strawberry.field(description="The content type sniffed from the bytes, e.g. image/png.")
+    size: int = strawberry.field(description="Size in bytes.")
+    pk: strawberry.Private[int]
+
+    @field(policy=ANYONE, description="Signed URL of the image, valid for a few minutes, no Authorization header.")
+    def download_url(self, info: strawberry.Info) -> str:
+        return signed_path(info.context.settings, "form-file", self.pk)
+
+
+@strawberry.type(
+    directives=type_policy(ANYONE),
+    description="One answer of a submission: `value` is the display text (as in the PDF); the typed field "
+    "named like the `AnswerInput` field its kind takes holds the value itself, the others are null.",
+)
 class FormAnswer:
-    key: str
-    label: str
-    value: str
-    kind: FormElementKind
+    key: str = strawberry.field(description="The element's key in the template version.")
+    label: str = strawberry.field(description="The element's label when the form was filled.")
+    value: str = strawberry.field(
+        description='The answer as display text, as printed in the PDF (German: "Ja", "4 / 5", '
+        '"Ticket #201"); "" when unanswered. Read the typed fields for values.'
+    )
+    kind: FormElementKind = strawberry.field(description="The element's kind: which typed field holds the value.")
     file_pk: strawberry.Private[int | None]
+    stored: strawberry.Private[Any] = None
+    submission_pk: strawberry.Private[int] = 0
+
+    def _typed(self, *kinds: FormElementKind) -> Any:
+        return self.stored if self.kind in kinds else None
 
     @field(policy=ANYONE, description="PHOTO and SIGNATURE answers: a signed URL of the image.")
     def file_url(self, info: strawberry.Info) -> str | None:
         return signed_path(info.context.settings, "form-file", self.file_pk) if self.file_pk else None
 
+    @field(policy=ANYONE, description="TEXT answers: the text as entered (trimmed); null otherwise or unanswered.")
+    def text(self) -> str | None:
+        return self._typed(FormElementKind.TEXT)  # type: ignore[no-any-return]
+
+    @field(policy=ANYONE, description="NUMBER and RATING answers: the number (a rating is a whole number 1..scale).")
+    def number(self) -> float | None:
+        found = self._typed(FormElementKind.NUMBER, FormElementKind.RATING)
+        return None if found is None else float(found)
+
+    @field(policy=ANYONE, description="YES_NO answers: true for yes, false for no.")
+    def boolean(self) -> bool | None:
+        return self._typed(FormElementKind.YES_NO)  # type: ignore[no-any-return]
+
+    @field(
+        policy=ANYONE,
+        description="SINGLE_CHOICE (one item) and MULTIPLE_CHOICE answers: the chosen options, "
+        "exactly as the template's `options` spell them.",
+    )
+    def choices(self) -> list[str] | None:
+        found = self._typed(FormElementKind.SINGLE_CHOICE, FormElementKind.MULTIPLE_CHOICE)
+        if found is None:
+            return None
+        return [found] if isinstance(found, str) else list(found)
+
+    @field(policy=ANYONE, description="DATE answers: the day.")
+    def date(self) -> DateValue | None:
+        found = self._typed(FormElementKind.DATE)
+        return None if found is None else DateValue.fromisoformat(found)
+
+    @field(policy=ANYONE, description="PHOTO and SIGNATURE answers: the stored image.")
+    async def upload(self, info: strawberry.Info) -> FormAnswerFile | None:
+        if self.kind not in (FormElementKind.PHOTO, FormElementKind.SIGNATURE) or self.file_pk is None:
+            return None
+        files = await loader(info, "form_files_by_submission_id").load(self.submission_pk)
+        found = next((f for f in files if f.id == self.file_pk), None)
+        if found is None:
+            return None
+        return FormAnswerFile(filename=found.filename, content_type=found.content_type, size=found.size, pk=found.id)
+
+    @field(
+        policy=ANYONE,
+        description="CREATE_TICKET answers: the ticket the element created, as far as the viewer may see it.",
+    )
+    async def ticket(self, info: strawberry.Info) -> Ticket | None:
+        number = self.stored.get("number") if isinstance(self.stored, dict) else None
+        if self.kind is not FormElementKind.CREATE_TICKET or number is None:
+            return None
+        rows = await loader(info, "visible_created_tickets_by_submission_id").load(self.submission_pk)
+        found = next((r for r in rows if r.number == number), None)
+        return Ticket.from_row(found) if found else None
+
 
 @strawberry.type(directives=type_policy(ANYONE), description="A filled-in form.")
 class FormSubmission(Node):
-    submitted_at: datetime
+    submitted_at: datetime = strawberry.field(description="When it was submitted.")
     template_version: int = strawberry.field(description="The template version it was filled against.")
     pk: strawberry.Private[int]
     template_pk: strawberry.Private[int]
@@ -198,7 +333,7 @@ class FormSubmission(Node):
     stored_answers: strawberry.Private[list[dict[str, Any]]]
     client_id: strawberry.Private[str | None]
 
-    @field(policy=ANYONE)
+    @field(policy=ANYONE, description="The template it was filled from (as it is now; see `version` for then).")
     async def template(self, info: strawberry.Info) -> FormTemplate:
         return FormTemplate.from_row(await loader(info, "form_template_by_id").load(self.template_pk))
 
@@ -217,11 +352,14 @@ class FormSubmission(Node):
     async def submitted_by(self, info: strawberry.Info) -> Person | None:
         return await person(info, self.filler_account)
 
-    @field(policy=EMPLOYEES)
+    @field(policy=EMPLOYEES, description="The id the filling device chose (`SubmitFormInput.clientSubmissionId`).")
     def client_submission_id(self) -> str | None:
         return self.client_id
 
-    @field(policy=ANYONE, description="The visible elements' answers in form order, as text.")
+    @field(
+        policy=ANYONE,
+        description="The visible elements' answers in form order: display text and typed value.",
+    )
     async def answers(self, info: strawberry.Info) -> list[FormAnswer]:
         files = await loader(info, "form_files_by_submission_id").load(self.pk)
         by_key = {f.element_key: f.id for f in files if f.role is FormFileRole.ANSWER}
@@ -232,6 +370,8 @@ class FormSubmission(Node):
                 value=a["text"],
                 kind=FormElementKind(a["kind"]),
                 file_pk=by_key.get(a["key"]),
+                stored=a.get("value"),
+                submission_pk=self.pk,
             )
             for a in self.stored_answers
         ]
@@ -276,76 +416,102 @@ async def submission_nodes(rows: list[FormSubmissionRow]) -> list[FormSubmission
 
 @strawberry.input(description='visibleIf: `value` is read as the referenced element\'s type ("2", "true", an option).')
 class FormConditionInput:
-    key: str
-    operator: FormConditionOperator
-    value: str
+    key: str = strawberry.field(description="The key of an earlier element whose answer is compared.")
+    operator: FormConditionOperator = strawberry.field(description="How the answer is compared with `value`.")
+    value: str = strawberry.field(
+        description='What the answer is compared with, read as that element\'s type: "2", "true", an option.'
+    )
 
 
 @strawberry.input(description="The ticket a CREATE_TICKET element creates (internal templates only).")
 class FormTicketElementInput:
-    ticket_type_id: ref("TicketType")
-    title: str
-    description: str | None = None
-    title_editable: bool = False
-    description_editable: bool = False
-    allow_due_date: bool = False
-    attach_pdf: bool = False
+    ticket_type_id: ref("TicketType") = strawberry.field(description="The type of the ticket; no absence type.")
+    title: str = strawberry.field(description="The ticket's title, 1 to 200 characters.")
+    description: str | None = strawberry.field(default=None, description="The ticket's description.")
+    title_editable: bool = strawberry.field(default=False, description="Whether the filler may change the title.")
+    description_editable: bool = strawberry.field(
+        default=False, description="Whether the filler may change the description."
+    )
+    allow_due_date: bool = strawberry.field(default=False, description="Whether the filler may set a due date.")
+    attach_pdf: bool = strawberry.field(
+        default=False, description="Whether the filled form's PDF is attached to the ticket."
+    )
 
 
 @strawberry.input(description="One element; `key` is unique in the template.")
 class FormElementInput:
-    key: str
-    kind: FormElementKind
-    label: str
-    description: str | None = None
-    required: bool = False
-    options: list[str] | None = None
+    key: str = strawberry.field(description="Names the element in answers and conditions; unique in the template.")
+    kind: FormElementKind = strawberry.field(description="What the element asks for.")
+    label: str = strawberry.field(description="The question or heading shown to the filler and in the PDF.")
+    description: str | None = strawberry.field(default=None, description="A help text shown below the label.")
+    required: bool = strawberry.field(
+        default=False, description="Whether a visible element must be answered (hidden ones never must)."
+    )
+    options: list[str] | None = strawberry.field(
+        default=None, description="SINGLE_CHOICE and MULTIPLE_CHOICE: the options, each unique."
+    )
     scale: int | None = strawberry.field(default=None, description="RATING: 1..scale, default 5.")
-    visible_if: FormConditionInput | None = None
-    ticket: FormTicketElementInput | None = None
+    visible_if: FormConditionInput | None = strawberry.field(
+        default=None, description="Show the element only when an earlier element's answer meets this condition."
+    )
+    ticket: FormTicketElementInput | None = strawberry.field(
+        default=None, description="CREATE_TICKET (internal templates only): the ticket it creates."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A new template, created as a DRAFT.")
 class CreateFormTemplateInput:
-    name: str
-    description: str | None = None
-    is_public: bool = False
-    elements: list[FormElementInput]
+    name: str = strawberry.field(description="The template's name, e.g. Objektbegehung.")
+    description: str | None = strawberry.field(default=None, description="What the form is for.")
+    is_public: bool = strawberry.field(
+        default=False,
+        description="Public templates are filled anonymously through a link (`publicToken`); they cannot "
+        "create tickets.",
+    )
+    elements: list[FormElementInput] = strawberry.field(description="The elements, in the order they are shown.")
 
 
 @strawberry.input(description="Absent fields stay; a published template gets a new version.")
 class UpdateFormTemplateInput:
-    id: ref("FormTemplate")
-    name: str | None = None
-    description: str | None = None
-    is_public: bool | None = None
-    elements: list[FormElementInput] | None = None
+    id: ref("FormTemplate") = strawberry.field(description="The template to change.")
+    name: str | None = strawberry.field(default=None, description="A new name.")
+    description: str | None = strawberry.field(default=None, description="A new description.")
+    is_public: bool | None = strawberry.field(default=None, description="Whether it is filled through a link.")
+    elements: list[FormElementInput] | None = strawberry.field(
+        default=None, description="All elements anew, in order (they replace the current ones)."
+    )
 
 
 @strawberry.input(description="Changes to a CREATE_TICKET element's ticket, each only where the template allows it.")
 class FormTicketAnswerInput:
-    title: str | None = None
-    description: str | None = None
-    due_date: DateValue | None = None
+    title: str | None = strawberry.field(default=None, description="A title of its own (where `titleEditable`).")
+    description: str | None = strawberry.field(
+        default=None, description="A description of its own (where `descriptionEditable`)."
+    )
+    due_date: DateValue | None = strawberry.field(default=None, description="A due date (where `allowDueDate`).")
 
 
 @strawberry.input(description="One answer; set the one value field its element's kind takes.")
 class AnswerInput:
-    key: str
-    text: str | None = None
+    key: str = strawberry.field(description="The key of the element answered.")
+    text: str | None = strawberry.field(default=None, description="TEXT: up to 20,000 characters.")
     number: float | None = strawberry.field(default=None, description="NUMBER and RATING.")
     boolean: bool | None = strawberry.field(default=None, description="YES_NO.")
     choices: list[str] | None = strawberry.field(default=None, description="SINGLE_CHOICE (one) and MULTIPLE_CHOICE.")
-    date: DateValue | None = None
-    ticket: FormTicketAnswerInput | None = None
+    date: DateValue | None = strawberry.field(default=None, description="DATE.")
+    ticket: FormTicketAnswerInput | None = strawberry.field(
+        default=None, description="CREATE_TICKET: the filler's changes to the ticket, where the template allows them."
+    )
     upload: Upload | None = strawberry.field(default=None, description="PHOTO and SIGNATURE: an image.")
 
 
-@strawberry.input
+@strawberry.input(description="A filled internal template for an object; validated as a whole, stored all or nothing.")
 class SubmitFormInput:
-    template_id: ref("FormTemplate")
-    object_id: ref("SiteObject")
-    answers: list[AnswerInput]
+    template_id: ref("FormTemplate") = strawberry.field(description="A published internal template.")
+    object_id: ref("SiteObject") = strawberry.field(description="The object the form was filled for.")
+    answers: list[AnswerInput] = strawberry.field(
+        description="One per answered element; hidden elements' answers are ignored."
+    )
     client_submission_id: str | None = strawberry.field(
         default=None, description="Chosen by the device; sending the same one again returns the first submission."
     )
@@ -353,10 +519,18 @@ class SubmitFormInput:
 
 @strawberry.input(description="`from` and `to` are days (UTC), both included.")
 class FormSubmissionFilter:
-    template_id: ref("FormTemplate") | None = None
-    object_id: ref("SiteObject") | None = None
-    from_date: DateValue | None = strawberry.field(default=None, name="from")
-    to_date: DateValue | None = strawberry.field(default=None, name="to")
+    template_id: ref("FormTemplate") | None = strawberry.field(
+        default=None, description="Only submissions of this template."
+    )
+    object_id: ref("SiteObject") | None = strawberry.field(
+        default=None, description="Only submissions for this object."
+    )
+    from_date: DateValue | None = strawberry.field(
+        default=None, name="from", description="Only submissions from this day on (UTC, inclusive)."
+    )
+    to_date: DateValue | None = strawberry.field(
+        default=None, name="to", description="Only submissions up to this day (UTC, inclusive)."
+    )
 
 
 T = TypeVar("T")
@@ -400,19 +574,46 @@ def _template_pk(gid: str) -> int:
 
 @strawberry.type
 class FormQueries:
-    @field(policy=EMPLOYEES, description="Templates: template managers see all, other employees the published ones.")
-    async def form_templates(
-        self, info: strawberry.Info, status: FormTemplateStatus | None = None
-    ) -> list[FormTemplate]:
+    @field(
+        policy=EMPLOYEES,
+        description="Templates by name, in one list: template managers see all, other employees the published ones.",
+        deprecation_reason="Use `formTemplatePage`, a connection; this list goes in the next major version.",
+    )
+    async def form_templates(self, info: strawberry.Info, status: StatusArgument = None) -> list[FormTemplate]:
         return [FormTemplate.from_row(r) for r in await forms.list_templates(info.context.viewer, status)]
 
+    @field(
+        policy=EMPLOYEES,
+        description="Templates by name, as a connection (keyset pages): template managers see all, "
+        "other employees the published ones.",
+    )
+    async def form_template_page(
+        self,
+        info: strawberry.Info,
+        status: StatusArgument = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
+    ) -> Connection[FormTemplate]:
+        page = paging(info, "formTemplates", first, after, last, before)
+        rows, total = await forms.page_of_templates(info.context.viewer, page.window, status)
+        return connection([FormTemplate.from_row(r) for r in rows], rows, page, total, key_of("name"))
+
     @field(policy=EMPLOYEES, description="Null when it does not exist or is not yours to see.")
-    async def form_template(self, info: strawberry.Info, id: strawberry.ID) -> FormTemplate | None:
+    async def form_template(
+        self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The template's ID.")]
+    ) -> FormTemplate | None:
         row = await forms.find_template(info.context.viewer, _template_pk(id))
         return FormTemplate.from_row(row) if row else None
 
     @field(policy=ANYONE, description="A published public template by its link's token; null otherwise.")
-    async def public_form_template(self, token: str) -> FormTemplate | None:
+    async def public_form_template(
+        self,
+        token: Annotated[
+            str, strawberry.argument(description="The token of the template's public link (`publicToken`).")
+        ],
+    ) -> FormTemplate | None:
         row = await forms.find_public_template(token)
         return FormTemplate.from_row(row) if row else None
 
@@ -420,11 +621,13 @@ class FormQueries:
     async def form_submissions(
         self,
         info: strawberry.Info,
-        filter: FormSubmissionFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        filter: Annotated[
+            FormSubmissionFilter | None, strawberry.argument(description="Narrows the list; absent: every submission.")
+        ] = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
     ) -> Connection[FormSubmission]:
         page = paging(info, "formSubmissions", first, after, last, before)
         criteria = decoded(filter, "filter") if filter is not None else {}
@@ -435,34 +638,58 @@ class FormQueries:
 @strawberry.type
 class FormMutations:
     @mutation(policy=TEMPLATE_MANAGERS, description="A new draft template.")
-    async def create_form_template(self, info: strawberry.Info, input: CreateFormTemplateInput) -> FormTemplate:
+    async def create_form_template(
+        self,
+        info: strawberry.Info,
+        input: Annotated[CreateFormTemplateInput, strawberry.argument(description="The new template.")],
+    ) -> FormTemplate:
         row = await forms.create_template(info.context.viewer, **_template_values(input))
         return FormTemplate.from_row(row)
 
     @mutation(
         policy=TEMPLATE_MANAGERS, description="A draft changes in place; a published template gets a new version."
     )
-    async def update_form_template(self, info: strawberry.Info, input: UpdateFormTemplateInput) -> FormTemplate:
+    async def update_form_template(
+        self,
+        info: strawberry.Info,
+        input: Annotated[UpdateFormTemplateInput, strawberry.argument(description="The template and its changes.")],
+    ) -> FormTemplate:
         changes = _template_values(input)
         row = await forms.update_template(info.context.viewer, changes.pop("id"), **changes)
         return FormTemplate.from_row(row)
 
     @mutation(policy=TEMPLATE_MANAGERS, description="Release for filling; public templates get their publicToken.")
-    async def publish_form_template(self, info: strawberry.Info, id: strawberry.ID) -> FormTemplate:
+    async def publish_form_template(
+        self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The template's ID.")]
+    ) -> FormTemplate:
         return FormTemplate.from_row(await forms.publish_template(info.context.viewer, _template_pk(id)))
 
     @mutation(policy=TEMPLATE_MANAGERS, description="Withdraw from filling; submissions stay.")
-    async def archive_form_template(self, info: strawberry.Info, id: strawberry.ID) -> FormTemplate:
+    async def archive_form_template(
+        self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The template's ID.")]
+    ) -> FormTemplate:
         return FormTemplate.from_row(await forms.archive_template(info.context.viewer, _template_pk(id)))
 
     @mutation(policy=EMPLOYEES, description="Fill an internal template for an object; all or nothing.")
-    async def submit_form(self, info: strawberry.Info, input: SubmitFormInput) -> FormSubmission:
+    async def submit_form(
+        self,
+        info: strawberry.Info,
+        input: Annotated[SubmitFormInput, strawberry.argument(description="The template, the object and the answers.")],
+    ) -> FormSubmission:
         values = _with_answers(lambda: decoded(input), input.answers)
         row = await forms.submit_form(info.context.viewer, info.context.settings, **values)
         return (await submission_nodes([row]))[0]
 
     @mutation(policy=ANYONE, description="Fill a public template through its link, anonymously.")
-    async def submit_public_form(self, info: strawberry.Info, token: str, answers: list[AnswerInput]) -> FormSubmission:
+    async def submit_public_form(
+        self,
+        info: strawberry.Info,
+        token: Annotated[str, strawberry.argument(description="The token of the template's public link.")],
+        answers: Annotated[
+            list[AnswerInput],
+            strawberry.argument(description="One per answered element; hidden elements' answers are ignored."),
+        ],
+    ) -> FormSubmission:
         row = await forms.submit_public_form(
             info.context.settings, token, _with_answers(lambda: decoded_list(answers, "answers"), answers)
         )

@@ -15,7 +15,7 @@ from models.customers import Customer, SiteObject
 from models.forms import FormFile, FormTemplate, FormTemplateVersion
 from models.tickets import TicketType
 from resolvers.customers import responsibles_of
-from resolvers.documents import document_rules_of, documents_on
+from resolvers.documents import document_pages, document_rules_of, documents_on
 from resolvers.evaluations import customer_evaluations, object_evaluations
 from resolvers.forms import created_tickets_of, current_versions
 from resolvers.tickets import (
@@ -30,6 +30,7 @@ from resolvers.tickets import (
     transitions_by_type,
     workflow_values,
 )
+from resolvers.tickets.pages import attachment_pages, history_pages
 
 
 def _rows_by_id(model: type[Model], related: tuple[str, ...] = ()) -> Callable[[list[int]], Awaitable[list[Any]]]:
@@ -163,6 +164,10 @@ LOADERS: dict[str, LoaderFactory] = {
     "ticket_workflow_by_id": lambda viewer: _by_key(workflow_values, viewer),
     "ticket_states_by_type_id": lambda viewer: _by_key(states_by_type, viewer, default=[]),
     "ticket_transitions_by_type_id": lambda viewer: _by_key(transitions_by_type, viewer, default=set()),
+    # Pages of the growing lists (issue 15): one windowed statement per distinct page arguments.
+    "visible_attachment_page_by_ticket_id": lambda viewer: _pages_by_key(attachment_pages, viewer),
+    "visible_history_page_by_ticket_id": lambda viewer: _pages_by_key(history_pages, viewer),
+    "visible_document_page_by_object_id": lambda viewer: _pages_by_key(document_pages, viewer),
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -68,7 +68,11 @@ RESOLVERS: dict[str, Resolve] = {
 @strawberry.type
 class NodeQueries:
     @field(policy=SIGNED_IN, description="Any object by its ID; null when it does not exist or is not yours to see.")
-    async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
+    async def node(
+        self,
+        info: strawberry.Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A global ID of any type.")],
+    ) -> Node | None:
         try:
             type_name, pk = decode_global_id(id, "id")
         except (BadUserInput, NotFound):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 
@@ -13,9 +14,20 @@ from models.notifications import OutboxMail as OutboxMailRow
 from permissions.notifications import may_read_notification_settings
 from permissions.policy import EMPLOYEES, SIGNED_IN
 from resolvers import notifications
+from schema.describe import describe_values
 from schema.directive import field, mutation, type_policy
 from schema.inputs import decoded
-from schema.relay import Connection, Node, connection, key_of, paging
+from schema.relay import (
+    AfterArgument,
+    BeforeArgument,
+    Connection,
+    FirstArgument,
+    LastArgument,
+    Node,
+    connection,
+    key_of,
+    paging,
+)
 
 strawberry.enum(NotificationKind, description="What a notification mail is about.")
 strawberry.enum(
@@ -24,12 +36,36 @@ strawberry.enum(
     description="Who a mail went to: employees and customer users never share one.",
 )
 strawberry.enum(DeliveryStatus, description="Where a mail is: waiting (or retrying), sent, or given up.")
+describe_values(
+    NotificationKind,
+    {
+        "TICKET_CREATED": "A ticket without assignee was created on an object the recipient is responsible for.",
+        "ASSIGNED": "A ticket was assigned to the recipient.",
+        "COMMENT_ADDED": "Someone else wrote a (non-internal, for customer users) comment on the ticket.",
+        "STATUS_CHANGED": "The ticket went to IN_PROGRESS or DONE.",
+        "WEBHOOK_DISABLED": "A webhook the recipient created was disabled after failing (410 Gone, or days of errors).",
+        "REOPENED": "A customer user reopened a ticket assigned to the recipient; the mail gives the reason.",
+        "RATED_LOW": "A customer user rated the resolution of the recipient's ticket 1 or 2.",
+    },
+)
+describe_values(
+    Audience,
+    {"EMPLOYEE": "Mailed to an employee.", "CUSTOMER_USER": "Mailed to a customer user."},
+)
+describe_values(
+    DeliveryStatus,
+    {
+        "PENDING": "Waiting to be sent, or to be retried at `nextAttemptAt` after a failure.",
+        "SENT": "Handed to the mail server.",
+        "FAILED": "Given up: refused for good, or 15 attempts failed; `lastError` says why.",
+    },
+)
 
 
 @strawberry.enum(description="The language of mails: German (default) or English.")
 class Locale(Enum):
-    DE = "de"
-    EN = "en"
+    DE = strawberry.enum_value("de", description="German (the default).")
+    EN = strawberry.enum_value("en", description="English.")
 
 
 @strawberry.type(
@@ -38,7 +74,7 @@ class Locale(Enum):
     "portal creator when it is DONE cannot be switched off.",
 )
 class NotificationSettings:
-    locale: Locale
+    locale: Locale = strawberry.field(description="The language of your mails.")
     comments: bool = strawberry.field(
         description="Customer users: others' comments on tickets you created in the portal. "
         "Employees: customer users' comments on tickets assigned to you."
@@ -73,19 +109,19 @@ async def settings_of_account(info: strawberry.Info, account_id: int) -> Notific
     description="One notification mail: to whom, about what, and whether it went out.",
 )
 class Notification(Node):
-    kind: NotificationKind
-    audience: Audience
-    recipient_name: str
-    recipient_email: str
-    locale: Locale
-    subject: str
-    status: DeliveryStatus
+    kind: NotificationKind = strawberry.field(description="What the mail is about.")
+    audience: Audience = strawberry.field(description="Whether it went to an employee or a customer user.")
+    recipient_name: str = strawberry.field(description="The recipient's name.")
+    recipient_email: str = strawberry.field(description="The address it was (or is to be) sent to.")
+    locale: Locale = strawberry.field(description="The language it is written in.")
+    subject: str = strawberry.field(description="The mail's subject line.")
+    status: DeliveryStatus = strawberry.field(description="Whether it is waiting, sent or given up.")
     attempts: int = strawberry.field(description="Delivery attempts so far.")
     last_error: str | None = strawberry.field(description="Why the last attempt failed.")
     note: str | None = strawberry.field(description="E.g. that it went to the log because no SMTP server is set.")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was queued (with the change that caused it).")
     next_attempt_at: datetime | None = strawberry.field(description="When a pending mail is tried next.")
-    sent_at: datetime | None
+    sent_at: datetime | None = strawberry.field(description="When the mail server took it; null until then.")
 
     @classmethod
     def from_row(cls, row: OutboxMailRow) -> Notification:
@@ -107,13 +143,15 @@ class Notification(Node):
         )
 
 
-@strawberry.input
+@strawberry.input(description="Changes to your own notification settings; absent fields stay as they are.")
 class UpdateNotificationSettingsInput:
-    locale: Locale | None = None
-    comments: bool | None = None
-    status_changes: bool | None = None
-    assignments: bool | None = None
-    new_tickets: bool | None = None
+    locale: Locale | None = strawberry.field(default=None, description="The language of your mails.")
+    comments: bool | None = strawberry.field(default=None, description="See `NotificationSettings.comments`.")
+    status_changes: bool | None = strawberry.field(
+        default=None, description="See `NotificationSettings.statusChanges` (DONE is always mailed)."
+    )
+    assignments: bool | None = strawberry.field(default=None, description="See `NotificationSettings.assignments`.")
+    new_tickets: bool | None = strawberry.field(default=None, description="See `NotificationSettings.newTickets`.")
 
 
 @strawberry.type
@@ -124,11 +162,11 @@ class NotificationQueries:
     async def notifications(
         self,
         info: strawberry.Info,
-        ticket_id: strawberry.ID,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        ticket_id: Annotated[strawberry.ID, strawberry.argument(description="The ticket's ID.")],
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
     ) -> Connection[Notification]:
         page = paging(info, "notifications", first, after, last, before)
         rows, total = await notifications.notification_page(
@@ -148,7 +186,9 @@ class NotificationMutations:
         description="Change your language and optional notifications; fields left out stay as they are.",
     )
     async def update_notification_settings(
-        self, info: strawberry.Info, input: UpdateNotificationSettingsInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[UpdateNotificationSettingsInput, strawberry.argument(description="The settings to change.")],
     ) -> NotificationSettings:
         changes = decoded(input)
         if input.locale is not None:

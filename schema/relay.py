@@ -13,7 +13,7 @@ import dataclasses
 import json
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 
@@ -30,32 +30,76 @@ T = TypeVar("T")
 
 @strawberry.interface(description="An object with a global ID; `node(id:)` fetches any the viewer may see.")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="Opaque global ID (e.g. of a Ticket): use it as is, in `node(id:)` and in every argument "
+        "naming this object. It stays the same for as long as the object exists."
+    )
 
 
-@strawberry.type(directives=type_policy(ANYONE))
+@strawberry.type(
+    directives=type_policy(ANYONE),
+    description="Where a page sits in its list (Relay): whether more items follow or precede, and their cursors.",
+)
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="With `first`: whether more items follow this page. With `last`: whether `before` was given."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="With `last`: whether more items precede this page. With `first`: whether `after` was given."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of the page's first edge (pass as `before` for the page before); null when empty."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the page's last edge (pass as `after` for the next page); null when empty."
+    )
 
 
-@strawberry.type(directives=type_policy(ANYONE))
+@strawberry.type(directives=type_policy(ANYONE), description="One item of a page and its cursor (Relay).")
 class Edge(Generic[T]):
-    node: T
-    cursor: str
+    node: T = strawberry.field(description="The item.")
+    cursor: str = strawberry.field(
+        description="Opaque, signed position of this item in its list and ordering: pass it as `after` or `before`."
+    )
 
 
-@strawberry.type(directives=type_policy(ANYONE))
+@strawberry.type(
+    directives=type_policy(ANYONE),
+    description="A page of a list that can grow (Relay connection, keyset pages: rows written between two "
+    "requests never make a page repeat or skip one).",
+)
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
-    total_count: int
+    edges: list[Edge[T]] = strawberry.field(description="The page's items, always in list order.")
+    page_info: PageInfo = strawberry.field(description="Whether more pages follow or precede, and their cursors.")
+    total_count: int = strawberry.field(
+        description="How many items the whole list holds (filters applied), not the page."
+    )
 
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
+
+# The page arguments of a connection field, described once (Relay: forward with first/after, backward with last/before).
+FirstArgument = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Page size reading forward: at most this many items after `after` (0..100, 20 when absent)."
+    ),
+]
+AfterArgument = Annotated[
+    str | None,
+    strawberry.argument(description="Start after this cursor (an `endCursor` or edge `cursor` of the same list)."),
+]
+LastArgument = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Page size reading backward: at most this many items before `before` (0..100); not with `first`."
+    ),
+]
+BeforeArgument = Annotated[
+    str | None,
+    strawberry.argument(description="End before this cursor (a `startCursor` or edge `cursor` of the same list)."),
+]
 
 
 # ---------------------------------------------------------------- cursors

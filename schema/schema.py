@@ -26,6 +26,7 @@ from schema.forms import FormMutations, FormQueries, FormSubmission, FormTemplat
 from schema.limits import QueryLimits
 from schema.nodes import NodeQueries
 from schema.notifications import Notification, NotificationMutations, NotificationQueries
+from schema.scalars import SCALAR_OVERRIDES
 from schema.tickets import Attachment, Comment, Ticket, TicketMutations, TicketQueries, TicketType
 from schema.tickets.states import TicketState
 from schema.tickets.workflow import WorkflowMutations
@@ -59,6 +60,13 @@ Mutation = merge_types(
         WorkflowMutations,
         ApiTokenMutations,
     ),
+)
+
+Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    'What can be read. Each field says who may use it (its `@policy`, repeated as "Allowed for: …").'
+)
+Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "What can be changed; each mutation runs in one transaction and stores nothing when it fails."
 )
 
 
@@ -119,6 +127,7 @@ def build_schema() -> strawberry.Schema:
             lambda: ValidationCache(maxsize=256),
         ],
         config=StrawberryConfig(disable_field_suggestions=True),
+        scalar_overrides=SCALAR_OVERRIDES,
     )
     enforce_policies(schema)
     schema.compiled = CompiledExecution(schema, maxsize=256)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 
@@ -17,7 +18,17 @@ from resolvers import webhooks
 from schema.accounts import Person
 from schema.directive import field, mutation, type_policy
 from schema.inputs import decoded, ref
-from schema.relay import Connection, Node, connection, key_of, paging
+from schema.relay import (
+    AfterArgument,
+    BeforeArgument,
+    Connection,
+    FirstArgument,
+    LastArgument,
+    Node,
+    connection,
+    key_of,
+    paging,
+)
 from schema.tickets.types import person
 from webhooks.outbox import events_of
 
@@ -173,10 +184,10 @@ class WebhookQueries:
     async def webhooks(
         self,
         info: strawberry.Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
     ) -> Connection[Webhook]:
         page = paging(info, "webhooks", first, after, last, before)
         rows, total = await webhooks.webhook_page(info.context.viewer, page.window)
@@ -186,11 +197,11 @@ class WebhookQueries:
     async def webhook_deliveries(
         self,
         info: strawberry.Info,
-        webhook_id: strawberry.ID,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        webhook_id: Annotated[strawberry.ID, strawberry.argument(description="The webhook whose deliveries to list.")],
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
     ) -> Connection[WebhookDelivery]:
         page = paging(info, "webhookDeliveries", first, after, last, before)
         rows, total = await webhooks.delivery_page(
@@ -202,7 +213,14 @@ class WebhookQueries:
 @strawberry.type
 class WebhookMutations:
     @mutation(policy=SYSTEM_ADMINS, description="Create a webhook; the answer holds its signing secret, once.")
-    async def create_webhook(self, info: strawberry.Info, input: CreateWebhookInput) -> CreateWebhookPayload:
+    async def create_webhook(
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            CreateWebhookInput,
+            strawberry.argument(description="The receiver URL, its events and the account whose view it gets."),
+        ],
+    ) -> CreateWebhookPayload:
         row, secret = await webhooks.create_webhook(
             info.context.viewer,
             info.context.settings,
@@ -215,7 +233,13 @@ class WebhookMutations:
         return CreateWebhookPayload(secret=secret, webhook=Webhook.from_row(row))
 
     @mutation(policy=SYSTEM_ADMINS, description="Change a webhook's URL, events, description, or enable/disable it.")
-    async def update_webhook(self, info: strawberry.Info, input: UpdateWebhookInput) -> Webhook:
+    async def update_webhook(
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            UpdateWebhookInput, strawberry.argument(description="The webhook and what to change; fields left out stay.")
+        ],
+    ) -> Webhook:
         changes = decoded(input)
         changes["events"] = _events(input.events)
         row = await webhooks.update_webhook(
@@ -224,7 +248,11 @@ class WebhookMutations:
         return Webhook.from_row(row)
 
     @mutation(policy=SYSTEM_ADMINS, description="Delete a webhook and its deliveries; answers its id.")
-    async def delete_webhook(self, info: strawberry.Info, id: strawberry.ID) -> strawberry.ID:
+    async def delete_webhook(
+        self,
+        info: strawberry.Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The webhook to delete.")],
+    ) -> strawberry.ID:
         await webhooks.delete_webhook(info.context.viewer, parse_id(id, "Webhook", "id"), info.context.client_ip)
         return id
 
@@ -232,6 +260,10 @@ class WebhookMutations:
         policy=SYSTEM_ADMINS,
         description="Send a delivery again now (same webhook-id; the payload is built afresh).",
     )
-    async def redeliver_webhook(self, info: strawberry.Info, delivery_id: strawberry.ID) -> WebhookDelivery:
+    async def redeliver_webhook(
+        self,
+        info: strawberry.Info,
+        delivery_id: Annotated[strawberry.ID, strawberry.argument(description="The delivery to send again.")],
+    ) -> WebhookDelivery:
         row = await webhooks.redeliver(info.context.viewer, parse_id(delivery_id, "WebhookDelivery", "deliveryId"))
         return WebhookDelivery.from_row(row)

@@ -366,9 +366,14 @@ async def seed_demo(settings: Settings | None = None) -> list[tuple[str, str, st
         customer = await customers.create_customer(customer_name)
         customer_ids[customer_name] = customer.id
         await customers.set_customer_ticket_types(customer.id, [types[t].id for t in CUSTOMER_TYPES])
-        # Proofs of service reach the portal as documents; the evaluation is on, by day.
+        # Proofs of service and inspection reports (the PDF on a form's re-cleaning ticket) reach the
+        # portal as documents; the evaluation is on, by day.
         await documents.set_customer_document_rules(
-            customer.id, [{"ticket_type_id": types["Leistungsnachweis"].id, "content_types": []}]
+            customer.id,
+            [
+                {"ticket_type_id": types["Leistungsnachweis"].id, "content_types": []},
+                {"ticket_type_id": types["Nachreinigung"].id, "content_types": ["application/pdf"]},
+            ],
         )
         await evaluations.set_customer_ticket_evaluation(customer.id, True, 1)
         objects_of[customer_name] = []

@@ -17,6 +17,7 @@ from resolvers.forms.read import (
     find_template,
     list_templates,
     page_of_submissions,
+    page_of_templates,
 )
 from resolvers.forms.submit import submit_form, submit_public_form
 from resolvers.forms.templates import archive_template, create_template, publish_template, update_template
@@ -33,6 +34,7 @@ __all__ = [
     "find_template",
     "list_templates",
     "page_of_submissions",
+    "page_of_templates",
     "publish_template",
     "submit_form",
     "submit_public_form",

@@ -25,6 +25,16 @@ async def list_templates(viewer: Viewer, status: FormTemplateStatus | None = Non
     return list(await query)
 
 
+async def page_of_templates(
+    viewer: Viewer, window: Window, status: FormTemplateStatus | None = None
+) -> tuple[list[FormTemplate], int]:
+    """A page (`core.keyset.page_of`) of the viewer's templates (of one status if given), by name, and their count."""
+    query = visible_templates(viewer)
+    if status is not None:
+        query = query.filter(status=status)
+    return await page_of(query, "name", False, window)
+
+
 async def find_template(viewer: Viewer, template_id: int) -> FormTemplate | None:
     return await visible_templates(viewer).filter(id=template_id).first()
 

@@ -10,25 +10,39 @@ from strawberry.file_uploads import Upload
 
 from models.tickets import TicketStatus
 from schema.inputs import ref
+from schema.tickets import enums as _enums  # noqa: F401 (registers the ticket enums first)
 
 
-@strawberry.enum
+@strawberry.enum(description="What `tickets` sorts by; ties are broken by the ticket's id in the same direction.")
 class TicketOrder(Enum):
-    CREATED_AT = "CREATED_AT"
-    UPDATED_AT = "UPDATED_AT"
-    DUE_DATE = "DUE_DATE"
-    NUMBER = "NUMBER"
+    CREATED_AT = strawberry.enum_value("CREATED_AT", description="When the ticket was created (the default).")
+    UPDATED_AT = strawberry.enum_value(
+        "UPDATED_AT", description="When the ticket last changed: the order for syncing (ascending)."
+    )
+    DUE_DATE = strawberry.enum_value(
+        "DUE_DATE", description="The due date; tickets without one come where the database sorts NULL."
+    )
+    NUMBER = strawberry.enum_value("NUMBER", description="The ticket number.")
 
 
-@strawberry.input
+@strawberry.input(description="Narrows a list of tickets; every field given must hold (absent fields do not narrow).")
 class TicketFilterInput:
-    object_id: ref("SiteObject") | None = None
-    status: TicketStatus | None = None
-    ticket_type_id: ref("TicketType") | None = None
-    assignee_id: ref("Employee") | None = None
-    search: str | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+    object_id: ref("SiteObject") | None = strawberry.field(default=None, description="Only tickets on this object.")
+    status: TicketStatus | None = strawberry.field(default=None, description="Only tickets in this status.")
+    ticket_type_id: ref("TicketType") | None = strawberry.field(default=None, description="Only tickets of this type.")
+    assignee_id: ref("Employee") | None = strawberry.field(
+        default=None, description="Only tickets assigned to this employee."
+    )
+    search: str | None = strawberry.field(
+        default=None,
+        description="Only tickets whose title or description contains this text (ignoring case); blank: no narrowing.",
+    )
+    created_after: datetime | None = strawberry.field(
+        default=None, description="Only tickets created at or after this instant (inclusive)."
+    )
+    created_before: datetime | None = strawberry.field(
+        default=None, description="Only tickets created before this instant (exclusive)."
+    )
     updated_after: datetime | None = strawberry.field(
         default=None,
         description="Only tickets changed after this instant (exclusive): the start of a sync, "
@@ -36,53 +50,74 @@ class TicketFilterInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="A new ticket type.")
 class CreateTicketTypeInput:
-    name: str
-    is_absence_request: bool = False
+    name: str = strawberry.field(description="Shown to everyone who sees its tickets, e.g. Reinigungsmangel.")
+    is_absence_request: bool = strawberry.field(
+        default=False,
+        description="Vacation or sick leave: its tickets are seen only by their creator, their assignee and "
+        "employees with MANAGE_ABSENCES, never by customers.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A new ticket on an object the viewer may see.")
 class CreateTicketInput:
-    object_id: ref("SiteObject")
-    ticket_type_id: ref("TicketType")
-    title: str
-    description: str | None = None
-    due_date: date | None = None
-    assignee_id: ref("Employee") | None = None
-    attachments: list[Upload] | None = None
+    object_id: ref("SiteObject") = strawberry.field(description="The object the ticket is about.")
+    ticket_type_id: ref("TicketType") = strawberry.field(
+        description="Its type; customer users may use only the types enabled for their customer."
+    )
+    title: str = strawberry.field(description="1 to 200 characters.")
+    description: str | None = strawberry.field(default=None, description="Up to 20,000 characters.")
+    due_date: date | None = strawberry.field(default=None, description="The day it should be done by.")
+    assignee_id: ref("Employee") | None = strawberry.field(
+        default=None, description="The employee to handle it (employees only)."
+    )
+    attachments: list[Upload] | None = strawberry.field(
+        default=None, description="Files to attach right away (a multipart request, see `Upload`)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a ticket; absent fields stay as they are.")
 class UpdateTicketInput:
-    id: ref("Ticket")
-    title: str | None = None
-    description: str | None = None
-    due_date: date | None = None
-    clear_due_date: bool = False
+    id: ref("Ticket") = strawberry.field(description="The ticket to change.")
+    title: str | None = strawberry.field(default=None, description="A new title, 1 to 200 characters.")
+    description: str | None = strawberry.field(default=None, description="A new description, up to 20,000 characters.")
+    due_date: date | None = strawberry.field(default=None, description="A new due date.")
+    clear_due_date: bool = strawberry.field(
+        default=False, description="True removes the due date (null in `dueDate` leaves it as it is)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A new comment on a ticket the viewer may see.")
 class AddCommentInput:
-    ticket_id: ref("Ticket")
-    body: str
-    internal: bool = False
+    ticket_id: ref("Ticket") = strawberry.field(description="The ticket to comment on.")
+    body: str = strawberry.field(description="The text, 1 to 20,000 characters.")
+    internal: bool = strawberry.field(
+        default=False,
+        description="True: only employees ever see it. Customer users must leave it false (else FORBIDDEN).",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A new text for a comment (its author only).")
 class EditCommentInput:
-    id: ref("Comment")
-    body: str
+    id: ref("Comment") = strawberry.field(description="The comment to edit.")
+    body: str = strawberry.field(description="The new text, 1 to 20,000 characters; sets `editedAt`.")
 
 
-@strawberry.input
+@strawberry.input(description="One ticket from a legacy system; `importTickets` takes all of them or none.")
 class ImportTicketInput:
-    object_id: ref("SiteObject")
-    ticket_type_id: ref("TicketType")
-    title: str
-    external_ref: str
-    description: str | None = None
-    status: TicketStatus = TicketStatus.OPEN
-    created_at: datetime | None = None
-    done_at: datetime | None = None
-    assignee_id: ref("Employee") | None = None
+    object_id: ref("SiteObject") = strawberry.field(description="The object it belongs to.")
+    ticket_type_id: ref("TicketType") = strawberry.field(description="Its type.")
+    title: str = strawberry.field(description="1 to 200 characters.")
+    external_ref: str = strawberry.field(
+        description="Its key in the legacy system: a ticket whose key was imported before is skipped, not duplicated."
+    )
+    description: str | None = strawberry.field(default=None, description="Up to 20,000 characters.")
+    status: TicketStatus = strawberry.field(
+        default=TicketStatus.OPEN, description="Its status; DONE needs `doneAt`, other statuses must not have one."
+    )
+    created_at: datetime | None = strawberry.field(
+        default=None, description="When it was created in the legacy system; absent: now."
+    )
+    done_at: datetime | None = strawberry.field(default=None, description="When it was done (DONE tickets only).")
+    assignee_id: ref("Employee") | None = strawberry.field(default=None, description="The employee handling it.")

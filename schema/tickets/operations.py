@@ -16,7 +16,16 @@ from resolvers.tickets.read import ORDER_FIELDS
 from schema.directive import field, mutation
 from schema.inputs import decoded, decoded_list, decoded_upload
 from schema.loaders import loader
-from schema.relay import Connection, connection, key_of, paging
+from schema.relay import (
+    AfterArgument,
+    BeforeArgument,
+    Connection,
+    FirstArgument,
+    LastArgument,
+    connection,
+    key_of,
+    paging,
+)
 from schema.tickets.inputs import (
     AddCommentInput,
     CreateTicketInput,
@@ -75,13 +84,21 @@ class TicketQueries:
     async def tickets(
         self,
         info: strawberry.Info,
-        filter: TicketFilterInput | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        order_by: TicketOrder = TicketOrder.CREATED_AT,
-        descending: bool = True,
+        filter: Annotated[
+            TicketFilterInput | None,
+            strawberry.argument(description="Narrows the list; absent: every ticket the viewer may see."),
+        ] = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
+        order_by: Annotated[TicketOrder, strawberry.argument(description="What to sort by.")] = TicketOrder.CREATED_AT,
+        descending: Annotated[
+            bool,
+            strawberry.argument(
+                description="Newest (largest) first when true, the default; false for oldest first (syncing)."
+            ),
+        ] = True,
     ) -> Connection[Ticket]:
         return await ticket_connection(info, filter, (first, after, last, before), order_by, descending)
 
@@ -92,33 +109,59 @@ def _ticket_pk(gid: str, field: str = "id") -> int:
 
 @strawberry.type
 class TicketMutations:
-    @mutation(policy=SYSTEM_ADMINS)
-    async def create_ticket_type(self, input: CreateTicketTypeInput) -> TicketType:
+    @mutation(policy=SYSTEM_ADMINS, description="A new ticket type; customers use it once it is enabled for them.")
+    async def create_ticket_type(
+        self, input: Annotated[CreateTicketTypeInput, strawberry.argument(description="The new ticket type.")]
+    ) -> TicketType:
         return TicketType.from_row(await tickets.create_ticket_type(**decoded(input)))
 
     @mutation(policy=SIGNED_IN, description="Customer users: one of their objects, an enabled type, no assignee.")
-    async def create_ticket(self, info: strawberry.Info, input: CreateTicketInput) -> Ticket:
+    async def create_ticket(
+        self,
+        info: strawberry.Info,
+        input: Annotated[CreateTicketInput, strawberry.argument(description="The new ticket.")],
+    ) -> Ticket:
         row = await tickets.create_ticket(info.context.viewer, info.context.settings, **decoded(input))
         return Ticket.from_row(row)
 
-    @mutation(policy=ticket_policy.EDIT)
-    async def update_ticket(self, info: strawberry.Info, input: UpdateTicketInput) -> Ticket:
+    @mutation(policy=ticket_policy.EDIT, description="Change a ticket's title, description or due date.")
+    async def update_ticket(
+        self,
+        info: strawberry.Info,
+        input: Annotated[UpdateTicketInput, strawberry.argument(description="The ticket and its changes.")],
+    ) -> Ticket:
         fields = decoded(input)
         return Ticket.from_row(await tickets.update_ticket(info.context.viewer, fields.pop("id"), **fields))
 
-    @mutation(policy=ticket_policy.CHANGE_STATUS)
-    async def set_ticket_status(self, info: strawberry.Info, id: strawberry.ID, status: TicketStatus) -> Ticket:
+    @mutation(policy=ticket_policy.CHANGE_STATUS, description="Move a ticket to another status.")
+    async def set_ticket_status(
+        self,
+        info: strawberry.Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The ticket's ID.")],
+        status: Annotated[
+            TicketStatus, strawberry.argument(description="The new status; DONE sets `doneAt`, any other clears it.")
+        ],
+    ) -> Ticket:
         return Ticket.from_row(await tickets.set_ticket_status(info.context.viewer, _ticket_pk(id), status))
 
     @mutation(policy=ticket_policy.ASSIGN, description="Assign to an employee, or unassign with null.")
     async def assign_ticket(
-        self, info: strawberry.Info, id: strawberry.ID, assignee_id: strawberry.ID | None = None
+        self,
+        info: strawberry.Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The ticket's ID.")],
+        assignee_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="An active employee's ID, or null to unassign.")
+        ] = None,
     ) -> Ticket:
         assignee = parse_id(assignee_id, "Employee", "assigneeId") if assignee_id else None
         return Ticket.from_row(await tickets.assign_ticket(info.context.viewer, _ticket_pk(id), assignee))
 
     @mutation(policy=ticket_policy.COMMENT, description="Customer users: `internal` must be false or absent.")
-    async def add_comment(self, info: strawberry.Info, input: AddCommentInput) -> Comment:
+    async def add_comment(
+        self,
+        info: strawberry.Info,
+        input: Annotated[AddCommentInput, strawberry.argument(description="The ticket and the comment.")],
+    ) -> Comment:
         viewer = info.context.viewer
         comment = Comment.from_row(await tickets.add_comment(viewer, **decoded(input)))
         # The author is the viewer, loaded for this request already.
@@ -135,16 +178,30 @@ class TicketMutations:
         return comment
 
     @mutation(policy=ticket_policy.COMMENT, description="Its author only.")
-    async def edit_comment(self, info: strawberry.Info, input: EditCommentInput) -> Comment:
+    async def edit_comment(
+        self,
+        info: strawberry.Info,
+        input: Annotated[EditCommentInput, strawberry.argument(description="The comment and its new text.")],
+    ) -> Comment:
         fields = decoded(input)
         return Comment.from_row(await tickets.edit_comment(info.context.viewer, fields.pop("id"), **fields))
 
     @mutation(policy=ticket_policy.COMMENT, description="Its author, or an employee.")
-    async def delete_comment(self, info: strawberry.Info, id: strawberry.ID) -> bool:
+    async def delete_comment(
+        self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The comment's ID.")]
+    ) -> bool:
         return await tickets.delete_comment(info.context.viewer, parse_id(id, "Comment", "id"))
 
-    @mutation(policy=ticket_policy.ATTACH)
-    async def add_attachment(self, info: strawberry.Info, ticket_id: strawberry.ID, file: Upload) -> Attachment:
+    @mutation(
+        policy=ticket_policy.ATTACH,
+        description="Attach a file to a ticket (a multipart request with `Apollo-Require-Preflight`, see `Upload`).",
+    )
+    async def add_attachment(
+        self,
+        info: strawberry.Info,
+        ticket_id: Annotated[strawberry.ID, strawberry.argument(description="The ticket's ID.")],
+        file: Annotated[Upload, strawberry.argument(description="The file (a multipart request, see `Upload`).")],
+    ) -> Attachment:
         upload = decoded_upload(file, "file")
         row = await tickets.add_attachment(
             info.context.viewer, info.context.settings, _ticket_pk(ticket_id, "ticketId"), upload
@@ -152,7 +209,11 @@ class TicketMutations:
         return Attachment.from_row(row)
 
     @mutation(policy=ticket_policy.ATTACH, description="Its uploader, or an employee.")
-    async def delete_attachment(self, info: strawberry.Info, id: strawberry.ID) -> bool:
+    async def delete_attachment(
+        self,
+        info: strawberry.Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The attachment's ID.")],
+    ) -> bool:
         return await tickets.delete_attachment(
             info.context.viewer, info.context.settings, parse_id(id, "Attachment", "id")
         )
@@ -161,7 +222,12 @@ class TicketMutations:
         policy=SYSTEM_ADMINS, description="Import from a legacy system; all or nothing; known externalRefs are skipped."
     )
     async def import_tickets(
-        self, info: strawberry.Info, tickets_: Annotated[list[ImportTicketInput], strawberry.argument(name="tickets")]
+        self,
+        info: strawberry.Info,
+        tickets_: Annotated[
+            list[ImportTicketInput],
+            strawberry.argument(name="tickets", description="At most 1,000 tickets per call."),
+        ],
     ) -> ImportResult:
         imported, skipped = await tickets.import_tickets(info.context.viewer, decoded_list(tickets_, "tickets"))
         return ImportResult(imported_count=imported, skipped_count=skipped)

@@ -22,7 +22,17 @@ from permissions.tickets import TicketPolicy
 from schema.accounts import CustomerUser, Employee, Person
 from schema.directive import field, type_policy
 from schema.loaders import LOADERS, loader
-from schema.relay import Connection, Node, connection, key_of, paging
+from schema.relay import (
+    AfterArgument,
+    BeforeArgument,
+    Connection,
+    FirstArgument,
+    LastArgument,
+    Node,
+    connection,
+    key_of,
+    paging,
+)
 from schema.tickets.states import (
     TicketState,
     available_states,
@@ -40,14 +50,12 @@ if TYPE_CHECKING:
 # is resolved (`_site_object`).
 SiteObjectRef = Annotated["SiteObject", strawberry.lazy("schema.customers")]
 
-strawberry.enum(TicketStatus)
-strawberry.enum(TicketSource, description="Where a ticket came from.")
-strawberry.enum(TicketEventKind, description="What a history entry records.")
+# TicketStatus, TicketSource and TicketEventKind are registered in `schema.tickets.enums` (inputs import it).
 
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A kind of ticket, e.g. Reinigungsmangel.")
 class TicketType(Node):
-    name: str
+    name: str = strawberry.field(description="The type's name, e.g. Reinigungsmangel.")
     absence: strawberry.Private[bool]
     pk: strawberry.Private[int] = 0
 
@@ -121,10 +129,12 @@ async def person(info: strawberry.Info, account_id: int | None) -> Person | None
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A file on a ticket.")
 class Attachment(Node):
-    filename: str
-    content_type: str
-    size: int
-    created_at: datetime
+    filename: str = strawberry.field(description="The file name as uploaded (cleaned of path parts).")
+    content_type: str = strawberry.field(
+        description="The content type sniffed from the file's bytes (not the one the client claimed)."
+    )
+    size: int = strawberry.field(description="Size in bytes.")
+    created_at: datetime = strawberry.field(description="When it was attached.")
     pk: strawberry.Private[int]
     uploader_account: strawberry.Private[int | None]
 
@@ -132,7 +142,7 @@ class Attachment(Node):
     def download_url(self, info: strawberry.Info) -> str:
         return signed_path(info.context.settings, "attachment", self.pk)
 
-    @field(policy=SIGNED_IN)
+    @field(policy=SIGNED_IN, description="Who attached it; null when that account no longer exists.")
     async def uploaded_by(self, info: strawberry.Info) -> Person | None:
         return await person(info, self.uploader_account)
 
@@ -151,9 +161,9 @@ class Attachment(Node):
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A comment on a ticket.")
 class Comment(Node):
-    body: str
-    created_at: datetime
-    edited_at: datetime | None
+    body: str = strawberry.field(description="The text, as written (plain text).")
+    created_at: datetime = strawberry.field(description="When it was written.")
+    edited_at: datetime | None = strawberry.field(description="When its author last edited it; null if never.")
     pk: strawberry.Private[int]
     ticket_pk: strawberry.Private[int]
     author_account: strawberry.Private[int]
@@ -167,13 +177,13 @@ class Comment(Node):
 
     # Sync resolvers that fall back to an awaitable: the executor awaits only
     # what was not loaded with the row, so a page costs no coroutine per field.
-    @field(policy=SIGNED_IN)
+    @field(policy=SIGNED_IN, description="Who wrote it (customer users see employees by name only).")
     def author(self, info: strawberry.Info) -> Person | None:
         if self.author_values is not None:
             return person_from_values(self.author_values, "author__")
         return person(info, self.author_account)  # type: ignore[return-value]
 
-    @field(policy=SIGNED_IN)
+    @field(policy=SIGNED_IN, description="The ticket it is on.")
     async def ticket(self, info: strawberry.Info) -> Ticket | None:
         row = await loader(info, "visible_ticket_by_id").load(self.ticket_pk)
         return Ticket.from_row(row) if row else None
@@ -209,13 +219,13 @@ class Comment(Node):
 
 @strawberry.type(directives=type_policy(EMPLOYEES), description="One entry of a ticket's history.")
 class TicketEvent:
-    kind: TicketEventKind
-    from_value: str | None
-    to_value: str | None
-    created_at: datetime
+    kind: TicketEventKind = strawberry.field(description="What changed; says what `fromValue` and `toValue` hold.")
+    from_value: str | None = strawberry.field(description="The value before, as text (see `kind`).")
+    to_value: str | None = strawberry.field(description="The value after, as text (see `kind`).")
+    created_at: datetime = strawberry.field(description="When it happened.")
     actor_account: strawberry.Private[int | None]
 
-    @field(policy=EMPLOYEES)
+    @field(policy=EMPLOYEES, description="Who did it; null for imports and removed accounts.")
     async def actor(self, info: strawberry.Info) -> Person | None:
         return await person(info, self.actor_account)
 
@@ -225,11 +235,11 @@ class TicketEvent:
     description="What the viewer may do with this ticket: show only the buttons that work.",
 )
 class TicketViewerCan:
-    comment: bool
-    attach: bool
-    edit: bool
-    change_status: bool
-    assign: bool
+    comment: bool = strawberry.field(description="Whether `addComment` would be allowed.")
+    attach: bool = strawberry.field(description="Whether `addAttachment` would be allowed.")
+    edit: bool = strawberry.field(description="Whether `updateTicket` would be allowed.")
+    change_status: bool = strawberry.field(description="Whether `setTicketStatus` would be allowed.")
+    assign: bool = strawberry.field(description="Whether `assignTicket` would be allowed.")
     ticket_pk: strawberry.Private[int] = 0
 
     @field(
@@ -251,15 +261,17 @@ class TicketViewerCan:
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A ticket.")
 class Ticket(Node):
-    number: int
-    title: str
-    description: str
-    status: TicketStatus
-    source: TicketSource
-    created_at: datetime
-    updated_at: datetime
-    done_at: datetime | None
-    due_date: date | None
+    number: int = strawberry.field(description="Its number, unique and counting up across all tickets (#201).")
+    title: str = strawberry.field(description="A short summary, up to 200 characters.")
+    description: str = strawberry.field(description="The details, up to 20,000 characters; may be empty.")
+    status: TicketStatus = strawberry.field(description="Where it stands.")
+    source: TicketSource = strawberry.field(description="Where it came from.")
+    created_at: datetime = strawberry.field(description="When it was created (for imports: in the legacy system).")
+    updated_at: datetime = strawberry.field(
+        description="When it last changed: its fields, status or assignee, or a new comment or attachment."
+    )
+    done_at: datetime | None = strawberry.field(description="When it was last set to DONE; null unless DONE.")
+    due_date: date | None = strawberry.field(description="The day it should be done by; null when none was set.")
     pk: strawberry.Private[int]
     type_pk: strawberry.Private[int]
     object_pk: strawberry.Private[int]
@@ -273,7 +285,7 @@ class Ticket(Node):
 
     # Sync resolvers: what came with the row is returned at once, anything else
     # is an awaitable for a per-request loader (no coroutine per row and field).
-    @field(policy=SIGNED_IN)
+    @field(policy=SIGNED_IN, description="Its type.")
     def ticket_type(self, info: strawberry.Info) -> TicketType:
         v = self.values
         if v is not None:
@@ -286,7 +298,7 @@ class Ticket(Node):
             )
         return _ticket_type(info, self.type_pk)  # type: ignore[return-value]
 
-    @field(policy=SIGNED_IN)
+    @field(policy=SIGNED_IN, description="The object (building or site) it is about.")
     def object(self, info: strawberry.Info) -> SiteObjectRef:
         v = self.values
         if v is not None:
@@ -332,10 +344,10 @@ class Ticket(Node):
     async def comments(
         self,
         info: strawberry.Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
     ) -> Connection[Comment]:
         page = paging(info, "comments", first, after, last, before)
         rows, total = await loader(info, "visible_comment_page_by_ticket_id").load((self.pk, (page.window, ())))
@@ -347,13 +359,35 @@ class Ticket(Node):
             return self.preloaded_comment_count
         return loader(info, "visible_comment_count_by_ticket_id").load(self.pk)  # type: ignore[return-value]
 
-    @field(policy=SIGNED_IN)
+    @field(
+        policy=SIGNED_IN,
+        description="Every file on the ticket, oldest first, in one list.",
+        deprecation_reason="Use `attachmentPage`, a connection; this list goes in the next major version.",
+    )
     def attachments(self, info: strawberry.Info) -> list[Attachment]:
         if self.preloaded_attachments is not None:
             return self.preloaded_attachments
         return attachment_nodes(info).load(self.pk)  # type: ignore[return-value]
 
-    @field(policy=EMPLOYEES, description="What changed, when and by whom.")
+    @field(policy=SIGNED_IN, description="The files on the ticket, oldest first, as a connection (keyset pages).")
+    async def attachment_page(
+        self,
+        info: strawberry.Info,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
+    ) -> Connection[Attachment]:
+        page = paging(info, "attachments", first, after, last, before)
+        rows, total = await loader(info, "visible_attachment_page_by_ticket_id").load((self.pk, (page.window, ())))
+        items = [Attachment.from_row(SimpleNamespace(**r)) for r in rows]
+        return connection(items, rows, page, total, key_of("created_at"))
+
+    @field(
+        policy=EMPLOYEES,
+        description="What changed, when and by whom, oldest first, in one list.",
+        deprecation_reason="Use `historyPage`, a connection; this list goes in the next major version.",
+    )
     async def history(self, info: strawberry.Info) -> list[TicketEvent] | None:
         rows = await loader(info, "visible_history_by_ticket_id").load(self.pk)
         return [
@@ -367,7 +401,33 @@ class Ticket(Node):
             for r in rows
         ]
 
-    @field(policy=SIGNED_IN)
+    @field(
+        policy=EMPLOYEES,
+        description="What changed, when and by whom, oldest first, as a connection (keyset pages).",
+    )
+    async def history_page(
+        self,
+        info: strawberry.Info,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
+    ) -> Connection[TicketEvent] | None:
+        page = paging(info, "history", first, after, last, before)
+        rows, total = await loader(info, "visible_history_page_by_ticket_id").load((self.pk, (page.window, ())))
+        items = [
+            TicketEvent(
+                kind=r["kind"],
+                from_value=r["from_value"],
+                to_value=r["to_value"],
+                created_at=r["created_at"],
+                actor_account=r["actor_id"],
+            )
+            for r in rows
+        ]
+        return connection(items, rows, page, total, key_of("created_at"))
+
+    @field(policy=SIGNED_IN, description="What the viewer may do with it, to show only the buttons that work.")
     def viewer_can(self, info: strawberry.Info) -> TicketViewerCan:
         policy = TicketPolicy(info.context.viewer)
         return TicketViewerCan(
@@ -478,5 +538,5 @@ async def _assignee(info: strawberry.Info, pk: int) -> Employee | None:
 
 @strawberry.type(directives=type_policy(ANYONE), description="What an import did.")
 class ImportResult:
-    imported_count: int
-    skipped_count: int
+    imported_count: int = strawberry.field(description="How many tickets were created.")
+    skipped_count: int = strawberry.field(description="How many were skipped: their `externalRef` was imported before.")

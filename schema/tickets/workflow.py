@@ -62,11 +62,23 @@ class UpdateTicketTypeInput:
 @strawberry.type
 class WorkflowMutations:
     @mutation(policy=ticket_policy.MANAGE_WORKFLOW, description="Add a state to a ticket type.")
-    async def create_ticket_state(self, input: CreateTicketStateInput) -> TicketState:
+    async def create_ticket_state(
+        self,
+        input: Annotated[
+            CreateTicketStateInput,
+            strawberry.argument(description="The type, name, category and place of the new state."),
+        ],
+    ) -> TicketState:
         return TicketState.from_row(await tickets.create_ticket_state(**decoded(input)))
 
     @mutation(policy=ticket_policy.MANAGE_WORKFLOW, description="Rename, reorder, recolor a state or make it default.")
-    async def update_ticket_state(self, input: UpdateTicketStateInput) -> TicketState:
+    async def update_ticket_state(
+        self,
+        input: Annotated[
+            UpdateTicketStateInput,
+            strawberry.argument(description="The state and what to change; fields left out stay."),
+        ],
+    ) -> TicketState:
         fields = decoded(input)
         return TicketState.from_row(await tickets.update_ticket_state(fields.pop("id"), **fields))
 
@@ -78,7 +90,7 @@ class WorkflowMutations:
     async def delete_ticket_state(
         self,
         info: strawberry.Info,
-        id: strawberry.ID,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The state to delete.")],
         replacement_id: Annotated[strawberry.ID, strawberry.argument(description="Where the state's tickets go.")],
     ) -> strawberry.ID:
         pk = await tickets.delete_ticket_state(
@@ -94,7 +106,9 @@ class WorkflowMutations:
     )
     async def set_ticket_type_transitions(
         self,
-        ticket_type_id: strawberry.ID,
+        ticket_type_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The ticket type whose moves to set.")
+        ],
         transitions: Annotated[list[TransitionInput], strawberry.argument(description="Every allowed move.")],
     ) -> TicketType:
         row = await tickets.set_ticket_type_transitions(
@@ -103,7 +117,12 @@ class WorkflowMutations:
         return TicketType.from_row(row)
 
     @mutation(policy=ticket_policy.MANAGE_WORKFLOW, description="Rename a type or set its customer confirmation.")
-    async def update_ticket_type(self, input: UpdateTicketTypeInput) -> TicketType:
+    async def update_ticket_type(
+        self,
+        input: Annotated[
+            UpdateTicketTypeInput, strawberry.argument(description="The type and what to change; fields left out stay.")
+        ],
+    ) -> TicketType:
         fields = decoded(input)
         return TicketType.from_row(await tickets.update_ticket_type(fields.pop("id"), **fields))
 
@@ -115,7 +134,7 @@ class WorkflowMutations:
     async def set_ticket_state(
         self,
         info: strawberry.Info,
-        id: strawberry.ID,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The ticket to move.")],
         state_id: Annotated[strawberry.ID, strawberry.argument(description="The state to move to.")],
     ) -> Ticket:
         row = await tickets.set_ticket_state(
@@ -132,7 +151,7 @@ class WorkflowMutations:
     async def confirm_ticket_resolution(
         self,
         info: strawberry.Info,
-        id: strawberry.ID,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The DONE ticket to confirm.")],
         rating: Annotated[int | None, strawberry.argument(description="1 (poor) to 5 (very good).")] = None,
         feedback: Annotated[str | None, strawberry.argument(description="Read by employees only.")] = None,
     ) -> Ticket:
@@ -150,7 +169,7 @@ class WorkflowMutations:
     async def reopen_ticket(
         self,
         info: strawberry.Info,
-        id: strawberry.ID,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The DONE ticket to reopen.")],
         reason: Annotated[str, strawberry.argument(description="Why the work is not done.")],
     ) -> Ticket:
         row = await tickets.reopen_ticket(info.context.viewer, parse_id(id, "Ticket", "id"), reason)
