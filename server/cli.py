@@ -83,6 +83,24 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _files_gc(args: argparse.Namespace) -> int:
+    from core.database import database
+    from files.uploads import Collected, collect_garbage
+
+    settings = get_settings()
+
+    async def run() -> Collected:
+        async with database(settings):
+            return await collect_garbage(settings, older_than_seconds=args.older_than_hours * 3600)
+
+    done = asyncio.run(run())
+    print(
+        f"{settings.files_location.split('://')[0]} files: {done.examined} older than {args.older_than_hours:g} h "
+        f"examined, {len(done.removed)} orphans removed, {done.temporary} stale temporary uploads removed"
+    )
+    return 0
+
+
 def _backup(args: argparse.Namespace) -> int:
     from server.backup import BackupError, backup
 
@@ -125,6 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=_serve)
+    files = commands.add_parser("files", help="maintain stored files").add_subparsers(dest="files", required=True)
+    gc = files.add_parser("gc", help="remove stored files no row names (older than a day)")
+    gc.add_argument("--older-than-hours", type=float, default=24.0, help="only files older than this (default 24)")
+    gc.set_defaults(run=_files_gc)
     backup = commands.add_parser("backup", help="write the database and files to a tar archive")
     backup.add_argument("path", type=Path, help="archive to create (must not exist)")
     backup.set_defaults(run=_backup)

@@ -31,8 +31,9 @@ from tortoise.transactions import in_transaction
 from core.errors import BadUserInput, NotFound, RateLimited
 from core.lookup import get_in_scope
 from core.settings import Settings
+from files.backends import readable, store_for
 from files.sniff import IMAGE_TYPES
-from files.storage import StoredFile, clean_filename, path_for
+from files.storage import StoredFile, clean_filename
 from files.uploads import discard_unreferenced, release, store_file, store_uploads
 from models.customers import SiteObject
 from models.forms import FormFile, FormFileRole, FormSubmission, FormTemplate, FormTemplateVersion
@@ -139,12 +140,15 @@ async def _prepare(
     )
 
 
-def _prepared_image(path: Any, signature: bool) -> bytes | None:
-    """The image ready for the PDF, or None when the bytes are no image Pillow can read."""
+def _prepared_image(source: Any, signature: bool) -> bytes | None:
+    """The image ready for the PDF, or None when the bytes are no image Pillow can read.
+
+    `source` is a local path or the bytes of a file in a remote store."""
+    opened = (lambda: io.BytesIO(source)) if isinstance(source, bytes) else (lambda: source)
     try:
-        with Image.open(path) as image:
+        with Image.open(opened()) as image:
             image.verify()
-        return prepare_image(path, signature)
+        return prepare_image(opened(), signature)
     except Exception:  # any decoder complaint means "not an image we can embed"
         return None
 
@@ -158,11 +162,11 @@ async def _store_files(settings: Settings, filling: Filling) -> None:
         [(name, stored)] = await store_uploads(settings, [item.upload], key)
         filling.stored.append((name, stored))
         item.stored = (item.value, stored)
-        path = path_for(settings.files_dir, stored.storage_key)
         signature = item.element["kind"] == Kind.SIGNATURE.value
-        item.image = (
-            await asyncio.to_thread(_prepared_image, path, signature) if stored.content_type in IMAGE_TYPES else None
-        )
+        item.image = None
+        if stored.content_type in IMAGE_TYPES:
+            source = await asyncio.to_thread(readable, store_for(settings), stored.storage_key)
+            item.image = await asyncio.to_thread(_prepared_image, source, signature)
         if item.image is None:
             raise BadUserInput("Photos and signatures must be images (PNG, JPEG, GIF or WebP).", field=key)
 
