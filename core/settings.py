@@ -158,10 +158,23 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         files_url=files_url,
         s3_endpoint_url=env.get("SITEDESK_S3_ENDPOINT_URL") or None,
         files_redirect=_bool(env.get("SITEDESK_FILES_REDIRECT", "false"), "SITEDESK_FILES_REDIRECT"),
-        trusted_proxies=tuple(p.strip() for p in env.get("SITEDESK_TRUSTED_PROXIES", "").split(",") if p.strip()),
+        trusted_proxies=_networks(env.get("SITEDESK_TRUSTED_PROXIES", ""), "SITEDESK_TRUSTED_PROXIES"),
         metrics_token=env.get("SITEDESK_METRICS_TOKEN") or None,
         log_format=log_format,
     )
+
+
+def _networks(value: str, name: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or CIDR networks; anything else is a configuration error."""
+    import ipaddress
+
+    items = tuple(item.strip() for item in value.split(",") if item.strip())
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigurationError(f"{name}: {item!r} is no IP address or network (e.g. 10.0.0.0/8)") from None
+    return items
 
 
 def _files_location(env: Mapping[str, str]) -> tuple[Path, str]:
