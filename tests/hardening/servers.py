@@ -67,8 +67,10 @@ def wait_until_listening(server: Server) -> None:
 
 
 @contextmanager
-def running_servers(env: dict[str, str], count: int, log_dir: Path) -> Iterator[list[Server]]:
-    """Start `count` server processes; on exit, stop them (SIGTERM, then SIGKILL)."""
+def running_servers(
+    env: dict[str, str], count: int, log_dir: Path, args: tuple[str, ...] = ()
+) -> Iterator[list[Server]]:
+    """Start `count` server processes (`args`: more `serve` options); on exit, stop them (SIGTERM, then SIGKILL)."""
     servers: list[Server] = []
     try:
         for index in range(count):
@@ -76,7 +78,7 @@ def running_servers(env: dict[str, str], count: int, log_dir: Path) -> Iterator[
             log = log_dir / f"server-{index}-{port}.log"
             with open(log, "wb") as out:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                    [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
                     cwd=ROOT,
                     env=env,
                     stdout=out,
