@@ -148,15 +148,14 @@ def files_run(args: argparse.Namespace, url: str, files_dir: Path, token: str, t
             server = Serve("files", {**base_env(url, files_dir), **extra, "SITEDESK_MAX_UPLOAD_MB": "64"}, 1)
             try:
                 payloads = [os.urandom(size) for _ in range(args.files)]
+                variables = {"ticketId": to_global_id("Ticket", ticket_id), "file": None}
                 urls = []
                 started = time.perf_counter()
                 for data in payloads:
                     response = httpx.post(
                         server.url + "/graphql",
                         data={
-                            "operations": json.dumps(
-                                {"query": ADD, "variables": {"ticketId": to_global_id("Ticket", ticket_id), "file": None}}
-                            ),
+                            "operations": json.dumps({"query": ADD, "variables": variables}),
                             "map": json.dumps({"0": ["variables.file"]}),
                         },
                         files={"0": ("bench.bin", data, "application/octet-stream")},

@@ -30,6 +30,23 @@ def scrub(text: str) -> str:
     return SECRET_PARAMETERS.sub(lambda m: m.group(1) + REDACTED, text)
 
 
+class ScrubAccessLog(logging.Filter):
+    """Scrubs uvicorn's access-log arguments at the logger, so the signature stays out even under a
+    logging configuration that is not ours (e.g. `uvicorn server.app:create_app --factory`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(scrub(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def scrub_access_log() -> None:
+    """Install `ScrubAccessLog` on uvicorn's access logger once (server/observe.py does, per app)."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, ScrubAccessLog) for f in access.filters):
+        access.addFilter(ScrubAccessLog())
+
+
 class TextFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -39,12 +39,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.metrics import OUTBOXES, REGISTRY, REQUEST_DURATION, REQUESTS, SQL_SECONDS, SQL_STATEMENTS, register_outbox
 from core.settings import Settings
+from server.logs import scrub_access_log
 
 logger = logging.getLogger("sitedesk.request")
 OPERATION_KEY = "sitedesk.operation"
 OUTCOME_KEY = "sitedesk.outcome"
 VIEWER_KEY = "sitedesk.viewer"  # set by server/app.py's GraphQL view
 OTHER = "other"
+scrub_access_log()  # on import: whatever configures logging, the access log is scrubbed
 MAX_OPERATION_NAMES = 200
 NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,63}$")
 OUTCOME = re.compile(r"^[A-Z][A-Z_]{0,39}$")

@@ -319,6 +319,15 @@ def test_signatures_are_scrubbed_in_both_formats():
     )
 
 
+def test_the_access_log_is_scrubbed_under_any_logging_configuration(client, caplog):
+    # The app installs a filter on uvicorn's access logger itself (e.g. for `uvicorn --factory`).
+    path = "/files/attachment/7?expires=1900000000&signature=c2VjcmV0LXNpZ25hdHVyZQ"
+    with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+        logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "10.0.0.1:5000", "GET", path, "1.1", 200)
+    [line] = [r.getMessage() for r in caplog.records if r.name == "uvicorn.access"]
+    assert "c2VjcmV0" not in line and "signature=[redacted]" in line
+
+
 def test_json_lines_carry_the_request_fields():
     fields = {"request_id": "abc", "operation": "Me", "outcome": "OK", "viewer_kind": "employee", "account_id": 4}
     line = JsonFormatter().format(record("graphql Me OK", sitedesk={**fields, "duration_ms": 3.2}))
