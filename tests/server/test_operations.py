@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import re
+import socket
 import subprocess
 import sys
 import uuid
@@ -144,6 +145,36 @@ async def test_metrics_show_the_mail_backlog_and_its_age(metered, world):
     text = await scrape(metered)
     assert sample(text, "sitedesk_outbox_backlog", channel="mail") == 1
     assert 590 < sample(text, "sitedesk_outbox_oldest_age_seconds", channel="mail") < 1200
+
+
+async def test_failed_mail_deliveries_are_counted(metered, settings, tmp_path):
+    from mail.sender import deliver_due
+
+    before = await scrape(metered)
+    await OutboxMail.create(
+        audience=Audience.EMPLOYEE,
+        kind=NotificationKind.TICKET_CREATED,
+        to_address="jonas@sitedesk.test",
+        to_name="Jonas",
+        locale="de",
+        subject="Neues Ticket",
+        context={"ticketNumber": 1, "ticketTitle": "x", "ticketId": 1, "objectName": "y", "actorName": "z"},
+        mail_key=str(uuid.uuid4()),
+        next_attempt_at=datetime.now(UTC) - timedelta(seconds=1),
+        created_at=datetime.now(UTC),
+    )
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there: the SMTP connection is refused
+    await deliver_due(dataclasses.replace(settings, smtp_url=f"smtp://127.0.0.1:{port}"))
+    after = await scrape(metered)
+    labels = {"channel": "mail", "final": "false"}
+    assert (
+        sample(after, "sitedesk_delivery_failures_total", **labels)
+        - sample(before, "sitedesk_delivery_failures_total", **labels)
+        == 1
+    )
 
 
 async def test_login_refusals_are_counted_by_reason(metered, world):
