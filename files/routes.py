@@ -36,7 +36,7 @@ async def download(request: Request) -> Response:
     attachment = await DOWNLOADABLE[kind].filter(id=pk).first()
     if attachment is None:
         return JSONResponse({"error": "This file no longer exists."}, status_code=404)
-    store = store_for(settings)
+    store = await asyncio.to_thread(store_for, settings)  # the first call builds the S3 client
     inline = attachment.content_type in IMAGE_TYPES or attachment.content_type == "application/pdf"
     disposition = content_disposition(attachment.filename, inline)
     headers = {
@@ -45,7 +45,9 @@ async def download(request: Request) -> Response:
         "Cache-Control": "private, max-age=300",
         "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
     }
-    redirect = store.presigned_url(attachment.storage_key, attachment.filename, attachment.content_type, disposition)
+    redirect = await asyncio.to_thread(
+        store.presigned_url, attachment.storage_key, attachment.filename, attachment.content_type, disposition
+    )
     if redirect is not None:
         # The store's own short-lived URL (SITEDESK_FILES_REDIRECT): the bytes bypass this process.
         return RedirectResponse(redirect, status_code=307, headers={"Cache-Control": "no-store"})

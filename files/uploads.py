@@ -59,7 +59,7 @@ class Upload:
 
 async def store_file(settings: Settings, source: BinaryIO, max_bytes: int) -> StoredFile:
     """Store bytes and claim their key; the caller must `release` or `discard_unreferenced` it."""
-    store = store_for(settings)
+    store = await asyncio.to_thread(store_for, settings)  # the first call builds the S3 client
     received = await asyncio.to_thread(receive, store.spool_dir, source, max_bytes)
     key = received.stored.storage_key
     try:
@@ -126,7 +126,7 @@ async def _settle(settings: Settings, key: str, given_up: int) -> None:
             or await FormFile.filter(storage_key=key).using_db(connection).exists()
         ):
             return
-        await asyncio.to_thread(store_for(settings).delete, key)
+        await asyncio.to_thread(lambda: store_for(settings).delete(key))
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ class Collected:
 async def collect_garbage(settings: Settings, older_than_seconds: float = 86400.0) -> Collected:
     """Remove stored files older than `older_than_seconds` that no attachment or form file names,
     and temporary uploads as old; `sitedesk files gc`."""
-    store = store_for(settings)
+    store = await asyncio.to_thread(store_for, settings)
     cutoff = time.time() - older_than_seconds
     objects = await asyncio.to_thread(lambda: [o for o in store.list() if o.modified < cutoff])
     removed: list[str] = []

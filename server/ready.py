@@ -45,7 +45,7 @@ async def _migrations(settings: Settings) -> str:
 
 
 async def _files(settings: Settings) -> str:
-    await asyncio.to_thread(store_for(settings).ping)
+    await asyncio.to_thread(lambda: store_for(settings).ping())
     return "ok"
 
 

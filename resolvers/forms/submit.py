@@ -21,6 +21,7 @@ import weakref
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
@@ -153,6 +154,11 @@ def _prepared_image(source: Any, signature: bool) -> bytes | None:
         return None
 
 
+def _readable(settings: Settings, key: str) -> Path | bytes:
+    """The stored file as an image decoder opens it (blocking: the first call may build the S3 client)."""
+    return readable(store_for(settings), key)
+
+
 async def _store_files(settings: Settings, filling: Filling) -> None:
     """Store photo and signature uploads; anything but a readable image is `BAD_USER_INPUT`."""
     for item in filling.visible:
@@ -165,7 +171,7 @@ async def _store_files(settings: Settings, filling: Filling) -> None:
         signature = item.element["kind"] == Kind.SIGNATURE.value
         item.image = None
         if stored.content_type in IMAGE_TYPES:
-            source = await asyncio.to_thread(readable, store_for(settings), stored.storage_key)
+            source = await asyncio.to_thread(_readable, settings, stored.storage_key)
             item.image = await asyncio.to_thread(_prepared_image, source, signature)
         if item.image is None:
             raise BadUserInput("Photos and signatures must be images (PNG, JPEG, GIF or WebP).", field=key)
