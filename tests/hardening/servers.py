@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from core.settings import Settings
+from tests.storage import files_env
 
 ROOT = Path(__file__).parents[2]
 START_TIMEOUT = 60.0
@@ -32,7 +33,7 @@ def server_env(settings: Settings, **extra: str) -> dict[str, str]:
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "SITEDESK_DATABASE_URL": settings.database_url,
-        "SITEDESK_FILES_DIR": str(settings.files_dir),
+        **files_env(settings),  # the run's files backend: a directory or S3 (tests/storage.py)
         "SITEDESK_SECRET_KEYS": ",".join(settings.secret_keys),
         "SITEDESK_ENV": "test",
         **extra,
