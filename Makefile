@@ -9,7 +9,7 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 # executor, and the answers must be identical (schema/compiled/compare.py); COMPARE=0 skips it.
 COMPARE ?= 1
 
-.PHONY: install run test test-sqlite test-postgres check check-lint check-format check-types check-layers \
+.PHONY: install run test test-sqlite test-postgres test-s3 check check-lint check-format check-types check-layers \
 	check-migrations schema clean check-schema-lint check-descriptions check-client
 
 $(BIN)/sitedesk: pyproject.toml
@@ -25,7 +25,7 @@ run: install
 	$(BIN)/sitedesk seed-demo
 	$(BIN)/sitedesk serve --host 127.0.0.1 --port 8000
 
-test: test-sqlite test-postgres
+test: test-sqlite test-postgres test-s3
 
 test-sqlite: install
 	@echo "== test suite on SQLite =="
@@ -42,6 +42,14 @@ test-postgres: install
 	else \
 		echo "PostgreSQL at $(PG_TEST_URL) does not answer: skipped the PostgreSQL run (CI never skips it)"; \
 	fi
+
+# The suites that store files once more with the files in S3 (moto's S3 server on 127.0.0.1,
+# started by the tests; tests/storage.py), on SQLite: the storage, not the database, is what differs.
+S3_SUITES := tests/tickets/test_attachments.py tests/forms tests/documents tests/hardening/test_backup.py \
+	tests/server/test_files_backends.py
+test-s3: install
+	@echo "== files suites with S3 storage =="
+	SITEDESK_COMPARE_EXECUTION=$(COMPARE) SITEDESK_TEST_FILES=s3 $(BIN)/pytest $(S3_SUITES)
 
 # Each step is a target of its own: `make -k check` runs them all and reports every failure.
 check: check-lint check-format check-types check-layers check-migrations check-schema-lint check-descriptions check-client

@@ -6,6 +6,7 @@ The variable names are part of the public contract (see API.md).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -71,6 +72,19 @@ class Settings:
     # API tokens and impersonation (permissions/api_tokens.py).
     token_requests_per_minute: int = 600
     impersonation_minutes: int = 15
+    # Operations (README "Running in production"): where files live, the proxies whose forwarded
+    # headers count, the metrics token and the log format.
+    files_url: str = ""
+    s3_endpoint_url: str | None = None
+    files_redirect: bool = False
+    trusted_proxies: tuple[str, ...] = ()
+    metrics_token: str | None = None
+    log_format: str = "text"
+
+    @property
+    def files_location(self) -> str:
+        """`file:///abs/dir` or `s3://bucket/prefix`: the files backend (files/backends.py)."""
+        return self.files_url or f"file://{self.files_dir.resolve()}"
 
     @property
     def secret_key(self) -> str:
@@ -127,11 +141,15 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigurationError("secret keys must be at least 32 characters in production")
 
     origins = tuple(o.strip() for o in env.get("SITEDESK_CORS_ORIGINS", "").split(",") if o.strip())
+    files_dir, files_url = _files_location(env)
+    log_format = env.get("SITEDESK_LOG_FORMAT", "text").strip().lower() or "text"
+    if log_format not in {"text", "json"}:
+        raise ConfigurationError("SITEDESK_LOG_FORMAT must be text or json")
     graphiql_default = "false" if mode == "production" else "true"
     return Settings(
         database_url=env.get("SITEDESK_DATABASE_URL") or default_database_url(),
         secret_keys=keys,
-        files_dir=Path(env.get("SITEDESK_FILES_DIR") or Path.cwd() / "var" / "files"),
+        files_dir=files_dir,
         smtp_url=env.get("SITEDESK_SMTP_URL") or None,
         max_upload_mb=_int(env.get("SITEDESK_MAX_UPLOAD_MB", "25"), "SITEDESK_MAX_UPLOAD_MB"),
         public_url=(env.get("SITEDESK_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
@@ -151,7 +169,50 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
             env.get("SITEDESK_WEBHOOK_ALLOW_PRIVATE", "false"), "SITEDESK_WEBHOOK_ALLOW_PRIVATE"
         ),
         webhook_sender=_bool(env.get("SITEDESK_WEBHOOK_SENDER", "true"), "SITEDESK_WEBHOOK_SENDER"),
+        files_url=files_url,
+        s3_endpoint_url=env.get("SITEDESK_S3_ENDPOINT_URL") or None,
+        files_redirect=_bool(env.get("SITEDESK_FILES_REDIRECT", "false"), "SITEDESK_FILES_REDIRECT"),
+        trusted_proxies=_networks(env.get("SITEDESK_TRUSTED_PROXIES", ""), "SITEDESK_TRUSTED_PROXIES"),
+        metrics_token=env.get("SITEDESK_METRICS_TOKEN") or None,
+        log_format=log_format,
     )
+
+
+def _networks(value: str, name: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or CIDR networks; anything else is a configuration error."""
+    import ipaddress
+
+    items = tuple(item.strip() for item in value.split(",") if item.strip())
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigurationError(f"{name}: {item!r} is no IP address or network (e.g. 10.0.0.0/8)") from None
+    return items
+
+
+def _files_location(env: Mapping[str, str]) -> tuple[Path, str]:
+    """(local directory, backend URL) from `SITEDESK_FILES_URL` or its alias `SITEDESK_FILES_DIR`.
+
+    With `s3://` the local directory only holds uploads while they are hashed (`SITEDESK_FILES_DIR`
+    or `./var/files`); with `file://` it is where the files live.
+    """
+    from urllib.parse import unquote, urlparse
+
+    local = Path(env.get("SITEDESK_FILES_DIR") or Path.cwd() / "var" / "files")
+    url = (env.get("SITEDESK_FILES_URL") or "").strip()
+    if not url:
+        return local, ""
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        if parsed.netloc not in ("", "localhost") or not parsed.path.startswith("/"):
+            raise ConfigurationError("SITEDESK_FILES_URL file:// needs an absolute path, e.g. file:///srv/files")
+        return Path(unquote(parsed.path)), ""
+    if parsed.scheme == "s3":
+        if not parsed.netloc:
+            raise ConfigurationError("SITEDESK_FILES_URL s3:// needs a bucket, e.g. s3://bucket/prefix")
+        return local, f"s3://{parsed.netloc}/{parsed.path.strip('/')}".rstrip("/")
+    raise ConfigurationError("SITEDESK_FILES_URL must start with file:// or s3://")
 
 
 def _mail_from(value: str | None, public_url: str | None) -> str:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
+from files.backends import store_for
 from files.signing import check_signed
 from files.sniff import IMAGE_TYPES
-from files.storage import path_for
 from models.forms import FormFile
 from models.tickets import Attachment
 
@@ -35,17 +36,31 @@ async def download(request: Request) -> Response:
     attachment = await DOWNLOADABLE[kind].filter(id=pk).first()
     if attachment is None:
         return JSONResponse({"error": "This file no longer exists."}, status_code=404)
-    path = path_for(settings.files_dir, attachment.storage_key)
-    if not path.exists():
-        return JSONResponse({"error": "This file no longer exists."}, status_code=404)
+    store = await asyncio.to_thread(store_for, settings)  # the first call builds the S3 client
     inline = attachment.content_type in IMAGE_TYPES or attachment.content_type == "application/pdf"
-    return FileResponse(
-        path,
-        media_type=attachment.content_type,
-        headers={
-            "Content-Disposition": content_disposition(attachment.filename, inline),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, max-age=300",
-            "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
-        },
+    disposition = content_disposition(attachment.filename, inline)
+    headers = {
+        "Content-Disposition": disposition,
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, max-age=300",
+        "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
+    }
+    redirect = await asyncio.to_thread(
+        store.presigned_url, attachment.storage_key, attachment.filename, attachment.content_type, disposition
+    )
+    if redirect is not None:
+        # The store's own short-lived URL (SITEDESK_FILES_REDIRECT): the bytes bypass this process.
+        return RedirectResponse(redirect, status_code=307, headers={"Cache-Control": "no-store"})
+    path = store.local_path(attachment.storage_key)
+    if path is not None:
+        if not path.exists():
+            return JSONResponse({"error": "This file no longer exists."}, status_code=404)
+        return FileResponse(path, media_type=attachment.content_type, headers=headers)
+    try:
+        size, chunks = await asyncio.to_thread(store.open, attachment.storage_key)
+    except FileNotFoundError:
+        return JSONResponse({"error": "This file no longer exists."}, status_code=404)
+    # Starlette iterates a plain iterator in a worker thread: the store's reads stay off the loop.
+    return StreamingResponse(
+        chunks, media_type=attachment.content_type, headers={**headers, "Content-Length": str(size)}
     )

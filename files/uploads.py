@@ -4,7 +4,8 @@ Storage is content-addressed (files/storage.py): two requests storing the same b
 file. So a request that fails must not simply delete "its" file once no committed row points at
 it: another request may have stored the same bytes and be about to commit a row that does.
 
-The design, which holds for several processes on one PostgreSQL database and one files directory:
+The design, which holds for several processes on one PostgreSQL database and one files backend
+(a shared directory or an S3 bucket, files/backends.py):
 
 - Every storage key has a row in `file_claim` whose `in_flight` counts the requests that stored
   the key and have neither committed nor given up. A request claims a key (`in_flight + 1`) and
@@ -22,12 +23,17 @@ clean-up either runs before a claim (the claimer's bytes are placed afterwards) 
 keeps the file). A request's claim is released only after its rows committed, so a clean-up that
 no longer sees the claim sees the rows. A process that dies holding a claim leaves the count
 above zero: the file is then kept, never lost. Rows of `file_claim` stay (one per stored key).
+
+`sitedesk files gc` (`collect_garbage`) removes what such deaths and failed claim transactions
+leave: files older than a day that no row names. Every claim writes its file in the same request
+(a rename, an upload or a re-upload), so a file last written over a day ago has no live claim:
+a count above zero on it is a dead process's and is reset.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
+import time
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -36,7 +42,8 @@ from tortoise.transactions import in_transaction
 
 from core.errors import BadUserInput
 from core.settings import Settings
-from files.storage import FileTooLarge, StoredFile, clean_filename, forget, path_for, place, receive
+from files.backends import remove_stale_uploads, store_for
+from files.storage import FileTooLarge, StoredFile, clean_filename, forget, receive
 from models.files import FileClaim
 from models.forms import FormFile
 from models.tickets import Attachment
@@ -52,13 +59,17 @@ class Upload:
 
 async def store_file(settings: Settings, source: BinaryIO, max_bytes: int) -> StoredFile:
     """Store bytes and claim their key; the caller must `release` or `discard_unreferenced` it."""
-    received = await asyncio.to_thread(receive, settings.files_dir, source, max_bytes)
+    store = await asyncio.to_thread(store_for, settings)  # the first call builds the S3 client
+    received = await asyncio.to_thread(receive, store.spool_dir, source, max_bytes)
     key = received.stored.storage_key
     try:
+        # S3: the upload itself, outside the transaction (only a re-check happens inside it). An
+        # object uploaded here whose claim then fails is an orphan for `sitedesk files gc`.
+        await asyncio.to_thread(store.prepare, received)
         async with in_transaction() as connection:
             await FileClaim.bulk_create([FileClaim(storage_key=key)], ignore_conflicts=True, using_db=connection)
             await FileClaim.filter(storage_key=key).using_db(connection).update(in_flight=F("in_flight") + 1)
-            await asyncio.to_thread(place, settings.files_dir, received)
+            await asyncio.to_thread(store.place, received)
     except BaseException:
         await asyncio.to_thread(forget, received)
         raise
@@ -115,7 +126,39 @@ async def _settle(settings: Settings, key: str, given_up: int) -> None:
             or await FormFile.filter(storage_key=key).using_db(connection).exists()
         ):
             return
-        try:
-            await asyncio.to_thread(os.unlink, path_for(settings.files_dir, key))
-        except FileNotFoundError:
-            pass
+        await asyncio.to_thread(lambda: store_for(settings).delete(key))
+
+
+@dataclass(frozen=True)
+class Collected:
+    examined: int
+    removed: list[str]
+    temporary: int
+
+
+async def collect_garbage(settings: Settings, older_than_seconds: float = 86400.0) -> Collected:
+    """Remove stored files older than `older_than_seconds` that no attachment or form file names,
+    and temporary uploads as old; `sitedesk files gc`."""
+    store = await asyncio.to_thread(store_for, settings)
+    cutoff = time.time() - older_than_seconds
+    objects = await asyncio.to_thread(lambda: [o for o in store.list() if o.modified < cutoff])
+    removed: list[str] = []
+    for item in objects:
+        async with in_transaction() as connection:
+            await FileClaim.bulk_create([FileClaim(storage_key=item.key)], ignore_conflicts=True, using_db=connection)
+            # Writing the row takes its lock: a claim either comes after (and re-writes the file)
+            # or came before and re-wrote it, so the file's age is read again under the lock.
+            await FileClaim.filter(storage_key=item.key).using_db(connection).update(in_flight=F("in_flight"))
+            current = await asyncio.to_thread(store.stat, item.key)
+            if current is None or current.modified >= cutoff:
+                continue
+            if (
+                await Attachment.filter(storage_key=item.key).using_db(connection).exists()
+                or await FormFile.filter(storage_key=item.key).using_db(connection).exists()
+            ):
+                continue
+            await FileClaim.filter(storage_key=item.key).using_db(connection).update(in_flight=0)
+            await asyncio.to_thread(store.delete, item.key)
+            removed.append(item.key)
+    temporary = await asyncio.to_thread(remove_stale_uploads, store, cutoff)
+    return Collected(len(objects), removed, temporary)

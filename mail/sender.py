@@ -26,6 +26,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from core.database import dialect
+from core.metrics import DELIVERY_FAILURES
 from core.settings import ConfigurationError, Settings
 from mail.render import build_message
 from models.notifications import DeliveryStatus, OutboxMail
@@ -245,6 +246,7 @@ async def _mark_failed(row: OutboxMail, token: str, now: datetime, exc: BaseExce
     else:
         changes["next_attempt_at"] = now + retry_delay(attempts)
     await OutboxMail.filter(id=row.id, claim_token=token, status=DeliveryStatus.PENDING).update(**changes)
+    DELIVERY_FAILURES.labels(channel="mail", final="true" if give_up else "false").inc()
     log = logger.error if give_up else logger.warning
     log(
         "outbox mail %s to %s failed (attempt %s%s): %s",

@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -67,7 +68,7 @@ class _Document(FPDF):
         self.cell(0, 6, f"Seite {self.page_no()} / {{nb}}", align="C")
 
 
-def prepare_image(path: Path, signature: bool = False) -> bytes:
+def prepare_image(path: Path | BinaryIO, signature: bool = False) -> bytes:
     """An uploaded image made ready to embed: upright, at most `MAX_IMAGE_PIXELS` wide or high.
 
     Photos become JPEG (fpdf2 embeds those as they are), signatures PNG (to keep

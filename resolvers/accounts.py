@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 from core.database import dialect
 from core.errors import BadUserInput, NotFound, RateLimited, Unauthenticated
 from core.lookup import get_in_scope
+from core.metrics import LOGIN_REFUSALS
 from core.settings import Settings
 from models.accounts import Account, AccountKind, CustomerUser, Employee, LoginThrottle, PermissionGroup, RefreshToken
 from models.api_tokens import ApiToken
@@ -78,10 +79,15 @@ async def login(settings: Settings, email: str, password: str, client_address: s
     """
     email = email.strip().lower()
     keys = throttle_keys(email, client_address)
-    await count_login_attempt(settings, keys)
+    try:
+        await count_login_attempt(settings, keys)
+    except RateLimited:
+        LOGIN_REFUSALS.labels(reason="throttled").inc()
+        raise
     account = await Account.filter(email=email).first()
     password_ok = verify_password(account.password_hash if account else None, password)
     if account is None or not password_ok or not account.is_active or account.is_service_account:
+        LOGIN_REFUSALS.labels(reason="credentials").inc()
         raise Unauthenticated(LOGIN_FAILED)
     await forgive_login_attempt(keys)
     return await _start_session(settings, account)

@@ -33,6 +33,9 @@ from permissions.viewer import ANONYMOUS, Viewer
 from schema.context import Context
 from schema.errors import DATABASE_UNAVAILABLE
 from schema.schema import schema as graphql_schema
+from server.observe import Observe, ObservedExecution, metrics
+from server.proxies import trusted_proxies
+from server.ready import ready
 from server.webhooks import webhook_sender
 
 logger = logging.getLogger("sitedesk")
@@ -148,7 +151,7 @@ def check_request_json(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
         raise UnacceptableJSON(NUL_MESSAGE, "BAD_USER_INPUT")
 
 
-class GraphQLApp(GraphQL):
+class GraphQLApp(ObservedExecution, GraphQL):
     """Strawberry's ASGI view with our context and JSON error bodies."""
 
     def __init__(self, settings: Settings) -> None:
@@ -359,6 +362,7 @@ def create_app(
     multipart_limit = settings.max_body_bytes + settings.max_upload_bytes
     middleware = [
         Middleware(RequestId),
+        Middleware(Observe),  # server/observe.py: metrics and the request log line
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, max_multipart_bytes=multipart_limit),
     ]
     if settings.cors_origins:
@@ -372,9 +376,12 @@ def create_app(
                 max_age=600,
             ),
         )
+    middleware[:0] = trusted_proxies(settings)  # first: everything after sees the real client
     routes = [
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
+        Route("/ready", ready, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         Route("/files/{kind:str}/{pk:int}", download, methods=["GET"]),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -1,8 +1,9 @@
-"""Backups: the database and the files directory in one tar archive, and restoring one.
+"""Backups: the database and the stored files in one tar archive, and restoring one.
 
 The archive holds `manifest.json`, the database (`database.sqlite3`, made with
 SQLite's online backup API, or `database.pgdump`, made with
-`pg_dump --format=custom`) and `files/` (the content-addressed attachments).
+`pg_dump --format=custom`) and `files/` (the content-addressed attachments, read from and
+restored to whichever files backend `SITEDESK_FILES_URL` names: a directory or an S3 bucket).
 The database is copied first and the files after: files are only ever added
 before the rows that name them commit, so every file the copied database
 names is in the archive. Both work while Sitedesk serves requests.
@@ -23,6 +24,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from core.settings import Settings
+from files.backends import FileStore, store_for
 from files.storage import KEY_PATTERN
 
 FORMAT = 1
@@ -80,15 +82,8 @@ def _run(command: list[str], env: dict[str, str]) -> None:
         raise BackupError(f"{command[0]} failed: {done.stderr.strip()}")
 
 
-def _stored_files(files_dir: Path) -> list[str]:
-    if not files_dir.is_dir():
-        return []
-    keys = []
-    for path in files_dir.rglob("*"):
-        key = path.relative_to(files_dir).as_posix()
-        if path.is_file() and KEY_PATTERN.match(key):  # skips `.upload-*` files being written
-            keys.append(key)
-    return sorted(keys)
+def _stored_files(store: FileStore) -> list[str]:
+    return sorted(item.key for item in store.list())
 
 
 def backup(settings: Settings, target: Path) -> Summary:
@@ -126,7 +121,8 @@ def backup(settings: Settings, target: Path) -> Summary:
                 ],
                 env,
             )
-        keys = _stored_files(settings.files_dir)
+        store = store_for(settings)
+        keys = _stored_files(store)
         manifest = {
             "format": FORMAT,
             "database": _kind(settings),
@@ -139,7 +135,15 @@ def backup(settings: Settings, target: Path) -> Summary:
             archive.add(work_dir / "manifest.json", "manifest.json")
             archive.add(work_dir / database_name, database_name)
             for key in keys:
-                archive.add(settings.files_dir / key, f"files/{key}")
+                try:
+                    size, stream = store.reader(key)
+                except FileNotFoundError:
+                    continue  # removed since listed: no row of the copied database names it
+                with stream:
+                    info = tarfile.TarInfo(f"files/{key}")
+                    info.size = size
+                    info.mtime = int(datetime.now(UTC).timestamp())
+                    archive.addfile(info, stream)
         os.replace(partial, target)
     return Summary(_kind(settings), len(keys), target)
 
@@ -243,13 +247,12 @@ def restore(settings: Settings, source: Path, *, force: bool = False) -> Summary
                 env,
             )
         restored = 0
+        store = store_for(settings)
         for member in archive.getmembers():
             key = member.name.removeprefix("files/")
             if not member.name.startswith("files/") or not member.isfile() or not KEY_PATTERN.match(key):
                 continue
-            destination_path = settings.files_dir / key
-            destination_path.parent.mkdir(parents=True, exist_ok=True)
-            with archive.extractfile(member) as data, open(destination_path, "wb") as out:  # type: ignore[union-attr]
-                shutil.copyfileobj(data, out)
+            with archive.extractfile(member) as data:  # type: ignore[union-attr]
+                store.put(key, data)
             restored += 1
     return Summary(_kind(settings), restored, source)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from pathlib import Path
 
@@ -66,9 +65,20 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from core.database import UnmigratedDatabase, database
-    from server.app import create_app
+    from server.logs import logging_config
 
     settings = get_settings()
+    if args.workers < 1:
+        print("sitedesk: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if args.workers > 1 and settings.is_sqlite:
+        print(
+            "sitedesk: --workers needs PostgreSQL: SQLite allows one writing process, so several workers on it "
+            "would fail with 'database is locked'. Serve with one worker, or set SITEDESK_DATABASE_URL to a "
+            "postgres:// database.",
+            file=sys.stderr,
+        )
+        return 2
 
     async def check() -> None:
         async with database(settings):
@@ -79,7 +89,56 @@ def _serve(args: argparse.Namespace) -> int:
     except UnmigratedDatabase as exc:
         print(f"sitedesk: {exc}", file=sys.stderr)
         return 1
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", proxy_headers=False)
+    options: dict[str, object] = {
+        "host": args.host,
+        "port": args.port,
+        "log_config": logging_config(settings.log_format),
+        # Forwarded headers count only from SITEDESK_TRUSTED_PROXIES (server/proxies.py, in the app).
+        "proxy_headers": False,
+        "server_header": False,
+    }
+    if args.workers == 1:
+        from server.app import create_app
+
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        return 0
+    _prepare_multiprocess_metrics()
+    # uvicorn's process manager: N processes on one socket, each building the app from the
+    # environment; a worker that dies is replaced.
+    uvicorn.run("server.app:create_app", factory=True, workers=args.workers, **options)  # type: ignore[arg-type]
+    return 0
+
+
+def _prepare_multiprocess_metrics() -> None:
+    """prometheus-client's multi-process mode: every worker writes its values to one directory
+    (`PROMETHEUS_MULTIPROC_DIR`, emptied at start; a fresh temporary one when unset)."""
+    import os
+    import shutil
+    import tempfile
+
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        Path(directory).mkdir(parents=True, exist_ok=True)
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="sitedesk-metrics-")
+
+
+def _files_gc(args: argparse.Namespace) -> int:
+    from core.database import database
+    from files.uploads import Collected, collect_garbage
+
+    settings = get_settings()
+
+    async def run() -> Collected:
+        async with database(settings):
+            return await collect_garbage(settings, older_than_seconds=args.older_than_hours * 3600)
+
+    done = asyncio.run(run())
+    print(
+        f"{settings.files_location.split('://')[0]} files: {done.examined} older than {args.older_than_hours:g} h "
+        f"examined, {len(done.removed)} orphans removed, {done.temporary} stale temporary uploads removed"
+    )
     return 0
 
 
@@ -124,7 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (uvicorn's process manager; PostgreSQL only)"
+    )
     serve.set_defaults(run=_serve)
+    files = commands.add_parser("files", help="maintain stored files").add_subparsers(dest="files", required=True)
+    gc = files.add_parser("gc", help="remove stored files no row names (older than a day)")
+    gc.add_argument("--older-than-hours", type=float, default=24.0, help="only files older than this (default 24)")
+    gc.set_defaults(run=_files_gc)
     backup = commands.add_parser("backup", help="write the database and files to a tar archive")
     backup.add_argument("path", type=Path, help="archive to create (must not exist)")
     backup.set_defaults(run=_backup)
@@ -135,15 +201,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Libraries that log routine work at INFO (fontTools: one line per glyph table when fpdf2 subsets a
-# font); an operator reads Sitedesk's own lines, the rest stays at DEBUG.
-QUIET_LOGGERS = ("fontTools", "tortoise")
-
-
 def configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+    """Text or JSON lines (SITEDESK_LOG_FORMAT, server/logs.py); library chatter stays below INFO."""
+    import os
+
+    from server.logs import configure
+
+    configure("json" if os.environ.get("SITEDESK_LOG_FORMAT", "").strip().lower() == "json" else "text")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,8 @@ test data (`world`) that test modules build on with `tests/factories.py`.
 
 `SITEDESK_TEST_DATABASE_URL` chooses the database: unset means a fresh SQLite
 file; a `postgres://` URL names a server on which a throwaway database is
-created for this run and dropped afterwards.
+created for this run and dropped afterwards. `SITEDESK_TEST_FILES=s3` stores
+files in S3 (moto's server on 127.0.0.1, tests/storage.py) instead of a directory.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from permissions.policy import Permission
 from schema.compiled import STATS, compare
 from server.app import create_app
 from tests.factories import Person, make_customer, make_customer_user, make_employee, make_site_object, make_ticket_type
+from tests.storage import moto_s3, s3_environment, s3_requested
 
 # Hashing cost is not what these tests measure.
 permissions.passwords._hasher = PasswordHasher.from_parameters(CHEAPEST)
@@ -64,8 +66,16 @@ async def _drop_postgres_database(url: str, server_url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-async def settings(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Settings]:
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 HTTP API for this run (moto's server mode on 127.0.0.1), started on first use."""
+    with moto_s3() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+async def settings(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> AsyncIterator[Settings]:
     base = tmp_path_factory.mktemp("sitedesk")
+    files = s3_environment(request.getfixturevalue("s3_endpoint")) if s3_requested() else {}
     server_url = os.environ.get("SITEDESK_TEST_DATABASE_URL", "")
     if server_url.startswith("postgres"):
         database_url = await _create_postgres_database(server_url)
@@ -78,6 +88,7 @@ async def settings(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Se
             "SITEDESK_SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
             "SITEDESK_ENV": "test",
             "SITEDESK_PUBLIC_URL": "https://sitedesk.test",
+            **files,
         }
     )
     await migrate(test_settings)

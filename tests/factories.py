@@ -8,6 +8,7 @@ that only need data stay independent of how those functions are called. No notif
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import io
 import itertools
@@ -19,7 +20,7 @@ from typing import Any
 from tortoise.connection import get_connection
 
 from core.settings import Settings
-from files.storage import store
+from files.backends import store_for
 from models.accounts import Account, AccountKind, CustomerUser, Employee, PermissionGroup
 from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
 from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketEventKind, TicketSource, TicketType
@@ -193,8 +194,8 @@ async def make_comment(ticket: Ticket, author: Person, body: str, *, internal: b
 
 
 async def make_attachment(settings: Settings, ticket: Ticket, by: Person, filename: str, data: bytes) -> Attachment:
-    """The bytes in the files directory (content-addressed, type sniffed) and the row pointing at them."""
-    stored = store(settings.files_dir, io.BytesIO(data), settings.max_upload_bytes)
+    """The bytes in the files backend (content-addressed, type sniffed) and the row pointing at them."""
+    stored = await asyncio.to_thread(store_for(settings).store, io.BytesIO(data), settings.max_upload_bytes)
     at = _now()
     attachment = await Attachment.create(
         ticket=ticket,

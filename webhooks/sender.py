@@ -34,6 +34,7 @@ from tortoise.transactions import in_transaction
 
 from core.database import dialect
 from core.ids import to_global_id
+from core.metrics import DELIVERY_FAILURES
 from core.settings import Settings
 from mail.render import locale_of, render_subject
 from models.accounts import Account
@@ -305,6 +306,7 @@ async def _failed(delivery: WebhookDelivery, token: str, now: datetime, outcome:
         changes["next_attempt_at"] = now + retry_delay(attempts, random.random())
     if await _finish(delivery, token, **changes):
         result.count(status)
+        DELIVERY_FAILURES.labels(channel="webhooks", final="true" if give_up else "false").inc()
     (logger.error if give_up else logger.warning)(
         "webhook %s delivery %s (%s) failed, attempt %s%s: %s",
         webhook_id,

@@ -21,6 +21,7 @@ import weakref
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
@@ -31,8 +32,9 @@ from tortoise.transactions import in_transaction
 from core.errors import BadUserInput, NotFound, RateLimited
 from core.lookup import get_in_scope
 from core.settings import Settings
+from files.backends import readable, store_for
 from files.sniff import IMAGE_TYPES
-from files.storage import StoredFile, clean_filename, path_for
+from files.storage import StoredFile, clean_filename
 from files.uploads import discard_unreferenced, release, store_file, store_uploads
 from models.customers import SiteObject
 from models.forms import FormFile, FormFileRole, FormSubmission, FormTemplate, FormTemplateVersion
@@ -141,14 +143,22 @@ async def _prepare(
     )
 
 
-def _prepared_image(path: Any, signature: bool) -> bytes | None:
-    """The image ready for the PDF, or None when the bytes are no image Pillow can read."""
+def _prepared_image(source: Any, signature: bool) -> bytes | None:
+    """The image ready for the PDF, or None when the bytes are no image Pillow can read.
+
+    `source` is a local path or the bytes of a file in a remote store."""
+    opened = (lambda: io.BytesIO(source)) if isinstance(source, bytes) else (lambda: source)
     try:
-        with Image.open(path) as image:
+        with Image.open(opened()) as image:
             image.verify()
-        return prepare_image(path, signature)
+        return prepare_image(opened(), signature)
     except Exception:  # any decoder complaint means "not an image we can embed"
         return None
+
+
+def _readable(settings: Settings, key: str) -> Path | bytes:
+    """The stored file as an image decoder opens it (blocking: the first call may build the S3 client)."""
+    return readable(store_for(settings), key)
 
 
 async def _store_files(settings: Settings, filling: Filling) -> None:
@@ -160,11 +170,11 @@ async def _store_files(settings: Settings, filling: Filling) -> None:
         [(name, stored)] = await store_uploads(settings, [item.upload], key)
         filling.stored.append((name, stored))
         item.stored = (item.value, stored)
-        path = path_for(settings.files_dir, stored.storage_key)
         signature = item.element["kind"] == Kind.SIGNATURE.value
-        item.image = (
-            await asyncio.to_thread(_prepared_image, path, signature) if stored.content_type in IMAGE_TYPES else None
-        )
+        item.image = None
+        if stored.content_type in IMAGE_TYPES:
+            source = await asyncio.to_thread(_readable, settings, stored.storage_key)
+            item.image = await asyncio.to_thread(_prepared_image, source, signature)
         if item.image is None:
             raise BadUserInput("Photos and signatures must be images (PNG, JPEG, GIF or WebP).", field=key)
 

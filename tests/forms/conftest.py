@@ -7,7 +7,6 @@ import io
 import json
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,6 +22,7 @@ from models.forms import FormFile, FormSubmission
 from models.tickets import Attachment, Ticket, TicketEvent, TicketType
 from tests.conftest import GraphQLClient, World
 from tests.factories import Person, make_customer_user, make_site_object, make_ticket_type
+from tests.storage import stored_files
 
 TEMPLATE_FIELDS = """id name description isPublic status version publicToken publishedAt
   elements { key kind label description required options scale
@@ -181,10 +181,9 @@ async def upload_submit(
     return response.json()
 
 
-def files_on_disk(root: Path) -> set[Path]:
-    if not root.exists():
-        return set()
-    return {p for p in root.rglob("*") if p.is_file()}
+def files_on_disk(settings: Settings) -> set[str]:
+    """Stored files and temporary uploads, in whichever backend the run uses."""
+    return stored_files(settings)
 
 
 async def stored_counts(settings: Settings) -> dict[str, Any]:
@@ -195,7 +194,7 @@ async def stored_counts(settings: Settings) -> dict[str, Any]:
         "attachments": await Attachment.all().count(),
         "form_files": await FormFile.all().count(),
         "events": await TicketEvent.all().count(),
-        "files": files_on_disk(settings.files_dir),
+        "files": files_on_disk(settings),
     }
 
 

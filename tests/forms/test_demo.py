@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from files.storage import path_for
+from files.backends import store_for
 from models.forms import FormSubmission, FormTemplate, FormTemplateStatus
 from models.tickets import Attachment, Ticket, TicketSource
 from server.demo import seed_demo
@@ -20,7 +20,7 @@ async def test_demo_inspection_raises_a_recleaning_ticket_with_the_report(settin
     assert ticket.title == "Nachreinigung Sanitärräume"
     [attachment] = await Attachment.filter(ticket_id=ticket.id)
     assert attachment.content_type == "application/pdf"
-    text = pdf_text(path_for(settings.files_dir, attachment.storage_key).read_bytes())
+    text = pdf_text(store_for(settings).read_bytes(attachment.storage_key))
     assert "Objektbegehung" in text and "2 / 5" in text and f"#{ticket.number}" in text
 
     feedback = await FormTemplate.get(name="Feedback")

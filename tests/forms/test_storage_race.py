@@ -14,8 +14,9 @@ import pytest
 
 import resolvers.forms.submit
 import resolvers.tickets.write
-from files.storage import path_for, storage_key
+from files.storage import storage_key
 from tests.forms.conftest import SUBMIT, create_template, download, errors_of, submit_input, upload_submit
+from tests.storage import stored_bytes
 from tests.tickets.test_attachments import sha
 
 CREATE_TICKET = """mutation($input: CreateTicketInput!) {
@@ -59,7 +60,7 @@ async def test_a_refused_request_leaves_the_file_another_is_about_to_reference(
 ):
     template = await create_template(gql, company)
     data = not_a_photo()
-    path = path_for(settings.files_dir, storage_key(sha(data)))
+    key = storage_key(sha(data))
     hold = Hold(monkeypatch, resolvers.tickets.write)
     variables = {
         "input": {
@@ -76,11 +77,11 @@ async def test_a_refused_request_leaves_the_file_another_is_about_to_reference(
         )
     )
     await hold.stored.wait()
-    assert path.exists()
+    assert stored_bytes(settings, key) is not None
     # B: the inspector sends the same bytes as a photo: refused, and its clean-up runs now.
     refused = await submit_not_a_photo(gql, company, template, data)
     assert errors_of(refused) == {"code": "BAD_USER_INPUT", "field": "photo"}
-    assert path.exists()  # A still has it in flight
+    assert stored_bytes(settings, key) is not None  # A still has it in flight
     hold.go.set()
     response = await creating
     assert response.status_code == 200, response.text
@@ -93,13 +94,13 @@ async def test_a_refused_request_leaves_the_file_another_is_about_to_reference(
 async def test_the_last_request_to_give_up_removes_the_file(gql, company, settings, monkeypatch):
     template = await create_template(gql, company)
     data = not_a_photo()
-    path = path_for(settings.files_dir, storage_key(sha(data)))
+    key = storage_key(sha(data))
     hold = Hold(monkeypatch, resolvers.forms.submit)
     first = asyncio.create_task(submit_not_a_photo(gql, company, template, data))
     await hold.stored.wait()
     second = await submit_not_a_photo(gql, company, template, data)
     assert errors_of(second)["code"] == "BAD_USER_INPUT"
-    assert path.exists()  # the first one has not given up yet
+    assert stored_bytes(settings, key) is not None  # the first one has not given up yet
     hold.go.set()
     assert errors_of(await first)["code"] == "BAD_USER_INPUT"
-    assert not path.exists()  # nobody holds it now: nothing is left behind
+    assert stored_bytes(settings, key) is None  # nobody holds it now: nothing is left behind

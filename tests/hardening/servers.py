@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from core.settings import Settings
+from tests.storage import files_env
 
 ROOT = Path(__file__).parents[2]
 START_TIMEOUT = 60.0
@@ -32,7 +33,7 @@ def server_env(settings: Settings, **extra: str) -> dict[str, str]:
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "SITEDESK_DATABASE_URL": settings.database_url,
-        "SITEDESK_FILES_DIR": str(settings.files_dir),
+        **files_env(settings),  # the run's files backend: a directory or S3 (tests/storage.py)
         "SITEDESK_SECRET_KEYS": ",".join(settings.secret_keys),
         "SITEDESK_ENV": "test",
         **extra,
@@ -67,8 +68,10 @@ def wait_until_listening(server: Server) -> None:
 
 
 @contextmanager
-def running_servers(env: dict[str, str], count: int, log_dir: Path) -> Iterator[list[Server]]:
-    """Start `count` server processes; on exit, stop them (SIGTERM, then SIGKILL)."""
+def running_servers(
+    env: dict[str, str], count: int, log_dir: Path, args: tuple[str, ...] = ()
+) -> Iterator[list[Server]]:
+    """Start `count` server processes (`args`: more `serve` options); on exit, stop them (SIGTERM, then SIGKILL)."""
     servers: list[Server] = []
     try:
         for index in range(count):
@@ -76,7 +79,7 @@ def running_servers(env: dict[str, str], count: int, log_dir: Path) -> Iterator[
             log = log_dir / f"server-{index}-{port}.log"
             with open(log, "wb") as out:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                    [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
                     cwd=ROOT,
                     env=env,
                     stdout=out,

@@ -16,7 +16,10 @@ import pytest
 from tortoise.connection import get_connection
 
 from core.ids import to_global_id
+from core.settings import settings_from_env
+from files.backends import store_for
 from tests.conftest import _create_postgres_database, _drop_postgres_database
+from tests.storage import another_backend, files_env
 
 ROOT = Path(__file__).parents[2]
 CREATE_TICKET = """mutation($input: CreateTicketInput!) { createTicket(input: $input) { id attachments { id } } }"""
@@ -36,11 +39,12 @@ SUBMIT_PUBLIC = """mutation($token: String!, $answers: [AnswerInput!]!) {
   submitPublicForm(token: $token, answers: $answers) { id pdfUrl } }"""
 
 
-def cli(args: list[str], database_url: str, files_dir: Path) -> subprocess.CompletedProcess:
+def cli(args: list[str], database_url: str, files: dict[str, str]) -> subprocess.CompletedProcess:
+    """`sitedesk ARGS` on a database and a files backend (`files`: its variables, tests/storage.py)."""
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("SITEDESK_FILES")},
         "SITEDESK_DATABASE_URL": database_url,
-        "SITEDESK_FILES_DIR": str(files_dir),
+        **files,
         "PYTHONPATH": str(ROOT),
     }
     return subprocess.run(
@@ -119,15 +123,17 @@ async def test_backup_restores_every_ticket_comment_attachment_and_file(
     await gql.ok(SUBMIT_PUBLIC, {"token": token, "answers": [{"key": "note", "text": "Alles sauber, danke"}]})
 
     archive = tmp_path / "sitedesk-backup.tar"
-    made = cli(["backup", str(archive)], settings.database_url, settings.files_dir)
+    made = cli(["backup", str(archive)], settings.database_url, files_env(settings))
     assert made.returncode == 0, made.stderr
     assert "backup written" in made.stdout
     with tarfile.open(archive) as tar:
         names = tar.getnames()
     assert "manifest.json" in names and not any(".upload-" in n for n in names)
 
-    restored_files = tmp_path / "restored-files"
-    done = cli(["restore", str(archive)], fresh_database, restored_files)
+    restored_env = another_backend(settings, tmp_path / "restored-files")
+    restored_store = store_for(settings_from_env({"SITEDESK_DATABASE_URL": fresh_database, **restored_env}))
+    assert not list(restored_store.list())
+    done = cli(["restore", str(archive)], fresh_database, restored_env)
     assert done.returncode == 0, done.stderr
 
     original = await rows_now()
@@ -136,30 +142,33 @@ async def test_backup_restores_every_ticket_comment_attachment_and_file(
     assert len(original["tickets"]) == 4 and len(original["attachments"]) == 3
     assert len(original["submissions"]) == 1 and [f[2] for f in original["form_files"]] == ["PDF"]
     for _, _, _, key, size in original["form_files"]:
-        assert (restored_files / key).read_bytes()[:5] == b"%PDF-" and (restored_files / key).stat().st_size == size
+        data = restored_store.read_bytes(key)
+        assert data[:5] == b"%PDF-" and len(data) == size
     for _, _, filename, key, size in original["attachments"]:
-        data = (restored_files / key).read_bytes()
+        data = restored_store.read_bytes(key)
         assert data == payloads[filename] and len(data) == size
         assert hashlib.sha256(data).hexdigest() == key.rsplit("/", 1)[1]
 
     # A restored database with data is not overwritten by accident.
-    again = cli(["restore", str(archive)], fresh_database, restored_files)
+    again = cli(["restore", str(archive)], fresh_database, restored_env)
     assert again.returncode == 1 and "--force" in again.stderr
-    forced = cli(["restore", "--force", str(archive)], fresh_database, restored_files)
+    forced = cli(["restore", "--force", str(archive)], fresh_database, restored_env)
     assert forced.returncode == 0, forced.stderr
     assert await rows_in(fresh_database) == original
     # The restored database is a working Sitedesk database: nothing left to migrate.
-    migrated = cli(["migrate"], fresh_database, restored_files)
+    migrated = cli(["migrate"], fresh_database, restored_env)
     assert migrated.returncode == 0, migrated.stderr
 
 
 def test_backup_refuses_to_overwrite_and_restore_refuses_foreign_archives(settings, tmp_path):
     existing = tmp_path / "exists.tar"
     existing.write_bytes(b"")
-    result = cli(["backup", str(existing)], settings.database_url, settings.files_dir)
+    result = cli(["backup", str(existing)], settings.database_url, files_env(settings))
     assert result.returncode == 1 and "exists already" in result.stderr
     foreign = tmp_path / "foreign.tar"
     with tarfile.open(foreign, "w") as tar:
         tar.add(__file__, "manifest.json")
-    result = cli(["restore", str(foreign)], f"sqlite://{tmp_path / 'x.db'}", tmp_path / "files")
+    result = cli(
+        ["restore", str(foreign)], f"sqlite://{tmp_path / 'x.db'}", {"SITEDESK_FILES_DIR": str(tmp_path / "files")}
+    )
     assert result.returncode == 1 and "not a Sitedesk backup" in result.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core.ids import decode_global_id
-from files.storage import path_for
+from files.backends import store_for
 from models.accounts import Account, AccountKind, CustomerUser
 from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
 from models.tickets import (
@@ -94,7 +94,7 @@ async def test_seed_demo_creates_a_believable_company(settings):
     attachments = await Attachment.all()
     assert 3 <= len(attachments) <= 40
     for attachment in attachments:
-        data = path_for(settings.files_dir, attachment.storage_key).read_bytes()
+        data = store_for(settings).read_bytes(attachment.storage_key)
         assert len(data) == attachment.size
         if attachment.content_type == "application/pdf":  # an inspection report
             assert data.startswith(b"%PDF-")

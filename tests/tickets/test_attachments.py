@@ -18,7 +18,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,6 +33,7 @@ from models.tickets import Attachment, Ticket, TicketEvent, TicketEventKind
 from server.app import create_app
 from tests.conftest import GraphQLClient, World
 from tests.factories import Person, make_customer_user, make_ticket
+from tests.storage import stored_bytes, stored_files
 
 ADD_ATTACHMENT = """mutation($ticketId: ID!, $file: Upload!) {
   addAttachment(ticketId: $ticketId, file: $file) { id filename contentType size downloadUrl }
@@ -69,11 +69,9 @@ def text_bytes(prefix: str = "Protokoll") -> bytes:
     return f"{prefix} {uuid.uuid4().hex}\nZeile zwei – äöü\n".encode()
 
 
-def files_on_disk(root: Path) -> set[Path]:
-    """Every regular file under `root` (the database files aside)."""
-    if not root.exists():
-        return set()
-    return {p for p in root.rglob("*") if p.is_file() and not p.name.startswith("test.db")}
+def files_on_disk(settings: Settings) -> set[str]:
+    """Every stored file and temporary upload, in whichever backend the run uses (tests/storage.py)."""
+    return stored_files(settings)
 
 
 def sha(data: bytes) -> str:
@@ -158,25 +156,27 @@ async def test_customer_user_uploads_png_and_type_comes_from_the_bytes(gql, worl
     assert row.sha256 == sha(data)
     assert row.uploaded_by_id == world.alice.account.id
     assert row.content_type == "image/png"
-    assert (settings.files_dir / storage_key(sha(data))).read_bytes() == data
+    assert stored_bytes(settings, storage_key(sha(data))) == data
     events = await TicketEvent.filter(ticket_id=tickets.on_a1.id, kind=TicketEventKind.ATTACHMENT_ADDED)
     assert [e.to_value for e in events] == ["rechnung.pdf"]
 
 
 async def test_path_in_filename_is_only_a_display_name(gql, world, tickets, settings):
     base = settings.files_dir.parent
-    before = files_on_disk(base)
+    before = files_on_disk(settings)
+    before_local = {p for p in base.rglob("*") if p.is_file() and not p.name.startswith("test.db")}
     data = text_bytes("root:x:0:0")
     response = await add_attachment(gql, world.alice, tickets.on_a1, "../../etc/passwd", data)
     attachment = ok(response)["addAttachment"]
     assert attachment["filename"] == "passwd"
     assert attachment["contentType"] == "text/plain"
 
-    new_files = files_on_disk(base) - before
-    assert new_files == {settings.files_dir / storage_key(sha(data))}
-    [stored] = new_files
-    assert stored.resolve().is_relative_to(settings.files_dir.resolve())
-    assert re.fullmatch(r"[0-9a-f]{64}", stored.name)
+    assert files_on_disk(settings) - before == {storage_key(sha(data))}
+    assert re.fullmatch(r"[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}", storage_key(sha(data)))
+    new_local = {p for p in base.rglob("*") if p.is_file() and not p.name.startswith("test.db")} - before_local
+    # In the directory backend the one new file lies inside it; in S3 nothing new is local.
+    assert all(p.resolve().is_relative_to(settings.files_dir.resolve()) for p in new_local)
+    assert len(new_local) == (0 if settings.files_url else 1)
     assert not (base / "etc").exists()
     assert not (base.parent / "etc" / "passwd").exists()
     assert (await Attachment.get(ticket_id=tickets.on_a1.id)).filename == "passwd"
@@ -223,7 +223,7 @@ async def test_create_ticket_with_attachments(gql, world, colleague, settings):
         ("notiz.txt", "text/plain", len(second)),
     ]
     for data in (first, second):
-        assert (settings.files_dir / storage_key(sha(data))).read_bytes() == data
+        assert stored_bytes(settings, storage_key(sha(data))) == data
 
     # The colleague sees the ticket and both files.
     listed = ok(
@@ -236,7 +236,7 @@ async def test_create_ticket_with_attachments(gql, world, colleague, settings):
 
 
 async def test_create_ticket_outside_scope_stores_nothing(gql, world, settings):
-    before = files_on_disk(settings.files_dir)
+    before = files_on_disk(settings)
     tickets_before = await Ticket.all().count()
     variables = {
         "input": {
@@ -252,7 +252,7 @@ async def test_create_ticket_outside_scope_stores_nothing(gql, world, settings):
     assert error_code(response) == "NOT_FOUND"
     assert await Ticket.all().count() == tickets_before
     assert await Attachment.all().count() == 0
-    assert files_on_disk(settings.files_dir) == before
+    assert files_on_disk(settings) == before
 
 
 # ---------------------------------------------------------------- limits
@@ -274,18 +274,18 @@ def big(size: int) -> bytes:
 
 async def test_upload_over_the_body_limit_is_refused_with_413(small_limit_client, world, tickets):
     small, gql = small_limit_client
-    before = files_on_disk(small.files_dir)
+    before = files_on_disk(small)
     response = await add_attachment(gql, world.alice, tickets.on_a1, "big.bin", big(3_500_000))
     assert response.status_code == 413, response.text
     assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
     assert await Attachment.all().count() == 0
-    assert files_on_disk(small.files_dir) == before
+    assert files_on_disk(small) == before
 
 
 async def test_streamed_upload_over_the_body_limit_is_refused_with_413(small_limit_client, world, tickets):
     """No Content-Length (chunked): the limit is enforced while the bytes arrive."""
     small, gql = small_limit_client
-    before = files_on_disk(small.files_dir)
+    before = files_on_disk(small)
     data, parts = multipart(
         ADD_ATTACHMENT,
         {"ticketId": to_global_id("Ticket", tickets.on_a1.id), "file": None},
@@ -317,23 +317,23 @@ async def test_streamed_upload_over_the_body_limit_is_refused_with_413(small_lim
     assert response.status_code == 413, response.text
     assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
     assert await Attachment.all().count() == 0
-    assert files_on_disk(small.files_dir) == before
+    assert files_on_disk(small) == before
 
 
 async def test_file_over_the_upload_limit_but_under_the_body_limit_is_bad_input(small_limit_client, world, tickets):
     """1.5 MB passes the 2 MB + 1 MB body cap, but the file itself is over 1 MB."""
     small, gql = small_limit_client
-    before = files_on_disk(small.files_dir)
+    before = files_on_disk(small)
     response = await add_attachment(gql, world.alice, tickets.on_a1, "big.bin", big(1_500_000))
     assert error_code(response) == "BAD_USER_INPUT"
     assert await Attachment.all().count() == 0
-    assert files_on_disk(small.files_dir) == before
-    assert not list(small.files_dir.glob(".upload-*"))
+    assert files_on_disk(small) == before
+    assert not [name for name in files_on_disk(small) if name.startswith(".upload-")]
 
 
 async def test_second_file_over_the_limit_discards_the_first(small_limit_client, world):
     small, gql = small_limit_client
-    before = files_on_disk(small.files_dir)
+    before = files_on_disk(small)
     tickets_before = await Ticket.all().count()
     variables = {
         "input": {
@@ -355,12 +355,12 @@ async def test_second_file_over_the_limit_discards_the_first(small_limit_client,
     assert error_code(response) == "BAD_USER_INPUT"
     assert await Ticket.all().count() == tickets_before
     assert await Attachment.all().count() == 0
-    assert files_on_disk(small.files_dir) == before
+    assert files_on_disk(small) == before
 
 
 async def test_too_many_files_are_refused(gql, world, settings):
     assert settings.max_files_per_request == 10
-    before = files_on_disk(settings.files_dir)
+    before = files_on_disk(settings)
     tickets_before = await Ticket.all().count()
     count = settings.max_files_per_request + 1
     variables = {
@@ -377,7 +377,7 @@ async def test_too_many_files_are_refused(gql, world, settings):
     assert "Too many files" in response.text
     assert await Ticket.all().count() == tickets_before
     assert await Attachment.all().count() == 0
-    assert files_on_disk(settings.files_dir) == before
+    assert files_on_disk(settings) == before
 
 
 async def test_too_many_files_error_is_a_json_body(gql, world, settings):
@@ -413,7 +413,7 @@ async def test_exactly_the_maximum_number_of_files_is_accepted(gql, world, setti
 
 
 async def test_multipart_without_preflight_header_is_refused(client, world, tickets, settings):
-    before = files_on_disk(settings.files_dir)
+    before = files_on_disk(settings)
     data, parts = multipart(
         ADD_ATTACHMENT,
         {"ticketId": to_global_id("Ticket", tickets.on_a1.id), "file": None},
@@ -427,7 +427,7 @@ async def test_multipart_without_preflight_header_is_refused(client, world, tick
     assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
     assert "Apollo-Require-Preflight" in body["errors"][0]["message"]
     assert await Attachment.all().count() == 0
-    assert files_on_disk(settings.files_dir) == before
+    assert files_on_disk(settings) == before
 
 
 # ---------------------------------------------------------------- downloading
@@ -550,15 +550,15 @@ async def test_download_of_deleted_attachment_is_gone(client, gql, world, ticket
 
 @pytest.mark.parametrize("which", ["on_a2", "not_enabled"])
 async def test_customer_user_cannot_attach_outside_their_scope(gql, world, tickets, settings, which):
-    before = files_on_disk(settings.files_dir)
+    before = files_on_disk(settings)
     response = await add_attachment(gql, world.alice, getattr(tickets, which), "x.png", png_bytes())
     assert error_code(response) == "NOT_FOUND"
     assert await Attachment.all().count() == 0
-    assert files_on_disk(settings.files_dir) == before
+    assert files_on_disk(settings) == before
 
 
 async def test_anonymous_cannot_attach(gql, world, tickets, settings):
-    before = files_on_disk(settings.files_dir)
+    before = files_on_disk(settings)
     response = await gql.upload(
         ADD_ATTACHMENT,
         {"ticketId": to_global_id("Ticket", tickets.on_a1.id), "file": None},
@@ -566,7 +566,7 @@ async def test_anonymous_cannot_attach(gql, world, tickets, settings):
     )
     assert error_code(response) == "UNAUTHENTICATED"
     assert await Attachment.all().count() == 0
-    assert files_on_disk(settings.files_dir) == before
+    assert files_on_disk(settings) == before
 
 
 async def delete(gql: GraphQLClient, person: Person, attachment_id: str) -> httpx.Response:
@@ -582,7 +582,7 @@ async def test_customer_user_cannot_delete_another_users_attachment(gql, world, 
     attachment = await uploaded(gql, world, tickets, "a.png", data, person=colleague)
     assert error_code(await delete(gql, world.alice, attachment["id"])) == "FORBIDDEN"
     assert await Attachment.all().count() == 1
-    assert (settings.files_dir / storage_key(sha(data))).exists()
+    assert stored_bytes(settings, storage_key(sha(data))) is not None
 
 
 async def test_customer_user_deletes_own_attachment(gql, world, tickets, settings):
@@ -590,17 +590,17 @@ async def test_customer_user_deletes_own_attachment(gql, world, tickets, setting
     attachment = await uploaded(gql, world, tickets, "a.png", data)
     assert ok(await delete(gql, world.alice, attachment["id"]))["deleteAttachment"] is True
     assert await Attachment.all().count() == 0
-    assert not (settings.files_dir / storage_key(sha(data))).exists()
+    assert stored_bytes(settings, storage_key(sha(data))) is None
 
 
 async def test_employee_deletes_attachment_and_its_file(gql, world, tickets, settings):
     data = png_bytes()
     attachment = await uploaded(gql, world, tickets, "a.png", data)
-    path = settings.files_dir / storage_key(sha(data))
-    assert path.exists()
+    key = storage_key(sha(data))
+    assert stored_bytes(settings, key) == data
     assert ok(await delete(gql, world.staff, attachment["id"]))["deleteAttachment"] is True
     assert await Attachment.all().count() == 0
-    assert not path.exists()
+    assert stored_bytes(settings, key) is None
     events = await TicketEvent.filter(ticket_id=tickets.on_a1.id, kind=TicketEventKind.ATTACHMENT_REMOVED)
     assert [e.from_value for e in events] == ["a.png"]
 
@@ -609,13 +609,13 @@ async def test_file_shared_by_two_attachments_stays_until_the_last_is_deleted(gq
     data = png_bytes()
     first = await uploaded(gql, world, tickets, "a.png", data)
     second = await uploaded(gql, world, tickets, "b.png", data, person=colleague)
-    path = settings.files_dir / storage_key(sha(data))
+    key = storage_key(sha(data))
     assert ok(await delete(gql, world.staff, first["id"]))["deleteAttachment"] is True
-    assert path.read_bytes() == data
+    assert stored_bytes(settings, key) == data
     response = await gql.http.get(second["downloadUrl"])
     assert response.status_code == 200 and response.content == data
     assert ok(await delete(gql, world.staff, second["id"]))["deleteAttachment"] is True
-    assert not path.exists()
+    assert stored_bytes(settings, key) is None
 
 
 async def test_customer_user_cannot_delete_attachment_on_ticket_outside_scope(gql, world, tickets, settings):
