@@ -17,7 +17,7 @@ from resolvers import accounts
 from schema.directive import field, mutation, type_policy
 from schema.inputs import decoded, refs
 from schema.notifications import NotificationSettings, settings_of_account
-from schema.relay import Node
+from schema.relay import Node, lazy_id
 
 
 @strawberry.type(directives=type_policy(EMPLOYEES), description="A named set of permissions.")
@@ -66,6 +66,7 @@ class Person(Node):
     description="A member of the service company's staff. Customer users see the name only.",
 )
 class Employee(Person):
+    id: strawberry.ID = lazy_id("Employee")
     name: str
     pk: strawberry.Private[int]
     email_address: strawberry.Private[str]
@@ -97,7 +98,6 @@ class Employee(Person):
     @classmethod
     def from_rows(cls, employee: EmployeeRow, account: Account) -> Employee:
         return cls(
-            id=to_global_id("Employee", employee.id),
             name=account.name,
             pk=employee.id,
             email_address=account.email,
@@ -112,6 +112,7 @@ class Employee(Person):
     description="A person at a customer who uses the portal.",
 )
 class CustomerUser(Person):
+    id: strawberry.ID = lazy_id("CustomerUser")
     name: str
     pk: strawberry.Private[int]
     customer_pk: strawberry.Private[int]
@@ -136,7 +137,6 @@ class CustomerUser(Person):
     @classmethod
     def from_rows(cls, user: CustomerUserRow, account: Account) -> CustomerUser:
         return cls(
-            id=to_global_id("CustomerUser", user.id),
             name=account.name,
             pk=user.id,
             customer_pk=user.customer_id,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import strawberry
 
-from core.ids import parse_id, to_global_id
+from core.ids import parse_id
 from models.accounts import Account
 from models.customers import Customer as CustomerRow
 from models.customers import SiteObject as SiteObjectRow
@@ -26,7 +26,7 @@ from schema.evaluations import (
 )
 from schema.inputs import decoded, decoded_list, ref
 from schema.loaders import loader
-from schema.relay import Connection, Node, connection, key_of, paging
+from schema.relay import Connection, Node, connection, key_of, lazy_id, paging
 from schema.tickets import Ticket, TicketFilterInput, ticket_connection
 
 FromArgument = Annotated[date | None, strawberry.argument(name="from", description="First day (UTC), inclusive.")]
@@ -36,6 +36,7 @@ EVALUATION_PERIOD = " Tickets done within [from, to] (UTC days, both inclusive) 
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A client company.")
 class Customer(Node):
+    id: strawberry.ID = lazy_id("Customer")
     name: str
     pk: strawberry.Private[int]
 
@@ -59,11 +60,12 @@ class Customer(Node):
 
     @classmethod
     def from_row(cls, row: CustomerRow) -> Customer:
-        return cls(id=to_global_id("Customer", row.id), name=row.name, pk=row.id)
+        return cls(name=row.name, pk=row.id)
 
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A site the company serves (Objekt).")
 class SiteObject(Node):
+    id: strawberry.ID = lazy_id("SiteObject")
     name: str
     address: str
     pk: strawberry.Private[int]
@@ -119,7 +121,6 @@ class SiteObject(Node):
     @classmethod
     def from_row(cls, row: SiteObjectRow, customer_name: str | None = None) -> SiteObject:
         return cls(
-            id=to_global_id("SiteObject", row.id),
             name=row.name,
             address=row.address,
             pk=row.id,

@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 import strawberry
 
 from core.errors import BadUserInput
-from core.ids import MAX_PK
+from core.ids import MAX_PK, to_global_id
 from core.keys import sign, verify_signature
 from core.keyset import Key, Window
 from core.settings import Settings
@@ -33,18 +33,48 @@ class Node:
     id: strawberry.ID
 
 
+def lazy_id(type_name: str) -> Any:
+    """The `id` field of a `Node` type whose objects carry their primary key in `pk`.
+
+    The global ID is encoded when a query selects it, not when the object is
+    built: a page of tickets builds objects whose ids nobody asked for.
+    """
+
+    def resolve_id(self: Any) -> strawberry.ID:
+        return to_global_id(type_name, self.pk)
+
+    return strawberry.field(resolver=resolve_id, name="id")
+
+
 @strawberry.type(directives=type_policy(ANYONE))
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    # The page's edges: the cursors are signed when a query selects them.
+    edges: strawberry.Private[list[Any]]
+
+    @strawberry.field
+    def start_cursor(self) -> str | None:
+        return self.edges[0].signed_cursor() if self.edges else None
+
+    @strawberry.field
+    def end_cursor(self) -> str | None:
+        return self.edges[-1].signed_cursor() if self.edges else None
 
 
 @strawberry.type(directives=type_policy(ANYONE))
 class Edge(Generic[T]):
     node: T
-    cursor: str
+    # What the cursor holds (the row's sort value and id) and how to sign it (`Paging`).
+    key: strawberry.Private[Any]
+    paging: strawberry.Private[Any]
+
+    @strawberry.field
+    def cursor(self) -> str:
+        return self.signed_cursor()
+
+    def signed_cursor(self) -> str:
+        return encode_cursor(self.paging.settings, self.paging.ordering, self.key)
 
 
 @strawberry.type(directives=type_policy(ANYONE))
@@ -150,14 +180,14 @@ def connection(items: list[T], rows: list[Any], paging: Paging, total: int, key:
     pairs = list(zip(items, rows, strict=True))[: window.limit]
     if window.backward:
         pairs.reverse()
-    edges = [Edge(node=item, cursor=encode_cursor(paging.settings, paging.ordering, key(row))) for item, row in pairs]
+    # Cursors are signed only when selected (`Edge.cursor`, `PageInfo.startCursor`/`endCursor`).
+    edges = [Edge(node=item, key=key(row), paging=paging) for item, row in pairs]
     return Connection(
         edges=edges,
         page_info=PageInfo(
             has_next_page=window.before is not None if window.backward else more,
             has_previous_page=more if window.backward else window.after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            edges=edges,
         ),
         total_count=total,
     )
