@@ -32,6 +32,7 @@ from permissions.viewer import ANONYMOUS, Viewer, load_viewer
 from schema.context import Context
 from schema.errors import DATABASE_UNAVAILABLE
 from schema.schema import schema as graphql_schema
+from server.thin_path import ThinPath
 
 logger = logging.getLogger("sitedesk")
 SIMPLE_CONTENT_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded", "text/plain"}
@@ -142,6 +143,7 @@ class GraphQLApp(GraphQL):
             multipart_uploads_enabled=True,
         )
         self.settings = settings
+        self.thin_path = ThinPath(graphql_schema, settings)
 
     def encode_json(self, data: object) -> bytes:
         # orjson: several times faster than `json.dumps` on a page of tickets;
@@ -162,7 +164,7 @@ class GraphQLApp(GraphQL):
         try:
             scope[VIEWER_KEY] = await viewer_from_header(self.settings, request.headers.get("authorization"))
             await self.check_multipart(request)
-            response = await self.run(request)
+            response = await self.thin_path.respond(self, request) or await self.run(request)
         except TokenRefused as exc:
             response = token_refusal(exc)
         except UnacceptableJSON as exc:
