@@ -351,7 +351,8 @@ class Ticket(Node):
         """From a row of `resolvers.tickets.TICKET_VALUES`: its to-one relations need no further query.
 
         The row may hold only some of them (`schema.tickets.preload.page_values`,
-        what the query selects): the others are None, and no field reads them.
+        what the query selects): the others are None, and no field reads them. A column
+        added here is read with `get` as well, and its field mapped in `preload.VALUES_OF`.
         """
         get = v.get
         return cls(
