@@ -17,6 +17,12 @@ worker thread included, so other load on the machine counts less):
 
 Each request gets a fresh `Context` (DataLoaders, policy answers), as a real
 request does. `--profile` runs one level under pyinstrument instead.
+
+A fourth level, `HTTP`, posts the query to the ASGI app itself (no server,
+no client: the scope, body and response messages in memory), token, viewer
+and real SQL included, and compares the ordinary pipeline (Strawberry's view
+and `schema.execute` around the compiled plan) with the thin path
+(`server/thin_path.py`); `--profile http` profiles the thin path.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from graphql import execute as graphql_execute
 from graphql import parse, validate
 from graphql.execution import MiddlewareManager
@@ -46,11 +53,13 @@ from models.customers import (
     SiteObject,
 )
 from models.tickets import Ticket, TicketCounter, TicketSource, TicketType
+from permissions.tokens import issue_access_token
 from permissions.viewer import Viewer, load_viewer
 from resolvers import accounts
 from resolvers import tickets as ticket_resolvers
 from schema.context import Context
 from schema.schema import schema
+from server.app import create_app
 
 QUERY = (
     "{ tickets(first: 50) { totalCount edges { node { id number title status createdAt dueDate "
@@ -177,11 +186,75 @@ async def measure(name: str, run: Callable[[bool], Awaitable[Any]], rounds: int)
     return statistics.median(core), statistics.median(plan)
 
 
+class Answer:
+    """What `measure` checks of a response: its data and errors."""
+
+    def __init__(self, body: bytes) -> None:
+        parsed = orjson.loads(body)
+        self.data, self.errors = parsed.get("data"), parsed.get("errors")
+
+
+def http_level(settings: Settings, viewer: Viewer) -> Callable[[bool], Awaitable[Any]]:
+    """One POST through the ASGI app: the ordinary pipeline (False) or the thin path (True)."""
+    app = create_app(settings, manage_database=False, mail_sender=False)
+    graphql_app = next(route.app for route in app.routes if getattr(route, "path", "") == "/graphql")
+    thin = graphql_app.thin_path
+    token = issue_access_token(settings, viewer.account_id, viewer.kind, 1)
+    body = orjson.dumps({"query": QUERY, "variables": {}})
+    headers = [
+        (b"host", b"bench"),
+        (b"content-type", b"application/json"),
+        (b"authorization", f"Bearer {token}".encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+    }
+
+    async def post(thin_path: bool) -> Answer:
+        thin.enabled = thin_path
+        chunks: list[bytes] = []
+        done = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal done
+            if done:
+                return {"type": "http.disconnect"}
+            done = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await app(dict(scope), receive, send)
+        return Answer(b"".join(chunks))
+
+    return post
+
+
 async def main(tickets: int, rounds: int, profile: str | None) -> None:
     settings, viewer = await prepare(tickets)
     undo = sql_from_memory()
     try:
         runs = levels(settings, viewer)
+        if profile == "http":
+            undo()
+            post = http_level(settings, viewer)
+            await post(False)
+            await profile_level(post, True, rounds)
+            return
         if profile:
             await profile_level(runs["execute"], profile == "compiled", rounds)
             return
@@ -190,6 +263,7 @@ async def main(tickets: int, rounds: int, profile: str | None) -> None:
             if name.endswith("SQL"):
                 undo()
             results[name] = await measure(name, run, rounds)
+        http = await measure("HTTP", http_level(settings, viewer), rounds)
     finally:
         undo()
         await Tortoise.close_connections()
@@ -197,6 +271,9 @@ async def main(tickets: int, rounds: int, profile: str | None) -> None:
     print(f"{'level':<24}{'graphql-core':>14}{'compiled':>12}{'saved':>10}{'ratio':>8}")
     for name, (core, plan) in results.items():
         print(f"{name:<24}{core:>14.0f}{plan:>12.0f}{core - plan:>10.0f}{core / plan:>8.2f}")
+    ordinary, thin = http
+    print(f"{'HTTP (ASGI app + SQL)':<24}{'pipeline':>14}{'thin path':>12}{'saved':>10}{'ratio':>8}")
+    print(f"{'':<24}{ordinary:>14.0f}{thin:>12.0f}{ordinary - thin:>10.0f}{ordinary / thin:>8.2f}")
 
 
 async def profile_level(run: Callable[[bool], Awaitable[Any]], use_plan: bool, rounds: int) -> None:
@@ -214,6 +291,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tickets", type=int, default=120)
     parser.add_argument("--rounds", type=int, default=400)
-    parser.add_argument("--profile", choices=["compiled", "graphql-core"])
+    parser.add_argument("--profile", choices=["compiled", "graphql-core", "http"])
     options = parser.parse_args()
     asyncio.run(main(options.tickets, options.rounds, options.profile))

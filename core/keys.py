@@ -7,6 +7,7 @@ listed key still verifies.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 
@@ -17,8 +18,14 @@ class UnknownKey(Exception):
     """No configured key has this key id."""
 
 
+@functools.lru_cache(maxsize=64)
 def key_id(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
+def _hmac(key: str, message: str) -> str:
+    # The one-shot C digest: the same HMAC-SHA256 as `hmac.new(...).hexdigest()`, a page of signed URLs faster.
+    return hmac.digest(key.encode(), message.encode(), "sha256").hex()
 
 
 def signing_key(settings: Settings) -> tuple[str, str]:
@@ -36,8 +43,7 @@ def verification_key(settings: Settings, kid: str | None) -> str:
 def sign(settings: Settings, message: str) -> str:
     """`kid.signature` over `message` with the newest key (for signed URLs)."""
     kid, key = signing_key(settings)
-    digest = hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
-    return f"{kid}.{digest}"
+    return f"{kid}.{_hmac(key, message)}"
 
 
 def verify_signature(settings: Settings, message: str, signature: str) -> bool:
@@ -46,5 +52,4 @@ def verify_signature(settings: Settings, message: str, signature: str) -> bool:
         key = verification_key(settings, kid)
     except UnknownKey:
         return False
-    expected = hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, digest)
+    return hmac.compare_digest(_hmac(key, message), digest)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -64,13 +66,31 @@ def issue_access_token(
     return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid})
 
 
+# Tokens verified lately, with their expiry: a client sends the same token with every request, and
+# checking its signature and claims again costs more than the rest of a small request's HTTP work.
+# Keyed by the token and the keys that verified it (a rotated-out key misses); only verified tokens
+# enter, and one past its `exp` is checked in full again (and refused as expired). Revocation is
+# the viewer's business (`load_viewer` checks the token version every request).
+VERIFIED_CACHE_SIZE = 4096
+_verified: OrderedDict[tuple[str, tuple[str, ...]], tuple[AccessClaims, float]] = OrderedDict()
+
+
 def read_access_token(settings: Settings, token: str) -> AccessClaims:
     """Verify an access token; raise `InvalidToken` for anything short of perfect."""
+    cache_key = (token, settings.secret_keys)
+    verified = _verified.get(cache_key)
+    if verified is not None and time.time() < verified[1]:
+        return verified[0]
     claims = verified_claims(settings, token, ACCESS_TOKEN_TYPE)
     try:
-        return AccessClaims(int(claims["sub"]), AccountKind(claims["kind"]), int(claims["ver"]))
+        access = AccessClaims(int(claims["sub"]), AccountKind(claims["kind"]), int(claims["ver"]))
+        expires = float(claims["exp"])
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidToken(str(exc)) from None
+    _verified[cache_key] = (access, expires)
+    while len(_verified) > VERIFIED_CACHE_SIZE:
+        _verified.popitem(last=False)
+    return access
 
 
 def verified_claims(settings: Settings, token: str, token_type: str) -> dict[str, Any]:

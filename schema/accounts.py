@@ -21,7 +21,7 @@ from resolvers.audit import audited_change, record_audit
 from schema.directive import field, mutation, type_policy
 from schema.inputs import decoded, refs
 from schema.notifications import NotificationSettings, settings_of_account
-from schema.relay import Node
+from schema.relay import Node, lazy_id
 
 
 @strawberry.type(directives=type_policy(EMPLOYEES), description="A named set of permissions.")
@@ -70,6 +70,7 @@ class Person(Node):
     description="A member of the service company's staff. Customer users see the name only.",
 )
 class Employee(Person):
+    id: strawberry.ID = lazy_id("Employee")
     name: str = strawberry.field(description="The full name, as shown to others.")
     pk: strawberry.Private[int]
     email_address: strawberry.Private[str]
@@ -101,7 +102,6 @@ class Employee(Person):
     @classmethod
     def from_rows(cls, employee: EmployeeRow, account: Account) -> Employee:
         return cls(
-            id=to_global_id("Employee", employee.id),
             name=account.name,
             pk=employee.id,
             email_address=account.email,
@@ -116,6 +116,7 @@ class Employee(Person):
     description="A person at a customer who uses the portal.",
 )
 class CustomerUser(Person):
+    id: strawberry.ID = lazy_id("CustomerUser")
     name: str = strawberry.field(description="The full name, as shown to others.")
     pk: strawberry.Private[int]
     customer_pk: strawberry.Private[int]
@@ -140,7 +141,6 @@ class CustomerUser(Person):
     @classmethod
     def from_rows(cls, user: CustomerUserRow, account: Account) -> CustomerUser:
         return cls(
-            id=to_global_id("CustomerUser", user.id),
             name=account.name,
             pk=user.id,
             customer_pk=user.customer_id,

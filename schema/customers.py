@@ -8,7 +8,7 @@ from typing import Annotated
 
 import strawberry
 
-from core.ids import parse_id, to_global_id
+from core.ids import parse_id
 from models.accounts import Account
 from models.audit import AuditAction
 from models.customers import Customer as CustomerRow
@@ -44,6 +44,7 @@ from schema.relay import (
     Node,
     connection,
     key_of,
+    lazy_id,
     paging,
 )
 from schema.tickets import Ticket, TicketFilterInput, ticket_connection
@@ -55,6 +56,7 @@ EVALUATION_PERIOD = " Tickets done within [from, to] (UTC days, both inclusive) 
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A client company.")
 class Customer(Node):
+    id: strawberry.ID = lazy_id("Customer")
     name: str = strawberry.field(description="The company's name.")
     pk: strawberry.Private[int]
 
@@ -78,11 +80,12 @@ class Customer(Node):
 
     @classmethod
     def from_row(cls, row: CustomerRow) -> Customer:
-        return cls(id=to_global_id("Customer", row.id), name=row.name, pk=row.id)
+        return cls(name=row.name, pk=row.id)
 
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A site the company serves (Objekt).")
 class SiteObject(Node):
+    id: strawberry.ID = lazy_id("SiteObject")
     name: str = strawberry.field(description="How everyone calls it, e.g. Rathaus.")
     address: str = strawberry.field(description="Its postal address, as one text; may be empty.")
     pk: strawberry.Private[int]
@@ -157,7 +160,6 @@ class SiteObject(Node):
     @classmethod
     def from_row(cls, row: SiteObjectRow, customer_name: str | None = None) -> SiteObject:
         return cls(
-            id=to_global_id("SiteObject", row.id),
             name=row.name,
             address=row.address,
             pk=row.id,

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Generic, TypeVar
 import strawberry
 
 from core.errors import BadUserInput
-from core.ids import MAX_PK
+from core.ids import MAX_PK, to_global_id
 from core.keys import sign, verify_signature
 from core.keyset import Key, Window
 from core.settings import Settings
@@ -28,12 +28,28 @@ from schema.directive import type_policy
 T = TypeVar("T")
 
 
+NODE_ID_DESCRIPTION = (
+    "Opaque global ID (e.g. of a Ticket): use it as is, in `node(id:)` and in every argument "
+    "naming this object. It stays the same for as long as the object exists."
+)
+
+
 @strawberry.interface(description="An object with a global ID; `node(id:)` fetches any the viewer may see.")
 class Node:
-    id: strawberry.ID = strawberry.field(
-        description="Opaque global ID (e.g. of a Ticket): use it as is, in `node(id:)` and in every argument "
-        "naming this object. It stays the same for as long as the object exists."
-    )
+    id: strawberry.ID = strawberry.field(description=NODE_ID_DESCRIPTION)
+
+
+def lazy_id(type_name: str) -> Any:
+    """The `id` field of a `Node` type whose objects carry their primary key in `pk`.
+
+    The global ID is encoded when a query selects it, not when the object is
+    built: a page of tickets builds objects whose ids nobody asked for.
+    """
+
+    def resolve_id(self: Any) -> strawberry.ID:
+        return to_global_id(type_name, self.pk)
+
+    return strawberry.field(resolver=resolve_id, name="id", description=NODE_ID_DESCRIPTION)
 
 
 @strawberry.type(
@@ -47,20 +63,37 @@ class PageInfo:
     has_previous_page: bool = strawberry.field(
         description="With `last`: whether more items precede this page. With `first`: whether `after` was given."
     )
-    start_cursor: str | None = strawberry.field(
+    # The page's edges: the cursors are signed when a query selects them.
+    edges: strawberry.Private[list[Any]]
+
+    @strawberry.field(
         description="The cursor of the page's first edge (pass as `before` for the page before); null when empty."
     )
-    end_cursor: str | None = strawberry.field(
+    def start_cursor(self) -> str | None:
+        return self.edges[0].signed_cursor() if self.edges else None
+
+    @strawberry.field(
         description="The cursor of the page's last edge (pass as `after` for the next page); null when empty."
     )
+    def end_cursor(self) -> str | None:
+        return self.edges[-1].signed_cursor() if self.edges else None
 
 
 @strawberry.type(directives=type_policy(ANYONE), description="One item of a page and its cursor (Relay).")
 class Edge(Generic[T]):
     node: T = strawberry.field(description="The item.")
-    cursor: str = strawberry.field(
+    # What the cursor holds (the row's sort value and id) and how to sign it (`Paging`).
+    key: strawberry.Private[Any]
+    paging: strawberry.Private[Any]
+
+    @strawberry.field(
         description="Opaque, signed position of this item in its list and ordering: pass it as `after` or `before`."
     )
+    def cursor(self) -> str:
+        return self.signed_cursor()
+
+    def signed_cursor(self) -> str:
+        return encode_cursor(self.paging.settings, self.paging.ordering, self.key)
 
 
 @strawberry.type(
@@ -194,14 +227,14 @@ def connection(items: list[T], rows: list[Any], paging: Paging, total: int, key:
     pairs = list(zip(items, rows, strict=True))[: window.limit]
     if window.backward:
         pairs.reverse()
-    edges = [Edge(node=item, cursor=encode_cursor(paging.settings, paging.ordering, key(row))) for item, row in pairs]
+    # Cursors are signed only when selected (`Edge.cursor`, `PageInfo.startCursor`/`endCursor`).
+    edges = [Edge(node=item, key=key(row), paging=paging) for item, row in pairs]
     return Connection(
         edges=edges,
         page_info=PageInfo(
             has_next_page=window.before is not None if window.backward else more,
             has_previous_page=more if window.backward else window.after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            edges=edges,
         ),
         total_count=total,
     )

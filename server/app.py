@@ -36,6 +36,7 @@ from schema.schema import schema as graphql_schema
 from server.observe import Observe, ObservedExecution, metrics
 from server.proxies import trusted_proxies
 from server.ready import ready
+from server.thin_path import ThinPath
 from server.webhooks import webhook_sender
 
 logger = logging.getLogger("sitedesk")
@@ -162,6 +163,7 @@ class GraphQLApp(ObservedExecution, GraphQL):
             multipart_uploads_enabled=True,
         )
         self.settings = settings
+        self.thin_path = ThinPath(graphql_schema, settings)
 
     def encode_json(self, data: object) -> bytes:
         # orjson: several times faster than `json.dumps` on a page of tickets;
@@ -182,7 +184,7 @@ class GraphQLApp(ObservedExecution, GraphQL):
         try:
             scope[VIEWER_KEY] = await viewer_from_header(self.settings, request.headers.get("authorization"))
             await self.check_multipart(request)
-            response = await self.run(request)
+            response = await self.thin_path.respond(self, request) or await self.run(request)
         except TokenRateLimited as exc:
             response = token_rate_limited(exc)
         except TokenRefused as exc:

@@ -168,16 +168,29 @@ def filtered_tickets(
     return query.order_by(f"{prefix}{column}", f"{prefix}id")
 
 
-def _page_values(query: QuerySet[Ticket], page: QuerySet[Ticket]) -> Any:
+def _page_values(query: QuerySet[Ticket], page: QuerySet[Ticket], values: tuple[str, ...]) -> Any:
     # The page's ids are picked first, walking the ordering index through the
-    # scope; only those rows are joined to their relations, and the outer
-    # query neither repeats the scope nor sorts (`in_page_order` does, for the
-    # page alone). The total count rides along as a scalar subquery.
+    # scope; only those rows are joined to their relations (the ones `values`
+    # names), and the outer query neither repeats the scope nor sorts
+    # (`in_page_order` does, for the page alone). The total count rides along
+    # as a scalar subquery.
     return (
         Ticket.filter(id__in=Subquery(page.values("id")))
         .annotate(total_count=Subquery(query.count()))
-        .values(*TICKET_VALUES, "total_count")
+        .values(*values, "total_count")
     )
+
+
+def page_values(values: tuple[str, ...], order_by: str) -> tuple[str, ...]:
+    """`values` (a selection of `TICKET_VALUES`) with what a page always needs: the id and the order column.
+
+    In `TICKET_VALUES` order, so one selection is one compiled query shape.
+    """
+    unknown = set(values) - set(TICKET_VALUES)
+    if unknown:
+        raise ValueError(f"not ticket values: {sorted(unknown)}")
+    wanted = {*values, "id", ORDER_FIELDS[order_by]}
+    return tuple(name for name in TICKET_VALUES if name in wanted)
 
 
 def in_page_order(
@@ -216,9 +229,19 @@ def _built_each_time(window: Window, criteria: dict[str, Any]) -> bool:
 
 
 async def ticket_page(
-    viewer: Viewer, *, window: Window, order_by: str = "CREATED_AT", descending: bool = True, **criteria: Any
+    viewer: Viewer,
+    *,
+    window: Window,
+    order_by: str = "CREATED_AT",
+    descending: bool = True,
+    values: tuple[str, ...] = TICKET_VALUES,
+    **criteria: Any,
 ) -> tuple[list[dict[str, Any]], int]:
-    """One page of `filtered_tickets(viewer, **criteria)` as `TICKET_VALUES` dicts, and the total count.
+    """One page of `filtered_tickets(viewer, **criteria)` as dicts of `values`, and the total count.
+
+    `values` names the `TICKET_VALUES` the caller reads (the id and the order
+    column always come along): only their columns are read and only their
+    relations joined.
 
     The rows are those of `window` (`core.keyset`), in reading order (reversed
     for `last`), one more than `window.limit` when the page is not the last.
@@ -231,6 +254,7 @@ async def ticket_page(
     reading = window.scan_descending(descending)
     nulls_first = _nulls_first()
     nullable = nulls_first if column in NULLABLE_ORDER_FIELDS else None
+    values = page_values(values, order_by)
 
     def query(of: Viewer, **narrowed: Any) -> QuerySet[Ticket]:
         return filtered_tickets(of, order_by=order_by, descending=reading, **narrowed)
@@ -239,16 +263,16 @@ async def ticket_page(
         scope = query(viewer, **criteria)
         condition = bounds(column, descending, window, nullable)
         page = scope.filter(condition) if condition is not None else scope
-        rows = await _page_values(scope, page.limit(window.limit + 1))
+        rows = await _page_values(scope, page.limit(window.limit + 1), values)
     else:
         status = criteria.get("status")
         given = {name: criteria[name] for name in _ID_CRITERIA if criteria.get(name) is not None}
 
         def build(s: Sentinels) -> Any:
             narrowed = query(viewer.with_sentinels(s), status=status, **{name: s.int(name) for name in given})
-            return _page_values(narrowed, narrowed.limit(s.int("limit")))
+            return _page_values(narrowed, narrowed.limit(s.int("limit")), values)
 
-        key = ("ticket_page", viewer.query_shape(), order_by, reading, status, tuple(given))
+        key = ("ticket_page", viewer.query_shape(), order_by, reading, status, tuple(given), values)
         rows = await prepared_values(key, build, {**viewer.query_inputs(), **given, "limit": window.limit + 1})
     if rows:
         return in_page_order(rows, order_by, reading, nulls_first), rows[0]["total_count"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +75,10 @@ class CompiledExecution:
         self.compare: Any = None
         if compare.enabled():
             self.compare = compare.Comparison()
+        # Told (context, document, operation name) when a request runs on a plan: everything before
+        # execution (parsing, validation, the limits) let the document through. The thin HTTP path
+        # (`server/thin_path.py`) learns from this which documents it may run without that pipeline.
+        self.listeners: list[Callable[[Any, DocumentNode, str | None], None]] = []
 
     def execute(
         self,
@@ -141,6 +146,8 @@ class CompiledExecution:
             self.fell_back(arguments, plan)
             return executor.execute_operation()
         STATS["compiled"] += 1
+        for listener in self.listeners:
+            listener(arguments.context_value, arguments.document, arguments.operation_name)
         return run_plan(plan, executor, observer)
 
     def plan_for(self, arguments: Arguments, executor: Executor) -> Plan | str:

@@ -36,7 +36,7 @@ from schema.tickets.inputs import (
     TicketOrder,
     UpdateTicketInput,
 )
-from schema.tickets.preload import preload
+from schema.tickets.preload import page_values, preload
 from schema.tickets.types import Attachment, Comment, ImportResult, Ticket, TicketType
 
 
@@ -67,7 +67,12 @@ async def ticket_connection(
         rows, total = await loader(info, "visible_ticket_page_by_object_id").load((object_pk, (page.window, extra)))
     else:
         rows, total = await tickets.ticket_page(
-            info.context.viewer, window=page.window, order_by=order_by.value, descending=descending, **criteria
+            info.context.viewer,
+            window=page.window,
+            order_by=order_by.value,
+            descending=descending,
+            values=page_values(info),
+            **criteria,
         )
     nodes = [Ticket.from_values(r) for r in rows]
     await preload(info, nodes[: page.window.limit])

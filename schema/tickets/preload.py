@@ -1,10 +1,18 @@
-"""A ticket page's per-ticket lists and counts, loaded for the whole page when the query selects them.
+"""What a ticket page reads, from what the query selects on its nodes.
 
-The fields then answer synchronously: the executor completes the page
-without a future per ticket and field. Fields are named by their Strawberry
-definitions, and their GraphQL names come from the schema's own name
-converter, so renaming a field cannot silently turn preloading off (a
-Python rename that misses this module fails at import).
+- `page_values(info)`: the `TICKET_VALUES` the selected `Ticket` fields read
+  (`VALUES_OF`), so the page query reads only those columns and joins only
+  those relations. Every `Ticket` field is mapped: a plain attribute to its
+  own column, a resolver in `VALUES_OF` (`tests/tickets/test_projection.py`
+  fails on a field that is neither); a field selected but not mapped (one
+  added later) makes the page read every column, never too few.
+- `preload(info, page)`: the per-ticket lists and counts, loaded for the whole
+  page when selected. The fields then answer synchronously: the executor
+  completes the page without a future per ticket and field.
+
+Fields are named by their Strawberry definitions, and their GraphQL names come
+from the schema's own name converter, so renaming a field cannot silently
+turn either off (a Python rename that misses this module fails at import).
 """
 
 from __future__ import annotations
@@ -19,8 +27,10 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types.field import StrawberryField
 
+from resolvers.tickets.read import TICKET_VALUES, person_values
 from schema.loaders import loader
 from schema.relay import Connection, Edge
+from schema.selection import Tree, at, selection_tree
 from schema.tickets.types import Ticket, attachment_nodes
 
 
@@ -58,31 +68,123 @@ PRELOADS = (
 NODE_PATH = (definition_field(Connection, "edges"), definition_field(Edge, "node"))
 
 
+# The `TICKET_VALUES` each `Ticket` field with a resolver reads (plain attributes read their own column).
+VALUES_OF: dict[StrawberryField, tuple[str, ...]] = {
+    definition_field(Ticket, "id"): ("id",),
+    definition_field(Ticket, "ticket_type"): (
+        "ticket_type_id",
+        "ticket_type__name",
+        "ticket_type__is_absence_request",
+    ),
+    definition_field(Ticket, "object"): ("object_id", "object__name", "object__address", "object__customer_id"),
+    definition_field(Ticket, "assignee"): (
+        "assignee_id",
+        "assignee__is_system_admin",
+        "assignee__account_id",
+        "assignee__account__name",
+        "assignee__account__email",
+        "assignee__account__is_active",
+    ),
+    definition_field(Ticket, "created_by"): ("created_by_id", *person_values("created_by__")),
+    # Loaded by the ticket's id (preloads, loaders) or from the viewer alone:
+    definition_field(Ticket, "comments"): (),
+    definition_field(Ticket, "comment_count"): (),
+    definition_field(Ticket, "attachments"): (),
+    definition_field(Ticket, "history"): (),
+    definition_field(Ticket, "viewer_can"): (),
+}
+# Read below a relation only when selected there: (`Ticket` field, field of its type) -> values.
+NESTED_VALUES_OF: dict[tuple[str, str], tuple[str, ...]] = {
+    ("object", "customer"): ("object__customer__name",),
+}
+
+
+def nested_fields() -> list[tuple[tuple[StrawberryField, StrawberryField], tuple[str, ...]]]:
+    """`NESTED_VALUES_OF` by Strawberry fields (the relation's type resolved once the schema is built)."""
+    found = []
+    for (outer_name, inner_name), values in NESTED_VALUES_OF.items():
+        outer = definition_field(Ticket, outer_name)
+        of = outer.type
+        of = of.resolve_type() if hasattr(of, "resolve_type") else of
+        found.append(((outer, definition_field(of, inner_name)), values))
+    return found
+
+
 def graphql_name(info: strawberry.Info, field: StrawberryField) -> str:
     return info.schema.config.name_converter.from_field(field)
 
 
-def selected_names(selections: list[Any], path: tuple[str, ...]) -> set[str]:
-    """Names of the fields selected at `path` below these selections (fragments included)."""
-    found: set[str] = set()
-    for selection in selections:
-        name = getattr(selection, "name", None) if hasattr(selection, "arguments") else None
-        if name is None:  # a fragment: same level
-            found |= selected_names(selection.selections, path)
-        elif not path:
-            found.add(name)
-        elif name == path[0]:
-            found |= selected_names(selection.selections, path[1:])
+def field_values(field: StrawberryField) -> tuple[str, ...] | None:
+    """The `TICKET_VALUES` a `Ticket` field reads, or None when it is not mapped."""
+    if field in VALUES_OF:
+        return VALUES_OF[field]
+    if field.base_resolver is None and field.python_name in TICKET_VALUES:
+        return (field.python_name,)
+    return None
+
+
+@dataclass
+class Projection:
+    """GraphQL field names of `Ticket` to what they read, worked out once per schema."""
+
+    values: dict[str, tuple[str, ...] | None]
+    nested: dict[tuple[str, str], tuple[str, ...]]
+    node_path: tuple[str, ...]
+    cache: dict[frozenset[str] | tuple[Any, ...], tuple[str, ...]]
+
+
+_projection: list[Projection] = []
+
+
+def projection(info: strawberry.Info) -> Projection:
+    if not _projection:
+        fields = Ticket.__strawberry_definition__.fields  # type: ignore[attr-defined]
+        _projection.append(
+            Projection(
+                values={graphql_name(info, f): field_values(f) for f in fields},
+                nested={
+                    (graphql_name(info, outer), graphql_name(info, inner)): values
+                    for (outer, inner), values in nested_fields()
+                },
+                node_path=tuple(graphql_name(info, f) for f in NODE_PATH),
+                cache={},
+            )
+        )
+    return _projection[0]
+
+
+def page_values(info: strawberry.Info) -> tuple[str, ...]:
+    """The `TICKET_VALUES` that what the connection field being resolved selects on its nodes reads."""
+    known = projection(info)
+    wanted = at(selection_tree(info), *known.node_path)
+    key = tuple((name, frozenset(below)) for name, below in wanted.items())
+    found = known.cache.get(key)
+    if found is None:
+        found = known.cache[key] = _values(known, wanted)
+        if len(known.cache) > 1024:
+            known.cache.clear()
     return found
+
+
+def _values(known: Projection, wanted: Tree) -> tuple[str, ...]:
+    values: list[str] = []
+    for name, below in wanted.items():
+        if name == "__typename":
+            continue
+        read = known.values.get(name)
+        if read is None:
+            return TICKET_VALUES  # a field this module does not know: read everything
+        values.extend(read)
+        for inner in below:
+            values.extend(known.nested.get((name, inner), ()))
+    return tuple(v for v in TICKET_VALUES if v in values)
 
 
 async def preload(info: strawberry.Info, page: list[Ticket]) -> None:
     """Fill the `PRELOADS` the connection field being resolved selects on its nodes, through the same loaders."""
     if not page:
         return
-    wanted = selected_names(
-        [s for f in info.selected_fields for s in f.selections], tuple(graphql_name(info, f) for f in NODE_PATH)
-    )
+    wanted = at(selection_tree(info), *projection(info).node_path)
     asked = [p for p in PRELOADS if graphql_name(info, p.field) in wanted]
     pks = [t.pk for t in page]
     results = await asyncio.gather(*(p.load(info).load_many(pks) for p in asked))

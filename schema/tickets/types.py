@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from core.ids import to_global_id
 from files.signing import signed_path
 from models.tickets import Attachment as AttachmentRow
 from models.tickets import Comment as CommentRow
@@ -31,6 +30,7 @@ from schema.relay import (
     Node,
     connection,
     key_of,
+    lazy_id,
     paging,
 )
 from schema.tickets.states import (
@@ -55,6 +55,7 @@ SiteObjectRef = Annotated["SiteObject", strawberry.lazy("schema.customers")]
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A kind of ticket, e.g. Reinigungsmangel.")
 class TicketType(Node):
+    id: strawberry.ID = lazy_id("TicketType")
     name: str = strawberry.field(description="The type's name, e.g. Reinigungsmangel.")
     absence: strawberry.Private[bool]
     pk: strawberry.Private[int] = 0
@@ -80,7 +81,7 @@ class TicketType(Node):
 
     @classmethod
     def from_row(cls, row: TicketTypeRow) -> TicketType:
-        return cls(id=to_global_id("TicketType", row.id), name=row.name, absence=row.is_absence_request, pk=row.id)
+        return cls(name=row.name, pk=row.id, absence=row.is_absence_request)
 
 
 def person_from_values(row: dict[str, Any], prefix: str) -> Person | None:
@@ -129,6 +130,7 @@ async def person(info: strawberry.Info, account_id: int | None) -> Person | None
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A file on a ticket.")
 class Attachment(Node):
+    id: strawberry.ID = lazy_id("Attachment")
     filename: str = strawberry.field(description="The file name as uploaded (cleaned of path parts).")
     content_type: str = strawberry.field(
         description="The content type sniffed from the file's bytes (not the one the client claimed)."
@@ -149,7 +151,6 @@ class Attachment(Node):
     @classmethod
     def from_row(cls, row: AttachmentRow) -> Attachment:
         return cls(
-            id=to_global_id("Attachment", row.id),
             filename=row.filename,
             content_type=row.content_type,
             size=row.size,
@@ -161,6 +162,7 @@ class Attachment(Node):
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A comment on a ticket.")
 class Comment(Node):
+    id: strawberry.ID = lazy_id("Comment")
     body: str = strawberry.field(description="The text, as written (plain text).")
     created_at: datetime = strawberry.field(description="When it was written.")
     edited_at: datetime | None = strawberry.field(description="When its author last edited it; null if never.")
@@ -191,7 +193,6 @@ class Comment(Node):
     @classmethod
     def from_row(cls, row: CommentRow) -> Comment:
         return cls(
-            id=to_global_id("Comment", row.id),
             body=row.body,
             created_at=row.created_at,
             edited_at=row.edited_at,
@@ -205,7 +206,6 @@ class Comment(Node):
     def from_values(cls, row: dict[str, Any]) -> Comment:
         """From a `resolvers.tickets.COMMENT_VALUES` row (author included)."""
         return cls(
-            id=to_global_id("Comment", row["id"]),
             body=row["body"],
             created_at=row["created_at"],
             edited_at=row["edited_at"],
@@ -261,6 +261,7 @@ class TicketViewerCan:
 
 @strawberry.type(directives=type_policy(SIGNED_IN), description="A ticket.")
 class Ticket(Node):
+    id: strawberry.ID = lazy_id("Ticket")
     number: int = strawberry.field(description="Its number, unique and counting up across all tickets (#201).")
     title: str = strawberry.field(description="A short summary, up to 200 characters.")
     description: str = strawberry.field(description="The details, up to 20,000 characters; may be empty.")
@@ -289,12 +290,8 @@ class Ticket(Node):
     def ticket_type(self, info: strawberry.Info) -> TicketType:
         v = self.values
         if v is not None:
-            return TicketType.from_row(
-                SimpleNamespace(
-                    id=v["ticket_type_id"],
-                    name=v["ticket_type__name"],
-                    is_absence_request=v["ticket_type__is_absence_request"],
-                )
+            return TicketType(
+                name=v["ticket_type__name"], pk=v["ticket_type_id"], absence=v["ticket_type__is_absence_request"]
             )
         return _ticket_type(info, self.type_pk)  # type: ignore[return-value]
 
@@ -302,14 +299,12 @@ class Ticket(Node):
     def object(self, info: strawberry.Info) -> SiteObjectRef:
         v = self.values
         if v is not None:
-            return _site_object()(
-                SimpleNamespace(
-                    id=v["object_id"],
-                    name=v["object__name"],
-                    address=v["object__address"],
-                    customer_id=v["object__customer_id"],
-                ),
-                customer_name=v["object__customer__name"],
+            return _site_object_class()(
+                name=v["object__name"],
+                address=v["object__address"],
+                pk=v["object_id"],
+                customer_pk=v["object__customer_id"],
+                customer_name=v.get("object__customer__name"),
             )
         return _object(info, self.object_pk)  # type: ignore[return-value]
 
@@ -319,18 +314,13 @@ class Ticket(Node):
             return None
         v = self.values
         if v is not None:
-            return Employee.from_rows(
-                SimpleNamespace(
-                    id=v["assignee_id"],
-                    is_system_admin=v["assignee__is_system_admin"],
-                    account_id=v["assignee__account_id"],
-                ),
-                SimpleNamespace(
-                    id=v["assignee__account_id"],
-                    name=v["assignee__account__name"],
-                    email=v["assignee__account__email"],
-                    is_active=v["assignee__account__is_active"],
-                ),
+            return Employee(
+                name=v["assignee__account__name"],
+                pk=v["assignee_id"],
+                email_address=v["assignee__account__email"],
+                system_admin=v["assignee__is_system_admin"],
+                active=v["assignee__account__is_active"],
+                account_pk=v["assignee__account_id"],
             )
         return _assignee(info, self.assignee_pk)  # type: ignore[return-value]
 
@@ -463,7 +453,6 @@ class Ticket(Node):
     @classmethod
     def from_row(cls, row: TicketRow) -> Ticket:
         return cls(
-            id=to_global_id("Ticket", row.id),
             number=row.number,
             title=row.title,
             description=row.description,
@@ -482,23 +471,28 @@ class Ticket(Node):
 
     @classmethod
     def from_values(cls, v: dict[str, Any]) -> Ticket:
-        """From a `resolvers.tickets.TICKET_VALUES` row: its to-one relations need no further query."""
+        """From a row of `resolvers.tickets.TICKET_VALUES`: its to-one relations need no further query.
+
+        The row may hold only some of them (`schema.tickets.preload.page_values`,
+        what the query selects): the others are None, and no field reads them. A column
+        added here is read with `get` as well, and its field mapped in `preload.VALUES_OF`.
+        """
+        get = v.get
         return cls(
-            id=to_global_id("Ticket", v["id"]),
-            number=v["number"],
-            title=v["title"],
-            description=v["description"],
-            status=v["status"],
-            source=v["source"],
-            created_at=v["created_at"],
-            updated_at=v["updated_at"],
-            done_at=v["done_at"],
-            due_date=v["due_date"],
+            number=get("number"),
+            title=get("title"),
+            description=get("description"),
+            status=get("status"),
+            source=get("source"),
+            created_at=get("created_at"),
+            updated_at=get("updated_at"),
+            done_at=get("done_at"),
+            due_date=get("due_date"),
             pk=v["id"],
-            type_pk=v["ticket_type_id"],
-            object_pk=v["object_id"],
-            assignee_pk=v["assignee_id"],
-            creator_account=v["created_by_id"],
+            type_pk=get("ticket_type_id"),
+            object_pk=get("object_id"),
+            assignee_pk=get("assignee_id"),
+            creator_account=get("created_by_id"),
             values=v,
         )
 
@@ -521,10 +515,20 @@ async def _ticket_type(info: strawberry.Info, pk: int) -> TicketType:
     return TicketType.from_row(await loader(info, "ticket_type_by_id").load(pk))
 
 
-def _site_object() -> Callable[..., SiteObject]:
-    from schema.customers import SiteObject  # see SiteObjectRef
+_SITE_OBJECT: list[type[SiteObject]] = []
 
-    return SiteObject.from_row
+
+def _site_object_class() -> type[SiteObject]:
+    """`schema.customers.SiteObject`, imported on first use (see SiteObjectRef)."""
+    if not _SITE_OBJECT:
+        from schema.customers import SiteObject
+
+        _SITE_OBJECT.append(SiteObject)
+    return _SITE_OBJECT[0]
+
+
+def _site_object() -> Callable[..., SiteObject]:
+    return _site_object_class().from_row
 
 
 async def _object(info: strawberry.Info, pk: int) -> SiteObject:

@@ -1,0 +1,122 @@
+"""CPU per request of one benchmark scenario, posted to the ASGI app in memory, on the benchmark's data.
+
+    python -m bench.profile probe [--tickets 20000] [--rounds 300] [--ordinary] [--profile]
+
+Needs the pristine SQLite file `bench.run` generated (`bench/var/pristine-<N>-*.db`; a run with
+`--tickets N` makes it) and copies it. No server and no client: the request's scope, body and
+response messages stay in memory, so what is measured is the app itself (middlewares, token, viewer,
+SQL on SQLite, the plan, the response). Prints the median process CPU µs per request (SQLite's thread
+included); `--ordinary` switches the thin HTTP path off (Strawberry's view and `schema.execute`
+pipeline around the plan), `--profile` prints a pyinstrument profile instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+from tortoise import Tortoise
+
+from bench.generate import World
+from bench.run import VAR, bench_settings, tokens
+from bench.scenarios import all_scenarios
+from core.database import tortoise_config
+
+
+async def main(name: str, tickets: int, rounds: int, ordinary: bool, profile: bool) -> None:
+    found = sorted(VAR.glob(f"pristine-{tickets}-*.db"))
+    if not found:
+        raise SystemExit(f"no bench/var/pristine-{tickets}-*.db: run `python -m bench.run --tickets {tickets}` first")
+    database = Path(tempfile.mkdtemp(prefix="sitedesk-profile-")) / "bench.db"
+    shutil.copyfile(found[0], database)
+    world = World.load(found[0].with_suffix(".json"))
+    settings = bench_settings(f"sqlite://{database}", VAR / "files")
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    from server.app import create_app
+
+    app = create_app(settings, manage_database=False, mail_sender=False)
+    graphql_app: Any = next(route.app for route in app.routes if getattr(route, "path", "") == "/graphql")
+    graphql_app.thin_path.enabled = not ordinary
+    scenario = {s.name: s for s in all_scenarios(world)}[name]
+    token = tokens(settings, world)[scenario.viewer]
+    body = orjson.dumps({"query": scenario.query, "variables": scenario.variables(world, scenario.page_size)})
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"bench"),
+            (b"content-type", b"application/json"),
+            (b"authorization", f"Bearer {token}".encode()),
+            (b"content-length", str(len(body)).encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+    }
+
+    async def post() -> bytes:
+        chunks: list[bytes] = []
+        done = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal done
+            if done:
+                return {"type": "http.disconnect"}
+            done = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await app(dict(scope), receive, send)
+        return b"".join(chunks)
+
+    try:
+        for _ in range(2):  # the second settles the document for the thin path
+            answer = await post()
+            assert b'"errors"' not in answer, answer[:500]
+        if profile:
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.0001, async_mode="disabled")
+            profiler.start()
+            for _ in range(rounds):
+                await post()
+            profiler.stop()
+            print(profiler.output_text(unicode=True, color=False, show_all=False))
+            return
+        durations = []
+        for _ in range(rounds):
+            started = time.process_time_ns()
+            await post()
+            durations.append((time.process_time_ns() - started) / 1000)
+        path = "ordinary pipeline" if ordinary else "thin path"
+        print(f"{name} at {tickets} tickets, {path}: median CPU µs per request {statistics.median(durations):.0f}")
+    finally:
+        await Tortoise.close_connections()
+        shutil.rmtree(database.parent, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("scenario")
+    parser.add_argument("--tickets", type=int, default=20000)
+    parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--ordinary", action="store_true")
+    parser.add_argument("--profile", action="store_true")
+    options = parser.parse_args()
+    asyncio.run(main(options.scenario, options.tickets, options.rounds, options.ordinary, options.profile))
