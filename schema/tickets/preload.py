@@ -92,6 +92,14 @@ VALUES_OF: dict[StrawberryField, tuple[str, ...]] = {
     definition_field(Ticket, "attachments"): (),
     definition_field(Ticket, "history"): (),
     definition_field(Ticket, "viewer_can"): (),
+    definition_field(Ticket, "attachment_page"): (),
+    definition_field(Ticket, "history_page"): (),
+    # The workflow's fields, through loaders keyed by the ticket's id (schema/tickets/states.py):
+    definition_field(Ticket, "state"): (),
+    definition_field(Ticket, "rating"): (),
+    definition_field(Ticket, "feedback"): (),
+    definition_field(Ticket, "confirmed_at"): (),
+    definition_field(Ticket, "reopen_count"): (),
 }
 # Read below a relation only when selected there: (`Ticket` field, field of its type) -> values.
 NESTED_VALUES_OF: dict[tuple[str, str], tuple[str, ...]] = {
