@@ -64,6 +64,12 @@ class Settings:
     login_window_minutes: int = 15
     mail_from: str = "Sitedesk <no-reply@sitedesk.invalid>"
     mail_sender: bool = True
+    # Live updates (subscriptions over WebSocket; server/live.py, live/hub.py).
+    live_max_subscriptions: int = 20
+    live_max_connections: int = 10
+    live_queue_size: int = 100
+    live_init_timeout_seconds: int = 5
+    live_recheck_seconds: int = 5
 
     @property
     def secret_key(self) -> str:
@@ -93,6 +99,14 @@ LIMIT_VARIABLES = (
     ("login_max_failures", "SITEDESK_LOGIN_MAX_FAILURES", 5),
     ("login_max_failures_per_address", "SITEDESK_LOGIN_MAX_FAILURES_PER_ADDRESS", 30),
     ("login_window_minutes", "SITEDESK_LOGIN_WINDOW_MINUTES", 15),
+)
+
+LIVE_VARIABLES = (
+    ("live_max_subscriptions", "SITEDESK_LIVE_MAX_SUBSCRIPTIONS", 20),
+    ("live_max_connections", "SITEDESK_LIVE_MAX_CONNECTIONS", 10),
+    ("live_queue_size", "SITEDESK_LIVE_QUEUE_SIZE", 100),
+    ("live_init_timeout_seconds", "SITEDESK_LIVE_INIT_TIMEOUT_SECONDS", 5),
+    ("live_recheck_seconds", "SITEDESK_LIVE_RECHECK_SECONDS", 5),
 )
 
 
@@ -135,6 +149,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         max_body_mb=_int(env.get("SITEDESK_MAX_BODY_MB", "2"), "SITEDESK_MAX_BODY_MB"),
         introspection=_bool(env.get("SITEDESK_INTROSPECTION", graphiql_default), "SITEDESK_INTROSPECTION"),
         **{name: _int(env.get(variable, str(default)), variable) for name, variable, default in LIMIT_VARIABLES},
+        **{name: _int(env.get(variable, str(default)), variable) for name, variable, default in LIVE_VARIABLES},
         mail_from=_mail_from(env.get("SITEDESK_MAIL_FROM"), env.get("SITEDESK_PUBLIC_URL")),
         mail_sender=_bool(env.get("SITEDESK_MAIL_SENDER", "true"), "SITEDESK_MAIL_SENDER"),
     )

@@ -79,7 +79,10 @@ def _serve(args: argparse.Namespace) -> int:
     except UnmigratedDatabase as exc:
         print(f"sitedesk: {exc}", file=sys.stderr)
         return 1
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", proxy_headers=False)
+    from server.live import Server
+
+    config = uvicorn.Config(create_app(settings), host=args.host, port=args.port, log_level="info", proxy_headers=False)
+    Server(config).run()  # uvicorn.run, closing live sockets with 1001 on shutdown
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The import layers hold by rule: core → models → files / mail / pdf → permissions → resolvers → schema → server.
+"""The import layers hold by rule: core → models → files / mail / pdf / live → permissions → resolvers → schema → server.
 
 Every import counts: module level, function-local, under `if TYPE_CHECKING:`, and a
 `strawberry.lazy("module")` reference. An import may point to its own layer or a lower one, never
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("core",),
     ("models",),
-    ("files", "mail", "pdf"),
+    ("files", "mail", "pdf", "live"),
     ("permissions",),
     ("resolvers",),
     ("schema",),

@@ -19,6 +19,7 @@ from core.errors import BadUserInput, Forbidden, NotFound
 from core.settings import Settings
 from files.storage import StoredFile
 from files.uploads import Upload, discard_unreferenced, release, remove_if_unreferenced, store_uploads
+from live.hub import announce
 from models.accounts import Employee
 from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketEventKind, TicketSource, TicketStatus
 from permissions.customers import visible_objects
@@ -62,8 +63,12 @@ async def record(
     comment_id: int | None = None,
     attachment_id: int | None = None,
 ) -> None:
-    """One history entry, in the caller's transaction (naming the comment or attachment it is about)."""
-    await TicketEvent.create(
+    """One history entry, in the caller's transaction (naming the comment or attachment it is about).
+
+    It is announced to live subscriptions in the same transaction (`live.hub.announce`):
+    delivered after commit, never for a rollback.
+    """
+    event = await TicketEvent.create(
         ticket_id=ticket_id,
         kind=kind,
         actor_id=actor_id,
@@ -74,6 +79,7 @@ async def record(
         created_at=at or now(),
         using_db=connection,
     )
+    await announce(connection, event.id)
 
 
 def check_title(title: str) -> str:
