@@ -30,7 +30,9 @@ from typing import Any, Protocol
 
 import jwt
 import uvicorn
-from graphql import GraphQLError
+from graphql import GraphQLError, parse
+from graphql import OperationType as GraphQLOperationType
+from graphql.utilities import get_operation_ast
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived, WebSocketDisconnected
@@ -106,6 +108,17 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
     async def close(self, code: int, reason: str) -> None:
         with contextlib.suppress(RuntimeError):  # already closed
             await self.ws.close(code=code, reason=reason)
+
+
+def is_subscription(message: SubscribeMessage, max_tokens: int) -> bool:
+    """Whether the message's operation is a subscription (an unparsable one: yes, Strawberry refuses it)."""
+    payload: Any = message.get("payload") or {}
+    try:
+        document = parse(payload.get("query") or "", max_tokens=max_tokens)
+    except GraphQLError:
+        return True
+    operation = get_operation_ast(document, payload.get("operationName"))
+    return operation is None or operation.operation is GraphQLOperationType.SUBSCRIPTION
 
 
 class SubscriptionsOnly:
@@ -207,6 +220,13 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             error = GraphQLError(
                 f"At most {limit} subscriptions per connection.",
                 extensions={"code": "TOO_MANY_SUBSCRIPTIONS", "limit": limit},
+            )
+            await self.send_message({"id": message["id"], "type": "error", "payload": [error.formatted]})
+            return
+        if self.connection_acknowledged and not is_subscription(message, self.live_view.settings.max_tokens):
+            error = GraphQLError(
+                "Only subscriptions run over this socket: send queries and mutations over HTTP.",
+                extensions={"code": "BAD_REQUEST"},
             )
             await self.send_message({"id": message["id"], "type": "error", "payload": [error.formatted]})
             return

@@ -34,7 +34,13 @@ async def create_ticket(server: Server, token: str, site_id: int, type_id: int, 
     async with http_to(server, token) as gql:
         data = await gql.ok(
             CREATE,
-            {"input": {"objectId": gid("SiteObject", site_id), "ticketTypeId": gid("TicketType", type_id), "title": title}},
+            {
+                "input": {
+                    "objectId": gid("SiteObject", site_id),
+                    "ticketTypeId": gid("TicketType", type_id),
+                    "title": title,
+                }
+            },
         )
     return str(data["createTicket"]["id"])
 
@@ -157,7 +163,10 @@ async def test_fields_obey_policies_as_in_a_query(world: World, settings: Settin
         await comment(live_server, world.staff.token, ticket_id, "Öffentlich")
         payload = await alice.next_payload()
         # `Comment.internal` is for employees: null with FORBIDDEN, the rest of the change stays.
-        assert payload["data"]["ticketChanges"] == {"kind": "COMMENT_ADDED", "comment": {"body": "Öffentlich", "internal": None}}
+        assert payload["data"]["ticketChanges"] == {
+            "kind": "COMMENT_ADDED",
+            "comment": {"body": "Öffentlich", "internal": None},
+        }
         assert [e["extensions"]["code"] for e in payload["errors"]] == ["FORBIDDEN"]
 
 
