@@ -198,9 +198,11 @@ class EventHub:
         self.ready.set()
         while True:
             await asyncio.sleep(SQLITE_POLL_SECONDS)
-            if not self.subscribers:
-                continue
             try:
+                if not self.subscribers:
+                    # Nobody listens: move on, so a later subscriber gets no backlog.
+                    self.last_seen = max(self.last_seen, await last_event_id())
+                    continue
                 events = await load_events(after=self.last_seen)
             except Exception as exc:  # a failing read is retried at the next tick
                 logger.warning("live updates: reading events failed: %s", exc)
@@ -264,6 +266,9 @@ class EventHub:
             ids = {first}
             while not pending.empty():
                 ids.add(pending.get_nowait())
+            if not self.subscribers:
+                self.last_seen = max(self.last_seen, *ids)
+                continue
             # Loaded through the pool: the rows are committed (NOTIFY is sent at commit).
             self.publish(await load_events(ids=ids))
 
