@@ -166,15 +166,21 @@ class EventHub:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
+    def handled(self, event_id: int) -> bool:
+        """Remember `event_id` as handled; whether it had been already."""
+        if event_id in self.delivered_set:
+            return True
+        if len(self.delivered) == self.delivered.maxlen:
+            self.delivered_set.discard(self.delivered[0])
+        self.delivered.append(event_id)
+        self.delivered_set.add(event_id)
+        self.last_seen = max(self.last_seen, event_id)
+        return False
+
     def publish(self, events: Iterable[LiveEvent]) -> None:
         for event in events:
-            if event.id in self.delivered_set:
+            if self.handled(event.id):
                 continue
-            if len(self.delivered) == self.delivered.maxlen:
-                self.delivered_set.discard(self.delivered[0])
-            self.delivered.append(event.id)
-            self.delivered_set.add(event.id)
-            self.last_seen = max(self.last_seen, event.id)
             for subscriber in list(self.subscribers):
                 subscriber.offer(event)
 
@@ -267,7 +273,8 @@ class EventHub:
             while not pending.empty():
                 ids.add(pending.get_nowait())
             if not self.subscribers:
-                self.last_seen = max(self.last_seen, *ids)
+                for event_id in ids:  # nobody listens: handled, and not caught up later
+                    self.handled(event_id)
                 continue
             # Loaded through the pool: the rows are committed (NOTIFY is sent at commit).
             self.publish(await load_events(ids=ids))
