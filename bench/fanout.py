@@ -6,7 +6,7 @@ Builds a fresh database (SQLite file in bench/var/, or `sitedesk_fanout` on the
 PostgreSQL server the URL names, dropped afterwards), starts one `sitedesk
 serve` process on 127.0.0.1, opens N graphql-transport-ws sockets, each with
 one `ticketChanges(objectId:)` subscription as a customer user of the object
-(N/10 accounts, 10 sockets each), measures the server's memory before and
+(--per-account sockets per account, 10 by default), measures the server's memory before and
 after (RSS from /proc; per idle subscriber = the difference / N), then
 creates one ticket over HTTP and reports when each socket got the event,
 counted from the moment the write's HTTP response arrived (it has committed).
@@ -36,7 +36,6 @@ from websockets.asyncio.client import ClientConnection, connect
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "bench" / "var"
-PER_ACCOUNT = 10
 QUERY = "subscription($o: ID) { ticketChanges(objectId: $o) { kind ticket { title number } } }"
 
 
@@ -51,7 +50,7 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def prepare(database_url: str, subscribers: int) -> dict[str, Any]:
+async def prepare(database_url: str, subscribers: int, per_account: int) -> dict[str, Any]:
     """Migrate, then one customer, one object, one enabled type, the customer users; their tokens."""
     from tortoise import Tortoise
 
@@ -72,7 +71,7 @@ async def prepare(database_url: str, subscribers: int) -> dict[str, Any]:
         kind = await TicketType.create(name="Reinigungsmangel")
         await CustomerTicketType.create(customer=customer, ticket_type=kind)
         tokens = []
-        for index in range((subscribers + PER_ACCOUNT - 1) // PER_ACCOUNT + 1):
+        for index in range((subscribers + per_account - 1) // per_account + 1):
             account = await Account.create(
                 kind=AccountKind.CUSTOMER_USER, name=f"User {index}", email=f"u{index}@fanout.test", password_hash="x"
             )
@@ -109,14 +108,17 @@ async def receive_at(ws: ClientConnection) -> float:
             await ws.send(json.dumps({"type": "pong"}))
 
 
-async def measure(port: int, pid: int, data: dict[str, Any], subscribers: int) -> dict[str, Any]:
+async def measure(port: int, pid: int, data: dict[str, Any], subscribers: int, per_account: int) -> dict[str, Any]:
     url = f"ws://127.0.0.1:{port}/graphql"
     tokens = data["tokens"]
     before = rss_mb(pid)
     sockets: list[ClientConnection] = []
     started = time.perf_counter()
     for start in range(0, subscribers, 50):  # in waves, so the handshakes do not time out
-        batch = [open_subscriber(url, tokens[i // PER_ACCOUNT], data["object"]) for i in range(start, min(start + 50, subscribers))]
+        batch = [
+            open_subscriber(url, tokens[i // per_account], data["object"])
+            for i in range(start, min(start + 50, subscribers))
+        ]
         sockets.extend(await asyncio.gather(*batch))
     connected = time.perf_counter() - started
     await asyncio.sleep(2.0)  # every subscription registered, the server idle
@@ -193,7 +195,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         database_url = f"sqlite://{work / 'fanout.db'}"
     process = None
     try:
-        data = await prepare(database_url, args.subscribers)
+        data = await prepare(database_url, args.subscribers, args.per_account)
         port = free_port()
         env = {
             **os.environ,
@@ -203,7 +205,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "SITEDESK_SECRET_KEYS": data["secret"],
             "SITEDESK_ENV": "test",
             "SITEDESK_MAIL_SENDER": "false",
-            "SITEDESK_LIVE_MAX_CONNECTIONS": str(PER_ACCOUNT),
+            "SITEDESK_LIVE_MAX_CONNECTIONS": str(args.per_account),
             "SITEDESK_LIVE_QUEUE_SIZE": "100",
         }
         log_file = open(work / "server.log", "wb")  # noqa: SIM115
@@ -224,7 +226,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     if time.monotonic() > deadline or process.poll() is not None:
                         raise RuntimeError((work / "server.log").read_text()) from None
                     await asyncio.sleep(0.2)
-        result = await measure(port, process.pid, data, args.subscribers)
+        result = await measure(port, process.pid, data, args.subscribers, args.per_account)
         result["database"] = "PostgreSQL" if args.database_url else "SQLite"
         return result
     finally:
@@ -243,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subscribers", type=int, default=500)
     parser.add_argument("--database-url", default="", help="a postgres:// server URL (default: SQLite)")
+    parser.add_argument("--per-account", type=int, default=10, help="sockets per customer-user account")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds the whole run may take")
     args = parser.parse_args(argv)
     try:
@@ -251,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"did not finish within {args.timeout:.0f} s")
         return 1
     print(
-        f"{result['subscribers']} subscribers ({result['database']}, one server process): "
+        f"{result['subscribers']} subscribers, {args.per_account} per account "
+        f"({result['database']}, one server process): "
         f"event after commit: first {result['first_ms']:.0f} ms, median {result['median_ms']:.0f} ms, "
         f"last {result['last_ms']:.0f} ms (the write itself {result['write_ms']:.0f} ms); "
         f"server RSS {result['rss_before_mb']:.1f} -> {result['rss_after_mb']:.1f} MB, "

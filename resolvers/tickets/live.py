@@ -12,6 +12,8 @@ more (the subscription remembers which tickets it has seen).
 
 from __future__ import annotations
 
+import asyncio
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,26 +62,73 @@ class Change:
     attachment: Attachment | None = None
 
 
-async def authorised_change(viewer: Viewer, event: LiveEvent, seen: set[int]) -> Change | None:
-    """What `viewer` may learn of `event` (None: nothing); updates `seen`, the tickets delivered so far."""
+@dataclass(frozen=True)
+class Verdict:
+    """What one viewer may see of one event: `ticket` None means the ticket is out of scope."""
+
+    ticket: dict[str, Any] | None
+    allowed: bool
+    comment: Comment | None = None
+    attachment: Attachment | None = None
+
+
+async def judge(viewer: Viewer, event: LiveEvent) -> Verdict:
+    """Load the event's ticket, comment and attachment through `viewer`'s scope."""
     ticket = await find_ticket(viewer, event.ticket_id)
     if ticket is None:
-        if event.ticket_id in seen:
-            seen.discard(event.ticket_id)
-            return Change(REMOVED, event.ticket_id, event.created_at)
-        return None
+        return Verdict(None, False)
     comment = attachment = None
     if event.comment_id is not None:
         comment = await find_comment(viewer, event.comment_id)
         deletion = event.kind == TicketEventKind.COMMENT_DELETED.value
         if comment is None and not (deletion and COMMENT_INTERNALLY.allows(viewer)):
-            return None  # an internal comment (or one deleted since) for this viewer: nothing at all
+            return Verdict(ticket, False)  # an internal comment (or one deleted since) for this viewer
     if event.attachment_id is not None and event.kind != TicketEventKind.ATTACHMENT_REMOVED.value:
         attachment = await find_attachment(viewer, event.attachment_id)
         if attachment is None:
-            return None
+            return Verdict(ticket, False)
+    return Verdict(ticket, True, comment, attachment)
+
+
+# Several sockets of one account get the same event: they share one verdict per (event, viewer)
+# (a viewer is its whole loaded state, so a changed permission is a different key).
+VERDICTS: OrderedDict[tuple[int, Viewer], asyncio.Future[Verdict]] = OrderedDict()
+REMEMBERED_VERDICTS = 2048
+
+
+async def shared_judge(viewer: Viewer, event: LiveEvent) -> Verdict:
+    key = (event.id, viewer)
+    pending = VERDICTS.get(key)
+    if pending is None:
+        pending = VERDICTS[key] = asyncio.ensure_future(judge(viewer, event))
+        while len(VERDICTS) > REMEMBERED_VERDICTS:
+            VERDICTS.popitem(last=False)
+    try:
+        return await asyncio.shield(pending)
+    except Exception:
+        VERDICTS.pop(key, None)
+        raise
+
+
+async def authorised_change(viewer: Viewer, event: LiveEvent, seen: set[int]) -> Change | None:
+    """What `viewer` may learn of `event` (None: nothing); updates `seen`, the tickets delivered so far."""
+    verdict = await shared_judge(viewer, event)
+    if verdict.ticket is None:
+        if event.ticket_id in seen:
+            seen.discard(event.ticket_id)
+            return Change(REMOVED, event.ticket_id, event.created_at)
+        return None
+    if not verdict.allowed:
+        return None
     seen.add(event.ticket_id)
-    return Change(KINDS.get(event.kind, "UPDATED"), event.ticket_id, event.created_at, ticket, comment, attachment)
+    return Change(
+        KINDS.get(event.kind, "UPDATED"),
+        event.ticket_id,
+        event.created_at,
+        verdict.ticket,
+        verdict.comment,
+        verdict.attachment,
+    )
 
 
 async def open_ticket_changes(
