@@ -115,7 +115,8 @@ async def test_only_graphql_transport_ws_is_spoken(live_server: Server) -> None:
 
 
 async def test_query_limits_apply_to_subscription_documents(world: World, live_server: Server) -> None:
-    deep = "subscription { ticketChanges { ticket { object { tickets { edges { node { object { tickets { edges { node { object { tickets { edges { node { id } } } } } } } } } } } } } } }"
+    nested = "object { tickets { edges { node { " * 3
+    deep = "subscription { ticketChanges { ticket { " + nested + "id" + " } } } }" * 3 + " } } }"
     costly = (
         "subscription { ticketChanges { ticket { object { tickets(first: 100) { edges { node { "
         "comments(first: 100) { edges { node { body author { name } createdAt editedAt } } } } } } } } } }"
