@@ -117,7 +117,12 @@ async def test_a_ticket_leaving_the_scope_sends_one_removed_and_nothing_more(
         assert (await alice.next_payload())["data"]["ticketChanges"]["kind"] == "CREATED"
 
         # The type is disabled for Alice's customer mid-subscription (no ticket event of its own) ...
-        await CustomerTicketType.filter(customer_id=world.a.id, ticket_type_id=world.defect.id).delete()
+        async with http_to(live_server, world.admin.token) as admin:
+            await admin.ok(
+                "mutation($c: ID!) { setCustomerTicketTypes(customerId: $c, ticketTypeIds: []) { id } }",
+                {"c": gid("Customer", world.a.id)},
+            )
+        assert not await CustomerTicketType.filter(customer_id=world.a.id).exists()
         # ... so the ticket's next change brings the REMOVED.
         async with http_to(live_server, world.staff.token) as gql:
             await gql.ok(UPDATE, {"input": {"id": ticket_id, "title": "Fenster (geheim)"}})
@@ -210,3 +215,24 @@ async def test_subscribing_before_the_write_commits_still_delivers_in_order(
         got = [(await alice.next_payload())["data"]["ticketChanges"]["ticket"]["title"] for _ in titles]
         assert sorted(got) == sorted(titles)
         await alice.nothing_within(0.5)
+
+
+async def test_a_watched_ticket_whose_object_is_unassigned_sends_removed(
+    world: World, settings: Settings, live_server: Server
+) -> None:
+    ticket = await make_ticket(world.a1, world.defect, "Aufzug", by=world.alice)
+    async with live_socket(live_server, world.alice.token) as alice:
+        await acknowledged(alice)
+        await alice.subscribe(CHANGES, {"ticketId": gid("Ticket", ticket.id)})
+        async with http_to(live_server, world.admin.token) as admin:
+            await admin.ok(
+                "mutation($u: ID!) { setCustomerUserObjects(customerUserId: $u, objectIds: []) { id } }",
+                {"u": gid("CustomerUser", world.alice.pk)},
+            )
+        await comment(live_server, world.staff.token, gid("Ticket", ticket.id), "Techniker bestellt")
+        removed = await alice.next_payload()
+        assert removed["data"]["ticketChanges"]["kind"] == "REMOVED"
+        assert removed["data"]["ticketChanges"]["ticket"] is None
+        assert "Techniker" not in str(removed)
+        await comment(live_server, world.staff.token, gid("Ticket", ticket.id), "Noch einer")
+        await alice.nothing_within(1.5)
