@@ -236,3 +236,28 @@ async def test_a_watched_ticket_whose_object_is_unassigned_sends_removed(
         assert "Techniker" not in str(removed)
         await comment(live_server, world.staff.token, gid("Ticket", ticket.id), "Noch einer")
         await alice.nothing_within(1.5)
+
+
+async def test_a_deleted_comment_is_announced_to_employees_only(
+    world: World, settings: Settings, live_server: Server
+) -> None:
+    ticket = await make_ticket(world.a1, world.defect, "Treppe", by=world.alice)
+    async with (
+        live_socket(live_server, world.alice.token) as alice,
+        live_socket(live_server, world.staff.token) as staff,
+    ):
+        await acknowledged(alice)
+        await acknowledged(staff)
+        await alice.subscribe(CHANGES)
+        await staff.subscribe(CHANGES)
+        async with http_to(live_server, world.staff.token) as gql:
+            added = await gql.ok(
+                COMMENT,
+                {"input": {"ticketId": gid("Ticket", ticket.id), "body": "Intern: weg damit", "internal": True}},
+            )
+            assert (await staff.next_payload())["data"]["ticketChanges"]["kind"] == "COMMENT_ADDED"
+            await gql.ok("mutation($id: ID!) { deleteComment(id: $id) }", {"id": added["addComment"]["id"]})
+        deleted = (await staff.next_payload())["data"]["ticketChanges"]
+        assert (deleted["kind"], deleted["comment"]) == ("COMMENT_EDITED", None)
+        # Whether the deleted comment was internal is gone with it: customer users hear nothing.
+        await alice.nothing_within(1.0)
