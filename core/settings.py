@@ -86,6 +86,13 @@ class Settings:
         """`file:///abs/dir` or `s3://bucket/prefix`: the files backend (files/backends.py)."""
         return self.files_url or f"file://{self.files_dir.resolve()}"
 
+    # Live updates (subscriptions over WebSocket; server/live.py, live/hub.py).
+    live_max_subscriptions: int = 20
+    live_max_connections: int = 10
+    live_queue_size: int = 100
+    live_init_timeout_seconds: int = 5
+    live_recheck_seconds: int = 5
+
     @property
     def secret_key(self) -> str:
         """The key new tokens and URLs are signed with (the newest)."""
@@ -116,6 +123,14 @@ LIMIT_VARIABLES = (
     ("login_window_minutes", "SITEDESK_LOGIN_WINDOW_MINUTES", 15),
     ("token_requests_per_minute", "SITEDESK_TOKEN_REQUESTS_PER_MINUTE", 600),
     ("impersonation_minutes", "SITEDESK_IMPERSONATION_MINUTES", 15),
+)
+
+LIVE_VARIABLES = (
+    ("live_max_subscriptions", "SITEDESK_LIVE_MAX_SUBSCRIPTIONS", 20),
+    ("live_max_connections", "SITEDESK_LIVE_MAX_CONNECTIONS", 10),
+    ("live_queue_size", "SITEDESK_LIVE_QUEUE_SIZE", 100),
+    ("live_init_timeout_seconds", "SITEDESK_LIVE_INIT_TIMEOUT_SECONDS", 5),
+    ("live_recheck_seconds", "SITEDESK_LIVE_RECHECK_SECONDS", 5),
 )
 
 
@@ -162,6 +177,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         max_body_mb=_int(env.get("SITEDESK_MAX_BODY_MB", "2"), "SITEDESK_MAX_BODY_MB"),
         introspection=_bool(env.get("SITEDESK_INTROSPECTION", graphiql_default), "SITEDESK_INTROSPECTION"),
         **{name: _int(env.get(variable, str(default)), variable) for name, variable, default in LIMIT_VARIABLES},
+        **{name: _int(env.get(variable, str(default)), variable) for name, variable, default in LIVE_VARIABLES},
         mail_from=_mail_from(env.get("SITEDESK_MAIL_FROM"), env.get("SITEDESK_PUBLIC_URL")),
         mail_sender=_bool(env.get("SITEDESK_MAIL_SENDER", "true"), "SITEDESK_MAIL_SENDER"),
         webhook_allow_http=_bool(env.get("SITEDESK_WEBHOOK_ALLOW_HTTP", "false"), "SITEDESK_WEBHOOK_ALLOW_HTTP"),

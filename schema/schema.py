@@ -24,6 +24,7 @@ from schema.documents import Document
 from schema.errors import ShapeErrors, finish_errors
 from schema.forms import FormMutations, FormQueries, FormSubmission, FormTemplate
 from schema.limits import QueryLimits
+from schema.live import Subscription
 from schema.nodes import NodeQueries
 from schema.notifications import Notification, NotificationMutations, NotificationQueries
 from schema.scalars import SCALAR_OVERRIDES
@@ -100,6 +101,7 @@ def build_schema() -> strawberry.Schema:
     schema = SitedeskSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[
             Employee,
             CustomerUser,

@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -18,14 +19,16 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise.connection import get_connection
 
 from core.database import database, database_unavailable
 from core.settings import Settings, get_settings
 from files.routes import download
+from live.hub import HUB
 from mail.sender import MailSender
 from permissions.api_tokens import TokenBudgetExceeded, viewer_for_bearer
 from permissions.tokens import TOKEN_EXPIRED, TOKEN_INVALID, TOKEN_REVOKED, InvalidToken
@@ -33,6 +36,7 @@ from permissions.viewer import ANONYMOUS, Viewer
 from schema.context import Context
 from schema.errors import DATABASE_UNAVAILABLE
 from schema.schema import schema as graphql_schema
+from server.live import LiveTransportHandler, TextWebSocketAdapter
 from server.observe import Observe, ObservedExecution, metrics
 from server.proxies import trusted_proxies
 from server.ready import ready
@@ -155,15 +159,30 @@ def check_request_json(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
 class GraphQLApp(ObservedExecution, GraphQL):
     """Strawberry's ASGI view with our context and JSON error bodies."""
 
+    # Live updates: graphql-transport-ws only (server/live.py).
+    graphql_transport_ws_handler_class = LiveTransportHandler
+    websocket_adapter_class = TextWebSocketAdapter  # type: ignore[assignment]
+
     def __init__(self, settings: Settings) -> None:
         super().__init__(
             graphql_schema,
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=False,
             multipart_uploads_enabled=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=settings.live_init_timeout_seconds),
+            max_subscriptions_per_connection=settings.live_max_subscriptions,
+            allowed_origins=settings.cors_origins,
         )
         self.settings = settings
         self.thin_path = ThinPath(graphql_schema, settings)
+
+    async def authenticate_socket(self, authorization: str) -> tuple[Viewer | None, str | None]:
+        """For live sockets (server/live.py): the viewer, or None and the TOKEN_* reason."""
+        try:
+            return await viewer_from_header(self.settings, authorization), None
+        except TokenRefused as exc:
+            return None, exc.reason
 
     def encode_json(self, data: object) -> bytes:
         # orjson: several times faster than `json.dumps` on a page of tickets;
@@ -239,7 +258,7 @@ class GraphQLApp(ObservedExecution, GraphQL):
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         request_id = request.scope.get("sitedesk.request_id") or uuid.uuid4().hex
-        viewer = request.scope[VIEWER_KEY]
+        viewer = request.scope.get(VIEWER_KEY, ANONYMOUS)  # a live socket signs in with connection_init
         client = request.client.host if request.client else None
         return Context(viewer=viewer, settings=self.settings, request_id=request_id, request=request, client_ip=client)
 
@@ -356,7 +375,10 @@ def create_app(
                 yield
             return
         async with database(settings), with_sender(app):
-            yield
+            try:
+                yield
+            finally:
+                await HUB.stop()
 
     graphql_app = GraphQLApp(settings)
     # A multipart request may carry up to SITEDESK_MAX_UPLOAD_MB of files on top
@@ -381,6 +403,7 @@ def create_app(
     middleware[:0] = trusted_proxies(settings)  # first: everything after sees the real client
     routes = [
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql_app),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),

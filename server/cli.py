@@ -97,15 +97,21 @@ def _serve(args: argparse.Namespace) -> int:
         "proxy_headers": False,
         "server_header": False,
     }
+    # server.live.Server is uvicorn's server closing live sockets with 1001 on shutdown.
+    from server.live import Server
+
     if args.workers == 1:
         from server.app import create_app
 
-        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        Server(uvicorn.Config(create_app(settings), **options)).run()  # type: ignore[arg-type]
         return 0
     _prepare_multiprocess_metrics()
-    # uvicorn's process manager: N processes on one socket, each building the app from the
-    # environment; a worker that dies is replaced.
-    uvicorn.run("server.app:create_app", factory=True, workers=args.workers, **options)  # type: ignore[arg-type]
+    # uvicorn's process manager (what uvicorn.run does for workers > 1, with our Server): N processes
+    # on one socket, each building the app from the environment; a worker that dies is replaced.
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config("server.app:create_app", factory=True, workers=args.workers, **options)  # type: ignore[arg-type]
+    Multiprocess(config, target=Server(config).run, sockets=[config.bind_socket()]).run()
     return 0
 
 

@@ -1,5 +1,5 @@
-"""The import layers hold by rule: core → models → files / mail / pdf / webhooks → permissions → resolvers → schema
-→ server.
+"""The import layers hold by rule:
+core → models → files / mail / pdf / webhooks / live → permissions → resolvers → schema → server.
 
 Every import counts: module level, function-local, under `if TYPE_CHECKING:`, and a
 `strawberry.lazy("module")` reference. An import may point to its own layer or a lower one, never
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("core",),
     ("models",),
-    ("files", "mail", "pdf", "webhooks"),
+    ("files", "mail", "pdf", "webhooks", "live"),
     ("permissions",),
     ("resolvers",),
     ("schema",),

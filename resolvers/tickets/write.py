@@ -19,6 +19,7 @@ from core.errors import BadUserInput, Forbidden, NotFound
 from core.settings import Settings
 from files.storage import StoredFile
 from files.uploads import Upload, discard_unreferenced, release, remove_if_unreferenced, store_uploads
+from live.hub import announce
 from models.accounts import Employee
 from models.tickets import (
     Attachment,
@@ -75,9 +76,11 @@ async def record(
     attachment_id: int | None = None,
 ) -> None:
     """One history entry, in the caller's transaction (naming the comment or attachment it is about),
-    and the webhook deliveries it causes (committed or rolled back with it)."""
+    and what it causes there: the webhook deliveries (committed or rolled back with it) and its
+    announcement to live subscriptions (`live.hub.announce`: delivered after commit, never for a rollback).
+    """
     at = at or now()
-    await TicketEvent.create(
+    event = await TicketEvent.create(
         ticket_id=ticket_id,
         kind=kind,
         actor_id=actor_id,
@@ -91,6 +94,7 @@ async def record(
     await queue_history(
         connection, ticket_id, kind, comment_id=comment_id, attachment_id=attachment_id, from_value=from_value, at=at
     )
+    await announce(connection, event.id)
 
 
 def check_title(title: str) -> str:

@@ -1,0 +1,287 @@
+"""The per-process fan-out of committed ticket history entries.
+
+Writers call `announce(connection, event_id)` inside their transaction. On
+PostgreSQL that issues `pg_notify`, which the server delivers only when the
+transaction commits (never for a rollback); every server process LISTENs on
+a dedicated asyncpg connection, loads the announced entries by id and hands
+them to its subscribers. After the listener loses its connection (PostgreSQL
+restarting) it reconnects and catches up from `ticket_event` by id, so no
+committed entry is lost.
+
+On SQLite there is one process and one connection whose lock is held for a
+whole transaction, so a reader never sees uncommitted rows and ids grow in
+commit order: the hub reads the entries after the last one it has seen
+every `SQLITE_POLL_SECONDS`. (Tortoise has no after-commit hook, and a hook
+bolted onto `in_transaction` would have to find every transaction that
+records history, including nested ones; reading committed rows cannot
+publish a rolled-back one by construction.)
+
+Subscribers get `LiveEvent`s through a bounded queue each; a subscriber
+whose queue is full is marked `overflowed` and dropped by its reader
+(slow consumers are not buffered without bound).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlparse
+
+from core.metrics import ACTIVE_SUBSCRIPTIONS
+from models.tickets import TicketEvent
+
+logger = logging.getLogger("sitedesk.live")
+
+CHANNEL = "sitedesk_ticket_events"
+SQLITE_POLL_SECONDS = 0.1
+# The listener's connection is probed this often while idle; a dead one is reconnected.
+PROBE_SECONDS = 2.0
+RECONNECT_SECONDS = 0.5
+# PostgreSQL assigns ids at insert, not at commit: after a reconnect the hub
+# re-reads this many ids below the last one seen, skipping those delivered.
+CATCH_UP_MARGIN = 1000
+REMEMBERED_IDS = 5000
+LOAD_BATCH = 500
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    """A committed history entry, as the fan-out needs it (ids only; subscribers load the rest)."""
+
+    id: int
+    ticket_id: int
+    object_id: int
+    kind: str
+    comment_id: int | None
+    attachment_id: int | None
+    created_at: datetime
+
+
+async def announce(connection: Any, event_id: int) -> None:
+    """Announce a history entry from inside the writing transaction (PostgreSQL: `pg_notify`).
+
+    On SQLite nothing is sent: the hub reads committed entries by id.
+    """
+    if connection.capabilities.dialect == "postgres":
+        await connection.execute_query("SELECT pg_notify($1, $2)", [CHANNEL, str(event_id)])
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One subscription's inbox: a bounded queue of events."""
+
+    queue: asyncio.Queue[LiveEvent]
+    overflowed: bool = False
+    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def offer(self, event: LiveEvent) -> None:
+        if self.overflowed:
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.overflowed = True
+        self.wakeup.set()
+
+    async def next(self) -> LiveEvent | None:
+        """The next event; None once this subscriber overflowed."""
+        while True:
+            if self.overflowed:
+                return None
+            if not self.queue.empty():
+                return self.queue.get_nowait()
+            self.wakeup.clear()
+            await self.wakeup.wait()
+
+
+async def load_events(ids: Iterable[int] | None = None, after: int | None = None) -> list[LiveEvent]:
+    """Entries by id (or every one after `after`), oldest first, with their ticket's object."""
+    query = TicketEvent.all()
+    if ids is not None:
+        query = query.filter(id__in=list(ids))
+    if after is not None:
+        query = query.filter(id__gt=after)
+    rows = (
+        await query.order_by("id")
+        .limit(LOAD_BATCH if after is not None else 100_000)
+        .values("id", "ticket_id", "ticket__object_id", "kind", "comment_id", "attachment_id", "created_at")
+    )
+    return [
+        LiveEvent(
+            id=r["id"],
+            ticket_id=r["ticket_id"],
+            object_id=r["ticket__object_id"],
+            kind=getattr(r["kind"], "value", r["kind"]),
+            comment_id=r["comment_id"],
+            attachment_id=r["attachment_id"],
+            created_at=r["created_at"],
+        )
+        for r in rows
+    ]
+
+
+async def last_event_id() -> int:
+    row = await TicketEvent.all().order_by("-id").first().values("id")
+    return int(row["id"]) if row else 0
+
+
+class EventHub:
+    """The one fan-out of this process: started with the first subscriber, stopped with the app."""
+
+    def __init__(self) -> None:
+        self.subscribers: set[Subscriber] = set()
+        self.task: asyncio.Task[None] | None = None
+        self.database_url: str | None = None
+        self.last_seen = 0
+        self.delivered: deque[int] = deque(maxlen=REMEMBERED_IDS)
+        self.delivered_set: set[int] = set()
+        self.ready = asyncio.Event()
+        self.listening = False  # PostgreSQL: whether the listener is connected right now
+
+    # ------------------------------------------------------------ subscribers
+
+    async def subscribe(self, database_url: str, maxsize: int) -> Subscriber:
+        """A new subscriber; the feed starts (and has its starting point) before this returns."""
+        subscriber = Subscriber(asyncio.Queue(maxsize=maxsize))
+        self.subscribers.add(subscriber)
+        ACTIVE_SUBSCRIPTIONS.inc()
+        if self.task is None or self.task.done():
+            self.database_url = database_url
+            self.ready = asyncio.Event()
+            self.task = asyncio.create_task(self._run(), name="sitedesk-live-hub")
+        await asyncio.wait_for(self.ready.wait(), timeout=30)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        if subscriber in self.subscribers:
+            self.subscribers.discard(subscriber)
+            ACTIVE_SUBSCRIPTIONS.dec()
+
+    async def stop(self) -> None:
+        task, self.task = self.task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def handled(self, event_id: int) -> bool:
+        """Remember `event_id` as handled; whether it had been already."""
+        if event_id in self.delivered_set:
+            return True
+        if len(self.delivered) == self.delivered.maxlen:
+            self.delivered_set.discard(self.delivered[0])
+        self.delivered.append(event_id)
+        self.delivered_set.add(event_id)
+        self.last_seen = max(self.last_seen, event_id)
+        return False
+
+    def publish(self, events: Iterable[LiveEvent]) -> None:
+        for event in events:
+            if self.handled(event.id):
+                continue
+            for subscriber in list(self.subscribers):
+                subscriber.offer(event)
+
+    # ------------------------------------------------------------ the feed
+
+    async def _run(self) -> None:
+        assert self.database_url is not None
+        try:
+            if self.database_url.startswith("sqlite"):
+                await self._poll()
+            else:
+                await self._listen()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("live updates: the event feed stopped")
+            raise
+
+    async def _poll(self) -> None:
+        self.last_seen = await last_event_id()
+        self.ready.set()
+        while True:
+            await asyncio.sleep(SQLITE_POLL_SECONDS)
+            try:
+                if not self.subscribers:
+                    # Nobody listens: move on, so a later subscriber gets no backlog.
+                    self.last_seen = max(self.last_seen, await last_event_id())
+                    continue
+                events = await load_events(after=self.last_seen)
+            except Exception as exc:  # a failing read is retried at the next tick
+                logger.warning("live updates: reading events failed: %s", exc)
+                continue
+            self.publish(events)
+
+    async def _listen(self) -> None:
+        import asyncpg
+
+        parsed = urlparse(self.database_url or "")
+        dsn = parsed._replace(scheme="postgresql", query="").geturl()
+        self.last_seen = await last_event_id()
+        first = True
+        while True:
+            try:
+                connection = await asyncpg.connect(dsn, timeout=5)
+            except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+                logger.warning("live updates: cannot connect the listener yet: %s", exc)
+                await asyncio.sleep(RECONNECT_SECONDS)
+                continue
+            pending: asyncio.Queue[int] = asyncio.Queue()
+
+            def notified(_connection: Any, _pid: int, _channel: str, payload: str, into: Any = pending) -> None:
+                into.put_nowait(int(payload))
+
+            try:
+                await connection.add_listener(CHANNEL, notified)
+                self.listening = True
+                if not first:
+                    # Entries committed while the listener was away.
+                    await self._catch_up()
+                first = False
+                self.ready.set()
+                await self._receive(connection, pending)
+            except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                logger.warning("live updates: listener connection lost (%s); reconnecting", exc)
+            finally:
+                self.listening = False
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(connection.close(), 2)
+            await asyncio.sleep(RECONNECT_SECONDS)
+
+    async def _catch_up(self) -> None:
+        after = max(0, self.last_seen - CATCH_UP_MARGIN)
+        while True:
+            events = await load_events(after=after)
+            self.publish(events)
+            if len(events) < LOAD_BATCH:
+                return
+            after = events[-1].id
+
+    async def _receive(self, connection: Any, pending: asyncio.Queue[int]) -> None:
+        while True:
+            try:
+                first = await asyncio.wait_for(pending.get(), timeout=PROBE_SECONDS)
+            except TimeoutError:
+                if connection.is_closed():
+                    raise OSError("listener connection closed") from None
+                await connection.fetchval("SELECT 1", timeout=5)
+                continue
+            ids = {first}
+            while not pending.empty():
+                ids.add(pending.get_nowait())
+            if not self.subscribers:
+                for event_id in ids:  # nobody listens: handled, and not caught up later
+                    self.handled(event_id)
+                continue
+            # Loaded through the pool: the rows are committed (NOTIFY is sent at commit).
+            self.publish(await load_events(ids=ids))
+
+
+HUB = EventHub()
