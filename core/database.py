@@ -25,6 +25,7 @@ MODEL_MODULES = [
     "models.notifications",
     "models.forms",
     "models.files",
+    "models.http",
 ]
 
 # SQLite runs in one process behind one connection: waiting for a lock beats

@@ -64,6 +64,9 @@ class Settings:
     login_window_minutes: int = 15
     mail_from: str = "Sitedesk <no-reply@sitedesk.invalid>"
     mail_sender: bool = True
+    # The HTTP pipeline (server/persisted.py, server/idempotency.py).
+    persisted_queries: bool = True
+    trusted_documents: Path | None = None
 
     @property
     def secret_key(self) -> str:
@@ -137,6 +140,8 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         **{name: _int(env.get(variable, str(default)), variable) for name, variable, default in LIMIT_VARIABLES},
         mail_from=_mail_from(env.get("SITEDESK_MAIL_FROM"), env.get("SITEDESK_PUBLIC_URL")),
         mail_sender=_bool(env.get("SITEDESK_MAIL_SENDER", "true"), "SITEDESK_MAIL_SENDER"),
+        persisted_queries=_bool(env.get("SITEDESK_PERSISTED_QUERIES", "true"), "SITEDESK_PERSISTED_QUERIES"),
+        trusted_documents=Path(env["SITEDESK_TRUSTED_DOCUMENTS"]) if env.get("SITEDESK_TRUSTED_DOCUMENTS") else None,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
@@ -21,6 +22,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from tortoise.connection import get_connection
 
 from core.database import database, database_unavailable
@@ -32,8 +38,20 @@ from permissions.viewer import ANONYMOUS, Viewer, load_viewer
 from schema.context import Context
 from schema.errors import DATABASE_UNAVAILABLE
 from schema.schema import schema as graphql_schema
+from server import http_spec, idempotency
+from server.graphiql import graphiql_response, graphiql_routes
+from server.persisted import PersistedQueries, PersistedQueryError
 
 logger = logging.getLogger("sitedesk")
+# Browsers may send these (the CSRF headers of uploads included) and read these.
+CORS_ALLOWED_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "Apollo-Require-Preflight",
+    "X-Apollo-Operation-Name",
+    "Idempotency-Key",
+)
+CORS_EXPOSED_HEADERS = ("X-Request-Id", "Retry-After", "Idempotent-Replayed")
 SIMPLE_CONTENT_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded", "text/plain"}
 
 
@@ -41,6 +59,8 @@ SIMPLE_CONTENT_TYPES = {"multipart/form-data", "application/x-www-form-urlencode
 # coerces variables recursively); orjson itself stops at 1024 levels.
 MAX_JSON_DEPTH = 64
 VIEWER_KEY = "sitedesk.viewer"
+# What `process_result` decided about the HTTP answer: (status, content type, extra headers).
+HTTP_ANSWER_KEY = "sitedesk.http_answer"
 TOKEN_MESSAGES = {
     TOKEN_EXPIRED: "The access token has expired: refresh the session.",
     TOKEN_INVALID: "The access token is not valid: sign in again.",
@@ -138,10 +158,11 @@ class GraphQLApp(GraphQL):
         super().__init__(
             graphql_schema,
             graphql_ide="graphiql" if settings.graphiql else None,
-            allow_queries_via_get=False,
+            allow_queries_via_get=True,
             multipart_uploads_enabled=True,
         )
         self.settings = settings
+        self.persisted = PersistedQueries(settings)
 
     def encode_json(self, data: object) -> bytes:
         # orjson: several times faster than `json.dumps` on a page of tickets;
@@ -162,7 +183,9 @@ class GraphQLApp(GraphQL):
         try:
             scope[VIEWER_KEY] = await viewer_from_header(self.settings, request.headers.get("authorization"))
             await self.check_multipart(request)
-            response = await self.run(request)
+            response = await idempotency.respond(
+                request, scope[VIEWER_KEY], lambda: self.run_finished(request), self.persisted_query_of
+            )
         except TokenRefused as exc:
             response = token_refusal(exc)
         except UnacceptableJSON as exc:
@@ -170,12 +193,15 @@ class GraphQLApp(GraphQL):
         except HTTPException as exc:
             code = "BAD_REQUEST" if exc.status_code == 400 else "HTTP_ERROR"
             message = exc.reason
+            headers = None
             if exc.reason == "Batching is not enabled":
                 code, message = (
                     "BATCHING_NOT_SUPPORTED",
                     ("Batched requests (a JSON array) are not supported: send one operation per request."),
                 )
-            response = JSONResponse(error_body(message, code), status_code=exc.status_code)
+            elif exc.status_code == 405:
+                code, headers = "METHOD_NOT_ALLOWED", {"Allow": "POST"}
+            response = JSONResponse(error_body(message, code), status_code=exc.status_code, headers=headers)
         except Exception as exc:
             if not database_unavailable(exc):
                 raise
@@ -212,6 +238,90 @@ class GraphQLApp(GraphQL):
                 raise HTTPException(400, f"Malformed or oversized upload: {exc.message}") from None
             except StarletteHTTPException as exc:  # Starlette re-raises parser errors as this
                 raise HTTPException(400, f"Malformed or oversized upload: {exc.detail}") from None
+
+    # The HTTP pipeline: GraphiQL from our origin (server/graphiql.py), persisted queries
+    # (server/persisted.py), GraphQL over HTTP status codes (server/http_spec.py).
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        params = request.query_params
+        return (
+            request.method == "GET"
+            and params.get("query") is None
+            and params.get("extensions") is None
+            and "text/html" in request.headers.get("accept", "")
+        )
+
+    async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
+        return graphiql_response()
+
+    async def persisted_query_of(self, operation: dict[str, Any]) -> str | None:
+        extensions = operation.get("extensions")
+        return await self.persisted.resolve(
+            operation.get("query"), extensions if isinstance(extensions, dict) else None, None
+        )
+
+    async def execute_single(  # type: ignore[override]
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: Context,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            query = await self.persisted.resolve(
+                request_data.query, request_data.extensions, request.headers.get("authorization")
+            )
+        except PersistedQueryError as exc:
+            return ExecutionResult(data=None, errors=[GraphQLError(str(exc), extensions=exc.extensions)])
+        allowed = OperationType.from_http(request_adapter.method)
+        try:
+            return await self.schema.execute(
+                query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except CannotGetOperationTypeError as exc:
+            raise HTTPException(400, exc.as_http_error_reason()) from exc
+        except InvalidOperationTypeError as exc:
+            # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed.
+            raise HTTPException(405, "Mutations must be sent with POST, not GET.") from exc
+        except MissingQueryError as exc:
+            raise HTTPException(400, "No GraphQL query found in the request") from exc
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
+        response = await super().process_result(request, result)
+        if result.errors and (response.get("extensions") or {}).get("cost") is None:
+            # Refused before the schema saw it (persisted queries): the budget still shows.
+            response["extensions"] = {"cost": {"requested": None, "limit": self.settings.max_query_cost}}
+        graphql_response = http_spec.prefers_graphql_response(request.headers.get("accept"))
+        status = http_spec.shape(response, graphql_response)  # type: ignore[arg-type]
+        headers = {}
+        retry_after = http_spec.retry_after(response)  # type: ignore[arg-type]
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
+        content_type = http_spec.GRAPHQL_RESPONSE_CONTENT_TYPE if graphql_response else None
+        request.scope[HTTP_ANSWER_KEY] = (status, content_type, headers)
+        return response
+
+    async def run_finished(self, request: Request) -> Response:
+        """Strawberry's answer with the status, content type and headers `process_result` chose."""
+        response = await self.run(request)
+        answer = request.scope.pop(HTTP_ANSWER_KEY, None)
+        if answer is None:
+            return response
+        status, content_type, headers = answer
+        response.status_code = status
+        if content_type:
+            response.headers["content-type"] = content_type
+        for name, value in headers.items():
+            response.headers[name] = value
+        return response
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         request_id = request.scope.get("sitedesk.request_id") or uuid.uuid4().hex
@@ -342,7 +452,8 @@ def create_app(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["Authorization", "Content-Type", "Apollo-Require-Preflight"],
+                allow_headers=list(CORS_ALLOWED_HEADERS),
+                expose_headers=list(CORS_EXPOSED_HEADERS),
                 max_age=600,
             ),
         )
@@ -350,6 +461,7 @@ def create_app(
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/files/{kind:str}/{pk:int}", download, methods=["GET"]),
+        *graphiql_routes(),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
