@@ -98,7 +98,9 @@ async def test_errors_during_execution_stay_200_with_data(client, world):
 
 
 async def test_a_success_carries_the_media_type_and_its_cost(client, world):
-    response = await post(client, "{ tickets(first: 10) { edges { node { title } } } }", None, SPEC_ACCEPT, world.staff.token)
+    response = await post(
+        client, "{ tickets(first: 10) { edges { node { title } } } }", None, SPEC_ACCEPT, world.staff.token
+    )
     assert response.status_code == 200
     assert response.headers["content-type"] == f"{GRAPHQL_RESPONSE}; charset=utf-8"
     assert response.json()["extensions"]["cost"] == {"requested": 31, "limit": 50000}
