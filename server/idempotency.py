@@ -74,8 +74,17 @@ async def _operation(request: Request) -> tuple[dict[str, Any], bytes] | None:
         return None
     if not isinstance(operation, dict):
         return None
+    return operation, covered_json(operation, extra)
+
+
+def covered_json(operation: dict[str, Any], extra: Any = None) -> bytes:
+    """The bytes a fingerprint covers: the operation (and for uploads the map and the files' hashes)."""
     covered = {key: operation.get(key) for key in ("query", "variables", "operationName", "extensions")}
-    return operation, orjson.dumps([covered, extra], option=orjson.OPT_SORT_KEYS)
+    return orjson.dumps([covered, extra], option=orjson.OPT_SORT_KEYS)
+
+
+def fingerprint_of(covered: bytes) -> str:
+    return hashlib.sha256(covered).hexdigest()
 
 
 def is_mutation(query: str | None, operation_name: Any) -> bool:
@@ -175,7 +184,7 @@ async def respond(
             query = None
     if not is_mutation(query, operation.get("operationName")):
         return await run()
-    claim = await _claim(viewer.account_id, key, hashlib.sha256(covered).hexdigest())
+    claim = await _claim(viewer.account_id, key, fingerprint_of(covered))
     if isinstance(claim, Response):
         return claim
     row = claim
