@@ -11,7 +11,7 @@ from strawberry.file_uploads import Upload
 
 from core.errors import BadUserInput, SitedeskError
 from core.ids import parse_id, to_global_id
-from files.signing import signed_path
+from files.signing import signed_url
 from models.forms import FormConditionOperator, FormElementKind, FormFileRole, FormTemplateStatus
 from models.forms import FormSubmission as FormSubmissionRow
 from models.forms import FormTemplate as FormTemplateRow
@@ -183,7 +183,7 @@ class FormAnswer:
 
     @field(policy=ANYONE, description="PHOTO and SIGNATURE answers: a signed URL of the image.")
     def file_url(self, info: strawberry.Info) -> str | None:
-        return signed_path(info.context.settings, "form-file", self.file_pk) if self.file_pk else None
+        return signed_url(info.context.settings, "form-file", self.file_pk) if self.file_pk else None
 
 
 @strawberry.type(directives=type_policy(ANYONE), description="A filled-in form.")
@@ -245,7 +245,7 @@ class FormSubmission(Node):
     async def pdf_url(self, info: strawberry.Info) -> str | None:
         files = await loader(info, "form_files_by_submission_id").load(self.pk)
         pdf = next((f for f in files if f.role is FormFileRole.PDF), None)
-        return signed_path(info.context.settings, "form-file", pdf.id) if pdf else None
+        return signed_url(info.context.settings, "form-file", pdf.id) if pdf else None
 
     @classmethod
     def from_row(cls, row: FormSubmissionRow, version: int | None = None) -> FormSubmission:

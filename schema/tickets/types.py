@@ -11,7 +11,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from core.ids import to_global_id
-from files.signing import signed_path
+from files.signing import signed_url
 from models.tickets import Attachment as AttachmentRow
 from models.tickets import Comment as CommentRow
 from models.tickets import Ticket as TicketRow
@@ -106,7 +106,7 @@ class Attachment(Node):
 
     @field(policy=SIGNED_IN, description="Signed URL, valid for a few minutes, no Authorization header needed.")
     def download_url(self, info: strawberry.Info) -> str:
-        return signed_path(info.context.settings, "attachment", self.pk)
+        return signed_url(info.context.settings, "attachment", self.pk)
 
     @field(policy=SIGNED_IN)
     async def uploaded_by(self, info: strawberry.Info) -> Person | None:
