@@ -181,7 +181,10 @@ async def test_uploads_are_fingerprinted_by_their_files(gql, world):
     again = await client.upload(query, variables, send, headers={"Idempotency-Key": "k-upload"})
     assert again.headers["idempotent-replayed"] == "true" and again.content == first.content
     other = await client.upload(
-        query, variables, {"variables.input.attachments.0": ("a.txt", b"andere")}, headers={"Idempotency-Key": "k-upload"}
+        query,
+        variables,
+        {"variables.input.attachments.0": ("a.txt", b"andere")},
+        headers={"Idempotency-Key": "k-upload"},
     )
     assert other.status_code == 422
     assert await Ticket.all().count() == 1
