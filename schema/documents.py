@@ -36,7 +36,10 @@ class Document(Node):
     async def ticket_type(self, info: strawberry.Info) -> TicketType:
         return TicketType.from_row(await loader(info, "ticket_type_by_id").load(self.type_pk))
 
-    @field(policy=SIGNED_IN, description="Signed URL, valid for a few minutes, no Authorization header needed.")
+    @field(
+        policy=SIGNED_IN,
+        description="Absolute signed URL (starting with SITEDESK_PUBLIC_URL), valid for a few minutes, no Authorization header needed.",
+    )
     def download_url(self, info: strawberry.Info) -> str:
         return signed_url(info.context.settings, "attachment", self.pk)
 

@@ -181,7 +181,10 @@ class FormAnswer:
     kind: FormElementKind
     file_pk: strawberry.Private[int | None]
 
-    @field(policy=ANYONE, description="PHOTO and SIGNATURE answers: a signed URL of the image.")
+    @field(
+        policy=ANYONE,
+        description="PHOTO and SIGNATURE answers: an absolute signed URL of the image (starting with SITEDESK_PUBLIC_URL).",
+    )
     def file_url(self, info: strawberry.Info) -> str | None:
         return signed_url(info.context.settings, "form-file", self.file_pk) if self.file_pk else None
 
@@ -241,7 +244,9 @@ class FormSubmission(Node):
         rows = await loader(info, "visible_created_tickets_by_submission_id").load(self.pk)
         return [Ticket.from_row(r) for r in rows]
 
-    @field(policy=ANYONE, description="Signed URL of the filled form as PDF.")
+    @field(
+        policy=ANYONE, description="Absolute signed URL (starting with SITEDESK_PUBLIC_URL) of the filled form as PDF."
+    )
     async def pdf_url(self, info: strawberry.Info) -> str | None:
         files = await loader(info, "form_files_by_submission_id").load(self.pk)
         pdf = next((f for f in files if f.role is FormFileRole.PDF), None)

@@ -104,7 +104,10 @@ class Attachment(Node):
     pk: strawberry.Private[int]
     uploader_account: strawberry.Private[int | None]
 
-    @field(policy=SIGNED_IN, description="Signed URL, valid for a few minutes, no Authorization header needed.")
+    @field(
+        policy=SIGNED_IN,
+        description="Absolute signed URL (starting with SITEDESK_PUBLIC_URL), valid for a few minutes, no Authorization header needed.",
+    )
     def download_url(self, info: strawberry.Info) -> str:
         return signed_url(info.context.settings, "attachment", self.pk)
 

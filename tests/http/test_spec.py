@@ -176,3 +176,22 @@ async def test_uploads_need_a_csrf_header_either_one(client, world):
         accepted = await client.post("/graphql", data=data, files=files, headers={**auth, header: "x"})
         assert accepted.status_code == 200, header
         assert accepted.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"  # read and run: no such ticket
+
+
+async def test_download_urls_are_absolute_from_the_public_url(settings, world):
+    from models.tickets import Ticket
+    from tests.factories import make_attachment, make_ticket
+
+    ticket: Ticket = await make_ticket(world.a1, world.defect, "Mit Foto", by=world.alice)
+    await make_attachment(settings, ticket, world.alice, "foto.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64)
+    query = "{ tickets(first: 1) { edges { node { attachments { downloadUrl } } } } }"
+    public = replace(settings, public_url="https://desk.example.com/sitedesk")
+    app = create_app(public, manage_database=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://internal:8000") as http:
+        body = (await post(http, query, token=world.alice.token)).json()
+        url = body["data"]["tickets"]["edges"][0]["node"]["attachments"][0]["downloadUrl"]
+        assert url.startswith("https://desk.example.com/sitedesk/files/attachment/")
+        assert "expires=" in url and "signature=" in url
+        # Behind the proxy that strips the prefix, the path after it downloads the file.
+        downloaded = await http.get(url.removeprefix("https://desk.example.com/sitedesk"))
+    assert downloaded.status_code == 200
