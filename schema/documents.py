@@ -38,7 +38,10 @@ class Document(Node):
 
     @field(
         policy=SIGNED_IN,
-        description="Absolute signed URL (starting with SITEDESK_PUBLIC_URL), valid for a few minutes, no Authorization header needed.",
+        description=(
+            "Absolute signed URL (starting with SITEDESK_PUBLIC_URL), valid for a few minutes, "
+            "no Authorization header needed."
+        ),
     )
     def download_url(self, info: strawberry.Info) -> str:
         return signed_url(info.context.settings, "attachment", self.pk)

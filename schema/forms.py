@@ -183,7 +183,9 @@ class FormAnswer:
 
     @field(
         policy=ANYONE,
-        description="PHOTO and SIGNATURE answers: an absolute signed URL of the image (starting with SITEDESK_PUBLIC_URL).",
+        description=(
+            "PHOTO and SIGNATURE answers: an absolute signed URL of the image (starting with SITEDESK_PUBLIC_URL)."
+        ),
     )
     def file_url(self, info: strawberry.Info) -> str | None:
         return signed_url(info.context.settings, "form-file", self.file_pk) if self.file_pk else None

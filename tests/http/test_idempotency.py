@@ -171,7 +171,8 @@ async def test_a_malformed_key_is_refused(client, world):
 
 
 async def test_uploads_are_fingerprinted_by_their_files(gql, world):
-    query = """mutation Create($input: CreateTicketInput!) { createTicket(input: $input) { title attachments { filename } } }"""
+    query = """mutation Create($input: CreateTicketInput!) {
+      createTicket(input: $input) { title attachments { filename } } }"""
     variables = create_body(world)["variables"]
     variables["input"]["attachments"] = [None]
     client = gql.as_viewer(world.alice.token)

@@ -38,7 +38,8 @@ async def test_graphiql_can_be_switched_off(settings):
 
 async def test_mutations_over_get_are_refused_queries_run(client):
     # GraphQL over HTTP: GET runs queries only (tests/http/ has the rest).
-    response = await client.get("/graphql", params={"query": "mutation { refreshToken(refreshToken: \"x\") { accessToken } }"})
+    mutation = 'mutation { refreshToken(refreshToken: "x") { accessToken } }'
+    response = await client.get("/graphql", params={"query": mutation})
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
     assert (await client.get("/graphql", params={"query": "{ me { name } }"})).json()["data"] == {"me": None}
