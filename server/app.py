@@ -210,6 +210,7 @@ class GraphQLApp(GraphQL):
             response = JSONResponse(
                 error_body(DATABASE_UNAVAILABLE, "SERVICE_UNAVAILABLE"), status_code=503, headers={"Retry-After": "5"}
             )
+        http_spec.add_cost_to_refusal(response, self.settings.max_query_cost)
         await response(scope, receive, send)
         # Starlette keeps the parsed form on the request: closing it closes the uploads' temporary files.
         await request.close()
@@ -333,8 +334,9 @@ class GraphQLApp(GraphQL):
 class BodySizeLimit:
     """Refuse request bodies over the limit with 413, counting streamed bytes too."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, max_multipart_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_multipart_bytes: int, max_query_cost: int = 50000) -> None:
         self.app = app
+        self.max_query_cost = max_query_cost
         self.max_bytes = max_bytes
         self.max_multipart_bytes = max_multipart_bytes
 
@@ -347,9 +349,9 @@ class BodySizeLimit:
         limit = self.max_multipart_bytes if multipart else self.max_bytes
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await JSONResponse(error_body("The request body is too large.", "PAYLOAD_TOO_LARGE"), status_code=413)(
-                scope, receive, send
-            )
+            refusal = JSONResponse(error_body("The request body is too large.", "PAYLOAD_TOO_LARGE"), status_code=413)
+            http_spec.add_cost_to_refusal(refusal, self.max_query_cost)
+            await refusal(scope, receive, send)
             return
         received = 0
 
@@ -365,9 +367,9 @@ class BodySizeLimit:
         try:
             await self.app(scope, limited_receive, send)
         except BodyTooLarge:
-            await JSONResponse(error_body("The request body is too large.", "PAYLOAD_TOO_LARGE"), status_code=413)(
-                scope, receive, send
-            )
+            refusal = JSONResponse(error_body("The request body is too large.", "PAYLOAD_TOO_LARGE"), status_code=413)
+            http_spec.add_cost_to_refusal(refusal, self.max_query_cost)
+            await refusal(scope, receive, send)
 
 
 class BodyTooLarge(Exception):
@@ -443,7 +445,12 @@ def create_app(
     multipart_limit = settings.max_body_bytes + settings.max_upload_bytes
     middleware = [
         Middleware(RequestId),
-        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, max_multipart_bytes=multipart_limit),
+        Middleware(
+            BodySizeLimit,
+            max_bytes=settings.max_body_bytes,
+            max_multipart_bytes=multipart_limit,
+            max_query_cost=settings.max_query_cost,
+        ),
     ]
     if settings.cors_origins:
         middleware.insert(

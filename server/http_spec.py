@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+from starlette.responses import Response
+
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 GRAPHQL_RESPONSE_CONTENT_TYPE = f"{GRAPHQL_RESPONSE}; charset=utf-8"
@@ -70,3 +73,19 @@ def retry_after(response: dict[str, Any]) -> int | None:
     ]
     numbers = [int(wait) for wait in waits if isinstance(wait, int | float)]
     return max(numbers) if numbers else None
+
+
+def add_cost_to_refusal(response: Response, limit: int) -> None:
+    """`extensions.cost` on a refusal answered before GraphQL saw the request (HTTP 4xx/5xx
+    JSON errors of the pipeline): the estimate is unknown (null), the budget is not."""
+    if response.status_code < 400 or not response.headers.get("content-type", "").startswith("application/json"):
+        return
+    try:
+        body = orjson.loads(bytes(response.body))
+    except (orjson.JSONDecodeError, AttributeError):
+        return
+    if not isinstance(body, dict) or "errors" not in body or "extensions" in body:
+        return
+    body["extensions"] = {"cost": {"requested": None, "limit": limit}}
+    response.body = orjson.dumps(body)
+    response.headers["content-length"] = str(len(response.body))

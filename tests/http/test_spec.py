@@ -195,3 +195,17 @@ async def test_download_urls_are_absolute_from_the_public_url(settings, world):
         # Behind the proxy that strips the prefix, the path after it downloads the file.
         downloaded = await http.get(url.removeprefix("https://desk.example.com/sitedesk"))
     assert downloaded.status_code == 200
+
+
+async def test_refusals_before_graphql_carry_the_budget_too(client, settings):
+    unknown_cost = {"cost": {"requested": None, "limit": 50000}}
+    bad_token = await client.post("/graphql", json={"query": "{ me { name } }"}, headers={"authorization": "Bearer x"})
+    malformed = await client.post("/graphql", content=b"{nope", headers={"content-type": "application/json"})
+    mutation_by_get = await client.get("/graphql", params={"query": "mutation { logout }"})
+    too_large = await client.post(
+        "/graphql", json={"query": "{ me { name } }", "x": "y" * (settings.max_body_bytes + 1)}
+    )
+    for response, status in ((bad_token, 401), (malformed, 400), (mutation_by_get, 405), (too_large, 413)):
+        assert response.status_code == status
+        assert response.json()["extensions"] == unknown_cost, status
+        assert int(response.headers["content-length"]) == len(response.content)
