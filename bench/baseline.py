@@ -188,7 +188,7 @@ def unauthenticated() -> Response:
 
 
 class Signer:
-    """Download URLs as `files.signing.signed_path` builds them (the key prepared once)."""
+    """Download URLs as `files.signing.signed_url` builds them (the key prepared once)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -196,7 +196,8 @@ class Signer:
 
     def path(self, kind: str, pk: int) -> str:
         expires = int(time.time() + self.seconds)
-        return f"/files/{kind}/{pk}?expires={expires}&signature={sign(self.settings, f'{kind}:{pk}:{expires}')}"
+        signature = sign(self.settings, f"{kind}:{pk}:{expires}")
+        return f"{self.settings.public_url}/files/{kind}/{pk}?expires={expires}&signature={signature}"
 
 
 VIEWER_SQL = (

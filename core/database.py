@@ -28,6 +28,7 @@ MODEL_MODULES = [
     "models.webhooks",
     "models.api_tokens",
     "models.audit",
+    "models.http",
 ]
 
 # SQLite runs in one process behind one connection: waiting for a lock beats

@@ -92,6 +92,9 @@ class Settings:
     live_queue_size: int = 100
     live_init_timeout_seconds: int = 5
     live_recheck_seconds: int = 5
+    # The HTTP pipeline (server/persisted.py, server/idempotency.py).
+    persisted_queries: bool = True
+    trusted_documents: Path | None = None
 
     @property
     def secret_key(self) -> str:
@@ -191,6 +194,8 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         trusted_proxies=_networks(env.get("SITEDESK_TRUSTED_PROXIES", ""), "SITEDESK_TRUSTED_PROXIES"),
         metrics_token=env.get("SITEDESK_METRICS_TOKEN") or None,
         log_format=log_format,
+        persisted_queries=_bool(env.get("SITEDESK_PERSISTED_QUERIES", "true"), "SITEDESK_PERSISTED_QUERIES"),
+        trusted_documents=Path(env["SITEDESK_TRUSTED_DOCUMENTS"]) if env.get("SITEDESK_TRUSTED_DOCUMENTS") else None,
     )
 
 

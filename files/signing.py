@@ -19,6 +19,11 @@ def signed_path(settings: Settings, kind: str, pk: int, now: float | None = None
     return f"/files/{kind}/{pk}?expires={expires}&signature={signature}"
 
 
+def signed_url(settings: Settings, kind: str, pk: int, now: float | None = None) -> str:
+    """The absolute download URL: `SITEDESK_PUBLIC_URL` followed by `signed_path`."""
+    return settings.public_url + signed_path(settings, kind, pk, now)
+
+
 def check_signed(settings: Settings, kind: str, pk: int, expires: str, signature: str) -> bool:
     if not expires.isdigit() or int(expires) < time.time():
         return False

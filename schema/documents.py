@@ -10,7 +10,7 @@ from datetime import datetime
 import strawberry
 
 from core.ids import to_global_id
-from files.signing import signed_path
+from files.signing import signed_url
 from permissions.policy import EMPLOYEES, SIGNED_IN
 from resolvers.documents import Document as DocumentRow
 from resolvers.documents import document_from_values
@@ -37,9 +37,15 @@ class Document(Node):
     async def ticket_type(self, info: strawberry.Info) -> TicketType:
         return TicketType.from_row(await loader(info, "ticket_type_by_id").load(self.type_pk))
 
-    @field(policy=SIGNED_IN, description="Signed URL, valid for a few minutes, no Authorization header needed.")
+    @field(
+        policy=SIGNED_IN,
+        description=(
+            "Absolute signed URL (starting with SITEDESK_PUBLIC_URL), valid for a few minutes, "
+            "no Authorization header needed."
+        ),
+    )
     def download_url(self, info: strawberry.Info) -> str:
-        return signed_path(info.context.settings, "attachment", self.pk)
+        return signed_url(info.context.settings, "attachment", self.pk)
 
     @field(policy=EMPLOYEES, description="The ticket behind the file. Customer users never reach it.")
     async def ticket(self, info: strawberry.Info) -> Ticket | None:

@@ -11,7 +11,7 @@ from strawberry.file_uploads import Upload
 
 from core.errors import BadUserInput, SitedeskError
 from core.ids import parse_id, to_global_id
-from files.signing import signed_path
+from files.signing import signed_url
 from models.forms import FormConditionOperator, FormElementKind, FormFileRole, FormTemplateStatus
 from models.forms import FormSubmission as FormSubmissionRow
 from models.forms import FormTemplate as FormTemplateRow
@@ -242,7 +242,7 @@ class FormAnswerFile:
 
     @field(policy=ANYONE, description="Signed URL of the image, valid for a few minutes, no Authorization header.")
     def download_url(self, info: strawberry.Info) -> str:
-        return signed_path(info.context.settings, "form-file", self.pk)
+        return signed_url(info.context.settings, "form-file", self.pk)
 
 
 @strawberry.type(
@@ -265,9 +265,14 @@ class FormAnswer:
     def _typed(self, *kinds: FormElementKind) -> Any:
         return self.stored if self.kind in kinds else None
 
-    @field(policy=ANYONE, description="PHOTO and SIGNATURE answers: a signed URL of the image.")
+    @field(
+        policy=ANYONE,
+        description=(
+            "PHOTO and SIGNATURE answers: an absolute signed URL of the image (starting with SITEDESK_PUBLIC_URL)."
+        ),
+    )
     def file_url(self, info: strawberry.Info) -> str | None:
-        return signed_path(info.context.settings, "form-file", self.file_pk) if self.file_pk else None
+        return signed_url(info.context.settings, "form-file", self.file_pk) if self.file_pk else None
 
     @field(policy=ANYONE, description="TEXT answers: the text as entered (trimmed); null otherwise or unanswered.")
     def text(self) -> str | None:
@@ -381,11 +386,13 @@ class FormSubmission(Node):
         rows = await loader(info, "visible_created_tickets_by_submission_id").load(self.pk)
         return [Ticket.from_row(r) for r in rows]
 
-    @field(policy=ANYONE, description="Signed URL of the filled form as PDF.")
+    @field(
+        policy=ANYONE, description="Absolute signed URL (starting with SITEDESK_PUBLIC_URL) of the filled form as PDF."
+    )
     async def pdf_url(self, info: strawberry.Info) -> str | None:
         files = await loader(info, "form_files_by_submission_id").load(self.pk)
         pdf = next((f for f in files if f.role is FormFileRole.PDF), None)
-        return signed_path(info.context.settings, "form-file", pdf.id) if pdf else None
+        return signed_url(info.context.settings, "form-file", pdf.id) if pdf else None
 
     @classmethod
     def from_row(cls, row: FormSubmissionRow, version: int | None = None) -> FormSubmission:

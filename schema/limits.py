@@ -248,8 +248,25 @@ class QueryLimits(SchemaExtension):
     """Adds the limit rules to validation, caps tokens at parse time, and refuses
     over-budget queries after validation, before execution."""
 
+    cost: int | None = None
+
     def _settings(self) -> Settings:
         return self.execution_context.context.settings
+
+    def get_results(self) -> dict[str, Any]:
+        """`extensions.cost` on every answer: the estimate (null when the document does not
+        parse or names no single operation) and the budget."""
+        context = self.execution_context
+        if self.cost is None and context.graphql_document is not None:
+            operation = self._operation(context.graphql_document, context.operation_name)
+            if operation is not None:
+                try:
+                    self.cost = query_cost(
+                        context.schema._schema, context.graphql_document, operation, context.variables or {}
+                    )
+                except Exception:  # an invalid document may not be walkable; the estimate is then unknown
+                    self.cost = None
+        return {"cost": {"requested": self.cost, "limit": self._settings().max_query_cost}}
 
     def on_operation(self) -> Iterator[None]:
         settings = self._settings()
@@ -269,7 +286,7 @@ class QueryLimits(SchemaExtension):
         if document is not None and context.result is None:
             operation = self._operation(document, context.operation_name)
             if operation is not None:
-                cost = query_cost(context.schema._schema, document, operation, context.variables or {})
+                cost = self.cost = query_cost(context.schema._schema, document, operation, context.variables or {})
                 if cost > budget:
                     context.result = ExecutionResult(
                         data=None,

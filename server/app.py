@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
@@ -22,7 +23,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from tortoise.connection import get_connection
 
 from core.database import database, database_unavailable
@@ -36,14 +42,26 @@ from permissions.viewer import ANONYMOUS, Viewer
 from schema.context import Context
 from schema.errors import DATABASE_UNAVAILABLE
 from schema.schema import schema as graphql_schema
+from server import http_spec, idempotency
+from server.graphiql import graphiql_response, graphiql_routes
 from server.live import LiveTransportHandler, TextWebSocketAdapter
 from server.observe import Observe, ObservedExecution, metrics
+from server.persisted import PersistedQueries, PersistedQueryError
 from server.proxies import trusted_proxies
 from server.ready import ready
 from server.thin_path import ThinPath
 from server.webhooks import webhook_sender
 
 logger = logging.getLogger("sitedesk")
+# Browsers may send these (the CSRF headers of uploads included) and read these.
+CORS_ALLOWED_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "Apollo-Require-Preflight",
+    "X-Apollo-Operation-Name",
+    "Idempotency-Key",
+)
+CORS_EXPOSED_HEADERS = ("X-Request-Id", "Retry-After", "Idempotent-Replayed")
 SIMPLE_CONTENT_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded", "text/plain"}
 
 
@@ -51,6 +69,7 @@ SIMPLE_CONTENT_TYPES = {"multipart/form-data", "application/x-www-form-urlencode
 # coerces variables recursively); orjson itself stops at 1024 levels.
 MAX_JSON_DEPTH = 64
 VIEWER_KEY = "sitedesk.viewer"
+# What `process_result` decided about the HTTP answer: (status, content type, extra headers).
 TOKEN_MESSAGES = {
     TOKEN_EXPIRED: "The access token has expired: refresh the session.",
     TOKEN_INVALID: "The access token is not valid: sign in again.",
@@ -167,7 +186,7 @@ class GraphQLApp(ObservedExecution, GraphQL):
         super().__init__(
             graphql_schema,
             graphql_ide="graphiql" if settings.graphiql else None,
-            allow_queries_via_get=False,
+            allow_queries_via_get=True,
             multipart_uploads_enabled=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=settings.live_init_timeout_seconds),
@@ -176,6 +195,7 @@ class GraphQLApp(ObservedExecution, GraphQL):
         )
         self.settings = settings
         self.thin_path = ThinPath(graphql_schema, settings)
+        self.persisted = PersistedQueries(settings)
 
     async def authenticate_socket(self, authorization: str) -> tuple[Viewer | None, str | None]:
         """For live sockets (server/live.py): the viewer, or None and the TOKEN_* reason."""
@@ -203,7 +223,12 @@ class GraphQLApp(ObservedExecution, GraphQL):
         try:
             scope[VIEWER_KEY] = await viewer_from_header(self.settings, request.headers.get("authorization"))
             await self.check_multipart(request)
-            response = await self.thin_path.respond(self, request) or await self.run(request)
+            response = await idempotency.respond(
+                request,
+                scope[VIEWER_KEY],
+                lambda: self.answer(request),
+                self.persisted_query_of,
+            )
         except TokenRateLimited as exc:
             response = token_rate_limited(exc)
         except TokenRefused as exc:
@@ -213,12 +238,15 @@ class GraphQLApp(ObservedExecution, GraphQL):
         except HTTPException as exc:
             code = "BAD_REQUEST" if exc.status_code == 400 else "HTTP_ERROR"
             message = exc.reason
+            headers = None
             if exc.reason == "Batching is not enabled":
                 code, message = (
                     "BATCHING_NOT_SUPPORTED",
                     ("Batched requests (a JSON array) are not supported: send one operation per request."),
                 )
-            response = JSONResponse(error_body(message, code), status_code=exc.status_code)
+            elif exc.status_code == 405:
+                code, headers = "METHOD_NOT_ALLOWED", {"Allow": "POST"}
+            response = JSONResponse(error_body(message, code), status_code=exc.status_code, headers=headers)
         except Exception as exc:
             if not database_unavailable(exc):
                 raise
@@ -227,6 +255,7 @@ class GraphQLApp(ObservedExecution, GraphQL):
             response = JSONResponse(
                 error_body(DATABASE_UNAVAILABLE, "SERVICE_UNAVAILABLE"), status_code=503, headers={"Retry-After": "5"}
             )
+        http_spec.add_cost_to_refusal(response, self.settings.max_query_cost)
         await response(scope, receive, send)
         # Starlette keeps the parsed form on the request: closing it closes the uploads' temporary files.
         await request.close()
@@ -256,6 +285,94 @@ class GraphQLApp(ObservedExecution, GraphQL):
             except StarletteHTTPException as exc:  # Starlette re-raises parser errors as this
                 raise HTTPException(400, f"Malformed or oversized upload: {exc.detail}") from None
 
+    # The HTTP pipeline: GraphiQL from our origin (server/graphiql.py), persisted queries
+    # (server/persisted.py), GraphQL over HTTP status codes (server/http_spec.py).
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        params = request.query_params
+        return (
+            request.method == "GET"
+            and params.get("query") is None
+            and params.get("extensions") is None
+            and "text/html" in request.headers.get("accept", "")
+        )
+
+    async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
+        return graphiql_response()
+
+    async def persisted_query_of(self, operation: dict[str, Any]) -> str | None:
+        extensions = operation.get("extensions")
+        return await self.persisted.resolve(
+            operation.get("query"), extensions if isinstance(extensions, dict) else None, None
+        )
+
+    async def execute_single(  # type: ignore[override]
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: Context,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            query = await self.persisted.resolve(
+                request_data.query, request_data.extensions, request.headers.get("authorization")
+            )
+        except PersistedQueryError as exc:
+            return ExecutionResult(data=None, errors=[GraphQLError(str(exc), extensions=exc.extensions)])
+        allowed = OperationType.from_http(request_adapter.method)
+        try:
+            return await self.schema.execute(
+                query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except CannotGetOperationTypeError as exc:
+            raise HTTPException(400, exc.as_http_error_reason()) from exc
+        except InvalidOperationTypeError as exc:
+            # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed.
+            raise HTTPException(405, "Mutations must be sent with POST, not GET.") from exc
+        except MissingQueryError as exc:
+            raise HTTPException(400, "No GraphQL query found in the request") from exc
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
+        response = await super().process_result(request, result)
+        if result.errors and (response.get("extensions") or {}).get("cost") is None:
+            # Refused before the schema saw it (persisted queries): the budget still shows.
+            response["extensions"] = {"cost": {"requested": None, "limit": self.settings.max_query_cost}}
+        graphql_response = http_spec.prefers_graphql_response(request.headers.get("accept"))
+        status = http_spec.shape(response, graphql_response)  # type: ignore[arg-type]
+        headers = {}
+        retry_after = http_spec.retry_after(response)  # type: ignore[arg-type]
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
+        content_type = http_spec.GRAPHQL_RESPONSE_CONTENT_TYPE if graphql_response else None
+        request.scope[http_spec.HTTP_ANSWER_KEY] = (status, content_type, headers)
+        return response
+
+    async def answer(self, request: Request) -> Response:
+        """A settled query on the thin path (server/thin_path.py), anything else the ordinary way."""
+        return await self.thin_path.respond(self, request) or await self.run_finished(request)
+
+    async def run_finished(self, request: Request) -> Response:
+        """Strawberry's answer with the status, content type and headers `process_result` chose."""
+        response = await self.run(request)
+        answer = request.scope.pop(http_spec.HTTP_ANSWER_KEY, None)
+        if answer is None:
+            return response
+        status, content_type, headers = answer
+        response.status_code = status
+        if content_type:
+            response.headers["content-type"] = content_type
+        for name, value in headers.items():
+            response.headers[name] = value
+        return response
+
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         request_id = request.scope.get("sitedesk.request_id") or uuid.uuid4().hex
         viewer = request.scope.get(VIEWER_KEY, ANONYMOUS)  # a live socket signs in with connection_init
@@ -266,8 +383,9 @@ class GraphQLApp(ObservedExecution, GraphQL):
 class BodySizeLimit:
     """Refuse request bodies over the limit with 413, counting streamed bytes too."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, max_multipart_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_multipart_bytes: int, max_query_cost: int = 50000) -> None:
         self.app = app
+        self.max_query_cost = max_query_cost
         self.max_bytes = max_bytes
         self.max_multipart_bytes = max_multipart_bytes
 
@@ -280,9 +398,9 @@ class BodySizeLimit:
         limit = self.max_multipart_bytes if multipart else self.max_bytes
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await JSONResponse(error_body("The request body is too large.", "PAYLOAD_TOO_LARGE"), status_code=413)(
-                scope, receive, send
-            )
+            refusal = JSONResponse(error_body("The request body is too large.", "PAYLOAD_TOO_LARGE"), status_code=413)
+            http_spec.add_cost_to_refusal(refusal, self.max_query_cost)
+            await refusal(scope, receive, send)
             return
         received = 0
 
@@ -298,9 +416,9 @@ class BodySizeLimit:
         try:
             await self.app(scope, limited_receive, send)
         except BodyTooLarge:
-            await JSONResponse(error_body("The request body is too large.", "PAYLOAD_TOO_LARGE"), status_code=413)(
-                scope, receive, send
-            )
+            refusal = JSONResponse(error_body("The request body is too large.", "PAYLOAD_TOO_LARGE"), status_code=413)
+            http_spec.add_cost_to_refusal(refusal, self.max_query_cost)
+            await refusal(scope, receive, send)
 
 
 class BodyTooLarge(Exception):
@@ -387,7 +505,12 @@ def create_app(
     middleware = [
         Middleware(RequestId),
         Middleware(Observe),  # server/observe.py: metrics and the request log line
-        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, max_multipart_bytes=multipart_limit),
+        Middleware(
+            BodySizeLimit,
+            max_bytes=settings.max_body_bytes,
+            max_multipart_bytes=multipart_limit,
+            max_query_cost=settings.max_query_cost,
+        ),
     ]
     if settings.cors_origins:
         middleware.insert(
@@ -396,7 +519,8 @@ def create_app(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["Authorization", "Content-Type", "Apollo-Require-Preflight"],
+                allow_headers=list(CORS_ALLOWED_HEADERS),
+                expose_headers=list(CORS_EXPOSED_HEADERS),
                 max_age=600,
             ),
         )
@@ -408,6 +532,7 @@ def create_app(
         Route("/ready", ready, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Route("/files/{kind:str}/{pk:int}", download, methods=["GET"]),
+        *graphiql_routes(),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings

@@ -50,6 +50,7 @@ from schema.api_tokens import ReadOnlyViewers
 from schema.compiled import STATS
 from schema.errors import ShapeErrors
 from schema.limits import QueryLimits, query_cost
+from server import http_spec
 from server.observe import note_result
 
 logger = logging.getLogger("sitedesk.graphql")
@@ -71,6 +72,7 @@ class Settled:
     document: DocumentNode
     operation: OperationDefinitionNode
     operation_name: str | None  # as Strawberry passes it on (the first operation's name when none is given)
+    cost: int | None  # the estimate without variables (recomputed with them)
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,14 @@ class ThinPath:
         self.settled: OrderedDict[tuple[str, str | None], Settled] = OrderedDict()
         unknown = [cls.__name__ for cls in pipeline_extensions(schema) if cls not in SETTLED_EXTENSIONS]
         compiled = getattr(schema, "compiled", None)
-        self.enabled = compiled is not None and not unknown and not schema.directives
+        # Trusted documents (server/persisted.py) decide per viewer which documents run: a document
+        # settled for one viewer must not run here for another, so the path stays off with them.
+        self.enabled = (
+            compiled is not None
+            and not unknown
+            and not schema.directives
+            and getattr(settings, "trusted_documents", None) is None
+        )
         if unknown:
             logger.warning("thin HTTP path off: schema extensions it does not know: %s", ", ".join(unknown))
         if compiled is not None and settle not in compiled.listeners:
@@ -126,13 +135,12 @@ class ThinPath:
             request.scope[SETTLE_KEY] = Pending(self, key)
             return None
         self.settled.move_to_end(key)
-        if settled.operation.variable_definitions and self.over_budget(settled, variables or {}):
-            return None
-        return await self.run(view, request, settled, variables)
-
-    def over_budget(self, settled: Settled, variables: dict[str, Any]) -> bool:
-        cost = query_cost(self.schema._schema, settled.document, settled.operation, variables)
-        return bool(cost > self.settings.max_query_cost)
+        cost = settled.cost
+        if settled.operation.variable_definitions:
+            cost = query_cost(self.schema._schema, settled.document, settled.operation, variables or {})
+            if cost > self.settings.max_query_cost:
+                return None
+        return await self.run(view, request, settled, variables, cost)
 
     async def run(
         self,
@@ -140,6 +148,7 @@ class ThinPath:
         request: Request,
         settled: Settled,
         variables: dict[str, Any] | None,
+        cost: int | None,
     ) -> Response | None:
         sub_response = await view.get_sub_response(request)
         context = await view.get_context(request, response=sub_response)
@@ -164,7 +173,10 @@ class ThinPath:
             return None
         STATS["thin http path"] += 1
         note_result(request.scope, settled.operation_name, None, result)  # the metrics' operation label
-        response_data = await view.process_result(request, ExecutionResult(data=result.data))
+        # `extensions.cost` as QueryLimits reports it on the ordinary path (schema/limits.py).
+        extensions = {"cost": {"requested": cost, "limit": self.settings.max_query_cost}}
+        response_data = await view.process_result(request, ExecutionResult(data=result.data, extensions=extensions))
+        request.scope.pop(http_spec.HTTP_ANSWER_KEY, None)  # a success: 200, application/json, no extra headers
         response: Response = view.create_response(response_data=response_data, sub_response=sub_response)
         return response
 
@@ -172,7 +184,8 @@ class ThinPath:
         operation = operation_of(document, operation_name)
         if operation is None or operation.operation is not OperationType.QUERY:
             return
-        self.settled[key] = Settled(document, operation, operation_name)
+        cost = None if operation.variable_definitions else query_cost(self.schema._schema, document, operation, {})
+        self.settled[key] = Settled(document, operation, operation_name, cost)
         while len(self.settled) > CACHE_SIZE:
             self.settled.popitem(last=False)
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from files.signing import signed_path
+from files.signing import signed_url
 from models.tickets import Attachment as AttachmentRow
 from models.tickets import Comment as CommentRow
 from models.tickets import Ticket as TicketRow
@@ -140,9 +140,15 @@ class Attachment(Node):
     pk: strawberry.Private[int]
     uploader_account: strawberry.Private[int | None]
 
-    @field(policy=SIGNED_IN, description="Signed URL, valid for a few minutes, no Authorization header needed.")
+    @field(
+        policy=SIGNED_IN,
+        description=(
+            "Absolute signed URL (starting with SITEDESK_PUBLIC_URL), valid for a few minutes, "
+            "no Authorization header needed."
+        ),
+    )
     def download_url(self, info: strawberry.Info) -> str:
-        return signed_path(info.context.settings, "attachment", self.pk)
+        return signed_url(info.context.settings, "attachment", self.pk)
 
     @field(policy=SIGNED_IN, description="Who attached it; null when that account no longer exists.")
     async def uploaded_by(self, info: strawberry.Info) -> Person | None:

@@ -66,7 +66,7 @@ async def test_a_deactivated_accounts_token_is_revoked(client, settings):
 async def test_no_header_stays_anonymous(client):
     response = await _post(client, "{ me { name } }", None)
     assert response.status_code == 200
-    assert response.json() == {"data": {"me": None}}
+    assert response.json()["data"] == {"me": None} and "errors" not in response.json()
 
 
 async def test_a_mutation_with_a_bad_token_changes_nothing(client, settings):

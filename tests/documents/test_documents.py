@@ -99,7 +99,7 @@ async def test_customer_user_gets_matching_attachments_newest_first(world, publi
         ("defect.pdf", "application/pdf", "Reinigungsmangel"),
     ]
     assert [d["size"] for d in listed] == [len(published.files[d["filename"]]) for d in listed]
-    assert all(d["downloadUrl"].startswith("/files/") and d["createdAt"] for d in listed)
+    assert all(d["downloadUrl"].startswith("https://sitedesk.test/files/") and d["createdAt"] for d in listed)
     assert [d["filename"] for d in await documents(world.as_(world.bob), world.a2)] == ["bauhof.pdf"]
 
 

@@ -44,7 +44,7 @@ def test_database_outage_gives_a_clear_error_and_service_resumes(tmp_path):
             token = login.json()["data"]["login"]["accessToken"]
             auth = {"authorization": f"Bearer {token}"}
             query = {"query": "{ ticketTypes { name } }"}
-            assert http.post("/graphql", json=query, headers=auth).json() == {"data": {"ticketTypes": []}}
+            assert http.post("/graphql", json=query, headers=auth).json()["data"] == {"ticketTypes": []}
 
             cluster.stop()
             for _ in range(3):
@@ -64,7 +64,7 @@ def test_database_outage_gives_a_clear_error_and_service_resumes(tmp_path):
                 assert time.monotonic() < deadline, "service did not resume"
                 time.sleep(0.2)
             for _ in range(5):
-                assert http.post("/graphql", json=query, headers=auth).json() == {"data": {"ticketTypes": []}}
+                assert http.post("/graphql", json=query, headers=auth).json()["data"] == {"ticketTypes": []}
             assert server.process.poll() is None  # the same process, never restarted
             http.close()
         print(server.output())

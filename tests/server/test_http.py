@@ -36,9 +36,13 @@ async def test_graphiql_can_be_switched_off(settings):
     assert response.status_code != 200 or "graphiql" not in response.text.lower()
 
 
-async def test_queries_over_get_are_refused(client):
-    response = await client.get("/graphql", params={"query": "{ me { name } }"})
-    assert response.status_code in {400, 405}
+async def test_mutations_over_get_are_refused_queries_run(client):
+    # GraphQL over HTTP: GET runs queries only (tests/http/ has the rest).
+    mutation = 'mutation { refreshToken(refreshToken: "x") { accessToken } }'
+    response = await client.get("/graphql", params={"query": mutation})
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert (await client.get("/graphql", params={"query": "{ me { name } }"})).json()["data"] == {"me": None}
 
 
 async def test_body_over_the_cap_is_413(client, settings):

@@ -441,14 +441,14 @@ async def uploaded(
 
 
 def pk_of(url: str) -> int:
-    return int(re.match(r"^/files/attachment/(\d+)\?", url).group(1))
+    return int(re.match(r"^https://sitedesk\.test/files/attachment/(\d+)\?", url).group(1))
 
 
 async def test_download_png_inline_without_authorization(client, gql, world, tickets):
     data = png_bytes()
     attachment = await uploaded(gql, world, tickets, "foto.pdf", data)
     url = attachment["downloadUrl"]
-    assert url.startswith("/files/attachment/")
+    assert url.startswith("https://sitedesk.test/files/attachment/")  # absolute, from SITEDESK_PUBLIC_URL
     response = await client.get(url)
     assert response.status_code == 200, response.text
     assert response.content == data
