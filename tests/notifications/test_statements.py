@@ -112,13 +112,17 @@ BUDGET = {
     "setTicketStatus IN_PROGRESS, creator mailed": 9,
     "setTicketStatus DONE, creator mailed": 9,
 }
+# On PostgreSQL each history entry is also announced to live subscriptions in its transaction
+# (`live.hub.announce`: one `pg_notify`); SQLite's subscribers read committed entries instead.
+HISTORY_ENTRIES = {name: 2 if name == "createTicket employee, assignee mailed" else 1 for name in BUDGET}
 
 
-async def test_write_mutations_stay_within_their_statement_budget(mailing):
+async def test_write_mutations_stay_within_their_statement_budget(mailing, settings):
     counts = await measure(mailing)
     print("\nSQL statements per write:\n" + "\n".join(f"  {n:>3}  {name}" for name, n in counts.items()))
     assert counts.keys() == BUDGET.keys()
-    over = {name: (n, BUDGET[name]) for name, n in counts.items() if n > BUDGET[name]}
+    budget = {name: n + (0 if settings.is_sqlite else HISTORY_ENTRIES[name]) for name, n in BUDGET.items()}
+    over = {name: (n, budget[name]) for name, n in counts.items() if n > budget[name]}
     assert not over, over
 
 
