@@ -45,7 +45,7 @@ from schema.schema import schema as graphql_schema
 from server import http_spec, idempotency
 from server.graphiql import graphiql_response, graphiql_routes
 from server.live import LiveTransportHandler, TextWebSocketAdapter
-from server.observe import Observe, ObservedExecution, metrics
+from server.observe import Observe, metrics, note_result
 from server.persisted import PersistedQueries, PersistedQueryError
 from server.proxies import trusted_proxies
 from server.ready import ready
@@ -175,7 +175,7 @@ def check_request_json(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
         raise UnacceptableJSON(NUL_MESSAGE, "BAD_USER_INPUT")
 
 
-class GraphQLApp(ObservedExecution, GraphQL):
+class GraphQLApp(GraphQL):
     """Strawberry's ASGI view with our context and JSON error bodies."""
 
     # Live updates: graphql-transport-ws only (server/live.py).
@@ -315,12 +315,27 @@ class GraphQLApp(ObservedExecution, GraphQL):
         root_value: Any,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        """Run one operation (a persisted query's hash resolved first), noted for the metrics and the log."""
         try:
             query = await self.persisted.resolve(
                 request_data.query, request_data.extensions, request.headers.get("authorization")
             )
         except PersistedQueryError as exc:
-            return ExecutionResult(data=None, errors=[GraphQLError(str(exc), extensions=exc.extensions)])
+            result = ExecutionResult(data=None, errors=[GraphQLError(str(exc), extensions=exc.extensions)])
+            note_result(request.scope, request_data.operation_name, request_data.query, result)
+            return result
+        result = await self.execute_query(query, request_adapter, context, root_value, request_data)
+        note_result(request.scope, request_data.operation_name, query, result)
+        return result
+
+    async def execute_query(
+        self,
+        query: str | None,
+        request_adapter: Any,
+        context: Context,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
         allowed = OperationType.from_http(request_adapter.method)
         try:
             return await self.schema.execute(

@@ -1,6 +1,6 @@
 """What an operator sees of each GraphQL request: Prometheus metrics (`GET /metrics`) and one log line.
 
-- `ObservedExecution` (mixed into the GraphQL view) notes the operation name and the outcome code
+- `note_result` (called by the GraphQL view and the thin path) notes the operation name and the outcome code
   of each executed request in the ASGI scope.
 - `Observe` (ASGI middleware) times every `POST /graphql`, tallies its SQL statements and their
   time (the Tortoise clients' `execute_*` methods, timed by `install_sql_timing`), counts it in
@@ -98,19 +98,6 @@ def note_result(scope: Scope, requested: str | None, query: str | None, result: 
         return
     code = (getattr(errors[0], "extensions", None) or {}).get("code")
     scope[OUTCOME_KEY] = code if isinstance(code, str) and OUTCOME.match(code) else "ERROR"
-
-
-class ObservedExecution:
-    """Mixed into Strawberry's ASGI view: notes each executed operation (see `note_result`)."""
-
-    async def execute_single(  # type: ignore[no-untyped-def]
-        self, request, request_adapter, sub_response, context, root_value, request_data
-    ):
-        result = await super().execute_single(  # type: ignore[misc]
-            request, request_adapter, sub_response, context, root_value, request_data
-        )
-        note_result(request.scope, request_data.operation_name, request_data.query, result)
-        return result
 
 
 # ---------------------------------------------------------------- SQL per request
