@@ -8,6 +8,8 @@ exactly as before: each test asks from the refused side.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
 
 import httpx
@@ -193,3 +195,28 @@ async def test_mutations_never_take_the_thin_path(client, settings):
         names.append(response.json()["data"]["createTicketType"]["name"])
     assert names == ["Art 0", "Art 1", "Art 2"]
     assert thin_count() == before
+
+
+async def test_trusted_documents_keep_every_request_on_the_ordinary_path(settings, tmp_path):
+    # Trusted documents are decided per viewer (server/persisted.py): a document settled for one
+    # viewer must never run on the thin path for another, so the path is off while they are set.
+    staff, _ = await portal(settings)
+    query = "query Titles { tickets(first: 2) { edges { node { title } } } }"
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(
+        json.dumps(
+            {
+                "format": "apollo-persisted-query-manifest",
+                "version": 1,
+                "operations": [
+                    {"id": hashlib.sha256(query.encode()).hexdigest(), "name": "Titles", "type": "query", "body": query}
+                ],
+            }
+        )
+    )
+    async with app_client(settings, trusted_documents=manifest) as http:
+        before = thin_count()
+        answers = [await post(http, query, token=staff.token) for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 200]
+        assert len(answers[-1].json()["data"]["tickets"]["edges"]) == 2
+        assert thin_count() == before
