@@ -11,7 +11,6 @@ A row is marked sent only by the claim that sent it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import ssl
 import uuid
@@ -25,6 +24,7 @@ import aiosmtplib
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from core.background import OutboxLoop
 from core.database import dialect
 from core.metrics import DELIVERY_FAILURES
 from core.settings import ConfigurationError, Settings
@@ -333,62 +333,20 @@ async def deliver_due(
 # ---------------------------------------------------------------- the loop
 
 
-class MailSender:
+class MailSender(OutboxLoop):
     """Runs `deliver_due` rounds in the background until stopped."""
 
+    name = "mail sender"
+    batch_size = BATCH_SIZE
+
     def __init__(self, settings: Settings, *, poll_seconds: float = POLL_SECONDS) -> None:
+        super().__init__(poll_seconds)
         self.settings = settings
-        self.poll_seconds = poll_seconds
-        self._stop = asyncio.Event()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         if settings.smtp_url:
             parse_smtp_url(settings.smtp_url)  # a bad URL stops the start, not the first mail
 
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+    def started_note(self) -> str:
+        return " (SMTP)" if self.settings.smtp_url else " (log only)"
 
-    def start(self) -> None:
-        if self.running:
-            return
-        self._stop.clear()
-        self._task = asyncio.create_task(self._run(), name="sitedesk-mail-sender")
-        logger.info("mail sender started (%s)", "SMTP" if self.settings.smtp_url else "log only")
-
-    def wake(self) -> None:
-        """Look for due mail now instead of at the next poll."""
-        self._wake.set()
-
-    async def stop(self, grace_seconds: float = 10.0) -> None:
-        """Finish the round in progress (or cancel it after the grace period) and stop."""
-        if self._task is None:
-            return
-        self._stop.set()
-        self._wake.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
-        except TimeoutError:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-        self._task = None
-        logger.info("mail sender stopped")
-
-    async def _run(self) -> None:
-        while not self._stop.is_set():
-            full = False
-            try:
-                result = await deliver_due(self.settings)
-                full = result.claimed >= BATCH_SIZE
-            except Exception:  # the database may be away for a moment: keep the loop alive
-                logger.exception("mail sender round failed")
-            if full:
-                continue
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-            except TimeoutError:
-                pass
+    async def deliver_round(self) -> int:
+        return (await deliver_due(self.settings)).claimed

@@ -32,6 +32,7 @@ import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from core.background import OutboxLoop
 from core.database import dialect
 from core.ids import to_global_id
 from core.metrics import DELIVERY_FAILURES
@@ -410,59 +411,16 @@ async def deliver_due(
 # ---------------------------------------------------------------- the loop
 
 
-class WebhookSender:
+class WebhookSender(OutboxLoop):
     """Runs `deliver_due` rounds in the background until stopped."""
 
+    name = "webhook sender"
+    batch_size = BATCH_SIZE
+
     def __init__(self, settings: Settings, build: PayloadBuilder, *, poll_seconds: float = POLL_SECONDS) -> None:
+        super().__init__(poll_seconds)
         self.settings = settings
         self.build = build
-        self.poll_seconds = poll_seconds
-        self._stop = asyncio.Event()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
-
-    def start(self) -> None:
-        if self.running:
-            return
-        self._stop.clear()
-        self._task = asyncio.create_task(self._run(), name="sitedesk-webhook-sender")
-        logger.info("webhook sender started")
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def stop(self, grace_seconds: float = 10.0) -> None:
-        if self._task is None:
-            return
-        self._stop.set()
-        self._wake.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
-        except TimeoutError:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-        self._task = None
-        logger.info("webhook sender stopped")
-
-    async def _run(self) -> None:
-        while not self._stop.is_set():
-            full = False
-            try:
-                result = await deliver_due(self.settings, self.build)
-                full = result.claimed >= BATCH_SIZE
-            except Exception:  # the database may be away for a moment: keep the loop alive
-                logger.exception("webhook sender round failed")
-            if full:
-                continue
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-            except TimeoutError:
-                pass
+    async def deliver_round(self) -> int:
+        return (await deliver_due(self.settings, self.build)).claimed
