@@ -106,12 +106,10 @@ def _serve(args: argparse.Namespace) -> int:
         Server(uvicorn.Config(create_app(settings), **options)).run()  # type: ignore[arg-type]
         return 0
     _prepare_multiprocess_metrics()
-    # uvicorn's process manager (what uvicorn.run does for workers > 1, with our Server): N processes
-    # on one socket, each building the app from the environment; a worker that dies is replaced.
-    from uvicorn.supervisors import Multiprocess
-
-    config = uvicorn.Config("server.app:create_app", factory=True, workers=args.workers, **options)  # type: ignore[arg-type]
-    Multiprocess(config, target=Server(config).run, sockets=[config.bind_socket()]).run()
+    # uvicorn's process manager: N processes on one socket, each building the app from the
+    # environment; a worker that dies is replaced. Its workers run uvicorn's own Server, so live
+    # sockets close with 1012 (service restart) on shutdown there, not 1001.
+    uvicorn.run("server.app:create_app", factory=True, workers=args.workers, **options)  # type: ignore[arg-type]
     return 0
 
 

@@ -14,6 +14,7 @@ import os
 import re
 import time
 import uuid
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -85,7 +86,9 @@ async def test_upload_via_one_process_download_via_another_and_mail_sent_once(wo
             assert created["attachments"][0]["size"] == len(photo)
             # B: another process signs and serves it, streamed from S3.
             [listed] = post(b.url, world.alice.token, ATTACHMENTS, {"id": ticket_id})["node"]["attachments"]
-            downloaded = httpx.get(b.url + listed["downloadUrl"], timeout=30)
+            # downloadUrl is absolute (SITEDESK_PUBLIC_URL): the same path and signature, asked of B.
+            signed = urlsplit(listed["downloadUrl"])
+            downloaded = httpx.get(f"{b.url}{signed.path}?{signed.query}", timeout=30)
             assert downloaded.status_code == 200
             assert hashlib.sha256(downloaded.content).digest() == hashlib.sha256(photo).digest()
             # C: an employee assigns the ticket: one mail to the assignee, whichever process sends it.
