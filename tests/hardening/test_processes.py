@@ -127,10 +127,18 @@ async def test_upload_via_one_process_download_via_another_and_mail_sent_once(wo
     assert downloads and all(re.search(r"signature=\[redacted\]", e["path"]) for e in downloads)
 
 
+def worker_pids(output: str) -> set[str]:
+    return set(re.findall(r"Started server process \[(\d+)\]", output))
+
+
 async def test_workers_share_one_socket_and_their_metrics_add_up(world, settings, tmp_path):
     env = server_env(settings, SITEDESK_METRICS_TOKEN=METRICS_TOKEN, SITEDESK_MAIL_SENDER="false")
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     with running_servers(env, 1, tmp_path, args=("--workers", "2")) as [server]:
+        # The socket answers once the first worker is up; wait (bounded) for the second to start too.
+        deadline = time.monotonic() + 60
+        while len(worker_pids(server.output())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
         with httpx.Client(base_url=server.url, timeout=30) as http:
             for _ in range(20):
                 response = http.post(
@@ -142,4 +150,4 @@ async def test_workers_share_one_socket_and_their_metrics_add_up(world, settings
             scraped = http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
         output = server.output()
     assert re.search(r'^sitedesk_requests_total\{operation="Me",outcome="OK"\} 20\.0$', scraped, re.M), scraped
-    assert len(set(re.findall(r"Started server process \[(\d+)\]", output))) == 2, output
+    assert len(worker_pids(output)) == 2, output
