@@ -44,6 +44,7 @@ from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from tortoise import Tortoise
 
+from bench.asgi import graphql_post
 from core.database import migrate, tortoise_config
 from core.settings import Settings, settings_from_env
 from models.customers import (
@@ -201,45 +202,11 @@ def http_level(settings: Settings, viewer: Viewer) -> Callable[[bool], Awaitable
     thin = graphql_app.thin_path
     token = issue_access_token(settings, viewer.account_id, viewer.kind, 1)
     body = orjson.dumps({"query": QUERY, "variables": {}})
-    headers = [
-        (b"host", b"bench"),
-        (b"content-type", b"application/json"),
-        (b"authorization", f"Bearer {token}".encode()),
-        (b"content-length", str(len(body)).encode()),
-    ]
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "root_path": "",
-        "query_string": b"",
-        "headers": headers,
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-    }
+    send_post = graphql_post(app, body, token)
 
     async def post(thin_path: bool) -> Answer:
         thin.enabled = thin_path
-        chunks: list[bytes] = []
-        done = False
-
-        async def receive() -> dict[str, Any]:
-            nonlocal done
-            if done:
-                return {"type": "http.disconnect"}
-            done = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        await app(dict(scope), receive, send)
-        return Answer(b"".join(chunks))
+        return Answer(await send_post())
 
     return post
 

@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 from tortoise import Tortoise
 
+from bench.asgi import graphql_post
 from bench.generate import World
 from bench.run import VAR, bench_settings, tokens
 from bench.scenarios import all_scenarios
@@ -47,43 +48,7 @@ async def main(name: str, tickets: int, rounds: int, ordinary: bool, profile: bo
     scenario = {s.name: s for s in all_scenarios(world)}[name]
     token = tokens(settings, world)[scenario.viewer]
     body = orjson.dumps({"query": scenario.query, "variables": scenario.variables(world, scenario.page_size)})
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [
-            (b"host", b"bench"),
-            (b"content-type", b"application/json"),
-            (b"authorization", f"Bearer {token}".encode()),
-            (b"content-length", str(len(body)).encode()),
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-    }
-
-    async def post() -> bytes:
-        chunks: list[bytes] = []
-        done = False
-
-        async def receive() -> dict[str, Any]:
-            nonlocal done
-            if done:
-                return {"type": "http.disconnect"}
-            done = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        await app(dict(scope), receive, send)
-        return b"".join(chunks)
+    post = graphql_post(app, body, token)
 
     try:
         for _ in range(2):  # the second settles the document for the thin path
