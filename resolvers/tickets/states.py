@@ -28,7 +28,7 @@ from permissions.tickets import visible_ticket_types
 from permissions.viewer import Viewer
 from resolvers.accounts import check_name
 
-COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 MAX_REOPEN_WINDOW_DAYS = 365
 MAX_POSITION = 10_000
 
@@ -142,7 +142,7 @@ def _name(name: str) -> str:
 def _color(color: str | None) -> str | None:
     if color is None or color == "":
         return None
-    if not COLOR.match(color):
+    if not COLOR.fullmatch(color):
         raise BadUserInput("A color is written #RRGGBB.", field="color")
     return color.lower()
 

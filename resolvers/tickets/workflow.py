@@ -16,7 +16,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from core.errors import BadUserInput, Forbidden, NotFound
-from models.tickets import Ticket, TicketEventKind, TicketState, TicketStatus, TicketType
+from models.tickets import Ticket, TicketEventKind, TicketState, TicketStatus, TicketTransition, TicketType
 from permissions.policy import Policy
 from permissions.tickets import CONFIRM_RESOLUTION, REOPEN, LoopFacts, TicketPolicy
 from permissions.viewer import Viewer
@@ -135,10 +135,33 @@ async def delete_ticket_state(viewer: Viewer, state_id: int, replacement_id: int
         moving = await Ticket.filter(state_id=state.id).using_db(connection).values("id", "status", "created_at")
         for row in moving:
             await _move_for_deletion(connection, viewer, row, state, replacement, at)
+        await _hand_transitions_over(connection, state, replacement)
         await TicketState.filter(id=state.id).using_db(connection).delete()
         if state.is_default:
             await TicketState.filter(id=replacement.id).using_db(connection).update(is_default=True)
     return state.id
+
+
+async def _hand_transitions_over(connection: Any, state: TicketState, replacement: TicketState) -> None:
+    """The deleted state's moves become the replacement's: deleting a state never allows a move the
+    type's transitions did not (their rows would go with the state, and none left means any → any)."""
+    pairs = (
+        await TicketTransition.filter(ticket_type_id=state.ticket_type_id)
+        .using_db(connection)
+        .values_list("from_state_id", "to_state_id")
+    )
+    kept = {(a, b) for a, b in pairs if state.id not in (a, b)}
+    handed = {
+        (replacement.id if a == state.id else a, replacement.id if b == state.id else b)
+        for a, b in pairs
+        if state.id in (a, b)
+    }
+    new = [(a, b) for a, b in handed - kept if a != b]
+    if new:
+        await TicketTransition.bulk_create(
+            [TicketTransition(ticket_type_id=state.ticket_type_id, from_state_id=a, to_state_id=b) for a, b in new],
+            using_db=connection,
+        )
 
 
 async def _move_for_deletion(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.tickets import Ticket, TicketEvent, TicketState, TicketStatus
+from models.tickets import Ticket, TicketEvent, TicketState, TicketStatus, TicketTransition
 from tests.conftest import World
 from tests.factories import make_ticket
 from tests.workflow.conftest import SET_STATE, SET_STATUS, TICKET, gid
@@ -134,3 +134,31 @@ async def test_a_customer_user_knows_only_the_states_of_their_enabled_types(worl
     assert (await alice.ok(query, {"id": gid("TicketState", vacation.id)}))["node"] is None
     assert (await alice.ok(query, {"id": gid("TicketState", damage.id)}))["node"] is None  # Schaden: B's only
     assert (await carl.ok(query, {"id": gid("TicketState", damage.id)}))["node"] == {"name": "Offen"}
+
+
+async def test_deleting_a_state_hands_its_moves_to_the_replacement_and_opens_none(world: World):
+    kind = world.defect
+    admin = world.as_(world.admin)
+    offen = await TicketState.get(ticket_type_id=kind.id, name="Offen")
+    erledigt = await TicketState.get(ticket_type_id=kind.id, name="Erledigt")
+    dran = await TicketState.get(ticket_type_id=kind.id, name="In Bearbeitung")
+    eingeplant = await _state(world, kind.id, "Eingeplant", "IN_PROGRESS")
+    # Offen → Eingeplant → Erledigt is the only way to DONE.
+    await admin.ok(
+        TRANSITIONS,
+        {
+            "type": gid("TicketType", kind.id),
+            "t": [
+                {"fromStateId": gid("TicketState", offen.id), "toStateId": eingeplant},
+                {"fromStateId": eingeplant, "toStateId": gid("TicketState", erledigt.id)},
+            ],
+        },
+    )
+    await admin.ok(DELETE_STATE, {"id": eingeplant, "r": gid("TicketState", dran.id)})
+    moves = set(await TicketTransition.filter(ticket_type_id=kind.id).values_list("from_state_id", "to_state_id"))
+    assert moves == {(offen.id, dran.id), (dran.id, erledigt.id)}
+    ticket = await make_ticket(world.a1, kind, "Fenster", by=world.staff)
+    staff = world.as_(world.staff)
+    refused = await staff(SET_STATE, {"id": gid("Ticket", ticket.id), "s": gid("TicketState", erledigt.id)})
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"  # Offen → Erledigt stays forbidden
+    assert (await Ticket.get(id=ticket.id)).state_id in (None, offen.id)
