@@ -155,7 +155,11 @@ class EventHub:
             self.database_url = database_url
             self.ready = asyncio.Event()
             self.task = asyncio.create_task(self._run(), name="sitedesk-live-hub")
-        await asyncio.wait_for(self.ready.wait(), timeout=30)
+        try:
+            await asyncio.wait_for(self.ready.wait(), timeout=30)
+        except BaseException:  # the feed did not start, or the client left meanwhile: not subscribed
+            self.unsubscribe(subscriber)
+            raise
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:

@@ -215,6 +215,10 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             self.context.viewer = viewer
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        payload: Any = message.get("payload")
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            await self.close(CLOSE_BAD_REQUEST, "A subscribe payload is an object with a query string")
+            return
         limit = self.live_view.settings.live_max_subscriptions
         if self.connection_acknowledged and message["id"] not in self.operations and len(self.operations) >= limit:
             error = GraphQLError(

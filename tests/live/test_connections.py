@@ -43,6 +43,14 @@ async def test_subscribing_before_connection_init_is_refused(world: World, live_
         assert await client.closed_with() == 4401
 
 
+@pytest.mark.parametrize("payload", [[], {"query": 1}, {"variables": {}}, "subscription { x }"])
+async def test_a_malformed_subscribe_closes_4400(world: World, live_server: Server, payload: object) -> None:
+    async with live_socket(live_server, world.alice.token) as client:
+        await acknowledged(client)
+        await client.send({"id": "1", "type": "subscribe", "payload": payload})
+        assert await client.closed_with() == 4400
+
+
 async def test_the_token_expiring_closes_4401(world: World, settings: Settings, live_server: Server) -> None:
     token = token_expiring_in(settings, world.alice.account, 2)
     async with live_socket(live_server, token) as client:
