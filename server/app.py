@@ -300,10 +300,10 @@ class GraphQLApp(GraphQL):
     async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
         return graphiql_response()
 
-    async def persisted_query_of(self, operation: dict[str, Any]) -> str | None:
+    async def persisted_query_of(self, operation: dict[str, Any], authorization: str | None) -> str | None:
         extensions = operation.get("extensions")
         return await self.persisted.resolve(
-            operation.get("query"), extensions if isinstance(extensions, dict) else None, None
+            operation.get("query"), extensions if isinstance(extensions, dict) else None, authorization
         )
 
     async def execute_single(  # type: ignore[override]

@@ -159,11 +159,15 @@ async def respond(
     request: Request,
     viewer: Viewer,
     run: Callable[[], Awaitable[Response]],
-    resolve_query: Callable[[dict[str, Any]], Awaitable[str | None]],
+    resolve_query: Callable[[dict[str, Any], str | None], Awaitable[str | None]],
 ) -> Response:
-    """Run the request once per (account, key); `resolve_query` finds a persisted query's text."""
+    """Run the request once per (account, key); `resolve_query` finds a persisted query's text.
+
+    A read-only viewer (API token, impersonation) shares its account with sessions that write, but may
+    never be handed one of their stored answers: its mutations run, and are refused, every time.
+    """
     key = request.headers.get(HEADER)
-    if key is None or request.method != "POST" or viewer.account_id is None:
+    if key is None or request.method != "POST" or viewer.account_id is None or viewer.read_only:
         return await run()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
         return _error(
@@ -179,7 +183,7 @@ async def respond(
     query = operation.get("query")
     if query is None:
         try:
-            query = await resolve_query(operation)
+            query = await resolve_query(operation, request.headers.get("authorization"))
         except Exception:  # the view reports a bad persisted query itself
             query = None
     if not is_mutation(query, operation.get("operationName")):

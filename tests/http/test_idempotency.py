@@ -189,3 +189,19 @@ async def test_uploads_are_fingerprinted_by_their_files(gql, world):
     )
     assert other.status_code == 422
     assert await Ticket.all().count() == 1
+
+
+async def test_a_read_only_token_of_the_same_account_is_never_handed_a_stored_answer(client, world):
+    # The session writes with a key; a read-only API token of the same account sends the same key and
+    # body: it is refused as every read-only mutation is, not given the session's stored ticket.
+    from tests.partners.helpers import create_token
+
+    body = create_body(world)
+    first = await client.post("/graphql", json=body, headers=headers(world.alice, "k-shared"))
+    assert first.json()["data"]["createTicket"]["title"] == "Leck im Keller"
+    secret, _ = await create_token(world, to_global_id("CustomerUser", world.alice.pk), readOnly=True)
+    sent = {"authorization": f"Bearer {secret}", "idempotency-key": "k-shared"}
+    refused = await client.post("/graphql", json=body, headers=sent)
+    assert "idempotent-replayed" not in refused.headers
+    assert refused.json()["errors"][0]["extensions"]["reason"] == "READ_ONLY_TOKEN"
+    assert await Ticket.all().count() == 1
