@@ -148,15 +148,21 @@ def install_sql_timing() -> None:
 # ---------------------------------------------------------------- the middleware
 
 
+def _is_operation(scope: Scope) -> bool:
+    """A GraphQL request: a POST, or a GET with a query string (a bare GET is the GraphiQL page)."""
+    method = scope.get("method")
+    return method == "POST" or (method == "GET" and bool(scope.get("query_string")))
+
+
 class Observe:
-    """Metrics and one log line per `POST /graphql` (see the module's description)."""
+    """Metrics and one log line per GraphQL request over HTTP (see the module's description)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         install_sql_timing()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") != "POST" or scope.get("path") != "/graphql":
+        if scope["type"] != "http" or scope.get("path") != "/graphql" or not _is_operation(scope):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()

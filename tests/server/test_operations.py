@@ -92,6 +92,24 @@ async def test_metrics_need_the_token_as_bearer(metered, header):
     assert "sitedesk_requests_total" not in response.text
 
 
+async def test_a_query_over_get_is_counted_and_the_graphiql_page_is_not(metered, world):
+    before = await scrape(metered)
+    answer = await metered.get(
+        "/graphql", params={"query": ME}, headers={"Authorization": f"Bearer {world.admin.token}"}
+    )
+    assert answer.status_code == 200, answer.text
+    await metered.get("/graphql", headers={"Accept": "text/html"})
+    after = await scrape(metered)
+    assert (
+        sample(after, "sitedesk_requests_total", operation="Me", outcome="OK")
+        - sample(before, "sitedesk_requests_total", operation="Me", outcome="OK")
+        == 1
+    )
+    assert sample(after, "sitedesk_requests_total", operation=OTHER, outcome="OK") == sample(
+        before, "sitedesk_requests_total", operation=OTHER, outcome="OK"
+    )
+
+
 async def test_metrics_count_requests_by_operation_and_outcome(metered, world):
     before = await scrape(metered)
     gql = GraphQLClient(metered, world.admin.token)
