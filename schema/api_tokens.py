@@ -15,13 +15,10 @@ from typing import Annotated
 import strawberry
 from graphql import ExecutionResult, GraphQLError
 from graphql.language import DocumentNode, FieldNode, OperationDefinitionNode, OperationType
-from strawberry.dataloader import DataLoader
 from strawberry.extensions import SchemaExtension
 
 from core.ids import parse_id, to_global_id
 from models.accounts import Account
-from models.accounts import CustomerUser as CustomerUserRow
-from models.accounts import Employee as EmployeeRow
 from models.api_tokens import ApiToken as ApiTokenRow
 from permissions.api_tokens import READ_ONLY_MESSAGES
 from permissions.policy import PORTAL_ADMINS, SYSTEM_ADMINS
@@ -29,7 +26,18 @@ from resolvers import api_tokens
 from schema.accounts import CustomerUser, Employee, Person
 from schema.directive import field, mutation, type_policy
 from schema.inputs import decoded, refs
-from schema.relay import Connection, Node, connection, key_of, paging
+from schema.relay import (
+    AfterArgument,
+    BeforeArgument,
+    Connection,
+    FirstArgument,
+    LastArgument,
+    Node,
+    connection,
+    key_of,
+    paging,
+)
+from schema.tickets.types import person
 
 # ------------------------------------------------------------------ read-only viewers
 
@@ -67,27 +75,6 @@ class ReadOnlyViewers(SchemaExtension):
         yield
 
 
-# ------------------------------------------------------------------ accounts by account id
-
-
-async def _load_people(account_ids: list[int]) -> list[Employee | CustomerUser | None]:
-    """The Employee or CustomerUser object of each account (two queries for any number)."""
-    found: dict[int, Employee | CustomerUser] = {}
-    for employee in await EmployeeRow.filter(account_id__in=account_ids).select_related("account"):
-        found[employee.account_id] = Employee.from_rows(employee, employee.account)
-    for user in await CustomerUserRow.filter(account_id__in=account_ids).select_related("account"):
-        found[user.account_id] = CustomerUser.from_rows(user, user.account)
-    return [found.get(pk) for pk in account_ids]
-
-
-async def person_of_account(info: strawberry.Info, account_id: int | None) -> Employee | CustomerUser | None:
-    if account_id is None:
-        return None
-    loader = info.context.loader("people_by_account_id", lambda: DataLoader(_load_people))
-    person: Employee | CustomerUser | None = await loader.load(account_id)
-    return person
-
-
 # ------------------------------------------------------------------ types
 
 
@@ -116,7 +103,7 @@ class ApiToken(Node):
         description="The account the token acts as: an employee (maybe a service account) or a customer user."
     )
     async def account(self, info: strawberry.Info) -> Person | None:
-        return await person_of_account(info, self.account_pk)
+        return await person(info, self.account_pk)
 
     @classmethod
     def from_row(cls, row: ApiTokenRow) -> ApiToken:
@@ -187,10 +174,12 @@ class ApiTokenQueries:
     async def api_tokens(
         self,
         info: strawberry.Info,
-        first: Annotated[int | None, strawberry.argument(description="Page size (at most 100, default 20).")] = None,
-        after: Annotated[str | None, strawberry.argument(description="The `endCursor` of the previous page.")] = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
     ) -> Connection[ApiToken]:
-        page = paging(info, "api_tokens", first, after)
+        page = paging(info, "api_tokens", first, after, last, before)
         rows, total = await api_tokens.page_of_api_tokens(info.context.viewer, page.window)
         return connection([ApiToken.from_row(r) for r in rows], rows, page, total, key_of("created_at"))
 

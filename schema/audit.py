@@ -14,9 +14,19 @@ from models.audit import AuditEvent as AuditEventRow
 from permissions.policy import SYSTEM_ADMINS
 from resolvers.audit import page_of_audit_events
 from schema.accounts import Person
-from schema.api_tokens import person_of_account
 from schema.directive import field, type_policy
-from schema.relay import Connection, Node, connection, key_of, paging
+from schema.relay import (
+    AfterArgument,
+    BeforeArgument,
+    Connection,
+    FirstArgument,
+    LastArgument,
+    Node,
+    connection,
+    key_of,
+    paging,
+)
+from schema.tickets.types import person
 
 
 @strawberry.enum(description="What an audit event records.")
@@ -63,7 +73,7 @@ class AuditEvent(Node):
 
     @strawberry.field(description="Who did it; null for the system itself or an account that no longer exists.")
     async def actor(self, info: strawberry.Info) -> Person | None:
-        return await person_of_account(info, self.actor_pk)
+        return await person(info, self.actor_pk)
 
     @classmethod
     def from_row(cls, row: AuditEventRow) -> AuditEvent:
@@ -95,13 +105,15 @@ class AuditQueries:
     async def audit_events(
         self,
         info: strawberry.Info,
-        first: Annotated[int | None, strawberry.argument(description="Page size (at most 100, default 20).")] = None,
-        after: Annotated[str | None, strawberry.argument(description="The `endCursor` of the previous page.")] = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        last: LastArgument = None,
+        before: BeforeArgument = None,
         filter: Annotated[
             AuditEventFilterInput | None, strawberry.argument(description="Which events to list (all when absent).")
         ] = None,
     ) -> Connection[AuditEvent]:
-        page = paging(info, "audit_events", first, after)
+        page = paging(info, "audit_events", first, after, last, before)
         rows, total = await page_of_audit_events(
             info.context.viewer,
             page.window,

@@ -245,3 +245,17 @@ async def test_api_tokens_page_newest_first(world):
         {"a": page["pageInfo"]["endCursor"]},
     )
     assert [e["node"]["name"] for e in rest["apiTokens"]["edges"]] == ["t0"]
+
+
+async def test_api_tokens_page_backwards_like_every_connection(world):
+    account = to_global_id("Employee", world.staff.pk)
+    for name in ("Erstes", "Zweites", "Drittes"):
+        await create_token(world, account, name=name)
+    admin = world.as_(world.admin)
+    query = "query($b: String) { apiTokens(last: 2, before: $b) { pageInfo { startCursor } edges { node { name } } } }"
+    newest_first = await admin.ok(query)
+    assert [e["node"]["name"] for e in newest_first["apiTokens"]["edges"]] == ["Zweites", "Erstes"]
+    rest = await admin.ok(query, {"b": newest_first["apiTokens"]["pageInfo"]["startCursor"]})
+    assert [e["node"]["name"] for e in rest["apiTokens"]["edges"]] == ["Drittes"]
+    refused = await world.as_(world.alice)(query)
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
