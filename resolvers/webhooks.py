@@ -26,7 +26,7 @@ from models.webhooks import Webhook, WebhookDelivery, WebhookDeliveryStatus, Web
 from permissions.viewer import Viewer
 from permissions.webhooks import visible_webhook_deliveries, visible_webhooks
 from resolvers.audit import record_audit
-from webhooks.addresses import AddressRefused, check_url
+from webhooks.addresses import AddressRefused, check_url, url_origin
 from webhooks.outbox import events_column
 from webhooks.signing import new_secret
 
@@ -103,7 +103,7 @@ async def create_webhook(
             using_db=connection,
         )
         await record_audit(
-            viewer, AuditAction.WEBHOOK_CREATED, "Webhook", webhook.id, f"Webhook to {url} created", address
+            viewer, AuditAction.WEBHOOK_CREATED, "Webhook", webhook.id, f"Webhook to {url_origin(url)} created", address
         )
     return webhook, secret
 
@@ -153,7 +153,12 @@ async def delete_webhook(viewer: Viewer, id: int, address: str | None = None) ->
     async with in_transaction() as connection:
         await Webhook.filter(id=webhook.id).using_db(connection).delete()
         await record_audit(
-            viewer, AuditAction.WEBHOOK_DELETED, "Webhook", webhook.id, f"Webhook to {webhook.url} deleted", address
+            viewer,
+            AuditAction.WEBHOOK_DELETED,
+            "Webhook",
+            webhook.id,
+            f"Webhook to {url_origin(webhook.url)} deleted",
+            address,
         )
     return webhook.id
 

@@ -61,6 +61,8 @@ def classify(address: IPAddress) -> str | None:
         return "a loopback address"
     if address.is_link_local:
         return "a link-local address"
+    if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
+        return "a site-local address"
     if address.is_unspecified:
         return "the unspecified address"
     if address.is_multicast:
@@ -91,8 +93,17 @@ def parse_url(url: str, *, allow_http: bool) -> Target:
         raise AddressRefused("The URL must not contain a user name or password.")
     if parts.fragment:
         raise AddressRefused("The URL must not contain a fragment (#...).")
+    if port == 0:
+        raise AddressRefused("The URL's port must be 1 to 65535.")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return Target(scheme, parts.hostname, port or (443 if scheme == "https" else 80), path)
+    return Target(scheme, parts.hostname, port if port is not None else (443 if scheme == "https" else 80), path)
+
+
+def url_origin(url: str) -> str:
+    """`scheme://host[:port]` of a webhook URL: what logs and the audit trail name (a receiver's path or
+    query may carry a secret of its own)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
 async def resolve(host: str, port: int) -> list[IPAddress]:

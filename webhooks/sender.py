@@ -41,7 +41,7 @@ from mail.render import locale_of, render_subject
 from models.accounts import Account
 from models.notifications import Audience, NotificationKind, OutboxMail
 from models.webhooks import Webhook, WebhookDelivery, WebhookDeliveryStatus
-from webhooks.addresses import AddressRefused, parse_url, resolve_public
+from webhooks.addresses import AddressRefused, parse_url, resolve_public, url_origin
 from webhooks.signing import headers as signature_headers
 
 logger = logging.getLogger("sitedesk.webhooks")
@@ -256,7 +256,7 @@ async def disable(webhook_id: int, reason: str) -> bool:
             return False
         webhook = await Webhook.get(id=webhook_id).using_db(connection)
         await queue_disabled_mail(connection, webhook, reason)
-    logger.error("webhook %s (%s) disabled: %s", webhook_id, webhook.url, reason)
+    logger.error("webhook %s (%s) disabled: %s", webhook_id, url_origin(webhook.url), reason)
     return True
 
 

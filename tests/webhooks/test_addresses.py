@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from webhooks.addresses import AddressRefused, Target, check_url, classify, parse_url
+from webhooks.addresses import AddressRefused, Target, check_url, classify, parse_url, url_origin
 
 
 @pytest.mark.parametrize(
@@ -34,6 +34,7 @@ from webhooks.addresses import AddressRefused, Target, check_url, classify, pars
         ("::ffff:10.1.1.1", "private"),
         ("2002:7f00:1::1", "loopback"),  # 6to4 around 127.0.0.1
         ("2002:a9fe:a9fe::1", "metadata"),  # 6to4 around 169.254.169.254
+        ("fec0::1", "site-local"),  # deprecated, still routed inside some networks
     ],
 )
 def test_non_public_addresses_are_refused(address, reason):
@@ -55,6 +56,7 @@ def test_public_addresses_pass(address):
         ("https://user:pw@partner.example/hook", "user name"),
         ("https://partner.example/hook#frag", "fragment"),
         ("https://partner.example:99999/", "valid URL"),
+        ("https://1.1.1.1:0/", "port"),
         ("", "1 to"),
         ("https://partner.example/" + "x" * 2000, "1 to"),
     ],
@@ -82,3 +84,7 @@ async def test_names_are_resolved_and_every_address_checked():
         await check_url("https://no-such-host.invalid/hook", allow_http=False, allow_private=False)
     await check_url("https://localhost/hook", allow_http=False, allow_private=True)  # on-premise
     await check_url("https://93.184.215.14/hook", allow_http=False, allow_private=False)
+
+
+def test_logs_and_the_audit_trail_name_only_the_origin():
+    assert url_origin("https://cafm.example:8443/hooks/in?token=geheim") == "https://cafm.example:8443"
