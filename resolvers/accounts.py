@@ -306,3 +306,13 @@ async def ensure_admin(email: str, password: str, name: str = "Administrator") -
             await employee.save()
         await employee.groups.add(group)
     return employee
+
+
+async def account_of_person(person_id: tuple[str, int], field: str) -> Account:
+    """The account behind a decoded Employee or CustomerUser id; NOT_FOUND for any other id."""
+    type_name, pk = person_id
+    model = {"Employee": Employee, "CustomerUser": CustomerUser}.get(type_name)
+    found = await model.filter(id=pk).values_list("account_id", flat=True) if model is not None else []
+    if not found:
+        raise NotFound("No employee or customer user with this ID.", field=field)
+    return await Account.get(id=found[0])

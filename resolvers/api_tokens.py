@@ -23,7 +23,7 @@ from models.api_tokens import ApiToken
 from models.audit import AuditAction
 from permissions.api_tokens import issue_impersonation_token, new_api_token, visible_api_tokens
 from permissions.viewer import Viewer
-from resolvers.accounts import check_name
+from resolvers.accounts import account_of_person, check_name
 from resolvers.audit import record_audit
 
 # Service accounts never sign in: no password hash verifies against this
@@ -82,12 +82,7 @@ async def create_service_account(
 
 async def token_account(account_id: str, field: str = "accountId") -> Account:
     """The account behind an Employee or CustomerUser id; NOT_FOUND for anything else."""
-    type_name, pk = decode_global_id(account_id, field)
-    model = {"Employee": Employee, "CustomerUser": CustomerUser}.get(type_name)
-    found = await model.filter(id=pk).values_list("account_id", flat=True) if model is not None else []
-    if not found:
-        raise NotFound("No employee or customer user with this ID.", field=field)
-    return await Account.get(id=found[0])
+    return await account_of_person(decode_global_id(account_id, field), field)
 
 
 async def create_api_token(

@@ -17,10 +17,10 @@ from tortoise.transactions import in_transaction
 from core.dates import plausible_instant
 from core.ids import decode_global_id
 from core.keyset import Window, page_of
-from models.accounts import CustomerUser, Employee
 from models.audit import AuditAction, AuditEvent
 from permissions.audit import visible_audit_events
 from permissions.viewer import Viewer
+from resolvers.accounts import account_of_person
 
 SUMMARY_LENGTH = 500
 
@@ -62,14 +62,9 @@ async def audited_change() -> AsyncIterator[None]:
         yield
 
 
-async def actor_account_id(actor_id: str, field: str = "actorId") -> int:
-    """The account of an Employee or CustomerUser id (0, matching nothing, for an unknown one)."""
-    type_name, pk = decode_global_id(actor_id, field)
-    model = {"Employee": Employee, "CustomerUser": CustomerUser}.get(type_name)
-    if model is None:
-        return 0
-    found = await model.filter(id=pk).values("account_id")
-    return int(found[0]["account_id"]) if found else 0
+async def actor_account_id(actor_id: str, field: str = "filter.actorId") -> int:
+    """The account of an Employee or CustomerUser id; NOT_FOUND for any other id."""
+    return (await account_of_person(decode_global_id(actor_id, field), field)).id
 
 
 async def page_of_audit_events(

@@ -12,7 +12,7 @@ viewer as actor and the webhook as subject).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -20,11 +20,12 @@ from core.errors import BadUserInput, NotFound
 from core.keyset import Window, page_of
 from core.lookup import get_in_scope
 from core.settings import Settings
-from models.accounts import Account, CustomerUser, Employee
+from models.accounts import CustomerUser, Employee
 from models.audit import AuditAction
 from models.webhooks import Webhook, WebhookDelivery, WebhookDeliveryStatus, WebhookEvent
 from permissions.viewer import Viewer
 from permissions.webhooks import visible_webhook_deliveries, visible_webhooks
+from resolvers.accounts import account_of_person
 from resolvers.audit import record_audit
 from webhooks.addresses import AddressRefused, check_url, url_origin
 from webhooks.outbox import events_column
@@ -61,12 +62,10 @@ def _description(description: str | None) -> str:
 
 async def _account_id(account: tuple[str, int]) -> int:
     """The account behind an Employee or CustomerUser id; it must be active."""
-    type_name, pk = account
-    model = ACCOUNT_TYPES.get(type_name)
-    found = cast(list[int], await model.filter(id=pk).values_list("account_id", flat=True) if model else [])
-    if not found or not await Account.filter(id=found[0], is_active=True).exists():
+    found = await account_of_person(account, "accountId")
+    if not found.is_active:
         raise NotFound("No active employee or customer user with this ID.", field="accountId")
-    return found[0]
+    return found.id
 
 
 async def get_webhook(viewer: Viewer, pk: int, field: str = "id") -> Webhook:

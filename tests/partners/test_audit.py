@@ -138,3 +138,9 @@ async def test_only_system_administrators_read_the_trail(world, who):
         "query($id: ID!) { node(id: $id) { id } }", {"id": to_global_id("AuditEvent", event.id)}
     )
     assert node["data"]["node"] is None
+
+
+async def test_an_actor_id_that_names_no_person_is_not_found(world):
+    body = await world.as_(world.admin)(EVENTS, {"filter": {"actorId": to_global_id("SiteObject", world.a1.id)}})
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert body["errors"][0]["extensions"]["field"] == "filter.actorId"
