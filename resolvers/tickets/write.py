@@ -9,7 +9,7 @@ like the demo's, is written by the same code.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from tortoise.expressions import F, Subquery
@@ -30,10 +30,9 @@ from models.tickets import (
     TicketSource,
     TicketState,
     TicketStatus,
-    TicketType,
 )
 from permissions.customers import visible_objects
-from permissions.tickets import TicketPolicy, visible_ticket_types
+from permissions.tickets import LoopFacts, TicketPolicy, visible_ticket_types
 from permissions.viewer import Viewer
 from resolvers import notifications
 from resolvers.evaluations import whole_days
@@ -357,9 +356,11 @@ async def move_ticket(
         ticket.status, ticket.state_id = status, target.id
         if status is not previous:
             ticket.done_at, ticket.resolution_days = changes["done_at"], changes["resolution_days"]
-            await notifications.queue_status_changed(
-                connection, ticket, status, viewer, _window(ticket, workflow.kind, at)
-            )
+            # The customer's window to confirm or reopen, for the DONE mail (None: nothing to confirm).
+            window = LoopFacts(
+                status, ticket.done_at, None, workflow.kind.customer_confirmation, workflow.kind.reopen_window_days
+            ).window_ends_at
+            await notifications.queue_status_changed(connection, ticket, status, viewer, window)
         if reason is not None:
             await notifications.queue_reopened(connection, ticket, reason, viewer)
     ticket.updated_at = at
@@ -368,15 +369,6 @@ async def move_ticket(
         ticket.rating = ticket.confirmed_at = None
         ticket.feedback = None  # type: ignore[assignment]  # a nullable TextField
     return ticket
-
-
-def _window(ticket: Ticket, kind: TicketType, at: datetime) -> datetime | None:
-    """When a ticket that just entered DONE stops being confirmable (None: its type asks no confirmation)."""
-    if ticket.status is not TicketStatus.DONE:
-        return None
-    if not kind.customer_confirmation:
-        return None
-    return at + timedelta(days=kind.reopen_window_days)
 
 
 async def assign_ticket(
