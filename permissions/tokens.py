@@ -79,8 +79,11 @@ def read_access_token(settings: Settings, token: str) -> AccessClaims:
     """Verify an access token; raise `InvalidToken` for anything short of perfect."""
     cache_key = (token, settings.secret_keys)
     verified = _verified.get(cache_key)
-    if verified is not None and time.time() < verified[1]:
-        return verified[0]
+    if verified is not None:
+        if time.time() < verified[1]:
+            _verified.move_to_end(cache_key)  # least recently used goes first
+            return verified[0]
+        del _verified[cache_key]  # expired: verified in full again below (and refused as expired)
     claims = verified_claims(settings, token, ACCESS_TOKEN_TYPE)
     try:
         access = AccessClaims(int(claims["sub"]), AccountKind(claims["kind"]), int(claims["ver"]))
