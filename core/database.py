@@ -29,6 +29,7 @@ MODEL_MODULES = [
     "models.api_tokens",
     "models.audit",
     "models.http",
+    "models.personal_data",
 ]
 
 # SQLite runs in one process behind one connection: waiting for a lock beats

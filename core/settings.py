@@ -95,6 +95,11 @@ class Settings:
     # The HTTP pipeline (server/persisted.py, server/idempotency.py).
     persisted_queries: bool = True
     trusted_documents: Path | None = None
+    # Data protection (resolvers/personal_data/, files/images.py): DONE tickets older than this many
+    # days are removed (None: never); the largest image decoded, in pixels; days an export is kept.
+    retention_days: int | None = None
+    max_image_pixels: int = 50_000_000
+    export_days: int = 7
 
     @property
     def secret_key(self) -> str:
@@ -196,6 +201,13 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         log_format=log_format,
         persisted_queries=_bool(env.get("SITEDESK_PERSISTED_QUERIES", "true"), "SITEDESK_PERSISTED_QUERIES"),
         trusted_documents=Path(env["SITEDESK_TRUSTED_DOCUMENTS"]) if env.get("SITEDESK_TRUSTED_DOCUMENTS") else None,
+        retention_days=(
+            _int(env["SITEDESK_RETENTION_DAYS"], "SITEDESK_RETENTION_DAYS")
+            if env.get("SITEDESK_RETENTION_DAYS", "").strip()
+            else None
+        ),
+        max_image_pixels=_int(env.get("SITEDESK_MAX_IMAGE_PIXELS", "50000000"), "SITEDESK_MAX_IMAGE_PIXELS", 4096),
+        export_days=_int(env.get("SITEDESK_EXPORT_DAYS", "7"), "SITEDESK_EXPORT_DAYS"),
     )
 
 

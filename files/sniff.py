@@ -11,6 +11,17 @@ SIGNATURES: list[tuple[bytes, int, str]] = [
     (b"PK\x03\x04", 0, "application/zip"),
 ]
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+# ISO base media brands of HEIF photos (iPhones write "heic"); stored as JPEG (files/images.py).
+HEIF_BRANDS = {
+    b"heic": "image/heic",
+    b"heix": "image/heic",
+    b"heim": "image/heic",
+    b"heis": "image/heic",
+    b"hevc": "image/heic",
+    b"hevx": "image/heic",
+    b"mif1": "image/heif",
+    b"msf1": "image/heif",
+}
 
 
 def sniff_content_type(head: bytes) -> str:
@@ -20,6 +31,8 @@ def sniff_content_type(head: bytes) -> str:
             return content_type
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
+    if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
+        return HEIF_BRANDS[head[8:12]]
     if head and _is_text(head):
         return "text/plain"
     return "application/octet-stream"

@@ -78,6 +78,22 @@ def receive(files_dir: Path, source: BinaryIO, max_bytes: int) -> Received:
     return Received(temp_path=temp.name, stored=stored)
 
 
+def adopt(temp_path: str) -> Received:
+    """A temporary file beside storage written by us (a cleaned image), hashed as `receive` does."""
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    with open(temp_path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            if len(head) < 512:
+                head += chunk[: 512 - len(head)]
+            size += len(chunk)
+            digest.update(chunk)
+    sha = digest.hexdigest()
+    stored = StoredFile(storage_key=storage_key(sha), sha256=sha, size=size, content_type=sniff_content_type(head))
+    return Received(temp_path=temp_path, stored=stored)
+
+
 def place(files_dir: Path, received: Received) -> None:
     """Put received bytes at their key, replacing a file there (same content) atomically; blocking.
 

@@ -14,7 +14,7 @@ The design, which holds for several processes on one PostgreSQL database and one
   removed the file a moment earlier.
 - After its change committed, a request releases its claims (`release`): its rows now hold the file.
 - A request that gives up (`discard_unreferenced`) drops its claims and deletes a file only when,
-  in the same transaction, nobody else has it in flight and no attachment or form file row names it.
+  in the same transaction, nobody else has it in flight and no attachment, form file, thumbnail or export row names it.
   A row deleted later (`remove_if_unreferenced`) deletes its file under the same condition.
 
 Every one of these transactions first writes the key's `file_claim` row, so on PostgreSQL they
@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -43,9 +43,11 @@ from tortoise.transactions import in_transaction
 from core.errors import BadUserInput
 from core.settings import Settings
 from files.backends import remove_stale_uploads, store_for
-from files.storage import FileTooLarge, StoredFile, clean_filename, forget, receive
-from models.files import FileClaim
+from files.images import ImageRefused, clean_image
+from files.storage import FileTooLarge, Received, StoredFile, adopt, clean_filename, forget, receive
+from models.files import FileClaim, Thumbnail
 from models.forms import FormFile
+from models.personal_data import PersonExport
 from models.tickets import Attachment
 
 
@@ -61,6 +63,25 @@ async def store_file(settings: Settings, source: BinaryIO, max_bytes: int) -> St
     """Store bytes and claim their key; the caller must `release` or `discard_unreferenced` it."""
     store = await asyncio.to_thread(store_for, settings)  # the first call builds the S3 client
     received = await asyncio.to_thread(receive, store.spool_dir, source, max_bytes)
+    try:
+        # Photos lose their metadata before anything is stored (files/images.py); a worker thread
+        # does the decoding, so the event loop keeps serving meanwhile.
+        received = await asyncio.to_thread(_cleaned, received, store.spool_dir, settings.max_image_pixels)
+    except BaseException:
+        await asyncio.to_thread(forget, received)
+        raise
+    return await _claim_and_place(store, received)
+
+
+async def store_spooled(settings: Settings, temp_path: str) -> StoredFile:
+    """Store a file written beside storage by this process (an export's ZIP) and claim its key,
+    without copying it again; the caller must `release` or `discard_unreferenced` it."""
+    store = await asyncio.to_thread(store_for, settings)
+    received = await asyncio.to_thread(adopt, temp_path)
+    return await _claim_and_place(store, received)
+
+
+async def _claim_and_place(store: Any, received: Received) -> StoredFile:
     key = received.stored.storage_key
     try:
         # S3: the upload itself, outside the transaction (only a re-check happens inside it). An
@@ -76,6 +97,23 @@ async def store_file(settings: Settings, source: BinaryIO, max_bytes: int) -> St
     return received.stored
 
 
+def _cleaned(received: Received, spool_dir: Any, max_pixels: int) -> Received:
+    """The received file, or its image re-encoded without metadata (the original then removed)."""
+    cleaned = clean_image(received.temp_path, received.stored.content_type, spool_dir, max_pixels)
+    if cleaned is None:
+        return received
+    forget(received)
+    return adopt(cleaned.path)
+
+
+def stored_filename(name: str, content_type: str) -> str:
+    """The name shown for a stored file: a HEIC/HEIF photo stored as JPEG is named `.jpg`."""
+    stem, dot, extension = name.rpartition(".")
+    if dot and stem and content_type == "image/jpeg" and extension.lower() in ("heic", "heif"):
+        return f"{stem}.jpg"
+    return name
+
+
 async def store_uploads(settings: Settings, uploads: list[Upload], field: str) -> list[tuple[str, StoredFile]]:
     """Write uploads to storage off the event loop; too many or too large → `BAD_USER_INPUT`."""
     if len(uploads) > settings.max_files_per_request:
@@ -84,12 +122,17 @@ async def store_uploads(settings: Settings, uploads: list[Upload], field: str) -
     try:
         for upload in uploads:
             result = await store_file(settings, upload.stream, settings.max_upload_bytes)
-            stored.append((clean_filename(upload.filename), result))
+            stored.append((stored_filename(clean_filename(upload.filename), result.content_type), result))
     except BaseException as exc:
         # Nothing half-stored: files written before the failure go too.
         await discard_unreferenced(settings, [s for _, s in stored])
         if isinstance(exc, FileTooLarge):
             raise BadUserInput(f"A file is larger than {settings.max_upload_mb} MB.", field=field) from None
+        if isinstance(exc, ImageRefused):
+            raise BadUserInput(
+                f"An image could not be read (damaged, or more than {settings.max_image_pixels} pixels).",
+                field=field,
+            ) from None
         raise
     return stored
 
@@ -113,6 +156,16 @@ async def remove_if_unreferenced(settings: Settings, keys: list[str]) -> None:
         await _settle(settings, key, given_up=0)
 
 
+async def is_referenced(key: str, connection: Any) -> bool:
+    """Whether a row names this storage key: an attachment, a form file, a thumbnail or an export."""
+    return (
+        await Attachment.filter(storage_key=key).using_db(connection).exists()
+        or await FormFile.filter(storage_key=key).using_db(connection).exists()
+        or await Thumbnail.filter(storage_key=key).using_db(connection).exists()
+        or await PersonExport.filter(storage_key=key).using_db(connection).exists()
+    )
+
+
 async def _settle(settings: Settings, key: str, given_up: int) -> None:
     async with in_transaction() as connection:
         await FileClaim.bulk_create([FileClaim(storage_key=key)], ignore_conflicts=True, using_db=connection)
@@ -121,12 +174,21 @@ async def _settle(settings: Settings, key: str, given_up: int) -> None:
         claims = await FileClaim.filter(storage_key=key).using_db(connection).values("in_flight")
         if claims and claims[0]["in_flight"] > 0:
             return
-        if (
-            await Attachment.filter(storage_key=key).using_db(connection).exists()
-            or await FormFile.filter(storage_key=key).using_db(connection).exists()
-        ):
+        if await is_referenced(key, connection):
             return
         await asyncio.to_thread(lambda: store_for(settings).delete(key))
+        await _drop_thumbnails(settings, key, connection)
+
+
+async def _drop_thumbnails(settings: Settings, source_key: str, connection: Any) -> None:
+    """The thumbnails of an image whose bytes are gone go with it (rows and files)."""
+    keys = await Thumbnail.filter(source_key=source_key).using_db(connection).values_list("storage_key", flat=True)
+    if not keys:
+        return
+    await Thumbnail.filter(source_key=source_key).using_db(connection).delete()
+    for thumbnail_key in set(keys):
+        if not await is_referenced(str(thumbnail_key), connection):
+            await asyncio.to_thread(store_for(settings).delete, str(thumbnail_key))
 
 
 @dataclass(frozen=True)
@@ -152,13 +214,11 @@ async def collect_garbage(settings: Settings, older_than_seconds: float = 86400.
             current = await asyncio.to_thread(store.stat, item.key)
             if current is None or current.modified >= cutoff:
                 continue
-            if (
-                await Attachment.filter(storage_key=item.key).using_db(connection).exists()
-                or await FormFile.filter(storage_key=item.key).using_db(connection).exists()
-            ):
+            if await is_referenced(item.key, connection):
                 continue
             await FileClaim.filter(storage_key=item.key).using_db(connection).update(in_flight=0)
             await asyncio.to_thread(store.delete, item.key)
+            await _drop_thumbnails(settings, item.key, connection)
             removed.append(item.key)
     temporary = await asyncio.to_thread(remove_stale_uploads, store, cutoff)
     return Collected(len(objects), removed, temporary)

@@ -13,6 +13,17 @@ from enum import Enum
 from tortoise import fields
 from tortoise.models import Model
 
+# Erased accounts keep a unique placeholder address here (the column is unique and not null); the
+# reserved `.invalid` top-level domain never receives mail, and the API shows it as null.
+ERASED_EMAIL_DOMAIN = "erased.invalid"
+
+
+def shown_email(stored: str | None) -> str | None:
+    """The address as the API shows it: null for an erased account's placeholder."""
+    if stored is None or stored.endswith("@" + ERASED_EMAIL_DOMAIN):
+        return None
+    return stored
+
 
 class AccountKind(str, Enum):
     EMPLOYEE = "employee"
@@ -39,6 +50,9 @@ class Account(Model):
     # password and cannot sign in; it acts through API tokens only.
     is_service_account = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Set by erasure (resolvers/personal_data/erase.py): the name is "Gelöschte Person <id>", the
+    # email a placeholder at ERASED_EMAIL_DOMAIN that the API shows as null, no password. Final.
+    erased_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "account"

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from core.ids import parse_id, to_global_id
-from models.accounts import Account, AccountKind
+from models.accounts import Account, AccountKind, shown_email
 from models.accounts import CustomerUser as CustomerUserRow
 from models.accounts import Employee as EmployeeRow
 from models.accounts import PermissionGroup as PermissionGroupRow
@@ -78,9 +78,9 @@ class Employee(Person):
     active: strawberry.Private[bool]
     account_pk: strawberry.Private[int]
 
-    @field(policy=EMPLOYEES, description="Their sign-in and mail address.")
+    @field(policy=EMPLOYEES, description="Their sign-in and mail address; null once erased.")
     def email(self) -> str | None:
-        return self.email_address
+        return shown_email(self.email_address)
 
     @field(policy=EMPLOYEES, description="Whether they administer Sitedesk (and hold every permission).")
     def is_system_admin(self) -> bool | None:
@@ -128,10 +128,10 @@ class CustomerUser(Person):
     async def notification_settings(self, info: strawberry.Info) -> NotificationSettings | None:
         return await settings_of_account(info, self.account_pk)
 
-    @field(policy=SIGNED_IN, description="Null unless it is your own (employees see all).")
+    @field(policy=SIGNED_IN, description="Null unless it is your own (employees see all); null once erased.")
     def email(self, info: strawberry.Info) -> str | None:
         if may_read_customer_user_contact(info.context.viewer, self.pk):
-            return self.email_address
+            return shown_email(self.email_address)
         return None
 
     @field(policy=EMPLOYEES, description="False once deactivated: they can no longer sign in.")

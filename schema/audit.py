@@ -51,6 +51,12 @@ class AuditAction(Enum):
     PERMISSION_GROUP_CHANGED = strawberry.enum_value(
         "PERMISSION_GROUP_CHANGED", description="A permission group was created or changed."
     )
+    PERSON_DATA_EXPORTED = strawberry.enum_value(
+        "PERSON_DATA_EXPORTED", description="An export of everything stored about a person was requested."
+    )
+    PERSON_ERASED = strawberry.enum_value(
+        "PERSON_ERASED", description="A person was erased: anonymised everywhere, for good."
+    )
 
 
 @strawberry.type(

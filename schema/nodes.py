@@ -12,6 +12,7 @@ from core.ids import decode_global_id
 from permissions.policy import SIGNED_IN
 from permissions.viewer import Viewer
 from resolvers import accounts, api_tokens, audit, customers, documents, forms, notifications, tickets, webhooks
+from resolvers.personal_data.export import find_export
 from schema.accounts import CustomerUser, Employee, PermissionGroup
 from schema.api_tokens import ApiToken
 from schema.audit import AuditEvent
@@ -20,6 +21,7 @@ from schema.directive import field
 from schema.documents import Document
 from schema.forms import FormTemplate, submission_nodes
 from schema.notifications import Notification
+from schema.personal_data import PersonExport
 from schema.relay import Node
 from schema.tickets import Attachment, Comment, Ticket, TicketType
 from schema.tickets.states import TicketState
@@ -62,6 +64,7 @@ RESOLVERS: dict[str, Resolve] = {
     "WebhookDelivery": _node(webhooks.find_delivery, WebhookDelivery.from_row),
     "ApiToken": _node(api_tokens.find_api_token, ApiToken.from_row),
     "AuditEvent": _node(audit.find_audit_event, AuditEvent.from_row),
+    "PersonExport": _node(find_export, PersonExport.from_row),
 }
 
 

@@ -27,6 +27,7 @@ from schema.limits import QueryLimits
 from schema.live import Subscription
 from schema.nodes import NodeQueries
 from schema.notifications import Notification, NotificationMutations, NotificationQueries
+from schema.personal_data import PersonalDataMutations, PersonExport
 from schema.scalars import SCALAR_OVERRIDES
 from schema.tickets import Attachment, Comment, Ticket, TicketMutations, TicketQueries, TicketType
 from schema.tickets.states import TicketState
@@ -60,6 +61,7 @@ Mutation = merge_types(
         WebhookMutations,
         WorkflowMutations,
         ApiTokenMutations,
+        PersonalDataMutations,
     ),
 )
 
@@ -120,6 +122,7 @@ def build_schema() -> strawberry.Schema:
             WebhookDelivery,
             ApiToken,
             AuditEvent,
+            PersonExport,
         ],
         extensions=[
             ShapeErrors,

@@ -39,6 +39,7 @@ from mail.sender import MailSender
 from permissions.api_tokens import TokenBudgetExceeded, viewer_for_bearer
 from permissions.tokens import TOKEN_EXPIRED, TOKEN_INVALID, TOKEN_REVOKED, InvalidToken
 from permissions.viewer import ANONYMOUS, Viewer
+from resolvers.personal_data.jobs import PersonalDataJobs
 from schema.context import Context
 from schema.errors import DATABASE_UNAVAILABLE
 from schema.schema import schema as graphql_schema
@@ -494,9 +495,14 @@ def create_app(
         if hooks is not None:
             hooks.start()
             app.state.webhook_sender = hooks
+        # Exports, their expiry and retention (resolvers/personal_data/jobs.py), safe in every process.
+        jobs = PersonalDataJobs(settings)
+        jobs.start()
+        app.state.personal_data_jobs = jobs
         try:
             yield
         finally:
+            await jobs.stop()
             if hooks is not None:
                 await hooks.stop()
             await sender.stop()

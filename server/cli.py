@@ -1,4 +1,5 @@
-"""The `sitedesk` command: migrate, create-admin, seed-demo, export-schema, serve, backup, restore."""
+"""The `sitedesk` command: migrate, create-admin, seed-demo, export-schema, serve, files gc, retention, backup,
+restore."""
 
 from __future__ import annotations
 
@@ -146,6 +147,35 @@ def _files_gc(args: argparse.Namespace) -> int:
     return 0
 
 
+def _retention(args: argparse.Namespace) -> int:
+    from core.database import database
+    from resolvers.personal_data.retention import expired_tickets, remove_expired_tickets
+
+    settings = get_settings()
+    if settings.retention_days is None:
+        print("retention is off: SITEDESK_RETENTION_DAYS is not set; nothing removed")
+        return 0
+
+    async def run() -> int:
+        async with database(settings):
+            if args.dry_run:
+                found = await expired_tickets(settings)
+                for item in found:
+                    print(
+                        f"#{item.number}  done {item.done_at:%Y-%m-%d}  {item.title}  "
+                        f"({item.comments} comments, {item.attachments} files)"
+                    )
+                print(f"{len(found)} tickets DONE for more than {settings.retention_days} days would be removed")
+                return 0
+            removed: list[int] = []
+            while batch := await remove_expired_tickets(settings):
+                removed += batch
+            print(f"{len(removed)} tickets DONE for more than {settings.retention_days} days removed")
+            return 0
+
+    return asyncio.run(run())
+
+
 def _backup(args: argparse.Namespace) -> int:
     from server.backup import BackupError, backup
 
@@ -195,6 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
     gc = files.add_parser("gc", help="remove stored files no row names (older than a day)")
     gc.add_argument("--older-than-hours", type=float, default=24.0, help="only files older than this (default 24)")
     gc.set_defaults(run=_files_gc)
+    retention = commands.add_parser(
+        "retention", help="remove tickets DONE for longer than SITEDESK_RETENTION_DAYS, with comments and files"
+    )
+    retention.add_argument("--dry-run", action="store_true", help="only list what would be removed")
+    retention.set_defaults(run=_retention)
     backup = commands.add_parser("backup", help="write the database and files to a tar archive")
     backup.add_argument("path", type=Path, help="archive to create (must not exist)")
     backup.set_defaults(run=_backup)

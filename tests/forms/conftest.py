@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
-from PIL.PngImagePlugin import PngInfo
 from pypdf import PdfReader
 
 from core.ids import to_global_id
@@ -165,11 +164,12 @@ def submit_input(
 
 
 def png_bytes(size: tuple[int, int] = (40, 30), color: tuple[int, int, int] = (200, 30, 90)) -> bytes:
-    """A real PNG whose bytes no other test produces."""
-    info = PngInfo()
-    info.add_text("test-id", uuid.uuid4().hex)
+    """A real PNG whose bytes no other test produces (in its pixels: metadata is removed on store)."""
+    image = Image.new("RGB", size, color)
+    for x, value in enumerate(uuid.uuid4().bytes[: min(16, size[0])]):
+        image.putpixel((x, 0), (value, value, value))
     buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, format="PNG", pnginfo=info)
+    image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 

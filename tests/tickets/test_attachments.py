@@ -23,7 +23,6 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
-from PIL.PngImagePlugin import PngInfo
 
 from core.ids import to_global_id
 from core.settings import Settings
@@ -57,11 +56,12 @@ TICKET_ATTACHMENTS = """query {
 
 
 def png_bytes() -> bytes:
-    """A real, small PNG whose bytes no other test produces."""
-    info = PngInfo()
-    info.add_text("test-id", uuid.uuid4().hex)
+    """A real, small PNG whose bytes no other test produces (in its pixels: metadata is removed on store)."""
+    image = Image.new("RGB", (8, 8), (200, 30, 90))
+    for x, value in enumerate(uuid.uuid4().bytes[:8]):
+        image.putpixel((x, 0), (value, value, value))
     buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), (200, 30, 90)).save(buffer, format="PNG", pnginfo=info)
+    image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 

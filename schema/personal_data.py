@@ -1,0 +1,144 @@
+"""Data protection in the API: `exportPersonData`, `PersonExport` and `erasePerson` (system administrators)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+
+from core.ids import decode_global_id
+from files.signing import signed_url
+from models.accounts import Account
+from models.audit import AuditAction
+from models.personal_data import ExportStatus as ExportStatusValue
+from models.personal_data import PersonExport as PersonExportRow
+from permissions.policy import SYSTEM_ADMINS
+from resolvers.accounts import account_of_person
+from resolvers.audit import audited_change
+from resolvers.personal_data.erase import erase_account
+from resolvers.personal_data.export import delete_exports, request_export, start_building
+from schema.accounts import Person, audited, viewer_object
+from schema.directive import field, mutation, type_policy
+from schema.relay import Node, lazy_id
+from schema.tickets.types import person
+
+PERSON_ID_DESCRIPTION = "The Employee's or CustomerUser's ID."
+
+
+@strawberry.enum(description="Where an export stands.")
+class ExportStatus(Enum):
+    PENDING = strawberry.enum_value("PENDING", description="Being built in the background; poll with `node(id:)`.")
+    READY = strawberry.enum_value("READY", description="Built: `downloadUrl` gives the ZIP.")
+    FAILED = strawberry.enum_value("FAILED", description="Could not be built (tried several times); ask again.")
+
+
+@strawberry.type(
+    directives=type_policy(SYSTEM_ADMINS),
+    description=(
+        "An export of everything stored about one person (GDPR Art. 15 and 20), built in the background: a ZIP "
+        "with person.json (format sitedesk.person-export, version 1; README, Data protection) and the files "
+        "the person uploaded. Never an internal comment of others, never another customer's data."
+    ),
+)
+class PersonExport(Node):
+    id: strawberry.ID = lazy_id("PersonExport")
+    status: ExportStatus = strawberry.field(description="PENDING until built, then READY (or FAILED).")
+    created_at: datetime = strawberry.field(description="When it was requested.")
+    finished_at: datetime | None = strawberry.field(description="When it became READY or FAILED.")
+    expires_at: datetime | None = strawberry.field(
+        description="When a READY export is removed (SITEDESK_EXPORT_DAYS after it was built, 7 by default)."
+    )
+    pk: strawberry.Private[int]
+    account_pk: strawberry.Private[int]
+
+    @field(
+        policy=SYSTEM_ADMINS,
+        description=(
+            "Absolute signed URL of the ZIP, valid for a few minutes, no Authorization header needed; null until READY."
+        ),
+    )
+    def download_url(self, info: strawberry.Info) -> str | None:
+        if self.status is not ExportStatus.READY:
+            return None
+        return signed_url(info.context.settings, "person-export", self.pk)
+
+    @field(policy=SYSTEM_ADMINS, description="Whose data it holds (as they are shown now: anonymised once erased).")
+    async def person(self, info: strawberry.Info) -> Person | None:
+        return await person(info, self.account_pk)
+
+    @classmethod
+    def from_row(cls, row: PersonExportRow) -> PersonExport:
+        return cls(
+            status=ExportStatus(ExportStatusValue(row.status).value),
+            created_at=row.created_at,
+            finished_at=row.finished_at,
+            expires_at=row.expires_at if row.status is ExportStatusValue.READY else None,
+            pk=row.id,
+            account_pk=row.account_id,
+        )
+
+
+@strawberry.type(directives=type_policy(SYSTEM_ADMINS), description="What `erasePerson` did.")
+class ErasePersonPayload:
+    person: Person = strawberry.field(description='The person as now shown, anonymised ("Gelöschte Person <n>").')
+
+
+async def _account(person_id: strawberry.ID) -> tuple[str, int, Account]:
+    type_name, pk = decode_global_id(person_id, "personId")
+    return type_name, pk, await account_of_person((type_name, pk), "personId")
+
+
+@strawberry.type
+class PersonalDataMutations:
+    @mutation(
+        policy=SYSTEM_ADMINS,
+        description=(
+            "Start an export of everything stored about a person; poll the answer with `node(id:)` until READY. "
+            "Audited (PERSON_DATA_EXPORTED)."
+        ),
+    )
+    async def export_person_data(
+        self,
+        info: strawberry.Info,
+        person_id: Annotated[strawberry.ID, strawberry.argument(description=PERSON_ID_DESCRIPTION)],
+    ) -> PersonExport:
+        type_name, pk, account = await _account(person_id)
+        async with audited_change():
+            row = await request_export(info.context.viewer, account)
+            await audited(
+                info,
+                AuditAction.PERSON_DATA_EXPORTED,
+                type_name,
+                pk,
+                f"Export of the data of {type_name} {account.name!r} requested",
+            )
+        start_building(info.context.settings)
+        return PersonExport.from_row(row)
+
+    @mutation(
+        policy=SYSTEM_ADMINS,
+        description=(
+            'Erase a person for good: the name becomes "Gelöschte Person <n>", no email, no password, every '
+            "session and token revoked, notification settings dropped, no more mail; their name and address "
+            "leave past notifications and audit summaries. Tickets, comments and files stay under the "
+            "anonymous name. The last active system administrator is refused (BAD_USER_INPUT, reason "
+            "LAST_ADMIN). Audited (PERSON_ERASED)."
+        ),
+    )
+    async def erase_person(
+        self,
+        info: strawberry.Info,
+        person_id: Annotated[strawberry.ID, strawberry.argument(description=PERSON_ID_DESCRIPTION)],
+    ) -> ErasePersonPayload:
+        type_name, pk, account = await _account(person_id)
+        already = account.erased_at is not None
+        async with audited_change():
+            erased, exports = await erase_account(account)
+            if not already:
+                await audited(
+                    info, AuditAction.PERSON_ERASED, type_name, pk, f"{type_name} erased, now {erased.name!r}"
+                )
+        await delete_exports(exports, info.context.settings)
+        return ErasePersonPayload(person=await viewer_object(erased))
