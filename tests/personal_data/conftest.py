@@ -23,7 +23,9 @@ ADD_ATTACHMENT = """mutation($ticketId: ID!, $file: Upload!) {
 EXPORT = """mutation($personId: ID!) { exportPersonData(personId: $personId) { id status createdAt downloadUrl } }"""
 POLL = """query($id: ID!) { node(id: $id) { ... on PersonExport { id status downloadUrl person { name } } } }"""
 ERASE = """mutation($personId: ID!) {
-  erasePerson(personId: $personId) { person { id name email ... on Employee { isActive } ... on CustomerUser { isActive } } }
+  erasePerson(personId: $personId) {
+    person { id name email ... on Employee { isActive } ... on CustomerUser { isActive } }
+  }
 }"""
 GPS = 0x8825
 ORIENTATION = 0x0112
