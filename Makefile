@@ -46,7 +46,7 @@ test-postgres: install
 # The suites that store files once more with the files in S3 (moto's S3 server on 127.0.0.1,
 # started by the tests; tests/storage.py), on SQLite: the storage, not the database, is what differs.
 S3_SUITES := tests/tickets/test_attachments.py tests/forms tests/documents tests/hardening/test_backup.py \
-	tests/server/test_files_backends.py
+	tests/server/test_files_backends.py tests/personal_data
 test-s3: install
 	@echo "== files suites with S3 storage =="
 	SITEDESK_COMPARE_EXECUTION=$(COMPARE) SITEDESK_TEST_FILES=s3 $(BIN)/pytest $(S3_SUITES)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -25,6 +26,9 @@ class Context:
     # Policy answers for this request's viewer, by policy identity: a page of
     # tickets asks the same few policies hundreds of times (`schema.directive.check`).
     policy_answers: dict[Any, Any] = field(default_factory=dict)
+    # When the request began: what background work finished after it stays unseen for the whole
+    # request, so both execution paths of a compared request answer alike (schema/personal_data.py).
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def loader(self, name: str, factory: Callable[[], DataLoader[Any, Any]]) -> DataLoader[Any, Any]:
         """The request's loader `name`, created by `factory()` on first use."""

@@ -44,14 +44,32 @@ class ExportStatus(Enum):
 )
 class PersonExport(Node):
     id: strawberry.ID = lazy_id("PersonExport")
-    status: ExportStatus = strawberry.field(description="PENDING until built, then READY (or FAILED).")
     created_at: datetime = strawberry.field(description="When it was requested.")
-    finished_at: datetime | None = strawberry.field(description="When it became READY or FAILED.")
-    expires_at: datetime | None = strawberry.field(
-        description="When a READY export is removed (SITEDESK_EXPORT_DAYS after it was built, 7 by default)."
-    )
     pk: strawberry.Private[int]
     account_pk: strawberry.Private[int]
+    stored_status: strawberry.Private[ExportStatus]
+    finished: strawberry.Private[datetime | None]
+    expires: strawberry.Private[datetime | None]
+
+    def _done(self, info: strawberry.Info) -> bool:
+        """Finished before this request began: a build finishing during a request stays PENDING in all of
+        its answer (and in both execution paths when they are compared)."""
+        return self.finished is not None and self.finished <= info.context.started_at
+
+    @field(policy=SYSTEM_ADMINS, description="PENDING until built, then READY (or FAILED).")
+    def status(self, info: strawberry.Info) -> ExportStatus:
+        return self.stored_status if self._done(info) else ExportStatus.PENDING
+
+    @field(policy=SYSTEM_ADMINS, description="When it became READY or FAILED; null while PENDING.")
+    def finished_at(self, info: strawberry.Info) -> datetime | None:
+        return self.finished if self._done(info) else None
+
+    @field(
+        policy=SYSTEM_ADMINS,
+        description="When a READY export is removed (SITEDESK_EXPORT_DAYS after it was built, 7 by default).",
+    )
+    def expires_at(self, info: strawberry.Info) -> datetime | None:
+        return self.expires if self._done(info) and self.stored_status is ExportStatus.READY else None
 
     @field(
         policy=SYSTEM_ADMINS,
@@ -60,7 +78,7 @@ class PersonExport(Node):
         ),
     )
     def download_url(self, info: strawberry.Info) -> str | None:
-        if self.status is not ExportStatus.READY:
+        if self.status(info) is not ExportStatus.READY:
             return None
         return signed_url(info.context.settings, "person-export", self.pk)
 
@@ -71,12 +89,12 @@ class PersonExport(Node):
     @classmethod
     def from_row(cls, row: PersonExportRow) -> PersonExport:
         return cls(
-            status=ExportStatus(ExportStatusValue(row.status).value),
             created_at=row.created_at,
-            finished_at=row.finished_at,
-            expires_at=row.expires_at if row.status is ExportStatusValue.READY else None,
             pk=row.id,
             account_pk=row.account_id,
+            stored_status=ExportStatus(ExportStatusValue(row.status).value),
+            finished=row.finished_at,
+            expires=row.expires_at,
         )
 
 
