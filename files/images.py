@@ -18,7 +18,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from PIL import Image, ImageOps
 
@@ -92,7 +92,7 @@ def clean_image(path: str, content_type: str, spool_dir: Path, max_pixels: int) 
         frames = getattr(image, "n_frames", 1)
         try:
             if content_type in HEIF_TYPES or image.format == "JPEG":
-                target, options = "JPEG", _jpeg_options(image)
+                target, options = "JPEG", {"quality": JPEG_QUALITY, "optimize": True}
                 clean = _metadata_free(image)
                 if clean.mode not in ("RGB", "L", "CMYK"):
                     clean = clean.convert("RGB")
@@ -121,10 +121,6 @@ def clean_image(path: str, content_type: str, spool_dir: Path, max_pixels: int) 
         except (Image.DecompressionBombError, OSError, ValueError, SyntaxError, EOFError) as exc:
             raise ImageRefused(str(exc)) from None
     return Cleaned(handle.name, {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}[target])
-
-
-def _jpeg_options(image: Image.Image) -> dict[str, Any]:
-    return {"quality": JPEG_QUALITY, "optimize": True}
 
 
 def check_thumbnail_size(size: int) -> bool:

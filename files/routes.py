@@ -62,7 +62,9 @@ async def download(request: Request) -> Response:
     if isinstance(row, PersonExport) and row.status is not ExportStatus.READY:
         return JSONResponse({"error": GONE}, status_code=404)
     inline = row.content_type in IMAGE_TYPES or row.content_type == "application/pdf"
-    return await serve(settings, row.storage_key, row.filename, row.content_type, inline)
+    # An export holds everything about a person: no cache keeps a copy.
+    cache = "no-store" if isinstance(row, PersonExport) else "private, max-age=300"
+    return await serve(settings, row.storage_key, row.filename, row.content_type, inline, cache)
 
 
 async def _thumbnail(settings: Settings, pk: int, size: int) -> Response:
@@ -77,14 +79,16 @@ async def _thumbnail(settings: Settings, pk: int, size: int) -> Response:
     return await serve(settings, thumbnail.storage_key, f"{stem}-{size}.webp", THUMBNAIL_TYPE, True)
 
 
-async def serve(settings: Settings, key: str, filename: str, content_type: str, inline: bool) -> Response:
+async def serve(
+    settings: Settings, key: str, filename: str, content_type: str, inline: bool, cache: str = "private, max-age=300"
+) -> Response:
     """The stored file at `key`: from the directory, streamed from S3, or a redirect to S3."""
     store = await asyncio.to_thread(store_for, settings)  # the first call builds the S3 client
     disposition = content_disposition(filename, inline)
     headers = {
         "Content-Disposition": disposition,
         "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, max-age=300",
+        "Cache-Control": cache,
         "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
     }
     redirect = await asyncio.to_thread(store.presigned_url, key, filename, content_type, disposition)

@@ -123,7 +123,9 @@ async def build_due_exports(settings: Settings, limit: int = 5) -> int:
 
 async def build_export(settings: Settings, export_id: int, token: str) -> None:
     """Write and store the ZIP of one claimed export; mark it READY, or FAILED after the last attempt."""
-    export = await PersonExport.get(id=export_id)
+    export = await PersonExport.filter(id=export_id).first()
+    if export is None:  # removed meanwhile (the person was erased)
+        return
     try:
         account = await Account.get(id=export.account_id)
         document, files = await person_document(account)

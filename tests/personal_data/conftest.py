@@ -112,4 +112,5 @@ async def export_zip(client: httpx.AsyncClient, admin: GraphQLClient, person_id:
     response = await client.get(node["downloadUrl"])
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/zip"
+    assert response.headers["cache-control"] == "no-store"
     return zipfile.ZipFile(io.BytesIO(response.content))
