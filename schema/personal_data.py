@@ -10,16 +10,12 @@ import strawberry
 
 from core.ids import decode_global_id
 from files.signing import signed_url
-from models.accounts import Account
-from models.audit import AuditAction
 from models.personal_data import ExportStatus as ExportStatusValue
 from models.personal_data import PersonExport as PersonExportRow
 from permissions.policy import SYSTEM_ADMINS
-from resolvers.accounts import account_of_person
-from resolvers.audit import audited_change
-from resolvers.personal_data.erase import erase_account
-from resolvers.personal_data.export import delete_exports, request_export, start_building
-from schema.accounts import Person, audited, viewer_object
+from resolvers.personal_data.erase import erase_person
+from resolvers.personal_data.export import export_person
+from schema.accounts import Person, viewer_object
 from schema.directive import field, mutation, type_policy
 from schema.relay import Node, lazy_id
 from schema.tickets.types import person
@@ -103,11 +99,6 @@ class ErasePersonPayload:
     person: Person = strawberry.field(description='The person as now shown, anonymised ("Gelöschte Person <n>").')
 
 
-async def _account(person_id: strawberry.ID) -> tuple[str, int, Account]:
-    type_name, pk = decode_global_id(person_id, "personId")
-    return type_name, pk, await account_of_person((type_name, pk), "personId")
-
-
 @strawberry.type
 class PersonalDataMutations:
     @mutation(
@@ -122,17 +113,12 @@ class PersonalDataMutations:
         info: strawberry.Info,
         person_id: Annotated[strawberry.ID, strawberry.argument(description=PERSON_ID_DESCRIPTION)],
     ) -> PersonExport:
-        type_name, pk, account = await _account(person_id)
-        async with audited_change():
-            row = await request_export(info.context.viewer, account)
-            await audited(
-                info,
-                AuditAction.PERSON_DATA_EXPORTED,
-                type_name,
-                pk,
-                f"Export of the data of {type_name} {account.name!r} requested",
-            )
-        start_building(info.context.settings)
+        row = await export_person(
+            info.context.settings,
+            info.context.viewer,
+            info.context.client_ip,
+            decode_global_id(person_id, "personId"),
+        )
         return PersonExport.from_row(row)
 
     @mutation(
@@ -150,13 +136,10 @@ class PersonalDataMutations:
         info: strawberry.Info,
         person_id: Annotated[strawberry.ID, strawberry.argument(description=PERSON_ID_DESCRIPTION)],
     ) -> ErasePersonPayload:
-        type_name, pk, account = await _account(person_id)
-        already = account.erased_at is not None
-        async with audited_change():
-            erased, exports = await erase_account(account)
-            if not already:
-                await audited(
-                    info, AuditAction.PERSON_ERASED, type_name, pk, f"{type_name} erased, now {erased.name!r}"
-                )
-        await delete_exports(exports, info.context.settings)
+        erased = await erase_person(
+            info.context.settings,
+            info.context.viewer,
+            info.context.client_ip,
+            decode_global_id(person_id, "personId"),
+        )
         return ErasePersonPayload(person=await viewer_object(erased))

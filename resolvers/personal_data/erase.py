@@ -21,6 +21,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from core.errors import BadUserInput
+from core.settings import Settings
 from models.accounts import (
     ERASED_EMAIL_DOMAIN,
     Account,
@@ -31,15 +32,34 @@ from models.accounts import (
     RefreshToken,
 )
 from models.api_tokens import ApiToken
-from models.audit import AuditEvent
+from models.audit import AuditAction, AuditEvent
 from models.customers import CustomerUserObject, ObjectResponsible
 from models.http import IdempotentRequest
 from models.notifications import DeliveryStatus, OutboxMail
 from models.personal_data import PersonExport
 from models.webhooks import Webhook
+from permissions.viewer import Viewer
+from resolvers.accounts import account_of_person
+from resolvers.audit import record_audit
+from resolvers.personal_data.export import delete_exports
 
 ERASED_NAME = "Gelöschte Person {n}"
 LAST_ADMIN = "LAST_ADMIN"
+
+
+async def erase_person(settings: Settings, viewer: Viewer, address: str | None, person_id: tuple[str, int]) -> Account:
+    """`erasePerson`: the person anonymised and the erasure audited (PERSON_ERASED) in one transaction,
+    then their exports removed with their files. Answers the account as it is now."""
+    type_name, pk = person_id
+    account = await account_of_person(person_id, "personId")
+    already = account.erased_at is not None
+    async with in_transaction():
+        erased, exports = await erase_account(account)
+        if not already:
+            summary = f"{type_name} erased, now {erased.name!r}"
+            await record_audit(viewer, AuditAction.PERSON_ERASED, type_name, pk, summary, address)
+    await delete_exports(exports, settings)
+    return erased
 
 
 def erased_name(account_id: int) -> str:

@@ -28,9 +28,12 @@ from core.settings import Settings
 from files.backends import FileStore, store_for
 from files.uploads import discard_unreferenced, release, remove_if_unreferenced, store_spooled
 from models.accounts import Account
+from models.audit import AuditAction
 from models.personal_data import ExportStatus, PersonExport
 from permissions.personal_data import visible_exports
 from permissions.viewer import Viewer
+from resolvers.accounts import account_of_person
+from resolvers.audit import record_audit
 from resolvers.personal_data.document import ExportFile, person_document
 
 logger = logging.getLogger("sitedesk.personal_data")
@@ -46,11 +49,27 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-async def request_export(viewer: Viewer, account: Account) -> PersonExport:
-    """A PENDING export of everything about `account` (inside the caller's audited transaction)."""
-    return await PersonExport.create(
-        account_id=account.id, requested_by_id=viewer.account_id, status=ExportStatus.PENDING, created_at=utcnow()
-    )
+async def export_person(
+    settings: Settings, viewer: Viewer, address: str | None, person_id: tuple[str, int]
+) -> PersonExport:
+    """`exportPersonData`: a PENDING export of everything about the person, audited (PERSON_DATA_EXPORTED)
+    in the same transaction, and its build started in this process once that has committed."""
+    type_name, pk = person_id
+    account = await account_of_person(person_id, "personId")
+    async with in_transaction():
+        row = await PersonExport.create(
+            account_id=account.id, requested_by_id=viewer.account_id, status=ExportStatus.PENDING, created_at=utcnow()
+        )
+        await record_audit(
+            viewer,
+            AuditAction.PERSON_DATA_EXPORTED,
+            type_name,
+            pk,
+            f"Export of the data of {type_name} {account.name!r} requested",
+            address,
+        )
+    start_building(settings)
+    return row
 
 
 def start_building(settings: Settings) -> None:
