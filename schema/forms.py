@@ -23,7 +23,16 @@ from schema.customers import SiteObject
 from schema.describe import describe_values
 from schema.directive import field, mutation, type_policy
 from schema.inputs import decoded, decoded_list, ref
-from schema.loaders import loader
+from schema.loaders import (
+    current_form_version_by_template_id,
+    form_files_by_submission_id,
+    form_template_by_id,
+    form_version_by_id,
+    form_versions_by_template_id,
+    site_object_by_id,
+    ticket_type_by_id,
+    visible_created_tickets_by_submission_id,
+)
 from schema.relay import (
     AfterArgument,
     BeforeArgument,
@@ -108,7 +117,7 @@ class FormTicketSettings:
 
     @field(policy=EMPLOYEES, description="The type of the ticket it creates.")
     async def ticket_type(self, info: strawberry.Info) -> TicketType:
-        return TicketType.from_row(await loader(info, "ticket_type_by_id").load(self.type_pk))
+        return TicketType.from_row(await ticket_type_by_id(info).load(self.type_pk))
 
 
 @strawberry.type(
@@ -204,7 +213,7 @@ class FormTemplate(Node):
 
     @field(policy=ANYONE, description="The elements of the current version, in order.")
     async def elements(self, info: strawberry.Info) -> list[FormElement]:
-        row = await loader(info, "current_form_version_by_template_id").load(self.pk)
+        row = await current_form_version_by_template_id(info).load(self.pk)
         return [FormElement.from_stored(e) for e in row.elements] if row else []
 
     @field(policy=EMPLOYEES, description="The secret of a published public template's link.")
@@ -213,7 +222,7 @@ class FormTemplate(Node):
 
     @field(policy=TEMPLATE_MANAGERS, description="Every version, newest first.")
     async def versions(self, info: strawberry.Info) -> list[FormTemplateVersion] | None:
-        rows = await loader(info, "form_versions_by_template_id").load(self.pk)
+        rows = await form_versions_by_template_id(info).load(self.pk)
         return [FormTemplateVersion.from_row(r) for r in rows]
 
     @classmethod
@@ -307,7 +316,7 @@ class FormAnswer:
     async def upload(self, info: strawberry.Info) -> FormAnswerFile | None:
         if self.kind not in (FormElementKind.PHOTO, FormElementKind.SIGNATURE) or self.file_pk is None:
             return None
-        files = await loader(info, "form_files_by_submission_id").load(self.submission_pk)
+        files = await form_files_by_submission_id(info).load(self.submission_pk)
         found = next((f for f in files if f.id == self.file_pk), None)
         if found is None:
             return None
@@ -321,7 +330,7 @@ class FormAnswer:
         number = self.stored.get("number") if isinstance(self.stored, dict) else None
         if self.kind is not FormElementKind.CREATE_TICKET or number is None:
             return None
-        rows = await loader(info, "visible_created_tickets_by_submission_id").load(self.submission_pk)
+        rows = await visible_created_tickets_by_submission_id(info).load(self.submission_pk)
         found = next((r for r in rows if r.number == number), None)
         return Ticket.from_row(found) if found else None
 
@@ -340,18 +349,18 @@ class FormSubmission(Node):
 
     @field(policy=ANYONE, description="The template it was filled from (as it is now; see `version` for then).")
     async def template(self, info: strawberry.Info) -> FormTemplate:
-        return FormTemplate.from_row(await loader(info, "form_template_by_id").load(self.template_pk))
+        return FormTemplate.from_row(await form_template_by_id(info).load(self.template_pk))
 
     @field(policy=ANYONE, description="The template version as it was filled: its name and elements.")
     async def version(self, info: strawberry.Info) -> FormTemplateVersion:
-        row = await loader(info, "form_version_by_id").load(self.version_pk)
+        row = await form_version_by_id(info).load(self.version_pk)
         return FormTemplateVersion.from_row(row)
 
     @field(policy=ANYONE, description="Null for public forms.")
     async def object(self, info: strawberry.Info) -> SiteObject | None:
         if self.object_pk is None:
             return None
-        return SiteObject.from_row(await loader(info, "site_object_by_id").load(self.object_pk))
+        return SiteObject.from_row(await site_object_by_id(info).load(self.object_pk))
 
     @field(policy=ANYONE, description="Null for anonymous (public) submissions.")
     async def submitted_by(self, info: strawberry.Info) -> Person | None:
@@ -366,7 +375,7 @@ class FormSubmission(Node):
         description="The visible elements' answers in form order: display text and typed value.",
     )
     async def answers(self, info: strawberry.Info) -> list[FormAnswer]:
-        files = await loader(info, "form_files_by_submission_id").load(self.pk)
+        files = await form_files_by_submission_id(info).load(self.pk)
         by_key = {f.element_key: f.id for f in files if f.role is FormFileRole.ANSWER}
         return [
             FormAnswer(
@@ -383,14 +392,14 @@ class FormSubmission(Node):
 
     @field(policy=ANYONE, description="The tickets it created (as far as the viewer may see them).")
     async def created_tickets(self, info: strawberry.Info) -> list[Ticket]:
-        rows = await loader(info, "visible_created_tickets_by_submission_id").load(self.pk)
+        rows = await visible_created_tickets_by_submission_id(info).load(self.pk)
         return [Ticket.from_row(r) for r in rows]
 
     @field(
         policy=ANYONE, description="Absolute signed URL (starting with SITEDESK_PUBLIC_URL) of the filled form as PDF."
     )
     async def pdf_url(self, info: strawberry.Info) -> str | None:
-        files = await loader(info, "form_files_by_submission_id").load(self.pk)
+        files = await form_files_by_submission_id(info).load(self.pk)
         pdf = next((f for f in files if f.role is FormFileRole.PDF), None)
         return signed_url(info.context.settings, "form-file", pdf.id) if pdf else None
 
@@ -412,9 +421,7 @@ class FormSubmission(Node):
 
 async def submission_nodes(rows: list[FormSubmissionRow]) -> list[FormSubmission]:
     """Types for submission rows, their version numbers fetched in one query."""
-    numbers = dict(
-        await FormTemplateVersionRow.filter(id__in={r.version_id for r in rows}).values_list("id", "version")
-    )
+    numbers = await forms.version_numbers({r.version_id for r in rows})
     return [FormSubmission.from_row(r, numbers[r.version_id]) for r in rows]
 
 
