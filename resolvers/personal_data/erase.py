@@ -39,8 +39,8 @@ from models.notifications import DeliveryStatus, OutboxMail
 from models.personal_data import PersonExport
 from models.webhooks import Webhook
 from permissions.viewer import Viewer
-from resolvers.accounts import account_of_person
 from resolvers.audit import record_audit
+from resolvers.people import account_of_person
 from resolvers.personal_data.export import delete_exports
 
 ERASED_NAME = "Gelöschte Person {n}"

@@ -32,8 +32,8 @@ from models.audit import AuditAction
 from models.personal_data import ExportStatus, PersonExport
 from permissions.personal_data import visible_exports
 from permissions.viewer import Viewer
-from resolvers.accounts import account_of_person
 from resolvers.audit import record_audit
+from resolvers.people import account_of_person
 from resolvers.personal_data.document import ExportFile, person_document
 
 logger = logging.getLogger("sitedesk.personal_data")
