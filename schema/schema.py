@@ -1,6 +1,13 @@
-"""The assembled schema: every domain's queries and mutations, policies enforced."""
+"""The assembled schema: every domain's queries and mutations, policies enforced.
+
+`build_schema(cls)` makes the schema from these parts; the class the product uses, with the
+execution seam (compiled plans instead of graphql-core's executor), and the one built instance
+are `execution.schema.SitedeskSchema` and `execution.schema.schema`, a layer up.
+"""
 
 from __future__ import annotations
+
+from typing import TypeVar
 
 import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
@@ -10,7 +17,6 @@ from strawberry.tools import merge_types
 from schema.accounts import AccountMutations, AccountQueries, CustomerUser, Employee
 from schema.api_tokens import ApiToken, ApiTokenMutations, ApiTokenQueries, ReadOnlyViewers
 from schema.audit import AuditEvent, AuditQueries
-from schema.compiled import CompiledExecution
 from schema.customers import (
     Customer,
     CustomerMutations,
@@ -71,16 +77,8 @@ Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
 )
 
 
-class SitedeskSchema(strawberry.Schema):
-    # Set by `build_schema`: the compiled plans graphql-core's `execute` gives way to.
-    compiled: CompiledExecution | None = None
-
-    def _get_execute_function(self):  # type: ignore[no-untyped-def]
-        # Strawberry's one call of graphql-core's executor: every extension
-        # (limits, error shaping, the parser and validation caches) runs around it.
-        if self.compiled is None:
-            return super()._get_execute_function()
-        return self.compiled.execute
+class ShapedSchema(strawberry.Schema):
+    """Strawberry's schema with Sitedesk's error handling; `execution.schema.SitedeskSchema` adds the plans."""
 
     def process_errors(self, errors, execution_context=None) -> None:
         # Refusals and bad input are answers, not incidents; `ShapeErrors`
@@ -97,30 +95,35 @@ class SitedeskSchema(strawberry.Schema):
         return result
 
 
-def build_schema() -> strawberry.Schema:
-    schema = SitedeskSchema(
+SchemaT = TypeVar("SchemaT", bound=ShapedSchema)
+TYPES = [
+    Employee,
+    CustomerUser,
+    Customer,
+    SiteObject,
+    Ticket,
+    TicketType,
+    TicketState,
+    Comment,
+    Attachment,
+    FormTemplate,
+    FormSubmission,
+    Document,
+    Notification,
+    Webhook,
+    WebhookDelivery,
+    ApiToken,
+    AuditEvent,
+]
+
+
+def build_schema(cls: type[SchemaT]) -> SchemaT:
+    """Sitedesk's schema as an instance of `cls`: its types, extensions and scalars, policies enforced."""
+    schema = cls(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[
-            Employee,
-            CustomerUser,
-            Customer,
-            SiteObject,
-            Ticket,
-            TicketType,
-            TicketState,
-            Comment,
-            Attachment,
-            FormTemplate,
-            FormSubmission,
-            Document,
-            Notification,
-            Webhook,
-            WebhookDelivery,
-            ApiToken,
-            AuditEvent,
-        ],
+        types=TYPES,
         extensions=[
             ShapeErrors,
             QueryLimits,
@@ -132,13 +135,4 @@ def build_schema() -> strawberry.Schema:
         scalar_overrides=SCALAR_OVERRIDES,
     )
     enforce_policies(schema)
-    schema.compiled = CompiledExecution(schema, maxsize=256)
     return schema
-
-
-schema = build_schema()
-
-
-def schema_sdl() -> str:
-    """The SDL checked in as `schema.graphql`."""
-    return schema.as_str() + "\n"

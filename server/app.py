@@ -33,6 +33,7 @@ from tortoise.connection import get_connection
 
 from core.database import database, database_unavailable
 from core.settings import Settings, get_settings
+from execution.schema import schema as graphql_schema
 from files.routes import download
 from live.hub import HUB
 from mail.sender import MailSender
@@ -41,7 +42,6 @@ from permissions.tokens import TOKEN_EXPIRED, TOKEN_INVALID, TOKEN_REVOKED, Inva
 from permissions.viewer import ANONYMOUS, Viewer
 from schema.context import Context
 from schema.errors import DATABASE_UNAVAILABLE
-from schema.schema import schema as graphql_schema
 from server import http_spec, idempotency
 from server.graphiql import graphiql_response, graphiql_routes
 from server.live import LiveTransportHandler, TextWebSocketAdapter

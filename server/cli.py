@@ -55,7 +55,7 @@ def _seed_demo(args: argparse.Namespace) -> int:
 
 
 def _export_schema(args: argparse.Namespace) -> int:
-    from schema.schema import schema_sdl
+    from execution.schema import schema_sdl
 
     sys.stdout.write(schema_sdl())
     return 0

@@ -38,8 +38,8 @@ from graphql.pyutils import Path, Undefined, gather_with_cancel, is_iterable
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.info import Info
 
-from schema.compiled.plan import FieldPlan, Plan
-from schema.compiled.stats import STATS
+from execution.plan import FieldPlan, Plan
+from execution.stats import STATS
 from schema.directive import allows
 
 # A response path inside a plan: `(previous, key, typename)` tuples, the shape of

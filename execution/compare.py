@@ -35,12 +35,12 @@ from graphql.execution.executor import Executor
 from graphql.pyutils import Path
 from graphql.utilities import get_operation_ast
 
-from schema.compiled.stats import STATS
+from execution.stats import STATS
 
 if TYPE_CHECKING:
-    from schema.compiled.arguments import Arguments
-    from schema.compiled.plan import FieldPlan, Plan
-    from schema.compiled.runtime import Run
+    from execution.arguments import Arguments
+    from execution.plan import FieldPlan, Plan
+    from execution.runtime import Run
 
 
 class Execution(Protocol):

@@ -6,7 +6,7 @@ errors stay graphql-core's), looks the plan up in a bounded LRU keyed by the
 document's text and the operation name (one plan per set of @skip/@include
 values), compiles it on first use, and runs it. A document the compiler does
 not handle runs on graphql-core's executor; every such fallback is counted in
-`schema.compiled.stats.STATS` and logged on `sitedesk.graphql`.
+`execution.stats.STATS` and logged on `sitedesk.graphql`.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from graphql.execution import ExecutionResult
 from graphql.execution.executor import Executor
 from graphql.language import DirectiveNode, VariableNode, Visitor, visit
 
-from schema.compiled import compare
-from schema.compiled.arguments import MISSING, Arguments
-from schema.compiled.compiler import Compiler, Unsupported
-from schema.compiled.fields import FieldShapes
-from schema.compiled.plan import Plan
-from schema.compiled.runtime import run_plan
-from schema.compiled.stats import STATS
+from execution import compare
+from execution.arguments import MISSING, Arguments
+from execution.compiler import Compiler, Unsupported
+from execution.fields import FieldShapes
+from execution.plan import Plan
+from execution.runtime import run_plan
+from execution.stats import STATS
 
 logger = logging.getLogger("sitedesk.graphql")
 VARIANTS_PER_DOCUMENT = 16
