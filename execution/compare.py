@@ -187,7 +187,7 @@ class Comparison:
 
     async def compare_query(self, arguments: Arguments, result: Any) -> ExecutionResult:
         is_awaitable = arguments.is_awaitable or inspect.isawaitable
-        compiled = await result if is_awaitable(result) else result
+        compiled: ExecutionResult = await result if is_awaitable(result) else result
         token = REFERENCE.set(True)
         try:
             reference = arguments.reference(fresh_context(arguments.context_value))
@@ -264,7 +264,7 @@ class Observer:
         return ours.value
 
 
-async def completion(ex: Executor, complete: Callable[[], Any], field: FieldPlan, path: Path) -> Outcome:
+async def completion(ex: Executor[Any], complete: Callable[[], Any], field: FieldPlan, path: Path) -> Outcome:
     """Complete a resolved value, its errors handled at the field as `execute_field` handles them."""
     mark = len(ex.collected_errors.errors)
     value = None

@@ -43,7 +43,7 @@ class DocumentPlans:
     variants: OrderedDict[tuple[Any, ...], Plan] = field(default_factory=OrderedDict)
     unsupported: str | None = None
 
-    def key(self, executor: Executor) -> tuple[Any, ...]:
+    def key(self, executor: Executor[Any]) -> tuple[Any, ...]:
         coerced = executor.variable_values.coerced
         return tuple(coerced.get(name, MISSING) for name in self.directive_variables)
 
@@ -94,7 +94,7 @@ class CompiledExecution:
         max_coercion_errors: int = 50,
         enable_early_execution: bool = False,
         middleware: Any = None,
-        executor_class: type[Executor] | None = None,
+        executor_class: type[Executor[Any]] | None = None,
         is_awaitable: Any = None,
         is_async_iterable: Any = None,
         hide_suggestions: bool = False,
@@ -150,7 +150,7 @@ class CompiledExecution:
             listener(arguments.context_value, arguments.document, arguments.operation_name)
         return run_plan(plan, executor, observer)
 
-    def plan_for(self, arguments: Arguments, executor: Executor) -> Plan | str:
+    def plan_for(self, arguments: Arguments, executor: Executor[Any]) -> Plan | str:
         """The plan for this request, or why there is none."""
         if arguments.is_awaitable is None:
             return "no is_awaitable given"
@@ -179,7 +179,7 @@ class CompiledExecution:
         self,
         plans: DocumentPlans,
         variant: tuple[Any, ...],
-        executor: Executor,
+        executor: Executor[Any],
         arguments: Arguments,
     ) -> Plan | str:
         compiler = Compiler(

@@ -89,7 +89,7 @@ class Compiler:
 
     def __init__(
         self,
-        executor: Executor,
+        executor: Executor[Any],
         shapes: FieldShapes,
         strawberry_converter: Any,
         is_awaitable: Callable[[Any], bool],
@@ -184,7 +184,7 @@ class Compiler:
             details=details,
             shape=shape,
             number=len(self.fields),
-        )  # type: ignore[arg-type]
+        )
         self.fields.append(field)
         if shape.kind != "attr" and shape.kind != "call":
             return field

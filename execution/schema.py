@@ -33,7 +33,7 @@ class SitedeskSchema(ShapedSchema):
         # (limits, error shaping, the parser and validation caches) runs around it.
         # Incremental delivery (@defer/@stream) is graphql-core's alone: the plans do not stream.
         if self.compiled is None or self.config.enable_experimental_incremental_execution:
-            return super()._get_execute_function()  # type: ignore[no-any-return]
+            return super()._get_execute_function()
         return self.compiled.execute
 
 

@@ -7,12 +7,16 @@ are `execution.schema.SitedeskSchema` and `execution.schema.schema`, a layer up.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from schema.accounts import AccountMutations, AccountQueries, CustomerUser, Employee
 from schema.api_tokens import ApiToken, ApiTokenMutations, ApiTokenQueries, ReadOnlyViewers
@@ -80,17 +84,33 @@ Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
 class ShapedSchema(strawberry.Schema):
     """Strawberry's schema with Sitedesk's error handling; `execution.schema.SitedeskSchema` adds the plans."""
 
-    def process_errors(self, errors, execution_context=None) -> None:
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # Refusals and bad input are answers, not incidents; `ShapeErrors`
         # logs the unexpected ones with their request id.
         return None
 
-    async def execute(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        result = await super().execute(*args, **kwargs)
-        context = kwargs.get("context_value")
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        result = await super().execute(
+            query,
+            variable_values=variable_values,
+            context_value=context_value,
+            root_value=root_value,
+            operation_name=operation_name,
+            allowed_operation_types=allowed_operation_types,
+            operation_extensions=operation_extensions,
+        )
         finish_errors(
             result.errors,
-            getattr(getattr(context, "settings", None), "max_tokens", None),
+            getattr(getattr(context_value, "settings", None), "max_tokens", None),
         )
         return result
 

@@ -180,7 +180,7 @@ class GraphQLApp(GraphQL):
 
     # Live updates: graphql-transport-ws only (server/live.py).
     graphql_transport_ws_handler_class = LiveTransportHandler
-    websocket_adapter_class = TextWebSocketAdapter  # type: ignore[assignment]
+    websocket_adapter_class = TextWebSocketAdapter
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(
@@ -297,7 +297,7 @@ class GraphQLApp(GraphQL):
             and "text/html" in request.headers.get("accept", "")
         )
 
-    async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
+    async def render_graphql_ide(self, request: Request) -> Response:
         return graphiql_response()
 
     async def persisted_query_of(self, operation: dict[str, Any], authorization: str | None) -> str | None:
@@ -355,7 +355,7 @@ class GraphQLApp(GraphQL):
         except MissingQueryError as exc:
             raise HTTPException(400, "No GraphQL query found in the request") from exc
 
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)
         if result.errors and (response.get("extensions") or {}).get("cost") is None:
             # Refused before the schema saw it (persisted queries): the budget still shows.

@@ -218,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        code: int = args.run(args)  # the command's exit status (set_defaults(run=…) above)
+        return code
     except ConfigurationError as exc:
         print(f"sitedesk: configuration error: {exc}", file=sys.stderr)
         return 2
