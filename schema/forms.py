@@ -18,6 +18,7 @@ from models.forms import FormTemplate as FormTemplateRow
 from models.forms import FormTemplateVersion as FormTemplateVersionRow
 from permissions.policy import ANYONE, EMPLOYEES, TEMPLATE_MANAGERS
 from resolvers import forms
+from resolvers.forms.read import FORM_SUBMISSIONS, FORM_TEMPLATES
 from schema.accounts import Person
 from schema.customers import SiteObject
 from schema.describe import describe_values
@@ -25,15 +26,11 @@ from schema.directive import field, mutation, type_policy
 from schema.inputs import decoded, decoded_list, ref
 from schema.loaders import loader
 from schema.relay import (
-    AfterArgument,
-    BeforeArgument,
     Connection,
-    FirstArgument,
-    LastArgument,
     Node,
+    Paging,
     connection,
-    key_of,
-    paging,
+    paged,
 )
 from schema.tickets import Ticket, TicketType, person
 
@@ -594,18 +591,12 @@ class FormQueries:
         description="Templates by name, as a connection (keyset pages): template managers see all, "
         "other employees the published ones.",
     )
+    @paged(FORM_TEMPLATES)
     async def form_template_page(
-        self,
-        info: strawberry.Info,
-        status: StatusArgument = None,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
+        self, info: strawberry.Info, status: StatusArgument = None, *, page: Paging
     ) -> Connection[FormTemplate]:
-        page = paging(info, "formTemplates", first, after, last, before)
         rows, total = await forms.page_of_templates(info.context.viewer, page.window, status)
-        return connection([FormTemplate.from_row(r) for r in rows], rows, page, total, key_of("name"))
+        return connection([FormTemplate.from_row(r) for r in rows], rows, page, total)
 
     @field(policy=EMPLOYEES, description="Null when it does not exist or is not yours to see.")
     async def form_template(
@@ -625,21 +616,19 @@ class FormQueries:
         return FormTemplate.from_row(row) if row else None
 
     @field(policy=EMPLOYEES, description="Filled-in forms, newest first.")
+    @paged(FORM_SUBMISSIONS)
     async def form_submissions(
         self,
         info: strawberry.Info,
         filter: Annotated[
             FormSubmissionFilter | None, strawberry.argument(description="Narrows the list; absent: every submission.")
         ] = None,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
+        *,
+        page: Paging,
     ) -> Connection[FormSubmission]:
-        page = paging(info, "formSubmissions", first, after, last, before)
         criteria = decoded(filter, "filter") if filter is not None else {}
         rows, total = await forms.page_of_submissions(info.context.viewer, page.window, **criteria)
-        return connection(await submission_nodes(rows), rows, page, total, key_of("submitted_at"))
+        return connection(await submission_nodes(rows), rows, page, total)
 
 
 @strawberry.type
