@@ -16,7 +16,7 @@ from resolvers import tickets
 from resolvers.tickets.read import TICKET_ORDER_OF, ticket_listing
 from schema.directive import field, mutation
 from schema.inputs import decoded, decoded_list, decoded_upload
-from schema.loaders import loader
+from schema.loaders import visible_ticket_page_by_object_id
 from schema.relay import (
     Connection,
     Paging,
@@ -62,7 +62,7 @@ async def ticket_connection(
         extra = tuple(
             sorted({**criteria, "order_by": order_by, "descending": descending, "values": TICKET_ROW.values}.items())
         )
-        rows, total = await loader(info, "visible_ticket_page_by_object_id").load((object_pk, (page.window, extra)))
+        rows, total = await visible_ticket_page_by_object_id(info).load((object_pk, (page.window, extra)))
     else:
         rows, total = await tickets.ticket_page(
             info.context.viewer,
