@@ -23,6 +23,7 @@ from tortoise.models import Model
 from core.database import dialect
 from core.ids import decode_global_id, to_global_id
 from core.keyset import LISTINGS, Listing
+from execution.schema import schema
 from models.accounts import Account
 from models.api_tokens import ApiToken
 from models.audit import AuditAction, AuditEvent
@@ -34,7 +35,6 @@ from models.webhooks import Webhook, WebhookDelivery, WebhookEvent
 from resolvers.tickets.read import TICKET_LISTINGS
 from schema.directive import DEFINITION_KEY, object_fields
 from schema.relay import listing_of
-from schema.schema import schema
 from schema.tickets.inputs import TicketOrder
 from server.demo import ADMIN, seed_demo
 

@@ -15,11 +15,11 @@ import pytest
 import strawberry
 
 from core.ids import to_global_id
+from execution.schema import schema
 from models.tickets import Ticket as TicketModel
 from resolvers.tickets.read import check_ticket_values, page_values
 from schema.directive import DEFINITION_KEY
 from schema.rows import columns, row_shape
-from schema.schema import schema
 from schema.tickets.preload import field_values
 from schema.tickets.types import TICKET_ROW
 from tests.factories import make_comment, make_ticket
