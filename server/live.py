@@ -331,6 +331,8 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         await super().handle_subscribe(message)
 
     async def handle_task_exception(self, error: Exception) -> None:
+        if isinstance(error, WebSocketDisconnected):  # the socket closed while a change was being sent
+            return
         # A GraphQL error that escaped the stream is a refusal, not an incident: no traceback.
         if isinstance(error, GraphQLError) and not is_unexpected(error):
             logger.info("live updates: a subscription ended with %s", error.message)
@@ -369,10 +371,21 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler[Any, Any]):
 
 
 async def close_all(code: int = CLOSE_GOING_AWAY, reason: str = "Server shutting down") -> None:
-    """Close every live socket of this process (graceful shutdown: 1001, clients reconnect elsewhere)."""
-    for handler in list(HANDLERS):
+    """Close every live socket of this process (graceful shutdown: 1001, clients reconnect elsewhere).
+
+    All at once and bounded: a client that stopped reading cannot hold the others' close frames
+    (or the shutdown) behind its own.
+    """
+
+    async def close(handler: LiveTransportHandler) -> None:
         with contextlib.suppress(Exception):
             await handler.close(code, reason)
+
+    closing = [asyncio.ensure_future(close(handler)) for handler in list(HANDLERS)]
+    if closing:
+        _, late = await asyncio.wait(closing, timeout=OPERATION_STOP_SECONDS)
+        for task in late:
+            task.cancel()
 
 
 class Server(uvicorn.Server):

@@ -3,9 +3,12 @@
 APQ: a client sends `extensions.persistedQuery = {version: 1, sha256Hash}`. Without
 `query`, the server looks the hash up (`PERSISTED_QUERY_NOT_FOUND` when it does not know
 it, and the client resends the hash with the query); with `query`, the hash must be the
-SHA-256 of that text (`BAD_USER_INPUT` otherwise) and the pair is stored in the database
-(table `persisted_query`), so every server process knows it. Rows never change (the key
-is the hash of the value), so each process also keeps the ones it has seen in memory.
+SHA-256 of that text (`BAD_USER_INPUT` otherwise); once the query ran without any error
+(so it parsed, validated and nothing refused it) the pair is stored in the database (table
+`persisted_query`, `register`), so every server process knows it. Storing is bounded: an
+anonymous address registers a few per hour, the table has a cap (least recently used out
+first) and rows unused for days are deleted. A row's text never changes (the key is its
+hash), so each process also keeps the ones it has seen in memory, re-reading hourly.
 `SITEDESK_PERSISTED_QUERIES=false` answers `PERSISTED_QUERY_NOT_SUPPORTED` instead.
 
 Trusted documents: `SITEDESK_TRUSTED_DOCUMENTS=path` names an Apollo persisted-query
