@@ -37,8 +37,26 @@ def no_traceback(server: Server) -> None:
     assert "Traceback" not in log and "Exception in" not in log, log[-3000:]
 
 
-@pytest.mark.parametrize("frame", ["[1,2,3]", '"text"', "42", "null", "true", "{}", '{"type": 5}', '{"type": "nope"}'])
-async def test_anonymous_frames_that_are_no_message_close_4400(world: World, live_server: Server, frame: str) -> None:
+@pytest.mark.parametrize(
+    "frame",
+    [
+        "[1,2,3]",
+        '"text"',
+        "42",
+        "null",
+        "true",
+        "{}",
+        '{"type": 5}',
+        '{"type": "nope"}',
+        '{"type": "connection_ack"}',  # a server's message
+        '{"type": "next", "id": "1", "payload": {}}',
+        "not json",
+        b"\x00binary",
+    ],
+)
+async def test_anonymous_frames_that_are_no_message_close_4400(
+    world: World, live_server: Server, frame: str | bytes
+) -> None:
     async with live_socket(live_server, None, init=False) as client:
         await client.ws.send(frame)
         assert await client.closed_with() == 4400
