@@ -8,7 +8,7 @@ take the last place (SQLite has one process, and a transaction holds the databas
 Crash clean-up: each process pushes the `expires_at` of its open sockets' rows forward every
 `heartbeat_seconds` while it has sockets (`SocketClaims.start`), so the rows of a process that
 died (SIGKILL, a crashed host) stop counting after `ttl_seconds` and are deleted by the next
-claim for that account. A socket's row is deleted when it closes.
+claim. A socket's row is deleted when it closes.
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ class SocketClaims:
         async with in_transaction() as connection:
             if connection.capabilities.dialect == "postgres":
                 await connection.execute_query("SELECT pg_advisory_xact_lock($1, $2)", [LOCK_NAMESPACE, account_id])
-            await LiveSocket.filter(account_id=account_id, expires_at__lte=now).using_db(connection).delete()
+            # Expired rows (of processes that died) of any account: they no longer count anyway.
+            await LiveSocket.filter(expires_at__lte=now).using_db(connection).delete()
             count = await LiveSocket.filter(account_id=account_id).using_db(connection).count()
             if count >= limit:
                 return None
