@@ -225,7 +225,8 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             return
         if self.connection_init_timeout_task:
             self.connection_init_timeout_task.cancel()
-        payload = message.get("payload") or {}
+        received: Any = message.get("payload")  # the client's JSON: maybe none or not an object
+        payload = received or {}
         if not isinstance(payload, dict):
             await self.close(CLOSE_BAD_REQUEST, "Invalid connection_init payload")
             return

@@ -308,5 +308,5 @@ async def metrics(request: Request) -> Response:
         persisted = await PersistedQuery.all().count()
     except Exception as exc:  # unreachable database: left out of this scrape
         logger.warning("persisted queries not counted: %s", exc)
-    body = generate_latest(_Scrape(_source(), outboxes, persisted))  # type: ignore[arg-type]
+    body = generate_latest(_Scrape(_source(), outboxes, persisted))
     return Response(body, media_type=CONTENT_TYPE_LATEST)
