@@ -77,6 +77,8 @@ PERSONAL: dict[str, tuple[str, str]] = {
     "IdempotentRequest.account_id": ("not exported: stored answers kept a day", "rows deleted"),
     "IdempotentRequest.body": ("not exported: stored answers kept a day", "rows deleted"),
     "PersonExport.account_id": ("not exported: the export itself", "exports deleted with their files"),
+    "LiveSocket.account_id": ("not exported: an open connection, gone within minutes", LINK),
+    "PersistedQueryQuota.address": ("not exported: a client address counted for an hour", "kept: not tied to a person"),
     "PersonExport.requested_by_id": ("not exported: the administrator's act, in the audit trail", LINK),
 }
 
@@ -105,7 +107,9 @@ NOT_PERSONAL: dict[str, str] = {
     "OutboxMail": "id audience kind locale mail_key attempts next_attempt_at claim_token note created_at sent_at "
     "ticket_id",
     "PermissionGroup": "id name permissions created_at employees",
-    "PersistedQuery": "sha256 query created_at",
+    "PersistedQuery": "sha256 query created_at last_used_at",
+    "PersistedQueryQuota": "id registrations window_started",
+    "LiveSocket": "id expires_at process",
     "PersonExport": "id status attempts claim_token claimed_until last_error filename content_type size sha256 "
     "storage_key created_at finished_at expires_at",
     "RefreshToken": "id created_at expires_at rotated_at revoked_at",
