@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from schema.accounts import AccountMutations, AccountQueries, CustomerUser, Employee
 from schema.api_tokens import ApiToken, ApiTokenMutations, ApiTokenQueries, ReadOnlyViewers
@@ -82,7 +84,7 @@ class SitedeskSchema(strawberry.Schema):
             return super()._get_execute_function()
         return self.compiled.execute
 
-    def process_errors(self, errors, execution_context=None) -> None:
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # Refusals and bad input are answers, not incidents; `ShapeErrors`
         # logs the unexpected ones with their request id.
         return None

@@ -17,7 +17,7 @@ from permissions.policy import SYSTEM_ADMINS
 from resolvers import webhooks
 from schema.accounts import Person
 from schema.directive import field, mutation, type_policy
-from schema.inputs import decoded, ref
+from schema.inputs import WebhookId, decoded
 from schema.relay import (
     AfterArgument,
     BeforeArgument,
@@ -165,7 +165,7 @@ class CreateWebhookInput:
 
 @strawberry.input(description="Changes to a webhook; fields left out stay as they are.")
 class UpdateWebhookInput:
-    id: ref("Webhook") = strawberry.field(description="The webhook.")  # type: ignore[valid-type]
+    id: WebhookId = strawberry.field(description="The webhook.")
     url: str | None = strawberry.field(default=None, description="A new URL, checked like at creation.")
     events: list[WebhookEvent] | None = strawberry.field(default=None, description="The new set of events.")
     description: str | None = strawberry.field(default=None, description="A new description.")
