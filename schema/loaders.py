@@ -54,7 +54,7 @@ T = TypeVar("T")
 
 # A loader's batch function: a value for each key, in order, or the exception that key's `load` raises.
 Batch = Callable[[list[K]], Awaitable[Sequence[V | BaseException]]]
-# A row of a values query (`TICKET_VALUES`, `COMMENT_VALUES`, …): column name → value.
+# A row of a values query (`TICKET_ROW.values`, `COMMENT_VALUES`, …): column name → value.
 Values = dict[str, Any]
 # One page of a growing list: its rows and how many there are in all.
 Page = tuple[list[T], int]
