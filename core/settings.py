@@ -95,6 +95,11 @@ class Settings:
     # The HTTP pipeline (server/persisted.py, server/idempotency.py).
     persisted_queries: bool = True
     trusted_documents: Path | None = None
+    # The email channel (issue 27; resolvers/inbound_mail.py, server/inbound_mail.py): the domain of
+    # reply and intake addresses (unset: off), the receiver's host:port, the per-sender hourly limit.
+    inbound_domain: str | None = None
+    inbound_smtp: str | None = None
+    inbound_per_sender_per_hour: int = 60
 
     @property
     def secret_key(self) -> str:
@@ -196,7 +201,41 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         log_format=log_format,
         persisted_queries=_bool(env.get("SITEDESK_PERSISTED_QUERIES", "true"), "SITEDESK_PERSISTED_QUERIES"),
         trusted_documents=Path(env["SITEDESK_TRUSTED_DOCUMENTS"]) if env.get("SITEDESK_TRUSTED_DOCUMENTS") else None,
+        inbound_domain=_inbound_domain(env.get("SITEDESK_INBOUND_DOMAIN")),
+        inbound_smtp=_host_port(env.get("SITEDESK_INBOUND_SMTP"), "SITEDESK_INBOUND_SMTP"),
+        inbound_per_sender_per_hour=_int(
+            env.get("SITEDESK_INBOUND_PER_SENDER_PER_HOUR", "60"), "SITEDESK_INBOUND_PER_SENDER_PER_HOUR"
+        ),
     )
+
+
+def _inbound_domain(value: str | None) -> str | None:
+    """`SITEDESK_INBOUND_DOMAIN`: a mail domain such as desk.example.com (lower-cased), or None."""
+    domain = (value or "").strip().lower().strip(".")
+    if not domain:
+        return None
+    if "@" in domain or " " in domain or "." not in domain:
+        raise ConfigurationError("SITEDESK_INBOUND_DOMAIN must be a mail domain, e.g. desk.example.com")
+    return domain
+
+
+def split_host_port(value: str) -> tuple[str, int]:
+    """("127.0.0.1", 2525) of "127.0.0.1:2525" ("[::1]:2525" for IPv6)."""
+    host, _, port = value.strip().rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(value)
+    return host, int(port)
+
+
+def _host_port(value: str | None, name: str) -> str | None:
+    if not value or not value.strip():
+        return None
+    try:
+        split_host_port(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be host:port, e.g. 127.0.0.1:2525") from None
+    return value.strip()
 
 
 def _networks(value: str, name: str) -> tuple[str, ...]:
