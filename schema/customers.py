@@ -13,9 +13,11 @@ from models.accounts import Account
 from models.audit import AuditAction
 from models.customers import Customer as CustomerRow
 from models.customers import SiteObject as SiteObjectRow
+from permissions.inbound_mail import READ_CHANNEL
 from permissions.policy import EMPLOYEES, PORTAL_ADMINS, SIGNED_IN
 from resolvers import customers, documents, evaluations
 from resolvers.audit import audited_change
+from resolvers.inbound_mail.administration import intake_address
 from schema.accounts import CustomerUser, Employee, audited
 from schema.directive import field, mutation, type_policy
 from schema.documents import (
@@ -47,7 +49,7 @@ from schema.relay import (
     lazy_id,
     paging,
 )
-from schema.tickets import Ticket, TicketFilterInput, ticket_connection
+from schema.tickets import Ticket, TicketFilterInput, TicketType, ticket_connection
 
 FromArgument = Annotated[date | None, strawberry.argument(name="from", description="First day (UTC), inclusive.")]
 ToArgument = Annotated[date | None, strawberry.argument(name="to", description="Last day (UTC), inclusive.")]
@@ -77,6 +79,18 @@ class Customer(Node):
         self, info: strawberry.Info, from_: FromArgument = None, to: ToArgument = None
     ) -> TicketEvaluation | None:
         return await customer_evaluation(info, self.pk, from_, to)
+
+    @field(
+        policy=READ_CHANNEL,
+        description="The type of the tickets its users open by mail to an object's intake address; null: "
+        "such mail is refused (`setCustomerMailTicketType`).",
+    )
+    async def mail_ticket_type(self, info: strawberry.Info) -> TicketType | None:
+        row = await loader(info, "customer_by_id").load(self.pk)
+        if row is None or row.mail_ticket_type_id is None:
+            return None
+        kind = await loader(info, "ticket_type_by_id").load(row.mail_ticket_type_id)
+        return TicketType.from_row(kind) if kind is not None else None
 
     @classmethod
     def from_row(cls, row: CustomerRow) -> Customer:
@@ -156,6 +170,18 @@ class SiteObject(Node):
     async def responsible_employees(self, info: strawberry.Info) -> list[Employee] | None:
         rows = await loader(info, "responsible_employees_by_object_id").load(self.pk)
         return [Employee.from_rows(row, row.account) for row in rows]
+
+    @field(
+        policy=READ_CHANNEL,
+        description="Mail to this address from a customer user who sees the object opens a ticket of the "
+        'customer\'s mail ticket type: "<key>@SITEDESK_INBOUND_DOMAIN", the key secret '
+        "(`rotateObjectIntakeAddress`); null while the email channel is off.",
+    )
+    async def intake_address(self, info: strawberry.Info) -> str | None:
+        settings = info.context.settings
+        if not settings.inbound_domain:
+            return None
+        return intake_address(settings, await loader(info, "intake_key_by_object_id").load(self.pk))
 
     @classmethod
     def from_row(cls, row: SiteObjectRow, customer_name: str | None = None) -> SiteObject:

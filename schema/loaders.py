@@ -18,6 +18,7 @@ from resolvers.customers import responsibles_of
 from resolvers.documents import document_pages, document_rules_of, documents_on
 from resolvers.evaluations import customer_evaluations, object_evaluations
 from resolvers.forms import created_tickets_of, current_versions
+from resolvers.inbound_mail.administration import bouncing_accounts, intake_keys
 from resolvers.tickets import (
     attachments_by_ticket,
     comment_counts,
@@ -123,6 +124,15 @@ def _pages_by_key(
     return load
 
 
+async def _intake_keys(viewer: Any, object_ids: list[int]) -> dict[int, Any]:
+    return await intake_keys(object_ids)
+
+
+async def _mail_bouncing(viewer: Any, account_ids: list[int]) -> dict[int, Any]:
+    bouncing = await bouncing_accounts(account_ids)
+    return {pk: pk in bouncing for pk in account_ids}
+
+
 async def _document_rules(viewer: Any, customer_ids: list[int]) -> dict[int, Any]:
     return await document_rules_of(customer_ids)
 
@@ -143,6 +153,9 @@ LOADERS: dict[str, LoaderFactory] = {
     "ticket_type_by_id": lambda viewer: _rows_by_id(TicketType),
     "employee_by_id": lambda viewer: _rows_by_id(Employee, ("account",)),
     "responsible_employees_by_object_id": lambda viewer: _by_key(responsibles_of, viewer, default=[]),
+    # The email channel (issue 27): for fields whose policy admits employees only.
+    "intake_key_by_object_id": lambda viewer: _by_key(_intake_keys, viewer),
+    "mail_bouncing_by_account_id": lambda viewer: _by_key(_mail_bouncing, viewer, default=False),
     "person_by_account_id": lambda viewer: _people_by_account,
     "document_rules_by_customer_id": lambda viewer: _by_key(_document_rules, viewer, default=[]),
     "form_template_by_id": lambda viewer: _rows_by_id(FormTemplate),

@@ -77,9 +77,16 @@ TICKET_VALUES = (
 ) + person_values("created_by__")
 
 # A comment with its author, for read-only lists.
-COMMENT_VALUES = ("id", "ticket_id", "author_id", "body", "internal", "created_at", "edited_at") + person_values(
-    "author__"
-)
+COMMENT_VALUES = (
+    "id",
+    "ticket_id",
+    "author_id",
+    "body",
+    "internal",
+    "source",
+    "created_at",
+    "edited_at",
+) + person_values("author__")
 
 ATTACHMENT_VALUES = (
     "id",
