@@ -99,9 +99,7 @@ class Channel:
 
 
 @pytest.fixture
-async def channel(
-    channel_settings: Settings, smtp_server: SmtpServer, world: World
-) -> AsyncIterator[Channel]:
+async def channel(channel_settings: Settings, smtp_server: SmtpServer, world: World) -> AsyncIterator[Channel]:
     port = free_port()
     server = await start_receiver(channel_settings, f"127.0.0.1:{port}")
     try:
