@@ -62,7 +62,16 @@ class InboundHandler:
 
 
 class _Protocol(SMTP):
-    """aiosmtpd's SMTP session; a message beyond the transport limit is counted as `refused_size` too."""
+    """aiosmtpd's SMTP session; a message beyond the transport limit is counted as `refused_size` too.
+
+    Lines may be as long as a message may be: clients that send a message with bare LF line ends
+    (smtplib sends bytes unchanged) arrive as one long "line" and are still read, not refused.
+    """
+
+    def __init__(self, handler: InboundHandler, **options: Any) -> None:
+        # Before aiosmtpd's __init__, which builds its stream reader with this limit.
+        self.line_length_limit = options.get("data_size_limit") or SMTP.line_length_limit
+        super().__init__(handler, **options)
 
     async def push(self, status: str) -> None:
         if status.startswith("552 Error: Too much mail data"):

@@ -137,3 +137,12 @@ async def test_a_reply_without_token_counts_when_its_references_name_our_mail(ch
     assert (await channel.send(message)).startswith("250")
     newest = (await comments_of(thread.ticket.id))[-1]
     assert newest.body == "Ohne Token, aber mit References." and newest.author_id == channel.world.alice.account.id
+
+
+async def test_a_message_with_bare_newlines_is_read_too(channel: Channel, thread: Thread) -> None:
+    """smtplib sends bytes as they are: `as_bytes()` has LF line ends, not CRLF."""
+    raw = reply(thread.to_alice, "Mit LF.", sender=channel.world.alice.email).as_bytes()
+    assert b"\r\n" not in raw
+    answer = await channel.send(raw, to=[str(thread.to_alice.message["Reply-To"])])
+    assert answer.startswith("250"), answer
+    assert (await comments_of(thread.ticket.id))[-1].body == "Mit LF."
