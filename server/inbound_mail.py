@@ -74,7 +74,9 @@ class _Protocol(SMTP):
         super().__init__(handler, **options)
 
     async def push(self, status: str) -> None:
-        if status.startswith("552 Error: Too much mail data"):
+        # aiosmtpd's own refusals ("552 Error: …": MAIL FROM with a SIZE over the limit, or DATA beyond
+        # it); the handler's 552 ("552 5.3.4 …") was counted by receive_message already.
+        if status.startswith("552 Error"):
             INBOUND_MAIL.labels(outcome=InboundOutcome.REFUSED_SIZE.value).inc()
             logger.info("inbound mail refused (refused_size): over the transport limit")
             status = "552 5.3.4 Message too big: nothing was stored"

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
+from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr
 
 from mail.inbound.text import html_to_text
@@ -163,11 +164,15 @@ def _bounce(message: EmailMessage) -> Bounce | None:
     return Bounce(failed=failed, original_message_ids=originals)
 
 
-def read_message(raw: bytes) -> InboundMessage:
-    """Everything the email channel reads of one RFC 5322 message."""
-    message = message_from_bytes(raw, policy=policy.default)
+def read_message(raw: bytes, headers_only: bool = False) -> InboundMessage:
+    """Everything the email channel reads of one RFC 5322 message (`headers_only`: its headers,
+    for a message too large to be stored anyway: no body is parsed)."""
+    if headers_only:
+        message = BytesHeaderParser(policy=policy.default).parsebytes(raw)
+    else:
+        message = message_from_bytes(raw, policy=policy.default)
     assert isinstance(message, EmailMessage)  # policy.default builds EmailMessage objects
-    text, from_html, used = _body(message)
+    text, from_html, used = ("", False, set()) if headers_only else _body(message)
     sender = _addresses(message, "From")
     ids = message_ids(_header(message, "Message-ID"))
     return InboundMessage(
@@ -183,6 +188,6 @@ def read_message(raw: bytes) -> InboundMessage:
         loop_marker=_header(message, "X-Sitedesk-Loop"),
         text=text,
         from_html=from_html,
-        attachments=_attachments(message, used),
-        bounce=_bounce(message),
+        attachments=[] if headers_only else _attachments(message, used),
+        bounce=None if headers_only else _bounce(message),
     )

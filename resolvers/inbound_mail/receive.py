@@ -172,7 +172,8 @@ async def receive_message(
 
 
 async def _receive(settings: Settings, raw: bytes, recipients: list[str], envelope_sender: str | None) -> Received:
-    message = read_message(raw)
+    # A message over the transport limit is refused whatever it says: only its headers are read.
+    message = read_message(raw, headers_only=len(raw) > transport_limit(settings))
     key = message.key(raw)
     addresses = recipients or message.delivered_to or message.to
     locals_ = _local_parts(settings, addresses)

@@ -173,3 +173,30 @@ async def test_refusals_are_recorded_once_per_message(channel: Channel, thread: 
     await channel.send(message)
     rows = await InboundMail.filter(sender=channel.world.bob.email).values("outcome")
     assert [row["outcome"].value for row in rows] == ["refused_sender"]
+
+
+async def test_a_message_over_the_transport_limit_is_refused_from_its_headers(channel: Channel, thread: Thread) -> None:
+    small = dataclasses.replace(channel.settings, max_upload_mb=1)
+    port = free_port()
+    server = await start_receiver(small, f"127.0.0.1:{port}")
+    try:
+        other = dataclasses.replace(channel, port=port, settings=small)
+        # About 4 MB on the wire: over the 1 MB limit in base64 plus 1 MB, under what the receiver reads.
+        huge = reply(
+            thread.to_alice,
+            "Riesig.",
+            sender=channel.world.alice.email,
+            attachments=[("riesig.bin", "application/octet-stream", b"\x02" * (3 * 1024 * 1024))],
+        )
+        await refused(other, thread, huge, "refused_size", code="552")
+        assert await OutboxMail.filter(kind=NotificationKind.MAIL_TOO_LARGE).count() == 1
+        # Beyond what the receiver reads at all: aiosmtpd answers 552 itself, counted as well.
+        beyond = reply(
+            thread.to_alice,
+            "Zu viel.",
+            sender=channel.world.alice.email,
+            attachments=[("mehr.bin", "application/octet-stream", b"\x03" * (4 * 1024 * 1024))],
+        )
+        await refused(other, thread, beyond, "refused_size", code="552")
+    finally:
+        await stop_receiver(server)
