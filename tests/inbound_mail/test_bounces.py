@@ -96,3 +96,20 @@ async def test_a_delayed_delivery_marks_nothing(channel: Channel, thread: Thread
     await channel.send(report, to=[notification.envelope_from], envelope_from="")
     user_id = str(to_global_id("CustomerUser", world.alice.pk))
     assert (await gql.as_viewer(world.staff.token).ok(BOUNCING, {"id": user_id}))["node"] == {"mailBouncing": False}
+
+
+async def test_a_changed_address_is_mailed_again(channel: Channel, thread: Thread, gql) -> None:
+    from models.accounts import Account
+
+    world = channel.world
+    notification = thread.to_alice
+    await channel.send(dsn(world.alice.email, str(notification.message["Message-ID"])), to=[notification.envelope_from])
+    user_id = str(to_global_id("CustomerUser", world.alice.pk))
+    staff = gql.as_viewer(world.staff.token)
+    assert (await staff.ok(BOUNCING, {"id": user_id}))["node"] == {"mailBouncing": True}
+    # The address changes (no API changes addresses yet; an operator's update does): the mark no longer applies.
+    await Account.filter(id=world.alice.account.id).update(email="alice.neu@kunde.test")
+    assert (await staff.ok(BOUNCING, {"id": user_id}))["node"] == {"mailBouncing": False}
+    await staff.ok(COMMENT, {"input": {"ticketId": thread.global_id, "body": "An die neue Adresse."}})
+    sent = await channel.notifications()
+    assert any("alice.neu@kunde.test" in m.rcpt_tos and "An die neue Adresse." in m.text for m in sent)
