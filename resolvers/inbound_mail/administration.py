@@ -82,6 +82,6 @@ async def clear_mail_bouncing(kind: str, person_id: int) -> tuple[Employee | Cus
         row = await get_in_scope(Employee.all(), person_id, "person", "personId")
     else:
         row = await get_in_scope(CustomerUser.all(), person_id, "person", "personId")
-    account_id: int = row.account_id  # type: ignore[union-attr]  # the one-to-one's column
+    account_id: int = row.account_id
     await Account.filter(id=account_id).update(mail_bouncing_address=None)
     return row, await Account.get(id=account_id)
