@@ -18,7 +18,7 @@ import asyncio
 import logging
 import socket
 import sys
-from typing import Any
+from typing import Any, AnyStr
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -73,13 +73,14 @@ class _Protocol(SMTP):
         self.line_length_limit = options.get("data_size_limit") or SMTP.line_length_limit
         super().__init__(handler, **options)
 
-    async def push(self, status: str) -> None:
+    async def push(self, status: AnyStr) -> None:
         # aiosmtpd's own refusals ("552 Error: …": MAIL FROM with a SIZE over the limit, or DATA beyond
         # it); the handler's 552 ("552 5.3.4 …") was counted by receive_message already.
-        if status.startswith("552 Error"):
+        if isinstance(status, str) and status.startswith("552 Error"):
             INBOUND_MAIL.labels(outcome=InboundOutcome.REFUSED_SIZE.value).inc()
             logger.info("inbound mail refused (refused_size): over the transport limit")
-            status = "552 5.3.4 Message too big: nothing was stored"
+            await super().push("552 5.3.4 Message too big: nothing was stored")
+            return
         await super().push(status)
 
 
