@@ -100,6 +100,12 @@ class Settings:
     inbound_domain: str | None = None
     inbound_smtp: str | None = None
     inbound_per_sender_per_hour: int = 60
+    # Persisted-query registration (server/persisted.py): the table's cap (least recently used
+    # out first), rows unused this long are deleted, anonymous registrations per address and hour.
+    persisted_queries_max: int = 10000
+    persisted_queries_unused_days: int = 30
+    persisted_queries_anonymous: bool = True
+    persisted_queries_per_address: int = 20
 
     @property
     def secret_key(self) -> str:
@@ -139,6 +145,12 @@ LIVE_VARIABLES = (
     ("live_queue_size", "SITEDESK_LIVE_QUEUE_SIZE", 100),
     ("live_init_timeout_seconds", "SITEDESK_LIVE_INIT_TIMEOUT_SECONDS", 5),
     ("live_recheck_seconds", "SITEDESK_LIVE_RECHECK_SECONDS", 5),
+)
+
+PERSISTED_QUERY_VARIABLES = (
+    ("persisted_queries_max", "SITEDESK_PERSISTED_QUERIES_MAX", 10000),
+    ("persisted_queries_unused_days", "SITEDESK_PERSISTED_QUERIES_UNUSED_DAYS", 30),
+    ("persisted_queries_per_address", "SITEDESK_PERSISTED_QUERIES_PER_ADDRESS", 20),
 )
 
 
@@ -186,6 +198,13 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         introspection=_bool(env.get("SITEDESK_INTROSPECTION", graphiql_default), "SITEDESK_INTROSPECTION"),
         **{name: _int(env.get(variable, str(default)), variable) for name, variable, default in LIMIT_VARIABLES},
         **{name: _int(env.get(variable, str(default)), variable) for name, variable, default in LIVE_VARIABLES},
+        **{
+            name: _int(env.get(variable, str(default)), variable)
+            for name, variable, default in PERSISTED_QUERY_VARIABLES
+        },
+        persisted_queries_anonymous=_bool(
+            env.get("SITEDESK_PERSISTED_QUERIES_ANONYMOUS", "true"), "SITEDESK_PERSISTED_QUERIES_ANONYMOUS"
+        ),
         mail_from=_mail_from(env.get("SITEDESK_MAIL_FROM"), env.get("SITEDESK_PUBLIC_URL")),
         mail_sender=_bool(env.get("SITEDESK_MAIL_SENDER", "true"), "SITEDESK_MAIL_SENDER"),
         webhook_allow_http=_bool(env.get("SITEDESK_WEBHOOK_ALLOW_HTTP", "false"), "SITEDESK_WEBHOOK_ALLOW_HTTP"),

@@ -31,7 +31,7 @@ from typing import Any
 
 from core.errors import BadUserInput
 from core.ids import to_global_id
-from core.keyset import Window, page_of
+from core.keyset import Listing, Window
 from core.lookup import get_in_scope
 from mail.render import LOCALES, locale_of, render_subject
 from models.accounts import Account, AccountKind
@@ -410,10 +410,13 @@ async def update_notification_settings(
     return await notification_settings(viewer)
 
 
+NOTIFICATIONS = Listing("notifications", "created_at", descending=True)
+
+
 async def notification_page(viewer: Viewer, ticket_id: int, window: Window) -> tuple[list[OutboxMail], int]:
-    """One page (`core.keyset.page_of`) of what was queued for a visible ticket, newest first, and how many in all."""
+    """One page of what was queued for a visible ticket, newest first (`NOTIFICATIONS`), and how many in all."""
     ticket = await get_in_scope(visible_tickets(viewer), ticket_id, "ticket", "ticketId")
-    return await page_of(visible_notifications(viewer).filter(ticket_id=ticket.id), "created_at", True, window)
+    return await NOTIFICATIONS.page(visible_notifications(viewer).filter(ticket_id=ticket.id), window)
 
 
 async def find_notification(viewer: Viewer, notification_id: int) -> OutboxMail | None:

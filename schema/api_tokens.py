@@ -22,19 +22,16 @@ from models.api_tokens import ApiToken as ApiTokenRow
 from permissions.api_tokens import READ_ONLY_MESSAGES
 from permissions.policy import PORTAL_ADMINS, SYSTEM_ADMINS
 from resolvers import api_tokens
+from resolvers.api_tokens import API_TOKENS
 from schema.accounts import CustomerUser, Employee, Person, client_address
 from schema.directive import field, mutation, type_policy
 from schema.inputs import decoded, refs
 from schema.relay import (
-    AfterArgument,
-    BeforeArgument,
     Connection,
-    FirstArgument,
-    LastArgument,
     Node,
+    Paging,
     connection,
-    key_of,
-    paging,
+    paged,
 )
 from schema.tickets.types import person
 
@@ -170,17 +167,10 @@ class CreateApiTokenInput:
 @strawberry.type
 class ApiTokenQueries:
     @field(policy=SYSTEM_ADMINS, description="Every API token, newest first; revoked and expired ones included.")
-    async def api_tokens(
-        self,
-        info: strawberry.Info,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
-    ) -> Connection[ApiToken]:
-        page = paging(info, "api_tokens", first, after, last, before)
+    @paged(API_TOKENS)
+    async def api_tokens(self, info: strawberry.Info, page: Paging) -> Connection[ApiToken]:
         rows, total = await api_tokens.page_of_api_tokens(info.context.viewer, page.window)
-        return connection([ApiToken.from_row(r) for r in rows], rows, page, total, key_of("created_at"))
+        return connection([ApiToken.from_row(r) for r in rows], rows, page, total)
 
 
 @strawberry.type

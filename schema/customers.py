@@ -14,7 +14,10 @@ from models.customers import SiteObject as SiteObjectRow
 from permissions.inbound_mail import READ_CHANNEL
 from permissions.policy import EMPLOYEES, PORTAL_ADMINS, SIGNED_IN
 from resolvers import customers, documents, evaluations
+from resolvers.customers import CUSTOMERS, OBJECTS
+from resolvers.documents import DOCUMENTS
 from resolvers.inbound_mail.administration import intake_address
+from resolvers.tickets.read import ticket_listing
 from schema.accounts import CustomerUser, Employee, client_address
 from schema.directive import field, mutation, type_policy
 from schema.documents import (
@@ -40,16 +43,12 @@ from schema.loaders import (
     ticket_type_by_id,
 )
 from schema.relay import (
-    AfterArgument,
-    BeforeArgument,
     Connection,
-    FirstArgument,
-    LastArgument,
     Node,
+    Paging,
     connection,
-    key_of,
     lazy_id,
-    paging,
+    paged,
 )
 from schema.tickets import Ticket, TicketFilterInput, TicketType, ticket_connection
 
@@ -116,6 +115,7 @@ class SiteObject(Node):
         return _customer(info, self.customer_pk)  # type: ignore[return-value]
 
     @field(policy=SIGNED_IN, description="The tickets on this object the viewer may see.")
+    @paged(ticket_listing("CREATED_AT", True))
     async def tickets(
         self,
         info: strawberry.Info,
@@ -123,12 +123,10 @@ class SiteObject(Node):
             TicketFilterInput | None,
             strawberry.argument(description="Narrows the list; absent: every ticket on the object the viewer may see."),
         ] = None,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
+        *,
+        page: Paging,
     ) -> Connection[Ticket]:
-        return await ticket_connection(info, filter, (first, after, last, before), object_pk=self.pk)
+        return await ticket_connection(info, filter, page, object_pk=self.pk)
 
     @field(
         policy=SIGNED_IN,
@@ -144,15 +142,9 @@ class SiteObject(Node):
         description="Files published on this object by the customer's document rules, newest first, as a "
         "connection (keyset pages). Customer users get the file, never the ticket behind it.",
     )
-    async def document_page(
-        self,
-        info: strawberry.Info,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
-    ) -> Connection[Document]:
-        return await document_connection(info, self.pk, (first, after, last, before))
+    @paged(DOCUMENTS)
+    async def document_page(self, info: strawberry.Info, page: Paging) -> Connection[Document]:
+        return await document_connection(info, self.pk, page)
 
     @field(
         policy=SIGNED_IN,
@@ -225,30 +217,16 @@ class CreateCustomerUserInput:
 @strawberry.type
 class CustomerQueries:
     @field(policy=SIGNED_IN, description="Objects; customer users see their assigned objects only.")
-    async def objects(
-        self,
-        info: strawberry.Info,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
-    ) -> Connection[SiteObject]:
-        page = paging(info, "objects", first, after, last, before)
+    @paged(OBJECTS)
+    async def objects(self, info: strawberry.Info, page: Paging) -> Connection[SiteObject]:
         rows, total = await customers.object_page(info.context.viewer, page.window)
-        return connection([SiteObject.from_row(r) for r in rows], rows, page, total, key_of("name"))
+        return connection([SiteObject.from_row(r) for r in rows], rows, page, total)
 
     @field(policy=EMPLOYEES, description="Every customer.")
-    async def customers(
-        self,
-        info: strawberry.Info,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
-    ) -> Connection[Customer]:
-        page = paging(info, "customers", first, after, last, before)
+    @paged(CUSTOMERS)
+    async def customers(self, info: strawberry.Info, page: Paging) -> Connection[Customer]:
         rows, total = await customers.customer_page(info.context.viewer, page.window)
-        return connection([Customer.from_row(r) for r in rows], rows, page, total, key_of("name"))
+        return connection([Customer.from_row(r) for r in rows], rows, page, total)
 
 
 @strawberry.type

@@ -24,7 +24,7 @@ from permissions.viewer import Viewer
 from resolvers.tickets.live import Change, open_ticket_changes
 from schema.directive import field, type_policy
 from schema.limits import query_cost
-from schema.tickets.types import Attachment, Comment, Ticket
+from schema.tickets.types import TICKET_ROW, Attachment, Comment, Ticket
 
 
 @strawberry.enum(description="What happened to a ticket.")
@@ -125,6 +125,7 @@ class Subscription:
         changes = await open_ticket_changes(
             current_viewer,
             context.settings,
+            values=TICKET_ROW.values,
             object_id=parse_id(object_id, "SiteObject", "objectId") if object_id else None,
             ticket_id=parse_id(ticket_id, "Ticket", "ticketId") if ticket_id else None,
         )

@@ -54,7 +54,7 @@ M = TypeVar("M", bound=Model)
 T = TypeVar("T")
 
 Batch = Callable[[list[K]], Awaitable[list[V]]]
-# A row of a values query (`TICKET_VALUES`, `COMMENT_VALUES`, …): column name → value.
+# A row of a values query (`TICKET_ROW.values`, `COMMENT_VALUES`, …): column name → value.
 Values = dict[str, Any]
 # One page of a growing list: its rows and how many there are in all.
 Page = tuple[list[T], int]

@@ -36,6 +36,7 @@ from core.settings import Settings, get_settings
 from execution.schema import schema as graphql_schema
 from files.routes import download
 from live.hub import HUB
+from live.sockets import SOCKETS
 from mail.sender import MailSender
 from permissions.api_tokens import TokenBudgetExceeded, viewer_for_bearer
 from permissions.tokens import TOKEN_EXPIRED, TOKEN_INVALID, TOKEN_REVOKED, InvalidToken
@@ -327,6 +328,12 @@ class GraphQLApp(GraphQL):
             return result
         result = await self.execute_query(query, request_adapter, context, root_value, request_data)
         note_result(request.scope, request_data.operation_name, query, result)
+        registration = self.persisted.offered(request_data.query, request_data.extensions)
+        if registration is not None and not result.errors:  # it parsed, validated and ran unrefused
+            try:
+                await self.persisted.register(registration, context.viewer.account_id is None, context.client_ip)
+            except Exception as exc:  # the answer stands; the client sends the query again next time
+                logger.warning("persisted query not stored: %s", exc)
         return result
 
     async def execute_query(
@@ -522,10 +529,13 @@ def create_app(
                 yield
             return
         async with database(settings), with_sender(app), with_receiver(app):
+            graphql_app.persisted.start()  # the clean-up of unused persisted queries
             try:
                 yield
             finally:
+                await graphql_app.persisted.stop()
                 await HUB.stop()
+                await SOCKETS.stop()
 
     graphql_app = GraphQLApp(settings)
     # A multipart request may carry up to SITEDESK_MAX_UPLOAD_MB of files on top

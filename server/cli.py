@@ -96,6 +96,10 @@ def _serve(args: argparse.Namespace) -> int:
         # Forwarded headers count only from SITEDESK_TRUSTED_PROXIES (server/proxies.py, in the app).
         "proxy_headers": False,
         "server_header": False,
+        # A live-socket frame is at most as large as a JSON request body.
+        "ws_max_size": settings.max_body_bytes,
+        # A safety net: tasks still running this long after SIGTERM are cancelled.
+        "timeout_graceful_shutdown": 10,
     }
     # server.live.Server is uvicorn's server closing live sockets with 1001 on shutdown.
     from server.live import Server

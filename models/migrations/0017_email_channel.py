@@ -14,7 +14,7 @@ from models.migration_operations import AlterEnumChoices
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0014_http_pipeline")]
+    dependencies = [("models", "0015_persisted_query_bounds")]
 
     initial = False
 

@@ -1,24 +1,26 @@
 """Reading tickets: filtered pages, single tickets, and the comments, attachments and history of a batch.
 
-The hot paths return plain dicts (`TICKET_VALUES`, `COMMENT_VALUES`,
-`ATTACHMENT_VALUES`) from values queries compiled once per shape
+The hot paths return plain dicts (of the ticket columns the caller names,
+`COMMENT_VALUES`, `ATTACHMENT_VALUES`) from values queries compiled once per shape
 (`core.queries.prepared_values`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from tortoise.exceptions import ConfigurationError, FieldError
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from core.database import dialect
 from core.dates import plausible_instant
-from core.keyset import Window, bounds
+from core.keyset import Listing, Window
 from core.lookup import get_in_scope
 from core.queries import Sentinels, list_inputs, prepared_values, windowed_values
 from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketStatus
@@ -29,36 +31,42 @@ from resolvers.people import person_values
 ORDER_FIELDS = {"CREATED_AT": "created_at", "UPDATED_AT": "updated_at", "DUE_DATE": "due_date", "NUMBER": "number"}
 NULLABLE_ORDER_FIELDS = ("due_date",)
 
+# Each ordering of tickets (`TicketOrder`, either direction) is a listing of its own: a cursor is bound to one.
+TICKET_LISTINGS = {
+    (order_by, descending): Listing(
+        f"tickets:{order_by}:{'desc' if descending else 'asc'}",
+        column,
+        descending,
+        nullable=column in NULLABLE_ORDER_FIELDS,
+    )
+    for order_by, column in ORDER_FIELDS.items()
+    for descending in (True, False)
+}
+# The (`TicketOrder` value, descending) of each ticket listing.
+TICKET_ORDER_OF = {listing: order for order, listing in TICKET_LISTINGS.items()}
+COMMENTS = Listing("comments", "created_at", descending=False)
 
-# A ticket with its to-one relations, for read-only lists and lookups: one
-# joined query, plain dicts instead of model instances.
-TICKET_VALUES = (
-    "id",
-    "number",
-    "title",
-    "description",
-    "status",
-    "source",
-    "created_at",
-    "updated_at",
-    "done_at",
-    "due_date",
-    "ticket_type_id",
-    "object_id",
-    "assignee_id",
-    "created_by_id",
-    "ticket_type__name",
-    "ticket_type__is_absence_request",
-    "object__name",
-    "object__address",
-    "object__customer_id",
-    "object__customer__name",
-    "assignee__is_system_admin",
-    "assignee__account_id",
-    "assignee__account__name",
-    "assignee__account__email",
-    "assignee__account__is_active",
-) + person_values("created_by__")
+
+def ticket_listing(order_by: str, descending: bool) -> Listing:
+    """The listing of tickets ordered by `order_by` (a `TicketOrder` value), descending or not."""
+    return TICKET_LISTINGS[(order_by, descending)]
+
+
+# A ticket is read with its to-one relations for read-only lists and lookups:
+# one joined query, plain dicts instead of model instances. Which columns (values
+# paths) is the caller's to say: the GraphQL type declares what each of its
+# fields reads (`schema.tickets.types.TICKET_ROW`).
+
+
+@functools.cache
+def check_ticket_values(values: tuple[str, ...]) -> tuple[str, ...]:
+    """`values` if each is a column of the ticket or of a to-one relation (ValueError otherwise)."""
+    try:
+        Ticket.filter(id=0).values(*values).sql()
+    except (FieldError, ConfigurationError, KeyError) as error:
+        raise ValueError(f"not ticket values: {sorted(values)} ({error})") from None
+    return values
+
 
 # A comment with its author, for read-only lists.
 COMMENT_VALUES = (
@@ -108,11 +116,12 @@ async def find_attachment(viewer: Viewer, pk: int) -> Attachment | None:
     return await visible_attachments(viewer).filter(id=pk).first()
 
 
-async def find_ticket(viewer: Viewer, ticket_id: int) -> dict[str, Any] | None:
-    """One visible ticket as a `TICKET_VALUES` dict, its to-one relations included (None outside the scope)."""
+async def find_ticket(viewer: Viewer, ticket_id: int, values: tuple[str, ...]) -> dict[str, Any] | None:
+    """One visible ticket as a dict of `values` (its to-one relations' too), None outside the scope."""
+    check_ticket_values(values)
     rows = await prepared_values(
-        ("ticket", viewer.query_shape()),
-        lambda s: visible_tickets(viewer.with_sentinels(s)).filter(id=s.int("id")).limit(1).values(*TICKET_VALUES),
+        ("ticket", viewer.query_shape(), values),
+        lambda s: visible_tickets(viewer.with_sentinels(s)).filter(id=s.int("id")).limit(1).values(*values),
         {**viewer.query_inputs(), "id": ticket_id},
     )
     return rows[0] if rows else None
@@ -154,9 +163,7 @@ def filtered_tickets(
         query = query.filter(created_at__lt=plausible_instant(created_before, "filter.createdBefore"))
     if updated_after is not None:
         query = query.filter(updated_at__gt=plausible_instant(updated_after, "filter.updatedAfter"))
-    column = ORDER_FIELDS[order_by]
-    prefix = "-" if descending else ""
-    return query.order_by(f"{prefix}{column}", f"{prefix}id")
+    return query.order_by(*ticket_listing(order_by, descending).order_by(descending))
 
 
 def _page_values(query: QuerySet[Ticket], page: QuerySet[Ticket], values: tuple[str, ...]) -> Any:
@@ -173,15 +180,11 @@ def _page_values(query: QuerySet[Ticket], page: QuerySet[Ticket], values: tuple[
 
 
 def page_values(values: tuple[str, ...], order_by: str) -> tuple[str, ...]:
-    """`values` (a selection of `TICKET_VALUES`) with what a page always needs: the id and the order column.
+    """`values` with what a page always needs: the id first, and the order column (ValueError on strangers).
 
-    In `TICKET_VALUES` order, so one selection is one compiled query shape.
+    In the order given (the caller's canonical one), so one selection is one compiled query shape.
     """
-    unknown = set(values) - set(TICKET_VALUES)
-    if unknown:
-        raise ValueError(f"not ticket values: {sorted(unknown)}")
-    wanted = {*values, "id", ORDER_FIELDS[order_by]}
-    return tuple(name for name in TICKET_VALUES if name in wanted)
+    return check_ticket_values(tuple(dict.fromkeys(("id", *values, ORDER_FIELDS[order_by]))))
 
 
 def in_page_order(
@@ -225,12 +228,12 @@ async def ticket_page(
     window: Window,
     order_by: str = "CREATED_AT",
     descending: bool = True,
-    values: tuple[str, ...] = TICKET_VALUES,
+    values: tuple[str, ...],
     **criteria: Any,
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of `filtered_tickets(viewer, **criteria)` as dicts of `values`, and the total count.
 
-    `values` names the `TICKET_VALUES` the caller reads (the id and the order
+    `values` names the columns the caller reads (the id and the order
     column always come along): only their columns are read and only their
     relations joined.
 
@@ -241,10 +244,8 @@ async def ticket_page(
     shape, a page after a cursor and text search and date bounds are built
     each time.
     """
-    column = ORDER_FIELDS[order_by]
-    reading = window.scan_descending(descending)
-    nulls_first = _nulls_first()
-    nullable = nulls_first if column in NULLABLE_ORDER_FIELDS else None
+    listing = ticket_listing(order_by, descending)
+    reading = listing.reading(window)
     values = page_values(values, order_by)
 
     def query(of: Viewer, **narrowed: Any) -> QuerySet[Ticket]:
@@ -252,7 +253,7 @@ async def ticket_page(
 
     if _built_each_time(window, criteria):
         scope = query(viewer, **criteria)
-        condition = bounds(column, descending, window, nullable)
+        condition = listing.bounds(window)
         page = scope.filter(condition) if condition is not None else scope
         rows = await _page_values(scope, page.limit(window.limit + 1), values)
     else:
@@ -266,7 +267,7 @@ async def ticket_page(
         key = ("ticket_page", viewer.query_shape(), order_by, reading, status, tuple(given), values)
         rows = await prepared_values(key, build, {**viewer.query_inputs(), **given, "limit": window.limit + 1})
     if rows:
-        return in_page_order(rows, order_by, reading, nulls_first), rows[0]["total_count"]
+        return in_page_order(rows, order_by, reading, _nulls_first()), rows[0]["total_count"]
     return rows, (await query(viewer, **criteria).count() if window.bounded else 0)
 
 
@@ -277,6 +278,7 @@ async def tickets_by_object(
     window: Window,
     order_by: str = "CREATED_AT",
     descending: bool = True,
+    values: tuple[str, ...],
     **criteria: Any,
 ) -> dict[int, tuple[list[dict[str, Any]], int]]:
     """`ticket_page` for each of `object_ids` (distinct) at once: one windowed statement for all of them.
@@ -288,16 +290,25 @@ async def tickets_by_object(
     criteria.pop("object_id", None)
     if len(object_ids) == 1:
         page_rows = await ticket_page(
-            viewer, window=window, order_by=order_by, descending=descending, object_id=object_ids[0], **criteria
+            viewer,
+            window=window,
+            order_by=order_by,
+            descending=descending,
+            values=values,
+            object_id=object_ids[0],
+            **criteria,
         )
         return {object_ids[0]: page_rows}
-    column = ORDER_FIELDS[order_by]
-    reading = window.scan_descending(descending)
-    scope = filtered_tickets(viewer, order_by=order_by, descending=reading, **criteria).filter(object_id__in=object_ids)
-    condition = bounds(column, descending, window, _nulls_first() if column in NULLABLE_ORDER_FIELDS else None)
+    listing = ticket_listing(order_by, descending)
+    scope = filtered_tickets(viewer, order_by=order_by, descending=listing.reading(window), **criteria)
+    scope = scope.filter(object_id__in=object_ids)
+    condition = listing.bounds(window)
     page = scope.filter(condition) if condition is not None else scope
     rows = await windowed_values(
-        page.order_by().values(*TICKET_VALUES), "object_id", ((column, reading), ("id", reading)), window.limit + 1
+        page.order_by().values(*page_values(values, order_by)),
+        "object_id",
+        listing.window_order(window),
+        window.limit + 1,
     )
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
@@ -319,7 +330,7 @@ async def find_tickets(viewer: Viewer, ids: list[int]) -> dict[int, Ticket]:
 
 
 def _comments_of(viewer: Viewer, ticket_ids: list[int]) -> QuerySet[Comment]:
-    return visible_comments(viewer, ticket_ids).order_by("created_at", "id")
+    return visible_comments(viewer, ticket_ids).order_by(*COMMENTS.order_by(False))
 
 
 def _attachments_of(viewer: Viewer, ticket_ids: list[int]) -> QuerySet[Attachment]:
@@ -348,18 +359,17 @@ async def _values_by_ticket(
 async def comment_pages(
     viewer: Viewer, ticket_ids: list[int], window: Window
 ) -> dict[int, tuple[list[dict[str, Any]], int]]:
-    """A page (`window`, oldest first) of the visible comments on each of `ticket_ids` (distinct), and their count.
+    """A page (`window`, oldest first: `COMMENTS`) of the visible comments on each of `ticket_ids`, and their count.
 
     One windowed statement (ROW_NUMBER() OVER (PARTITION BY ticket_id ...))
     for all tickets; behind a cursor a second one counts each ticket's comments.
     Rows are in reading order, one more than the page when another follows.
     """
-    reading = window.scan_descending(False)
     scope = visible_comments(viewer, ticket_ids)
-    condition = bounds("created_at", False, window)
+    condition = COMMENTS.bounds(window)
     page = scope.filter(condition) if condition is not None else scope
     rows = await windowed_values(
-        page.values(*COMMENT_VALUES), "ticket_id", (("created_at", reading), ("id", reading)), window.limit + 1
+        page.values(*COMMENT_VALUES), "ticket_id", COMMENTS.window_order(window), window.limit + 1
     )
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
