@@ -24,8 +24,8 @@ from permissions.policy import PORTAL_ADMINS, SYSTEM_ADMINS
 from resolvers import api_tokens
 from resolvers.api_tokens import API_TOKENS
 from schema.accounts import CustomerUser, Employee, Person, client_address
-from schema.directive import field, mutation, type_policy
-from schema.inputs import decoded, refs
+from schema.directive import described, field, mutation, type_policy
+from schema.inputs import PermissionGroupIds, decoded
 from schema.relay import (
     Connection,
     Node,
@@ -95,9 +95,7 @@ class ApiToken(Node):
     revoked_at: datetime | None = strawberry.field(description="When the token was revoked; null while it is not.")
     account_pk: strawberry.Private[int]
 
-    @strawberry.field(
-        description="The account the token acts as: an employee (maybe a service account) or a customer user."
-    )
+    @described(description="The account the token acts as: an employee (maybe a service account) or a customer user.")
     async def account(self, info: strawberry.Info) -> Person | None:
         return await person(info, self.account_pk)
 
@@ -142,7 +140,7 @@ class CreateServiceAccountInput:
     is_system_admin: bool = strawberry.field(
         default=False, description="Whether the account is a system administrator."
     )
-    group_ids: refs("PermissionGroup") = strawberry.field(  # type: ignore[valid-type]
+    group_ids: PermissionGroupIds = strawberry.field(
         default_factory=list, description="Permission groups the account belongs to."
     )
 

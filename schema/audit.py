@@ -14,7 +14,7 @@ from models.audit import AuditEvent as AuditEventRow
 from permissions.policy import SYSTEM_ADMINS
 from resolvers.audit import AUDIT_EVENTS, page_of_audit_events
 from schema.accounts import Person
-from schema.directive import field, type_policy
+from schema.directive import described, field, type_policy
 from schema.relay import (
     Connection,
     Node,
@@ -67,7 +67,7 @@ class AuditEvent(Node):
     actor_name: str = strawberry.field(description="The actor's name at the time (kept when the account is gone).")
     actor_pk: strawberry.Private[int | None]
 
-    @strawberry.field(description="Who did it; null for the system itself or an account that no longer exists.")
+    @described(description="Who did it; null for the system itself or an account that no longer exists.")
     async def actor(self, info: strawberry.Info) -> Person | None:
         return await person(info, self.actor_pk)
 

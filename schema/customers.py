@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from types import SimpleNamespace
 from typing import Annotated
 
 import strawberry
@@ -35,7 +34,7 @@ from schema.evaluations import (
     evaluation_settings,
     object_evaluation,
 )
-from schema.inputs import decoded, decoded_list, ref
+from schema.inputs import CustomerId, decoded, decoded_list
 from schema.loaders import (
     customer_by_id,
     intake_key_by_object_id,
@@ -111,7 +110,7 @@ class SiteObject(Node):
     @field(policy=SIGNED_IN, description="The customer it belongs to.")
     def customer(self, info: strawberry.Info) -> Customer:
         if self.customer_name is not None:
-            return Customer.from_row(SimpleNamespace(id=self.customer_pk, name=self.customer_name))
+            return Customer(name=self.customer_name, pk=self.customer_pk)
         return _customer(info, self.customer_pk)  # type: ignore[return-value]
 
     @field(policy=SIGNED_IN, description="The tickets on this object the viewer may see.")
@@ -199,14 +198,14 @@ class CreateCustomerInput:
 
 @strawberry.input(description="A new object (a building or site) of a customer.")
 class CreateObjectInput:
-    customer_id: ref("Customer") = strawberry.field(description="The customer it belongs to.")
+    customer_id: CustomerId = strawberry.field(description="The customer it belongs to.")
     name: str = strawberry.field(description="How everyone calls it, e.g. Rathaus.")
     address: str = strawberry.field(default="", description="Its postal address, as one text.")
 
 
 @strawberry.input(description="A new customer user: a customer's staff member who signs in to the portal.")
 class CreateCustomerUserInput:
-    customer_id: ref("Customer") = strawberry.field(description="The customer they work for.")
+    customer_id: CustomerId = strawberry.field(description="The customer they work for.")
     email: str = strawberry.field(
         description="Their sign-in; unique across employees and customer users, compared ignoring case."
     )

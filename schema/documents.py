@@ -15,7 +15,7 @@ from permissions.policy import EMPLOYEES, SIGNED_IN
 from resolvers.documents import Document as DocumentRow
 from resolvers.documents import document_from_values
 from schema.directive import field, type_policy
-from schema.inputs import ref
+from schema.inputs import TicketTypeId
 from schema.loaders import (
     document_rules_by_customer_id,
     ticket_type_by_id,
@@ -89,7 +89,7 @@ class DocumentRule:
 
 @strawberry.input(description="One document rule: a ticket type and the content types it publishes.")
 class DocumentRuleInput:
-    ticket_type_id: ref("TicketType") = strawberry.field(
+    ticket_type_id: TicketTypeId = strawberry.field(
         description="The ticket type whose attachments are published; not an absence type."
     )
     content_types: list[str] | None = strawberry.field(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 import strawberry
 from graphql import DocumentNode, GraphQLError
@@ -81,7 +81,9 @@ def check_cost(info: strawberry.Info) -> None:
     raw = info._raw_info
     settings = info.context.settings
     document = DocumentNode(definitions=(raw.operation, *raw.fragments.values()))
-    cost = query_cost(raw.schema, document, raw.operation, raw.variable_values or {})
+    # A dict of the coerced values here, though graphql-core 3.3 annotates `variable_values` as `VariableValues`.
+    variables: dict[str, Any] = cast(Any, raw.variable_values) or {}
+    cost = query_cost(raw.schema, document, raw.operation, variables)
     if cost > settings.max_query_cost:
         raise GraphQLError(
             f"The query is too complex: its estimated cost {cost} exceeds the budget of "

@@ -26,7 +26,7 @@ from core.keys import sign, verify_signature
 from core.keyset import Key, Listing, Window
 from core.settings import Settings
 from permissions.policy import ANYONE
-from schema.directive import type_policy
+from schema.directive import described, type_policy
 from schema.rows import columns
 
 T = TypeVar("T")
@@ -70,15 +70,13 @@ class PageInfo:
     # The page's edges: the cursors are signed when a query selects them.
     edges: strawberry.Private[list[Any]]
 
-    @strawberry.field(
+    @described(
         description="The cursor of the page's first edge (pass as `before` for the page before); null when empty."
     )
     def start_cursor(self) -> str | None:
         return self.edges[0].signed_cursor() if self.edges else None
 
-    @strawberry.field(
-        description="The cursor of the page's last edge (pass as `after` for the next page); null when empty."
-    )
+    @described(description="The cursor of the page's last edge (pass as `after` for the next page); null when empty.")
     def end_cursor(self) -> str | None:
         return self.edges[-1].signed_cursor() if self.edges else None
 
@@ -90,7 +88,7 @@ class Edge(Generic[T]):
     key: strawberry.Private[Any]
     paging: strawberry.Private[Any]
 
-    @strawberry.field(
+    @described(
         description="Opaque, signed position of this item in its list and ordering: pass it as `after` or `before`."
     )
     def cursor(self) -> str:

@@ -18,7 +18,7 @@ from resolvers import webhooks
 from resolvers.webhooks import WEBHOOK_DELIVERIES, WEBHOOKS
 from schema.accounts import Person
 from schema.directive import field, mutation, type_policy
-from schema.inputs import decoded, ref
+from schema.inputs import WebhookId, decoded
 from schema.relay import (
     Connection,
     Node,
@@ -162,7 +162,7 @@ class CreateWebhookInput:
 
 @strawberry.input(description="Changes to a webhook; fields left out stay as they are.")
 class UpdateWebhookInput:
-    id: ref("Webhook") = strawberry.field(description="The webhook.")  # type: ignore[valid-type]
+    id: WebhookId = strawberry.field(description="The webhook.")
     url: str | None = strawberry.field(default=None, description="A new URL, checked like at creation.")
     events: list[WebhookEvent] | None = strawberry.field(default=None, description="The new set of events.")
     description: str | None = strawberry.field(default=None, description="A new description.")
