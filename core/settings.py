@@ -100,6 +100,11 @@ class Settings:
     retention_days: int | None = None
     max_image_pixels: int = 50_000_000
     export_days: int = 7
+    # The email channel (issue 27; resolvers/inbound_mail.py, server/inbound_mail.py): the domain of
+    # reply and intake addresses (unset: off), the receiver's host:port, the per-sender hourly limit.
+    inbound_domain: str | None = None
+    inbound_smtp: str | None = None
+    inbound_per_sender_per_hour: int = 60
     # Persisted-query registration (server/persisted.py): the table's cap (least recently used
     # out first), rows unused this long are deleted, anonymous registrations per address and hour.
     persisted_queries_max: int = 10000
@@ -227,7 +232,41 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         ),
         max_image_pixels=_int(env.get("SITEDESK_MAX_IMAGE_PIXELS", "50000000"), "SITEDESK_MAX_IMAGE_PIXELS", 4096),
         export_days=_int(env.get("SITEDESK_EXPORT_DAYS", "7"), "SITEDESK_EXPORT_DAYS"),
+        inbound_domain=_inbound_domain(env.get("SITEDESK_INBOUND_DOMAIN")),
+        inbound_smtp=_host_port(env.get("SITEDESK_INBOUND_SMTP"), "SITEDESK_INBOUND_SMTP"),
+        inbound_per_sender_per_hour=_int(
+            env.get("SITEDESK_INBOUND_PER_SENDER_PER_HOUR", "60"), "SITEDESK_INBOUND_PER_SENDER_PER_HOUR"
+        ),
     )
+
+
+def _inbound_domain(value: str | None) -> str | None:
+    """`SITEDESK_INBOUND_DOMAIN`: a mail domain such as desk.example.com (lower-cased), or None."""
+    domain = (value or "").strip().lower().strip(".")
+    if not domain:
+        return None
+    if "@" in domain or " " in domain or "." not in domain:
+        raise ConfigurationError("SITEDESK_INBOUND_DOMAIN must be a mail domain, e.g. desk.example.com")
+    return domain
+
+
+def split_host_port(value: str) -> tuple[str, int]:
+    """("127.0.0.1", 2525) of "127.0.0.1:2525" ("[::1]:2525" for IPv6)."""
+    host, _, port = value.strip().rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(value)
+    return host, int(port)
+
+
+def _host_port(value: str | None, name: str) -> str | None:
+    if not value or not value.strip():
+        return None
+    try:
+        split_host_port(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be host:port, e.g. 127.0.0.1:2525") from None
+    return value.strip()
 
 
 def _networks(value: str, name: str) -> tuple[str, ...]:

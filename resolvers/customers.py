@@ -7,6 +7,7 @@ from tortoise.transactions import in_transaction
 from core.errors import BadUserInput, NotFound
 from core.keyset import Listing, Window
 from core.lookup import get_in_scope
+from mail.inbound.tokens import intake_key
 from models.accounts import Account, CustomerUser, Employee
 from models.audit import AuditAction
 from models.customers import Customer, CustomerTicketType, CustomerUserObject, ObjectResponsible, SiteObject
@@ -68,7 +69,9 @@ async def create_object(customer_id: int, name: str, address: str) -> SiteObject
     customer = await get_customer(customer_id)
     if len(address) > 500:
         raise BadUserInput("The address must have at most 500 characters.", field="address")
-    return await SiteObject.create(customer=customer, name=check_name(name), address=address.strip())
+    return await SiteObject.create(
+        customer=customer, name=check_name(name), address=address.strip(), intake_key=intake_key()
+    )
 
 
 async def new_customer_user(customer_id: int, email: str, name: str, password: str) -> CustomerUser:

@@ -12,12 +12,13 @@ from models.accounts import CustomerUser as CustomerUserRow
 from models.accounts import Employee as EmployeeRow
 from models.accounts import PermissionGroup as PermissionGroupRow
 from permissions.accounts import may_read_customer_user_contact
+from permissions.inbound_mail import READ_CHANNEL
 from permissions.policy import ANYONE, EMPLOYEES, SIGNED_IN, SYSTEM_ADMINS, Permission
 from permissions.viewer import load_viewer
 from resolvers import accounts, people
 from schema.directive import described, field, mutation, type_policy
 from schema.inputs import PermissionGroupIds, decoded
-from schema.loaders import permission_groups_by_employee_id
+from schema.loaders import mail_bouncing_by_account_id, permission_groups_by_employee_id
 from schema.notifications import NotificationSettings, settings_of_account
 from schema.relay import Node, lazy_id
 
@@ -91,6 +92,14 @@ class Employee(Person):
     async def notification_settings(self, info: strawberry.Info) -> NotificationSettings | None:
         return await settings_of_account(info, self.account_pk)
 
+    @field(
+        policy=READ_CHANNEL,
+        description="Whether mail to their address bounced: no mail goes to it until the address changes "
+        "or `clearMailBouncing`.",
+    )
+    async def mail_bouncing(self, info: strawberry.Info) -> bool | None:
+        return bool(await mail_bouncing_by_account_id(info).load(self.account_pk))
+
     @field(policy=EMPLOYEES, description="The permission groups this employee belongs to.")
     async def groups(self, info: strawberry.Info) -> list[PermissionGroup] | None:
         rows = await permission_groups_by_employee_id(info).load(self.pk)
@@ -134,6 +143,14 @@ class CustomerUser(Person):
     @field(policy=EMPLOYEES, description="False once deactivated: they can no longer sign in.")
     def is_active(self) -> bool | None:
         return self.active
+
+    @field(
+        policy=READ_CHANNEL,
+        description="Whether mail to their address bounced: no mail goes to it until the address changes "
+        "or `clearMailBouncing`.",
+    )
+    async def mail_bouncing(self, info: strawberry.Info) -> bool | None:
+        return bool(await mail_bouncing_by_account_id(info).load(self.account_pk))
 
     @classmethod
     def from_rows(cls, user: CustomerUserRow, account: Account) -> CustomerUser:

@@ -10,10 +10,12 @@ import strawberry
 from core.ids import parse_id
 from models.customers import Customer as CustomerRow
 from models.customers import SiteObject as SiteObjectRow
+from permissions.inbound_mail import READ_CHANNEL
 from permissions.policy import EMPLOYEES, PORTAL_ADMINS, SIGNED_IN
 from resolvers import customers, documents, evaluations
 from resolvers.customers import CUSTOMERS, OBJECTS
 from resolvers.documents import DOCUMENTS
+from resolvers.inbound_mail.administration import intake_address
 from resolvers.tickets.read import ticket_listing
 from schema.accounts import CustomerUser, Employee, client_address
 from schema.directive import field, mutation, type_policy
@@ -33,7 +35,12 @@ from schema.evaluations import (
     object_evaluation,
 )
 from schema.inputs import CustomerId, decoded, decoded_list
-from schema.loaders import customer_by_id, responsible_employees_by_object_id
+from schema.loaders import (
+    customer_by_id,
+    intake_key_by_object_id,
+    responsible_employees_by_object_id,
+    ticket_type_by_id,
+)
 from schema.relay import (
     Connection,
     Node,
@@ -42,7 +49,7 @@ from schema.relay import (
     lazy_id,
     paged,
 )
-from schema.tickets import Ticket, TicketFilterInput, ticket_connection
+from schema.tickets import Ticket, TicketFilterInput, TicketType, ticket_connection
 
 FromArgument = Annotated[date | None, strawberry.argument(name="from", description="First day (UTC), inclusive.")]
 ToArgument = Annotated[date | None, strawberry.argument(name="to", description="Last day (UTC), inclusive.")]
@@ -72,6 +79,18 @@ class Customer(Node):
         self, info: strawberry.Info, from_: FromArgument = None, to: ToArgument = None
     ) -> TicketEvaluation | None:
         return await customer_evaluation(info, self.pk, from_, to)
+
+    @field(
+        policy=READ_CHANNEL,
+        description="The type of the tickets its users open by mail to an object's intake address; null: "
+        "such mail is refused (`setCustomerMailTicketType`).",
+    )
+    async def mail_ticket_type(self, info: strawberry.Info) -> TicketType | None:
+        row = await customer_by_id(info).load(self.pk)
+        if row is None or row.mail_ticket_type_id is None:
+            return None
+        kind = await ticket_type_by_id(info).load(row.mail_ticket_type_id)
+        return TicketType.from_row(kind) if kind is not None else None
 
     @classmethod
     def from_row(cls, row: CustomerRow) -> Customer:
@@ -144,6 +163,18 @@ class SiteObject(Node):
     async def responsible_employees(self, info: strawberry.Info) -> list[Employee] | None:
         rows = await responsible_employees_by_object_id(info).load(self.pk)
         return [Employee.from_rows(row, row.account) for row in rows]
+
+    @field(
+        policy=READ_CHANNEL,
+        description="Mail to this address from a customer user who sees the object opens a ticket of the "
+        'customer\'s mail ticket type: "<key>@SITEDESK_INBOUND_DOMAIN", the key secret '
+        "(`rotateObjectIntakeAddress`); null while the email channel is off.",
+    )
+    async def intake_address(self, info: strawberry.Info) -> str | None:
+        settings = info.context.settings
+        if not settings.inbound_domain:
+            return None
+        return intake_address(settings, await intake_key_by_object_id(info).load(self.pk))
 
     @classmethod
     def from_row(cls, row: SiteObjectRow, customer_name: str | None = None) -> SiteObject:

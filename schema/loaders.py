@@ -33,6 +33,7 @@ from resolvers.customers import responsibles_of
 from resolvers.documents import Document, document_pages, document_rules_of, documents_on
 from resolvers.evaluations import Evaluation, Period, customer_evaluations, object_evaluations
 from resolvers.forms import created_tickets_of, current_versions
+from resolvers.inbound_mail.administration import bouncing_accounts, intake_keys
 from resolvers.people import people_by_account
 from resolvers.tickets import (
     attachments_by_ticket,
@@ -186,6 +187,15 @@ async def _permission_groups(viewer: Viewer, employee_ids: list[int]) -> Mapping
     return await permission_groups_by_employee(employee_ids)
 
 
+async def _intake_keys(viewer: Viewer, object_ids: list[int]) -> Mapping[int, str]:
+    return await intake_keys(object_ids)
+
+
+async def _mail_bouncing(viewer: Viewer, account_ids: list[int]) -> Mapping[int, bool]:
+    bouncing = await bouncing_accounts(account_ids)
+    return {pk: pk in bouncing for pk in account_ids}
+
+
 # ---------------------------------------------------------------- rows by key, as they are
 # Rows a foreign key of a visible row points to exist (`LookupError` otherwise); the rest may be None.
 
@@ -199,6 +209,10 @@ responsible_employees_by_object_id: Loader[int, list[Employee]] = Loader(
 permission_groups_by_employee_id: Loader[int, list[Values]] = Loader(
     lambda viewer: _by_key_or(_permission_groups, viewer, list)
 )
+# The email channel (issue 27), for fields whose policy admits employees only: an object's intake
+# key (made on first use), whether an account's address is marked as bouncing.
+intake_key_by_object_id: Loader[int, str | None] = Loader(lambda viewer: _by_key(_intake_keys, viewer))
+mail_bouncing_by_account_id: Loader[int, bool] = Loader(lambda viewer: _by_key_or(_mail_bouncing, viewer, bool))
 # (account, employee or customer-user row) of an account id (`resolvers.people.people_by_account`).
 person_by_account_id: Loader[int, tuple[Any, Any] | None] = Loader(lambda viewer: people_by_account)
 document_rules_by_customer_id: Loader[int, list[DocumentRule]] = Loader(

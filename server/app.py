@@ -46,6 +46,7 @@ from schema.context import Context
 from schema.errors import DATABASE_UNAVAILABLE
 from server import http_spec, idempotency
 from server.graphiql import graphiql_response, graphiql_routes
+from server.inbound_mail import start_receiver, stop_receiver
 from server.live import LiveTransportHandler, TextWebSocketAdapter
 from server.observe import Observe, metrics, note_result
 from server.persisted import PersistedQueries, PersistedQueryError
@@ -515,12 +516,25 @@ def create_app(
             await sender.stop()
 
     @asynccontextmanager
+    async def with_receiver(app: Starlette) -> AsyncIterator[None]:
+        """The email channel's SMTP receiver (issue 27) when SITEDESK_INBOUND_SMTP is set."""
+        if not settings.inbound_smtp:
+            yield
+            return
+        receiver = await start_receiver(settings)
+        app.state.inbound_smtp = receiver
+        try:
+            yield
+        finally:
+            await stop_receiver(receiver)
+
+    @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if not manage_database:
-            async with with_sender(app):
+            async with with_sender(app), with_receiver(app):
                 yield
             return
-        async with database(settings), with_sender(app):
+        async with database(settings), with_sender(app), with_receiver(app):
             graphql_app.persisted.start()  # the clean-up of unused persisted queries
             try:
                 yield

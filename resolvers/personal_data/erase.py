@@ -35,6 +35,7 @@ from models.api_tokens import ApiToken
 from models.audit import AuditAction, AuditEvent
 from models.customers import CustomerUserObject, ObjectResponsible
 from models.http import IdempotentRequest
+from models.inbound_mail import InboundMail, InboundSenderHour
 from models.notifications import DeliveryStatus, OutboxMail
 from models.personal_data import PersonExport
 from models.webhooks import Webhook
@@ -132,6 +133,9 @@ async def erase_account(account: Account) -> tuple[Account, list[int]]:
         throttle_key = "account:" + hashlib.sha256(old_email.encode()).hexdigest()
         await LoginThrottle.filter(key=throttle_key).using_db(connection).delete()
         await IdempotentRequest.filter(account_id=account.id).using_db(connection).delete()
+        # Received mail keeps its outcome and ticket, not the person's address.
+        await InboundMail.filter(sender=old_email).using_db(connection).update(sender="")
+        await InboundSenderHour.filter(sender=old_email).using_db(connection).delete()
         exports = await PersonExport.filter(account_id=account.id).using_db(connection).values("id")
     await account.refresh_from_db()
     return account, [int(row["id"]) for row in exports]

@@ -69,9 +69,16 @@ def check_ticket_values(values: tuple[str, ...]) -> tuple[str, ...]:
 
 
 # A comment with its author, for read-only lists.
-COMMENT_VALUES = ("id", "ticket_id", "author_id", "body", "internal", "created_at", "edited_at") + person_values(
-    "author__"
-)
+COMMENT_VALUES = (
+    "id",
+    "ticket_id",
+    "author_id",
+    "body",
+    "internal",
+    "source",
+    "created_at",
+    "edited_at",
+) + person_values("author__")
 
 ATTACHMENT_VALUES = (
     "id",

@@ -14,8 +14,8 @@ from files.images import THUMBNAIL_MAX, THUMBNAIL_MIN, THUMBNAIL_SOURCES, check_
 from files.signing import signed_url
 from models.tickets import Attachment as AttachmentRow
 from models.tickets import Comment as CommentRow
+from models.tickets import CommentSource, TicketEventKind, TicketSource, TicketStatus
 from models.tickets import Ticket as TicketRow
-from models.tickets import TicketEventKind, TicketSource, TicketStatus
 from models.tickets import TicketType as TicketTypeRow
 from permissions.policy import ANYONE, EMPLOYEES, SIGNED_IN
 from permissions.tickets import TicketPolicy
@@ -209,6 +209,9 @@ class Comment(Node):
     body: str = strawberry.field(description="The text, as written (plain text).")
     created_at: datetime = strawberry.field(description="When it was written.")
     edited_at: datetime | None = strawberry.field(description="When its author last edited it; null if never.")
+    source: CommentSource = strawberry.field(
+        description="Where it was written: APP, or EMAIL for a reply to a notification mail."
+    )
     pk: strawberry.Private[int]
     ticket_pk: strawberry.Private[int]
     author_account: strawberry.Private[int]
@@ -239,6 +242,7 @@ class Comment(Node):
             body=row.body,
             created_at=row.created_at,
             edited_at=row.edited_at,
+            source=row.source,
             pk=row.id,
             ticket_pk=row.ticket_id,
             author_account=row.author_id,
@@ -252,6 +256,7 @@ class Comment(Node):
             body=row["body"],
             created_at=row["created_at"],
             edited_at=row["edited_at"],
+            source=row["source"],
             pk=row["id"],
             ticket_pk=row["ticket_id"],
             author_account=row["author_id"],
