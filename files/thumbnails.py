@@ -11,10 +11,29 @@ from __future__ import annotations
 import asyncio
 import io
 
+from core.errors import BadUserInput
 from core.settings import Settings
 from files.backends import readable, store_for
-from files.images import make_thumbnail
+from files.images import THUMBNAIL_MAX, THUMBNAIL_MIN, THUMBNAIL_SOURCES, check_thumbnail_size, make_thumbnail
+from files.signing import signed_url
 from models.files import Thumbnail
+
+THUMBNAIL_DESCRIPTION = (
+    "Absolute signed URL of a WebP thumbnail fitting size×size (aspect kept, its longest side = size; "
+    "never upscaled: a smaller image keeps its size), made once per size and kept; valid for a few "
+    "minutes, no Authorization header needed. Null for files that are not images."
+)
+SIZE_DESCRIPTION = f"Pixels, {THUMBNAIL_MIN} to {THUMBNAIL_MAX} (else BAD_USER_INPUT)."
+
+
+def thumbnail_link(settings: Settings, attachment_id: int, content_type: str, size: int) -> str | None:
+    """`Attachment.thumbnailUrl`: the signed URL (`/files/thumbnail-<size>/<id>`), None for non-images;
+    a size outside 64..1024 is `BAD_USER_INPUT` (field "size")."""
+    if not check_thumbnail_size(size):
+        raise BadUserInput(f"The size must be between {THUMBNAIL_MIN} and {THUMBNAIL_MAX}.", field="size")
+    if content_type not in THUMBNAIL_SOURCES:
+        return None
+    return signed_url(settings, f"thumbnail-{size}", attachment_id)
 
 
 async def thumbnail_for(settings: Settings, source_key: str, size: int) -> Thumbnail:

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from core.errors import BadUserInput
-from files.images import THUMBNAIL_MAX, THUMBNAIL_MIN, THUMBNAIL_SOURCES, check_thumbnail_size
 from files.signing import signed_url
+from files.thumbnails import SIZE_DESCRIPTION, THUMBNAIL_DESCRIPTION, thumbnail_link
 from models.tickets import Attachment as AttachmentRow
 from models.tickets import Comment as CommentRow
 from models.tickets import CommentSource, TicketEventKind, TicketSource, TicketStatus
@@ -166,26 +165,11 @@ class Attachment(Node):
     def download_url(self, info: strawberry.Info) -> str:
         return signed_url(info.context.settings, "attachment", self.pk)
 
-    @field(
-        policy=SIGNED_IN,
-        description=(
-            "Absolute signed URL of a WebP thumbnail fitting size×size (aspect kept, its longest side = size; "
-            "never upscaled: a smaller image keeps its size), made once per size and kept; valid for a few "
-            "minutes, no Authorization header needed. Null for files that are not images."
-        ),
-    )
+    @field(policy=SIGNED_IN, description=THUMBNAIL_DESCRIPTION)
     def thumbnail_url(
-        self,
-        info: strawberry.Info,
-        size: Annotated[
-            int, strawberry.argument(description=f"Pixels, {THUMBNAIL_MIN} to {THUMBNAIL_MAX} (else BAD_USER_INPUT).")
-        ] = 256,
+        self, info: strawberry.Info, size: Annotated[int, strawberry.argument(description=SIZE_DESCRIPTION)] = 256
     ) -> str | None:
-        if not check_thumbnail_size(size):
-            raise BadUserInput(f"The size must be between {THUMBNAIL_MIN} and {THUMBNAIL_MAX}.", field="size")
-        if self.content_type not in THUMBNAIL_SOURCES:
-            return None
-        return signed_url(info.context.settings, f"thumbnail-{size}", self.pk)
+        return thumbnail_link(info.context.settings, self.pk, self.content_type, size)
 
     @field(policy=SIGNED_IN, description="Who attached it; null when that account no longer exists.")
     async def uploaded_by(self, info: strawberry.Info) -> Person | None:
