@@ -95,6 +95,8 @@ class Settings:
     # The HTTP pipeline (server/persisted.py, server/idempotency.py).
     persisted_queries: bool = True
     trusted_documents: Path | None = None
+    # Service levels (issue 26): how often the background check looks for warnings and breaches.
+    sla_check_seconds: int = 30
 
     @property
     def secret_key(self) -> str:
@@ -196,6 +198,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         log_format=log_format,
         persisted_queries=_bool(env.get("SITEDESK_PERSISTED_QUERIES", "true"), "SITEDESK_PERSISTED_QUERIES"),
         trusted_documents=Path(env["SITEDESK_TRUSTED_DOCUMENTS"]) if env.get("SITEDESK_TRUSTED_DOCUMENTS") else None,
+        sla_check_seconds=_int(env.get("SITEDESK_SLA_CHECK_SECONDS", "30"), "SITEDESK_SLA_CHECK_SECONDS"),
     )
 
 

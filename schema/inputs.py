@@ -95,6 +95,8 @@ def decoded_upload(value: Any, path: str) -> Upload:
 def _decode(value: Any, annotation: Any, path: str) -> Any:
     if value is None:
         return None
+    if value is strawberry.UNSET:
+        return value  # an absent field whose default is UNSET: the caller tells absent from null
     optional = _without_none(annotation) is not annotation
     annotation = _without_none(annotation)
     if typing.get_origin(annotation) is Annotated:

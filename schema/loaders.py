@@ -13,6 +13,7 @@ from tortoise.models import Model
 from models.accounts import Account, Employee
 from models.customers import Customer, SiteObject
 from models.forms import FormFile, FormTemplate, FormTemplateVersion
+from models.service_levels import BusinessCalendar, ServiceLevelTerms
 from models.tickets import TicketType
 from resolvers.customers import responsibles_of
 from resolvers.documents import document_pages, document_rules_of, documents_on
@@ -141,6 +142,8 @@ LOADERS: dict[str, LoaderFactory] = {
     "site_object_by_id": lambda viewer: _rows_by_id(SiteObject),
     "customer_by_id": lambda viewer: _rows_by_id(Customer),
     "ticket_type_by_id": lambda viewer: _rows_by_id(TicketType),
+    "business_calendar_by_id": lambda viewer: _rows_by_id(BusinessCalendar),
+    "service_level_terms_by_id": lambda viewer: _rows_by_id(ServiceLevelTerms),
     "employee_by_id": lambda viewer: _rows_by_id(Employee, ("account",)),
     "responsible_employees_by_object_id": lambda viewer: _by_key(responsibles_of, viewer, default=[]),
     "person_by_account_id": lambda viewer: _people_by_account,

@@ -28,6 +28,7 @@ from schema.live import Subscription
 from schema.nodes import NodeQueries
 from schema.notifications import Notification, NotificationMutations, NotificationQueries
 from schema.scalars import SCALAR_OVERRIDES
+from schema.service_levels import BusinessCalendar, ServiceLevelMutations, ServiceLevelPolicy, ServiceLevelQueries
 from schema.tickets import Attachment, Comment, Ticket, TicketMutations, TicketQueries, TicketType
 from schema.tickets.states import TicketState
 from schema.tickets.workflow import WorkflowMutations
@@ -45,6 +46,7 @@ Query = merge_types(
         ApiTokenQueries,
         AuditQueries,
         WebhookQueries,
+        ServiceLevelQueries,
     ),
 )
 Mutation = merge_types(
@@ -60,6 +62,7 @@ Mutation = merge_types(
         WebhookMutations,
         WorkflowMutations,
         ApiTokenMutations,
+        ServiceLevelMutations,
     ),
 )
 
@@ -110,6 +113,8 @@ def build_schema() -> strawberry.Schema:
             Ticket,
             TicketType,
             TicketState,
+            BusinessCalendar,
+            ServiceLevelPolicy,
             Comment,
             Attachment,
             FormTemplate,

@@ -39,6 +39,7 @@ from mail.sender import MailSender
 from permissions.api_tokens import TokenBudgetExceeded, viewer_for_bearer
 from permissions.tokens import TOKEN_EXPIRED, TOKEN_INVALID, TOKEN_REVOKED, InvalidToken
 from permissions.viewer import ANONYMOUS, Viewer
+from resolvers.service_levels.check import ServiceLevelCheck
 from schema.context import Context
 from schema.errors import DATABASE_UNAVAILABLE
 from schema.schema import schema as graphql_schema
@@ -494,9 +495,14 @@ def create_app(
         if hooks is not None:
             hooks.start()
             app.state.webhook_sender = hooks
+        # Service-level warnings and breaches (issue 26): safe in every process (claimed rows).
+        check = ServiceLevelCheck(settings.sla_check_seconds)
+        check.start()
+        app.state.service_level_check = check
         try:
             yield
         finally:
+            await check.stop()
             if hooks is not None:
                 await hooks.stop()
             await sender.stop()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.expressions import Q, Subquery
@@ -27,6 +27,16 @@ from permissions.viewer import Viewer
 
 ORDER_FIELDS = {"CREATED_AT": "created_at", "UPDATED_AT": "updated_at", "DUE_DATE": "due_date", "NUMBER": "number"}
 NULLABLE_ORDER_FIELDS = ("due_date",)
+# RESOLUTION_DUE sorts by a column per direction, each holding the resolution due time or, for a
+# ticket without one, a value that puts it last in that direction (never NULL, each indexed).
+RESOLUTION_DUE_FIELDS = {False: "sla_due_ascending", True: "sla_due_descending"}
+
+
+def order_column(order_by: str, descending: bool) -> str:
+    """The column an ordering sorts by (`descending`: the ordering's direction, not a backward page's)."""
+    if order_by == "RESOLUTION_DUE":
+        return RESOLUTION_DUE_FIELDS[descending]
+    return ORDER_FIELDS[order_by]
 
 
 def person_values(prefix: str) -> tuple[str, ...]:
@@ -74,6 +84,19 @@ TICKET_VALUES = (
     "assignee__account__name",
     "assignee__account__email",
     "assignee__account__is_active",
+    "priority",
+    # Service levels (issue 26): `Ticket.serviceLevel`, and the RESOLUTION_DUE sort keys.
+    "sla_terms_id",
+    "sla_first_response_due_at",
+    "sla_first_responded_at",
+    "sla_first_response_breached",
+    "sla_resolution_due_at",
+    "sla_resolved_at",
+    "sla_resolution_breached",
+    "sla_paused_since",
+    "sla_terms__policy_name",
+    "sla_due_ascending",
+    "sla_due_descending",
 ) + person_values("created_by__")
 
 # A comment with its author, for read-only lists.
@@ -143,8 +166,14 @@ def filtered_tickets(
     created_after: datetime | None = None,
     created_before: datetime | None = None,
     updated_after: datetime | None = None,
+    service_level_breached: bool | None = None,
+    column: str | None = None,
 ) -> QuerySet[Ticket]:
-    """The viewer's tickets narrowed by the criteria given (`TicketFilterInput`), in a stable order."""
+    """The viewer's tickets narrowed by the criteria given (`TicketFilterInput`), in a stable order.
+
+    `column` overrides the order's column (a backward page of RESOLUTION_DUE reads the ordering's
+    own column in reverse).
+    """
     query = visible_tickets(viewer)
     if object_id is not None:
         query = query.filter(object_id=object_id)
@@ -163,9 +192,23 @@ def filtered_tickets(
         query = query.filter(created_at__lt=plausible_instant(created_before, "filter.createdBefore"))
     if updated_after is not None:
         query = query.filter(updated_at__gt=plausible_instant(updated_after, "filter.updatedAfter"))
-    column = ORDER_FIELDS[order_by]
+    if service_level_breached is not None:
+        query = query.filter(service_level_condition(service_level_breached, datetime.now(UTC)))
+    column = column or order_column(order_by, descending)
     prefix = "-" if descending else ""
     return query.order_by(f"{prefix}{column}", f"{prefix}id")
+
+
+def service_level_condition(breached: bool, now: datetime) -> Q:
+    """Tickets with targets of which one was missed (or is overdue now); `breached` false: none was."""
+    missed = (
+        Q(sla_first_response_breached=True)
+        | Q(sla_resolution_breached=True)
+        | Q(sla_first_responded_at__isnull=True, sla_first_response_due_at__lte=now)
+        | Q(sla_resolved_at__isnull=True, sla_paused_since__isnull=True, sla_resolution_due_at__lte=now)
+    )
+    has_targets = Q(sla_first_response_due_at__isnull=False)
+    return has_targets & missed if breached else has_targets & ~missed
 
 
 def _page_values(query: QuerySet[Ticket], page: QuerySet[Ticket], values: tuple[str, ...]) -> Any:
@@ -181,7 +224,7 @@ def _page_values(query: QuerySet[Ticket], page: QuerySet[Ticket], values: tuple[
     )
 
 
-def page_values(values: tuple[str, ...], order_by: str) -> tuple[str, ...]:
+def page_values(values: tuple[str, ...], order_by: str, descending: bool = True) -> tuple[str, ...]:
     """`values` (a selection of `TICKET_VALUES`) with what a page always needs: the id and the order column.
 
     In `TICKET_VALUES` order, so one selection is one compiled query shape.
@@ -189,19 +232,16 @@ def page_values(values: tuple[str, ...], order_by: str) -> tuple[str, ...]:
     unknown = set(values) - set(TICKET_VALUES)
     if unknown:
         raise ValueError(f"not ticket values: {sorted(unknown)}")
-    wanted = {*values, "id", ORDER_FIELDS[order_by]}
+    wanted = {*values, "id", order_column(order_by, descending)}
     return tuple(name for name in TICKET_VALUES if name in wanted)
 
 
-def in_page_order(
-    rows: list[dict[str, Any]], order_by: str, descending: bool, nulls_first: bool
-) -> list[dict[str, Any]]:
+def in_page_order(rows: list[dict[str, Any]], column: str, descending: bool, nulls_first: bool) -> list[dict[str, Any]]:
     """`rows` in the order `filtered_tickets` sorts them: by the order column, then id.
 
     `nulls_first` is how the database sorts NULL ascending (SQLite: first,
     PostgreSQL: last); only `dueDate` can be NULL.
     """
-    column = ORDER_FIELDS[order_by]
 
     def key(row: dict[str, Any]) -> tuple[int, Any, int]:
         value = row[column]
@@ -219,7 +259,7 @@ def _nulls_first() -> bool:
 # Criteria that are ids: the compiled query binds them as parameters.
 _ID_CRITERIA = ("object_id", "ticket_type_id", "assignee_id")
 # Criteria built into the query each time (text and dates are no sentinels).
-_BUILT_CRITERIA = ("search", "created_after", "created_before", "updated_after")
+_BUILT_CRITERIA = ("search", "created_after", "created_before", "updated_after", "service_level_breached")
 
 
 def _built_each_time(window: Window, criteria: dict[str, Any]) -> bool:
@@ -250,14 +290,14 @@ async def ticket_page(
     shape, a page after a cursor and text search and date bounds are built
     each time.
     """
-    column = ORDER_FIELDS[order_by]
+    column = order_column(order_by, descending)
     reading = window.scan_descending(descending)
     nulls_first = _nulls_first()
     nullable = nulls_first if column in NULLABLE_ORDER_FIELDS else None
-    values = page_values(values, order_by)
+    values = page_values(values, order_by, descending)
 
     def query(of: Viewer, **narrowed: Any) -> QuerySet[Ticket]:
-        return filtered_tickets(of, order_by=order_by, descending=reading, **narrowed)
+        return filtered_tickets(of, order_by=order_by, descending=reading, column=column, **narrowed)
 
     if _built_each_time(window, criteria):
         scope = query(viewer, **criteria)
@@ -275,7 +315,7 @@ async def ticket_page(
         key = ("ticket_page", viewer.query_shape(), order_by, reading, status, tuple(given), values)
         rows = await prepared_values(key, build, {**viewer.query_inputs(), **given, "limit": window.limit + 1})
     if rows:
-        return in_page_order(rows, order_by, reading, nulls_first), rows[0]["total_count"]
+        return in_page_order(rows, column, reading, nulls_first), rows[0]["total_count"]
     return rows, (await query(viewer, **criteria).count() if window.bounded else 0)
 
 
@@ -300,9 +340,11 @@ async def tickets_by_object(
             viewer, window=window, order_by=order_by, descending=descending, object_id=object_ids[0], **criteria
         )
         return {object_ids[0]: page_rows}
-    column = ORDER_FIELDS[order_by]
+    column = order_column(order_by, descending)
     reading = window.scan_descending(descending)
-    scope = filtered_tickets(viewer, order_by=order_by, descending=reading, **criteria).filter(object_id__in=object_ids)
+    scope = filtered_tickets(viewer, order_by=order_by, descending=reading, column=column, **criteria).filter(
+        object_id__in=object_ids
+    )
     condition = bounds(column, descending, window, _nulls_first() if column in NULLABLE_ORDER_FIELDS else None)
     page = scope.filter(condition) if condition is not None else scope
     rows = await windowed_values(

@@ -21,6 +21,7 @@ from files.storage import StoredFile
 from files.uploads import Upload, discard_unreferenced, release, remove_if_unreferenced, store_uploads
 from live.hub import announce
 from models.accounts import Employee
+from models.service_levels import TicketPriority
 from models.tickets import (
     Attachment,
     Comment,
@@ -32,10 +33,13 @@ from models.tickets import (
     TicketStatus,
 )
 from permissions.customers import visible_objects
+from permissions.service_levels import RESPONDS
 from permissions.tickets import LoopFacts, TicketPolicy, visible_ticket_types
 from permissions.viewer import Viewer
 from resolvers import notifications
 from resolvers.evaluations import whole_days
+from resolvers.service_levels import clock as sla
+from resolvers.service_levels.configure import terms_by_id, terms_for
 from resolvers.tickets import states as ticket_states
 from resolvers.tickets.read import get_attachment, get_comment, get_ticket
 from webhooks.outbox import queue_history
@@ -163,10 +167,16 @@ async def insert_ticket(
     assignee_id: int | None = None,
     due_date: date | None = None,
     form_submission_id: int | None = None,
+    priority: TicketPriority | None = None,
     at: datetime | None = None,
 ) -> Ticket:
-    """Insert a validated ticket with the next number and its CREATED event, in the caller's transaction."""
+    """Insert a validated ticket with the next number and its CREATED event, in the caller's transaction.
+
+    The most specific service-level policy's terms are fixed on it now, with its due times.
+    """
     at = at or now()
+    priority = priority or TicketPriority.NORMAL
+    clock = sla.started(await terms_for(connection, object_id, ticket_type_id), priority, at)
     ticket = await Ticket.create(
         number=await next_ticket_number(connection),
         title=title,
@@ -180,6 +190,8 @@ async def insert_ticket(
         source=source,
         created_at=at,
         updated_at=at,
+        priority=priority,
+        **clock.columns(),
         using_db=connection,
     )
     await record(connection, ticket.id, TicketEventKind.CREATED, created_by_id, to_value=ticket.number, at=at)
@@ -200,6 +212,7 @@ async def create_ticket(
     due_date: date | None = None,
     assignee_id: int | None = None,
     attachments: Sequence[Upload] | None = (),
+    priority: TicketPriority | None = None,
     at: datetime | None = None,
 ) -> Ticket:
     policy = TicketPolicy(viewer)
@@ -237,6 +250,7 @@ async def create_ticket(
                 due_date=due_date,
                 created_by_id=viewer.account_id,
                 source=TicketSource.PORTAL if viewer.is_customer_user else TicketSource.BACKOFFICE,
+                priority=priority,
                 at=at,
             )
             if assignee:
@@ -260,10 +274,17 @@ async def update_ticket(
     description: str | None = None,
     due_date: date | None = None,
     clear_due_date: bool = False,
+    priority: TicketPriority | None = None,
     at: datetime | None = None,
 ) -> Ticket:
     ticket = await get_ticket(viewer, ticket_id)
     changes: dict[str, Any] = {}
+    clock: dict[str, Any] = {}
+    if priority is not None and priority is not ticket.priority:
+        changes["priority"] = priority
+        # The due times follow, from createdAt, with the ticket's own terms' target for the new priority.
+        terms = (await terms_by_id([ticket.sla_terms_id]))[ticket.sla_terms_id] if ticket.sla_terms_id else None
+        clock = sla.reprioritised(sla.SlaState.of(ticket), terms, priority).columns()
     if title is not None:
         changes["title"] = check_title(title)
     if description is not None:
@@ -274,9 +295,10 @@ async def update_ticket(
         return ticket
     at = at or now()
     async with in_transaction() as connection:
-        await Ticket.filter(id=ticket.id).using_db(connection).update(**changes, updated_at=at)
+        await Ticket.filter(id=ticket.id).using_db(connection).update(**changes, **clock, updated_at=at)
         for name, value in changes.items():
-            await record(connection, ticket.id, TicketEventKind.UPDATED, viewer.account_id, name, value, at=at)
+            shown = value.value if isinstance(value, TicketPriority) else value
+            await record(connection, ticket.id, TicketEventKind.UPDATED, viewer.account_id, name, shown, at=at)
     return await Ticket.get(id=ticket.id)
 
 
@@ -319,6 +341,8 @@ async def move_ticket(
         changes.update(status=status, done_at=done_at, resolution_days=days)
     if leaves_done:
         changes.update(reopen_count=F("reopen_count") + 1, rating=None, feedback=None, confirmed_at=None)
+    clock = await _moved_clock(viewer, ticket, target, at, leaves_done=leaves_done)
+    changes.update(clock)
     async with in_transaction() as connection:
         row = Ticket.filter(id=ticket.id)
         if reason is not None:  # a customer's reopening: only while still DONE and unconfirmed (a racing confirm wins)
@@ -371,6 +395,27 @@ async def move_ticket(
     return ticket
 
 
+async def _moved_clock(
+    viewer: Viewer, ticket: Ticket, target: TicketState, at: datetime, *, leaves_done: bool
+) -> dict[str, Any]:
+    """The service-level columns after moving `ticket` into `target` (nothing without a target)."""
+    if ticket.sla_terms_id is None or ticket.sla_first_response_due_at is None:
+        return {}
+    state = sla.SlaState.of(ticket)
+    if RESPONDS.allows(viewer) and target.category in (TicketStatus.IN_PROGRESS, TicketStatus.DONE):
+        state = sla.responded(state, at)
+    terms = (await terms_by_id([ticket.sla_terms_id]))[ticket.sla_terms_id]
+    state = sla.moved(
+        state,
+        terms,
+        at,
+        leaves_done=leaves_done,
+        enters_done=target.category is TicketStatus.DONE and ticket.status is not TicketStatus.DONE,
+        pauses=target.pauses_service_level,
+    )
+    return state.columns()
+
+
 async def assign_ticket(
     viewer: Viewer, ticket_id: int, assignee_id: int | None, *, at: datetime | None = None
 ) -> Ticket:
@@ -407,6 +452,10 @@ async def add_comment(
         raise Forbidden("Only employees write internal comments.", field="internal")
     text = check_text(body, "body", required=True)
     at = at or now()
+    clock: dict[str, Any] = {}
+    if RESPONDS.allows(viewer) and not internal and ticket.sla_first_response_due_at is not None:
+        if ticket.sla_first_responded_at is None:  # an employee's first public comment answers the ticket
+            clock = sla.responded(sla.SlaState.of(ticket), at).columns()
     async with in_transaction() as connection:
         comment = await Comment.create(
             ticket_id=ticket.id,
@@ -416,7 +465,7 @@ async def add_comment(
             created_at=at,
             using_db=connection,
         )
-        await Ticket.filter(id=ticket.id).using_db(connection).update(updated_at=at)
+        await Ticket.filter(id=ticket.id).using_db(connection).update(updated_at=at, **clock)
         await record(
             connection,
             ticket.id,

@@ -12,7 +12,7 @@ from models.tickets import TicketStatus
 from permissions import tickets as ticket_policy
 from permissions.policy import SIGNED_IN, SYSTEM_ADMINS
 from resolvers import tickets
-from resolvers.tickets.read import ORDER_FIELDS
+from resolvers.tickets.read import order_column
 from schema.directive import field, mutation
 from schema.inputs import decoded, decoded_list, decoded_upload
 from schema.loaders import loader
@@ -76,7 +76,7 @@ async def ticket_connection(
         )
     nodes = [Ticket.from_values(r) for r in rows]
     await preload(info, nodes[: page.window.limit])
-    return connection(nodes, rows, page, total, key_of(ORDER_FIELDS[order_by.value]))
+    return connection(nodes, rows, page, total, key_of(order_column(order_by.value, descending)))
 
 
 @strawberry.type
@@ -129,7 +129,11 @@ class TicketMutations:
         row = await tickets.create_ticket(info.context.viewer, info.context.settings, **decoded(input))
         return Ticket.from_row(row)
 
-    @mutation(policy=ticket_policy.EDIT, description="Change a ticket's title, description or due date.")
+    @mutation(
+        policy=ticket_policy.EDIT,
+        description="Change a ticket's title, description, due date or priority (a new priority recomputes its "
+        "service-level due times from its creation).",
+    )
     async def update_ticket(
         self,
         info: strawberry.Info,

@@ -31,6 +31,7 @@ from resolvers.tickets.read import TICKET_VALUES, person_values
 from schema.loaders import loader
 from schema.relay import Connection, Edge
 from schema.selection import Tree, at, selection_tree
+from schema.tickets.service_level import SLA_VALUES
 from schema.tickets.types import Ticket, attachment_nodes
 
 
@@ -100,6 +101,8 @@ VALUES_OF: dict[StrawberryField, tuple[str, ...]] = {
     definition_field(Ticket, "feedback"): (),
     definition_field(Ticket, "confirmed_at"): (),
     definition_field(Ticket, "reopen_count"): (),
+    # Service levels: the ticket's own columns and its terms' policy name (one join).
+    definition_field(Ticket, "service_level"): SLA_VALUES,
 }
 # Read below a relation only when selected there: (`Ticket` field, field of its type) -> values.
 NESTED_VALUES_OF: dict[tuple[str, str], tuple[str, ...]] = {

@@ -11,12 +11,14 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from files.signing import signed_url
+from models.service_levels import TicketPriority
 from models.tickets import Attachment as AttachmentRow
 from models.tickets import Comment as CommentRow
 from models.tickets import Ticket as TicketRow
 from models.tickets import TicketEventKind, TicketSource, TicketStatus
 from models.tickets import TicketType as TicketTypeRow
 from permissions.policy import ANYONE, EMPLOYEES, SIGNED_IN
+from permissions.service_levels import TICKET_SERVICE_LEVEL
 from permissions.tickets import TicketPolicy
 from schema.accounts import CustomerUser, Employee, Person
 from schema.directive import field, type_policy
@@ -33,6 +35,7 @@ from schema.relay import (
     lazy_id,
     paging,
 )
+from schema.tickets.service_level import SLA_VALUES, TicketServiceLevel, service_level_of
 from schema.tickets.states import (
     TicketState,
     available_states,
@@ -279,6 +282,9 @@ class Ticket(Node):
     )
     done_at: datetime | None = strawberry.field(description="When it was last set to DONE; null unless DONE.")
     due_date: date | None = strawberry.field(description="The day it should be done by; null when none was set.")
+    priority: TicketPriority = strawberry.field(
+        description="How urgent it is (NORMAL unless chosen); customer users choose it only when creating the ticket."
+    )
     pk: strawberry.Private[int]
     type_pk: strawberry.Private[int]
     object_pk: strawberry.Private[int]
@@ -289,6 +295,8 @@ class Ticket(Node):
     # Filled for a whole page at once when the query asks for them (`schema.tickets.preload`).
     preloaded_comment_count: strawberry.Private[int | None] = None
     preloaded_attachments: strawberry.Private[list[Attachment] | None] = None
+    # The service-level columns (`schema.tickets.service_level.SLA_VALUES`) when read with the row.
+    sla_values: strawberry.Private[dict[str, Any] | None] = None
 
     # Sync resolvers: what came with the row is returned at once, anything else
     # is an awaitable for a per-request loader (no coroutine per row and field).
@@ -423,6 +431,15 @@ class Ticket(Node):
         ]
         return connection(items, rows, page, total, key_of("created_at"))
 
+    @field(
+        policy=TICKET_SERVICE_LEVEL,
+        description="Its service level: due times and how its targets went; null when no policy's target applies. "
+        "Customer users see it too (never the policy's configuration).",
+    )
+    def service_level(self) -> TicketServiceLevel | None:
+        source = self.sla_values if self.sla_values is not None else self.values
+        return service_level_of(source) if source is not None else None
+
     @field(policy=SIGNED_IN, description="What the viewer may do with it, to show only the buttons that work.")
     def viewer_can(self, info: strawberry.Info) -> TicketViewerCan:
         policy = TicketPolicy(info.context.viewer)
@@ -473,6 +490,8 @@ class Ticket(Node):
             object_pk=row.object_id,
             assignee_pk=row.assignee_id,
             creator_account=row.created_by_id,
+            priority=row.priority,
+            sla_values={name: getattr(row, name) for name in SLA_VALUES if "__" not in name},
         )
 
     @classmethod
@@ -499,6 +518,7 @@ class Ticket(Node):
             object_pk=get("object_id"),
             assignee_pk=get("assignee_id"),
             creator_account=get("created_by_id"),
+            priority=get("priority"),
             values=v,
         )
 
