@@ -22,7 +22,14 @@ from datetime import date, datetime
 from enum import IntFlag
 from typing import Any
 
-from core.business_time import Calendar, Window, add_business_seconds, business_seconds, parse_clock
+from core.business_time import (
+    Calendar,
+    NoWorkingTime,
+    Window,
+    add_business_seconds,
+    business_seconds,
+    parse_clock,
+)
 from models.service_levels import TicketPriority
 from models.tickets import NO_DUE_LAST_ASCENDING, NO_DUE_LAST_DESCENDING
 
@@ -244,16 +251,21 @@ class SlaState:
         share = terms.warn_at_percent / 100
         calendar = terms.calendar
         started = self.resolution_started_at or self.created_at
-        return dataclasses.replace(
-            self,
-            first_response_due_at=add_business_seconds(calendar, self.created_at, first_minutes * 60),
-            first_response_warn_at=add_business_seconds(calendar, self.created_at, first_minutes * 60 * share),
-            resolution_started_at=started,
-            resolution_due_at=add_business_seconds(calendar, started, resolution_minutes * 60 + self.paused_seconds),
-            resolution_warn_at=add_business_seconds(
-                calendar, started, resolution_minutes * 60 * share + self.paused_seconds
-            ),
-        )
+        try:
+            return dataclasses.replace(
+                self,
+                first_response_due_at=add_business_seconds(calendar, self.created_at, first_minutes * 60),
+                first_response_warn_at=add_business_seconds(calendar, self.created_at, first_minutes * 60 * share),
+                resolution_started_at=started,
+                resolution_due_at=add_business_seconds(
+                    calendar, started, resolution_minutes * 60 + self.paused_seconds
+                ),
+                resolution_warn_at=add_business_seconds(
+                    calendar, started, resolution_minutes * 60 * share + self.paused_seconds
+                ),
+            )
+        except NoWorkingTime:  # a calendar whose holidays leave no working time for years: no due times
+            return self.computed(None)
 
     def met_late(self) -> SlaState:
         """The breach flags of targets met after their due time."""

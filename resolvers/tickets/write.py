@@ -388,6 +388,8 @@ async def move_ticket(
         if reason is not None:
             await notifications.queue_reopened(connection, ticket, reason, viewer)
     ticket.updated_at = at
+    for name, value in clock.items():  # the row as written, without reading it back
+        setattr(ticket, name, value)
     if leaves_done:
         ticket.reopen_count += 1
         ticket.rating = ticket.confirmed_at = None
