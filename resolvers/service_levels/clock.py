@@ -83,15 +83,17 @@ class Terms:
 
     @classmethod
     def of(cls, row: Any) -> Terms:
-        get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+        """From a `ServiceLevelTerms` row (a model or a values dict)."""
+        values: dict[str, Any] = row if isinstance(row, dict) else row.__dict__
         return cls(
-            id=get("id"),
-            policy_name=get("policy_name"),
-            calendar=calendar_of(get("calendar")),
+            id=int(values["id"]),
+            policy_name=str(values["policy_name"]),
+            calendar=calendar_of(values["calendar"]),
             targets={
-                t["priority"]: (int(t["first_response_minutes"]), int(t["resolution_minutes"])) for t in get("targets")
+                t["priority"]: (int(t["first_response_minutes"]), int(t["resolution_minutes"]))
+                for t in values["targets"]
             },
-            warn_at_percent=int(get("warn_at_percent")),
+            warn_at_percent=int(values["warn_at_percent"]),
         )
 
 
@@ -143,7 +145,7 @@ class SlaState:
     @classmethod
     def of(cls, row: Any) -> SlaState:
         """From a ticket model or a values dict holding `COLUMNS`."""
-        get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+        get: Any = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
         return cls(
             priority=_priority(get("priority")),
             created_at=get("created_at"),

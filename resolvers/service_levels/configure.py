@@ -107,7 +107,7 @@ async def create_business_calendar(
     holidays: Sequence[date] | None = None,
     holiday_region: str | None = None,
 ) -> BusinessCalendar:
-    values = {
+    values: dict[str, Any] = {
         "name": check_name(name, "name", 100),
         "time_zone": checked_zone(time_zone),
         "hours": checked_hours(hours),
