@@ -66,6 +66,28 @@ async def _drop_postgres(url: str, server_url: str) -> None:
     await admin.close()
 
 
+PLANS = {
+    "check round": 'SELECT "id" FROM "ticket" WHERE "sla_next_check_at" <= {p} '
+    'ORDER BY "sla_next_check_at", "id" LIMIT 200',
+    "RESOLUTION_DUE page": 'SELECT "id" FROM "ticket" ORDER BY "sla_due_ascending", "id" LIMIT 51',
+}
+
+
+async def show_plans(sqlite: bool, now: datetime) -> None:
+    """The query plans of the check's claim and of a RESOLUTION_DUE page: both walk an index."""
+    connection = Tortoise.get_connection("default")
+    for label, sql in PLANS.items():
+        if sqlite:
+            rows = await connection.execute_query_dict(
+                "EXPLAIN QUERY PLAN " + sql.format(p="?"), [now] if "{p}" in sql else []
+            )
+            plan = "; ".join(r["detail"] for r in rows)
+        else:
+            rows = await connection.execute_query_dict("EXPLAIN " + sql.format(p="$1"), [now] if "{p}" in sql else [])
+            plan = "; ".join(r["QUERY PLAN"].strip() for r in rows)
+        print(f"plan of the {label}: {plan}")
+
+
 async def run(database_url: str, total: int, due: int) -> None:
     settings = settings_from_env(
         {
@@ -131,6 +153,7 @@ async def run(database_url: str, total: int, due: int) -> None:
         await Tortoise.get_connection("default").execute_script("ANALYZE")
         print(f"{await Ticket.all().count():,} open tickets with targets; {due} of them due at the next round")
 
+        await show_plans(settings.is_sqlite, now)
         with counting_statements() as counter:
             idle = []
             for _ in range(20):

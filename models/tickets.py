@@ -157,7 +157,7 @@ class Ticket(Model):
             ("created_by_id",),
             ("object_id", "status", "ticket_type_id", "done_at", "resolution_days"),
             ("state_id",),
-            ("sla_next_check_at",),
+            ("sla_next_check_at", "id"),
             ("sla_due_ascending", "id"),
             ("sla_due_descending", "id"),
         )

@@ -16,6 +16,7 @@ from models.forms import FormConditionOperator, FormElementKind, FormFileRole, F
 from models.forms import FormSubmission as FormSubmissionRow
 from models.forms import FormTemplate as FormTemplateRow
 from models.forms import FormTemplateVersion as FormTemplateVersionRow
+from models.service_levels import TicketPriority
 from permissions.policy import ANYONE, EMPLOYEES, TEMPLATE_MANAGERS
 from resolvers import forms
 from schema.accounts import Person
@@ -104,6 +105,8 @@ class FormTicketSettings:
     description_editable: bool = strawberry.field(description="Whether the filler may change the description.")
     allow_due_date: bool = strawberry.field(description="Whether the filler may set a due date.")
     attach_pdf: bool = strawberry.field(description="Whether the filled form's PDF is attached to the ticket.")
+    priority: TicketPriority = strawberry.field(description="The ticket's priority unless the filler chooses one.")
+    allow_priority: bool = strawberry.field(description="Whether the filler may choose the priority.")
     type_pk: strawberry.Private[int]
 
     @field(policy=EMPLOYEES, description="The type of the ticket it creates.")
@@ -141,6 +144,8 @@ class FormElement:
             description_editable=s["description_editable"],
             allow_due_date=s["allow_due_date"],
             attach_pdf=s["attach_pdf"],
+            priority=TicketPriority(s.get("priority", "NORMAL")),
+            allow_priority=s.get("allow_priority", False),
             type_pk=s["ticket_type_id"],
         )
 
@@ -443,6 +448,10 @@ class FormTicketElementInput:
     attach_pdf: bool = strawberry.field(
         default=False, description="Whether the filled form's PDF is attached to the ticket."
     )
+    priority: TicketPriority = strawberry.field(
+        default=TicketPriority.NORMAL, description="The ticket's priority unless the filler chooses one."
+    )
+    allow_priority: bool = strawberry.field(default=False, description="Whether the filler may choose the priority.")
 
 
 @strawberry.input(description="One element; `key` is unique in the template.")
@@ -496,6 +505,9 @@ class FormTicketAnswerInput:
         default=None, description="A description of its own (where `descriptionEditable`)."
     )
     due_date: DateValue | None = strawberry.field(default=None, description="A due date (where `allowDueDate`).")
+    priority: TicketPriority | None = strawberry.field(
+        default=None, description="A priority of the filler's choosing (where `allowPriority`)."
+    )
 
 
 @strawberry.input(description="One answer; set the one value field its element's kind takes.")

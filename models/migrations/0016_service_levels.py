@@ -176,7 +176,7 @@ class Migration(migrations.Migration):
         ),
         ops.AddIndex(
             model_name='Ticket',
-            index=Index(fields=['sla_next_check_at']),
+            index=Index(fields=['sla_next_check_at', 'id']),
         ),
         ops.AddIndex(
             model_name='Ticket',
