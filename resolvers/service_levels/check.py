@@ -29,15 +29,13 @@ from core.database import dialect
 from models.notifications import NotificationKind
 from models.tickets import Ticket, TicketEventKind
 from resolvers import notifications
-from resolvers.service_levels.clock import COLUMNS, Notice, SlaState, Terms
+from resolvers.service_levels.clock import Notice, SlaState, Terms
 from resolvers.service_levels.configure import terms_by_id
 from resolvers.tickets.write import record
 
 logger = logging.getLogger("sitedesk.service_levels")
 
 BATCH_SIZE = 200
-# What a round reads of each ticket: the clock, and what the history and the mails need.
-READ = tuple(dict.fromkeys(("id", "number", "title", "status", "object_id", "assignee_id", *COLUMNS)))
 
 
 def utcnow() -> datetime:
@@ -71,18 +69,19 @@ async def check_round(now: datetime | None = None, batch_size: int = BATCH_SIZE)
             .using_db(connection)
         )
         if dialect() == "postgres":
+            # Model rows: Tortoise leaves FOR UPDATE out of a `.values()` query.
             query = query.select_for_update(skip_locked=True)
-        rows = await query.values(*READ)
+        rows = await query
         if not rows:
             return 0
-        terms = await terms_by_id([r["sla_terms_id"] for r in rows if r["sla_terms_id"]], connection)
+        terms = await terms_by_id([r.sla_terms_id for r in rows if r.sla_terms_id], connection)
         for row in rows:
-            await _announce(connection, row, terms.get(row["sla_terms_id"]), now)
+            await _announce(connection, row, terms.get(row.sla_terms_id) if row.sla_terms_id else None, now)
     return len(rows)
 
 
-async def _announce(connection: Any, row: dict[str, Any], terms: Terms | None, now: datetime) -> None:
-    state = SlaState.of(row)
+async def _announce(connection: Any, ticket: Ticket, terms: Terms | None, now: datetime) -> None:
+    state = SlaState.of(ticket)
     claim, announce = state.due_notices(now)
     after = dataclasses.replace(
         state,
@@ -90,8 +89,10 @@ async def _announce(connection: Any, row: dict[str, Any], terms: Terms | None, n
         first_response_breached=state.first_response_breached or Notice.FIRST_RESPONSE_BREACHED in claim,
         resolution_breached=state.resolution_breached or Notice.RESOLUTION_BREACHED in claim,
     )
-    await (
-        Ticket.filter(id=row["id"])
+    # Compare and set: a claim counts only while `sla_notified` is still what was read (the row lock
+    # keeps other checks away on PostgreSQL already; this keeps it exact without one).
+    claimed = await (
+        Ticket.filter(id=ticket.id, sla_notified=state.notified)
         .using_db(connection)
         .update(
             sla_notified=after.notified,
@@ -100,16 +101,17 @@ async def _announce(connection: Any, row: dict[str, Any], terms: Terms | None, n
             sla_next_check_at=after.next_check_at(),
         )
     )
-    ticket = Ticket(**{k: row[k] for k in ("id", "number", "title", "status", "object_id", "assignee_id")})
+    if not claimed:
+        return
     for notice in Notice:
         if notice not in announce:
             continue
         due = _due_of(state, notice)
         kind = TicketEventKind.SLA_BREACHED if notice.is_breach else TicketEventKind.SLA_WARNING
-        await record(connection, row["id"], kind, None, notice.target, due.isoformat() if due else None, at=now)
+        await record(connection, ticket.id, kind, None, notice.target, due.isoformat() if due else None, at=now)
         mail = NotificationKind.SLA_BREACHED if notice.is_breach else NotificationKind.SLA_WARNING
         await notifications.queue_service_level(connection, ticket, mail, _mail_facts(terms, due, notice))
-        logger.info("ticket %s: %s %s", row["number"], kind.value, notice.target)
+        logger.info("ticket %s: %s %s", ticket.number, kind.value, notice.target)
 
 
 class ServiceLevelCheck(OutboxLoop):
