@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 # Every GraphQL operation of the suite runs on the compiled plan and on graphql-core's
-# executor, and the answers must be identical (schema/compiled/compare.py); COMPARE=0 skips it.
+# executor, and the answers must be identical (execution/compare.py); COMPARE=0 skips it.
 COMPARE ?= 1
 
 .PHONY: install run test test-sqlite test-postgres test-s3 check check-lint check-format check-types check-layers \
@@ -67,8 +67,8 @@ check-types: install
 	$(BIN)/mypy
 
 check-layers: install
-	@echo "== import layers =="
-	$(BIN)/pytest tests/test_layers.py
+	@echo "== import layers, a thin schema/, module size =="
+	$(BIN)/pytest tests/test_layers.py tests/test_schema_is_thin.py tests/test_module_size.py
 
 check-migrations: install
 	@echo "== models vs migrations =="

@@ -47,6 +47,7 @@ from tortoise import Tortoise
 from bench.asgi import graphql_post
 from core.database import migrate, tortoise_config
 from core.settings import Settings, settings_from_env
+from execution.schema import schema
 from models.customers import (
     Customer,
     CustomerTicketType,
@@ -59,7 +60,6 @@ from permissions.viewer import Viewer, load_viewer
 from resolvers import accounts
 from resolvers import tickets as ticket_resolvers
 from schema.context import Context
-from schema.schema import schema
 from server.app import create_app
 
 QUERY = (
@@ -86,7 +86,7 @@ async def prepare(tickets: int) -> tuple[Settings, Viewer]:
     await CustomerTicketType.create(customer=customer, ticket_type=kind)
     user = await accounts.create_customer_user_account(customer.id, "kurt@kunde.test", "Kunde Kurt", "pw-123456789")
     await CustomerUserObject.create(customer_user_id=user.id, object=site)
-    staff = await accounts.create_employee("erika@firma.test", "Erika Muster", "pw-123456789", False, [])
+    staff = await accounts.new_employee("erika@firma.test", "Erika Muster", "pw-123456789", False, [])
     start = datetime(2026, 1, 1, tzinfo=UTC)
     await Ticket.bulk_create(
         [

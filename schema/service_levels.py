@@ -16,7 +16,7 @@ from resolvers.service_levels import configure
 from schema.customers import Customer
 from schema.directive import field, mutation, type_policy
 from schema.inputs import decoded, ref
-from schema.loaders import loader
+from schema.loaders import business_calendar_by_id, customer_by_id, ticket_type_by_id
 from schema.relay import Node, lazy_id
 from schema.tickets import enums as _enums  # noqa: F401 (registers TicketPriority first)
 from schema.tickets.types import TicketType
@@ -88,17 +88,20 @@ class ServiceLevelPolicy(Node):
 
     @field(policy=READ, description="The calendar the minutes are counted in.")
     async def calendar(self, info: strawberry.Info) -> BusinessCalendar:
-        return BusinessCalendar.from_row(await loader(info, "business_calendar_by_id").load(self.calendar_pk))
+        row = await business_calendar_by_id(info).load(self.calendar_pk)
+        assert row is not None  # a policy's calendar cannot be deleted (RESTRICT)
+        return BusinessCalendar.from_row(row)
 
     @field(policy=READ, description="The customer it applies to; null: any customer.")
     async def customer(self, info: strawberry.Info) -> Customer | None:
         if self.customer_pk is None:
             return None
-        return Customer.from_row(await loader(info, "customer_by_id").load(self.customer_pk))
+        row = await customer_by_id(info).load(self.customer_pk)
+        return Customer.from_row(row) if row is not None else None
 
     @field(policy=READ, description="The ticket types it applies to; empty: any type.")
     async def ticket_types(self, info: strawberry.Info) -> list[TicketType]:
-        rows = await loader(info, "ticket_type_by_id").load_many(self.type_pks)
+        rows = await ticket_type_by_id(info).load_many(self.type_pks)
         return [TicketType.from_row(r) for r in rows if r is not None]
 
     @classmethod

@@ -24,6 +24,7 @@ from core.queries import Sentinels, list_inputs, prepared_values, windowed_value
 from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketStatus
 from permissions.tickets import visible_attachments, visible_comments, visible_tickets
 from permissions.viewer import Viewer
+from resolvers.people import person_values
 
 ORDER_FIELDS = {"CREATED_AT": "created_at", "UPDATED_AT": "updated_at", "DUE_DATE": "due_date", "NUMBER": "number"}
 NULLABLE_ORDER_FIELDS = ("due_date",)
@@ -37,23 +38,6 @@ def order_column(order_by: str, descending: bool) -> str:
     if order_by == "RESOLUTION_DUE":
         return RESOLUTION_DUE_FIELDS[descending]
     return ORDER_FIELDS[order_by]
-
-
-def person_values(prefix: str) -> tuple[str, ...]:
-    """Projection of an account at `prefix` with its employee or customer-user row (one join each)."""
-    return tuple(
-        prefix + name
-        for name in (
-            "id",
-            "name",
-            "email",
-            "is_active",
-            "employee__id",
-            "employee__is_system_admin",
-            "customer_user__id",
-            "customer_user__customer_id",
-        )
-    )
 
 
 # A ticket with its to-one relations, for read-only lists and lookups: one

@@ -9,7 +9,7 @@ import strawberry
 
 from permissions.service_levels import TICKET_SERVICE_LEVEL
 from schema.directive import field, type_policy
-from schema.loaders import loader
+from schema.loaders import service_level_terms_by_id
 
 # The ticket values (`resolvers.tickets.read.TICKET_VALUES`) `service_level_of` reads.
 SLA_VALUES = (
@@ -62,7 +62,8 @@ class TicketServiceLevel:
 
 
 async def _policy_name(info: strawberry.Info, terms_pk: int) -> str:
-    return str((await loader(info, "service_level_terms_by_id").load(terms_pk)).policy_name)
+    terms = await service_level_terms_by_id(info).load(terms_pk)
+    return terms.policy_name if terms is not None else ""
 
 
 def service_level_of(values: dict[str, Any]) -> TicketServiceLevel | None:
