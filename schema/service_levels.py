@@ -15,7 +15,7 @@ from permissions.service_levels import CONFIGURE, READ
 from resolvers.service_levels import configure
 from schema.customers import Customer
 from schema.directive import field, mutation, type_policy
-from schema.inputs import decoded, ref
+from schema.inputs import BusinessCalendarId, CustomerId, ServiceLevelPolicyId, TicketTypeId, decoded
 from schema.loaders import business_calendar_by_id, customer_by_id, ticket_type_by_id
 from schema.relay import Node, lazy_id
 from schema.tickets import enums as _enums  # noqa: F401 (registers TicketPriority first)
@@ -88,16 +88,13 @@ class ServiceLevelPolicy(Node):
 
     @field(policy=READ, description="The calendar the minutes are counted in.")
     async def calendar(self, info: strawberry.Info) -> BusinessCalendar:
-        row = await business_calendar_by_id(info).load(self.calendar_pk)
-        assert row is not None  # a policy's calendar cannot be deleted (RESTRICT)
-        return BusinessCalendar.from_row(row)
+        return BusinessCalendar.from_row(await business_calendar_by_id(info).load(self.calendar_pk))
 
     @field(policy=READ, description="The customer it applies to; null: any customer.")
     async def customer(self, info: strawberry.Info) -> Customer | None:
         if self.customer_pk is None:
             return None
-        row = await customer_by_id(info).load(self.customer_pk)
-        return Customer.from_row(row) if row is not None else None
+        return Customer.from_row(await customer_by_id(info).load(self.customer_pk))
 
     @field(policy=READ, description="The ticket types it applies to; empty: any type.")
     async def ticket_types(self, info: strawberry.Info) -> list[TicketType]:
@@ -147,7 +144,7 @@ class CreateBusinessCalendarInput:
 
 @strawberry.input(description="Changes to a business calendar; absent fields stay. Tickets keep their due times.")
 class UpdateBusinessCalendarInput:
-    id: ref("BusinessCalendar") = strawberry.field(description="The calendar to change.")
+    id: BusinessCalendarId = strawberry.field(description="The calendar to change.")
     name: str | None = strawberry.field(default=None, description="A new name.")
     time_zone: str | None = strawberry.field(default=None, description="A new IANA time zone.")
     hours: list[WorkingHoursInput] | None = strawberry.field(default=None, description="New working windows (all).")
@@ -169,9 +166,9 @@ class ServiceLevelTargetInput:
 @strawberry.input(description="A new service-level policy.")
 class CreateServiceLevelPolicyInput:
     name: str = strawberry.field(description="1 to 100 characters.")
-    calendar_id: ref("BusinessCalendar") = strawberry.field(description="The calendar its minutes count in.")
-    customer_id: ref("Customer") | None = strawberry.field(default=None, description="The customer; null: any.")
-    ticket_type_ids: list[ref("TicketType")] | None = strawberry.field(
+    calendar_id: BusinessCalendarId = strawberry.field(description="The calendar its minutes count in.")
+    customer_id: CustomerId | None = strawberry.field(default=None, description="The customer; null: any.")
+    ticket_type_ids: list[TicketTypeId] | None = strawberry.field(
         default=None, description="The ticket types; empty or absent: any type."
     )
     targets: list[ServiceLevelTargetInput] = strawberry.field(description="At most one per priority.")
@@ -180,13 +177,13 @@ class CreateServiceLevelPolicyInput:
 
 @strawberry.input(description="Changes to a service-level policy; absent fields stay. Only later tickets get them.")
 class UpdateServiceLevelPolicyInput:
-    id: ref("ServiceLevelPolicy") = strawberry.field(description="The policy to change.")
+    id: ServiceLevelPolicyId = strawberry.field(description="The policy to change.")
     name: str | None = strawberry.field(default=None, description="A new name.")
-    calendar_id: ref("BusinessCalendar") | None = strawberry.field(default=None, description="A new calendar.")
-    customer_id: ref("Customer") | None = strawberry.field(
+    calendar_id: BusinessCalendarId | None = strawberry.field(default=None, description="A new calendar.")
+    customer_id: CustomerId | None = strawberry.field(
         default=strawberry.UNSET, description="A new customer; null: any customer."
     )
-    ticket_type_ids: list[ref("TicketType")] | None = strawberry.field(
+    ticket_type_ids: list[TicketTypeId] | None = strawberry.field(
         default=None, description="New ticket types; empty: any type."
     )
     targets: list[ServiceLevelTargetInput] | None = strawberry.field(default=None, description="New targets (all).")

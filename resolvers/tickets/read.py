@@ -1,24 +1,26 @@
 """Reading tickets: filtered pages, single tickets, and the comments, attachments and history of a batch.
 
-The hot paths return plain dicts (`TICKET_VALUES`, `COMMENT_VALUES`,
-`ATTACHMENT_VALUES`) from values queries compiled once per shape
+The hot paths return plain dicts (of the ticket columns the caller names,
+`COMMENT_VALUES`, `ATTACHMENT_VALUES`) from values queries compiled once per shape
 (`core.queries.prepared_values`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from tortoise.exceptions import ConfigurationError, FieldError
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from core.database import dialect
 from core.dates import plausible_instant
-from core.keyset import Window, bounds
+from core.keyset import Listing, Window
 from core.lookup import get_in_scope
 from core.queries import Sentinels, list_inputs, prepared_values, windowed_values
 from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketStatus
@@ -28,65 +30,67 @@ from resolvers.people import person_values
 
 ORDER_FIELDS = {"CREATED_AT": "created_at", "UPDATED_AT": "updated_at", "DUE_DATE": "due_date", "NUMBER": "number"}
 NULLABLE_ORDER_FIELDS = ("due_date",)
-# RESOLUTION_DUE sorts by a column per direction, each holding the resolution due time or, for a
-# ticket without one, a value that puts it last in that direction (never NULL, each indexed).
-RESOLUTION_DUE_FIELDS = {False: "sla_due_ascending", True: "sla_due_descending"}
+
+# Each ordering of tickets (`TicketOrder`, either direction) is a listing of its own: a cursor is bound to one.
+TICKET_LISTINGS = {
+    (order_by, descending): Listing(
+        f"tickets:{order_by}:{'desc' if descending else 'asc'}",
+        column,
+        descending,
+        nullable=column in NULLABLE_ORDER_FIELDS,
+    )
+    for order_by, column in ORDER_FIELDS.items()
+    for descending in (True, False)
+}
+# RESOLUTION_DUE (issue 26) sorts by a column per direction, each holding the resolution due time or,
+# for a ticket without one, a value that puts it last in that direction (never NULL, each indexed).
+TICKET_LISTINGS.update(
+    {
+        ("RESOLUTION_DUE", descending): Listing(
+            f"tickets:RESOLUTION_DUE:{'desc' if descending else 'asc'}",
+            "sla_due_descending" if descending else "sla_due_ascending",
+            descending,
+        )
+        for descending in (True, False)
+    }
+)
+# The (`TicketOrder` value, descending) of each ticket listing.
+TICKET_ORDER_OF = {listing: order for order, listing in TICKET_LISTINGS.items()}
+COMMENTS = Listing("comments", "created_at", descending=False)
 
 
-def order_column(order_by: str, descending: bool) -> str:
-    """The column an ordering sorts by (`descending`: the ordering's direction, not a backward page's)."""
-    if order_by == "RESOLUTION_DUE":
-        return RESOLUTION_DUE_FIELDS[descending]
-    return ORDER_FIELDS[order_by]
+def ticket_listing(order_by: str, descending: bool) -> Listing:
+    """The listing of tickets ordered by `order_by` (a `TicketOrder` value), descending or not."""
+    return TICKET_LISTINGS[(order_by, descending)]
 
 
-# A ticket with its to-one relations, for read-only lists and lookups: one
-# joined query, plain dicts instead of model instances.
-TICKET_VALUES = (
-    "id",
-    "number",
-    "title",
-    "description",
-    "status",
-    "source",
-    "created_at",
-    "updated_at",
-    "done_at",
-    "due_date",
-    "ticket_type_id",
-    "object_id",
-    "assignee_id",
-    "created_by_id",
-    "ticket_type__name",
-    "ticket_type__is_absence_request",
-    "object__name",
-    "object__address",
-    "object__customer_id",
-    "object__customer__name",
-    "assignee__is_system_admin",
-    "assignee__account_id",
-    "assignee__account__name",
-    "assignee__account__email",
-    "assignee__account__is_active",
-    "priority",
-    # Service levels (issue 26): `Ticket.serviceLevel`, and the RESOLUTION_DUE sort keys.
-    "sla_terms_id",
-    "sla_first_response_due_at",
-    "sla_first_responded_at",
-    "sla_first_response_breached",
-    "sla_resolution_due_at",
-    "sla_resolved_at",
-    "sla_resolution_breached",
-    "sla_paused_since",
-    "sla_terms__policy_name",
-    "sla_due_ascending",
-    "sla_due_descending",
-) + person_values("created_by__")
+# A ticket is read with its to-one relations for read-only lists and lookups:
+# one joined query, plain dicts instead of model instances. Which columns (values
+# paths) is the caller's to say: the GraphQL type declares what each of its
+# fields reads (`schema.tickets.types.TICKET_ROW`).
+
+
+@functools.cache
+def check_ticket_values(values: tuple[str, ...]) -> tuple[str, ...]:
+    """`values` if each is a column of the ticket or of a to-one relation (ValueError otherwise)."""
+    try:
+        Ticket.filter(id=0).values(*values).sql()
+    except (FieldError, ConfigurationError, KeyError) as error:
+        raise ValueError(f"not ticket values: {sorted(values)} ({error})") from None
+    return values
+
 
 # A comment with its author, for read-only lists.
-COMMENT_VALUES = ("id", "ticket_id", "author_id", "body", "internal", "created_at", "edited_at") + person_values(
-    "author__"
-)
+COMMENT_VALUES = (
+    "id",
+    "ticket_id",
+    "author_id",
+    "body",
+    "internal",
+    "source",
+    "created_at",
+    "edited_at",
+) + person_values("author__")
 
 ATTACHMENT_VALUES = (
     "id",
@@ -124,11 +128,12 @@ async def find_attachment(viewer: Viewer, pk: int) -> Attachment | None:
     return await visible_attachments(viewer).filter(id=pk).first()
 
 
-async def find_ticket(viewer: Viewer, ticket_id: int) -> dict[str, Any] | None:
-    """One visible ticket as a `TICKET_VALUES` dict, its to-one relations included (None outside the scope)."""
+async def find_ticket(viewer: Viewer, ticket_id: int, values: tuple[str, ...]) -> dict[str, Any] | None:
+    """One visible ticket as a dict of `values` (its to-one relations' too), None outside the scope."""
+    check_ticket_values(values)
     rows = await prepared_values(
-        ("ticket", viewer.query_shape()),
-        lambda s: visible_tickets(viewer.with_sentinels(s)).filter(id=s.int("id")).limit(1).values(*TICKET_VALUES),
+        ("ticket", viewer.query_shape(), values),
+        lambda s: visible_tickets(viewer.with_sentinels(s)).filter(id=s.int("id")).limit(1).values(*values),
         {**viewer.query_inputs(), "id": ticket_id},
     )
     return rows[0] if rows else None
@@ -151,12 +156,12 @@ def filtered_tickets(
     created_before: datetime | None = None,
     updated_after: datetime | None = None,
     service_level_breached: bool | None = None,
-    column: str | None = None,
+    listing: Listing | None = None,
 ) -> QuerySet[Ticket]:
     """The viewer's tickets narrowed by the criteria given (`TicketFilterInput`), in a stable order.
 
-    `column` overrides the order's column (a backward page of RESOLUTION_DUE reads the ordering's
-    own column in reverse).
+    `listing`: the ordering's own (a backward page reads it in reverse: RESOLUTION_DUE's column
+    depends on the ordering's direction, not on the reading's).
     """
     query = visible_tickets(viewer)
     if object_id is not None:
@@ -178,9 +183,7 @@ def filtered_tickets(
         query = query.filter(updated_at__gt=plausible_instant(updated_after, "filter.updatedAfter"))
     if service_level_breached is not None:
         query = query.filter(service_level_condition(service_level_breached, datetime.now(UTC)))
-    column = column or order_column(order_by, descending)
-    prefix = "-" if descending else ""
-    return query.order_by(f"{prefix}{column}", f"{prefix}id")
+    return query.order_by(*(listing or ticket_listing(order_by, descending)).order_by(descending))
 
 
 def service_level_condition(breached: bool, now: datetime) -> Q:
@@ -209,23 +212,23 @@ def _page_values(query: QuerySet[Ticket], page: QuerySet[Ticket], values: tuple[
 
 
 def page_values(values: tuple[str, ...], order_by: str, descending: bool = True) -> tuple[str, ...]:
-    """`values` (a selection of `TICKET_VALUES`) with what a page always needs: the id and the order column.
+    """`values` with what a page always needs: the id first, and the order column (ValueError on strangers).
 
-    In `TICKET_VALUES` order, so one selection is one compiled query shape.
+    In the order given (the caller's canonical one), so one selection is one compiled query shape.
     """
-    unknown = set(values) - set(TICKET_VALUES)
-    if unknown:
-        raise ValueError(f"not ticket values: {sorted(unknown)}")
-    wanted = {*values, "id", order_column(order_by, descending)}
-    return tuple(name for name in TICKET_VALUES if name in wanted)
+    column = ticket_listing(order_by, descending).column
+    return check_ticket_values(tuple(dict.fromkeys(("id", *values, column))))
 
 
-def in_page_order(rows: list[dict[str, Any]], column: str, descending: bool, nulls_first: bool) -> list[dict[str, Any]]:
+def in_page_order(
+    rows: list[dict[str, Any]], order_by: str, descending: bool, nulls_first: bool, column: str | None = None
+) -> list[dict[str, Any]]:
     """`rows` in the order `filtered_tickets` sorts them: by the order column, then id.
 
     `nulls_first` is how the database sorts NULL ascending (SQLite: first,
-    PostgreSQL: last); only `dueDate` can be NULL.
+    PostgreSQL: last); only `dueDate` can be NULL. `column`: the listing's (RESOLUTION_DUE has one per direction).
     """
+    column = column or ORDER_FIELDS[order_by]
 
     def key(row: dict[str, Any]) -> tuple[int, Any, int]:
         value = row[column]
@@ -258,12 +261,12 @@ async def ticket_page(
     window: Window,
     order_by: str = "CREATED_AT",
     descending: bool = True,
-    values: tuple[str, ...] = TICKET_VALUES,
+    values: tuple[str, ...],
     **criteria: Any,
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of `filtered_tickets(viewer, **criteria)` as dicts of `values`, and the total count.
 
-    `values` names the `TICKET_VALUES` the caller reads (the id and the order
+    `values` names the columns the caller reads (the id and the order
     column always come along): only their columns are read and only their
     relations joined.
 
@@ -274,18 +277,16 @@ async def ticket_page(
     shape, a page after a cursor and text search and date bounds are built
     each time.
     """
-    column = order_column(order_by, descending)
-    reading = window.scan_descending(descending)
-    nulls_first = _nulls_first()
-    nullable = nulls_first if column in NULLABLE_ORDER_FIELDS else None
+    listing = ticket_listing(order_by, descending)
+    reading = listing.reading(window)
     values = page_values(values, order_by, descending)
 
     def query(of: Viewer, **narrowed: Any) -> QuerySet[Ticket]:
-        return filtered_tickets(of, order_by=order_by, descending=reading, column=column, **narrowed)
+        return filtered_tickets(of, order_by=order_by, descending=reading, listing=listing, **narrowed)
 
     if _built_each_time(window, criteria):
         scope = query(viewer, **criteria)
-        condition = bounds(column, descending, window, nullable)
+        condition = listing.bounds(window)
         page = scope.filter(condition) if condition is not None else scope
         rows = await _page_values(scope, page.limit(window.limit + 1), values)
     else:
@@ -299,7 +300,7 @@ async def ticket_page(
         key = ("ticket_page", viewer.query_shape(), order_by, reading, status, tuple(given), values)
         rows = await prepared_values(key, build, {**viewer.query_inputs(), **given, "limit": window.limit + 1})
     if rows:
-        return in_page_order(rows, column, reading, nulls_first), rows[0]["total_count"]
+        return in_page_order(rows, order_by, reading, _nulls_first(), listing.column), rows[0]["total_count"]
     return rows, (await query(viewer, **criteria).count() if window.bounded else 0)
 
 
@@ -310,6 +311,7 @@ async def tickets_by_object(
     window: Window,
     order_by: str = "CREATED_AT",
     descending: bool = True,
+    values: tuple[str, ...],
     **criteria: Any,
 ) -> dict[int, tuple[list[dict[str, Any]], int]]:
     """`ticket_page` for each of `object_ids` (distinct) at once: one windowed statement for all of them.
@@ -321,18 +323,25 @@ async def tickets_by_object(
     criteria.pop("object_id", None)
     if len(object_ids) == 1:
         page_rows = await ticket_page(
-            viewer, window=window, order_by=order_by, descending=descending, object_id=object_ids[0], **criteria
+            viewer,
+            window=window,
+            order_by=order_by,
+            descending=descending,
+            values=values,
+            object_id=object_ids[0],
+            **criteria,
         )
         return {object_ids[0]: page_rows}
-    column = order_column(order_by, descending)
-    reading = window.scan_descending(descending)
-    scope = filtered_tickets(viewer, order_by=order_by, descending=reading, column=column, **criteria).filter(
-        object_id__in=object_ids
-    )
-    condition = bounds(column, descending, window, _nulls_first() if column in NULLABLE_ORDER_FIELDS else None)
+    listing = ticket_listing(order_by, descending)
+    scope = filtered_tickets(viewer, order_by=order_by, descending=listing.reading(window), listing=listing, **criteria)
+    scope = scope.filter(object_id__in=object_ids)
+    condition = listing.bounds(window)
     page = scope.filter(condition) if condition is not None else scope
     rows = await windowed_values(
-        page.order_by().values(*TICKET_VALUES), "object_id", ((column, reading), ("id", reading)), window.limit + 1
+        page.order_by().values(*page_values(values, order_by, descending)),
+        "object_id",
+        listing.window_order(window),
+        window.limit + 1,
     )
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
@@ -354,7 +363,7 @@ async def find_tickets(viewer: Viewer, ids: list[int]) -> dict[int, Ticket]:
 
 
 def _comments_of(viewer: Viewer, ticket_ids: list[int]) -> QuerySet[Comment]:
-    return visible_comments(viewer, ticket_ids).order_by("created_at", "id")
+    return visible_comments(viewer, ticket_ids).order_by(*COMMENTS.order_by(False))
 
 
 def _attachments_of(viewer: Viewer, ticket_ids: list[int]) -> QuerySet[Attachment]:
@@ -383,18 +392,17 @@ async def _values_by_ticket(
 async def comment_pages(
     viewer: Viewer, ticket_ids: list[int], window: Window
 ) -> dict[int, tuple[list[dict[str, Any]], int]]:
-    """A page (`window`, oldest first) of the visible comments on each of `ticket_ids` (distinct), and their count.
+    """A page (`window`, oldest first: `COMMENTS`) of the visible comments on each of `ticket_ids`, and their count.
 
     One windowed statement (ROW_NUMBER() OVER (PARTITION BY ticket_id ...))
     for all tickets; behind a cursor a second one counts each ticket's comments.
     Rows are in reading order, one more than the page when another follows.
     """
-    reading = window.scan_descending(False)
     scope = visible_comments(viewer, ticket_ids)
-    condition = bounds("created_at", False, window)
+    condition = COMMENTS.bounds(window)
     page = scope.filter(condition) if condition is not None else scope
     rows = await windowed_values(
-        page.values(*COMMENT_VALUES), "ticket_id", (("created_at", reading), ("id", reading)), window.limit + 1
+        page.values(*COMMENT_VALUES), "ticket_id", COMMENTS.window_order(window), window.limit + 1
     )
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:

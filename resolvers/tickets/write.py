@@ -25,6 +25,7 @@ from models.service_levels import TicketPriority
 from models.tickets import (
     Attachment,
     Comment,
+    CommentSource,
     Ticket,
     TicketEvent,
     TicketEventKind,
@@ -453,31 +454,47 @@ async def add_comment(
     if internal and not TicketPolicy(viewer).comment_internally:
         raise Forbidden("Only employees write internal comments.", field="internal")
     text = check_text(body, "body", required=True)
+    async with in_transaction() as connection:
+        return await insert_comment(connection, ticket, viewer, text, internal, at=at)
+
+
+async def insert_comment(
+    connection: Any,
+    ticket: Ticket,
+    viewer: Viewer,
+    text: str,
+    internal: bool,
+    *,
+    source: CommentSource = CommentSource.APP,
+    at: datetime | None = None,
+) -> Comment:
+    """A checked comment by `viewer` on a ticket they see, with its history and mail, in the caller's
+    transaction (`addComment`; a reply by mail, `resolvers.inbound_mail`)."""
     at = at or now()
     clock: dict[str, Any] = {}
     if RESPONDS.allows(viewer) and not internal and ticket.sla_first_response_due_at is not None:
         if ticket.sla_first_responded_at is None:  # an employee's first public comment answers the ticket
             clock = sla.responded(sla.SlaState.of(ticket), at).columns()
-    async with in_transaction() as connection:
-        comment = await Comment.create(
-            ticket_id=ticket.id,
-            author_id=viewer.account_id,
-            body=text,
-            internal=internal,
-            created_at=at,
-            using_db=connection,
-        )
-        await Ticket.filter(id=ticket.id).using_db(connection).update(updated_at=at, **clock)
-        await record(
-            connection,
-            ticket.id,
-            TicketEventKind.COMMENT_ADDED,
-            viewer.account_id,
-            to_value=comment.id,
-            at=at,
-            comment_id=comment.id,
-        )
-        await notifications.queue_comment_added(connection, ticket, comment, viewer)
+    comment = await Comment.create(
+        ticket_id=ticket.id,
+        author_id=viewer.account_id,
+        body=text,
+        internal=internal,
+        source=source,
+        created_at=at,
+        using_db=connection,
+    )
+    await Ticket.filter(id=ticket.id).using_db(connection).update(updated_at=at, **clock)
+    await record(
+        connection,
+        ticket.id,
+        TicketEventKind.COMMENT_ADDED,
+        viewer.account_id,
+        to_value=comment.id,
+        at=at,
+        comment_id=comment.id,
+    )
+    await notifications.queue_comment_added(connection, ticket, comment, viewer)
     return comment
 
 

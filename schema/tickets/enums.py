@@ -10,7 +10,7 @@ from __future__ import annotations
 import strawberry
 
 from models.service_levels import TicketPriority
-from models.tickets import TicketEventKind, TicketSource, TicketStatus
+from models.tickets import CommentSource, TicketEventKind, TicketSource, TicketStatus
 from schema.describe import describe_values
 
 strawberry.enum(TicketStatus, description="Where a ticket stands.")
@@ -26,6 +26,7 @@ describe_values(
         "URGENT": "Needs attention at once (e.g. water damage).",
     },
 )
+strawberry.enum(CommentSource, description="Where a comment was written.")
 describe_values(
     TicketStatus,
     {
@@ -41,6 +42,14 @@ describe_values(
         "PORTAL": "Created by a customer user in the portal.",
         "FORM": "Created by a CREATE_TICKET element when an inspection form was submitted.",
         "IMPORT": "Imported from a legacy system (`importTickets`).",
+        "EMAIL": "Created by a customer user's mail to the object's intake address (`SiteObject.intakeAddress`).",
+    },
+)
+describe_values(
+    CommentSource,
+    {
+        "APP": "Written through the API (back office, portal, app).",
+        "EMAIL": "A reply to a notification mail, stored as a comment by its sender.",
     },
 )
 describe_values(

@@ -8,23 +8,20 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from core.ids import parse_id
+from core.keyset import Listing
 from models.tickets import TicketStatus
 from permissions import tickets as ticket_policy
 from permissions.policy import SIGNED_IN, SYSTEM_ADMINS
 from resolvers import tickets
-from resolvers.tickets.read import order_column
+from resolvers.tickets.read import TICKET_ORDER_OF, ticket_listing
 from schema.directive import field, mutation
 from schema.inputs import decoded, decoded_list, decoded_upload
 from schema.loaders import visible_ticket_page_by_object_id
 from schema.relay import (
-    AfterArgument,
-    BeforeArgument,
     Connection,
-    FirstArgument,
-    LastArgument,
+    Paging,
     connection,
-    key_of,
-    paging,
+    paged,
 )
 from schema.tickets.inputs import (
     AddCommentInput,
@@ -37,46 +34,47 @@ from schema.tickets.inputs import (
     UpdateTicketInput,
 )
 from schema.tickets.preload import page_values, preload
-from schema.tickets.types import Attachment, Comment, ImportResult, Ticket, TicketType
+from schema.tickets.types import TICKET_ROW, Attachment, Comment, ImportResult, Ticket, TicketType
 
 
-def ticket_ordering(order_by: TicketOrder, descending: bool) -> str:
-    """What a ticket cursor is bound to: one ordering of tickets."""
-    return f"tickets:{order_by.value}:{'desc' if descending else 'asc'}"
+def chosen_ticket_listing(order_by: TicketOrder, descending: bool, **_: object) -> Listing:
+    """The listing `Query.tickets` pages, chosen by its `orderBy` and `descending` arguments."""
+    return ticket_listing(order_by.value, descending)
 
 
 async def ticket_connection(
     info: strawberry.Info,
     filter: TicketFilterInput | None,
-    page_arguments: tuple[int | None, str | None, int | None, str | None],
-    order_by: TicketOrder = TicketOrder.CREATED_AT,
-    descending: bool = True,
+    page: Paging,
     object_pk: int | None = None,
 ) -> Connection[Ticket]:
     """A page of the viewer's tickets (`Query.tickets`; `SiteObject.tickets` with `object_pk`).
 
-    `page_arguments` is (first, after, last, before). The tickets of several
-    objects in one request come from one windowed query (a loader keyed by
-    the page arguments); one object's alone, from the index-walking page query.
+    The page's listing (`resolvers.tickets.read.TICKET_LISTINGS`) says the
+    order. The tickets of several objects in one request come from one
+    windowed query (a loader keyed by the page arguments); one object's
+    alone, from the index-walking page query.
     """
-    page = paging(info, ticket_ordering(order_by, descending), *page_arguments)
+    order_by, descending = TICKET_ORDER_OF[page.listing]
     criteria = decoded(filter, "filter") if filter else {}
     if object_pk is not None:
         criteria.pop("object_id", None)
-        extra = tuple(sorted({**criteria, "order_by": order_by.value, "descending": descending}.items()))
+        extra = tuple(
+            sorted({**criteria, "order_by": order_by, "descending": descending, "values": TICKET_ROW.values}.items())
+        )
         rows, total = await visible_ticket_page_by_object_id(info).load((object_pk, (page.window, extra)))
     else:
         rows, total = await tickets.ticket_page(
             info.context.viewer,
             window=page.window,
-            order_by=order_by.value,
+            order_by=order_by,
             descending=descending,
             values=page_values(info),
             **criteria,
         )
     nodes = [Ticket.from_values(r) for r in rows]
     await preload(info, nodes[: page.window.limit])
-    return connection(nodes, rows, page, total, key_of(order_column(order_by.value, descending)))
+    return connection(nodes, rows, page, total)
 
 
 @strawberry.type
@@ -86,6 +84,7 @@ class TicketQueries:
         return [TicketType.from_row(r) for r in await tickets.ticket_types(info.context.viewer)]
 
     @field(policy=SIGNED_IN, description="The tickets the viewer may see.")
+    @paged(chosen_ticket_listing)
     async def tickets(
         self,
         info: strawberry.Info,
@@ -93,10 +92,8 @@ class TicketQueries:
             TicketFilterInput | None,
             strawberry.argument(description="Narrows the list; absent: every ticket the viewer may see."),
         ] = None,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
+        *,
+        page: Paging,
         order_by: Annotated[TicketOrder, strawberry.argument(description="What to sort by.")] = TicketOrder.CREATED_AT,
         descending: Annotated[
             bool,
@@ -105,7 +102,7 @@ class TicketQueries:
             ),
         ] = True,
     ) -> Connection[Ticket]:
-        return await ticket_connection(info, filter, (first, after, last, before), order_by, descending)
+        return await ticket_connection(info, filter, page)
 
 
 def _ticket_pk(gid: str, field: str = "id") -> int:
@@ -129,11 +126,7 @@ class TicketMutations:
         row = await tickets.create_ticket(info.context.viewer, info.context.settings, **decoded(input))
         return Ticket.from_row(row)
 
-    @mutation(
-        policy=ticket_policy.EDIT,
-        description="Change a ticket's title, description, due date or priority (a new priority recomputes its "
-        "service-level due times from its creation).",
-    )
+    @mutation(policy=ticket_policy.EDIT, description="Change a ticket's title, description or due date.")
     async def update_ticket(
         self,
         info: strawberry.Info,

@@ -62,8 +62,7 @@ class TicketServiceLevel:
 
 
 async def _policy_name(info: strawberry.Info, terms_pk: int) -> str:
-    terms = await service_level_terms_by_id(info).load(terms_pk)
-    return terms.policy_name if terms is not None else ""
+    return (await service_level_terms_by_id(info).load(terms_pk)).policy_name
 
 
 def service_level_of(values: dict[str, Any]) -> TicketServiceLevel | None:

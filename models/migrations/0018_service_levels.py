@@ -33,7 +33,7 @@ async def backward(apps, state_editor) -> None:
     return None
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0014_http_pipeline')]
+    dependencies = [('models', '0017_email_channel')]
 
     initial = False
 
@@ -87,7 +87,7 @@ class Migration(migrations.Migration):
         AlterEnumChoices(
             model_name='OutboxMail',
             name='kind',
-            field=fields.CharEnumField(description='TICKET_CREATED: TICKET_CREATED\nASSIGNED: ASSIGNED\nCOMMENT_ADDED: COMMENT_ADDED\nSTATUS_CHANGED: STATUS_CHANGED\nWEBHOOK_DISABLED: WEBHOOK_DISABLED\nREOPENED: REOPENED\nRATED_LOW: RATED_LOW\nSLA_WARNING: SLA_WARNING\nSLA_BREACHED: SLA_BREACHED', enum_type=NotificationKind, max_length=24),
+            field=fields.CharEnumField(description='TICKET_CREATED: TICKET_CREATED\nASSIGNED: ASSIGNED\nCOMMENT_ADDED: COMMENT_ADDED\nSTATUS_CHANGED: STATUS_CHANGED\nWEBHOOK_DISABLED: WEBHOOK_DISABLED\nREOPENED: REOPENED\nRATED_LOW: RATED_LOW\nSLA_WARNING: SLA_WARNING\nSLA_BREACHED: SLA_BREACHED\nMAIL_TOO_LARGE: MAIL_TOO_LARGE', enum_type=NotificationKind, max_length=24),
         ),
         ops.AddField(
             model_name='Ticket',
