@@ -20,6 +20,7 @@ from core.settings import Settings
 MODEL_MODULES = [
     "models.accounts",
     "models.customers",
+    "models.service_levels",
     "models.tickets",
     "models.documents",
     "models.notifications",

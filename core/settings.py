@@ -100,6 +100,8 @@ class Settings:
     retention_days: int | None = None
     max_image_pixels: int = 50_000_000
     export_days: int = 7
+    # Service levels (issue 26): how often the background check looks for warnings and breaches.
+    sla_check_seconds: int = 30
     # The email channel (issue 27; resolvers/inbound_mail.py, server/inbound_mail.py): the domain of
     # reply and intake addresses (unset: off), the receiver's host:port, the per-sender hourly limit.
     inbound_domain: str | None = None
@@ -232,6 +234,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         ),
         max_image_pixels=_int(env.get("SITEDESK_MAX_IMAGE_PIXELS", "50000000"), "SITEDESK_MAX_IMAGE_PIXELS", 4096),
         export_days=_int(env.get("SITEDESK_EXPORT_DAYS", "7"), "SITEDESK_EXPORT_DAYS"),
+        sla_check_seconds=_int(env.get("SITEDESK_SLA_CHECK_SECONDS", "30"), "SITEDESK_SLA_CHECK_SECONDS"),
         inbound_domain=_inbound_domain(env.get("SITEDESK_INBOUND_DOMAIN")),
         inbound_smtp=_host_port(env.get("SITEDESK_INBOUND_SMTP"), "SITEDESK_INBOUND_SMTP"),
         inbound_per_sender_per_hour=_int(

@@ -63,6 +63,22 @@ WORDS = {
         "confirm_until": (
             "Bitte bestätigen Sie die Erledigung im Portal oder öffnen Sie das Ticket wieder, bis zum {date}."
         ),
+        "event.SLA_WARNING": "Frist läuft bald ab",
+        "event.SLA_BREACHED": "Frist überschritten",
+        "target.FIRST_RESPONSE": "die erste Reaktion",
+        "target.RESOLUTION": "die Erledigung",
+        "headline.SLA_WARNING": "Die vereinbarte Frist für {target} läuft bald ab: fällig am {due}.",
+        "headline.SLA_BREACHED": "Die vereinbarte Frist für {target} ist überschritten: sie war fällig am {due}.",
+        "headline.SLA_WARNING.RESPONSIBLE": (
+            "Das Ticket ist niemandem zugewiesen, und die vereinbarte Frist für {target} läuft bald ab: "
+            "fällig am {due}. Sie sind für das Objekt zuständig."
+        ),
+        "headline.SLA_BREACHED.RESPONSIBLE": (
+            "Das Ticket ist niemandem zugewiesen, und die vereinbarte Frist für {target} ist überschritten: "
+            "sie war fällig am {due}. Sie sind für das Objekt zuständig."
+        ),
+        "policy": "Vereinbarung",
+        "due": "{date}, {time} Uhr ({zone})",
     },
     "en": {
         "hello": "Hello {name},",
@@ -101,6 +117,22 @@ WORDS = {
         "reason": "Reason:",
         "feedback": "Feedback:",
         "confirm_until": "Please confirm the resolution in the portal, or reopen the ticket, by {date}.",
+        "event.SLA_WARNING": "Deadline approaching",
+        "event.SLA_BREACHED": "Deadline missed",
+        "target.FIRST_RESPONSE": "the first response",
+        "target.RESOLUTION": "the resolution",
+        "headline.SLA_WARNING": "The agreed deadline for {target} is approaching: due {due}.",
+        "headline.SLA_BREACHED": "The agreed deadline for {target} was missed: it was due {due}.",
+        "headline.SLA_WARNING.RESPONSIBLE": (
+            "The ticket is assigned to no one, and the agreed deadline for {target} is approaching: due {due}. "
+            "You are responsible for its object."
+        ),
+        "headline.SLA_BREACHED.RESPONSIBLE": (
+            "The ticket is assigned to no one, and the agreed deadline for {target} was missed: it was due {due}. "
+            "You are responsible for its object."
+        ),
+        "policy": "Agreement",
+        "due": "{date} at {time} ({zone})",
     },
 }
 
@@ -130,6 +162,17 @@ def _confirm_until(context: dict[str, Any], locale: str) -> str:
     year, month, date = day.split("-")
     shown = f"{date}.{month}.{year}" if locale == "de" else day
     return WORDS[locale]["confirm_until"].format(date=shown)
+
+
+def _due(context: dict[str, Any], locale: str) -> str:
+    """A service-level due time in the calendar's zone ("07.12.2026, 14:30 Uhr (Europe/Berlin)"), or ''."""
+    local = context.get("sla_due_local")
+    if not local:
+        return ""
+    day, clock = local.split(" ")
+    year, month, date = day.split("-")
+    shown = f"{date}.{month}.{year}" if locale == "de" else day
+    return WORDS[locale]["due"].format(date=shown, time=clock, zone=context.get("sla_time_zone", "UTC"))
 
 
 def render_subject(kind: str, context: dict[str, Any], locale: str) -> str:
@@ -193,7 +236,11 @@ def render(kind: str, context: dict[str, Any], locale: str, recipient_name: str,
     if context.get("responsible"):  # an unassigned ticket, mailed to the object's responsible employees
         key += ".RESPONSIBLE"
     headline = words[key].format(
-        actor=context.get("actor_name") or "Sitedesk", rating=context.get("rating"), limit=context.get("limit_mb")
+        actor=context.get("actor_name") or "Sitedesk",
+        rating=context.get("rating"),
+        limit=context.get("limit_mb"),
+        target=words.get(f"target.{context.get('sla_target')}", ""),
+        due=_due(context, locale),
     )
     link = ticket_link(public_url, context)
     facts = [
@@ -202,6 +249,8 @@ def render(kind: str, context: dict[str, Any], locale: str, recipient_name: str,
         (words["type"], context["ticket_type_name"]),
         (words["status"], STATUS_NAMES[locale][context["status"]]),
     ]
+    if context.get("policy_name"):  # service-level mails name the agreement
+        facts.append((words["policy"], context["policy_name"]))
     comment = context.get("comment_body")
     wrote = words["wrote"].format(author=context.get("comment_author") or "") if comment else ""
     for quoted in ("reason", "feedback"):  # a reopening's reason, a low rating's feedback (employees only)

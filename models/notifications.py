@@ -21,6 +21,8 @@ class NotificationKind(str, Enum):
     WEBHOOK_DISABLED = "WEBHOOK_DISABLED"  # to the admin who created it; no ticket
     REOPENED = "REOPENED"
     RATED_LOW = "RATED_LOW"
+    SLA_WARNING = "SLA_WARNING"  # a service-level target is about to be missed (issue 26)
+    SLA_BREACHED = "SLA_BREACHED"  # a service-level target was missed
     MAIL_TOO_LARGE = "MAIL_TOO_LARGE"  # to a reply's sender: the reply was too large and not stored
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -9,9 +10,17 @@ from tortoise import fields
 from tortoise.models import Model
 from tortoise.signals import post_save
 
+from models.service_levels import TicketPriority
+
 if TYPE_CHECKING:
     from models.accounts import Account, Employee
     from models.customers import SiteObject
+    from models.service_levels import ServiceLevelTerms
+
+# Sort keys of `TicketOrder.RESOLUTION_DUE` for tickets without a resolution target: last
+# whichever the direction (`sla_due_ascending` / `sla_due_descending`).
+NO_DUE_LAST_ASCENDING = datetime(9999, 12, 31, tzinfo=UTC)
+NO_DUE_LAST_DESCENDING = datetime(1, 1, 1, tzinfo=UTC)
 
 
 class TicketType(Model):
@@ -108,6 +117,35 @@ class Ticket(Model):
     feedback = fields.TextField(null=True)
     confirmed_at = fields.DatetimeField(null=True)
     reopen_count = fields.IntField(default=0, db_default=0)
+    # Service levels (issue 26), kept by `resolvers.service_levels`. The terms are the policy and
+    # calendar as they were when the ticket was created; null: no policy applied.
+    priority = fields.CharEnumField(TicketPriority, max_length=8, default=TicketPriority.NORMAL, db_default="NORMAL")
+    sla_terms: fields.ForeignKeyNullableRelation[ServiceLevelTerms] = fields.ForeignKeyField(
+        "models.ServiceLevelTerms", related_name="tickets", null=True, on_delete=fields.RESTRICT
+    )
+    sla_terms_id: int | None
+    # Null due times (with terms): the ticket's priority has no target in its terms.
+    sla_first_response_due_at = fields.DatetimeField(null=True)
+    sla_first_response_warn_at = fields.DatetimeField(null=True)
+    sla_first_responded_at = fields.DatetimeField(null=True)
+    sla_first_response_breached = fields.BooleanField(default=False, db_default=False)
+    # The resolution clock starts at creation and again at each reopening; a pausing state stops
+    # it (`sla_paused_since`), and the business seconds spent paused move the due time later.
+    sla_resolution_started_at = fields.DatetimeField(null=True)
+    sla_paused_seconds = fields.FloatField(default=0, db_default=0)
+    sla_paused_since = fields.DatetimeField(null=True)
+    sla_resolution_due_at = fields.DatetimeField(null=True)
+    sla_resolution_warn_at = fields.DatetimeField(null=True)
+    sla_resolved_at = fields.DatetimeField(null=True)
+    sla_resolution_breached = fields.BooleanField(default=False, db_default=False)
+    # Which warnings and breaches were announced (`resolvers.service_levels.Notice` bits); the
+    # background check claims one by changing this value from what it read (compare and set).
+    sla_notified = fields.SmallIntField(default=0, db_default=0)
+    # When the background check must look at this ticket next; null: nothing pending.
+    sla_next_check_at = fields.DatetimeField(null=True)
+    # RESOLUTION_DUE's sort keys: the resolution due time, or a value putting tickets without one last.
+    sla_due_ascending = fields.DatetimeField(default=NO_DUE_LAST_ASCENDING, db_default=NO_DUE_LAST_ASCENDING)
+    sla_due_descending = fields.DatetimeField(default=NO_DUE_LAST_DESCENDING, db_default=NO_DUE_LAST_DESCENDING)
 
     class Meta:
         table = "ticket"
@@ -127,6 +165,9 @@ class Ticket(Model):
             ("created_by_id",),
             ("object_id", "status", "ticket_type_id", "done_at", "resolution_days"),
             ("state_id",),
+            ("sla_next_check_at", "id"),
+            ("sla_due_ascending", "id"),
+            ("sla_due_descending", "id"),
         )
 
 
@@ -188,6 +229,8 @@ class TicketEventKind(str, Enum):
     STATE_CHANGED = "STATE_CHANGED"
     CONFIRMED = "CONFIRMED"
     REOPENED = "REOPENED"
+    SLA_WARNING = "SLA_WARNING"
+    SLA_BREACHED = "SLA_BREACHED"
 
 
 class TicketEvent(Model):
@@ -235,6 +278,8 @@ class TicketState(Model):
     position = fields.IntField(default=0)
     is_default = fields.BooleanField(default=False)
     color = fields.CharField(max_length=7, null=True)
+    # Service levels: while a ticket is in this state its resolution clock stands still.
+    pauses_service_level = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "ticket_state"

@@ -54,6 +54,18 @@ class Bucket:
 
 
 @dataclass(frozen=True)
+class ServiceLevelCounts:
+    """Service-level targets over an evaluation's tickets (issue 26): how many had targets, and of those
+    how many first responses and resolutions were in time or late (the ticket's recorded breach)."""
+
+    with_target: int = 0
+    first_response_met: int = 0
+    first_response_breached: int = 0
+    resolution_met: int = 0
+    resolution_breached: int = 0
+
+
+@dataclass(frozen=True)
 class Evaluation:
     group_size_days: int
     total: int
@@ -65,6 +77,7 @@ class Evaluation:
     # how many of them per rating 1..5, and how many were moved out of DONE at least once.
     rating_counts: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
     reopened: int = 0
+    service_level: ServiceLevelCounts = ServiceLevelCounts()
 
     @property
     def rated_count(self) -> int:
@@ -117,7 +130,16 @@ async def set_customer_ticket_evaluation(customer_id: int, enabled: bool, group_
 EVALUATION_SQL = """
 WITH scoped AS (
     SELECT {key} AS k, c.ticket_evaluation_group_size_days AS size, t.resolution_days AS d,
-           t.rating AS r, CASE WHEN t.reopen_count > 0 THEN 1 ELSE 0 END AS reopened
+           t.rating AS r, CASE WHEN t.reopen_count > 0 THEN 1 ELSE 0 END AS reopened,
+           CASE WHEN t.sla_first_response_due_at IS NULL THEN 0 ELSE 1 END AS sw,
+           CASE WHEN t.sla_first_response_due_at IS NOT NULL AND NOT t.sla_first_response_breached
+                THEN 1 ELSE 0 END AS fm,
+           CASE WHEN t.sla_first_response_due_at IS NOT NULL AND t.sla_first_response_breached
+                THEN 1 ELSE 0 END AS fb,
+           CASE WHEN t.sla_resolution_due_at IS NOT NULL AND NOT t.sla_resolution_breached
+                THEN 1 ELSE 0 END AS rm,
+           CASE WHEN t.sla_resolution_due_at IS NOT NULL AND t.sla_resolution_breached
+                THEN 1 ELSE 0 END AS rb
     FROM ticket t
     JOIN site_object o ON o.id = t.object_id
     JOIN customer c ON c.id = o.customer_id
@@ -133,7 +155,8 @@ days AS (
     SELECT k, size, d, COUNT(*) AS n, SUM(reopened) AS reopened,
            SUM(CASE WHEN r = 1 THEN 1 ELSE 0 END) AS r1, SUM(CASE WHEN r = 2 THEN 1 ELSE 0 END) AS r2,
            SUM(CASE WHEN r = 3 THEN 1 ELSE 0 END) AS r3, SUM(CASE WHEN r = 4 THEN 1 ELSE 0 END) AS r4,
-           SUM(CASE WHEN r = 5 THEN 1 ELSE 0 END) AS r5
+           SUM(CASE WHEN r = 5 THEN 1 ELSE 0 END) AS r5,
+           SUM(sw) AS sw, SUM(fm) AS fm, SUM(fb) AS fb, SUM(rm) AS rm, SUM(rb) AS rb
     FROM scoped GROUP BY k, size, d
 ),
 running AS (
@@ -144,18 +167,22 @@ running AS (
            SUM(reopened) OVER (PARTITION BY k) AS reopened,
            SUM(r1) OVER (PARTITION BY k) AS r1, SUM(r2) OVER (PARTITION BY k) AS r2,
            SUM(r3) OVER (PARTITION BY k) AS r3, SUM(r4) OVER (PARTITION BY k) AS r4,
-           SUM(r5) OVER (PARTITION BY k) AS r5
+           SUM(r5) OVER (PARTITION BY k) AS r5,
+           SUM(sw) OVER (PARTITION BY k) AS sw, SUM(fm) OVER (PARTITION BY k) AS fm,
+           SUM(fb) OVER (PARTITION BY k) AS fb, SUM(rm) OVER (PARTITION BY k) AS rm,
+           SUM(rb) OVER (PARTITION BY k) AS rb
     FROM days
 ),
 ranked AS (
-    SELECT k, size, d, n, total, day_sum, reopened, r1, r2, r3, r4, r5,
+    SELECT k, size, d, n, total, day_sum, reopened, r1, r2, r3, r4, r5, sw, fm, fb, rm, rb,
            MIN(CASE WHEN 2 * upto >= total THEN d END) OVER (PARTITION BY k) AS median,
            MIN(CASE WHEN 10 * upto >= 9 * total THEN d END) OVER (PARTITION BY k) AS p90
     FROM running
 )
 SELECT k, d / size AS grp, MAX(size) AS size, SUM(n) AS n, MAX(total) AS total,
        MAX(day_sum) AS day_sum, MAX(median) AS median, MAX(p90) AS p90, MAX(reopened) AS reopened,
-       MAX(r1) AS r1, MAX(r2) AS r2, MAX(r3) AS r3, MAX(r4) AS r4, MAX(r5) AS r5
+       MAX(r1) AS r1, MAX(r2) AS r2, MAX(r3) AS r3, MAX(r4) AS r4, MAX(r5) AS r5,
+       MAX(sw) AS sw, MAX(fm) AS fm, MAX(fb) AS fb, MAX(rm) AS rm, MAX(rb) AS rb
 FROM ranked
 GROUP BY k, d / size
 ORDER BY k, grp
@@ -215,6 +242,7 @@ def _assemble(rows: list[dict[str, Any]], group_size_days: int) -> Evaluation:
         buckets,
         ratings,
         int(first["reopened"]),
+        ServiceLevelCounts(*(int(first[name]) for name in ("sw", "fm", "fb", "rm", "rb"))),
     )
 
 

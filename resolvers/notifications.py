@@ -358,6 +358,27 @@ async def queue_comment_added(connection: Any, ticket: Ticket, comment: Comment,
     await _save(connection, mails)
 
 
+async def queue_service_level(connection: Any, ticket: Ticket, kind: NotificationKind, extra: dict[str, Any]) -> None:
+    """A service-level warning or breach (issue 26): to the assignee, or without one to the object's
+    responsible employees; not switchable (a contract is at stake), internal (employees only)."""
+    if ticket.assignee_id is not None:
+        mailing = await _mailing(connection, ticket, assignee_id=ticket.assignee_id)
+        recipients = [mailing.assignee]
+    else:
+        accounts = await (
+            Account.filter(employee__responsible_for_links__object_id=ticket.object_id, is_active=True)
+            .using_db(connection)
+            .values(*RECIPIENT_COLUMNS)
+        )
+        if not accounts:
+            return
+        mailing = await _mailing(connection, ticket)
+        recipients = [_account(row, "") for row in sorted(accounts, key=lambda r: r["id"])]
+    context = {**mailing.context, **extra, "responsible": ticket.assignee_id is None}
+    system = Viewer(account_id=None)
+    await _save(connection, [await _mail(connection, ticket, r, kind, context, system, None) for r in recipients])
+
+
 # ---------------------------------------------------------------- settings and listing
 
 

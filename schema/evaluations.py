@@ -11,7 +11,7 @@ import strawberry
 
 from models.customers import Customer as CustomerRow
 from permissions.policy import SIGNED_IN
-from resolvers.evaluations import MAX_EVALUATION_BUCKETS, Evaluation, Period
+from resolvers.evaluations import MAX_EVALUATION_BUCKETS, Evaluation, Period, ServiceLevelCounts
 from schema.directive import type_policy
 from schema.loaders import customer_by_id, visible_evaluation_by_customer_id, visible_evaluation_by_object_id
 
@@ -35,6 +35,30 @@ class TicketEvaluationBucket:
 class TicketRatingBucket:
     rating: int = strawberry.field(description="The rating, 1 (poor) to 5 (very good).")
     count: int = strawberry.field(description="Tickets with this rating.")
+
+
+@strawberry.type(
+    directives=type_policy(SIGNED_IN),
+    description="Service-level targets over the evaluation's tickets (those with a policy's target).",
+)
+class TicketEvaluationServiceLevel:
+    tickets_with_target: int = strawberry.field(description="Evaluated tickets that had service-level targets.")
+    first_response_met: int = strawberry.field(description="Of those, first responses in time.")
+    first_response_breached: int = strawberry.field(description="Of those, first responses late.")
+    resolution_met: int = strawberry.field(description="Of those, resolutions in time.")
+    resolution_breached: int = strawberry.field(
+        description="Of those, resolutions late (a breach before a reopening counts)."
+    )
+
+    @classmethod
+    def of(cls, counts: ServiceLevelCounts) -> TicketEvaluationServiceLevel:
+        return cls(
+            tickets_with_target=counts.with_target,
+            first_response_met=counts.first_response_met,
+            first_response_breached=counts.first_response_breached,
+            resolution_met=counts.resolution_met,
+            resolution_breached=counts.resolution_breached,
+        )
 
 
 @strawberry.type(
@@ -71,6 +95,9 @@ class TicketEvaluation:
         description="Tickets counted that were moved out of DONE at least once, by anyone (they count by "
         "their final resolution); total − reopenedCount were right the first time."
     )
+    service_level: TicketEvaluationServiceLevel = strawberry.field(
+        description="How the counted tickets' service-level targets went (those that had one)."
+    )
 
     @classmethod
     def from_result(cls, result: Evaluation) -> TicketEvaluation:
@@ -87,6 +114,7 @@ class TicketEvaluation:
             average_rating=result.average_rating,
             rating_buckets=[TicketRatingBucket(rating=i + 1, count=n) for i, n in enumerate(result.rating_counts)],
             reopened_count=result.reopened,
+            service_level=TicketEvaluationServiceLevel.of(result.service_level),
         )
 
 

@@ -55,6 +55,8 @@ SiteObjectId = Annotated[strawberry.ID, Ref("SiteObject")]
 TicketId = Annotated[strawberry.ID, Ref("Ticket")]
 TicketStateId = Annotated[strawberry.ID, Ref("TicketState")]
 TicketTypeId = Annotated[strawberry.ID, Ref("TicketType")]
+BusinessCalendarId = Annotated[strawberry.ID, Ref("BusinessCalendar")]
+ServiceLevelPolicyId = Annotated[strawberry.ID, Ref("ServiceLevelPolicy")]
 WebhookId = Annotated[strawberry.ID, Ref("Webhook")]
 # IDs whose errors name the list (`groupIds`), not an item.
 PermissionGroupIds = Annotated[list[strawberry.ID], Ref("PermissionGroup")]
@@ -100,6 +102,8 @@ def decoded_upload(value: Any, path: str) -> Upload:
 def _decode(value: Any, annotation: Any, path: str) -> Any:
     if value is None:
         return None
+    if value is strawberry.UNSET:
+        return value  # an absent field whose default is UNSET: the caller tells absent from null
     optional = _without_none(annotation) is not annotation
     annotation = _without_none(annotation)
     if typing.get_origin(annotation) is Annotated:

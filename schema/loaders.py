@@ -26,6 +26,7 @@ from models.accounts import Employee
 from models.customers import Customer, SiteObject
 from models.documents import DocumentRule
 from models.forms import FormFile, FormTemplate, FormTemplateVersion
+from models.service_levels import BusinessCalendar, ServiceLevelTerms
 from models.tickets import Ticket, TicketEvent, TicketState, TicketType
 from permissions.viewer import Viewer
 from resolvers.accounts import permission_groups_by_employee
@@ -202,6 +203,11 @@ async def _mail_bouncing(viewer: Viewer, account_ids: list[int]) -> Mapping[int,
 site_object_by_id: Loader[int, SiteObject] = Loader(lambda viewer: _required_rows_by_id(SiteObject))
 customer_by_id: Loader[int, Customer] = Loader(lambda viewer: _required_rows_by_id(Customer))
 ticket_type_by_id: Loader[int, TicketType] = Loader(lambda viewer: _required_rows_by_id(TicketType))
+# Service levels (issue 26): a policy's calendar, and the terms a ticket keeps (its policy's name).
+business_calendar_by_id: Loader[int, BusinessCalendar] = Loader(lambda viewer: _required_rows_by_id(BusinessCalendar))
+service_level_terms_by_id: Loader[int, ServiceLevelTerms] = Loader(
+    lambda viewer: _required_rows_by_id(ServiceLevelTerms)
+)
 employee_by_id: Loader[int, Employee | None] = Loader(lambda viewer: _rows_by_id(Employee, ("account",)))
 responsible_employees_by_object_id: Loader[int, list[Employee]] = Loader(
     lambda viewer: _by_key_or(responsibles_of, viewer, list)

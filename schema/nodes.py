@@ -10,9 +10,11 @@ import strawberry
 from core.errors import BadUserInput, NotFound
 from core.ids import decode_global_id
 from permissions.policy import SIGNED_IN
+from permissions.service_levels import READ as READ_SERVICE_LEVELS
 from permissions.viewer import Viewer
 from resolvers import accounts, api_tokens, audit, customers, documents, forms, notifications, tickets, webhooks
 from resolvers.personal_data.export import find_export
+from resolvers.service_levels import configure as service_levels
 from schema.accounts import CustomerUser, Employee, PermissionGroup
 from schema.api_tokens import ApiToken
 from schema.audit import AuditEvent
@@ -23,6 +25,7 @@ from schema.forms import FormTemplate, submission_nodes
 from schema.notifications import Notification
 from schema.personal_data import PersonExport
 from schema.relay import Node
+from schema.service_levels import BusinessCalendar, ServiceLevelPolicy
 from schema.tickets import Attachment, Comment, Ticket, TicketType
 from schema.tickets.states import TicketState
 from schema.tickets.types import TICKET_ROW
@@ -39,6 +42,11 @@ def _node(find: Callable[[Viewer, int], Awaitable[Any]], build: Callable[[Any], 
         return build(row) if row is not None else None
 
     return resolve
+
+
+async def _nothing() -> None:
+    """Outside the viewer's scope: no such object."""
+    return None
 
 
 async def _submission(viewer: Viewer, pk: int) -> Node | None:
@@ -66,6 +74,14 @@ RESOLVERS: dict[str, Resolve] = {
     "ApiToken": _node(api_tokens.find_api_token, ApiToken.from_row),
     "AuditEvent": _node(audit.find_audit_event, AuditEvent.from_row),
     "PersonExport": _node(find_export, PersonExport.from_row),
+    "BusinessCalendar": _node(
+        lambda viewer, pk: service_levels.find_calendar(pk) if READ_SERVICE_LEVELS.allows(viewer) else _nothing(),
+        BusinessCalendar.from_row,
+    ),
+    "ServiceLevelPolicy": _node(
+        lambda viewer, pk: service_levels.find_policy(pk) if READ_SERVICE_LEVELS.allows(viewer) else _nothing(),
+        ServiceLevelPolicy.from_row,
+    ),
 }
 
 

@@ -43,6 +43,10 @@ describe_values(
         "WEBHOOK_DISABLED": "A webhook the recipient created was disabled after failing (410 Gone, or days of errors).",
         "REOPENED": "A customer user reopened a ticket assigned to the recipient; the mail gives the reason.",
         "RATED_LOW": "A customer user rated the resolution of the recipient's ticket 1 or 2.",
+        "SLA_WARNING": "A ticket of the recipient (its assignee, or a responsible employee of its object) "
+        "is about to miss a service-level target.",
+        "SLA_BREACHED": "A ticket of the recipient (its assignee, or a responsible employee of its object) "
+        "missed a service-level target.",
         "MAIL_TOO_LARGE": "The recipient's reply by mail was over SITEDESK_MAX_UPLOAD_MB and was not stored.",
     },
 )

@@ -40,6 +40,7 @@ from schema.nodes import NodeQueries
 from schema.notifications import Notification, NotificationMutations, NotificationQueries
 from schema.personal_data import PersonalDataMutations, PersonExport
 from schema.scalars import SCALAR_OVERRIDES
+from schema.service_levels import BusinessCalendar, ServiceLevelMutations, ServiceLevelPolicy, ServiceLevelQueries
 from schema.tickets import Attachment, Comment, Ticket, TicketMutations, TicketQueries, TicketType
 from schema.tickets.states import TicketState
 from schema.tickets.workflow import WorkflowMutations
@@ -57,6 +58,7 @@ Query = merge_types(
         ApiTokenQueries,
         AuditQueries,
         WebhookQueries,
+        ServiceLevelQueries,
     ),
 )
 Mutation = merge_types(
@@ -73,6 +75,7 @@ Mutation = merge_types(
         WorkflowMutations,
         ApiTokenMutations,
         PersonalDataMutations,
+        ServiceLevelMutations,
         InboundMailMutations,
     ),
 )
@@ -128,6 +131,8 @@ TYPES = [
     Ticket,
     TicketType,
     TicketState,
+    BusinessCalendar,
+    ServiceLevelPolicy,
     Comment,
     Attachment,
     FormTemplate,

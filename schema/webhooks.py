@@ -51,6 +51,16 @@ class WebhookEvent(Enum):
     FORM_SUBMITTED = strawberry.enum_value(
         "FORM_SUBMITTED", description="An inspection form was submitted; `data.submission` describes it."
     )
+    TICKET_SLA_WARNING = strawberry.enum_value(
+        "TICKET_SLA_WARNING",
+        description="A ticket reached its policy's warning threshold of a service-level target "
+        "(`data.serviceLevelTarget`: FIRST_RESPONSE or RESOLUTION); once per ticket and target.",
+    )
+    TICKET_SLA_BREACHED = strawberry.enum_value(
+        "TICKET_SLA_BREACHED",
+        description="A ticket missed a service-level target (`data.serviceLevelTarget`: FIRST_RESPONSE or "
+        "RESOLUTION); once per ticket and target.",
+    )
 
 
 @strawberry.enum(description="Where a webhook delivery is.")

@@ -42,6 +42,7 @@ from permissions.api_tokens import TokenBudgetExceeded, viewer_for_bearer
 from permissions.tokens import TOKEN_EXPIRED, TOKEN_INVALID, TOKEN_REVOKED, InvalidToken
 from permissions.viewer import ANONYMOUS, Viewer
 from resolvers.personal_data.jobs import PersonalDataJobs
+from resolvers.service_levels.check import ServiceLevelCheck
 from schema.context import Context
 from schema.errors import DATABASE_UNAVAILABLE
 from server import http_spec, idempotency
@@ -507,9 +508,14 @@ def create_app(
         jobs = PersonalDataJobs(settings)
         jobs.start()
         app.state.personal_data_jobs = jobs
+        # Service-level warnings and breaches (issue 26): safe in every process (claimed rows).
+        check = ServiceLevelCheck(settings.sla_check_seconds)
+        check.start()
+        app.state.service_level_check = check
         try:
             yield
         finally:
+            await check.stop()
             await jobs.stop()
             if hooks is not None:
                 await hooks.stop()

@@ -27,6 +27,7 @@ from models.accounts import Account
 from models.forms import FormConditionOperator as Op
 from models.forms import FormElementKind as Kind
 from models.notifications import DeliveryStatus, OutboxMail
+from models.service_levels import TicketPriority
 from models.tickets import Ticket, TicketSource, TicketStatus, TicketType
 from permissions.policy import Permission
 from permissions.viewer import Viewer, load_viewer
@@ -42,6 +43,7 @@ from resolvers.tickets import (
     set_ticket_status,
 )
 from resolvers.tickets import states as ticket_states
+from server.demo_service_levels import seed_service_levels, seed_showcase
 
 ADMIN = (
     "admin@sitedesk.example",
@@ -381,6 +383,8 @@ async def seed_demo(settings: Settings | None = None) -> list[tuple[str, str, st
             site = await customers.create_object(customer.id, object_name, address)
             objects_of[customer_name].append(site.id)
             rooms[site.id] = object_rooms
+    # Service levels (issue 26): calendars, policies and a pausing state before any ticket exists.
+    await seed_service_levels(types, customer_ids["Stadtwerke Musterstadt GmbH"])
     portal_users: list[_Person] = []
     for email, password, name, customer_name, indices in CUSTOMER_USERS:
         user = await customers.new_customer_user(customer_ids[customer_name], email, name, password)
@@ -421,6 +425,8 @@ class _History:
         self.commenters = [self.petra, self.petra, self.jonas, self.admin]
         self.customer_type_ids = {types[t].id for t in CUSTOMER_TYPES}
         self.stored: list[str] = []  # the photos' storage keys, removed again if seeding fails
+        # Priorities from a generator of their own, so the rest of the demo stays as it was.
+        self.priorities = random.Random(26)
 
     def working_time(self, day: datetime) -> datetime:
         return day.replace(
@@ -489,6 +495,11 @@ class _History:
                     else:
                         ticket_ids.append(await self.regular_ticket(plan))
                 await _close_loops(random.Random(18), ticket_ids, self.now)
+                # Tickets in every service-level state, then the check's warnings and breaches so far.
+                reporter = self.portal_users[0]
+                ticket_ids += await seed_showcase(
+                    self.settings, self.types, reporter.viewer, self.jonas.viewer, min(reporter.object_ids), self.now
+                )
                 await _hold_back_mails(ticket_ids)
         except BaseException:
             # Their claims rolled back with the seed, so nothing holds them any more.
@@ -549,6 +560,7 @@ class _History:
             title=title,
             description=rng.choice(DESCRIPTIONS[type_name]),
             due_date=(created + timedelta(days=rng.randint(2, 7))).date() if type_name == "Nachreinigung" else None,
+            priority=self.priorities.choices(list(TicketPriority), [15, 60, 18, 7])[0],
             at=created,
         )
         steps: list[Step] = []

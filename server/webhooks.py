@@ -27,7 +27,9 @@ PERSON = "__typename id name"
 SELECTIONS = {
     "ticket": (
         "Ticket",
-        "id number title description status source createdAt updatedAt doneAt dueDate "
+        "id number title description status source createdAt updatedAt doneAt dueDate priority "
+        "serviceLevel { policyName firstResponseDueAt firstRespondedAt firstResponseBreached resolutionDueAt "
+        "resolvedAt resolutionBreached pausedSince } "
         f"object {{ id name }} ticketType {{ id name }} assignee {{ id name }} createdBy {{ {PERSON} }}",
     ),
     "comment": ("Comment", f"id body createdAt editedAt internal author {{ {PERSON} }}"),
@@ -38,6 +40,7 @@ SELECTIONS = {
         "answers { key label value kind } createdTickets { id number title }",
     ),
 }
+SERVICE_LEVEL_EVENTS = (WebhookEvent.TICKET_SLA_WARNING, WebhookEvent.TICKET_SLA_BREACHED)
 # The codes that mean "this viewer may not have that field": the field is left out.
 REFUSALS = {"FORBIDDEN", "NOT_FOUND"}
 
@@ -105,6 +108,8 @@ async def payload_data(settings: Settings, webhook: Webhook, delivery: WebhookDe
     for part in ids:
         if data.get(part) is None:
             return Dropped(f"the {part} is not visible to the webhook's account (or no longer exists)")
+    if delivery.event in SERVICE_LEVEL_EVENTS and delivery.detail:
+        data["serviceLevelTarget"] = delivery.detail  # FIRST_RESPONSE or RESOLUTION
     if delivery.event is WebhookEvent.ATTACHMENT_REMOVED and delivery.attachment_id is not None:
         data["attachment"] = {"id": to_global_id("Attachment", delivery.attachment_id), "filename": delivery.detail}
     return data

@@ -28,6 +28,9 @@ EVENT_OF_HISTORY = {
     # confirmation changes the ticket's rating. A reopening also records STATUS_CHANGED.
     TicketEventKind.STATE_CHANGED: WebhookEvent.TICKET_STATUS_CHANGED,
     TicketEventKind.CONFIRMED: WebhookEvent.TICKET_UPDATED,
+    # Service levels (issue 26): a target's warning threshold or breach, once per ticket and target.
+    TicketEventKind.SLA_WARNING: WebhookEvent.TICKET_SLA_WARNING,
+    TicketEventKind.SLA_BREACHED: WebhookEvent.TICKET_SLA_BREACHED,
 }
 
 
@@ -99,7 +102,9 @@ async def queue_history(
     event = EVENT_OF_HISTORY.get(kind)
     if event is None:
         return
-    detail = from_value if event is WebhookEvent.ATTACHMENT_REMOVED else None
+    # A removed attachment keeps its filename; a service-level event names its target.
+    detailed = (WebhookEvent.ATTACHMENT_REMOVED, WebhookEvent.TICKET_SLA_WARNING, WebhookEvent.TICKET_SLA_BREACHED)
+    detail = from_value if event in detailed else None
     await queue_event(
         connection, event, ticket_id=ticket_id, comment_id=comment_id, attachment_id=attachment_id, detail=detail, at=at
     )

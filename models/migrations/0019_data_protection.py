@@ -11,7 +11,7 @@ from models.migration_operations import AlterEnumChoices
 # Issue 29 (data protection): person exports, thumbnails, erased accounts, two audit actions.
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0017_email_channel')]
+    dependencies = [('models', '0018_service_levels')]
 
     initial = False
 

@@ -18,6 +18,7 @@ from core.errors import BadUserInput
 from files.storage import StoredFile, clean_filename
 from files.uploads import Upload
 from models.forms import FormConditionOperator, FormElementKind
+from models.service_levels import TicketPriority
 from resolvers.tickets import MAX_TEXT, MAX_TITLE
 
 Kind = FormElementKind
@@ -60,6 +61,7 @@ class PlannedTicket:
     description: str
     due_date: date | None
     attach_pdf: bool
+    priority: TicketPriority = TicketPriority.NORMAL
 
 
 def parse_condition_value(element: dict[str, Any], raw: str) -> Any:
@@ -204,14 +206,17 @@ def _read_ticket(element: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]
         ("title", "title_editable", "title"),
         ("description", "description_editable", "description"),
         ("due_date", "allow_due_date", "due date"),
+        ("priority", "allow_priority", "priority"),
     ):
-        if raw.get(name) is not None and not settings[allowed]:
+        if raw.get(name) is not None and not settings.get(allowed, False):
             raise BadUserInput(f"This form does not let you set the ticket's {label}.", field=key)
     title, description = raw.get("title"), raw.get("description")
     if title is not None and not (0 < len(title.strip()) <= MAX_TITLE):
         raise BadUserInput(f"The ticket title must have 1–{MAX_TITLE} characters.", field=key)
     if description is not None and len(description.strip()) > MAX_TEXT:
         raise BadUserInput(f"The ticket description has at most {MAX_TEXT} characters.", field=key)
+    if raw.get("priority") is not None:
+        raw = {**raw, "priority": TicketPriority(raw["priority"]).value}
     return raw
 
 
@@ -246,6 +251,7 @@ def plan_tickets(visible: list[Checked]) -> list[PlannedTicket]:
                 description=description.strip() if description is not None else settings["description"],
                 due_date=given.get("due_date"),
                 attach_pdf=settings["attach_pdf"],
+                priority=TicketPriority(given.get("priority") or settings.get("priority") or "NORMAL"),
             )
         )
     return plans

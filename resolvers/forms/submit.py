@@ -344,6 +344,7 @@ async def _write(filling: Filling, numbers: list[int], pdf: StoredFile) -> FormS
                 created_by_id=viewer.account_id,
                 at=at,
                 due_date=plan.due_date,
+                priority=plan.priority,
                 form_submission_id=submission.id,
             )
             if ticket.number != number:

@@ -20,6 +20,7 @@ from tortoise.transactions import in_transaction
 from core.errors import BadUserInput
 from core.lookup import get_in_scope
 from models.forms import FormTemplate, FormTemplateStatus, FormTemplateVersion
+from models.service_levels import TicketPriority
 from models.tickets import TicketType
 from permissions.forms import managed_templates
 from permissions.viewer import Viewer
@@ -172,8 +173,9 @@ def _check_ticket_settings(
         "description": description,
         **{
             flag: given.get(flag, False)
-            for flag in ("title_editable", "description_editable", "allow_due_date", "attach_pdf")
+            for flag in ("title_editable", "description_editable", "allow_due_date", "attach_pdf", "allow_priority")
         },
+        "priority": TicketPriority(given.get("priority") or TicketPriority.NORMAL).value,
     }
 
 

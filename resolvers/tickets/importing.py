@@ -16,9 +16,12 @@ from core.dates import plausible_instant
 from core.errors import BadUserInput, NotFound
 from models.accounts import Employee
 from models.customers import SiteObject
+from models.service_levels import TicketPriority
 from models.tickets import Ticket, TicketEventKind, TicketSource, TicketStatus, TicketType
 from permissions.viewer import Viewer
 from resolvers.evaluations import whole_days
+from resolvers.service_levels import clock as sla
+from resolvers.service_levels.configure import terms_for
 from resolvers.tickets.write import check_text, check_title, next_ticket_number, now, record
 
 # Tickets per `importTickets` call; a larger import is split by the caller.
@@ -99,6 +102,7 @@ async def import_tickets(viewer: Viewer, tickets: list[dict[str, Any]]) -> tuple
             rows.append((item, ref, *checked))
     async with in_transaction() as connection:
         for item, ref, title, description, created, done in rows:
+            clock = await _imported_clock(connection, item, created, done, at)
             ticket = await Ticket.create(
                 number=await next_ticket_number(connection),
                 title=title,
@@ -113,6 +117,7 @@ async def import_tickets(viewer: Viewer, tickets: list[dict[str, Any]]) -> tuple
                 updated_at=done or created,
                 done_at=done,
                 resolution_days=whole_days(created, done) if done else None,
+                **clock.columns(),
                 using_db=connection,
             )
             await record(
@@ -129,3 +134,17 @@ async def import_tickets(viewer: Viewer, tickets: list[dict[str, Any]]) -> tuple
                     at=done,
                 )
     return len(rows), len(tickets) - len(rows)
+
+
+async def _imported_clock(
+    connection: Any, item: dict[str, Any], created: datetime, done: datetime | None, at: datetime
+) -> sla.SlaState:
+    """The service level of an imported ticket, as if created at its `createdAt`: a DONE one was
+    answered and resolved at `doneAt`; an IN_PROGRESS one counts as answered by the import itself."""
+    terms = await terms_for(connection, item["object_id"], item["ticket_type_id"])
+    clock = sla.started(terms, TicketPriority.NORMAL, created)
+    if done is not None:
+        clock = sla.moved(sla.responded(clock, done), terms, done, leaves_done=False, enters_done=True, pauses=False)
+    elif item["status"] is TicketStatus.IN_PROGRESS:
+        clock = sla.responded(clock, max(at, created))
+    return clock

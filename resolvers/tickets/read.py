@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import ConfigurationError, FieldError
@@ -42,6 +42,18 @@ TICKET_LISTINGS = {
     for order_by, column in ORDER_FIELDS.items()
     for descending in (True, False)
 }
+# RESOLUTION_DUE (issue 26) sorts by a column per direction, each holding the resolution due time or,
+# for a ticket without one, a value that puts it last in that direction (never NULL, each indexed).
+TICKET_LISTINGS.update(
+    {
+        ("RESOLUTION_DUE", descending): Listing(
+            f"tickets:RESOLUTION_DUE:{'desc' if descending else 'asc'}",
+            "sla_due_descending" if descending else "sla_due_ascending",
+            descending,
+        )
+        for descending in (True, False)
+    }
+)
 # The (`TicketOrder` value, descending) of each ticket listing.
 TICKET_ORDER_OF = {listing: order for order, listing in TICKET_LISTINGS.items()}
 COMMENTS = Listing("comments", "created_at", descending=False)
@@ -143,8 +155,14 @@ def filtered_tickets(
     created_after: datetime | None = None,
     created_before: datetime | None = None,
     updated_after: datetime | None = None,
+    service_level_breached: bool | None = None,
+    listing: Listing | None = None,
 ) -> QuerySet[Ticket]:
-    """The viewer's tickets narrowed by the criteria given (`TicketFilterInput`), in a stable order."""
+    """The viewer's tickets narrowed by the criteria given (`TicketFilterInput`), in a stable order.
+
+    `listing`: the ordering's own (a backward page reads it in reverse: RESOLUTION_DUE's column
+    depends on the ordering's direction, not on the reading's).
+    """
     query = visible_tickets(viewer)
     if object_id is not None:
         query = query.filter(object_id=object_id)
@@ -163,7 +181,21 @@ def filtered_tickets(
         query = query.filter(created_at__lt=plausible_instant(created_before, "filter.createdBefore"))
     if updated_after is not None:
         query = query.filter(updated_at__gt=plausible_instant(updated_after, "filter.updatedAfter"))
-    return query.order_by(*ticket_listing(order_by, descending).order_by(descending))
+    if service_level_breached is not None:
+        query = query.filter(service_level_condition(service_level_breached, datetime.now(UTC)))
+    return query.order_by(*(listing or ticket_listing(order_by, descending)).order_by(descending))
+
+
+def service_level_condition(breached: bool, now: datetime) -> Q:
+    """Tickets with targets of which one was missed (or is overdue now); `breached` false: none was."""
+    missed = (
+        Q(sla_first_response_breached=True)
+        | Q(sla_resolution_breached=True)
+        | Q(sla_first_responded_at__isnull=True, sla_first_response_due_at__lte=now)
+        | Q(sla_resolved_at__isnull=True, sla_paused_since__isnull=True, sla_resolution_due_at__lte=now)
+    )
+    has_targets = Q(sla_first_response_due_at__isnull=False)
+    return has_targets & missed if breached else has_targets & ~missed
 
 
 def _page_values(query: QuerySet[Ticket], page: QuerySet[Ticket], values: tuple[str, ...]) -> Any:
@@ -179,23 +211,24 @@ def _page_values(query: QuerySet[Ticket], page: QuerySet[Ticket], values: tuple[
     )
 
 
-def page_values(values: tuple[str, ...], order_by: str) -> tuple[str, ...]:
+def page_values(values: tuple[str, ...], order_by: str, descending: bool = True) -> tuple[str, ...]:
     """`values` with what a page always needs: the id first, and the order column (ValueError on strangers).
 
     In the order given (the caller's canonical one), so one selection is one compiled query shape.
     """
-    return check_ticket_values(tuple(dict.fromkeys(("id", *values, ORDER_FIELDS[order_by]))))
+    column = ticket_listing(order_by, descending).column
+    return check_ticket_values(tuple(dict.fromkeys(("id", *values, column))))
 
 
 def in_page_order(
-    rows: list[dict[str, Any]], order_by: str, descending: bool, nulls_first: bool
+    rows: list[dict[str, Any]], order_by: str, descending: bool, nulls_first: bool, column: str | None = None
 ) -> list[dict[str, Any]]:
     """`rows` in the order `filtered_tickets` sorts them: by the order column, then id.
 
     `nulls_first` is how the database sorts NULL ascending (SQLite: first,
-    PostgreSQL: last); only `dueDate` can be NULL.
+    PostgreSQL: last); only `dueDate` can be NULL. `column`: the listing's (RESOLUTION_DUE has one per direction).
     """
-    column = ORDER_FIELDS[order_by]
+    column = column or ORDER_FIELDS[order_by]
 
     def key(row: dict[str, Any]) -> tuple[int, Any, int]:
         value = row[column]
@@ -213,7 +246,7 @@ def _nulls_first() -> bool:
 # Criteria that are ids: the compiled query binds them as parameters.
 _ID_CRITERIA = ("object_id", "ticket_type_id", "assignee_id")
 # Criteria built into the query each time (text and dates are no sentinels).
-_BUILT_CRITERIA = ("search", "created_after", "created_before", "updated_after")
+_BUILT_CRITERIA = ("search", "created_after", "created_before", "updated_after", "service_level_breached")
 
 
 def _built_each_time(window: Window, criteria: dict[str, Any]) -> bool:
@@ -246,10 +279,10 @@ async def ticket_page(
     """
     listing = ticket_listing(order_by, descending)
     reading = listing.reading(window)
-    values = page_values(values, order_by)
+    values = page_values(values, order_by, descending)
 
     def query(of: Viewer, **narrowed: Any) -> QuerySet[Ticket]:
-        return filtered_tickets(of, order_by=order_by, descending=reading, **narrowed)
+        return filtered_tickets(of, order_by=order_by, descending=reading, listing=listing, **narrowed)
 
     if _built_each_time(window, criteria):
         scope = query(viewer, **criteria)
@@ -267,7 +300,7 @@ async def ticket_page(
         key = ("ticket_page", viewer.query_shape(), order_by, reading, status, tuple(given), values)
         rows = await prepared_values(key, build, {**viewer.query_inputs(), **given, "limit": window.limit + 1})
     if rows:
-        return in_page_order(rows, order_by, reading, _nulls_first()), rows[0]["total_count"]
+        return in_page_order(rows, order_by, reading, _nulls_first(), listing.column), rows[0]["total_count"]
     return rows, (await query(viewer, **criteria).count() if window.bounded else 0)
 
 
@@ -300,12 +333,12 @@ async def tickets_by_object(
         )
         return {object_ids[0]: page_rows}
     listing = ticket_listing(order_by, descending)
-    scope = filtered_tickets(viewer, order_by=order_by, descending=listing.reading(window), **criteria)
+    scope = filtered_tickets(viewer, order_by=order_by, descending=listing.reading(window), listing=listing, **criteria)
     scope = scope.filter(object_id__in=object_ids)
     condition = listing.bounds(window)
     page = scope.filter(condition) if condition is not None else scope
     rows = await windowed_values(
-        page.order_by().values(*page_values(values, order_by)),
+        page.order_by().values(*page_values(values, order_by, descending)),
         "object_id",
         listing.window_order(window),
         window.limit + 1,

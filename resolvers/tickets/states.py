@@ -200,9 +200,11 @@ async def create_ticket_state(
     position: int | None = None,
     color: str | None = None,
     is_default: bool = False,
+    pauses_service_level: bool = False,
 ) -> TicketState:
     kind = await _ticket_type(ticket_type_id)
     name, color, position = _name(name), _color(color), _position(position)
+    _check_pausing(category, pauses_service_level)
     try:
         async with in_transaction() as connection:
             if position is None:
@@ -222,6 +224,7 @@ async def create_ticket_state(
                 position=position,
                 color=color,
                 is_default=not has_default,
+                pauses_service_level=pauses_service_level,
                 using_db=connection,
             )
             if is_default and has_default:
@@ -237,9 +240,13 @@ async def update_ticket_state(
     position: int | None = None,
     color: str | None = None,
     is_default: bool | None = None,
+    pauses_service_level: bool | None = None,
 ) -> TicketState:
     state = await get_state(state_id)
     changes: dict[str, Any] = {}
+    if pauses_service_level is not None:
+        _check_pausing(state.category, pauses_service_level)
+        changes["pauses_service_level"] = pauses_service_level
     if name is not None:
         changes["name"] = _name(name)
     if position is not None:
@@ -259,6 +266,12 @@ async def update_ticket_state(
     except IntegrityError:
         raise BadUserInput("The ticket type has a state with this name already.", field="name") from None
     return await TicketState.get(id=state.id)
+
+
+def _check_pausing(category: TicketStatus, pauses: bool) -> None:
+    """A DONE state has no clock to stop."""
+    if pauses and category is TicketStatus.DONE:
+        raise BadUserInput("A DONE state cannot pause the service level.", field="pausesServiceLevel")
 
 
 async def set_ticket_type_transitions(ticket_type_id: int, transitions: list[dict[str, int]]) -> TicketType:

@@ -21,6 +21,7 @@ from files.storage import StoredFile
 from files.uploads import Upload, discard_unreferenced, release, remove_if_unreferenced, store_uploads
 from live.hub import announce
 from models.accounts import Employee
+from models.service_levels import TicketPriority
 from models.tickets import (
     Attachment,
     Comment,
@@ -33,10 +34,13 @@ from models.tickets import (
     TicketStatus,
 )
 from permissions.customers import visible_objects
+from permissions.service_levels import RESPONDS
 from permissions.tickets import LoopFacts, TicketPolicy, visible_ticket_types
 from permissions.viewer import Viewer
 from resolvers import notifications
 from resolvers.evaluations import whole_days
+from resolvers.service_levels import clock as sla
+from resolvers.service_levels.configure import terms_by_id, terms_for
 from resolvers.tickets import states as ticket_states
 from resolvers.tickets.read import get_attachment, get_comment, get_ticket
 from webhooks.outbox import queue_history
@@ -164,10 +168,16 @@ async def insert_ticket(
     assignee_id: int | None = None,
     due_date: date | None = None,
     form_submission_id: int | None = None,
+    priority: TicketPriority | None = None,
     at: datetime | None = None,
 ) -> Ticket:
-    """Insert a validated ticket with the next number and its CREATED event, in the caller's transaction."""
+    """Insert a validated ticket with the next number and its CREATED event, in the caller's transaction.
+
+    The most specific service-level policy's terms are fixed on it now, with its due times.
+    """
     at = at or now()
+    priority = priority or TicketPriority.NORMAL
+    clock = sla.started(await terms_for(connection, object_id, ticket_type_id), priority, at)
     ticket = await Ticket.create(
         number=await next_ticket_number(connection),
         title=title,
@@ -181,6 +191,8 @@ async def insert_ticket(
         source=source,
         created_at=at,
         updated_at=at,
+        priority=priority,
+        **clock.columns(),
         using_db=connection,
     )
     await record(connection, ticket.id, TicketEventKind.CREATED, created_by_id, to_value=ticket.number, at=at)
@@ -201,6 +213,7 @@ async def create_ticket(
     due_date: date | None = None,
     assignee_id: int | None = None,
     attachments: Sequence[Upload] | None = (),
+    priority: TicketPriority | None = None,
     at: datetime | None = None,
 ) -> Ticket:
     policy = TicketPolicy(viewer)
@@ -238,6 +251,7 @@ async def create_ticket(
                 due_date=due_date,
                 created_by_id=viewer.account_id,
                 source=TicketSource.PORTAL if viewer.is_customer_user else TicketSource.BACKOFFICE,
+                priority=priority,
                 at=at,
             )
             if assignee:
@@ -261,10 +275,17 @@ async def update_ticket(
     description: str | None = None,
     due_date: date | None = None,
     clear_due_date: bool = False,
+    priority: TicketPriority | None = None,
     at: datetime | None = None,
 ) -> Ticket:
     ticket = await get_ticket(viewer, ticket_id)
     changes: dict[str, Any] = {}
+    clock: dict[str, Any] = {}
+    if priority is not None and priority is not ticket.priority:
+        changes["priority"] = priority
+        # The due times follow, from createdAt, with the ticket's own terms' target for the new priority.
+        terms = (await terms_by_id([ticket.sla_terms_id]))[ticket.sla_terms_id] if ticket.sla_terms_id else None
+        clock = sla.reprioritised(sla.SlaState.of(ticket), terms, priority).columns()
     if title is not None:
         changes["title"] = check_title(title)
     if description is not None:
@@ -275,9 +296,10 @@ async def update_ticket(
         return ticket
     at = at or now()
     async with in_transaction() as connection:
-        await Ticket.filter(id=ticket.id).using_db(connection).update(**changes, updated_at=at)
+        await Ticket.filter(id=ticket.id).using_db(connection).update(**changes, **clock, updated_at=at)
         for name, value in changes.items():
-            await record(connection, ticket.id, TicketEventKind.UPDATED, viewer.account_id, name, value, at=at)
+            shown = value.value if isinstance(value, TicketPriority) else value
+            await record(connection, ticket.id, TicketEventKind.UPDATED, viewer.account_id, name, shown, at=at)
     return await Ticket.get(id=ticket.id)
 
 
@@ -320,6 +342,8 @@ async def move_ticket(
         changes.update(status=status, done_at=done_at, resolution_days=days)
     if leaves_done:
         changes.update(reopen_count=F("reopen_count") + 1, rating=None, feedback=None, confirmed_at=None)
+    clock = await _moved_clock(viewer, ticket, target, at, leaves_done=leaves_done)
+    changes.update(clock)
     async with in_transaction() as connection:
         row = Ticket.filter(id=ticket.id)
         if reason is not None:  # a customer's reopening: only while still DONE and unconfirmed (a racing confirm wins)
@@ -365,11 +389,34 @@ async def move_ticket(
         if reason is not None:
             await notifications.queue_reopened(connection, ticket, reason, viewer)
     ticket.updated_at = at
+    for name, value in clock.items():  # the row as written, without reading it back
+        setattr(ticket, name, value)
     if leaves_done:
         ticket.reopen_count += 1
         ticket.rating = ticket.confirmed_at = None
         ticket.feedback = None  # type: ignore[assignment]  # a nullable TextField
     return ticket
+
+
+async def _moved_clock(
+    viewer: Viewer, ticket: Ticket, target: TicketState, at: datetime, *, leaves_done: bool
+) -> dict[str, Any]:
+    """The service-level columns after moving `ticket` into `target` (nothing without a target)."""
+    if ticket.sla_terms_id is None or ticket.sla_first_response_due_at is None:
+        return {}
+    state = sla.SlaState.of(ticket)
+    if RESPONDS.allows(viewer) and target.category in (TicketStatus.IN_PROGRESS, TicketStatus.DONE):
+        state = sla.responded(state, at)
+    terms = (await terms_by_id([ticket.sla_terms_id]))[ticket.sla_terms_id]
+    state = sla.moved(
+        state,
+        terms,
+        at,
+        leaves_done=leaves_done,
+        enters_done=target.category is TicketStatus.DONE and ticket.status is not TicketStatus.DONE,
+        pauses=target.pauses_service_level,
+    )
+    return state.columns()
 
 
 async def assign_ticket(
@@ -424,6 +471,10 @@ async def insert_comment(
     """A checked comment by `viewer` on a ticket they see, with its history and mail, in the caller's
     transaction (`addComment`; a reply by mail, `resolvers.inbound_mail`)."""
     at = at or now()
+    clock: dict[str, Any] = {}
+    if RESPONDS.allows(viewer) and not internal and ticket.sla_first_response_due_at is not None:
+        if ticket.sla_first_responded_at is None:  # an employee's first public comment answers the ticket
+            clock = sla.responded(sla.SlaState.of(ticket), at).columns()
     comment = await Comment.create(
         ticket_id=ticket.id,
         author_id=viewer.account_id,
@@ -433,7 +484,7 @@ async def insert_comment(
         created_at=at,
         using_db=connection,
     )
-    await Ticket.filter(id=ticket.id).using_db(connection).update(updated_at=at)
+    await Ticket.filter(id=ticket.id).using_db(connection).update(updated_at=at, **clock)
     await record(
         connection,
         ticket.id,

@@ -6,6 +6,7 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from models.forms import FormConditionOperator, FormElementKind
+from models.service_levels import TicketPriority
 from schema.forms.types import DateValue
 from schema.inputs import FormTemplateId, SiteObjectId, TicketTypeId
 
@@ -32,6 +33,10 @@ class FormTicketElementInput:
     attach_pdf: bool = strawberry.field(
         default=False, description="Whether the filled form's PDF is attached to the ticket."
     )
+    priority: TicketPriority = strawberry.field(
+        default=TicketPriority.NORMAL, description="The ticket's priority unless the filler chooses one."
+    )
+    allow_priority: bool = strawberry.field(default=False, description="Whether the filler may choose the priority.")
 
 
 @strawberry.input(description="One element; `key` is unique in the template.")
@@ -85,6 +90,9 @@ class FormTicketAnswerInput:
         default=None, description="A description of its own (where `descriptionEditable`)."
     )
     due_date: DateValue | None = strawberry.field(default=None, description="A due date (where `allowDueDate`).")
+    priority: TicketPriority | None = strawberry.field(
+        default=None, description="A priority of the filler's choosing (where `allowPriority`)."
+    )
 
 
 @strawberry.input(description="One answer; set the one value field its element's kind takes.")

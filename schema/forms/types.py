@@ -13,6 +13,7 @@ from models.forms import FormConditionOperator, FormElementKind, FormFileRole, F
 from models.forms import FormSubmission as FormSubmissionRow
 from models.forms import FormTemplate as FormTemplateRow
 from models.forms import FormTemplateVersion as FormTemplateVersionRow
+from models.service_levels import TicketPriority
 from permissions.policy import ANYONE, EMPLOYEES, TEMPLATE_MANAGERS
 from resolvers import forms
 from schema.accounts import Person
@@ -99,6 +100,8 @@ class FormTicketSettings:
     description_editable: bool = strawberry.field(description="Whether the filler may change the description.")
     allow_due_date: bool = strawberry.field(description="Whether the filler may set a due date.")
     attach_pdf: bool = strawberry.field(description="Whether the filled form's PDF is attached to the ticket.")
+    priority: TicketPriority = strawberry.field(description="The ticket's priority unless the filler chooses one.")
+    allow_priority: bool = strawberry.field(description="Whether the filler may choose the priority.")
     type_pk: strawberry.Private[int]
 
     @field(policy=EMPLOYEES, description="The type of the ticket it creates.")
@@ -136,6 +139,8 @@ class FormElement:
             description_editable=s["description_editable"],
             allow_due_date=s["allow_due_date"],
             attach_pdf=s["attach_pdf"],
+            priority=TicketPriority(s.get("priority", "NORMAL")),
+            allow_priority=s.get("allow_priority", False),
             type_pk=s["ticket_type_id"],
         )
 

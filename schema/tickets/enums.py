@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import strawberry
 
+from models.service_levels import TicketPriority
 from models.tickets import CommentSource, TicketEventKind, TicketSource, TicketStatus
 from schema.describe import describe_values
 
 strawberry.enum(TicketStatus, description="Where a ticket stands.")
 strawberry.enum(TicketSource, description="Where a ticket came from.")
 strawberry.enum(TicketEventKind, description="What a history entry records.")
+strawberry.enum(TicketPriority, description="How urgent a ticket is; service-level policies set targets per priority.")
+describe_values(
+    TicketPriority,
+    {
+        "LOW": "Can wait.",
+        "NORMAL": "The default.",
+        "HIGH": "Needs attention soon.",
+        "URGENT": "Needs attention at once (e.g. water damage).",
+    },
+)
 strawberry.enum(CommentSource, description="Where a comment was written.")
 describe_values(
     TicketStatus,
@@ -45,7 +56,7 @@ describe_values(
     TicketEventKind,
     {
         "CREATED": "The ticket was created; `toValue` is its number.",
-        "UPDATED": "A field changed: `fromValue` names the field (title, description, due_date), `toValue` "
+        "UPDATED": "A field changed: `fromValue` names the field (title, description, due_date, priority), `toValue` "
         "is its new value.",
         "STATUS_CHANGED": "The status changed from `fromValue` to `toValue` (TicketStatus values).",
         "ASSIGNEE_CHANGED": "The assignee changed; `fromValue`/`toValue` hold the employees' numbers (the "
@@ -58,5 +69,9 @@ describe_values(
         "STATE_CHANGED": "The workflow state changed from `fromValue` to `toValue` (state names).",
         "CONFIRMED": "A customer user confirmed the resolution; `toValue` is the rating, null without one.",
         "REOPENED": "A customer user reopened the ticket; `fromValue` is the state it left, `toValue` the reason.",
+        "SLA_WARNING": "A service-level target reached its policy's warning threshold; `fromValue` names the "
+        "target (FIRST_RESPONSE or RESOLUTION), `toValue` is its due time.",
+        "SLA_BREACHED": "A service-level target was missed; `fromValue` names the target (FIRST_RESPONSE or "
+        "RESOLUTION), `toValue` is its due time.",
     },
 )

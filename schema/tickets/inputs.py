@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 from strawberry.file_uploads import Upload
 
+from models.service_levels import TicketPriority
 from models.tickets import TicketStatus
 from schema.inputs import CommentId, EmployeeId, SiteObjectId, TicketId, TicketTypeId
 from schema.tickets import enums as _enums  # noqa: F401 (registers the ticket enums first)
@@ -23,6 +24,11 @@ class TicketOrder(Enum):
         "DUE_DATE", description="The due date; tickets without one come where the database sorts NULL."
     )
     NUMBER = strawberry.enum_value("NUMBER", description="The ticket number.")
+    RESOLUTION_DUE = strawberry.enum_value(
+        "RESOLUTION_DUE",
+        description="When the resolution is due (`serviceLevel.resolutionDueAt`): the dispatcher's order, "
+        "ascending; tickets without a resolution target come last in either direction.",
+    )
 
 
 @strawberry.input(description="Narrows a list of tickets; every field given must hold (absent fields do not narrow).")
@@ -47,6 +53,11 @@ class TicketFilterInput:
         default=None,
         description="Only tickets changed after this instant (exclusive): the start of a sync, "
         "ordered by `UPDATED_AT` ascending.",
+    )
+    service_level_breached: bool | None = strawberry.field(
+        default=None,
+        description="True: only tickets that missed a service-level target (or are overdue now); false: only "
+        "tickets with targets that missed none; absent: no narrowing.",
     )
 
 
@@ -75,6 +86,10 @@ class CreateTicketInput:
     attachments: list[Upload] | None = strawberry.field(
         default=None, description="Files to attach right away (a multipart request, see `Upload`)."
     )
+    priority: TicketPriority | None = strawberry.field(
+        default=None,
+        description="How urgent it is; absent: NORMAL. Customer users may choose it here, and only here.",
+    )
 
 
 @strawberry.input(description="Changes to a ticket; absent fields stay as they are.")
@@ -85,6 +100,10 @@ class UpdateTicketInput:
     due_date: date | None = strawberry.field(default=None, description="A new due date.")
     clear_due_date: bool = strawberry.field(
         default=False, description="True removes the due date (null in `dueDate` leaves it as it is)."
+    )
+    priority: TicketPriority | None = strawberry.field(
+        default=None,
+        description="A new priority; the service-level due times are recomputed from the ticket's creation.",
     )
 
 

@@ -38,6 +38,10 @@ class TicketState(Node):
         "(exactly one per category and type)."
     )
     color: str | None = strawberry.field(description="#RRGGBB, for the UI; null when none was chosen.")
+    pauses_service_level: bool = strawberry.field(
+        description="Whether a ticket's resolution clock stands still while it is in this state "
+        '(e.g. "Wartet auf Kunde"); the time spent moves its `resolutionDueAt` later.'
+    )
     pk: strawberry.Private[int]
     type_pk: strawberry.Private[int]
 
@@ -50,6 +54,7 @@ class TicketState(Node):
             position=row.position,
             is_default=row.is_default,
             color=row.color,
+            pauses_service_level=row.pauses_service_level,
             pk=row.id,
             type_pk=row.ticket_type_id,
         )

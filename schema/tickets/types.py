@@ -11,12 +11,14 @@ import strawberry
 
 from files.signing import signed_url
 from files.thumbnails import SIZE_DESCRIPTION, THUMBNAIL_DESCRIPTION, thumbnail_link
+from models.service_levels import TicketPriority
 from models.tickets import Attachment as AttachmentRow
 from models.tickets import Comment as CommentRow
 from models.tickets import CommentSource, TicketEventKind, TicketSource, TicketStatus
 from models.tickets import Ticket as TicketRow
 from models.tickets import TicketType as TicketTypeRow
 from permissions.policy import ANYONE, EMPLOYEES, SIGNED_IN
+from permissions.service_levels import TICKET_SERVICE_LEVEL
 from permissions.tickets import TicketPolicy
 from resolvers.people import person_values
 from resolvers.tickets.pages import ATTACHMENTS, HISTORY
@@ -48,6 +50,7 @@ from schema.relay import (
     paged,
 )
 from schema.rows import columns, row_shape
+from schema.tickets.service_level import SLA_VALUES, TicketServiceLevel, service_level_of
 from schema.tickets.states import (
     TicketState,
     available_states,
@@ -305,6 +308,9 @@ class Ticket(Node):
     )
     done_at: datetime | None = strawberry.field(description="When it was last set to DONE; null unless DONE.")
     due_date: date | None = strawberry.field(description="The day it should be done by; null when none was set.")
+    priority: TicketPriority = strawberry.field(
+        description="How urgent it is (NORMAL unless chosen); customer users choose it only when creating the ticket."
+    )
     pk: strawberry.Private[int]
     # Attributes named after a column are filled from it (`schema.rows`).
     ticket_type_id: strawberry.Private[int]
@@ -316,6 +322,15 @@ class Ticket(Node):
     # Filled for a whole page at once when the query asks for them (`schema.tickets.preload`).
     preloaded_comment_count: strawberry.Private[int | None] = None
     preloaded_attachments: strawberry.Private[list[Attachment] | None] = None
+    # The service-level columns (issue 26), filled from the row like the ids above.
+    sla_terms_id: strawberry.Private[int | None] = None
+    sla_first_response_due_at: strawberry.Private[datetime | None] = None
+    sla_first_responded_at: strawberry.Private[datetime | None] = None
+    sla_first_response_breached: strawberry.Private[bool] = False
+    sla_resolution_due_at: strawberry.Private[datetime | None] = None
+    sla_resolved_at: strawberry.Private[datetime | None] = None
+    sla_resolution_breached: strawberry.Private[bool] = False
+    sla_paused_since: strawberry.Private[datetime | None] = None
 
     # Sync resolvers: what came with the row is returned at once, anything else
     # is an awaitable for a per-request loader (no coroutine per row and field).
@@ -469,6 +484,17 @@ class Ticket(Node):
             for r in rows
         ]
         return connection(items, rows, page, total)
+
+    @field(
+        policy=TICKET_SERVICE_LEVEL,
+        description="Its service level: due times and how its targets went; null when no policy's target applies. "
+        "Customer users see it too (never the policy's configuration).",
+        metadata=columns(*SLA_VALUES),
+    )
+    def service_level(self) -> TicketServiceLevel | None:
+        found = {name: getattr(self, name) for name in SLA_VALUES if "__" not in name}
+        found["sla_terms__policy_name"] = (self.values or {}).get("sla_terms__policy_name")
+        return service_level_of(found)
 
     @field(
         policy=SIGNED_IN,

@@ -24,6 +24,11 @@ class CreateTicketStateInput:
     category: TicketStatus = strawberry.field(description="What the state counts as (Ticket.status).")
     position: int | None = strawberry.field(default=None, description="0–10000; absent: after the last state.")
     color: str | None = strawberry.field(default=None, description="#RRGGBB, or null.")
+    pauses_service_level: bool = strawberry.field(
+        default=False,
+        description="Whether the resolution clock of a ticket stands still while it is in this state "
+        '(e.g. "Wartet auf Kunde"); not for DONE states.',
+    )
     is_default: bool = strawberry.field(
         default=False,
         description="Make it its category's default (tickets in the old default keep their state).",
@@ -36,6 +41,11 @@ class UpdateTicketStateInput:
     name: str | None = strawberry.field(default=None, description="The new name, unique within the type.")
     position: int | None = strawberry.field(default=None, description="The new position, 0–10000.")
     color: str | None = strawberry.field(default=None, description="#RRGGBB; an empty string removes it.")
+    pauses_service_level: bool | None = strawberry.field(
+        default=None,
+        description="Whether the resolution clock stands still in this state; tickets move by it from their next "
+        "move on.",
+    )
     is_default: bool | None = strawberry.field(
         default=None, description="true: make it its category's default. false is refused on the default."
     )
