@@ -47,7 +47,8 @@ from schema.relay import (
     lazy_id,
     paging,
 )
-from schema.tickets import Ticket, TicketFilterInput, ticket_connection
+from schema.search import TicketConnection
+from schema.tickets import TicketFilterInput, ticket_connection
 
 FromArgument = Annotated[date | None, strawberry.argument(name="from", description="First day (UTC), inclusive.")]
 ToArgument = Annotated[date | None, strawberry.argument(name="to", description="Last day (UTC), inclusive.")]
@@ -111,7 +112,7 @@ class SiteObject(Node):
         after: AfterArgument = None,
         last: LastArgument = None,
         before: BeforeArgument = None,
-    ) -> Connection[Ticket]:
+    ) -> TicketConnection:
         return await ticket_connection(info, filter, (first, after, last, before), object_pk=self.pk)
 
     @field(

@@ -18,14 +18,25 @@ from tortoise.queryset import QuerySet
 
 from core.database import dialect
 from core.dates import plausible_instant
+from core.errors import BadUserInput
 from core.keyset import Window, bounds
 from core.lookup import get_in_scope
 from core.queries import Sentinels, list_inputs, prepared_values, windowed_values
+from core.search import parse
 from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketStatus
 from permissions.tickets import visible_attachments, visible_comments, visible_tickets
 from permissions.viewer import Viewer
+from resolvers.search import RELEVANCE, index_current, matching, relevance, relevance_bounds
 
-ORDER_FIELDS = {"CREATED_AT": "created_at", "UPDATED_AT": "updated_at", "DUE_DATE": "due_date", "NUMBER": "number"}
+# The column each order sorts by (then id). RELEVANCE sorts by the relevance tier
+# of the search (`resolvers.search`), then by this column: newest first.
+ORDER_FIELDS = {
+    "CREATED_AT": "created_at",
+    "UPDATED_AT": "updated_at",
+    "DUE_DATE": "due_date",
+    "NUMBER": "number",
+    "RELEVANCE": "created_at",
+}
 NULLABLE_ORDER_FIELDS = ("due_date",)
 
 
@@ -144,7 +155,14 @@ def filtered_tickets(
     created_before: datetime | None = None,
     updated_after: datetime | None = None,
 ) -> QuerySet[Ticket]:
-    """The viewer's tickets narrowed by the criteria given (`TicketFilterInput`), in a stable order."""
+    """The viewer's tickets narrowed by the criteria given (`TicketFilterInput`), in a stable order.
+
+    RELEVANCE needs a search (else BAD_USER_INPUT on "orderBy"); its rows carry
+    their tier as `relevance`.
+    """
+    parsed = parse(search) if search is not None else None
+    if order_by == "RELEVANCE" and parsed is None:
+        raise BadUserInput("RELEVANCE orders the results of a search: give `filter.search`.", field="orderBy")
     query = visible_tickets(viewer)
     if object_id is not None:
         query = query.filter(object_id=object_id)
@@ -154,9 +172,8 @@ def filtered_tickets(
         query = query.filter(ticket_type_id=ticket_type_id)
     if assignee_id is not None:
         query = query.filter(assignee_id=assignee_id)
-    if search and search.strip():
-        text = search.strip()
-        query = query.filter(Q(title__icontains=text) | Q(description__icontains=text))
+    if parsed is not None:
+        query = query.filter(matching(parsed, viewer))
     if created_after is not None:
         query = query.filter(created_at__gte=plausible_instant(created_after, "filter.createdAfter"))
     if created_before is not None:
@@ -165,20 +182,26 @@ def filtered_tickets(
         query = query.filter(updated_at__gt=plausible_instant(updated_after, "filter.updatedAfter"))
     column = ORDER_FIELDS[order_by]
     prefix = "-" if descending else ""
+    if order_by == "RELEVANCE" and parsed is not None:
+        query = query.annotate(**{RELEVANCE: relevance(parsed, viewer)})
+        return query.order_by(f"{prefix}{RELEVANCE}", f"{prefix}{column}", f"{prefix}id")
     return query.order_by(f"{prefix}{column}", f"{prefix}id")
 
 
-def _page_values(query: QuerySet[Ticket], page: QuerySet[Ticket], values: tuple[str, ...]) -> Any:
+def _page_values(
+    query: QuerySet[Ticket], page: QuerySet[Ticket], values: tuple[str, ...], viewer: Viewer, search: str | None
+) -> Any:
     # The page's ids are picked first, walking the ordering index through the
     # scope; only those rows are joined to their relations (the ones `values`
     # names), and the outer query neither repeats the scope nor sorts
     # (`in_page_order` does, for the page alone). The total count rides along
     # as a scalar subquery.
-    return (
-        Ticket.filter(id__in=Subquery(page.values("id")))
-        .annotate(total_count=Subquery(query.count()))
-        .values(*values, "total_count")
-    )
+    # A RELEVANCE page reads each row's tier as well (for its order and cursors).
+    outer = Ticket.filter(id__in=Subquery(page.values("id"))).annotate(total_count=Subquery(query.count()))
+    parsed = parse(search) if search is not None else None
+    if RELEVANCE in page._annotations and parsed is not None:
+        return outer.annotate(**{RELEVANCE: relevance(parsed, viewer)}).values(*values, "total_count", RELEVANCE)
+    return outer.values(*values, "total_count")
 
 
 def page_values(values: tuple[str, ...], order_by: str) -> tuple[str, ...]:
@@ -207,6 +230,8 @@ def in_page_order(
         value = row[column]
         if value is None:
             return (0 if nulls_first else 1, 0, row["id"])
+        if order_by == "RELEVANCE":
+            return (row[RELEVANCE], value, row["id"])
         return (1 if nulls_first else 0, value, row["id"])
 
     return sorted(rows, key=key, reverse=descending)
@@ -214,6 +239,12 @@ def in_page_order(
 
 def _nulls_first() -> bool:
     return dialect() == "sqlite"
+
+
+def _bounds(order_by: str, descending: bool, window: Window, nullable: bool | None) -> Q | None:
+    if order_by == "RELEVANCE":
+        return relevance_bounds(window)
+    return bounds(ORDER_FIELDS[order_by], descending, window, nullable)
 
 
 # Criteria that are ids: the compiled query binds them as parameters.
@@ -250,6 +281,9 @@ async def ticket_page(
     shape, a page after a cursor and text search and date bounds are built
     each time.
     """
+    if order_by == "RELEVANCE":
+        descending = True  # best match first, whatever `descending` says
+    await index_current(criteria.get("search"))
     column = ORDER_FIELDS[order_by]
     reading = window.scan_descending(descending)
     nulls_first = _nulls_first()
@@ -261,16 +295,16 @@ async def ticket_page(
 
     if _built_each_time(window, criteria):
         scope = query(viewer, **criteria)
-        condition = bounds(column, descending, window, nullable)
+        condition = _bounds(order_by, descending, window, nullable)
         page = scope.filter(condition) if condition is not None else scope
-        rows = await _page_values(scope, page.limit(window.limit + 1), values)
+        rows = await _page_values(scope, page.limit(window.limit + 1), values, viewer, criteria.get("search"))
     else:
         status = criteria.get("status")
         given = {name: criteria[name] for name in _ID_CRITERIA if criteria.get(name) is not None}
 
         def build(s: Sentinels) -> Any:
             narrowed = query(viewer.with_sentinels(s), status=status, **{name: s.int(name) for name in given})
-            return _page_values(narrowed, narrowed.limit(s.int("limit")), values)
+            return _page_values(narrowed, narrowed.limit(s.int("limit")), values, viewer, None)
 
         key = ("ticket_page", viewer.query_shape(), order_by, reading, status, tuple(given), values)
         rows = await prepared_values(key, build, {**viewer.query_inputs(), **given, "limit": window.limit + 1})
@@ -295,19 +329,26 @@ async def tickets_by_object(
     A single object's page is `ticket_page`'s, which walks the ordering index.
     """
     criteria.pop("object_id", None)
+    if order_by == "RELEVANCE":
+        descending = True
     if len(object_ids) == 1:
         page_rows = await ticket_page(
             viewer, window=window, order_by=order_by, descending=descending, object_id=object_ids[0], **criteria
         )
         return {object_ids[0]: page_rows}
+    await index_current(criteria.get("search"))
     column = ORDER_FIELDS[order_by]
     reading = window.scan_descending(descending)
     scope = filtered_tickets(viewer, order_by=order_by, descending=reading, **criteria).filter(object_id__in=object_ids)
-    condition = bounds(column, descending, window, _nulls_first() if column in NULLABLE_ORDER_FIELDS else None)
+    condition = _bounds(order_by, descending, window, _nulls_first() if column in NULLABLE_ORDER_FIELDS else None)
     page = scope.filter(condition) if condition is not None else scope
-    rows = await windowed_values(
-        page.order_by().values(*TICKET_VALUES), "object_id", ((column, reading), ("id", reading)), window.limit + 1
-    )
+    if order_by == "RELEVANCE":
+        listed = page.order_by().values(*TICKET_VALUES, RELEVANCE)
+        order: tuple[tuple[str, bool], ...] = ((RELEVANCE, reading), (column, reading), ("id", reading))
+    else:
+        listed = page.order_by().values(*TICKET_VALUES)
+        order = ((column, reading), ("id", reading))
+    rows = await windowed_values(listed, "object_id", order, window.limit + 1)
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         grouped[row["object_id"]].append(row)

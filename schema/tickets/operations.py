@@ -8,10 +8,12 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from core.ids import parse_id
+from core.search import parse
 from models.tickets import TicketStatus
 from permissions import tickets as ticket_policy
 from permissions.policy import SIGNED_IN, SYSTEM_ADMINS
 from resolvers import tickets
+from resolvers.search import highlights, relevance_key
 from resolvers.tickets.read import ORDER_FIELDS
 from schema.directive import field, mutation
 from schema.inputs import decoded, decoded_list, decoded_upload
@@ -19,13 +21,14 @@ from schema.loaders import loader
 from schema.relay import (
     AfterArgument,
     BeforeArgument,
-    Connection,
     FirstArgument,
     LastArgument,
     connection,
     key_of,
     paging,
 )
+from schema.search import TicketConnection, highlighted
+from schema.selection import at, selection_tree
 from schema.tickets.inputs import (
     AddCommentInput,
     CreateTicketInput,
@@ -41,8 +44,14 @@ from schema.tickets.types import Attachment, Comment, ImportResult, Ticket, Tick
 
 
 def ticket_ordering(order_by: TicketOrder, descending: bool) -> str:
-    """What a ticket cursor is bound to: one ordering of tickets."""
+    """What a ticket cursor is bound to: one ordering of tickets (RELEVANCE has one direction)."""
+    if order_by is TicketOrder.RELEVANCE:
+        return "tickets:RELEVANCE"
     return f"tickets:{order_by.value}:{'desc' if descending else 'asc'}"
+
+
+# What highlights read of a ticket row besides its comments and attachments.
+HIGHLIGHT_VALUES = ("number", "title", "description", "object__name")
 
 
 async def ticket_connection(
@@ -52,15 +61,19 @@ async def ticket_connection(
     order_by: TicketOrder = TicketOrder.CREATED_AT,
     descending: bool = True,
     object_pk: int | None = None,
-) -> Connection[Ticket]:
+) -> TicketConnection:
     """A page of the viewer's tickets (`Query.tickets`; `SiteObject.tickets` with `object_pk`).
 
     `page_arguments` is (first, after, last, before). The tickets of several
     objects in one request come from one windowed query (a loader keyed by
     the page arguments); one object's alone, from the index-walking page query.
+    With a search, the edges' highlights are worked out for the page's rows
+    when selected (two statements, whatever the page size).
     """
     page = paging(info, ticket_ordering(order_by, descending), *page_arguments)
     criteria = decoded(filter, "filter") if filter else {}
+    search = parse(criteria["search"]) if criteria.get("search") is not None else None
+    marked = search is not None and "highlights" in at(selection_tree(info), "edges")
     if object_pk is not None:
         criteria.pop("object_id", None)
         extra = tuple(sorted({**criteria, "order_by": order_by.value, "descending": descending}.items()))
@@ -71,12 +84,17 @@ async def ticket_connection(
             window=page.window,
             order_by=order_by.value,
             descending=descending,
-            values=page_values(info),
+            values=page_values(info) + (HIGHLIGHT_VALUES if marked else ()),
             **criteria,
         )
     nodes = [Ticket.from_values(r) for r in rows]
     await preload(info, nodes[: page.window.limit])
-    return connection(nodes, rows, page, total, key_of(ORDER_FIELDS[order_by.value]))
+    key = relevance_key if order_by is TicketOrder.RELEVANCE else key_of(ORDER_FIELDS[order_by.value])
+    listed = connection(nodes, rows, page, total, key)
+    found = {}
+    if marked and search is not None:
+        found = await highlights(info.context.viewer, search, rows[: page.window.limit])
+    return highlighted(listed, found)
 
 
 @strawberry.type
@@ -101,10 +119,11 @@ class TicketQueries:
         descending: Annotated[
             bool,
             strawberry.argument(
-                description="Newest (largest) first when true, the default; false for oldest first (syncing)."
+                description="Newest (largest) first when true, the default; false for oldest first (syncing). "
+                "RELEVANCE ignores it: best match first."
             ),
         ] = True,
-    ) -> Connection[Ticket]:
+    ) -> TicketConnection:
         return await ticket_connection(info, filter, (first, after, last, before), order_by, descending)
 
 
