@@ -97,7 +97,7 @@ def _after(key: Key, descending: bool) -> Q:
     more = "lt" if descending else "gt"
     return Q(**{f"{RELEVANCE}__{more}": tier}) | (
         Q(**{RELEVANCE: tier})
-        & (Q(**{f"created_at__{more}": created_at}) | Q(created_at=created_at, **{f"id__{more}": pk}))
+        & (Q(**{f"created_at__{more}": created_at}) | Q(**{"created_at": created_at, f"id__{more}": pk}))
     )
 
 

@@ -47,8 +47,8 @@ from schema.relay import (
     lazy_id,
     paging,
 )
-from schema.search import TicketConnection
 from schema.tickets import TicketFilterInput, ticket_connection
+from schema.tickets.search import TicketConnection
 
 FromArgument = Annotated[date | None, strawberry.argument(name="from", description="First day (UTC), inclusive.")]
 ToArgument = Annotated[date | None, strawberry.argument(name="to", description="Last day (UTC), inclusive.")]

@@ -27,7 +27,6 @@ from schema.relay import (
     key_of,
     paging,
 )
-from schema.search import TicketConnection, highlighted
 from schema.selection import at, selection_tree
 from schema.tickets.inputs import (
     AddCommentInput,
@@ -40,6 +39,7 @@ from schema.tickets.inputs import (
     UpdateTicketInput,
 )
 from schema.tickets.preload import page_values, preload
+from schema.tickets.search import TicketConnection, highlighted
 from schema.tickets.types import Attachment, Comment, ImportResult, Ticket, TicketType
 
 

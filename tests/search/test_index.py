@@ -46,7 +46,7 @@ async def test_every_mutation_is_searchable_when_it_answers(world):
     assert await titles(alice, "hintereingang") == []
     assert await titles(alice, "schiebetor vorne") == ["Schiebetor klemmt"]
 
-    comment = (await staff.ok(COMMENT, {"input": {"ticketId": ticket, "body": "Ersatzteil Federpaket bestellt"}}))
+    comment = await staff.ok(COMMENT, {"input": {"ticketId": ticket, "body": "Ersatzteil Federpaket bestellt"}})
     comment_id = comment["addComment"]["id"]
     assert await titles(alice, "federpaket") == ["Schiebetor klemmt"]
     note = await staff.ok(COMMENT, {"input": {"ticketId": ticket, "body": "Lieferant Kranich", "internal": True}})
@@ -60,7 +60,9 @@ async def test_every_mutation_is_searchable_when_it_answers(world):
     await staff.ok(DELETE, {"id": note["addComment"]["id"]})
     assert await titles(staff, "kranich") == []
 
-    response = await alice.upload(ATTACH, {"ticketId": ticket, "file": None}, {"variables.file": ("Torfoto.txt", b"x1")})
+    response = await alice.upload(
+        ATTACH, {"ticketId": ticket, "file": None}, {"variables.file": ("Torfoto.txt", b"x1")}
+    )
     assert response.status_code == 200, response.text
     attachment = response.json()["data"]["addAttachment"]["id"]
     assert await titles(alice, "torfoto") == ["Schiebetor klemmt"]

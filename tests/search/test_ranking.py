@@ -28,7 +28,7 @@ async def test_title_before_description_before_comments_ties_newest_first(world)
     staff = world.as_(world.staff)
     for descending in (True, False):  # RELEVANCE ignores the direction
         body = await staff.ok(
-            "query($d: Boolean!) { tickets(filter: {search: \"aufzug\"}, orderBy: RELEVANCE, descending: $d) {"
+            'query($d: Boolean!) { tickets(filter: {search: "aufzug"}, orderBy: RELEVANCE, descending: $d) {'
             " edges { node { title } } } }",
             {"d": descending},
         )
@@ -80,7 +80,7 @@ async def test_statements_per_page_stay_flat_with_highlights(world, gql):
         ticket = await make_ticket(world.a1, world.defect, f"Fenster {n}", by=world.alice)
         await make_comment(ticket, world.staff, "Fenster geputzt")
     query = (
-        "query($n: Int!) { tickets(first: $n, filter: {search: \"fenster\"}, orderBy: RELEVANCE) {"
+        'query($n: Int!) { tickets(first: $n, filter: {search: "fenster"}, orderBy: RELEVANCE) {'
         " totalCount edges { cursor highlights { field snippet } node { title } } } }"
     )
     await search(world.as_(world.staff), "fenster")  # SQLite: the factories' rows indexed first

@@ -50,6 +50,4 @@ async def test_internal_words_change_no_order_or_count_for_a_customer_user(world
     for order in ("RELEVANCE", "CREATED_AT"):
         found = await search(alice, "keller wasser", order=order)
         assert (found.total, found.titles) == (2, ["Decke nass", "Boden nass"]), order
-        assert found.highlights[0] == found.highlights[1] == [
-            {"field": "comment", "snippet": "«Wasser» im «Keller»"}
-        ]
+        assert found.highlights[0] == found.highlights[1] == [{"field": "comment", "snippet": "«Wasser» im «Keller»"}]
