@@ -19,13 +19,14 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from tortoise.connection import get_connection
 from tortoise.expressions import Q, RawSQL
 from tortoise.transactions import in_transaction
 
 from core.database import dialect
 from core.errors import BadUserInput
 from core.keyset import Key, Window
-from core.search import WORD, SearchQuery, fts5_match, tsquery
+from core.search import WORD, SearchQuery, fts5_match, parse, tsquery
 from models.search import CONFIGURATION, FTS5_COLUMNS, refresh_pending
 from permissions.tickets import COMMENT_INTERNALLY, visible_attachments, visible_comments
 from permissions.viewer import Viewer
@@ -36,13 +37,32 @@ SNIPPET = 200
 TITLE, MAIN = "A", "AB"
 
 
-async def index_current(search: str | None) -> None:
-    """Before a search reads: on SQLite, the documents of tickets changed by writers that bypassed the
-    write path are rebuilt (one statement when there are none); PostgreSQL's triggers keep it current."""
-    if search is None or not search.strip() or dialect() == "postgres":
-        return
-    async with in_transaction() as connection:
-        await refresh_pending(connection)
+# PostgreSQL: a search matching at most this many documents narrows the scope by their ids
+# (found through the GIN index first); one matching more walks the scope in its order and
+# checks each ticket (a common word fills a page after a few rows).
+FEW = 2000
+
+
+async def prepare(search: str | None, viewer: Viewer) -> list[int] | None:
+    """Before a search reads; one statement, whatever the page.
+
+    SQLite: the documents of tickets changed by writers that bypassed the
+    write path are rebuilt (PostgreSQL's triggers keep it current).
+    PostgreSQL: the ids of the matching documents when they are few (else
+    None): the planner cannot tell a rare word's few matches from a common
+    word's many by the scope's statistics, so it is asked the index.
+    """
+    query = parse(search) if search is not None else None
+    if query is None:
+        return None
+    if dialect() != "postgres":
+        async with in_transaction() as connection:
+            await refresh_pending(connection)
+        return None
+    sql = f"{_ids_matching(query, viewer, '')} LIMIT {FEW + 1}"
+    rows = await get_connection("default").execute_query_dict(sql)
+    ids = [row["ticket_id"] for row in rows]
+    return ids if len(ids) <= FEW else None
 
 
 def _visible_weights(viewer: Viewer) -> str:
@@ -74,9 +94,12 @@ def _ids_matching(query: SearchQuery, viewer: Viewer, weights: str) -> str:
     return f'SELECT rowid FROM "ticket_search" WHERE "ticket_search" MATCH {_literal(expression)}'
 
 
-def matching(query: SearchQuery, viewer: Viewer) -> Q:
-    """The condition on tickets that `query` matches for `viewer` (to narrow their scope with)."""
-    found = Q(id__in=RawSQL(f"({_ids_matching(query, viewer, '')})"))
+def matching(query: SearchQuery, viewer: Viewer, ids: list[int] | None = None) -> Q:
+    """The condition on tickets that `query` matches for `viewer` (to narrow their scope with).
+
+    `ids`: the matching documents' ids when `prepare` found them few.
+    """
+    found = Q(id__in=ids) if ids is not None else Q(id__in=RawSQL(f"({_ids_matching(query, viewer, '')})"))
     if query.number is not None:
         return found | Q(number=query.number)
     return found

@@ -26,7 +26,7 @@ from core.search import parse
 from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketStatus
 from permissions.tickets import visible_attachments, visible_comments, visible_tickets
 from permissions.viewer import Viewer
-from resolvers.search import RELEVANCE, index_current, matching, relevance, relevance_bounds
+from resolvers.search import RELEVANCE, matching, prepare, relevance, relevance_bounds
 
 # The column each order sorts by (then id). RELEVANCE sorts by the relevance tier
 # of the search (`resolvers.search`), then by this column: newest first.
@@ -151,6 +151,7 @@ def filtered_tickets(
     ticket_type_id: int | None = None,
     assignee_id: int | None = None,
     search: str | None = None,
+    search_ids: list[int] | None = None,
     created_after: datetime | None = None,
     created_before: datetime | None = None,
     updated_after: datetime | None = None,
@@ -158,7 +159,7 @@ def filtered_tickets(
     """The viewer's tickets narrowed by the criteria given (`TicketFilterInput`), in a stable order.
 
     RELEVANCE needs a search (else BAD_USER_INPUT on "orderBy"); its rows carry
-    their tier as `relevance`.
+    their tier as `relevance`. `search_ids`: what `resolvers.search.prepare` found.
     """
     parsed = parse(search) if search is not None else None
     if order_by == "RELEVANCE" and parsed is None:
@@ -173,7 +174,7 @@ def filtered_tickets(
     if assignee_id is not None:
         query = query.filter(assignee_id=assignee_id)
     if parsed is not None:
-        query = query.filter(matching(parsed, viewer))
+        query = query.filter(matching(parsed, viewer, search_ids))
     if created_after is not None:
         query = query.filter(created_at__gte=plausible_instant(created_after, "filter.createdAfter"))
     if created_before is not None:
@@ -283,7 +284,8 @@ async def ticket_page(
     """
     if order_by == "RELEVANCE":
         descending = True  # best match first, whatever `descending` says
-    await index_current(criteria.get("search"))
+    if _built_each_time(window, criteria):
+        criteria["search_ids"] = await prepare(criteria.get("search"), viewer)
     column = ORDER_FIELDS[order_by]
     reading = window.scan_descending(descending)
     nulls_first = _nulls_first()
@@ -336,7 +338,7 @@ async def tickets_by_object(
             viewer, window=window, order_by=order_by, descending=descending, object_id=object_ids[0], **criteria
         )
         return {object_ids[0]: page_rows}
-    await index_current(criteria.get("search"))
+    criteria["search_ids"] = await prepare(criteria.get("search"), viewer)
     column = ORDER_FIELDS[order_by]
     reading = window.scan_descending(descending)
     scope = filtered_tickets(viewer, order_by=order_by, descending=reading, **criteria).filter(object_id__in=object_ids)

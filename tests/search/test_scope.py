@@ -51,3 +51,16 @@ async def test_internal_words_change_no_order_or_count_for_a_customer_user(world
         found = await search(alice, "keller wasser", order=order)
         assert (found.total, found.titles) == (2, ["Decke nass", "Boden nass"]), order
         assert found.highlights[0] == found.highlights[1] == [{"field": "comment", "snippet": "«Wasser» im «Keller»"}]
+
+
+async def test_the_same_answers_when_the_matches_are_many(world, corpus, monkeypatch):
+    """PostgreSQL narrows by the matching ids when they are few, by a subquery when many: both alike."""
+    monkeypatch.setattr("resolvers.search.FEW", 0)
+    alice, staff = world.as_(world.alice), world.as_(world.staff)
+    assert (await search(alice, "Zuckerwatte")).total == 0
+    assert (await search(alice, "Geheimwort", order="RELEVANCE")).total == 0
+    assert (await search(alice, "heizung -zuckerwatte")).titles == ["Heizung laut"]
+    assert (await search(staff, "heizung -zuckerwatte")).titles == []
+    assert set((await search(staff, "fensters")).titles) == {"Fenster streifig", "Glas matt", "Heizung laut"}
+    number = corpus["door"].number
+    assert (await search(staff, f"#{number}", order="RELEVANCE")).numbers == [number]
