@@ -67,8 +67,8 @@ check-types: install
 	$(BIN)/mypy
 
 check-layers: install
-	@echo "== import layers =="
-	$(BIN)/pytest tests/test_layers.py
+	@echo "== import layers, a thin schema/, module size =="
+	$(BIN)/pytest tests/test_layers.py tests/test_schema_is_thin.py tests/test_module_size.py
 
 check-migrations: install
 	@echo "== models vs migrations =="

@@ -86,7 +86,7 @@ async def prepare(tickets: int) -> tuple[Settings, Viewer]:
     await CustomerTicketType.create(customer=customer, ticket_type=kind)
     user = await accounts.create_customer_user_account(customer.id, "kurt@kunde.test", "Kunde Kurt", "pw-123456789")
     await CustomerUserObject.create(customer_user_id=user.id, object=site)
-    staff = await accounts.create_employee("erika@firma.test", "Erika Muster", "pw-123456789", False, [])
+    staff = await accounts.new_employee("erika@firma.test", "Erika Muster", "pw-123456789", False, [])
     start = datetime(2026, 1, 1, tzinfo=UTC)
     await Ticket.bulk_create(
         [

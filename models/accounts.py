@@ -60,6 +60,7 @@ class Employee(Model):
     account: fields.OneToOneRelation[Account] = fields.OneToOneField(
         "models.Account", related_name="employee", on_delete=fields.CASCADE
     )
+    account_id: int
     is_system_admin = fields.BooleanField(default=False)
     groups: fields.ManyToManyRelation[PermissionGroup] = fields.ManyToManyField(
         "models.PermissionGroup", related_name="employees", through="employee_permission_group"
@@ -74,6 +75,7 @@ class CustomerUser(Model):
     account: fields.OneToOneRelation[Account] = fields.OneToOneField(
         "models.Account", related_name="customer_user", on_delete=fields.CASCADE
     )
+    account_id: int
     # Typed as a plain Model: models.customers imports this module (CustomerUserObject), and the
     # layer test forbids the import cycle even under TYPE_CHECKING.
     customer: fields.ForeignKeyRelation[Model] = fields.ForeignKeyField(

@@ -8,6 +8,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -20,11 +21,13 @@ from core.metrics import LOGIN_REFUSALS
 from core.settings import Settings
 from models.accounts import Account, AccountKind, CustomerUser, Employee, LoginThrottle, PermissionGroup, RefreshToken
 from models.api_tokens import ApiToken
+from models.audit import AuditAction
 from permissions.accounts import visible_customer_users, visible_employees, visible_permission_groups
 from permissions.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from permissions.policy import Permission
 from permissions.tokens import hash_refresh_token, issue_access_token, new_refresh_token
 from permissions.viewer import Viewer
+from resolvers.audit import audited_change, record_audit
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LOGIN_FAILED = "Email or password is wrong."
@@ -224,7 +227,8 @@ async def create_account(kind: AccountKind, email: str, name: str, password: str
         raise BadUserInput("An account with this email exists already.", field="email") from None
 
 
-async def create_permission_group(name: str, permissions: list[Permission]) -> PermissionGroup:
+async def new_permission_group(name: str, permissions: list[Permission]) -> PermissionGroup:
+    """Insert a permission group (no audit event: the demo data and `create_permission_group` use it)."""
     name = check_name(name, max_length=100)
     if await PermissionGroup.filter(name=name).exists():
         raise BadUserInput("A permission group with this name exists already.", field="name")
@@ -235,9 +239,8 @@ async def create_permission_group(name: str, permissions: list[Permission]) -> P
         raise BadUserInput("A permission group with this name exists already.", field="name") from None
 
 
-async def create_employee(
-    email: str, name: str, password: str, is_system_admin: bool, group_ids: list[int]
-) -> Employee:
+async def new_employee(email: str, name: str, password: str, is_system_admin: bool, group_ids: list[int]) -> Employee:
+    """Insert an employee with their account (no audit event: the demo data and `create_employee` use it)."""
     groups = await PermissionGroup.filter(id__in=group_ids)
     if len(groups) != len(set(group_ids)):
         raise NotFound("One of the permission groups does not exist.", field="groupIds")
@@ -255,11 +258,81 @@ async def create_customer_user_account(customer_id: int, email: str, name: str, 
         return await CustomerUser.create(account=account, customer_id=customer_id)
 
 
-async def set_employee_active(employee_id: int, active: bool) -> Employee:
-    # System admins manage every employee: no viewer scope narrows the lookup.
-    employee = await get_in_scope(Employee.all().select_related("account"), employee_id, "employee", "id")
-    await set_account_active(employee.account, active)
-    return employee
+# ---------------------------------------------------------------- administration (audited)
+# The mutations' use cases: each change and its audit event in one transaction, both stored or neither.
+# `actor` and `address` are the request's viewer and client address (`resolvers.audit.record_audit`).
+
+
+async def create_permission_group(
+    actor: Viewer, address: str | None, name: str, permissions: list[Permission]
+) -> PermissionGroup:
+    """A new permission group; its name must be unique."""
+    async with audited_change():
+        row = await new_permission_group(name, permissions)
+        await record_audit(
+            actor,
+            AuditAction.PERMISSION_GROUP_CHANGED,
+            "PermissionGroup",
+            row.id,
+            f"Permission group {row.name!r} created with {', '.join(row.permissions) or 'no permissions'}",
+            address,
+        )
+    return row
+
+
+async def create_employee(
+    actor: Viewer,
+    address: str | None,
+    email: str,
+    name: str,
+    password: str,
+    is_system_admin: bool,
+    group_ids: list[int],
+) -> tuple[Employee, Account]:
+    """A new employee who signs in with email and password, with their account."""
+    async with audited_change():
+        row = await new_employee(email, name, password, is_system_admin, group_ids)
+        account = await Account.get(id=row.account_id)
+        await record_audit(
+            actor,
+            AuditAction.ACCOUNT_CREATED,
+            "Employee",
+            row.id,
+            f"Employee {account.name!r} <{account.email}> created"
+            + (" (system administrator)" if row.is_system_admin else ""),
+            address,
+        )
+    return row, account
+
+
+async def set_employee_active(
+    actor: Viewer, address: str | None, employee_id: int, active: bool
+) -> tuple[Employee, Account]:
+    """(De)activate an employee; deactivation ends their sessions and revokes their API tokens."""
+    async with audited_change():
+        # System admins manage every employee: no viewer scope narrows the lookup.
+        row = await get_in_scope(Employee.all().select_related("account"), employee_id, "employee", "id")
+        await set_account_active(row.account, active)
+        account = await Account.get(id=row.account_id)
+        await record_audit(
+            actor,
+            AuditAction.ACCOUNT_UPDATED if active else AuditAction.ACCOUNT_DEACTIVATED,
+            "Employee",
+            row.id,
+            f"Employee {account.name!r} {'activated' if active else 'deactivated'}",
+            address,
+        )
+    return row, account
+
+
+async def permission_groups_by_employee(employee_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The permission groups (id, name, permissions) of each employee, in one query."""
+    grouped: dict[int, list[dict[str, Any]]] = {pk: [] for pk in employee_ids}
+    for row in await PermissionGroup.filter(employees__id__in=set(employee_ids)).values(
+        "id", "name", "permissions", "employees__id"
+    ):
+        grouped.setdefault(row["employees__id"], []).append(row)
+    return grouped
 
 
 # ---------------------------------------------------------------- node lookups
@@ -306,13 +379,3 @@ async def ensure_admin(email: str, password: str, name: str = "Administrator") -
             await employee.save()
         await employee.groups.add(group)
     return employee
-
-
-async def account_of_person(person_id: tuple[str, int], field: str) -> Account:
-    """The account behind a decoded Employee or CustomerUser id; NOT_FOUND for any other id."""
-    type_name, pk = person_id
-    model = {"Employee": Employee, "CustomerUser": CustomerUser}.get(type_name)
-    found = await model.filter(id=pk).values_list("account_id", flat=True) if model is not None else []
-    if not found:
-        raise NotFound("No employee or customer user with this ID.", field=field)
-    return await Account.get(id=found[0])

@@ -23,8 +23,9 @@ from models.api_tokens import ApiToken
 from models.audit import AuditAction
 from permissions.api_tokens import issue_impersonation_token, new_api_token, visible_api_tokens
 from permissions.viewer import Viewer
-from resolvers.accounts import account_of_person, check_name
+from resolvers.accounts import check_name
 from resolvers.audit import record_audit
+from resolvers.people import account_of_person
 
 # Service accounts never sign in: no password hash verifies against this
 # (argon2 refuses it as malformed), and `login` refuses them before that.
@@ -47,8 +48,9 @@ class Impersonation:
 
 async def create_service_account(
     actor: Viewer, address: str | None, name: str, is_system_admin: bool, group_ids: list[int]
-) -> Employee:
-    """An employee-kind account for one integration: no password, a generated address, tokens only."""
+) -> tuple[Employee, Account]:
+    """An employee-kind account for one integration (with its account): no password, a generated address,
+    tokens only."""
     name = check_name(name)
     groups = await PermissionGroup.filter(id__in=group_ids)
     if len(groups) != len(set(group_ids)):
@@ -77,7 +79,7 @@ async def create_service_account(
             f"Service account {name!r} created" + (" (system administrator)" if is_system_admin else ""),
             address,
         )
-    return employee
+    return employee, account
 
 
 async def token_account(account_id: str, field: str = "accountId") -> Account:

@@ -20,7 +20,7 @@ from core.keyset import Window, page_of
 from models.audit import AuditAction, AuditEvent
 from permissions.audit import visible_audit_events
 from permissions.viewer import Viewer
-from resolvers.accounts import account_of_person
+from resolvers.people import account_of_person
 
 SUMMARY_LENGTH = 500
 

@@ -7,13 +7,15 @@ from tortoise.transactions import in_transaction
 from core.errors import BadUserInput, NotFound
 from core.keyset import Window, page_of
 from core.lookup import get_in_scope
-from models.accounts import CustomerUser, Employee
+from models.accounts import Account, CustomerUser, Employee
+from models.audit import AuditAction
 from models.customers import Customer, CustomerTicketType, CustomerUserObject, ObjectResponsible, SiteObject
 from models.tickets import TicketType
 from permissions.customers import visible_customers, visible_objects
 from permissions.viewer import Viewer
 from resolvers import accounts
 from resolvers.accounts import check_name
+from resolvers.audit import audited_change, record_audit
 
 # ---------------------------------------------------------------- reading
 
@@ -65,13 +67,15 @@ async def create_object(customer_id: int, name: str, address: str) -> SiteObject
     return await SiteObject.create(customer=customer, name=check_name(name), address=address.strip())
 
 
-async def create_customer_user(customer_id: int, email: str, name: str, password: str) -> CustomerUser:
+async def new_customer_user(customer_id: int, email: str, name: str, password: str) -> CustomerUser:
+    """Insert a customer user with their account (no audit event: the demo data and `create_customer_user`
+    use it)."""
     customer = await get_customer(customer_id)
     return await accounts.create_customer_user_account(customer.id, email, name, password)
 
 
-async def set_customer_user_objects(customer_user_id: int, object_ids: list[int]) -> CustomerUser:
-    """Replace a customer user's objects; only objects of the user's own customer."""
+async def replace_customer_user_objects(customer_user_id: int, object_ids: list[int]) -> CustomerUser:
+    """Replace a customer user's objects; only objects of the user's own customer (no audit event)."""
     user = await get_in_scope(CustomerUser.all(), customer_user_id, "customer user", "customerUserId")
     wanted = set(object_ids)
     found = {row["id"] for row in await SiteObject.filter(id__in=wanted, customer_id=user.customer_id).values("id")}
@@ -83,6 +87,42 @@ async def set_customer_user_objects(customer_user_id: int, object_ids: list[int]
             [CustomerUserObject(customer_user_id=user.id, object_id=pk) for pk in sorted(wanted)]
         )
     return user
+
+
+async def create_customer_user(
+    actor: Viewer, address: str | None, customer_id: int, email: str, name: str, password: str
+) -> tuple[CustomerUser, Account]:
+    """A new customer user with their account; it and its audit event are stored together or not at all."""
+    async with audited_change():
+        row = await new_customer_user(customer_id, email, name, password)
+        account = await Account.get(id=row.account_id)
+        await record_audit(
+            actor,
+            AuditAction.ACCOUNT_CREATED,
+            "CustomerUser",
+            row.id,
+            f"Customer user {account.name!r} <{account.email}> created",
+            address,
+        )
+    return row, account
+
+
+async def set_customer_user_objects(
+    actor: Viewer, address: str | None, customer_user_id: int, object_ids: list[int]
+) -> tuple[CustomerUser, Account]:
+    """Replace the objects a customer user is assigned, audited (one transaction)."""
+    async with audited_change():
+        row = await replace_customer_user_objects(customer_user_id, object_ids)
+        account = await Account.get(id=row.account_id)
+        await record_audit(
+            actor,
+            AuditAction.ACCOUNT_UPDATED,
+            "CustomerUser",
+            row.id,
+            f"Objects of customer user {account.name!r} set to {len(set(object_ids))} object(s)",
+            address,
+        )
+    return row, account
 
 
 async def set_customer_ticket_types(customer_id: int, ticket_type_ids: list[int]) -> Customer:

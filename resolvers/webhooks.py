@@ -25,8 +25,8 @@ from models.audit import AuditAction
 from models.webhooks import Webhook, WebhookDelivery, WebhookDeliveryStatus, WebhookEvent
 from permissions.viewer import Viewer
 from permissions.webhooks import visible_webhook_deliveries, visible_webhooks
-from resolvers.accounts import account_of_person
 from resolvers.audit import record_audit
+from resolvers.people import account_of_person
 from webhooks.addresses import AddressRefused, check_url, url_origin
 from webhooks.outbox import events_column
 from webhooks.signing import new_secret

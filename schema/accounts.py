@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
 from core.ids import parse_id, to_global_id
-from models.accounts import Account, AccountKind
+from models.accounts import Account
 from models.accounts import CustomerUser as CustomerUserRow
 from models.accounts import Employee as EmployeeRow
 from models.accounts import PermissionGroup as PermissionGroupRow
-from models.audit import AuditAction
 from permissions.accounts import may_read_customer_user_contact
 from permissions.policy import ANYONE, EMPLOYEES, SIGNED_IN, SYSTEM_ADMINS, Permission
 from permissions.viewer import load_viewer
-from resolvers import accounts
-from resolvers.audit import audited_change, record_audit
+from resolvers import accounts, people
 from schema.directive import field, mutation, type_policy
 from schema.inputs import decoded, refs
+from schema.loaders import permission_groups_by_employee_id
 from schema.notifications import NotificationSettings, settings_of_account
 from schema.relay import Node, lazy_id
 
@@ -37,20 +35,14 @@ class PermissionGroup(Node):
             permissions=[Permission(p) for p in row.permissions],
         )
 
-
-async def _load_groups(employee_ids: list[int]) -> list[list[PermissionGroup]]:
-    rows = await PermissionGroupRow.filter(employees__id__in=employee_ids).values(
-        "id", "name", "permissions", "employees__id"
-    )
-    by_employee: dict[int, list[PermissionGroup]] = {pk: [] for pk in employee_ids}
-    for row in rows:
-        group = PermissionGroup(
+    @classmethod
+    def from_values(cls, row: dict[str, Any]) -> PermissionGroup:
+        """From `resolvers.accounts.permission_groups_by_employee`'s values."""
+        return cls(
             id=to_global_id("PermissionGroup", row["id"]),
             name=row["name"],
             permissions=[Permission(p) for p in row["permissions"]],
         )
-        by_employee[row["employees__id"]].append(group)
-    return [by_employee[pk] for pk in employee_ids]
 
 
 @strawberry.interface(
@@ -96,8 +88,8 @@ class Employee(Person):
 
     @field(policy=EMPLOYEES, description="The permission groups this employee belongs to.")
     async def groups(self, info: strawberry.Info) -> list[PermissionGroup] | None:
-        loader = info.context.loader("permission_groups_by_employee_id", lambda: DataLoader(_load_groups))
-        return await loader.load(self.pk)
+        rows = await permission_groups_by_employee_id(info).load(self.pk)
+        return [PermissionGroup.from_values(row) for row in rows]
 
     @classmethod
     def from_rows(cls, employee: EmployeeRow, account: Account) -> Employee:
@@ -152,11 +144,10 @@ class CustomerUser(Person):
 
 async def viewer_object(account: Account) -> Employee | CustomerUser:
     """The GraphQL object for an account (one query)."""
-    if account.kind is AccountKind.EMPLOYEE:
-        employee = await EmployeeRow.get(account_id=account.id)
-        return Employee.from_rows(employee, account)
-    user = await CustomerUserRow.get(account_id=account.id)
-    return CustomerUser.from_rows(user, account)
+    row = await people.person_of_account(account)
+    if isinstance(row, EmployeeRow):
+        return Employee.from_rows(row, account)
+    return CustomerUser.from_rows(row, account)
 
 
 @strawberry.type(directives=type_policy(ANYONE), description="A new session.")
@@ -205,9 +196,10 @@ async def _payload(info: strawberry.Info, session: accounts.Session) -> AuthPayl
     )
 
 
-async def audited(info: strawberry.Info, action: AuditAction, subject_type: str, subject_id: int, summary: str) -> None:
-    """Record an administrative change made by this request's viewer (`resolvers.audit.record_audit`)."""
-    await record_audit(info.context.viewer, action, subject_type, subject_id, summary, info.context.client_ip)
+def client_address(info: strawberry.Info) -> str | None:
+    """The request's client address, which audit events record."""
+    address: str | None = info.context.client_ip
+    return address
 
 
 @strawberry.type
@@ -217,7 +209,7 @@ class AccountQueries:
         viewer = info.context.viewer
         if not viewer.is_signed_in:
             return None
-        return await viewer_object(await Account.get(id=viewer.account_id))
+        return await viewer_object(await people.account_by_id(viewer.account_id))
 
 
 @strawberry.type
@@ -268,15 +260,7 @@ class AccountMutations:
             CreatePermissionGroupInput, strawberry.argument(description="The group's name and permissions.")
         ],
     ) -> PermissionGroup:
-        async with audited_change():
-            row = await accounts.create_permission_group(**decoded(input))
-            await audited(
-                info,
-                AuditAction.PERMISSION_GROUP_CHANGED,
-                "PermissionGroup",
-                row.id,
-                f"Permission group {row.name!r} created with {', '.join(row.permissions) or 'no permissions'}",
-            )
+        row = await accounts.create_permission_group(info.context.viewer, client_address(info), **decoded(input))
         return PermissionGroup.from_row(row)
 
     @mutation(policy=SYSTEM_ADMINS, description="A new employee who signs in with email and password.")
@@ -285,17 +269,7 @@ class AccountMutations:
         info: strawberry.Info,
         input: Annotated[CreateEmployeeInput, strawberry.argument(description="The new employee.")],
     ) -> Employee:
-        async with audited_change():
-            row = await accounts.create_employee(**decoded(input))
-            account = await Account.get(id=row.account_id)
-            await audited(
-                info,
-                AuditAction.ACCOUNT_CREATED,
-                "Employee",
-                row.id,
-                f"Employee {account.name!r} <{account.email}> created"
-                + (" (system administrator)" if row.is_system_admin else ""),
-            )
+        row, account = await accounts.create_employee(info.context.viewer, client_address(info), **decoded(input))
         return Employee.from_rows(row, account)
 
     @mutation(
@@ -310,15 +284,6 @@ class AccountMutations:
         id: Annotated[strawberry.ID, strawberry.argument(description="The employee's ID.")],
         active: Annotated[bool, strawberry.argument(description="True activates, false deactivates.")],
     ) -> Employee:
-        async with audited_change():
-            row = await accounts.set_employee_active(parse_id(id, "Employee", field="id"), active)
-            account = await Account.get(id=row.account_id)
-            action = AuditAction.ACCOUNT_UPDATED if active else AuditAction.ACCOUNT_DEACTIVATED
-            await audited(
-                info,
-                action,
-                "Employee",
-                row.id,
-                f"Employee {account.name!r} {'activated' if active else 'deactivated'}",
-            )
+        pk = parse_id(id, "Employee", field="id")
+        row, account = await accounts.set_employee_active(info.context.viewer, client_address(info), pk, active)
         return Employee.from_rows(row, account)

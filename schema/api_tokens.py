@@ -18,12 +18,11 @@ from graphql.language import DocumentNode, FieldNode, OperationDefinitionNode, O
 from strawberry.extensions import SchemaExtension
 
 from core.ids import parse_id, to_global_id
-from models.accounts import Account
 from models.api_tokens import ApiToken as ApiTokenRow
 from permissions.api_tokens import READ_ONLY_MESSAGES
 from permissions.policy import PORTAL_ADMINS, SYSTEM_ADMINS
 from resolvers import api_tokens
-from schema.accounts import CustomerUser, Employee, Person
+from schema.accounts import CustomerUser, Employee, Person, client_address
 from schema.directive import field, mutation, type_policy
 from schema.inputs import decoded, refs
 from schema.relay import (
@@ -184,11 +183,6 @@ class ApiTokenQueries:
         return connection([ApiToken.from_row(r) for r in rows], rows, page, total, key_of("created_at"))
 
 
-def _address(info: strawberry.Info) -> str | None:
-    address: str | None = info.context.client_ip
-    return address
-
-
 @strawberry.type
 class ApiTokenMutations:
     @mutation(
@@ -204,8 +198,10 @@ class ApiTokenMutations:
             strawberry.argument(description="The name, administrator flag and permission groups of the account."),
         ],
     ) -> Employee:
-        row = await api_tokens.create_service_account(info.context.viewer, _address(info), **decoded(input))
-        return Employee.from_rows(row, await Account.get(id=row.account_id))
+        row, account = await api_tokens.create_service_account(
+            info.context.viewer, client_address(info), **decoded(input)
+        )
+        return Employee.from_rows(row, account)
 
     @mutation(
         policy=SYSTEM_ADMINS,
@@ -221,7 +217,7 @@ class ApiTokenMutations:
             ),
         ],
     ) -> CreateApiTokenPayload:
-        created = await api_tokens.create_api_token(info.context.viewer, _address(info), **decoded(input))
+        created = await api_tokens.create_api_token(info.context.viewer, client_address(info), **decoded(input))
         return CreateApiTokenPayload(token=created.secret, api_token=ApiToken.from_row(created.token))
 
     @mutation(
@@ -234,7 +230,7 @@ class ApiTokenMutations:
         self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The ApiToken's id.")]
     ) -> ApiToken:
         pk = parse_id(id, "ApiToken", field="id")
-        return ApiToken.from_row(await api_tokens.revoke_api_token(info.context.viewer, _address(info), pk))
+        return ApiToken.from_row(await api_tokens.revoke_api_token(info.context.viewer, client_address(info), pk))
 
     @mutation(
         policy=PORTAL_ADMINS,
@@ -246,7 +242,7 @@ class ApiTokenMutations:
         customer_user_id: Annotated[strawberry.ID, strawberry.argument(description="The CustomerUser to read as.")],
     ) -> ImpersonationPayload:
         pk = parse_id(customer_user_id, "CustomerUser", field="customerUserId")
-        found = await api_tokens.impersonate(info.context.settings, info.context.viewer, _address(info), pk)
+        found = await api_tokens.impersonate(info.context.settings, info.context.viewer, client_address(info), pk)
         return ImpersonationPayload(
             access_token=found.access_token,
             expires_at=found.expires_at,

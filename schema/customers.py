@@ -9,14 +9,11 @@ from typing import Annotated
 import strawberry
 
 from core.ids import parse_id
-from models.accounts import Account
-from models.audit import AuditAction
 from models.customers import Customer as CustomerRow
 from models.customers import SiteObject as SiteObjectRow
 from permissions.policy import EMPLOYEES, PORTAL_ADMINS, SIGNED_IN
 from resolvers import customers, documents, evaluations
-from resolvers.audit import audited_change
-from schema.accounts import CustomerUser, Employee, audited
+from schema.accounts import CustomerUser, Employee, client_address
 from schema.directive import field, mutation, type_policy
 from schema.documents import (
     Document,
@@ -34,7 +31,7 @@ from schema.evaluations import (
     object_evaluation,
 )
 from schema.inputs import decoded, decoded_list, ref
-from schema.loaders import loader
+from schema.loaders import customer_by_id, responsible_employees_by_object_id
 from schema.relay import (
     AfterArgument,
     BeforeArgument,
@@ -155,7 +152,7 @@ class SiteObject(Node):
         "ticket here without assignee, or a form does (`setObjectResponsibles`).",
     )
     async def responsible_employees(self, info: strawberry.Info) -> list[Employee] | None:
-        rows = await loader(info, "responsible_employees_by_object_id").load(self.pk)
+        rows = await responsible_employees_by_object_id(info).load(self.pk)
         return [Employee.from_rows(row, row.account) for row in rows]
 
     @classmethod
@@ -170,7 +167,7 @@ class SiteObject(Node):
 
 
 async def _customer(info: strawberry.Info, pk: int) -> Customer:
-    return Customer.from_row(await loader(info, "customer_by_id").load(pk))
+    return Customer.from_row(await customer_by_id(info).load(pk))
 
 
 @strawberry.input(description="A new customer (client company).")
@@ -247,16 +244,7 @@ class CustomerMutations:
         info: strawberry.Info,
         input: Annotated[CreateCustomerUserInput, strawberry.argument(description="The new customer user.")],
     ) -> CustomerUser:
-        async with audited_change():
-            row = await customers.create_customer_user(**decoded(input))
-            account = await Account.get(id=row.account_id)
-            await audited(
-                info,
-                AuditAction.ACCOUNT_CREATED,
-                "CustomerUser",
-                row.id,
-                f"Customer user {account.name!r} <{account.email}> created",
-            )
+        row, account = await customers.create_customer_user(info.context.viewer, client_address(info), **decoded(input))
         return CustomerUser.from_rows(row, account)
 
     @mutation(policy=PORTAL_ADMINS, description="Replace the objects a customer user is assigned.")
@@ -271,16 +259,9 @@ class CustomerMutations:
     ) -> CustomerUser:
         user_id = parse_id(customer_user_id, "CustomerUser", field="customerUserId")
         ids = [parse_id(gid, "SiteObject", field="objectIds") for gid in object_ids]
-        async with audited_change():
-            row = await customers.set_customer_user_objects(user_id, ids)
-            account = await Account.get(id=row.account_id)
-            await audited(
-                info,
-                AuditAction.ACCOUNT_UPDATED,
-                "CustomerUser",
-                row.id,
-                f"Objects of customer user {account.name!r} set to {len(set(ids))} object(s)",
-            )
+        row, account = await customers.set_customer_user_objects(
+            info.context.viewer, client_address(info), user_id, ids
+        )
         return CustomerUser.from_rows(row, account)
 
     @mutation(

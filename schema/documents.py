@@ -16,7 +16,13 @@ from resolvers.documents import Document as DocumentRow
 from resolvers.documents import document_from_values
 from schema.directive import field, type_policy
 from schema.inputs import ref
-from schema.loaders import loader
+from schema.loaders import (
+    document_rules_by_customer_id,
+    ticket_type_by_id,
+    visible_document_page_by_object_id,
+    visible_documents_by_object_id,
+    visible_ticket_by_id,
+)
 from schema.relay import Connection, Node, connection, key_of, paging
 from schema.tickets import Ticket, TicketType
 
@@ -35,7 +41,7 @@ class Document(Node):
 
     @field(policy=SIGNED_IN, description="The type of the ticket the file came with.")
     async def ticket_type(self, info: strawberry.Info) -> TicketType:
-        return TicketType.from_row(await loader(info, "ticket_type_by_id").load(self.type_pk))
+        return TicketType.from_row(await ticket_type_by_id(info).load(self.type_pk))
 
     @field(
         policy=SIGNED_IN,
@@ -49,7 +55,7 @@ class Document(Node):
 
     @field(policy=EMPLOYEES, description="The ticket behind the file. Customer users never reach it.")
     async def ticket(self, info: strawberry.Info) -> Ticket | None:
-        row = await loader(info, "visible_ticket_by_id").load(self.ticket_pk)
+        row = await visible_ticket_by_id(info).load(self.ticket_pk)
         return Ticket.from_row(row) if row else None
 
     @classmethod
@@ -78,7 +84,7 @@ class DocumentRule:
 
     @field(policy=EMPLOYEES, description="The ticket type whose attachments the rule publishes.")
     async def ticket_type(self, info: strawberry.Info) -> TicketType:
-        return TicketType.from_row(await loader(info, "ticket_type_by_id").load(self.type_pk))
+        return TicketType.from_row(await ticket_type_by_id(info).load(self.type_pk))
 
 
 @strawberry.input(description="One document rule: a ticket type and the content types it publishes.")
@@ -93,12 +99,12 @@ class DocumentRuleInput:
 
 async def documents_of(info: strawberry.Info, object_pk: int) -> list[Document]:
     """`SiteObject.documents`: batched over the objects of the request."""
-    return [Document.from_row(row) for row in await loader(info, "visible_documents_by_object_id").load(object_pk)]
+    return [Document.from_row(row) for row in await visible_documents_by_object_id(info).load(object_pk)]
 
 
 async def document_rules_of(info: strawberry.Info, customer_pk: int) -> list[DocumentRule]:
     """`Customer.documentRules`: batched over the customers of the request."""
-    rows = await loader(info, "document_rules_by_customer_id").load(customer_pk)
+    rows = await document_rules_by_customer_id(info).load(customer_pk)
     return [DocumentRule(content_types=list(r.content_types), type_pk=r.ticket_type_id) for r in rows]
 
 
@@ -107,6 +113,6 @@ async def document_connection(
 ) -> Connection[Document]:
     """`SiteObject.documentPage`: a keyset page, batched over the objects of the request (one windowed statement)."""
     page = paging(info, "documents", *arguments)
-    rows, total = await loader(info, "visible_document_page_by_object_id").load((object_pk, (page.window, ())))
+    rows, total = await visible_document_page_by_object_id(info).load((object_pk, (page.window, ())))
     items = [Document.from_row(document_from_values(r)) for r in rows]
     return connection(items, rows, page, total, key_of("created_at"))

@@ -13,7 +13,7 @@ from models.customers import Customer as CustomerRow
 from permissions.policy import SIGNED_IN
 from resolvers.evaluations import MAX_EVALUATION_BUCKETS, Evaluation, Period
 from schema.directive import type_policy
-from schema.loaders import loader
+from schema.loaders import customer_by_id, visible_evaluation_by_customer_id, visible_evaluation_by_object_id
 
 
 @strawberry.type(
@@ -100,19 +100,19 @@ async def object_evaluation(
     info: strawberry.Info, object_pk: int, start: date | None, end: date | None
 ) -> TicketEvaluation | None:
     """`SiteObject.ticketEvaluation`: one query for all objects of the request with the same period."""
-    result = await loader(info, "visible_evaluation_by_object_id").load((object_pk, Period(start, end).check()))
+    result = await visible_evaluation_by_object_id(info).load((object_pk, Period(start, end).check()))
     return TicketEvaluation.from_result(result) if result else None
 
 
 async def customer_evaluation(
     info: strawberry.Info, customer_pk: int, start: date | None, end: date | None
 ) -> TicketEvaluation | None:
-    result = await loader(info, "visible_evaluation_by_customer_id").load((customer_pk, Period(start, end).check()))
+    result = await visible_evaluation_by_customer_id(info).load((customer_pk, Period(start, end).check()))
     return TicketEvaluation.from_result(result) if result else None
 
 
 async def evaluation_settings(info: strawberry.Info, customer_pk: int) -> TicketEvaluationSettings:
-    row: CustomerRow = await loader(info, "customer_by_id").load(customer_pk)
+    row: CustomerRow = await customer_by_id(info).load(customer_pk)
     return TicketEvaluationSettings(
         enabled=row.ticket_evaluation_enabled, group_size_days=row.ticket_evaluation_group_size_days
     )

@@ -1,30 +1,45 @@
-"""Per-request DataLoaders: one query per relation per request, whatever the page size."""
+"""Per-request DataLoaders: one query per relation per request, whatever the page size.
+
+Each loader is a typed accessor: `visible_ticket_by_id(info)` is this request's
+`DataLoader[int, Ticket | None]`, created on first use and kept in the request's
+context (`schema.context.Context.loaders`, keyed by the accessor itself). A
+loader shared between requests would serve one viewer's rows to the next.
+
+Loaders named `visible_…` are scoped to the request's viewer: what they
+return is what the viewer may see. The others (`…_by_id`, `…_by_<key>_id`)
+load rows by key as they are; they serve only fields whose parent the
+viewer already sees (a ticket's type, a comment's author).
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
-from types import SimpleNamespace
-from typing import Any
+from collections.abc import Awaitable, Callable, Hashable, Mapping
+from typing import Any, Generic, TypeVar, cast
 
+import strawberry
 from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
-from models.accounts import Account, Employee
+from core.keyset import Window
+from models.accounts import Employee
 from models.customers import Customer, SiteObject
+from models.documents import DocumentRule
 from models.forms import FormFile, FormTemplate, FormTemplateVersion
-from models.tickets import TicketType
+from models.tickets import Ticket, TicketEvent, TicketState, TicketType
+from permissions.viewer import Viewer
+from resolvers.accounts import permission_groups_by_employee
 from resolvers.customers import responsibles_of
-from resolvers.documents import document_pages, document_rules_of, documents_on
-from resolvers.evaluations import customer_evaluations, object_evaluations
+from resolvers.documents import Document, document_pages, document_rules_of, documents_on
+from resolvers.evaluations import Evaluation, Period, customer_evaluations, object_evaluations
 from resolvers.forms import created_tickets_of, current_versions
+from resolvers.people import people_by_account
 from resolvers.tickets import (
     attachments_by_ticket,
     comment_counts,
     comment_pages,
     find_tickets,
     history_by_ticket,
-    person_values,
     states_by_type,
     tickets_by_object,
     transitions_by_type,
@@ -32,25 +47,51 @@ from resolvers.tickets import (
 )
 from resolvers.tickets.pages import attachment_pages, history_pages
 
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+M = TypeVar("M", bound=Model)
+T = TypeVar("T")
 
-def _rows_by_id(model: type[Model], related: tuple[str, ...] = ()) -> Callable[[list[int]], Awaitable[list[Any]]]:
-    async def load(ids: list[int]) -> list[Any]:
+Batch = Callable[[list[K]], Awaitable[list[V]]]
+# A row of a values query (`TICKET_VALUES`, `COMMENT_VALUES`, …): column name → value.
+Values = dict[str, Any]
+# One page of a growing list: its rows and how many there are in all.
+Page = tuple[list[T], int]
+# The page arguments of a connection field: the window and further keyword arguments of the
+# resolver (sorted (name, value) pairs); hashable, so parents asking the same page share a statement.
+PageArguments = tuple[Window, tuple[tuple[str, Any], ...]]
+PageKey = tuple[int, PageArguments]
+
+
+class Loader(Generic[K, V]):
+    """One kind of per-request DataLoader; call it with `info` for this request's instance."""
+
+    def __init__(self, batch: Callable[[Viewer], Batch[K, V]]) -> None:
+        # `batch(viewer)` is the batch function of one request's loader.
+        self.batch = batch
+
+    def __call__(self, info: strawberry.Info[Any, Any]) -> DataLoader[K, V]:
+        """This request's loader (rows are scoped to the request's viewer where it matters)."""
+        context = info.context
+        return cast(DataLoader[K, V], context.loader(self, lambda: DataLoader(self.batch(context.viewer))))
+
+
+def _rows_by_id(model: type[M], related: tuple[str, ...] = ()) -> Batch[int, M | None]:
+    async def load(ids: list[int]) -> list[M | None]:
         query = model.filter(id__in=set(ids))
         if related:
             query = query.select_related(*related)
-        rows = {row.id: row for row in await query}
+        rows = {row.pk: row for row in await query}
         return [rows.get(pk) for pk in ids]
 
     return load
 
 
-def _rows_grouped_by(
-    model: type[Model], column: str, order_by: str
-) -> Callable[[list[int]], Awaitable[list[list[Any]]]]:
+def _rows_grouped_by(model: type[M], column: str, order_by: str) -> Batch[int, list[M]]:
     """Rows of `model` whose `column` is one of the keys, grouped by it."""
 
-    async def load(keys: list[int]) -> list[list[Any]]:
-        grouped: dict[int, list[Any]] = defaultdict(list)
+    async def load(keys: list[int]) -> list[list[M]]:
+        grouped: dict[int, list[M]] = defaultdict(list)
         for row in await model.filter(**{f"{column}__in": set(keys)}).order_by(order_by):
             grouped[getattr(row, column)].append(row)
         return [grouped.get(key, []) for key in keys]
@@ -58,42 +99,35 @@ def _rows_grouped_by(
     return load
 
 
-async def _people_by_account(account_ids: list[int]) -> list[tuple[Any, Any] | None]:
-    """(account, employee or customer user row) for each account id, in one joined query."""
-    found = {}
-    for v in await Account.filter(id__in=set(account_ids)).values(*person_values("")):
-        account = SimpleNamespace(id=v["id"], name=v["name"], email=v["email"], is_active=v["is_active"])
-        if v["employee__id"] is not None:
-            row = SimpleNamespace(
-                id=v["employee__id"], account_id=v["id"], is_system_admin=v["employee__is_system_admin"]
-            )
-        elif v["customer_user__id"] is not None:
-            row = SimpleNamespace(
-                id=v["customer_user__id"], account_id=v["id"], customer_id=v["customer_user__customer_id"]
-            )
-        else:
-            continue
-        found[v["id"]] = (account, row)
-    return [found.get(pk) for pk in account_ids]
+def _by_key(fetch: Callable[[Viewer, list[int]], Awaitable[Mapping[int, V]]], viewer: Viewer) -> Batch[int, V | None]:
+    """`fetch(viewer, distinct ids)`, None where it found nothing."""
 
-
-def _by_key(
-    fetch: Callable[[Any, list[int]], Awaitable[dict[int, Any]]], viewer: Any, default: Any = None
-) -> Callable[[list[int]], Awaitable[list[Any]]]:
-    async def load(ids: list[int]) -> list[Any]:
+    async def load(ids: list[int]) -> list[V | None]:
         found = await fetch(viewer, list(set(ids)))
-        return [found.get(pk, default) for pk in ids]
+        return [found.get(pk) for pk in ids]
+
+    return load
+
+
+def _by_key_or(
+    fetch: Callable[[Viewer, list[int]], Awaitable[Mapping[int, V]]], viewer: Viewer, default: Callable[[], V]
+) -> Batch[int, V]:
+    """`fetch(viewer, distinct ids)`, `default()` where it found nothing."""
+
+    async def load(ids: list[int]) -> list[V]:
+        found = await fetch(viewer, list(set(ids)))
+        return [found[pk] if pk in found else default() for pk in ids]
 
     return load
 
 
 def _by_key_and_period(
-    fetch: Callable[[Any, list[int], Any], Awaitable[dict[int, Any]]], viewer: Any
-) -> Callable[[list[tuple[int, Any]]], Awaitable[list[Any]]]:
+    fetch: Callable[[Viewer, list[int], Period], Awaitable[Mapping[int, V]]], viewer: Viewer
+) -> Batch[tuple[int, Period], V | None]:
     """Keys are (id, period): one fetch per distinct period (usually one per request)."""
 
-    async def load(keys: list[tuple[int, Any]]) -> list[Any]:
-        periods: dict[Any, set[int]] = defaultdict(set)
+    async def load(keys: list[tuple[int, Period]]) -> list[V | None]:
+        periods: dict[Period, set[int]] = defaultdict(set)
         for pk, period in keys:
             periods[period].add(pk)
         found = {period: await fetch(viewer, sorted(ids), period) for period, ids in periods.items()}
@@ -103,15 +137,12 @@ def _by_key_and_period(
 
 
 def _pages_by_key(
-    fetch: Callable[..., Awaitable[dict[int, Any]]], viewer: Any
-) -> Callable[[list[tuple[int, Any]]], Awaitable[list[Any]]]:
-    """Keys are (parent id, page arguments): one fetch per distinct arguments, for all parents asking them.
+    fetch: Callable[..., Awaitable[Mapping[int, Page[Values]]]], viewer: Viewer
+) -> Batch[PageKey, Page[Values]]:
+    """Keys are (parent id, page arguments): one fetch per distinct arguments, for all parents asking them."""
 
-    The arguments are hashable: (`core.keyset.Window`, a tuple of further keyword arguments).
-    """
-
-    async def load(keys: list[tuple[int, Any]]) -> list[Any]:
-        parents: dict[Any, set[int]] = defaultdict(set)
+    async def load(keys: list[PageKey]) -> list[Page[Values]]:
+        parents: dict[PageArguments, set[int]] = defaultdict(set)
         for pk, arguments in keys:
             parents[arguments].add(pk)
         found = {}
@@ -123,55 +154,90 @@ def _pages_by_key(
     return load
 
 
-async def _document_rules(viewer: Any, customer_ids: list[int]) -> dict[int, Any]:
+async def _document_rules(viewer: Viewer, customer_ids: list[int]) -> Mapping[int, list[DocumentRule]]:
     return await document_rules_of(customer_ids)
 
 
-async def _current_versions(viewer: Any, template_ids: list[int]) -> dict[int, Any]:
+async def _current_versions(viewer: Viewer, template_ids: list[int]) -> Mapping[int, FormTemplateVersion]:
     return await current_versions(template_ids)
 
 
-# Loaders named `visible_…` are scoped to the request's viewer: what they
-# return is what the viewer may see. The others (`…_by_id`, `…_by_<key>_id`)
-# load rows by key as they are; they serve only fields whose parent the
-# viewer already sees (a ticket's type, a comment's author).
-LoaderFactory = Callable[[Any], Callable[[list[Any]], Awaitable[list[Any]]]]
-
-LOADERS: dict[str, LoaderFactory] = {
-    "site_object_by_id": lambda viewer: _rows_by_id(SiteObject),
-    "customer_by_id": lambda viewer: _rows_by_id(Customer),
-    "ticket_type_by_id": lambda viewer: _rows_by_id(TicketType),
-    "employee_by_id": lambda viewer: _rows_by_id(Employee, ("account",)),
-    "responsible_employees_by_object_id": lambda viewer: _by_key(responsibles_of, viewer, default=[]),
-    "person_by_account_id": lambda viewer: _people_by_account,
-    "document_rules_by_customer_id": lambda viewer: _by_key(_document_rules, viewer, default=[]),
-    "form_template_by_id": lambda viewer: _rows_by_id(FormTemplate),
-    "form_version_by_id": lambda viewer: _rows_by_id(FormTemplateVersion),
-    "current_form_version_by_template_id": lambda viewer: _by_key(_current_versions, viewer),
-    "form_versions_by_template_id": lambda viewer: _rows_grouped_by(FormTemplateVersion, "template_id", "-version"),
-    "form_files_by_submission_id": lambda viewer: _rows_grouped_by(FormFile, "submission_id", "id"),
-    "visible_ticket_by_id": lambda viewer: _by_key(find_tickets, viewer),
-    "visible_comment_page_by_ticket_id": lambda viewer: _pages_by_key(comment_pages, viewer),
-    "visible_ticket_page_by_object_id": lambda viewer: _pages_by_key(tickets_by_object, viewer),
-    "visible_history_by_ticket_id": lambda viewer: _by_key(history_by_ticket, viewer, default=[]),
-    "visible_comment_count_by_ticket_id": lambda viewer: _by_key(comment_counts, viewer, default=0),
-    "visible_attachments_by_ticket_id": lambda viewer: _by_key(attachments_by_ticket, viewer, default=[]),
-    "visible_documents_by_object_id": lambda viewer: _by_key(documents_on, viewer, default=[]),
-    "visible_evaluation_by_object_id": lambda viewer: _by_key_and_period(object_evaluations, viewer),
-    "visible_evaluation_by_customer_id": lambda viewer: _by_key_and_period(customer_evaluations, viewer),
-    "visible_created_tickets_by_submission_id": lambda viewer: _by_key(created_tickets_of, viewer, default=[]),
-    # The workflow (issue 18): of tickets and types the viewer already sees.
-    "ticket_workflow_by_id": lambda viewer: _by_key(workflow_values, viewer),
-    "ticket_states_by_type_id": lambda viewer: _by_key(states_by_type, viewer, default=[]),
-    "ticket_transitions_by_type_id": lambda viewer: _by_key(transitions_by_type, viewer, default=set()),
-    # Pages of the growing lists (issue 15): one windowed statement per distinct page arguments.
-    "visible_attachment_page_by_ticket_id": lambda viewer: _pages_by_key(attachment_pages, viewer),
-    "visible_history_page_by_ticket_id": lambda viewer: _pages_by_key(history_pages, viewer),
-    "visible_document_page_by_object_id": lambda viewer: _pages_by_key(document_pages, viewer),
-}
+async def _permission_groups(viewer: Viewer, employee_ids: list[int]) -> Mapping[int, list[Values]]:
+    return await permission_groups_by_employee(employee_ids)
 
 
-def loader(info: Any, name: str) -> DataLoader:
-    """The request's DataLoader `name` (rows are scoped to the request's viewer where it matters)."""
-    context = info.context
-    return context.loader(name, lambda: DataLoader(LOADERS[name](context.viewer)))
+# ---------------------------------------------------------------- rows by key, as they are
+
+site_object_by_id: Loader[int, SiteObject | None] = Loader(lambda viewer: _rows_by_id(SiteObject))
+customer_by_id: Loader[int, Customer | None] = Loader(lambda viewer: _rows_by_id(Customer))
+ticket_type_by_id: Loader[int, TicketType | None] = Loader(lambda viewer: _rows_by_id(TicketType))
+employee_by_id: Loader[int, Employee | None] = Loader(lambda viewer: _rows_by_id(Employee, ("account",)))
+responsible_employees_by_object_id: Loader[int, list[Employee]] = Loader(
+    lambda viewer: _by_key_or(responsibles_of, viewer, list)
+)
+permission_groups_by_employee_id: Loader[int, list[Values]] = Loader(
+    lambda viewer: _by_key_or(_permission_groups, viewer, list)
+)
+# (account, employee or customer-user row) of an account id (`resolvers.people.people_by_account`).
+person_by_account_id: Loader[int, tuple[Any, Any] | None] = Loader(lambda viewer: people_by_account)
+document_rules_by_customer_id: Loader[int, list[DocumentRule]] = Loader(
+    lambda viewer: _by_key_or(_document_rules, viewer, list)
+)
+form_template_by_id: Loader[int, FormTemplate | None] = Loader(lambda viewer: _rows_by_id(FormTemplate))
+form_version_by_id: Loader[int, FormTemplateVersion | None] = Loader(lambda viewer: _rows_by_id(FormTemplateVersion))
+current_form_version_by_template_id: Loader[int, FormTemplateVersion | None] = Loader(
+    lambda viewer: _by_key(_current_versions, viewer)
+)
+form_versions_by_template_id: Loader[int, list[FormTemplateVersion]] = Loader(
+    lambda viewer: _rows_grouped_by(FormTemplateVersion, "template_id", "-version")
+)
+form_files_by_submission_id: Loader[int, list[FormFile]] = Loader(
+    lambda viewer: _rows_grouped_by(FormFile, "submission_id", "id")
+)
+# The workflow (issue 18): of tickets and types the viewer already sees.
+ticket_workflow_by_id: Loader[int, Values | None] = Loader(lambda viewer: _by_key(workflow_values, viewer))
+ticket_states_by_type_id: Loader[int, list[TicketState]] = Loader(
+    lambda viewer: _by_key_or(states_by_type, viewer, list)
+)
+ticket_transitions_by_type_id: Loader[int, set[tuple[int, int]]] = Loader(
+    lambda viewer: _by_key_or(transitions_by_type, viewer, set)
+)
+
+# ---------------------------------------------------------------- scoped to the viewer
+
+visible_ticket_by_id: Loader[int, Ticket | None] = Loader(lambda viewer: _by_key(find_tickets, viewer))
+visible_history_by_ticket_id: Loader[int, list[TicketEvent]] = Loader(
+    lambda viewer: _by_key_or(history_by_ticket, viewer, list)
+)
+visible_comment_count_by_ticket_id: Loader[int, int] = Loader(lambda viewer: _by_key_or(comment_counts, viewer, int))
+visible_attachments_by_ticket_id: Loader[int, list[Values]] = Loader(
+    lambda viewer: _by_key_or(attachments_by_ticket, viewer, list)
+)
+visible_documents_by_object_id: Loader[int, list[Document]] = Loader(
+    lambda viewer: _by_key_or(documents_on, viewer, list)
+)
+visible_evaluation_by_object_id: Loader[tuple[int, Period], Evaluation | None] = Loader(
+    lambda viewer: _by_key_and_period(object_evaluations, viewer)
+)
+visible_evaluation_by_customer_id: Loader[tuple[int, Period], Evaluation | None] = Loader(
+    lambda viewer: _by_key_and_period(customer_evaluations, viewer)
+)
+visible_created_tickets_by_submission_id: Loader[int, list[Ticket]] = Loader(
+    lambda viewer: _by_key_or(created_tickets_of, viewer, list)
+)
+# Pages of the growing lists (issue 15): one windowed statement per distinct page arguments.
+visible_ticket_page_by_object_id: Loader[PageKey, Page[Values]] = Loader(
+    lambda viewer: _pages_by_key(tickets_by_object, viewer)
+)
+visible_comment_page_by_ticket_id: Loader[PageKey, Page[Values]] = Loader(
+    lambda viewer: _pages_by_key(comment_pages, viewer)
+)
+visible_attachment_page_by_ticket_id: Loader[PageKey, Page[Values]] = Loader(
+    lambda viewer: _pages_by_key(attachment_pages, viewer)
+)
+visible_history_page_by_ticket_id: Loader[PageKey, Page[Values]] = Loader(
+    lambda viewer: _pages_by_key(history_pages, viewer)
+)
+visible_document_page_by_object_id: Loader[PageKey, Page[Values]] = Loader(
+    lambda viewer: _pages_by_key(document_pages, viewer)
+)

@@ -349,8 +349,8 @@ async def seed_demo(settings: Settings | None = None) -> list[tuple[str, str, st
     admin = await accounts.ensure_admin(ADMIN[0], ADMIN[1], "Sabine Admin")
     staff = {ADMIN[0]: await _person(admin.account_id)}
     for email, password, name, group_name, permissions in EMPLOYEES:
-        group = await accounts.create_permission_group(group_name, permissions)
-        employee = await accounts.create_employee(email, name, password, False, [group.id])
+        group = await accounts.new_permission_group(group_name, permissions)
+        employee = await accounts.new_employee(email, name, password, False, [group.id])
         staff[email] = await _person(employee.account_id)
         who = f"employee ({group_name}" + (": " + ", ".join(p.value for p in permissions) if permissions else "") + ")"
         logins.append((email, password, who))
@@ -383,9 +383,9 @@ async def seed_demo(settings: Settings | None = None) -> list[tuple[str, str, st
             rooms[site.id] = object_rooms
     portal_users: list[_Person] = []
     for email, password, name, customer_name, indices in CUSTOMER_USERS:
-        user = await customers.create_customer_user(customer_ids[customer_name], email, name, password)
+        user = await customers.new_customer_user(customer_ids[customer_name], email, name, password)
         object_ids = [objects_of[customer_name][i] for i in indices]
-        await customers.set_customer_user_objects(user.id, object_ids)
+        await customers.replace_customer_user_objects(user.id, object_ids)
         portal_users.append(await _person(user.account_id, object_ids))
         logins.append((email, password, f"customer user ({customer_name})"))
 

@@ -18,6 +18,7 @@ from resolvers.forms.read import (
     list_templates,
     page_of_submissions,
     page_of_templates,
+    version_numbers,
 )
 from resolvers.forms.submit import submit_form, submit_public_form
 from resolvers.forms.templates import archive_template, create_template, publish_template, update_template
@@ -39,4 +40,5 @@ __all__ = [
     "submit_form",
     "submit_public_form",
     "update_template",
+    "version_numbers",
 ]

@@ -3,6 +3,7 @@
 Other layers import from here; the submodules are the rooms.
 """
 
+from resolvers.people import person_values
 from resolvers.tickets.importing import import_tickets
 from resolvers.tickets.read import (
     attachments_by_ticket,
@@ -16,7 +17,6 @@ from resolvers.tickets.read import (
     get_comment,
     get_ticket,
     history_by_ticket,
-    person_values,
     ticket_page,
     tickets_by_object,
 )

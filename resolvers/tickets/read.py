@@ -26,6 +26,7 @@ from core.search import parse
 from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketStatus
 from permissions.tickets import visible_attachments, visible_comments, visible_tickets
 from permissions.viewer import Viewer
+from resolvers.people import person_values
 from resolvers.search import RELEVANCE, matching, prepare, relevance, relevance_bounds
 
 # The column each order sorts by (then id). RELEVANCE sorts by the relevance tier
@@ -38,23 +39,6 @@ ORDER_FIELDS = {
     "RELEVANCE": "created_at",
 }
 NULLABLE_ORDER_FIELDS = ("due_date",)
-
-
-def person_values(prefix: str) -> tuple[str, ...]:
-    """Projection of an account at `prefix` with its employee or customer-user row (one join each)."""
-    return tuple(
-        prefix + name
-        for name in (
-            "id",
-            "name",
-            "email",
-            "is_active",
-            "employee__id",
-            "employee__is_system_admin",
-            "customer_user__id",
-            "customer_user__customer_id",
-        )
-    )
 
 
 # A ticket with its to-one relations, for read-only lists and lookups: one

@@ -17,7 +17,7 @@ from resolvers.search import highlights, relevance_key
 from resolvers.tickets.read import ORDER_FIELDS
 from schema.directive import field, mutation
 from schema.inputs import decoded, decoded_list, decoded_upload
-from schema.loaders import loader
+from schema.loaders import visible_ticket_page_by_object_id
 from schema.relay import (
     AfterArgument,
     BeforeArgument,
@@ -77,7 +77,7 @@ async def ticket_connection(
     if object_pk is not None:
         criteria.pop("object_id", None)
         extra = tuple(sorted({**criteria, "order_by": order_by.value, "descending": descending}.items()))
-        rows, total = await loader(info, "visible_ticket_page_by_object_id").load((object_pk, (page.window, extra)))
+        rows, total = await visible_ticket_page_by_object_id(info).load((object_pk, (page.window, extra)))
     else:
         rows, total = await tickets.ticket_page(
             info.context.viewer,

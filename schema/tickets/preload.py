@@ -28,7 +28,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types.field import StrawberryField
 
 from resolvers.tickets.read import TICKET_VALUES, person_values
-from schema.loaders import loader
+from schema.loaders import visible_comment_count_by_ticket_id
 from schema.relay import Connection, Edge
 from schema.selection import Tree, at, selection_tree
 from schema.tickets.types import Ticket, attachment_nodes
@@ -59,7 +59,7 @@ PRELOADS = (
     Preload(
         definition_field(Ticket, "comment_count"),
         "preloaded_comment_count",
-        lambda info: loader(info, "visible_comment_count_by_ticket_id"),
+        visible_comment_count_by_ticket_id,
     ),
     Preload(definition_field(Ticket, "attachments"), "preloaded_attachments", attachment_nodes),
 )

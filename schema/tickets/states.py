@@ -20,7 +20,7 @@ from permissions.policy import SIGNED_IN
 from permissions.tickets import CONFIRM_RESOLUTION, REOPEN, LoopFacts, TicketPolicy
 from resolvers.tickets.states import allowed_targets, current_state
 from schema.directive import type_policy
-from schema.loaders import loader
+from schema.loaders import ticket_states_by_type_id, ticket_transitions_by_type_id, ticket_workflow_by_id
 from schema.relay import Node
 
 
@@ -56,18 +56,18 @@ class TicketState(Node):
 
 
 async def workflow_row(info: strawberry.Info, ticket_pk: int) -> dict[str, Any]:
-    row: dict[str, Any] = await loader(info, "ticket_workflow_by_id").load(ticket_pk)
+    row: dict[str, Any] = await ticket_workflow_by_id(info).load(ticket_pk)
     return row
 
 
 async def type_states(info: strawberry.Info, type_pk: int) -> list[TicketState]:
-    rows = await loader(info, "ticket_states_by_type_id").load(type_pk)
+    rows = await ticket_states_by_type_id(info).load(type_pk)
     return [TicketState.from_row(r) for r in rows]
 
 
 async def ticket_state(info: strawberry.Info, ticket_pk: int) -> TicketState:
     row = await workflow_row(info, ticket_pk)
-    states = await loader(info, "ticket_states_by_type_id").load(row["ticket_type_id"])
+    states = await ticket_states_by_type_id(info).load(row["ticket_type_id"])
     return TicketState.from_row(current_state(states, row["state_id"], row["status"]))
 
 
@@ -86,8 +86,8 @@ async def available_states(info: strawberry.Info, ticket_pk: int) -> list[Ticket
     if not TicketPolicy(info.context.viewer).change_state:
         return []
     row = await workflow_row(info, ticket_pk)
-    states = await loader(info, "ticket_states_by_type_id").load(row["ticket_type_id"])
-    transitions = await loader(info, "ticket_transitions_by_type_id").load(row["ticket_type_id"])
+    states = await ticket_states_by_type_id(info).load(row["ticket_type_id"])
+    transitions = await ticket_transitions_by_type_id(info).load(row["ticket_type_id"])
     current = current_state(states, row["state_id"], row["status"])
     return [TicketState.from_row(s) for s in allowed_targets(states, transitions, current)]
 

@@ -8,7 +8,6 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
 from files.signing import signed_url
 from models.tickets import Attachment as AttachmentRow
@@ -20,7 +19,22 @@ from permissions.policy import ANYONE, EMPLOYEES, SIGNED_IN
 from permissions.tickets import TicketPolicy
 from schema.accounts import CustomerUser, Employee, Person
 from schema.directive import field, type_policy
-from schema.loaders import LOADERS, loader
+from schema.loaders import (
+    Batch,
+    Loader,
+    Values,
+    employee_by_id,
+    person_by_account_id,
+    site_object_by_id,
+    ticket_type_by_id,
+    visible_attachment_page_by_ticket_id,
+    visible_attachments_by_ticket_id,
+    visible_comment_count_by_ticket_id,
+    visible_comment_page_by_ticket_id,
+    visible_history_by_ticket_id,
+    visible_history_page_by_ticket_id,
+    visible_ticket_by_id,
+)
 from schema.relay import (
     AfterArgument,
     BeforeArgument,
@@ -73,11 +87,11 @@ class TicketType(Node):
         description="Whether customer users confirm (with a rating) or reopen a DONE ticket of this type.",
     )
     async def customer_confirmation(self, info: strawberry.Info) -> bool:
-        return bool((await loader(info, "ticket_type_by_id").load(self.pk)).customer_confirmation)
+        return bool((await ticket_type_by_id(info).load(self.pk)).customer_confirmation)
 
     @field(policy=SIGNED_IN, description="Days after doneAt during which customer users may confirm or reopen.")
     async def reopen_window_days(self, info: strawberry.Info) -> int | None:
-        return int((await loader(info, "ticket_type_by_id").load(self.pk)).reopen_window_days)
+        return int((await ticket_type_by_id(info).load(self.pk)).reopen_window_days)
 
     @classmethod
     def from_row(cls, row: TicketTypeRow) -> TicketType:
@@ -119,7 +133,7 @@ async def person(info: strawberry.Info, account_id: int | None) -> Person | None
     """The employee or customer user behind an account id."""
     if account_id is None:
         return None
-    found = await loader(info, "person_by_account_id").load(account_id)
+    found = await person_by_account_id(info).load(account_id)
     if found is None:
         return None
     account, row = found
@@ -193,7 +207,7 @@ class Comment(Node):
 
     @field(policy=SIGNED_IN, description="The ticket it is on.")
     async def ticket(self, info: strawberry.Info) -> Ticket | None:
-        row = await loader(info, "visible_ticket_by_id").load(self.ticket_pk)
+        row = await visible_ticket_by_id(info).load(self.ticket_pk)
         return Ticket.from_row(row) if row else None
 
     @classmethod
@@ -346,14 +360,14 @@ class Ticket(Node):
         before: BeforeArgument = None,
     ) -> Connection[Comment]:
         page = paging(info, "comments", first, after, last, before)
-        rows, total = await loader(info, "visible_comment_page_by_ticket_id").load((self.pk, (page.window, ())))
+        rows, total = await visible_comment_page_by_ticket_id(info).load((self.pk, (page.window, ())))
         return connection([Comment.from_values(r) for r in rows], rows, page, total, key_of("created_at"))
 
     @field(policy=SIGNED_IN, description="How many comments the viewer can see.")
     def comment_count(self, info: strawberry.Info) -> int:
         if self.preloaded_comment_count is not None:
             return self.preloaded_comment_count
-        return loader(info, "visible_comment_count_by_ticket_id").load(self.pk)  # type: ignore[return-value]
+        return visible_comment_count_by_ticket_id(info).load(self.pk)  # type: ignore[return-value]
 
     @field(
         policy=SIGNED_IN,
@@ -375,7 +389,7 @@ class Ticket(Node):
         before: BeforeArgument = None,
     ) -> Connection[Attachment]:
         page = paging(info, "attachments", first, after, last, before)
-        rows, total = await loader(info, "visible_attachment_page_by_ticket_id").load((self.pk, (page.window, ())))
+        rows, total = await visible_attachment_page_by_ticket_id(info).load((self.pk, (page.window, ())))
         items = [Attachment.from_row(SimpleNamespace(**r)) for r in rows]
         return connection(items, rows, page, total, key_of("created_at"))
 
@@ -385,7 +399,7 @@ class Ticket(Node):
         deprecation_reason="Use `historyPage`, a connection; this list goes in the next major version.",
     )
     async def history(self, info: strawberry.Info) -> list[TicketEvent] | None:
-        rows = await loader(info, "visible_history_by_ticket_id").load(self.pk)
+        rows = await visible_history_by_ticket_id(info).load(self.pk)
         return [
             TicketEvent(
                 kind=r.kind,
@@ -410,7 +424,7 @@ class Ticket(Node):
         before: BeforeArgument = None,
     ) -> Connection[TicketEvent] | None:
         page = paging(info, "history", first, after, last, before)
-        rows, total = await loader(info, "visible_history_page_by_ticket_id").load((self.pk, (page.window, ())))
+        rows, total = await visible_history_page_by_ticket_id(info).load((self.pk, (page.window, ())))
         items = [
             TicketEvent(
                 kind=r["kind"],
@@ -503,22 +517,21 @@ class Ticket(Node):
         )
 
 
-def attachment_nodes(info: strawberry.Info) -> DataLoader:
-    """Attachments per ticket as GraphQL objects, so the field hands out the loader's future as is."""
+def _attachment_nodes(load_rows: Batch[int, list[Values]]) -> Batch[int, list[Attachment]]:
+    async def load(ticket_ids: list[int]) -> list[list[Attachment]]:
+        return [[Attachment.from_row(SimpleNamespace(**r)) for r in rows] for rows in await load_rows(ticket_ids)]
 
-    def build() -> DataLoader:
-        load_rows = LOADERS["visible_attachments_by_ticket_id"](info.context.viewer)
+    return load
 
-        async def load(ticket_ids: list[int]) -> list[list[Attachment]]:
-            return [[Attachment.from_row(SimpleNamespace(**r)) for r in rows] for rows in await load_rows(ticket_ids)]
 
-        return DataLoader(load)
-
-    return info.context.loader("visible_attachment_nodes_by_ticket_id", build)
+# Attachments per ticket as GraphQL objects, so the field hands out the loader's future as is.
+attachment_nodes: Loader[int, list[Attachment]] = Loader(
+    lambda viewer: _attachment_nodes(visible_attachments_by_ticket_id.batch(viewer))
+)
 
 
 async def _ticket_type(info: strawberry.Info, pk: int) -> TicketType:
-    return TicketType.from_row(await loader(info, "ticket_type_by_id").load(pk))
+    return TicketType.from_row(await ticket_type_by_id(info).load(pk))
 
 
 _SITE_OBJECT: list[type[SiteObject]] = []
@@ -538,11 +551,11 @@ def _site_object() -> Callable[..., SiteObject]:
 
 
 async def _object(info: strawberry.Info, pk: int) -> SiteObject:
-    return _site_object()(await loader(info, "site_object_by_id").load(pk))
+    return _site_object()(await site_object_by_id(info).load(pk))
 
 
 async def _assignee(info: strawberry.Info, pk: int) -> Employee | None:
-    row = await loader(info, "employee_by_id").load(pk)
+    row = await employee_by_id(info).load(pk)
     return Employee.from_rows(row, row.account) if row else None
 
 

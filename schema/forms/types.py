@@ -1,16 +1,13 @@
-"""Inspection forms: templates, their elements and versions, submissions and the filled form as PDF."""
+"""Inspection forms in GraphQL: the enums and output types (templates, versions, elements, submissions, answers)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import strawberry
-from strawberry.file_uploads import Upload
 
-from core.errors import BadUserInput, SitedeskError
-from core.ids import parse_id, to_global_id
+from core.ids import to_global_id
 from files.signing import signed_url
 from models.forms import FormConditionOperator, FormElementKind, FormFileRole, FormTemplateStatus
 from models.forms import FormSubmission as FormSubmissionRow
@@ -21,20 +18,18 @@ from resolvers import forms
 from schema.accounts import Person
 from schema.customers import SiteObject
 from schema.describe import describe_values
-from schema.directive import field, mutation, type_policy
-from schema.inputs import decoded, decoded_list, ref
-from schema.loaders import loader
-from schema.relay import (
-    AfterArgument,
-    BeforeArgument,
-    Connection,
-    FirstArgument,
-    LastArgument,
-    Node,
-    connection,
-    key_of,
-    paging,
+from schema.directive import field, type_policy
+from schema.loaders import (
+    current_form_version_by_template_id,
+    form_files_by_submission_id,
+    form_template_by_id,
+    form_version_by_id,
+    form_versions_by_template_id,
+    site_object_by_id,
+    ticket_type_by_id,
+    visible_created_tickets_by_submission_id,
 )
+from schema.relay import Node
 from schema.tickets import Ticket, TicketType, person
 
 strawberry.enum(FormElementKind, description="What an element of a form asks for (INFO asks nothing).")
@@ -108,7 +103,7 @@ class FormTicketSettings:
 
     @field(policy=EMPLOYEES, description="The type of the ticket it creates.")
     async def ticket_type(self, info: strawberry.Info) -> TicketType:
-        return TicketType.from_row(await loader(info, "ticket_type_by_id").load(self.type_pk))
+        return TicketType.from_row(await ticket_type_by_id(info).load(self.type_pk))
 
 
 @strawberry.type(
@@ -204,7 +199,7 @@ class FormTemplate(Node):
 
     @field(policy=ANYONE, description="The elements of the current version, in order.")
     async def elements(self, info: strawberry.Info) -> list[FormElement]:
-        row = await loader(info, "current_form_version_by_template_id").load(self.pk)
+        row = await current_form_version_by_template_id(info).load(self.pk)
         return [FormElement.from_stored(e) for e in row.elements] if row else []
 
     @field(policy=EMPLOYEES, description="The secret of a published public template's link.")
@@ -213,7 +208,7 @@ class FormTemplate(Node):
 
     @field(policy=TEMPLATE_MANAGERS, description="Every version, newest first.")
     async def versions(self, info: strawberry.Info) -> list[FormTemplateVersion] | None:
-        rows = await loader(info, "form_versions_by_template_id").load(self.pk)
+        rows = await form_versions_by_template_id(info).load(self.pk)
         return [FormTemplateVersion.from_row(r) for r in rows]
 
     @classmethod
@@ -307,7 +302,7 @@ class FormAnswer:
     async def upload(self, info: strawberry.Info) -> FormAnswerFile | None:
         if self.kind not in (FormElementKind.PHOTO, FormElementKind.SIGNATURE) or self.file_pk is None:
             return None
-        files = await loader(info, "form_files_by_submission_id").load(self.submission_pk)
+        files = await form_files_by_submission_id(info).load(self.submission_pk)
         found = next((f for f in files if f.id == self.file_pk), None)
         if found is None:
             return None
@@ -321,7 +316,7 @@ class FormAnswer:
         number = self.stored.get("number") if isinstance(self.stored, dict) else None
         if self.kind is not FormElementKind.CREATE_TICKET or number is None:
             return None
-        rows = await loader(info, "visible_created_tickets_by_submission_id").load(self.submission_pk)
+        rows = await visible_created_tickets_by_submission_id(info).load(self.submission_pk)
         found = next((r for r in rows if r.number == number), None)
         return Ticket.from_row(found) if found else None
 
@@ -340,18 +335,18 @@ class FormSubmission(Node):
 
     @field(policy=ANYONE, description="The template it was filled from (as it is now; see `version` for then).")
     async def template(self, info: strawberry.Info) -> FormTemplate:
-        return FormTemplate.from_row(await loader(info, "form_template_by_id").load(self.template_pk))
+        return FormTemplate.from_row(await form_template_by_id(info).load(self.template_pk))
 
     @field(policy=ANYONE, description="The template version as it was filled: its name and elements.")
     async def version(self, info: strawberry.Info) -> FormTemplateVersion:
-        row = await loader(info, "form_version_by_id").load(self.version_pk)
+        row = await form_version_by_id(info).load(self.version_pk)
         return FormTemplateVersion.from_row(row)
 
     @field(policy=ANYONE, description="Null for public forms.")
     async def object(self, info: strawberry.Info) -> SiteObject | None:
         if self.object_pk is None:
             return None
-        return SiteObject.from_row(await loader(info, "site_object_by_id").load(self.object_pk))
+        return SiteObject.from_row(await site_object_by_id(info).load(self.object_pk))
 
     @field(policy=ANYONE, description="Null for anonymous (public) submissions.")
     async def submitted_by(self, info: strawberry.Info) -> Person | None:
@@ -366,7 +361,7 @@ class FormSubmission(Node):
         description="The visible elements' answers in form order: display text and typed value.",
     )
     async def answers(self, info: strawberry.Info) -> list[FormAnswer]:
-        files = await loader(info, "form_files_by_submission_id").load(self.pk)
+        files = await form_files_by_submission_id(info).load(self.pk)
         by_key = {f.element_key: f.id for f in files if f.role is FormFileRole.ANSWER}
         return [
             FormAnswer(
@@ -383,14 +378,14 @@ class FormSubmission(Node):
 
     @field(policy=ANYONE, description="The tickets it created (as far as the viewer may see them).")
     async def created_tickets(self, info: strawberry.Info) -> list[Ticket]:
-        rows = await loader(info, "visible_created_tickets_by_submission_id").load(self.pk)
+        rows = await visible_created_tickets_by_submission_id(info).load(self.pk)
         return [Ticket.from_row(r) for r in rows]
 
     @field(
         policy=ANYONE, description="Absolute signed URL (starting with SITEDESK_PUBLIC_URL) of the filled form as PDF."
     )
     async def pdf_url(self, info: strawberry.Info) -> str | None:
-        files = await loader(info, "form_files_by_submission_id").load(self.pk)
+        files = await form_files_by_submission_id(info).load(self.pk)
         pdf = next((f for f in files if f.role is FormFileRole.PDF), None)
         return signed_url(info.context.settings, "form-file", pdf.id) if pdf else None
 
@@ -412,292 +407,5 @@ class FormSubmission(Node):
 
 async def submission_nodes(rows: list[FormSubmissionRow]) -> list[FormSubmission]:
     """Types for submission rows, their version numbers fetched in one query."""
-    numbers = dict(
-        await FormTemplateVersionRow.filter(id__in={r.version_id for r in rows}).values_list("id", "version")
-    )
+    numbers = await forms.version_numbers({r.version_id for r in rows})
     return [FormSubmission.from_row(r, numbers[r.version_id]) for r in rows]
-
-
-# ---------------------------------------------------------------- inputs
-
-
-@strawberry.input(description='visibleIf: `value` is read as the referenced element\'s type ("2", "true", an option).')
-class FormConditionInput:
-    key: str = strawberry.field(description="The key of an earlier element whose answer is compared.")
-    operator: FormConditionOperator = strawberry.field(description="How the answer is compared with `value`.")
-    value: str = strawberry.field(
-        description='What the answer is compared with, read as that element\'s type: "2", "true", an option.'
-    )
-
-
-@strawberry.input(description="The ticket a CREATE_TICKET element creates (internal templates only).")
-class FormTicketElementInput:
-    ticket_type_id: ref("TicketType") = strawberry.field(description="The type of the ticket; no absence type.")
-    title: str = strawberry.field(description="The ticket's title, 1 to 200 characters.")
-    description: str | None = strawberry.field(default=None, description="The ticket's description.")
-    title_editable: bool = strawberry.field(default=False, description="Whether the filler may change the title.")
-    description_editable: bool = strawberry.field(
-        default=False, description="Whether the filler may change the description."
-    )
-    allow_due_date: bool = strawberry.field(default=False, description="Whether the filler may set a due date.")
-    attach_pdf: bool = strawberry.field(
-        default=False, description="Whether the filled form's PDF is attached to the ticket."
-    )
-
-
-@strawberry.input(description="One element; `key` is unique in the template.")
-class FormElementInput:
-    key: str = strawberry.field(description="Names the element in answers and conditions; unique in the template.")
-    kind: FormElementKind = strawberry.field(description="What the element asks for.")
-    label: str = strawberry.field(description="The question or heading shown to the filler and in the PDF.")
-    description: str | None = strawberry.field(default=None, description="A help text shown below the label.")
-    required: bool = strawberry.field(
-        default=False, description="Whether a visible element must be answered (hidden ones never must)."
-    )
-    options: list[str] | None = strawberry.field(
-        default=None, description="SINGLE_CHOICE and MULTIPLE_CHOICE: the options, each unique."
-    )
-    scale: int | None = strawberry.field(default=None, description="RATING: 1..scale, default 5.")
-    visible_if: FormConditionInput | None = strawberry.field(
-        default=None, description="Show the element only when an earlier element's answer meets this condition."
-    )
-    ticket: FormTicketElementInput | None = strawberry.field(
-        default=None, description="CREATE_TICKET (internal templates only): the ticket it creates."
-    )
-
-
-@strawberry.input(description="A new template, created as a DRAFT.")
-class CreateFormTemplateInput:
-    name: str = strawberry.field(description="The template's name, e.g. Objektbegehung.")
-    description: str | None = strawberry.field(default=None, description="What the form is for.")
-    is_public: bool = strawberry.field(
-        default=False,
-        description="Public templates are filled anonymously through a link (`publicToken`); they cannot "
-        "create tickets.",
-    )
-    elements: list[FormElementInput] = strawberry.field(description="The elements, in the order they are shown.")
-
-
-@strawberry.input(description="Absent fields stay; a published template gets a new version.")
-class UpdateFormTemplateInput:
-    id: ref("FormTemplate") = strawberry.field(description="The template to change.")
-    name: str | None = strawberry.field(default=None, description="A new name.")
-    description: str | None = strawberry.field(default=None, description="A new description.")
-    is_public: bool | None = strawberry.field(default=None, description="Whether it is filled through a link.")
-    elements: list[FormElementInput] | None = strawberry.field(
-        default=None, description="All elements anew, in order (they replace the current ones)."
-    )
-
-
-@strawberry.input(description="Changes to a CREATE_TICKET element's ticket, each only where the template allows it.")
-class FormTicketAnswerInput:
-    title: str | None = strawberry.field(default=None, description="A title of its own (where `titleEditable`).")
-    description: str | None = strawberry.field(
-        default=None, description="A description of its own (where `descriptionEditable`)."
-    )
-    due_date: DateValue | None = strawberry.field(default=None, description="A due date (where `allowDueDate`).")
-
-
-@strawberry.input(description="One answer; set the one value field its element's kind takes.")
-class AnswerInput:
-    key: str = strawberry.field(description="The key of the element answered.")
-    text: str | None = strawberry.field(default=None, description="TEXT: up to 20,000 characters.")
-    number: float | None = strawberry.field(default=None, description="NUMBER and RATING.")
-    boolean: bool | None = strawberry.field(default=None, description="YES_NO.")
-    choices: list[str] | None = strawberry.field(default=None, description="SINGLE_CHOICE (one) and MULTIPLE_CHOICE.")
-    date: DateValue | None = strawberry.field(default=None, description="DATE.")
-    ticket: FormTicketAnswerInput | None = strawberry.field(
-        default=None, description="CREATE_TICKET: the filler's changes to the ticket, where the template allows them."
-    )
-    upload: Upload | None = strawberry.field(default=None, description="PHOTO and SIGNATURE: an image.")
-
-
-@strawberry.input(description="A filled internal template for an object; validated as a whole, stored all or nothing.")
-class SubmitFormInput:
-    template_id: ref("FormTemplate") = strawberry.field(description="A published internal template.")
-    object_id: ref("SiteObject") = strawberry.field(description="The object the form was filled for.")
-    answers: list[AnswerInput] = strawberry.field(
-        description="One per answered element; hidden elements' answers are ignored."
-    )
-    client_submission_id: str | None = strawberry.field(
-        default=None, description="Chosen by the device; sending the same one again returns the first submission."
-    )
-
-
-@strawberry.input(description="`from` and `to` are days (UTC), both included.")
-class FormSubmissionFilter:
-    template_id: ref("FormTemplate") | None = strawberry.field(
-        default=None, description="Only submissions of this template."
-    )
-    object_id: ref("SiteObject") | None = strawberry.field(
-        default=None, description="Only submissions for this object."
-    )
-    from_date: DateValue | None = strawberry.field(
-        default=None, name="from", description="Only submissions from this day on (UTC, inclusive)."
-    )
-    to_date: DateValue | None = strawberry.field(
-        default=None, name="to", description="Only submissions up to this day (UTC, inclusive)."
-    )
-
-
-T = TypeVar("T")
-
-
-def _item_at(error: SitedeskError, path: str, items: list[Any]) -> tuple[int, Any] | None:
-    """The (index, input) of the list `items` at `path` that a decoding error names, if it names one."""
-    where = str(error.extensions.get("field", ""))
-    if not where.startswith(f"{path}."):
-        return None
-    index = int(where[len(path) + 1 :].partition(".")[0])
-    return index, items[index]
-
-
-def _template_values(input: CreateFormTemplateInput | UpdateFormTemplateInput) -> dict[str, Any]:
-    """`decoded(input)`; a bad ticket type ID is bad input at its element's key, like every element error."""
-    try:
-        return decoded(input)
-    except SitedeskError as exc:
-        found = _item_at(exc, "elements", input.elements or [])
-        if found is None:
-            raise
-        index, element = found
-        raise BadUserInput("No ticket type with this ID.", field=element.key or f"elements.{index}") from None
-
-
-def _with_answers(decode: Callable[[], T], answers: list[AnswerInput]) -> T:
-    """`decode()`; an upload that is no file is reported at its answer's key, like every answer error."""
-    try:
-        return decode()
-    except BadUserInput as exc:
-        found = _item_at(exc, "answers", answers)
-        if found is None:
-            raise
-        raise BadUserInput(str(exc), field=found[1].key) from None
-
-
-def _template_pk(gid: str) -> int:
-    return parse_id(gid, "FormTemplate", field="id")
-
-
-@strawberry.type
-class FormQueries:
-    @field(
-        policy=EMPLOYEES,
-        description="Templates by name, in one list: template managers see all, other employees the published ones.",
-        deprecation_reason="Use `formTemplatePage`, a connection; this list goes in the next major version.",
-    )
-    async def form_templates(self, info: strawberry.Info, status: StatusArgument = None) -> list[FormTemplate]:
-        return [FormTemplate.from_row(r) for r in await forms.list_templates(info.context.viewer, status)]
-
-    @field(
-        policy=EMPLOYEES,
-        description="Templates by name, as a connection (keyset pages): template managers see all, "
-        "other employees the published ones.",
-    )
-    async def form_template_page(
-        self,
-        info: strawberry.Info,
-        status: StatusArgument = None,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
-    ) -> Connection[FormTemplate]:
-        page = paging(info, "formTemplates", first, after, last, before)
-        rows, total = await forms.page_of_templates(info.context.viewer, page.window, status)
-        return connection([FormTemplate.from_row(r) for r in rows], rows, page, total, key_of("name"))
-
-    @field(policy=EMPLOYEES, description="Null when it does not exist or is not yours to see.")
-    async def form_template(
-        self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The template's ID.")]
-    ) -> FormTemplate | None:
-        row = await forms.find_template(info.context.viewer, _template_pk(id))
-        return FormTemplate.from_row(row) if row else None
-
-    @field(policy=ANYONE, description="A published public template by its link's token; null otherwise.")
-    async def public_form_template(
-        self,
-        token: Annotated[
-            str, strawberry.argument(description="The token of the template's public link (`publicToken`).")
-        ],
-    ) -> FormTemplate | None:
-        row = await forms.find_public_template(token)
-        return FormTemplate.from_row(row) if row else None
-
-    @field(policy=EMPLOYEES, description="Filled-in forms, newest first.")
-    async def form_submissions(
-        self,
-        info: strawberry.Info,
-        filter: Annotated[
-            FormSubmissionFilter | None, strawberry.argument(description="Narrows the list; absent: every submission.")
-        ] = None,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
-    ) -> Connection[FormSubmission]:
-        page = paging(info, "formSubmissions", first, after, last, before)
-        criteria = decoded(filter, "filter") if filter is not None else {}
-        rows, total = await forms.page_of_submissions(info.context.viewer, page.window, **criteria)
-        return connection(await submission_nodes(rows), rows, page, total, key_of("submitted_at"))
-
-
-@strawberry.type
-class FormMutations:
-    @mutation(policy=TEMPLATE_MANAGERS, description="A new draft template.")
-    async def create_form_template(
-        self,
-        info: strawberry.Info,
-        input: Annotated[CreateFormTemplateInput, strawberry.argument(description="The new template.")],
-    ) -> FormTemplate:
-        row = await forms.create_template(info.context.viewer, **_template_values(input))
-        return FormTemplate.from_row(row)
-
-    @mutation(
-        policy=TEMPLATE_MANAGERS, description="A draft changes in place; a published template gets a new version."
-    )
-    async def update_form_template(
-        self,
-        info: strawberry.Info,
-        input: Annotated[UpdateFormTemplateInput, strawberry.argument(description="The template and its changes.")],
-    ) -> FormTemplate:
-        changes = _template_values(input)
-        row = await forms.update_template(info.context.viewer, changes.pop("id"), **changes)
-        return FormTemplate.from_row(row)
-
-    @mutation(policy=TEMPLATE_MANAGERS, description="Release for filling; public templates get their publicToken.")
-    async def publish_form_template(
-        self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The template's ID.")]
-    ) -> FormTemplate:
-        return FormTemplate.from_row(await forms.publish_template(info.context.viewer, _template_pk(id)))
-
-    @mutation(policy=TEMPLATE_MANAGERS, description="Withdraw from filling; submissions stay.")
-    async def archive_form_template(
-        self, info: strawberry.Info, id: Annotated[strawberry.ID, strawberry.argument(description="The template's ID.")]
-    ) -> FormTemplate:
-        return FormTemplate.from_row(await forms.archive_template(info.context.viewer, _template_pk(id)))
-
-    @mutation(policy=EMPLOYEES, description="Fill an internal template for an object; all or nothing.")
-    async def submit_form(
-        self,
-        info: strawberry.Info,
-        input: Annotated[SubmitFormInput, strawberry.argument(description="The template, the object and the answers.")],
-    ) -> FormSubmission:
-        values = _with_answers(lambda: decoded(input), input.answers)
-        row = await forms.submit_form(info.context.viewer, info.context.settings, **values)
-        return (await submission_nodes([row]))[0]
-
-    @mutation(policy=ANYONE, description="Fill a public template through its link, anonymously.")
-    async def submit_public_form(
-        self,
-        info: strawberry.Info,
-        token: Annotated[str, strawberry.argument(description="The token of the template's public link.")],
-        answers: Annotated[
-            list[AnswerInput],
-            strawberry.argument(description="One per answered element; hidden elements' answers are ignored."),
-        ],
-    ) -> FormSubmission:
-        row = await forms.submit_public_form(
-            info.context.settings, token, _with_answers(lambda: decoded_list(answers, "answers"), answers)
-        )
-        return (await submission_nodes([row]))[0]
