@@ -29,7 +29,6 @@ bypass the write path). `reindex(connection)` rebuilds every document
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from core.search import MAX_INDEXED_CHARACTERS, indexed_text
@@ -188,34 +187,36 @@ async def drop_index(connection: Any) -> None:
         await connection.execute_script(statement)
 
 
-async def _sqlite_texts(connection: Any, ticket_ids: list[int] | None) -> dict[int, list[str]]:
-    """The four parts' texts of each ticket, joined the way `postgres_document_sql` joins them."""
-    tickets = await connection.execute_query_dict(
-        'SELECT t.id, t.title, t.description, o.name FROM "ticket" t JOIN "site_object" o ON o.id = t.object_id '
-        f"WHERE {_ids_sql(ticket_ids, 't.id')}"
+async def _sqlite_texts(connection: Any, ticket_ids: list[int]) -> dict[int, list[str]]:
+    """The four parts' texts of each ticket, joined the way `postgres_document_sql` joins them (one statement)."""
+
+    def joined(table: str, column: str, condition: str) -> str:
+        # group_concat keeps the order of the ordered subquery it reads.
+        return (
+            f'(SELECT group_concat({column}, char(31)) FROM (SELECT {column} FROM "{table}" '
+            f"WHERE ticket_id = t.id{condition} ORDER BY id))"
+        )
+
+    rows = await connection.execute_query_dict(
+        f"SELECT t.id, t.title, t.description, o.name, {joined('attachment', 'filename', '')} AS names, "
+        f"{joined('comment', 'body', ' AND NOT internal')} AS public, "
+        f"{joined('comment', 'body', ' AND internal')} AS internal "
+        f'FROM "ticket" t JOIN "site_object" o ON o.id = t.object_id WHERE {_ids_sql(ticket_ids, "t.id")}'
     )
-    names: dict[int, list[str]] = defaultdict(list)
-    for row in await connection.execute_query_dict(
-        f'SELECT ticket_id, filename FROM "attachment" WHERE {_ids_sql(ticket_ids, "ticket_id")} ORDER BY id'
-    ):
-        names[row["ticket_id"]].append(row["filename"])
-    public: dict[int, list[str]] = defaultdict(list)
-    internal: dict[int, list[str]] = defaultdict(list)
-    for row in await connection.execute_query_dict(
-        f'SELECT ticket_id, body, internal FROM "comment" WHERE {_ids_sql(ticket_ids, "ticket_id")} ORDER BY id'
-    ):
-        (internal if row["internal"] else public)[row["ticket_id"]].append(row["body"])
+
+    def parts(value: str | None) -> list[str]:
+        return value.split("\x1f") if value else []
+
     texts = {}
-    for row in tickets:
-        pk = row["id"]
-        main = " ".join([row["description"], row["name"], *names[pk]])
-        texts[pk] = [row["title"], main, " ".join(public[pk]), " ".join(internal[pk])]
+    for row in rows:
+        main = " ".join([row["description"], row["name"], *parts(row["names"])])
+        texts[row["id"]] = [row["title"], main, " ".join(parts(row["public"])), " ".join(parts(row["internal"]))]
     return texts
 
 
-async def refresh(connection: Any, ticket_ids: list[int] | None) -> None:
-    """Rebuild the documents of `ticket_ids` (None: all) from their rows, in the caller's transaction."""
-    if ticket_ids is not None and not ticket_ids:
+async def refresh(connection: Any, ticket_ids: list[int]) -> None:
+    """Rebuild the documents of `ticket_ids` from their rows, in the caller's transaction."""
+    if not ticket_ids:
         return
     if _dialect(connection) == "postgres":
         await connection.execute_query(
@@ -223,24 +224,26 @@ async def refresh(connection: Any, ticket_ids: list[int] | None) -> None:
         )
         return
     texts = await _sqlite_texts(connection, ticket_ids)
-    await connection.execute_query(f'DELETE FROM "ticket_search" WHERE {_ids_sql(ticket_ids, "rowid")}')
+    gone = [pk for pk in ticket_ids if pk not in texts]
+    if gone:
+        await connection.execute_query(f'DELETE FROM "ticket_search" WHERE {_ids_sql(gone, "rowid")}')
     rows = [[pk, *(indexed_text(text) for text in parts)] for pk, parts in texts.items()]
     if rows:
         await connection.execute_many(
-            'INSERT INTO "ticket_search" (rowid, title, main, public, internal) VALUES (?, ?, ?, ?, ?)', rows
+            'INSERT OR REPLACE INTO "ticket_search" (rowid, title, main, public, internal) VALUES (?, ?, ?, ?, ?)',
+            rows,
         )
 
 
 async def refresh_pending(connection: Any) -> None:
-    """SQLite: rebuild the documents of the tickets the triggers noted as changed (PostgreSQL: nothing to do)."""
+    """SQLite: rebuild the documents of the tickets the triggers noted as changed (PostgreSQL: nothing to do).
+
+    One statement when none are noted, three when some are.
+    """
     if _dialect(connection) == "postgres":
         return
-    rows = await connection.execute_query_dict('SELECT ticket_id FROM "ticket_search_pending"')
-    if not rows:
-        return
-    ids = [row["ticket_id"] for row in rows]
-    await refresh(connection, ids)
-    await connection.execute_query(f'DELETE FROM "ticket_search_pending" WHERE {_ids_sql(ids, "ticket_id")}')
+    rows = await connection.execute_query_dict('DELETE FROM "ticket_search_pending" RETURNING ticket_id')
+    await refresh(connection, sorted({row["ticket_id"] for row in rows}))
 
 
 async def reindex(connection: Any, batch: int = 2000) -> int:
