@@ -6,11 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 # Every GraphQL operation of the suite runs on the compiled plan and on graphql-core's
-# executor, and the answers must be identical (schema/compiled/compare.py); COMPARE=0 skips it.
+# executor, and the answers must be identical (execution/compare.py); COMPARE=0 skips it.
 COMPARE ?= 1
 
 .PHONY: install run test test-sqlite test-postgres test-s3 check check-lint check-format check-types check-layers \
-	check-migrations schema clean check-schema-lint check-descriptions check-client
+	check-migrations schema clean check-schema-lint check-descriptions check-client check-docs docs
 
 $(BIN)/sitedesk: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,7 @@ test-s3: install
 	SITEDESK_COMPARE_EXECUTION=$(COMPARE) SITEDESK_TEST_FILES=s3 $(BIN)/pytest $(S3_SUITES)
 
 # Each step is a target of its own: `make -k check` runs them all and reports every failure.
-check: check-lint check-format check-types check-layers check-migrations check-schema-lint check-descriptions check-client
+check: check-lint check-format check-types check-layers check-migrations check-schema-lint check-descriptions check-client check-docs
 
 check-lint: install
 	@echo "== ruff check =="
@@ -99,14 +99,22 @@ check-descriptions: install
 	@echo "== schema descriptions =="
 	$(BIN)/python -m tools.schema_descriptions --check
 
-# A typed TypeScript client over README's example operations: GraphQL Code Generator's
+# A typed TypeScript client over the example operations of README and docs/: GraphQL Code Generator's
 # client preset with strictScalars (clients/codegen.ts), then tsc --strict.
 check-client: install $(NODE_MODULES)
 	@echo "== generated TypeScript client (strictScalars, tsc --strict) =="
 	rm -rf clients/generated/operations clients/generated/client
-	$(BIN)/python -m tools.readme_operations clients/generated/operations/readme.graphql
+	$(BIN)/python -m tools.doc_examples clients/generated/operations/docs.graphql
 	cd clients && npx --no-install graphql-codegen --config codegen.ts --silent
 	cd clients && npx --no-install tsc --project tsconfig.json
+
+# The documentation site (docs/, mkdocs.yml): built with --strict, so a broken link fails.
+check-docs: install
+	@echo "== mkdocs build --strict =="
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

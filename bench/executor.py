@@ -47,6 +47,7 @@ from tortoise import Tortoise
 from bench.asgi import graphql_post
 from core.database import migrate, tortoise_config
 from core.settings import Settings, settings_from_env
+from execution.schema import schema
 from models.customers import (
     Customer,
     CustomerTicketType,
@@ -59,7 +60,6 @@ from permissions.viewer import Viewer, load_viewer
 from resolvers import accounts
 from resolvers import tickets as ticket_resolvers
 from schema.context import Context
-from schema.schema import schema
 from server.app import create_app
 
 QUERY = (

@@ -143,7 +143,7 @@ async def _count_statements(
     from tortoise import Tortoise
 
     from core.database import tortoise_config
-    from schema.schema import schema
+    from execution.schema import schema
     from server.app import create_app
     from tests.statements import counting_statements
 

@@ -1,5 +1,5 @@
 // GraphQL Code Generator for Sitedesk: a typed TypeScript client over `schema.graphql`
-// for the operations in `generated/operations/` (README's examples, written there by
+// for the operations in `generated/operations/` (the examples of README and docs/, written there by
 // `make check-client`; put your own `.graphql` files there or point `documents` at them).
 //
 // `strictScalars` refuses any scalar without a mapping, so each custom scalar is

@@ -1,5 +1,5 @@
 // Compiled by `make check-client` (tsc --strict) together with the generated client:
-// what a partner writes around the generated documents. If a README example or a
+// what a partner writes around the generated documents. If a documented example or a
 // scalar mapping drifts, this stops compiling.
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";

@@ -83,7 +83,7 @@ def allows(policy: Policy, viewer: Viewer, context: Any = None) -> bool:
     """Whether `policy` admits `viewer` (answers memoised per request in `context`).
 
     The one policy decision: `check` raises on it, and the compiled execution
-    path (`schema/compiled`) asks it once per request for each policy a
+    path (`execution/`) asks it once per request for each policy a
     document touches.
     """
     answers = getattr(context, "policy_answers", None)

@@ -1,16 +1,26 @@
-"""The assembled schema: every domain's queries and mutations, policies enforced."""
+"""The assembled schema: every domain's queries and mutations, policies enforced.
+
+`build_schema(cls)` makes the schema from these parts; the class the product uses, with the
+execution seam (compiled plans instead of graphql-core's executor), and the one built instance
+are `execution.schema.SitedeskSchema` and `execution.schema.schema`, a layer up.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from schema.accounts import AccountMutations, AccountQueries, CustomerUser, Employee
 from schema.api_tokens import ApiToken, ApiTokenMutations, ApiTokenQueries, ReadOnlyViewers
 from schema.audit import AuditEvent, AuditQueries
-from schema.compiled import CompiledExecution
 from schema.customers import (
     Customer,
     CustomerMutations,
@@ -71,56 +81,69 @@ Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
 )
 
 
-class SitedeskSchema(strawberry.Schema):
-    # Set by `build_schema`: the compiled plans graphql-core's `execute` gives way to.
-    compiled: CompiledExecution | None = None
+class ShapedSchema(strawberry.Schema):
+    """Strawberry's schema with Sitedesk's error handling; `execution.schema.SitedeskSchema` adds the plans."""
 
-    def _get_execute_function(self):  # type: ignore[no-untyped-def]
-        # Strawberry's one call of graphql-core's executor: every extension
-        # (limits, error shaping, the parser and validation caches) runs around it.
-        if self.compiled is None:
-            return super()._get_execute_function()
-        return self.compiled.execute
-
-    def process_errors(self, errors, execution_context=None) -> None:
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # Refusals and bad input are answers, not incidents; `ShapeErrors`
         # logs the unexpected ones with their request id.
         return None
 
-    async def execute(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        result = await super().execute(*args, **kwargs)
-        context = kwargs.get("context_value")
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        result = await super().execute(
+            query,
+            variable_values=variable_values,
+            context_value=context_value,
+            root_value=root_value,
+            operation_name=operation_name,
+            allowed_operation_types=allowed_operation_types,
+            operation_extensions=operation_extensions,
+        )
         finish_errors(
             result.errors,
-            getattr(getattr(context, "settings", None), "max_tokens", None),
+            getattr(getattr(context_value, "settings", None), "max_tokens", None),
         )
         return result
 
 
-def build_schema() -> strawberry.Schema:
-    schema = SitedeskSchema(
+SchemaT = TypeVar("SchemaT", bound=ShapedSchema)
+TYPES = [
+    Employee,
+    CustomerUser,
+    Customer,
+    SiteObject,
+    Ticket,
+    TicketType,
+    TicketState,
+    Comment,
+    Attachment,
+    FormTemplate,
+    FormSubmission,
+    Document,
+    Notification,
+    Webhook,
+    WebhookDelivery,
+    ApiToken,
+    AuditEvent,
+]
+
+
+def build_schema(cls: type[SchemaT]) -> SchemaT:
+    """Sitedesk's schema as an instance of `cls`: its types, extensions and scalars, policies enforced."""
+    schema = cls(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[
-            Employee,
-            CustomerUser,
-            Customer,
-            SiteObject,
-            Ticket,
-            TicketType,
-            TicketState,
-            Comment,
-            Attachment,
-            FormTemplate,
-            FormSubmission,
-            Document,
-            Notification,
-            Webhook,
-            WebhookDelivery,
-            ApiToken,
-            AuditEvent,
-        ],
+        types=TYPES,
         extensions=[
             ShapeErrors,
             QueryLimits,
@@ -132,13 +155,4 @@ def build_schema() -> strawberry.Schema:
         scalar_overrides=SCALAR_OVERRIDES,
     )
     enforce_policies(schema)
-    schema.compiled = CompiledExecution(schema, maxsize=256)
     return schema
-
-
-schema = build_schema()
-
-
-def schema_sdl() -> str:
-    """The SDL checked in as `schema.graphql`."""
-    return schema.as_str() + "\n"

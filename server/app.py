@@ -33,6 +33,7 @@ from tortoise.connection import get_connection
 
 from core.database import database, database_unavailable
 from core.settings import Settings, get_settings
+from execution.schema import schema as graphql_schema
 from files.routes import download
 from live.hub import HUB
 from mail.sender import MailSender
@@ -41,7 +42,6 @@ from permissions.tokens import TOKEN_EXPIRED, TOKEN_INVALID, TOKEN_REVOKED, Inva
 from permissions.viewer import ANONYMOUS, Viewer
 from schema.context import Context
 from schema.errors import DATABASE_UNAVAILABLE
-from schema.schema import schema as graphql_schema
 from server import http_spec, idempotency
 from server.graphiql import graphiql_response, graphiql_routes
 from server.live import LiveTransportHandler, TextWebSocketAdapter
@@ -180,7 +180,7 @@ class GraphQLApp(GraphQL):
 
     # Live updates: graphql-transport-ws only (server/live.py).
     graphql_transport_ws_handler_class = LiveTransportHandler
-    websocket_adapter_class = TextWebSocketAdapter  # type: ignore[assignment]
+    websocket_adapter_class = TextWebSocketAdapter
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(
@@ -297,7 +297,7 @@ class GraphQLApp(GraphQL):
             and "text/html" in request.headers.get("accept", "")
         )
 
-    async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
+    async def render_graphql_ide(self, request: Request) -> Response:
         return graphiql_response()
 
     async def persisted_query_of(self, operation: dict[str, Any], authorization: str | None) -> str | None:
@@ -355,7 +355,7 @@ class GraphQLApp(GraphQL):
         except MissingQueryError as exc:
             raise HTTPException(400, "No GraphQL query found in the request") from exc
 
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)
         if result.errors and (response.get("extensions") or {}).get("cost") is None:
             # Refused before the schema saw it (persisted queries): the budget still shows.

@@ -21,6 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, BinaryIO, cast
 from urllib.parse import unquote, urlparse
 
 from core.settings import Settings
@@ -148,7 +149,7 @@ def backup(settings: Settings, target: Path) -> Summary:
     return Summary(_kind(settings), len(keys), target)
 
 
-def _read_manifest(archive: tarfile.TarFile) -> dict:
+def _read_manifest(archive: tarfile.TarFile) -> dict[str, Any]:
     try:
         member = archive.extractfile("manifest.json")
         manifest = json.loads(member.read()) if member else None
@@ -164,7 +165,8 @@ def _sqlite_has_tables(path: Path) -> bool:
         return False
     connection = sqlite3.connect(path)
     try:
-        return connection.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0] > 0
+        tables: int = connection.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+        return tables > 0
     finally:
         connection.close()
 
@@ -252,7 +254,9 @@ def restore(settings: Settings, source: Path, *, force: bool = False) -> Summary
             key = member.name.removeprefix("files/")
             if not member.name.startswith("files/") or not member.isfile() or not KEY_PATTERN.match(key):
                 continue
-            with archive.extractfile(member) as data:  # type: ignore[union-attr]
-                store.put(key, data)
+            data = archive.extractfile(member)
+            assert data is not None  # a regular file (`member.isfile()` above)
+            with data:
+                store.put(key, cast(BinaryIO, data))
             restored += 1
     return Summary(_kind(settings), restored, source)

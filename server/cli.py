@@ -70,7 +70,7 @@ def _search_reindex(args: argparse.Namespace) -> int:
 
 
 def _export_schema(args: argparse.Namespace) -> int:
-    from schema.schema import schema_sdl
+    from execution.schema import schema_sdl
 
     sys.stdout.write(schema_sdl())
     return 0
@@ -239,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        code: int = args.run(args)  # the command's exit status (set_defaults(run=…) above)
+        return code
     except ConfigurationError as exc:
         print(f"sitedesk: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -945,4 +945,5 @@ async def _seed_forms(
         ]
         if email:
             answers.append({"key": "email", "text": email})
+        assert feedback.public_token is not None  # published public templates have their link
         await forms.submit_public_form(settings, feedback.public_token, answers)

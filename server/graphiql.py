@@ -13,7 +13,7 @@ from pathlib import Path
 from starlette.responses import HTMLResponse
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 ASSETS_DIR = Path(__file__).parent / "static" / "graphiql"
 ASSETS_PATH = "/graphiql"
@@ -65,7 +65,7 @@ class Assets(StaticFiles):
     """The vendored files; their names carry their versions, so browsers may keep them."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def cached_send(message: dict) -> None:  # type: ignore[type-arg]
+        async def cached_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", []).append((b"cache-control", b"public, max-age=86400"))
             await send(message)

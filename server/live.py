@@ -112,7 +112,8 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
 
 def is_subscription(message: SubscribeMessage, max_tokens: int) -> bool:
     """Whether the message's operation is a subscription (an unparsable one: yes, Strawberry refuses it)."""
-    payload: Any = message.get("payload") or {}
+    received: Any = message.get("payload")  # the client's JSON: maybe none, whatever the TypedDict says
+    payload = received or {}
     try:
         document = parse(payload.get("query") or "", max_tokens=max_tokens)
     except GraphQLError:
@@ -153,7 +154,8 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             return
         if self.connection_init_timeout_task:
             self.connection_init_timeout_task.cancel()
-        payload = message.get("payload") or {}
+        received: Any = message.get("payload")  # the client's JSON: maybe none or not an object
+        payload = received or {}
         if not isinstance(payload, dict):
             await self.close(CLOSE_BAD_REQUEST, "Invalid connection_init payload")
             return

@@ -295,5 +295,5 @@ async def metrics(request: Request) -> Response:
             outboxes[channel] = await measure()
         except Exception as exc:  # a channel whose table is missing or unreachable: leave it out
             logger.warning("outbox %s not measured: %s", channel, exc)
-    body = generate_latest(_Scrape(_source(), outboxes))  # type: ignore[arg-type]
+    body = generate_latest(_Scrape(_source(), outboxes))
     return Response(body, media_type=CONTENT_TYPE_LATEST)

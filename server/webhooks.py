@@ -16,11 +16,11 @@ from typing import Any
 
 from core.ids import to_global_id
 from core.settings import Settings
+from execution.schema import schema
 from models.accounts import Account
 from models.webhooks import Webhook, WebhookDelivery, WebhookEvent
 from permissions.viewer import Viewer, load_viewer
 from schema.context import Context
-from schema.schema import schema
 from webhooks.sender import Dropped, PayloadBuilder, WebhookSender
 
 PERSON = "__typename id name"

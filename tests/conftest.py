@@ -28,10 +28,10 @@ from tortoise.connection import get_connection
 import permissions.passwords
 from core.database import migrate, tortoise_config
 from core.settings import Settings, settings_from_env
+from execution import STATS, compare
 from models.customers import Customer, SiteObject
 from models.tickets import TicketType
 from permissions.policy import Permission
-from schema.compiled import STATS, compare
 from server.app import create_app
 from tests.factories import Person, make_customer, make_customer_user, make_employee, make_site_object, make_ticket_type
 from tests.storage import moto_s3, s3_environment, s3_requested

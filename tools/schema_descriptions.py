@@ -74,7 +74,7 @@ def missing(schema: GraphQLSchema) -> Iterator[tuple[str, str]]:
 
 def main(argv: list[str]) -> int:
     # Imported by name: builds the whole schema (only when run), and keeps mypy in its layers.
-    built = importlib.import_module("schema.schema").schema
+    built = importlib.import_module("execution.schema").schema
     found = list(missing(built._schema))
     counts = Counter(kind for kind, _ in found)
     print("missing descriptions: " + ", ".join(f"{counts[k]} {k}s" for k in KINDS) + f"; {len(found)} in all")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphql import build_schema
 
-from schema.schema import schema
+from execution.schema import schema
 from tools.schema_descriptions import missing
 
 

@@ -152,7 +152,7 @@ def customer_view() -> Any:
     generated queries reach deep instead of stopping at the first FORBIDDEN."""
     import graphql
 
-    from schema.schema import schema_sdl
+    from execution.schema import schema_sdl
 
     def allowed(node: Any) -> bool:
         for directive in node.directives or ():

@@ -200,8 +200,8 @@ async def test_syntax_errors_carry_a_code(world):
 def test_cost_multiplies_first_through_nesting():
     from graphql import parse
 
+    from execution.schema import schema
     from schema.limits import query_cost
-    from schema.schema import schema
 
     document = parse("""query($n: Int) { tickets(first: $n) { totalCount edges { node { title
       comments(first: 10) { edges { node { body } } } } } } me { name } }""")

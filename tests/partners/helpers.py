@@ -25,7 +25,7 @@ from tortoise import Tortoise
 from tortoise.connection import get_connection
 
 from core.ids import to_global_id
-from schema.schema import schema
+from execution.schema import schema
 from tests.conftest import World
 from tests.factories import Person
 

@@ -19,13 +19,13 @@ from strawberry.dataloader import DataLoader
 
 from core.errors import BadUserInput
 from core.settings import settings_from_env
+from execution import STATS, CompiledExecution, compare
+from execution.schema import SitedeskSchema
 from models.accounts import AccountKind
 from permissions.policy import ANYONE, EMPLOYEES, SIGNED_IN
 from permissions.viewer import ANONYMOUS, Viewer
-from schema.compiled import STATS, CompiledExecution, compare
 from schema.context import Context
 from schema.directive import enforce_policies, field, mutation, type_policy
-from schema.schema import SitedeskSchema
 
 EMPLOYEE = Viewer(account_id=1, kind=AccountKind.EMPLOYEE)
 CUSTOMER = Viewer(account_id=2, kind=AccountKind.CUSTOMER_USER)

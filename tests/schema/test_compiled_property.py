@@ -7,7 +7,7 @@ fragments, @include/@skip on variables, arguments passed as variables) and
 run as an administrator and as a customer user on a small seeded world,
 in-process through `schema.execute`, once per path. The JSON of data and
 errors must be identical (up to what two runs of graphql-core itself may
-answer differently, see `schema.compiled.compare.same`).
+answer differently, see `execution.compare.same`).
 
 Bounded for CI: `SITEDESK_COMPILED_EXAMPLES` examples (default 120) and at
 most `SITEDESK_COMPILED_SECONDS` seconds (default 45) of generation.
@@ -53,15 +53,15 @@ from hypothesis_graphql import nodes as gql_nodes
 
 from core.ids import to_global_id
 from core.settings import Settings
+from execution import STATS, compare
+from execution.schema import schema, schema_sdl
 from models.accounts import CustomerUser, Employee
 from models.customers import Customer, CustomerTicketType, CustomerUserObject, SiteObject
 from models.tickets import Attachment, Comment, Ticket, TicketType
 from permissions.policy import Permission
 from permissions.viewer import Viewer, load_viewer
 from resolvers.tickets import add_comment, create_ticket
-from schema.compiled import STATS, compare
 from schema.context import Context
-from schema.schema import schema, schema_sdl
 from tests.factories import make_customer_user, make_employee
 
 EXAMPLES = int(os.environ.get("SITEDESK_COMPILED_EXAMPLES", "120"))

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import strawberry
 
+from execution.schema import schema_sdl
 from models.accounts import AccountKind
 from permissions.policy import ANYONE, EMPLOYEES
 from permissions.viewer import ANONYMOUS, Viewer
 from schema.context import Context
 from schema.directive import enforce_policies, field, fields_without_policy, type_policy
-from schema.schema import schema_sdl
 
 
 @strawberry.type(directives=type_policy(EMPLOYEES))

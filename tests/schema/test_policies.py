@@ -25,10 +25,10 @@ from graphql import (
     parse,
 )
 
+from execution.schema import schema
 from models.customers import Customer
 from permissions.policy import Permission, refused_within
 from schema.directive import effective_policy, field_policy, fields_without_policy, object_fields, object_policy
-from schema.schema import schema
 from tests.factories import make_customer_user, make_employee
 
 ALL_PERMISSIONS = tuple(Permission)

@@ -15,7 +15,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from schema.compiled import STATS
+from execution import STATS
 from server.app import create_app
 from tests.factories import make_customer, make_customer_user, make_employee, make_site_object, make_ticket_type
 from tests.factories import make_ticket as make_ticket_row

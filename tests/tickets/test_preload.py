@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from execution.schema import schema
 from models.customers import Customer, SiteObject
 from models.tickets import TicketType
 from permissions.viewer import load_viewer
 from resolvers.tickets import add_comment, create_ticket
-from schema.schema import schema
 from schema.tickets import operations
 from schema.tickets.preload import NODE_PATH, PRELOADS, preload
 from tests.factories import make_employee

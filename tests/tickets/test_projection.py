@@ -14,9 +14,9 @@ from contextlib import contextmanager
 import pytest
 
 from core.ids import to_global_id
+from execution.schema import schema
 from resolvers.tickets.read import TICKET_VALUES, page_values
 from schema.directive import DEFINITION_KEY
-from schema.schema import schema
 from schema.tickets.preload import VALUES_OF, field_values
 from tests.factories import make_comment, make_ticket
 

@@ -12,8 +12,8 @@ from graphql.execution.collect_fields import FieldDetails
 from graphql.language import FieldNode
 from graphql.pyutils import Path
 
+from execution.fields import FieldShape
 from permissions.policy import Policy
-from schema.compiled.fields import FieldShape
 
 
 @dataclass(eq=False)

@@ -6,7 +6,7 @@ errors stay graphql-core's), looks the plan up in a bounded LRU keyed by the
 document's text and the operation name (one plan per set of @skip/@include
 values), compiles it on first use, and runs it. A document the compiler does
 not handle runs on graphql-core's executor; every such fallback is counted in
-`schema.compiled.stats.STATS` and logged on `sitedesk.graphql`.
+`execution.stats.STATS` and logged on `sitedesk.graphql`.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from graphql.execution import ExecutionResult
 from graphql.execution.executor import Executor
 from graphql.language import DirectiveNode, VariableNode, Visitor, visit
 
-from schema.compiled import compare
-from schema.compiled.arguments import MISSING, Arguments
-from schema.compiled.compiler import Compiler, Unsupported
-from schema.compiled.fields import FieldShapes
-from schema.compiled.plan import Plan
-from schema.compiled.runtime import run_plan
-from schema.compiled.stats import STATS
+from execution import compare
+from execution.arguments import MISSING, Arguments
+from execution.compiler import Compiler, Unsupported
+from execution.fields import FieldShapes
+from execution.plan import Plan
+from execution.runtime import run_plan
+from execution.stats import STATS
 
 logger = logging.getLogger("sitedesk.graphql")
 VARIANTS_PER_DOCUMENT = 16
@@ -43,7 +43,7 @@ class DocumentPlans:
     variants: OrderedDict[tuple[Any, ...], Plan] = field(default_factory=OrderedDict)
     unsupported: str | None = None
 
-    def key(self, executor: Executor) -> tuple[Any, ...]:
+    def key(self, executor: Executor[Any]) -> tuple[Any, ...]:
         coerced = executor.variable_values.coerced
         return tuple(coerced.get(name, MISSING) for name in self.directive_variables)
 
@@ -94,7 +94,7 @@ class CompiledExecution:
         max_coercion_errors: int = 50,
         enable_early_execution: bool = False,
         middleware: Any = None,
-        executor_class: type[Executor] | None = None,
+        executor_class: type[Executor[Any]] | None = None,
         is_awaitable: Any = None,
         is_async_iterable: Any = None,
         hide_suggestions: bool = False,
@@ -150,7 +150,7 @@ class CompiledExecution:
             listener(arguments.context_value, arguments.document, arguments.operation_name)
         return run_plan(plan, executor, observer)
 
-    def plan_for(self, arguments: Arguments, executor: Executor) -> Plan | str:
+    def plan_for(self, arguments: Arguments, executor: Executor[Any]) -> Plan | str:
         """The plan for this request, or why there is none."""
         if arguments.is_awaitable is None:
             return "no is_awaitable given"
@@ -179,7 +179,7 @@ class CompiledExecution:
         self,
         plans: DocumentPlans,
         variant: tuple[Any, ...],
-        executor: Executor,
+        executor: Executor[Any],
         arguments: Arguments,
     ) -> Plan | str:
         compiler = Compiler(

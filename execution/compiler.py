@@ -7,7 +7,7 @@ becomes one generated function `o<n>(source, path, run)` that runs its fields
 in order with their common cases inlined: a plain attribute read, a resolver
 called with only what it asks for, a leaf value of the expected Python type,
 an object of a class already checked. Everything else (awaitables, lists,
-abstract types, odd values, errors) goes through `schema.compiled.runtime`,
+abstract types, odd values, errors) goes through `execution.runtime`,
 which does what graphql-core's executor does; fields of an unknown shape and
 fields whose policy refuses the viewer are handed to graphql-core's
 `execute_field` as they are.
@@ -52,10 +52,9 @@ from strawberry.types.arguments import convert_arguments
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.unset import UNSET
 
-from permissions.policy import Policy
-from schema.compiled.fields import FieldShape, FieldShapes
-from schema.compiled.plan import FieldPlan, ObjectPlan, Plan
-from schema.compiled.runtime import (
+from execution.fields import FieldShape, FieldShapes
+from execution.plan import FieldPlan, ObjectPlan, Plan
+from execution.runtime import (
     PlanInfo,
     Run,
     Where,
@@ -65,6 +64,7 @@ from schema.compiled.runtime import (
     gather_fields,
     settle,
 )
+from permissions.policy import Policy
 
 INTROSPECTION = {"__schema", "__type"}
 INT_RANGE = "-2147483648 <= v <= 2147483647"
@@ -89,7 +89,7 @@ class Compiler:
 
     def __init__(
         self,
-        executor: Executor,
+        executor: Executor[Any],
         shapes: FieldShapes,
         strawberry_converter: Any,
         is_awaitable: Callable[[Any], bool],
@@ -184,7 +184,7 @@ class Compiler:
             details=details,
             shape=shape,
             number=len(self.fields),
-        )  # type: ignore[arg-type]
+        )
         self.fields.append(field)
         if shape.kind != "attr" and shape.kind != "call":
             return field

@@ -38,8 +38,8 @@ from graphql.pyutils import Path, Undefined, gather_with_cancel, is_iterable
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.info import Info
 
-from schema.compiled.plan import FieldPlan, Plan
-from schema.compiled.stats import STATS
+from execution.plan import FieldPlan, Plan
+from execution.stats import STATS
 from schema.directive import allows
 
 # A response path inside a plan: `(previous, key, typename)` tuples, the shape of
@@ -71,7 +71,7 @@ class Run:
         "viewer",
     )
 
-    def __init__(self, executor: Executor, policies: tuple[Any, ...], observer: Any = None) -> None:
+    def __init__(self, executor: Executor[Any], policies: tuple[Any, ...], observer: Any = None) -> None:
         self.ex = executor
         self.context = executor.context_value
         self.policies = policies
@@ -89,7 +89,7 @@ class Run:
             self.viewer = self.context.viewer
             self.verdicts[:] = [allows(policy, self.viewer, self.context) for policy in self.policies]
 
-    def info(self, field: FieldPlan, path: Where) -> GraphQLResolveInfo:
+    def info(self, field: FieldPlan, path: Where) -> GraphQLResolveInfo[Any]:
         """graphql-core's resolve info for `field` (at the field's path, as graphql-core passes it)."""
         at: Any = path
         while isinstance(at[1], int):
@@ -130,7 +130,7 @@ class PlanInfo(Info):
     _at: tuple[Run, FieldPlan, Where]
 
     @property
-    def _raw_info(self) -> GraphQLResolveInfo:  # type: ignore[override]
+    def _raw_info(self) -> GraphQLResolveInfo[Any]:  # type: ignore[override]
         built = self.__dict__.get("_built")
         if built is None:
             run, field, path = self._at
@@ -187,7 +187,7 @@ def completer(
 ) -> Completer:
     """`complete_value` for `type_` at `field`, using the plan's object functions."""
     if is_non_null_type(type_):
-        inner = nullable_completer(field, type_.of_type, objects, schema)  # type: ignore[attr-defined]
+        inner = nullable_completer(field, type_.of_type, objects, schema)
         message = f"Cannot return null for non-nullable field {field.parent.name}.{field.name}."
 
         def complete_non_null(run: Run, value: Any, path: Where) -> Any:
@@ -221,19 +221,19 @@ def nullable_completer(
         return list_completer(
             field,
             type_,
-            completer(field, type_.of_type, objects, schema),  # type: ignore
+            completer(field, type_.of_type, objects, schema),
             objects,
         )
     if is_leaf_type(type_):
         leaf = Executor.complete_leaf_value
-        return lambda run, value, path: leaf(type_, value)  # type: ignore[arg-type]
+        return lambda run, value, path: leaf(type_, value)
     if is_abstract_type(type_):
         return abstract_completer(
             field,
             type_,
             {
                 t.name: object_completer(field, t, objects[t.name])
-                for t in schema.get_possible_types(type_)  # type: ignore[arg-type]
+                for t in schema.get_possible_types(type_)
                 if t.name in objects
             },
         )
@@ -301,7 +301,7 @@ async def complete_resolved_later(
     objects: dict[str, Completer],
     value: Any,
     name: Awaitable[Any],
-    info: GraphQLResolveInfo,
+    info: GraphQLResolveInfo[Any],
     path: Where,
 ) -> Any:
     runtime = run.ex.ensure_valid_runtime_type(await name, type_, field.details, info, value)
@@ -311,7 +311,7 @@ async def complete_resolved_later(
 
 def list_completer(
     field: FieldPlan,
-    type_: GraphQLList,
+    type_: GraphQLList[Any],
     complete_item: Completer,
     objects: dict[str, ObjectFunction],
 ) -> Completer:
@@ -334,7 +334,7 @@ def fast_objects(
     item_type: GraphQLOutputType, objects: dict[str, ObjectFunction]
 ) -> tuple[set[type], bool, ObjectFunction] | None:
     """For items of one object type: its accepted classes, whether `strawberry.cast` matters, its function."""
-    named = item_type.of_type if is_non_null_type(item_type) else item_type  # type: ignore[attr-defined]
+    named = item_type.of_type if is_non_null_type(item_type) else item_type
     if not is_object_type(named) or named.name not in objects:
         return None
     return accepted(named), named.is_type_of is not None, objects[named.name]
@@ -515,7 +515,7 @@ def respond(run: Run, data: Any) -> Any:  # ExecutionResult or an awaitable of i
     return await_result()
 
 
-def run_plan(plan: Plan, executor: Executor, observer: Any = None) -> Any:
+def run_plan(plan: Plan, executor: Executor[Any], observer: Any = None) -> Any:
     """The ExecutionResult (or an awaitable of it), as `Executor.execute_operation` gives it."""
     run = Run(executor, plan.policies, observer)
     if observer is not None:

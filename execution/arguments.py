@@ -23,7 +23,7 @@ class Arguments:
     variable_values: dict[str, Any] | None = None
     operation_name: str | None = None
     middleware: Any = None
-    executor_class: type[Executor] | None = None
+    executor_class: type[Executor[Any]] | None = None
     # graphql-core's predicates (typed as TypeGuards there).
     is_awaitable: Any = None
     is_async_iterable: Any = None
@@ -40,7 +40,7 @@ class Arguments:
             return "incremental delivery"
         return None
 
-    def build(self, context_value: Any = MISSING) -> list[GraphQLError] | Executor:
+    def build(self, context_value: Any = MISSING) -> list[GraphQLError] | Executor[Any]:
         """graphql-core's executor for these arguments (or the errors that prevent one)."""
         return (self.executor_class or Executor).build(
             self.schema,

@@ -1,7 +1,8 @@
-"""Every example operation in README.md runs against the demo data as the login it names (issue 15).
+"""Every example operation of README.md and docs/ runs against the demo data as the login it names.
 
-The README cannot drift from the schema or the demo: a renamed field, a login
-that no longer signs in or an example that comes back empty fails here.
+The documentation cannot drift from the schema or the demo: a renamed field, a login
+that no longer signs in or an example that comes back empty fails here. README stays short
+(issue 23): at most 250 lines, the rest lives in the documentation site.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from server.demo import seed_demo
-from tools.readme_operations import ANYONE, examples, passwords
+from tools.doc_examples import ANYONE, README, examples, passwords
 
 LOGIN = (
     """mutation($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken } }"""
@@ -47,6 +48,20 @@ def never_filled(data: Any) -> set[str]:
     return seen - filled
 
 
+README_MAX_LINES = 250
+
+
+def test_the_readme_stays_short():
+    lines = README.read_text().count("\n")
+    assert lines <= README_MAX_LINES, f"README.md has {lines} lines; move detail into docs/"
+
+
+def test_readme_and_docs_both_hold_examples():
+    pages = {e.page for e in examples()}
+    assert "README.md" in pages
+    assert any(page.startswith("docs/") for page in pages)
+
+
 def test_every_block_is_named_and_names_a_demo_login():
     found = examples()
     assert len(found) >= 6
@@ -63,7 +78,7 @@ def test_a_block_without_a_name_or_login_is_refused():
         examples("```graphql\nquery Me { me { name } }\n```\n")
 
 
-@pytest.mark.parametrize("example", examples(), ids=lambda e: e.name)
+@pytest.mark.parametrize("example", examples(), ids=lambda e: f"{e.page}:{e.name}")
 async def test_the_example_runs_on_the_demo_data(settings, gql, example):
     await seed_demo(settings)
     client = gql

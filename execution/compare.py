@@ -35,12 +35,12 @@ from graphql.execution.executor import Executor
 from graphql.pyutils import Path
 from graphql.utilities import get_operation_ast
 
-from schema.compiled.stats import STATS
+from execution.stats import STATS
 
 if TYPE_CHECKING:
-    from schema.compiled.arguments import Arguments
-    from schema.compiled.plan import FieldPlan, Plan
-    from schema.compiled.runtime import Run
+    from execution.arguments import Arguments
+    from execution.plan import FieldPlan, Plan
+    from execution.runtime import Run
 
 
 class Execution(Protocol):
@@ -187,7 +187,7 @@ class Comparison:
 
     async def compare_query(self, arguments: Arguments, result: Any) -> ExecutionResult:
         is_awaitable = arguments.is_awaitable or inspect.isawaitable
-        compiled = await result if is_awaitable(result) else result
+        compiled: ExecutionResult = await result if is_awaitable(result) else result
         token = REFERENCE.set(True)
         try:
             reference = arguments.reference(fresh_context(arguments.context_value))
@@ -264,7 +264,7 @@ class Observer:
         return ours.value
 
 
-async def completion(ex: Executor, complete: Callable[[], Any], field: FieldPlan, path: Path) -> Outcome:
+async def completion(ex: Executor[Any], complete: Callable[[], Any], field: FieldPlan, path: Path) -> Outcome:
     """Complete a resolved value, its errors handled at the field as `execute_field` handles them."""
     mark = len(ex.collected_errors.errors)
     value = None
