@@ -145,7 +145,8 @@ SQLITE_SCHEMA = (
     _pending("ticket", "INSERT", ("NEW.id",)),
     _pending("ticket", "UPDATE OF title, description, object_id", ("NEW.id",)),
     'CREATE TRIGGER "ticket_search_ticket_delete" AFTER DELETE ON "ticket" BEGIN '
-    'DELETE FROM "ticket_search" WHERE rowid = OLD.id; END',
+    'DELETE FROM "ticket_search" WHERE rowid = OLD.id; '
+    'DELETE FROM "ticket_search_pending" WHERE ticket_id = OLD.id; END',
     _pending("comment", "INSERT", ("NEW.ticket_id",)),
     _pending("comment", "UPDATE OF body, internal, ticket_id", ("OLD.ticket_id", "NEW.ticket_id")),
     _pending("comment", "DELETE", ("OLD.ticket_id",)),
