@@ -28,6 +28,7 @@ MODEL_MODULES = [
     "models.webhooks",
     "models.api_tokens",
     "models.audit",
+    "models.inbound_mail",
     "models.http",
 ]
 

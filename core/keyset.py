@@ -4,8 +4,16 @@ A row written between two page requests cannot shift the next page: the
 bound is a row's own key, so nothing is repeated and nothing skipped. The
 connection layer (`schema.relay`) turns `first`/`after`/`last`/`before` into
 a `Window` (cursors decoded and verified there); resolvers narrow their
-query with `bounds` and read one row more than the page to tell whether
-another page follows (`page_of` for plain querysets).
+query with the window's bounds and read one row more than the page to tell
+whether another page follows.
+
+Each paginated list is declared once, as a `Listing` next to its resolver:
+its name (what its cursors carry), its sort column and direction. The
+paging arguments (`schema.relay.paged`), the SQL ordering and bounds
+(`Listing.page`, `Listing.pages_by_parent`, `Listing.bounds`) and the
+cursor's content (`Listing.key`) all read that one declaration, so a
+cursor's key and the SQL order cannot drift apart
+(`tests/core/test_listings.py` walks every listing both ways).
 
 The bound is written `col >= v AND (col > v OR id > pk)` (ascending; mirrored
 descending), not as a row-value comparison: Tortoise has none, and the first
@@ -23,6 +31,7 @@ from tortoise.expressions import Q
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
+from core.database import dialect
 from core.queries import windowed_values
 
 Key = tuple[Any, int]  # (sort value, id) of a row
@@ -84,59 +93,97 @@ def bounds(column: str, descending: bool, window: Window, nulls_first: bool | No
     return conditions[0] if len(conditions) == 1 else conditions[0] & conditions[1]
 
 
-def ordered(query: QuerySet[Any], column: str, descending: bool) -> QuerySet[Any]:
-    prefix = "-" if descending else ""
-    return query.order_by(f"{prefix}{column}", f"{prefix}id")
+# Every declared listing by name: a cursor names its listing, so two lists cannot share a name.
+LISTINGS: dict[str, Listing] = {}
 
 
-async def page_of(query: QuerySet[Any], column: str, descending: bool, window: Window) -> tuple[list[Any], int]:
-    """Up to `window.limit + 1` rows of `query` ordered by (`column`, id), in reading order, and the total count.
+@dataclasses.dataclass(frozen=True)
+class Listing:
+    """One paginated list: the name its cursors carry, and its order (`column`, then id, both one way).
 
-    `column` must not be nullable (`bounds` takes one that is).
+    `nullable`: the column can be NULL (NULLs sort where the database puts
+    them: SQLite first ascending, PostgreSQL last). Declaring a listing
+    registers it (`LISTINGS`); a second one of the same name is refused.
     """
-    narrowed = query
-    condition = bounds(column, descending, window)
-    if condition is not None:
-        narrowed = narrowed.filter(condition)
-    rows = await ordered(narrowed, column, window.scan_descending(descending)).limit(window.limit + 1)
-    return list(rows), await query.count()
 
+    name: str
+    column: str
+    descending: bool
+    nullable: bool = False
 
-async def pages_by_parent(
-    scope: QuerySet[Any],
-    parent: str,
-    parent_ids: list[int],
-    fields: tuple[str, ...],
-    column: str,
-    descending: bool,
-    window: Window,
-) -> dict[int, tuple[list[dict[str, Any]], int]]:
-    """A page of `scope` for each of `parent_ids` (distinct), ordered by (`column`, id), and each one's count.
+    def __post_init__(self) -> None:
+        known = LISTINGS.setdefault(self.name, self)
+        if known != self:
+            raise ValueError(f"two listings are named {self.name!r}: {known} and {self}")
 
-    `scope` holds the rows of every parent (already narrowed to `parent_ids`
-    and to what the viewer may see); `parent` is the values alias naming a
-    row's parent and must be among `fields`. One windowed statement
-    (`core.queries.windowed_values`) for all parents, and behind a cursor one
-    more that counts each parent's rows: the number of statements never grows
-    with the page or the number of parents. Rows are values dicts in reading
-    order, one more than `window.limit` when another page follows.
-    """
-    if not parent_ids:
-        return {}
-    reading = window.scan_descending(descending)
-    condition = bounds(column, descending, window)
-    page = scope.filter(condition) if condition is not None else scope
-    rows = await windowed_values(
-        page.order_by().values(*fields), parent, ((column, reading), ("id", reading)), window.limit + 1
-    )
-    grouped: dict[int, list[dict[str, Any]]] = {}
-    for row in rows:
-        grouped.setdefault(row[parent], []).append(row)
-    if window.bounded:
-        counted = (
-            await scope.order_by().group_by(parent).annotate(window_count=Count("id")).values(parent, "window_count")
+    def key(self, row: Any) -> Key:
+        """The cursor key of a row (a model instance or a values dict): its sort value and id."""
+        if isinstance(row, dict):
+            return row[self.column], row["id"]
+        return getattr(row, self.column), row.id
+
+    def reading(self, window: Window) -> bool:
+        """Whether `window`'s rows are read descending (the listing's direction, reversed for `last`)."""
+        return window.scan_descending(self.descending)
+
+    def nulls_first(self) -> bool | None:
+        """How the database sorts NULL ascending (first on SQLite), None when the column is never NULL."""
+        return dialect() == "sqlite" if self.nullable else None
+
+    def bounds(self, window: Window) -> Q | None:
+        """The condition for `window`'s cursors, None without them."""
+        return bounds(self.column, self.descending, window, self.nulls_first())
+
+    def order_by(self, descending: bool) -> tuple[str, str]:
+        """`QuerySet.order_by` arguments for this order, read `descending` or not."""
+        prefix = "-" if descending else ""
+        return f"{prefix}{self.column}", f"{prefix}id"
+
+    def window_order(self, window: Window) -> tuple[tuple[str, bool], tuple[str, bool]]:
+        """The (column, descending) pairs `core.queries.windowed_values` sorts each partition by."""
+        reading = self.reading(window)
+        return (self.column, reading), ("id", reading)
+
+    async def page(self, query: QuerySet[Any], window: Window) -> tuple[list[Any], int]:
+        """Up to `window.limit + 1` rows of `query`, in reading order, and the total count."""
+        condition = self.bounds(window)
+        narrowed = query.filter(condition) if condition is not None else query
+        rows = await narrowed.order_by(*self.order_by(self.reading(window))).limit(window.limit + 1)
+        return list(rows), await query.count()
+
+    async def pages_by_parent(
+        self,
+        scope: QuerySet[Any],
+        parent: str,
+        parent_ids: list[int],
+        fields: tuple[str, ...],
+        window: Window,
+    ) -> dict[int, tuple[list[dict[str, Any]], int]]:
+        """A page of `scope` for each of `parent_ids` (distinct), and each one's count.
+
+        `scope` holds the rows of every parent (already narrowed to `parent_ids`
+        and to what the viewer may see); `parent` is the values alias naming a
+        row's parent and must be among `fields`. One windowed statement
+        (`core.queries.windowed_values`) for all parents, and behind a cursor one
+        more that counts each parent's rows: the number of statements never grows
+        with the page or the number of parents. Rows are values dicts in reading
+        order, one more than `window.limit` when another page follows.
+        """
+        if not parent_ids:
+            return {}
+        condition = self.bounds(window)
+        page = scope.filter(condition) if condition is not None else scope
+        rows = await windowed_values(
+            page.order_by().values(*fields), parent, self.window_order(window), window.limit + 1
         )
-        totals = {row[parent]: row["window_count"] for row in counted}
-    else:
-        totals = {pk: found[0]["window_total"] for pk, found in grouped.items()}
-    return {pk: (grouped.get(pk, []), totals.get(pk, 0)) for pk in parent_ids}
+        grouped: dict[int, list[dict[str, Any]]] = {}
+        for row in rows:
+            grouped.setdefault(row[parent], []).append(row)
+        if window.bounded:
+            counted = await (
+                scope.order_by().group_by(parent).annotate(window_count=Count("id")).values(parent, "window_count")
+            )
+            totals = {row[parent]: row["window_count"] for row in counted}
+        else:
+            totals = {pk: found[0]["window_total"] for pk, found in grouped.items()}
+        return {pk: (grouped.get(pk, []), totals.get(pk, 0)) for pk in parent_ids}

@@ -64,6 +64,12 @@ LOGIN_REFUSALS = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+INBOUND_MAIL = Counter(
+    "sitedesk_inbound_mail",
+    "Messages the email channel received, by outcome: accepted, duplicate, bounce, or refused_<why>.",
+    ["outcome"],
+    registry=REGISTRY,
+)
 
 # Outbox channel name -> async function answering (rows waiting, age in seconds of the oldest).
 OutboxMeasure = Callable[[], Awaitable[tuple[int, float]]]

@@ -95,6 +95,17 @@ class Settings:
     # The HTTP pipeline (server/persisted.py, server/idempotency.py).
     persisted_queries: bool = True
     trusted_documents: Path | None = None
+    # The email channel (issue 27; resolvers/inbound_mail.py, server/inbound_mail.py): the domain of
+    # reply and intake addresses (unset: off), the receiver's host:port, the per-sender hourly limit.
+    inbound_domain: str | None = None
+    inbound_smtp: str | None = None
+    inbound_per_sender_per_hour: int = 60
+    # Persisted-query registration (server/persisted.py): the table's cap (least recently used
+    # out first), rows unused this long are deleted, anonymous registrations per address and hour.
+    persisted_queries_max: int = 10000
+    persisted_queries_unused_days: int = 30
+    persisted_queries_anonymous: bool = True
+    persisted_queries_per_address: int = 20
 
     @property
     def secret_key(self) -> str:
@@ -134,6 +145,12 @@ LIVE_VARIABLES = (
     ("live_queue_size", "SITEDESK_LIVE_QUEUE_SIZE", 100),
     ("live_init_timeout_seconds", "SITEDESK_LIVE_INIT_TIMEOUT_SECONDS", 5),
     ("live_recheck_seconds", "SITEDESK_LIVE_RECHECK_SECONDS", 5),
+)
+
+PERSISTED_QUERY_VARIABLES = (
+    ("persisted_queries_max", "SITEDESK_PERSISTED_QUERIES_MAX", 10000),
+    ("persisted_queries_unused_days", "SITEDESK_PERSISTED_QUERIES_UNUSED_DAYS", 30),
+    ("persisted_queries_per_address", "SITEDESK_PERSISTED_QUERIES_PER_ADDRESS", 20),
 )
 
 
@@ -181,6 +198,13 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         introspection=_bool(env.get("SITEDESK_INTROSPECTION", graphiql_default), "SITEDESK_INTROSPECTION"),
         **{name: _int(env.get(variable, str(default)), variable) for name, variable, default in LIMIT_VARIABLES},
         **{name: _int(env.get(variable, str(default)), variable) for name, variable, default in LIVE_VARIABLES},
+        **{
+            name: _int(env.get(variable, str(default)), variable)
+            for name, variable, default in PERSISTED_QUERY_VARIABLES
+        },
+        persisted_queries_anonymous=_bool(
+            env.get("SITEDESK_PERSISTED_QUERIES_ANONYMOUS", "true"), "SITEDESK_PERSISTED_QUERIES_ANONYMOUS"
+        ),
         mail_from=_mail_from(env.get("SITEDESK_MAIL_FROM"), env.get("SITEDESK_PUBLIC_URL")),
         mail_sender=_bool(env.get("SITEDESK_MAIL_SENDER", "true"), "SITEDESK_MAIL_SENDER"),
         webhook_allow_http=_bool(env.get("SITEDESK_WEBHOOK_ALLOW_HTTP", "false"), "SITEDESK_WEBHOOK_ALLOW_HTTP"),
@@ -196,7 +220,41 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         log_format=log_format,
         persisted_queries=_bool(env.get("SITEDESK_PERSISTED_QUERIES", "true"), "SITEDESK_PERSISTED_QUERIES"),
         trusted_documents=Path(env["SITEDESK_TRUSTED_DOCUMENTS"]) if env.get("SITEDESK_TRUSTED_DOCUMENTS") else None,
+        inbound_domain=_inbound_domain(env.get("SITEDESK_INBOUND_DOMAIN")),
+        inbound_smtp=_host_port(env.get("SITEDESK_INBOUND_SMTP"), "SITEDESK_INBOUND_SMTP"),
+        inbound_per_sender_per_hour=_int(
+            env.get("SITEDESK_INBOUND_PER_SENDER_PER_HOUR", "60"), "SITEDESK_INBOUND_PER_SENDER_PER_HOUR"
+        ),
     )
+
+
+def _inbound_domain(value: str | None) -> str | None:
+    """`SITEDESK_INBOUND_DOMAIN`: a mail domain such as desk.example.com (lower-cased), or None."""
+    domain = (value or "").strip().lower().strip(".")
+    if not domain:
+        return None
+    if "@" in domain or " " in domain or "." not in domain:
+        raise ConfigurationError("SITEDESK_INBOUND_DOMAIN must be a mail domain, e.g. desk.example.com")
+    return domain
+
+
+def split_host_port(value: str) -> tuple[str, int]:
+    """("127.0.0.1", 2525) of "127.0.0.1:2525" ("[::1]:2525" for IPv6)."""
+    host, _, port = value.strip().rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(value)
+    return host, int(port)
+
+
+def _host_port(value: str | None, name: str) -> str | None:
+    if not value or not value.strip():
+        return None
+    try:
+        split_host_port(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be host:port, e.g. 127.0.0.1:2525") from None
+    return value.strip()
 
 
 def _networks(value: str, name: str) -> tuple[str, ...]:

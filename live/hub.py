@@ -48,6 +48,8 @@ RECONNECT_SECONDS = 0.5
 CATCH_UP_MARGIN = 1000
 REMEMBERED_IDS = 5000
 LOAD_BATCH = 500
+# How long a new subscriber waits for the feed to start (its first connection to the database).
+READY_TIMEOUT_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class Subscriber:
 
     queue: asyncio.Queue[LiveEvent]
     overflowed: bool = False
+    closed: bool = False  # unsubscribed: its reader must end
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
 
     def offer(self, event: LiveEvent) -> None:
@@ -92,6 +95,8 @@ class Subscriber:
     async def next(self) -> LiveEvent | None:
         """The next event; None once this subscriber overflowed."""
         while True:
+            if self.closed:
+                raise asyncio.CancelledError("unsubscribed")
             if self.overflowed:
                 return None
             if not self.queue.empty():
@@ -136,6 +141,8 @@ class EventHub:
 
     def __init__(self) -> None:
         self.subscribers: set[Subscriber] = set()
+        # The subscribers each task opened (an operation of a live socket runs in one task).
+        self.owners: dict[asyncio.Task[Any] | asyncio.Future[Any], set[Subscriber]] = {}
         self.task: asyncio.Task[None] | None = None
         self.database_url: str | None = None
         self.last_seen = 0
@@ -147,16 +154,30 @@ class EventHub:
     # ------------------------------------------------------------ subscribers
 
     async def subscribe(self, database_url: str, maxsize: int) -> Subscriber:
-        """A new subscriber; the feed starts (and has its starting point) before this returns."""
+        """A new subscriber; the feed starts (and has its starting point) before this returns.
+
+        The subscriber belongs to the calling task: it leaves the hub when that task ends,
+        however it ends, or when `release(task)` is called (the socket's handler does so the
+        moment it cancels an operation), even if no `finally` of the caller ever runs.
+        """
         subscriber = Subscriber(asyncio.Queue(maxsize=maxsize))
+        owner = asyncio.current_task()
         self.subscribers.add(subscriber)
         ACTIVE_SUBSCRIPTIONS.inc()
+        if owner is not None:
+            if owner not in self.owners:
+                self.owners[owner] = set()
+                owner.add_done_callback(self.release)
+            self.owners[owner].add(subscriber)
         if self.task is None or self.task.done():
             self.database_url = database_url
             self.ready = asyncio.Event()
             self.task = asyncio.create_task(self._run(), name="sitedesk-live-hub")
         try:
-            await asyncio.wait_for(self.ready.wait(), timeout=30)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+            # that arrives as the wait ends (gh-86296), leaving a cancelled subscription running.
+            async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+                await self.ready.wait()
         except BaseException:  # the feed did not start, or the client left meanwhile: not subscribed
             self.unsubscribe(subscriber)
             raise
@@ -166,6 +187,18 @@ class EventHub:
         if subscriber in self.subscribers:
             self.subscribers.discard(subscriber)
             ACTIVE_SUBSCRIPTIONS.dec()
+        subscriber.closed = True  # a reader still waiting wakes up and ends
+        subscriber.wakeup.set()
+        for owner, owned in list(self.owners.items()):
+            if subscriber in owned:
+                owned.discard(subscriber)
+                if not owned:
+                    del self.owners[owner]
+
+    def release(self, owner: asyncio.Task[Any] | asyncio.Future[Any]) -> None:
+        """Unsubscribe every subscriber `owner` (a task) opened."""
+        for subscriber in list(self.owners.pop(owner, ())):
+            self.unsubscribe(subscriber)
 
     async def stop(self) -> None:
         task, self.task = self.task, None
@@ -256,7 +289,8 @@ class EventHub:
             finally:
                 self.listening = False
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(connection.close(), 2)
+                    async with asyncio.timeout(2):
+                        await connection.close()
             await asyncio.sleep(RECONNECT_SECONDS)
 
     async def _catch_up(self) -> None:
@@ -271,7 +305,8 @@ class EventHub:
     async def _receive(self, connection: Any, pending: asyncio.Queue[int]) -> None:
         while True:
             try:
-                first = await asyncio.wait_for(pending.get(), timeout=PROBE_SECONDS)
+                async with asyncio.timeout(PROBE_SECONDS):  # not wait_for: it may swallow a cancellation
+                    first = await pending.get()
             except TimeoutError:
                 if connection.is_closed():
                     raise OSError("listener connection closed") from None

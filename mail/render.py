@@ -33,6 +33,15 @@ WORDS = {
         "open": "Zum Ticket",
         "footer": "Diese E-Mail wurde automatisch von Sitedesk versandt. Antworten darauf erreichen niemanden.",
         "settings": "Welche Benachrichtigungen Sie erhalten, legen Sie in Ihren Einstellungen fest.",
+        "footer.reply": (
+            "Diese E-Mail wurde automatisch von Sitedesk versandt. Ihre Antwort darauf wird als Kommentar "
+            "zum Ticket gespeichert; schreiben Sie oberhalb des zitierten Textes."
+        ),
+        "event.MAIL_TOO_LARGE": "Antwort nicht gespeichert",
+        "headline.MAIL_TOO_LARGE": (
+            "Ihre Antwort per E-Mail war größer als {limit} MB (zusammen oder eine Datei) und wurde nicht "
+            "gespeichert. Bitte laden Sie große Dateien im Portal hoch."
+        ),
         "event.COMMENT_ADDED": "Neuer Kommentar",
         "event.ASSIGNED": "Ihnen zugewiesen",
         "event.TICKET_CREATED": "Neues Ticket",
@@ -66,6 +75,15 @@ WORDS = {
         "open": "Open the ticket",
         "footer": "This email was sent automatically by Sitedesk. Replies to it reach no one.",
         "settings": "You choose which notifications you receive in your settings.",
+        "footer.reply": (
+            "This email was sent automatically by Sitedesk. Your reply to it is stored as a comment on the "
+            "ticket; write above the quoted text."
+        ),
+        "event.MAIL_TOO_LARGE": "Reply not stored",
+        "headline.MAIL_TOO_LARGE": (
+            "Your reply by email was larger than {limit} MB (in all, or one file) and was not stored. Please "
+            "upload large files in the portal."
+        ),
         "event.COMMENT_ADDED": "New comment",
         "event.ASSIGNED": "Assigned to you",
         "event.TICKET_CREATED": "New ticket",
@@ -174,7 +192,9 @@ def render(kind: str, context: dict[str, Any], locale: str, recipient_name: str,
     key = f"headline.{kind}.{context['status']}" if kind == "STATUS_CHANGED" else f"headline.{kind}"
     if context.get("responsible"):  # an unassigned ticket, mailed to the object's responsible employees
         key += ".RESPONSIBLE"
-    headline = words[key].format(actor=context.get("actor_name") or "Sitedesk", rating=context.get("rating"))
+    headline = words[key].format(
+        actor=context.get("actor_name") or "Sitedesk", rating=context.get("rating"), limit=context.get("limit_mb")
+    )
     link = ticket_link(public_url, context)
     facts = [
         (words["ticket"], f"#{context['ticket_number']} {context['ticket_title']}"),
@@ -198,7 +218,8 @@ def render(kind: str, context: dict[str, Any], locale: str, recipient_name: str,
         lines += ["", wrote, *("> " + line if line else ">" for line in comment.splitlines())]
     if until:
         lines += ["", until]
-    lines += ["", f"{words['open']}: {link}", "", "-- ", words["footer"], words["settings"], ""]
+    footer = words["footer.reply"] if context.get("replyable") else words["footer"]
+    lines += ["", f"{words['open']}: {link}", "", "-- ", footer, words["settings"], ""]
     text = "\n".join(lines)
 
     e = html.escape
@@ -220,10 +241,19 @@ def render(kind: str, context: dict[str, Any], locale: str, recipient_name: str,
         f"<table>{rows}</table>{comment_html}"
         f"{f'<p>{e(until)}</p>' if until else ''}"
         f'<p><a href="{e(link, quote=True)}">{e(words["open"])}</a></p>'
-        f'<p style="color:#777;font-size:small">{e(words["footer"])}<br>{e(words["settings"])}</p>'
+        f'<p style="color:#777;font-size:small">{e(footer)}<br>{e(words["settings"])}</p>'
         f"</body></html>\n"
     )
     return Rendered(subject=render_subject(kind, context, locale), text=text, html=html_part)
+
+
+# Kinds of mail about something only employees see (a service-level warning): a reply to one is internal.
+INTERNAL_KINDS_PREFIX = "SLA_"
+
+
+def mail_is_internal(kind: str, context: dict[str, Any]) -> bool:
+    """Whether a mail was about something internal, so that a reply to it stays internal (issue 27)."""
+    return bool(context.get("internal")) or kind.startswith(INTERNAL_KINDS_PREFIX)
 
 
 def mail_domain(mail_from: str) -> str:
@@ -246,12 +276,20 @@ def build_message(
     mail_key: str,
     mail_from: str,
     public_url: str,
+    reply_to: str | None = None,
 ) -> EmailMessage:
-    """The complete MIME message of one outbox row (text and HTML alternatives)."""
+    """The complete MIME message of one outbox row (text and HTML alternatives).
+
+    `reply_to`: the signed reply address (issue 27); the mail then says that replies are stored.
+    """
+    if reply_to:
+        context = {**context, "replyable": True}
     rendered = render(kind, context, locale, to_name, public_url)
     message = EmailMessage()
     message["From"] = mail_from
     message["To"] = formataddr((to_name, to_address))
+    if reply_to:
+        message["Reply-To"] = reply_to
     message["Subject"] = rendered.subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = f"<{mail_key}@{mail_domain(mail_from)}>"
@@ -262,6 +300,8 @@ def build_message(
     # RFC 3834: stop vacation replies and auto-responders from answering.
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
+    # Marks our own mail: the email channel refuses a message carrying it back in (a forwarding loop).
+    message["X-Sitedesk-Loop"] = mail_domain(mail_from)
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
     message["Content-Language"] = locale_of(locale)  # after set_content, which drops Content-* headers

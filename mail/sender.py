@@ -28,7 +28,9 @@ from core.background import OutboxLoop
 from core.database import dialect
 from core.metrics import DELIVERY_FAILURES
 from core.settings import ConfigurationError, Settings
-from mail.render import build_message
+from mail.inbound.tokens import ReplyToken, bounce_address, reply_address
+from mail.render import build_message, mail_is_internal
+from models.accounts import Account
 from models.notifications import DeliveryStatus, OutboxMail
 
 logger = logging.getLogger("sitedesk.mail")
@@ -44,6 +46,7 @@ RETRY_CAP = timedelta(hours=1)
 MAX_ATTEMPTS = 15
 POLL_SECONDS = 2.0
 LOG_NOTE = "written to the log: SITEDESK_SMTP_URL is not set"
+BOUNCING_NOTE = "not sent: the address is bouncing (mailBouncing)"
 
 
 def utcnow() -> datetime:
@@ -105,7 +108,7 @@ class Transport(Protocol):
     def note(self) -> str | None: ...  # read-only: a transport's class says it once
 
     async def open(self) -> None: ...
-    async def send(self, message: EmailMessage) -> None: ...
+    async def send(self, message: EmailMessage, envelope_from: str | None = None) -> None: ...
     async def close(self) -> None: ...
 
 
@@ -132,9 +135,9 @@ class SmtpTransport:
         )
         await self.client.connect()
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: EmailMessage, envelope_from: str | None = None) -> None:
         assert self.client is not None
-        await self.client.send_message(message)
+        await self.client.send_message(message, sender=envelope_from)
 
     async def close(self) -> None:
         if self.client is not None and self.client.is_connected:
@@ -153,7 +156,7 @@ class LogTransport:
     async def open(self) -> None:
         return None
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: EmailMessage, envelope_from: str | None = None) -> None:
         text = message.get_body(("plain",))
         logger.info(
             "mail (not sent, no SITEDESK_SMTP_URL) to %s: %s\n%s",
@@ -281,6 +284,7 @@ async def deliver_due(
     rows = await OutboxMail.filter(id__in=ids).order_by("id")
     transport = transport or transport_for(settings)
     pending = [row.id for row in rows]
+    bouncing = await _bouncing(rows)
 
     def count(status: DeliveryStatus) -> None:
         if status is DeliveryStatus.FAILED:
@@ -298,6 +302,13 @@ async def deliver_due(
             return result
         try:
             for row in rows:
+                if row.to_address.lower() in bouncing:  # marked after the row was queued: not sent
+                    await OutboxMail.filter(id=row.id, claim_token=token).update(
+                        status=DeliveryStatus.FAILED, claim_token=None, note=BOUNCING_NOTE
+                    )
+                    result.failed += 1
+                    pending.remove(row.id)
+                    continue
                 try:
                     message = build_message(
                         kind=row.kind.value,
@@ -308,8 +319,9 @@ async def deliver_due(
                         mail_key=row.mail_key,
                         mail_from=settings.mail_from,
                         public_url=settings.public_url,
+                        reply_to=_reply_to(settings, row),
                     )
-                    await transport.send(message)
+                    await transport.send(message, _envelope_from(settings, row))
                 except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, ConnectionError) as exc:
                     # The connection is gone: this row and the rest retry later.
                     for rest in rows[rows.index(row) :]:
@@ -328,6 +340,28 @@ async def deliver_due(
     finally:
         await _release(pending, token, now)
     return result
+
+
+async def _bouncing(rows: list[OutboxMail]) -> set[str]:
+    """The addresses among `rows` marked as bouncing (an account whose current address bounced)."""
+    addresses = {row.to_address.lower() for row in rows}
+    found = await Account.filter(mail_bouncing_address__in=addresses).values("email", "mail_bouncing_address")
+    return {row["email"] for row in found if row["email"] == row["mail_bouncing_address"]}
+
+
+def _reply_to(settings: Settings, row: OutboxMail) -> str | None:
+    """`reply+<token>@SITEDESK_INBOUND_DOMAIN` on a mail about a ticket to a person (issue 27)."""
+    if not settings.inbound_domain or row.ticket_id is None or row.recipient_id is None:
+        return None
+    internal = mail_is_internal(row.kind.value, row.context)
+    return reply_address(settings, settings.inbound_domain, ReplyToken(row.ticket_id, row.recipient_id, internal))
+
+
+def _envelope_from(settings: Settings, row: OutboxMail) -> str | None:
+    """`bounces+<mail key>-<mac>@SITEDESK_INBOUND_DOMAIN`: a bounce comes back naming this row."""
+    if not settings.inbound_domain:
+        return None
+    return bounce_address(settings, settings.inbound_domain, row.mail_key)
 
 
 # ---------------------------------------------------------------- the loop

@@ -38,6 +38,9 @@ class Account(Model):
     # A service account (an employee-kind account for one integration) has no
     # password and cannot sign in; it acts through API tokens only.
     is_service_account = fields.BooleanField(default=False, db_default=False)
+    # The address a delivery status notification reported as failing (issue 27, lower-cased). While
+    # it equals `email` no mail goes out; a changed address or `clearMailBouncing` ends that.
+    mail_bouncing_address = fields.CharField(max_length=254, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -18,6 +18,11 @@ class Customer(Model):
     # Ticket evaluation in the portal: on/off, and the width of its groups in days (1–365).
     ticket_evaluation_enabled = fields.BooleanField(default=False)
     ticket_evaluation_group_size_days = fields.IntField(default=7)
+    # The type of tickets its users open by mail to an object's intake address (issue 27); null: none.
+    mail_ticket_type: fields.ForeignKeyNullableRelation[Model] = fields.ForeignKeyField(
+        "models.TicketType", related_name="mail_customers", null=True, on_delete=fields.SET_NULL
+    )
+    mail_ticket_type_id: int | None
 
     class Meta:
         table = "customer"
@@ -55,6 +60,9 @@ class SiteObject(Model):
     address = fields.CharField(max_length=500, default="")
     is_active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # The secret local part of the object's intake address "<key>@SITEDESK_INBOUND_DOMAIN" (issue 27),
+    # made on first use and replaced by `rotateObjectIntakeAddress`.
+    intake_key = fields.CharField(max_length=40, null=True, unique=True)
 
     class Meta:
         table = "site_object"

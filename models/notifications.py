@@ -21,6 +21,7 @@ class NotificationKind(str, Enum):
     WEBHOOK_DISABLED = "WEBHOOK_DISABLED"  # to the admin who created it; no ticket
     REOPENED = "REOPENED"
     RATED_LOW = "RATED_LOW"
+    MAIL_TOO_LARGE = "MAIL_TOO_LARGE"  # to a reply's sender: the reply was too large and not stored
 
 
 class Audience(str, Enum):

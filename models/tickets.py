@@ -41,6 +41,14 @@ class TicketSource(str, Enum):
     PORTAL = "PORTAL"
     FORM = "FORM"
     IMPORT = "IMPORT"
+    EMAIL = "EMAIL"  # a mail to an object's intake address (issue 27)
+
+
+class CommentSource(str, Enum):
+    """Where a comment was written: in an app (the API) or as a reply to a notification mail."""
+
+    APP = "APP"
+    EMAIL = "EMAIL"
 
 
 class TicketCounter(Model):
@@ -137,6 +145,7 @@ class Comment(Model):
     internal = fields.BooleanField(default=False)
     created_at = fields.DatetimeField()
     edited_at = fields.DatetimeField(null=True)
+    source = fields.CharEnumField(CommentSource, max_length=8, default=CommentSource.APP, db_default="APP")
 
     class Meta:
         table = "comment"

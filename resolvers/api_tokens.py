@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 from core.dates import plausible_instant
 from core.errors import BadUserInput, NotFound
 from core.ids import decode_global_id
-from core.keyset import Window, page_of
+from core.keyset import Listing, Window
 from core.lookup import get_in_scope
 from core.settings import Settings
 from models.accounts import Account, AccountKind, CustomerUser, Employee, PermissionGroup
@@ -128,9 +128,12 @@ async def create_api_token(
     return CreatedToken(secret, token)
 
 
+API_TOKENS = Listing("api_tokens", "created_at", descending=True)
+
+
 async def page_of_api_tokens(viewer: Viewer, window: Window) -> tuple[list[ApiToken], int]:
-    """One page of the tokens the viewer may see, newest first, and how many there are in all."""
-    return await page_of(visible_api_tokens(viewer), "created_at", True, window)
+    """One page of the tokens the viewer may see, newest first (`API_TOKENS`), and how many there are in all."""
+    return await API_TOKENS.page(visible_api_tokens(viewer), window)
 
 
 async def revoke_api_token(actor: Viewer, address: str | None, token_id: int) -> ApiToken:

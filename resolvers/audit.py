@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from core.dates import plausible_instant
 from core.ids import decode_global_id
-from core.keyset import Window, page_of
+from core.keyset import Listing, Window
 from models.audit import AuditAction, AuditEvent
 from permissions.audit import visible_audit_events
 from permissions.viewer import Viewer
@@ -67,6 +67,9 @@ async def actor_account_id(actor_id: str, field: str = "filter.actorId") -> int:
     return (await account_of_person(decode_global_id(actor_id, field), field)).id
 
 
+AUDIT_EVENTS = Listing("audit_events", "created_at", descending=True)
+
+
 async def page_of_audit_events(
     viewer: Viewer,
     window: Window,
@@ -74,7 +77,7 @@ async def page_of_audit_events(
     actor_id: str | None = None,
     since: datetime | None = None,
 ) -> tuple[list[AuditEvent], int]:
-    """One page of the audit events the viewer may read, newest first, and how many match in all."""
+    """One page of the audit events the viewer may read, newest first (`AUDIT_EVENTS`), and how many match in all."""
     query: QuerySet[AuditEvent] = visible_audit_events(viewer)
     if action is not None:
         query = query.filter(action=action)
@@ -82,7 +85,7 @@ async def page_of_audit_events(
         query = query.filter(actor_id=await actor_account_id(actor_id))
     if since is not None:
         query = query.filter(created_at__gte=plausible_instant(since, "since"))
-    return await page_of(query, "created_at", True, window)
+    return await AUDIT_EVENTS.page(query, window)
 
 
 async def find_audit_event(viewer: Viewer, event_id: int) -> AuditEvent | None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from core.errors import BadUserInput, NotFound
-from core.keyset import Window, page_of
+from core.keyset import Listing, Window
 from core.lookup import get_in_scope
+from mail.inbound.tokens import intake_key
 from models.accounts import Account, CustomerUser, Employee
 from models.audit import AuditAction
 from models.customers import Customer, CustomerTicketType, CustomerUserObject, ObjectResponsible, SiteObject
@@ -20,14 +21,18 @@ from resolvers.audit import audited_change, record_audit
 # ---------------------------------------------------------------- reading
 
 
+OBJECTS = Listing("objects", "name", descending=False)
+CUSTOMERS = Listing("customers", "name", descending=False)
+
+
 async def object_page(viewer: Viewer, window: Window) -> tuple[list[SiteObject], int]:
-    """One page of the objects the viewer may see, by name (`core.keyset.page_of`), and how many there are in all."""
-    return await page_of(visible_objects(viewer), "name", False, window)
+    """One page of the objects the viewer may see, by name (`OBJECTS`), and how many there are in all."""
+    return await OBJECTS.page(visible_objects(viewer), window)
 
 
 async def customer_page(viewer: Viewer, window: Window) -> tuple[list[Customer], int]:
-    """One page of the customers the viewer may see, by name (`core.keyset.page_of`), and how many there are in all."""
-    return await page_of(visible_customers(viewer), "name", False, window)
+    """One page of the customers the viewer may see, by name (`CUSTOMERS`), and how many there are in all."""
+    return await CUSTOMERS.page(visible_customers(viewer), window)
 
 
 async def find_object(viewer: Viewer, object_id: int) -> SiteObject | None:
@@ -64,7 +69,9 @@ async def create_object(customer_id: int, name: str, address: str) -> SiteObject
     customer = await get_customer(customer_id)
     if len(address) > 500:
         raise BadUserInput("The address must have at most 500 characters.", field="address")
-    return await SiteObject.create(customer=customer, name=check_name(name), address=address.strip())
+    return await SiteObject.create(
+        customer=customer, name=check_name(name), address=address.strip(), intake_key=intake_key()
+    )
 
 
 async def new_customer_user(customer_id: int, email: str, name: str, password: str) -> CustomerUser:

@@ -12,7 +12,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from core.errors import BadUserInput, NotFound
-from core.keyset import Window, pages_by_parent
+from core.keyset import Listing, Window
 from models.customers import Customer
 from models.documents import DocumentRule
 from models.tickets import TicketType
@@ -146,16 +146,19 @@ async def find_document(viewer: Viewer, attachment_id: int) -> Document | None:
     return _document(rows[0]) if rows else None
 
 
+DOCUMENTS = Listing("documents", "created_at", descending=True)
+
+
 async def document_pages(
     viewer: Viewer, object_ids: list[int], window: Window
 ) -> dict[int, tuple[list[dict[str, Any]], int]]:
-    """A page (newest first) of the documents on each of `object_ids` the viewer may see, and their count.
+    """A page (newest first, `DOCUMENTS`) of the documents on each of `object_ids` the viewer may see, and their count.
 
-    One windowed statement for all objects (`core.keyset.pages_by_parent`); rows
-    are `FIELDS` dicts (`document_from_values` makes them `Document`s).
+    One windowed statement for all objects (`core.keyset.Listing.pages_by_parent`);
+    rows are `FIELDS` dicts (`document_from_values` makes them `Document`s).
     """
     scope = visible_documents(viewer).filter(ticket__object_id__in=set(object_ids))
-    return await pages_by_parent(scope, "ticket__object_id", object_ids, FIELDS, "created_at", True, window)
+    return await DOCUMENTS.pages_by_parent(scope, "ticket__object_id", object_ids, FIELDS, window)
 
 
 def document_from_values(row: dict[str, Any]) -> Document:

@@ -31,7 +31,7 @@ from typing import Any
 
 from core.errors import BadUserInput
 from core.ids import to_global_id
-from core.keyset import Window, page_of
+from core.keyset import Listing, Window
 from core.lookup import get_in_scope
 from mail.render import LOCALES, locale_of, render_subject
 from models.accounts import Account, AccountKind
@@ -67,6 +67,7 @@ RECIPIENT_COLUMNS = (
     "notify_status_changes",
     "notify_assignments",
     "notify_new_tickets",
+    "mail_bouncing_address",
 )
 
 
@@ -148,6 +149,8 @@ async def _mail(
     """One unsaved row for `account`, unless it is the actor's, inactive, switched off or out of scope."""
     if account is None or not account.is_active or account.id == actor.account_id:
         return None
+    if account.mail_bouncing_address and account.mail_bouncing_address == account.email:
+        return None  # the address bounced (issue 27): no mail until it changes or an administrator clears it
     if switch is not None and not getattr(account, switch):
         return None
     audience = Audience.EMPLOYEE if account.kind is AccountKind.EMPLOYEE else Audience.CUSTOMER_USER
@@ -181,7 +184,7 @@ async def _save(connection: Any, mails: list[OutboxMail | None]) -> None:
 def _portal_created(ticket: Ticket, actor: Viewer) -> bool:
     """Whether the ticket may have a portal creator other than the actor (the row tells)."""
     return (
-        ticket.source is TicketSource.PORTAL
+        ticket.source in (TicketSource.PORTAL, TicketSource.EMAIL)
         and ticket.created_by_id is not None
         and ticket.created_by_id != actor.account_id
     )
@@ -407,11 +410,50 @@ async def update_notification_settings(
     return await notification_settings(viewer)
 
 
+NOTIFICATIONS = Listing("notifications", "created_at", descending=True)
+
+
 async def notification_page(viewer: Viewer, ticket_id: int, window: Window) -> tuple[list[OutboxMail], int]:
-    """One page (`core.keyset.page_of`) of what was queued for a visible ticket, newest first, and how many in all."""
+    """One page of what was queued for a visible ticket, newest first (`NOTIFICATIONS`), and how many in all."""
     ticket = await get_in_scope(visible_tickets(viewer), ticket_id, "ticket", "ticketId")
-    return await page_of(visible_notifications(viewer).filter(ticket_id=ticket.id), "created_at", True, window)
+    return await NOTIFICATIONS.page(visible_notifications(viewer).filter(ticket_id=ticket.id), window)
 
 
 async def find_notification(viewer: Viewer, notification_id: int) -> OutboxMail | None:
     return await visible_notifications(viewer).filter(id=notification_id).first()
+
+
+async def queue_mail_too_large(connection: Any, ticket: Ticket, account_id: int, limit_mb: int) -> None:
+    """Tell the sender of a reply by mail that it was too large and not stored (issue 27)."""
+    rows = await Account.filter(id=account_id).using_db(connection).values(*RECIPIENT_COLUMNS)
+    if not rows:
+        return
+    mailing = await _mailing(connection, ticket)
+    context = {**mailing.context, "limit_mb": limit_mb}
+    account = _account({**rows[0], "customer_user__id": None, "customer_user__customer_id": None}, "")
+    if account is None or not account.is_active:
+        return
+    if account.mail_bouncing_address and account.mail_bouncing_address == account.email:
+        return
+    at = _now()
+    locale = locale_of(account.locale)
+    audience = Audience.EMPLOYEE if account.kind is AccountKind.EMPLOYEE else Audience.CUSTOMER_USER
+    await _save(
+        connection,
+        [
+            OutboxMail(
+                ticket_id=ticket.id,
+                recipient_id=account.id,
+                audience=audience,
+                kind=NotificationKind.MAIL_TOO_LARGE,
+                to_address=account.email,
+                to_name=account.name,
+                locale=locale,
+                subject=render_subject(NotificationKind.MAIL_TOO_LARGE.value, context, locale),
+                context=context,
+                mail_key=str(uuid.uuid4()),
+                next_attempt_at=at,
+                created_at=at,
+            )
+        ],
+    )

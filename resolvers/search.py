@@ -16,6 +16,7 @@ the viewer may see (`highlights`), never from the index.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from typing import Any
 
@@ -25,7 +26,7 @@ from tortoise.transactions import in_transaction
 
 from core.database import dialect
 from core.errors import BadUserInput
-from core.keyset import Key, Window
+from core.keyset import Key, Listing, Window
 from core.search import WORD, SearchQuery, fts5_match, parse, tsquery
 from models.search import CONFIGURATION, FTS5_COLUMNS, refresh_pending
 from permissions.tickets import COMMENT_INTERNALLY, visible_attachments, visible_comments
@@ -146,6 +147,31 @@ def relevance_bounds(window: Window) -> Q | None:
 def relevance_key(row: dict[str, Any]) -> Key:
     """A RELEVANCE row's cursor key: ([tier, createdAt], id)."""
     return [row[RELEVANCE], row["created_at"]], row["id"]
+
+
+@dataclasses.dataclass(frozen=True)
+class RelevanceListing(Listing):
+    """Tickets by relevance tier, then newest first, then id: `TicketOrder.RELEVANCE` (one direction).
+
+    Its rows carry the tier as `relevance` (`resolvers.tickets.read.filtered_tickets`).
+    """
+
+    def key(self, row: Any) -> Key:
+        return relevance_key(row)
+
+    def bounds(self, window: Window) -> Q | None:
+        return relevance_bounds(window)
+
+    def order_by(self, descending: bool) -> tuple[str, ...]:  # type: ignore[override]
+        prefix = "-" if descending else ""
+        return f"{prefix}{RELEVANCE}", f"{prefix}{self.column}", f"{prefix}id"
+
+    def window_order(self, window: Window) -> tuple[tuple[str, bool], ...]:  # type: ignore[override]
+        reading = self.reading(window)
+        return (RELEVANCE, reading), (self.column, reading), ("id", reading)
+
+
+RELEVANCE_LISTING = RelevanceListing("tickets:RELEVANCE", "created_at", descending=True)
 
 
 # ---------------------------------------------------------------- highlights

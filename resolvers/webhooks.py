@@ -17,7 +17,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from core.errors import BadUserInput, NotFound
-from core.keyset import Window, page_of
+from core.keyset import Listing, Window
 from core.lookup import get_in_scope
 from core.settings import Settings
 from models.accounts import CustomerUser, Employee
@@ -162,15 +162,19 @@ async def delete_webhook(viewer: Viewer, id: int, address: str | None = None) ->
     return webhook.id
 
 
+WEBHOOKS = Listing("webhooks", "created_at", descending=True)
+WEBHOOK_DELIVERIES = Listing("webhookDeliveries", "created_at", descending=True)
+
+
 async def webhook_page(viewer: Viewer, window: Window) -> tuple[list[Webhook], int]:
-    """Every webhook, newest first."""
-    return await page_of(visible_webhooks(viewer), "created_at", True, window)
+    """Every webhook, newest first (`WEBHOOKS`)."""
+    return await WEBHOOKS.page(visible_webhooks(viewer), window)
 
 
 async def delivery_page(viewer: Viewer, webhook_id: int, window: Window) -> tuple[list[WebhookDelivery], int]:
-    """A webhook's deliveries, newest first."""
+    """A webhook's deliveries, newest first (`WEBHOOK_DELIVERIES`)."""
     webhook = await get_webhook(viewer, webhook_id, "webhookId")
-    return await page_of(visible_webhook_deliveries(viewer).filter(webhook_id=webhook.id), "created_at", True, window)
+    return await WEBHOOK_DELIVERIES.page(visible_webhook_deliveries(viewer).filter(webhook_id=webhook.id), window)
 
 
 async def redeliver(viewer: Viewer, delivery_id: int) -> WebhookDelivery:

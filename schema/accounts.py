@@ -12,12 +12,13 @@ from models.accounts import CustomerUser as CustomerUserRow
 from models.accounts import Employee as EmployeeRow
 from models.accounts import PermissionGroup as PermissionGroupRow
 from permissions.accounts import may_read_customer_user_contact
+from permissions.inbound_mail import READ_CHANNEL
 from permissions.policy import ANYONE, EMPLOYEES, SIGNED_IN, SYSTEM_ADMINS, Permission
 from permissions.viewer import load_viewer
 from resolvers import accounts, people
-from schema.directive import field, mutation, type_policy
-from schema.inputs import decoded, refs
-from schema.loaders import permission_groups_by_employee_id
+from schema.directive import described, field, mutation, type_policy
+from schema.inputs import PermissionGroupIds, decoded
+from schema.loaders import mail_bouncing_by_account_id, permission_groups_by_employee_id
 from schema.notifications import NotificationSettings, settings_of_account
 from schema.relay import Node, lazy_id
 
@@ -51,10 +52,15 @@ class PermissionGroup(Node):
 )
 class Person(Node):
     name: str = strawberry.field(description="The full name, as shown to others.")
-    email: str | None = strawberry.field(description="Yours always; others' as the concrete type's policy allows.")
-    notification_settings: NotificationSettings | None = strawberry.field(
-        description="Your language and notification settings; null on anyone else."
-    )
+
+    # Declared here, resolved (under their own policies) by Employee and CustomerUser.
+    @described(description="Yours always; others' as the concrete type's policy allows.")
+    def email(self, info: strawberry.Info) -> str | None:
+        raise NotImplementedError
+
+    @described(description="Your language and notification settings; null on anyone else.")
+    async def notification_settings(self, info: strawberry.Info) -> NotificationSettings | None:
+        raise NotImplementedError
 
 
 @strawberry.type(
@@ -71,7 +77,7 @@ class Employee(Person):
     account_pk: strawberry.Private[int]
 
     @field(policy=EMPLOYEES, description="Their sign-in and mail address.")
-    def email(self) -> str | None:
+    def email(self, info: strawberry.Info) -> str | None:
         return self.email_address
 
     @field(policy=EMPLOYEES, description="Whether they administer Sitedesk (and hold every permission).")
@@ -85,6 +91,14 @@ class Employee(Person):
     @field(policy=SIGNED_IN, description="Your language and notification settings; null on anyone else.")
     async def notification_settings(self, info: strawberry.Info) -> NotificationSettings | None:
         return await settings_of_account(info, self.account_pk)
+
+    @field(
+        policy=READ_CHANNEL,
+        description="Whether mail to their address bounced: no mail goes to it until the address changes "
+        "or `clearMailBouncing`.",
+    )
+    async def mail_bouncing(self, info: strawberry.Info) -> bool | None:
+        return bool(await mail_bouncing_by_account_id(info).load(self.account_pk))
 
     @field(policy=EMPLOYEES, description="The permission groups this employee belongs to.")
     async def groups(self, info: strawberry.Info) -> list[PermissionGroup] | None:
@@ -129,6 +143,14 @@ class CustomerUser(Person):
     @field(policy=EMPLOYEES, description="False once deactivated: they can no longer sign in.")
     def is_active(self) -> bool | None:
         return self.active
+
+    @field(
+        policy=READ_CHANNEL,
+        description="Whether mail to their address bounced: no mail goes to it until the address changes "
+        "or `clearMailBouncing`.",
+    )
+    async def mail_bouncing(self, info: strawberry.Info) -> bool | None:
+        return bool(await mail_bouncing_by_account_id(info).load(self.account_pk))
 
     @classmethod
     def from_rows(cls, user: CustomerUserRow, account: Account) -> CustomerUser:
@@ -178,7 +200,7 @@ class CreateEmployeeInput:
     name: str = strawberry.field(description="Shown to colleagues and, as assignee or author, to customer users.")
     password: str = strawberry.field(description="Their first password; at least 8 characters.")
     is_system_admin: bool = strawberry.field(default=False, description="Whether they administer Sitedesk.")
-    group_ids: refs("PermissionGroup") = strawberry.field(
+    group_ids: PermissionGroupIds = strawberry.field(
         default_factory=list, description="The permission groups they belong to."
     )
 

@@ -22,19 +22,16 @@ from models.api_tokens import ApiToken as ApiTokenRow
 from permissions.api_tokens import READ_ONLY_MESSAGES
 from permissions.policy import PORTAL_ADMINS, SYSTEM_ADMINS
 from resolvers import api_tokens
+from resolvers.api_tokens import API_TOKENS
 from schema.accounts import CustomerUser, Employee, Person, client_address
-from schema.directive import field, mutation, type_policy
-from schema.inputs import decoded, refs
+from schema.directive import described, field, mutation, type_policy
+from schema.inputs import PermissionGroupIds, decoded
 from schema.relay import (
-    AfterArgument,
-    BeforeArgument,
     Connection,
-    FirstArgument,
-    LastArgument,
     Node,
+    Paging,
     connection,
-    key_of,
-    paging,
+    paged,
 )
 from schema.tickets.types import person
 
@@ -98,9 +95,7 @@ class ApiToken(Node):
     revoked_at: datetime | None = strawberry.field(description="When the token was revoked; null while it is not.")
     account_pk: strawberry.Private[int]
 
-    @strawberry.field(
-        description="The account the token acts as: an employee (maybe a service account) or a customer user."
-    )
+    @described(description="The account the token acts as: an employee (maybe a service account) or a customer user.")
     async def account(self, info: strawberry.Info) -> Person | None:
         return await person(info, self.account_pk)
 
@@ -145,7 +140,7 @@ class CreateServiceAccountInput:
     is_system_admin: bool = strawberry.field(
         default=False, description="Whether the account is a system administrator."
     )
-    group_ids: refs("PermissionGroup") = strawberry.field(  # type: ignore[valid-type]
+    group_ids: PermissionGroupIds = strawberry.field(
         default_factory=list, description="Permission groups the account belongs to."
     )
 
@@ -170,17 +165,10 @@ class CreateApiTokenInput:
 @strawberry.type
 class ApiTokenQueries:
     @field(policy=SYSTEM_ADMINS, description="Every API token, newest first; revoked and expired ones included.")
-    async def api_tokens(
-        self,
-        info: strawberry.Info,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
-    ) -> Connection[ApiToken]:
-        page = paging(info, "api_tokens", first, after, last, before)
+    @paged(API_TOKENS)
+    async def api_tokens(self, info: strawberry.Info, page: Paging) -> Connection[ApiToken]:
         rows, total = await api_tokens.page_of_api_tokens(info.context.viewer, page.window)
-        return connection([ApiToken.from_row(r) for r in rows], rows, page, total, key_of("created_at"))
+        return connection([ApiToken.from_row(r) for r in rows], rows, page, total)
 
 
 @strawberry.type

@@ -12,19 +12,15 @@ from core.ids import to_global_id
 from models.audit import AuditAction as AuditActionValue
 from models.audit import AuditEvent as AuditEventRow
 from permissions.policy import SYSTEM_ADMINS
-from resolvers.audit import page_of_audit_events
+from resolvers.audit import AUDIT_EVENTS, page_of_audit_events
 from schema.accounts import Person
-from schema.directive import field, type_policy
+from schema.directive import described, field, type_policy
 from schema.relay import (
-    AfterArgument,
-    BeforeArgument,
     Connection,
-    FirstArgument,
-    LastArgument,
     Node,
+    Paging,
     connection,
-    key_of,
-    paging,
+    paged,
 )
 from schema.tickets.types import person
 
@@ -71,7 +67,7 @@ class AuditEvent(Node):
     actor_name: str = strawberry.field(description="The actor's name at the time (kept when the account is gone).")
     actor_pk: strawberry.Private[int | None]
 
-    @strawberry.field(description="Who did it; null for the system itself or an account that no longer exists.")
+    @described(description="Who did it; null for the system itself or an account that no longer exists.")
     async def actor(self, info: strawberry.Info) -> Person | None:
         return await person(info, self.actor_pk)
 
@@ -102,18 +98,15 @@ class AuditEventFilterInput:
 @strawberry.type
 class AuditQueries:
     @field(policy=SYSTEM_ADMINS, description="The audit trail, newest first.")
+    @paged(AUDIT_EVENTS)
     async def audit_events(
         self,
         info: strawberry.Info,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
+        page: Paging,
         filter: Annotated[
             AuditEventFilterInput | None, strawberry.argument(description="Which events to list (all when absent).")
         ] = None,
     ) -> Connection[AuditEvent]:
-        page = paging(info, "audit_events", first, after, last, before)
         rows, total = await page_of_audit_events(
             info.context.viewer,
             page.window,
@@ -121,4 +114,4 @@ class AuditQueries:
             actor_id=filter.actor_id if filter else None,
             since=filter.since if filter else None,
         )
-        return connection([AuditEvent.from_row(r) for r in rows], rows, page, total, key_of("created_at"))
+        return connection([AuditEvent.from_row(r) for r in rows], rows, page, total)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from types import SimpleNamespace
 from typing import Annotated
 
 import strawberry
@@ -11,8 +10,13 @@ import strawberry
 from core.ids import parse_id
 from models.customers import Customer as CustomerRow
 from models.customers import SiteObject as SiteObjectRow
+from permissions.inbound_mail import READ_CHANNEL
 from permissions.policy import EMPLOYEES, PORTAL_ADMINS, SIGNED_IN
 from resolvers import customers, documents, evaluations
+from resolvers.customers import CUSTOMERS, OBJECTS
+from resolvers.documents import DOCUMENTS
+from resolvers.inbound_mail.administration import intake_address
+from resolvers.tickets.read import ticket_listing
 from schema.accounts import CustomerUser, Employee, client_address
 from schema.directive import field, mutation, type_policy
 from schema.documents import (
@@ -30,21 +34,22 @@ from schema.evaluations import (
     evaluation_settings,
     object_evaluation,
 )
-from schema.inputs import decoded, decoded_list, ref
-from schema.loaders import customer_by_id, responsible_employees_by_object_id
-from schema.relay import (
-    AfterArgument,
-    BeforeArgument,
-    Connection,
-    FirstArgument,
-    LastArgument,
-    Node,
-    connection,
-    key_of,
-    lazy_id,
-    paging,
+from schema.inputs import CustomerId, decoded, decoded_list
+from schema.loaders import (
+    customer_by_id,
+    intake_key_by_object_id,
+    responsible_employees_by_object_id,
+    ticket_type_by_id,
 )
-from schema.tickets import TicketFilterInput, ticket_connection
+from schema.relay import (
+    Connection,
+    Node,
+    Paging,
+    connection,
+    lazy_id,
+    paged,
+)
+from schema.tickets import TicketFilterInput, TicketType, ticket_connection
 from schema.tickets.search import TicketConnection
 
 FromArgument = Annotated[date | None, strawberry.argument(name="from", description="First day (UTC), inclusive.")]
@@ -76,6 +81,18 @@ class Customer(Node):
     ) -> TicketEvaluation | None:
         return await customer_evaluation(info, self.pk, from_, to)
 
+    @field(
+        policy=READ_CHANNEL,
+        description="The type of the tickets its users open by mail to an object's intake address; null: "
+        "such mail is refused (`setCustomerMailTicketType`).",
+    )
+    async def mail_ticket_type(self, info: strawberry.Info) -> TicketType | None:
+        row = await customer_by_id(info).load(self.pk)
+        if row is None or row.mail_ticket_type_id is None:
+            return None
+        kind = await ticket_type_by_id(info).load(row.mail_ticket_type_id)
+        return TicketType.from_row(kind) if kind is not None else None
+
     @classmethod
     def from_row(cls, row: CustomerRow) -> Customer:
         return cls(name=row.name, pk=row.id)
@@ -94,10 +111,11 @@ class SiteObject(Node):
     @field(policy=SIGNED_IN, description="The customer it belongs to.")
     def customer(self, info: strawberry.Info) -> Customer:
         if self.customer_name is not None:
-            return Customer.from_row(SimpleNamespace(id=self.customer_pk, name=self.customer_name))
+            return Customer(name=self.customer_name, pk=self.customer_pk)
         return _customer(info, self.customer_pk)  # type: ignore[return-value]
 
     @field(policy=SIGNED_IN, description="The tickets on this object the viewer may see.")
+    @paged(ticket_listing("CREATED_AT", True))
     async def tickets(
         self,
         info: strawberry.Info,
@@ -105,12 +123,10 @@ class SiteObject(Node):
             TicketFilterInput | None,
             strawberry.argument(description="Narrows the list; absent: every ticket on the object the viewer may see."),
         ] = None,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
+        *,
+        page: Paging,
     ) -> TicketConnection:
-        return await ticket_connection(info, filter, (first, after, last, before), object_pk=self.pk)
+        return await ticket_connection(info, filter, page, object_pk=self.pk)
 
     @field(
         policy=SIGNED_IN,
@@ -126,15 +142,9 @@ class SiteObject(Node):
         description="Files published on this object by the customer's document rules, newest first, as a "
         "connection (keyset pages). Customer users get the file, never the ticket behind it.",
     )
-    async def document_page(
-        self,
-        info: strawberry.Info,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
-    ) -> Connection[Document]:
-        return await document_connection(info, self.pk, (first, after, last, before))
+    @paged(DOCUMENTS)
+    async def document_page(self, info: strawberry.Info, page: Paging) -> Connection[Document]:
+        return await document_connection(info, self.pk, page)
 
     @field(
         policy=SIGNED_IN,
@@ -154,6 +164,18 @@ class SiteObject(Node):
     async def responsible_employees(self, info: strawberry.Info) -> list[Employee] | None:
         rows = await responsible_employees_by_object_id(info).load(self.pk)
         return [Employee.from_rows(row, row.account) for row in rows]
+
+    @field(
+        policy=READ_CHANNEL,
+        description="Mail to this address from a customer user who sees the object opens a ticket of the "
+        'customer\'s mail ticket type: "<key>@SITEDESK_INBOUND_DOMAIN", the key secret '
+        "(`rotateObjectIntakeAddress`); null while the email channel is off.",
+    )
+    async def intake_address(self, info: strawberry.Info) -> str | None:
+        settings = info.context.settings
+        if not settings.inbound_domain:
+            return None
+        return intake_address(settings, await intake_key_by_object_id(info).load(self.pk))
 
     @classmethod
     def from_row(cls, row: SiteObjectRow, customer_name: str | None = None) -> SiteObject:
@@ -177,14 +199,14 @@ class CreateCustomerInput:
 
 @strawberry.input(description="A new object (a building or site) of a customer.")
 class CreateObjectInput:
-    customer_id: ref("Customer") = strawberry.field(description="The customer it belongs to.")
+    customer_id: CustomerId = strawberry.field(description="The customer it belongs to.")
     name: str = strawberry.field(description="How everyone calls it, e.g. Rathaus.")
     address: str = strawberry.field(default="", description="Its postal address, as one text.")
 
 
 @strawberry.input(description="A new customer user: a customer's staff member who signs in to the portal.")
 class CreateCustomerUserInput:
-    customer_id: ref("Customer") = strawberry.field(description="The customer they work for.")
+    customer_id: CustomerId = strawberry.field(description="The customer they work for.")
     email: str = strawberry.field(
         description="Their sign-in; unique across employees and customer users, compared ignoring case."
     )
@@ -195,30 +217,16 @@ class CreateCustomerUserInput:
 @strawberry.type
 class CustomerQueries:
     @field(policy=SIGNED_IN, description="Objects; customer users see their assigned objects only.")
-    async def objects(
-        self,
-        info: strawberry.Info,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
-    ) -> Connection[SiteObject]:
-        page = paging(info, "objects", first, after, last, before)
+    @paged(OBJECTS)
+    async def objects(self, info: strawberry.Info, page: Paging) -> Connection[SiteObject]:
         rows, total = await customers.object_page(info.context.viewer, page.window)
-        return connection([SiteObject.from_row(r) for r in rows], rows, page, total, key_of("name"))
+        return connection([SiteObject.from_row(r) for r in rows], rows, page, total)
 
     @field(policy=EMPLOYEES, description="Every customer.")
-    async def customers(
-        self,
-        info: strawberry.Info,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
-    ) -> Connection[Customer]:
-        page = paging(info, "customers", first, after, last, before)
+    @paged(CUSTOMERS)
+    async def customers(self, info: strawberry.Info, page: Paging) -> Connection[Customer]:
         rows, total = await customers.customer_page(info.context.viewer, page.window)
-        return connection([Customer.from_row(r) for r in rows], rows, page, total, key_of("name"))
+        return connection([Customer.from_row(r) for r in rows], rows, page, total)
 
 
 @strawberry.type

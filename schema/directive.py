@@ -22,7 +22,7 @@ its type's policy admits is declared nullable (`tests/schema/test_policies.py`,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import strawberry
 from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo, default_field_resolver
@@ -92,7 +92,7 @@ def allows(policy: Policy, viewer: Viewer, context: Any = None) -> bool:
     if answers.get("viewer") is not viewer:  # login swaps the viewer mid-request
         answers.clear()
         answers["viewer"] = viewer
-    allowed = answers.get(id(policy))
+    allowed: bool | None = answers.get(id(policy))
     if allowed is None:
         allowed = answers[id(policy)] = policy.allows(viewer)
     return allowed
@@ -127,21 +127,38 @@ def with_policy_text(policy: Policy, description: str | None) -> str:
     return f"{description}\n\n{policy.describe()}" if description else policy.describe()
 
 
-def field(*, policy: Policy, description: str | None = None, **kwargs: Any) -> Any:
-    """A Strawberry field guarded by `policy` (usable as a decorator on a resolver)."""
-    return strawberry.field(
+Resolver = TypeVar("Resolver", bound=Callable[..., Any])
+
+
+def field(*, policy: Policy, description: str | None = None, **kwargs: Any) -> Callable[[Resolver], Resolver]:
+    """A Strawberry field guarded by `policy`, as a decorator on its resolver.
+
+    Typed as keeping the resolver as it is, so the type checker reads the method; at run time the
+    decorator makes it a `StrawberryField`, as `@strawberry.field` does.
+    """
+    decorate = strawberry.field(
         description=with_policy_text(policy, description),
         extensions=[PolicyExtension(policy)],
         **kwargs,
     )
+    return cast(Callable[[Resolver], Resolver], decorate)
 
 
-def mutation(*, policy: Policy, description: str | None = None, **kwargs: Any) -> Any:
-    return strawberry.mutation(
+def mutation(*, policy: Policy, description: str | None = None, **kwargs: Any) -> Callable[[Resolver], Resolver]:
+    """A Strawberry mutation guarded by `policy`, as a decorator on its resolver (typed as `field`)."""
+    decorate = strawberry.mutation(
         description=with_policy_text(policy, description),
         extensions=[PolicyExtension(policy)],
         **kwargs,
     )
+    return cast(Callable[[Resolver], Resolver], decorate)
+
+
+def described(*, description: str, **kwargs: Any) -> Callable[[Resolver], Resolver]:
+    """A Strawberry field with no policy of its own, as a typed decorator on its resolver: on a type whose
+    `type_policy` covers it, or declared by an interface whose implementing types bring their policies."""
+    decorate = strawberry.field(description=description, **kwargs)
+    return cast(Callable[[Resolver], Resolver], decorate)
 
 
 def PolicyExtension(policy: Policy) -> PermissionExtension:
@@ -203,7 +220,7 @@ NOBODY = Policy(roles=())
 def _guard(resolve: Callable[..., Any] | None, policy: Policy) -> Callable[..., Any]:
     inner = resolve or default_field_resolver
 
-    def guarded(source: Any, info: GraphQLResolveInfo, **kwargs: Any) -> Any:
+    def guarded(source: Any, info: GraphQLResolveInfo[Any], **kwargs: Any) -> Any:
         check(policy, info.context.viewer, info.context)
         return inner(source, info, **kwargs)
 

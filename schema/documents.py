@@ -15,7 +15,7 @@ from permissions.policy import EMPLOYEES, SIGNED_IN
 from resolvers.documents import Document as DocumentRow
 from resolvers.documents import document_from_values
 from schema.directive import field, type_policy
-from schema.inputs import ref
+from schema.inputs import TicketTypeId
 from schema.loaders import (
     document_rules_by_customer_id,
     ticket_type_by_id,
@@ -23,7 +23,7 @@ from schema.loaders import (
     visible_documents_by_object_id,
     visible_ticket_by_id,
 )
-from schema.relay import Connection, Node, connection, key_of, paging
+from schema.relay import Connection, Node, Paging, connection
 from schema.tickets import Ticket, TicketType
 
 
@@ -89,7 +89,7 @@ class DocumentRule:
 
 @strawberry.input(description="One document rule: a ticket type and the content types it publishes.")
 class DocumentRuleInput:
-    ticket_type_id: ref("TicketType") = strawberry.field(
+    ticket_type_id: TicketTypeId = strawberry.field(
         description="The ticket type whose attachments are published; not an absence type."
     )
     content_types: list[str] | None = strawberry.field(
@@ -108,11 +108,8 @@ async def document_rules_of(info: strawberry.Info, customer_pk: int) -> list[Doc
     return [DocumentRule(content_types=list(r.content_types), type_pk=r.ticket_type_id) for r in rows]
 
 
-async def document_connection(
-    info: strawberry.Info, object_pk: int, arguments: tuple[int | None, str | None, int | None, str | None]
-) -> Connection[Document]:
+async def document_connection(info: strawberry.Info, object_pk: int, page: Paging) -> Connection[Document]:
     """`SiteObject.documentPage`: a keyset page, batched over the objects of the request (one windowed statement)."""
-    page = paging(info, "documents", *arguments)
     rows, total = await visible_document_page_by_object_id(info).load((object_pk, (page.window, ())))
     items = [Document.from_row(document_from_values(r)) for r in rows]
-    return connection(items, rows, page, total, key_of("created_at"))
+    return connection(items, rows, page, total)

@@ -65,7 +65,9 @@ def finish_errors(errors: list[GraphQLError] | None, max_tokens: int | None = No
     finished here: syntax errors get `GRAPHQL_PARSE_FAILED` (`TOO_MANY_TOKENS`
     when the parser's token limit stopped it), anything else is masked.
     """
-    for index, error in enumerate(errors or ()):
+    if errors is None:
+        return
+    for index, error in enumerate(errors):
         if error.extensions and "code" in error.extensions:
             continue
         if isinstance(error, GraphQLSyntaxError) and "tokens" in error.message:

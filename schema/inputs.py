@@ -2,10 +2,10 @@
 
 An ID field that names a row says which type it must be:
 
-    object_id: Annotated[strawberry.ID, Ref("SiteObject")]   # or: ref("SiteObject")
+    object_id: SiteObjectId   # Annotated[strawberry.ID, Ref("SiteObject")], declared below
 
-A list of IDs is either `list[ref("SiteObject")]` (an error names the item,
-`objectIds.2`) or `refs("SiteObject")` (an error names the list, `objectIds`).
+A list of IDs is either `list[SiteObjectId]` (an error names the item,
+`objectIds.2`) or a `…Ids` alias such as `PermissionGroupIds` (an error names the list, `groupIds`).
 
 `decoded(input)` returns the input as a plain dict keyed by Python field
 names, with every such ID replaced by its primary key, nested inputs and
@@ -45,14 +45,19 @@ class Ref:
     type_name: str
 
 
-def ref(type_name: str) -> Any:
-    """`Annotated[strawberry.ID, Ref(type_name)]`, for an input field's annotation."""
-    return Annotated[strawberry.ID, Ref(type_name)]
-
-
-def refs(type_name: str) -> Any:
-    """`Annotated[list[strawberry.ID], Ref(type_name)]`: IDs whose errors name the list (`groupIds`), not an item."""
-    return Annotated[list[strawberry.ID], Ref(type_name)]
+# The ID of one row of a type; a list of them is `list[SiteObjectId]` (an error names the item,
+# `objectIds.2`). A new type named by inputs gets its alias here.
+CommentId = Annotated[strawberry.ID, Ref("Comment")]
+CustomerId = Annotated[strawberry.ID, Ref("Customer")]
+EmployeeId = Annotated[strawberry.ID, Ref("Employee")]
+FormTemplateId = Annotated[strawberry.ID, Ref("FormTemplate")]
+SiteObjectId = Annotated[strawberry.ID, Ref("SiteObject")]
+TicketId = Annotated[strawberry.ID, Ref("Ticket")]
+TicketStateId = Annotated[strawberry.ID, Ref("TicketState")]
+TicketTypeId = Annotated[strawberry.ID, Ref("TicketType")]
+WebhookId = Annotated[strawberry.ID, Ref("Webhook")]
+# IDs whose errors name the list (`groupIds`), not an item.
+PermissionGroupIds = Annotated[list[strawberry.ID], Ref("PermissionGroup")]
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,7 @@ def decoded(value: Any, path: str = "") -> dict[str, Any]:
     """The Strawberry input `value` as a dict for resolvers: IDs decoded, uploads unwrapped (see module doc)."""
     return {
         f.python_name: _decode(getattr(value, f.python_name), f.annotation, _join(path, f.graphql_name))
-        for f in _fields(type(value))
+        for f in _fields(value.__class__)
     }
 
 

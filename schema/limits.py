@@ -91,8 +91,10 @@ def selection_depth(
             if fragment is None or name in visiting:
                 continue  # unknown fragments and cycles are other rules' errors
             below = selection_depth(fragment.selection_set, fragments, visiting | {name})
-        else:
+        elif isinstance(selection, InlineFragmentNode):
             below = selection_depth(selection.selection_set, fragments, visiting)
+        else:
+            continue
         plain, introspection = max(plain, below[0]), max(introspection, below[1])
     return plain, introspection
 
@@ -176,7 +178,7 @@ def _count_root_fields(
             fragment = fragments.get(selection.name.value)
             if fragment is not None and selection.name.value not in visiting:
                 count += _count_root_fields(fragment.selection_set, fragments, visiting | {selection.name.value})
-        else:
+        elif isinstance(selection, InlineFragmentNode):
             count += _count_root_fields(selection.selection_set, fragments, visiting)
     return count
 
@@ -251,7 +253,8 @@ class QueryLimits(SchemaExtension):
     cost: int | None = None
 
     def _settings(self) -> Settings:
-        return self.execution_context.context.settings
+        settings: Settings = self.execution_context.context.settings
+        return settings
 
     def get_results(self) -> dict[str, Any]:
         """`extensions.cost` on every answer: the estimate (null when the document does not

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 import strawberry
 from graphql import DocumentNode, GraphQLError
@@ -24,7 +24,7 @@ from permissions.viewer import Viewer
 from resolvers.tickets.live import Change, open_ticket_changes
 from schema.directive import field, type_policy
 from schema.limits import query_cost
-from schema.tickets.types import Attachment, Comment, Ticket
+from schema.tickets.types import TICKET_ROW, Attachment, Comment, Ticket
 
 
 @strawberry.enum(description="What happened to a ticket.")
@@ -81,7 +81,9 @@ def check_cost(info: strawberry.Info) -> None:
     raw = info._raw_info
     settings = info.context.settings
     document = DocumentNode(definitions=(raw.operation, *raw.fragments.values()))
-    cost = query_cost(raw.schema, document, raw.operation, raw.variable_values or {})
+    # A dict of the coerced values here, though graphql-core 3.3 annotates `variable_values` as `VariableValues`.
+    variables: dict[str, Any] = cast(Any, raw.variable_values) or {}
+    cost = query_cost(raw.schema, document, raw.operation, variables)
     if cost > settings.max_query_cost:
         raise GraphQLError(
             f"The query is too complex: its estimated cost {cost} exceeds the budget of "
@@ -125,6 +127,7 @@ class Subscription:
         changes = await open_ticket_changes(
             current_viewer,
             context.settings,
+            values=TICKET_ROW.values,
             object_id=parse_id(object_id, "SiteObject", "objectId") if object_id else None,
             ticket_id=parse_id(ticket_id, "Ticket", "ticketId") if ticket_id else None,
         )

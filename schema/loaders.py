@@ -14,7 +14,7 @@ viewer already sees (a ticket's type, a comment's author).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any, Generic, TypeVar, cast
 
 import strawberry
@@ -33,6 +33,7 @@ from resolvers.customers import responsibles_of
 from resolvers.documents import Document, document_pages, document_rules_of, documents_on
 from resolvers.evaluations import Evaluation, Period, customer_evaluations, object_evaluations
 from resolvers.forms import created_tickets_of, current_versions
+from resolvers.inbound_mail.administration import bouncing_accounts, intake_keys
 from resolvers.people import people_by_account
 from resolvers.tickets import (
     attachments_by_ticket,
@@ -52,8 +53,9 @@ V = TypeVar("V")
 M = TypeVar("M", bound=Model)
 T = TypeVar("T")
 
-Batch = Callable[[list[K]], Awaitable[list[V]]]
-# A row of a values query (`TICKET_VALUES`, `COMMENT_VALUES`, …): column name → value.
+# A loader's batch function: a value for each key, in order, or the exception that key's `load` raises.
+Batch = Callable[[list[K]], Awaitable[Sequence[V | BaseException]]]
+# A row of a values query (`TICKET_ROW.values`, `COMMENT_VALUES`, …): column name → value.
 Values = dict[str, Any]
 # One page of a growing list: its rows and how many there are in all.
 Page = tuple[list[T], int]
@@ -76,13 +78,32 @@ class Loader(Generic[K, V]):
         return cast(DataLoader[K, V], context.loader(self, lambda: DataLoader(self.batch(context.viewer))))
 
 
+async def _fetch_by_id(model: type[M], related: tuple[str, ...], ids: list[int]) -> list[M | None]:
+    query = model.filter(id__in=set(ids))
+    if related:
+        query = query.select_related(*related)
+    rows = {row.pk: row for row in await query}
+    return [rows.get(pk) for pk in ids]
+
+
 def _rows_by_id(model: type[M], related: tuple[str, ...] = ()) -> Batch[int, M | None]:
+    """Rows by primary key; None where there is none."""
+
     async def load(ids: list[int]) -> list[M | None]:
-        query = model.filter(id__in=set(ids))
-        if related:
-            query = query.select_related(*related)
-        rows = {row.pk: row for row in await query}
-        return [rows.get(pk) for pk in ids]
+        return await _fetch_by_id(model, related, ids)
+
+    return load
+
+
+def _required_rows_by_id(model: type[M]) -> Batch[int, M]:
+    """Rows a foreign key points to: each must exist (a missing one fails its own `load`, not the batch)."""
+
+    async def load(ids: list[int]) -> list[M | BaseException]:
+        rows = await _fetch_by_id(model, (), ids)
+        return [
+            row if row is not None else LookupError(f"No {model.__name__} {pk}")
+            for pk, row in zip(ids, rows, strict=True)
+        ]
 
     return load
 
@@ -166,11 +187,21 @@ async def _permission_groups(viewer: Viewer, employee_ids: list[int]) -> Mapping
     return await permission_groups_by_employee(employee_ids)
 
 
-# ---------------------------------------------------------------- rows by key, as they are
+async def _intake_keys(viewer: Viewer, object_ids: list[int]) -> Mapping[int, str]:
+    return await intake_keys(object_ids)
 
-site_object_by_id: Loader[int, SiteObject | None] = Loader(lambda viewer: _rows_by_id(SiteObject))
-customer_by_id: Loader[int, Customer | None] = Loader(lambda viewer: _rows_by_id(Customer))
-ticket_type_by_id: Loader[int, TicketType | None] = Loader(lambda viewer: _rows_by_id(TicketType))
+
+async def _mail_bouncing(viewer: Viewer, account_ids: list[int]) -> Mapping[int, bool]:
+    bouncing = await bouncing_accounts(account_ids)
+    return {pk: pk in bouncing for pk in account_ids}
+
+
+# ---------------------------------------------------------------- rows by key, as they are
+# Rows a foreign key of a visible row points to exist (`LookupError` otherwise); the rest may be None.
+
+site_object_by_id: Loader[int, SiteObject] = Loader(lambda viewer: _required_rows_by_id(SiteObject))
+customer_by_id: Loader[int, Customer] = Loader(lambda viewer: _required_rows_by_id(Customer))
+ticket_type_by_id: Loader[int, TicketType] = Loader(lambda viewer: _required_rows_by_id(TicketType))
 employee_by_id: Loader[int, Employee | None] = Loader(lambda viewer: _rows_by_id(Employee, ("account",)))
 responsible_employees_by_object_id: Loader[int, list[Employee]] = Loader(
     lambda viewer: _by_key_or(responsibles_of, viewer, list)
@@ -178,13 +209,17 @@ responsible_employees_by_object_id: Loader[int, list[Employee]] = Loader(
 permission_groups_by_employee_id: Loader[int, list[Values]] = Loader(
     lambda viewer: _by_key_or(_permission_groups, viewer, list)
 )
+# The email channel (issue 27), for fields whose policy admits employees only: an object's intake
+# key (made on first use), whether an account's address is marked as bouncing.
+intake_key_by_object_id: Loader[int, str | None] = Loader(lambda viewer: _by_key(_intake_keys, viewer))
+mail_bouncing_by_account_id: Loader[int, bool] = Loader(lambda viewer: _by_key_or(_mail_bouncing, viewer, bool))
 # (account, employee or customer-user row) of an account id (`resolvers.people.people_by_account`).
 person_by_account_id: Loader[int, tuple[Any, Any] | None] = Loader(lambda viewer: people_by_account)
 document_rules_by_customer_id: Loader[int, list[DocumentRule]] = Loader(
     lambda viewer: _by_key_or(_document_rules, viewer, list)
 )
-form_template_by_id: Loader[int, FormTemplate | None] = Loader(lambda viewer: _rows_by_id(FormTemplate))
-form_version_by_id: Loader[int, FormTemplateVersion | None] = Loader(lambda viewer: _rows_by_id(FormTemplateVersion))
+form_template_by_id: Loader[int, FormTemplate] = Loader(lambda viewer: _required_rows_by_id(FormTemplate))
+form_version_by_id: Loader[int, FormTemplateVersion] = Loader(lambda viewer: _required_rows_by_id(FormTemplateVersion))
 current_form_version_by_template_id: Loader[int, FormTemplateVersion | None] = Loader(
     lambda viewer: _by_key(_current_versions, viewer)
 )

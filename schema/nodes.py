@@ -23,6 +23,7 @@ from schema.notifications import Notification
 from schema.relay import Node
 from schema.tickets import Attachment, Comment, Ticket, TicketType
 from schema.tickets.states import TicketState
+from schema.tickets.types import TICKET_ROW
 from schema.webhooks import Webhook, WebhookDelivery
 
 Resolve = Callable[[Viewer, int], Awaitable[Node | None]]
@@ -44,7 +45,7 @@ async def _submission(viewer: Viewer, pk: int) -> Node | None:
 
 
 RESOLVERS: dict[str, Resolve] = {
-    "Ticket": _node(tickets.find_ticket, Ticket.from_values),
+    "Ticket": _node(lambda viewer, pk: tickets.find_ticket(viewer, pk, TICKET_ROW.values), Ticket.from_values),
     "Comment": _node(tickets.find_comment, Comment.from_row),
     "Attachment": _node(tickets.find_attachment, Attachment.from_row),
     "SiteObject": _node(customers.find_object, SiteObject.from_row),

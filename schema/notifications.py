@@ -14,19 +14,16 @@ from models.notifications import OutboxMail as OutboxMailRow
 from permissions.notifications import may_read_notification_settings
 from permissions.policy import EMPLOYEES, SIGNED_IN
 from resolvers import notifications
+from resolvers.notifications import NOTIFICATIONS
 from schema.describe import describe_values
 from schema.directive import field, mutation, type_policy
 from schema.inputs import decoded
 from schema.relay import (
-    AfterArgument,
-    BeforeArgument,
     Connection,
-    FirstArgument,
-    LastArgument,
     Node,
+    Paging,
     connection,
-    key_of,
-    paging,
+    paged,
 )
 
 strawberry.enum(NotificationKind, description="What a notification mail is about.")
@@ -46,6 +43,7 @@ describe_values(
         "WEBHOOK_DISABLED": "A webhook the recipient created was disabled after failing (410 Gone, or days of errors).",
         "REOPENED": "A customer user reopened a ticket assigned to the recipient; the mail gives the reason.",
         "RATED_LOW": "A customer user rated the resolution of the recipient's ticket 1 or 2.",
+        "MAIL_TOO_LARGE": "The recipient's reply by mail was over SITEDESK_MAX_UPLOAD_MB and was not stored.",
     },
 )
 describe_values(
@@ -159,20 +157,17 @@ class NotificationQueries:
     @field(
         policy=EMPLOYEES, description="The mails queued for a ticket, newest first: to whom, sent or failed and why."
     )
+    @paged(NOTIFICATIONS)
     async def notifications(
         self,
         info: strawberry.Info,
         ticket_id: Annotated[strawberry.ID, strawberry.argument(description="The ticket's ID.")],
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
+        page: Paging,
     ) -> Connection[Notification]:
-        page = paging(info, "notifications", first, after, last, before)
         rows, total = await notifications.notification_page(
             info.context.viewer, parse_id(ticket_id, "Ticket", "ticketId"), page.window
         )
-        return connection([Notification.from_row(r) for r in rows], rows, page, total, key_of("created_at"))
+        return connection([Notification.from_row(r) for r in rows], rows, page, total)
 
     @field(policy=SIGNED_IN, description="Your language and notification settings.")
     async def notification_settings(self, info: strawberry.Info) -> NotificationSettings:

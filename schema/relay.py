@@ -10,20 +10,24 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import functools
+import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
+from strawberry import Info
 
 from core.errors import BadUserInput
 from core.ids import MAX_PK, to_global_id
 from core.keys import sign, verify_signature
-from core.keyset import Key, Window
+from core.keyset import Key, Listing, Window
 from core.settings import Settings
 from permissions.policy import ANYONE
-from schema.directive import type_policy
+from schema.directive import described, type_policy
+from schema.rows import columns
 
 T = TypeVar("T")
 
@@ -49,7 +53,7 @@ def lazy_id(type_name: str) -> Any:
     def resolve_id(self: Any) -> strawberry.ID:
         return to_global_id(type_name, self.pk)
 
-    return strawberry.field(resolver=resolve_id, name="id", description=NODE_ID_DESCRIPTION)
+    return strawberry.field(resolver=resolve_id, name="id", description=NODE_ID_DESCRIPTION, metadata=columns("id"))
 
 
 @strawberry.type(
@@ -66,15 +70,13 @@ class PageInfo:
     # The page's edges: the cursors are signed when a query selects them.
     edges: strawberry.Private[list[Any]]
 
-    @strawberry.field(
+    @described(
         description="The cursor of the page's first edge (pass as `before` for the page before); null when empty."
     )
     def start_cursor(self) -> str | None:
         return self.edges[0].signed_cursor() if self.edges else None
 
-    @strawberry.field(
-        description="The cursor of the page's last edge (pass as `after` for the next page); null when empty."
-    )
+    @described(description="The cursor of the page's last edge (pass as `after` for the next page); null when empty.")
     def end_cursor(self) -> str | None:
         return self.edges[-1].signed_cursor() if self.edges else None
 
@@ -86,14 +88,14 @@ class Edge(Generic[T]):
     key: strawberry.Private[Any]
     paging: strawberry.Private[Any]
 
-    @strawberry.field(
+    @described(
         description="Opaque, signed position of this item in its list and ordering: pass it as `after` or `before`."
     )
     def cursor(self) -> str:
         return self.signed_cursor()
 
     def signed_cursor(self) -> str:
-        return encode_cursor(self.paging.settings, self.paging.ordering, self.key)
+        return encode_cursor(self.paging.settings, self.paging.listing.name, self.key)
 
 
 @strawberry.type(
@@ -191,17 +193,22 @@ def decode_cursor(settings: Settings, ordering: str, cursor: str, field: str) ->
 
 @dataclasses.dataclass(frozen=True)
 class Paging:
-    """A connection's page arguments, checked, with cursors decoded for one ordering."""
+    """A connection's page arguments, checked, with cursors decoded for one listing."""
 
     window: Window
-    ordering: str
+    listing: Listing
     settings: Settings
 
 
 def paging(
-    info: Any, ordering: str, first: int | None, after: str | None, last: int | None = None, before: str | None = None
+    info: Any,
+    listing: Listing,
+    first: int | None,
+    after: str | None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> Paging:
-    """`first`/`after`/`last`/`before` of a connection over `ordering` (a name the cursors carry)."""
+    """`first`/`after`/`last`/`before` of a connection over `listing` (whose name the cursors carry)."""
     settings = info.context.settings
     if first is not None and last is not None:
         raise BadUserInput("Give `first` or `last`, not both.", field="last")
@@ -215,16 +222,16 @@ def paging(
     window = Window(
         limit=size,
         backward=backward,
-        after=decode_cursor(settings, ordering, after, "after") if after else None,
-        before=decode_cursor(settings, ordering, before, "before") if before else None,
+        after=decode_cursor(settings, listing.name, after, "after") if after else None,
+        before=decode_cursor(settings, listing.name, before, "before") if before else None,
     )
-    return Paging(window, ordering, settings)
+    return Paging(window, listing, settings)
 
 
-def connection(items: list[T], rows: list[Any], paging: Paging, total: int, key: Callable[[Any], Key]) -> Connection[T]:
+def connection(items: list[T], rows: list[Any], paging: Paging, total: int) -> Connection[T]:
     """A connection over `items` (built from `rows`, in reading order, one more than the page when another follows).
 
-    `key(row)` is a row's (sort value, id), the content of its cursor.
+    A row's cursor holds its key in the paging's listing (`Listing.key`: sort value and id).
     """
     window = paging.window
     more = len(items) > window.limit
@@ -232,6 +239,7 @@ def connection(items: list[T], rows: list[Any], paging: Paging, total: int, key:
     if window.backward:
         pairs.reverse()
     # Cursors are signed only when selected (`Edge.cursor`, `PageInfo.startCursor`/`endCursor`).
+    key = paging.listing.key
     edges = [Edge(node=item, key=key(row), paging=paging) for item, row in pairs]
     return Connection(
         edges=edges,
@@ -244,12 +252,77 @@ def connection(items: list[T], rows: list[Any], paging: Paging, total: int, key:
     )
 
 
-def key_of(column: str) -> Callable[[Any], Key]:
-    """The cursor key of a row (a model instance or a values dict) ordered by `column`, then id."""
+# The page arguments `paged` adds to a connection resolver, in this order, where its `page` parameter is.
+PAGE_PARAMETERS = tuple(
+    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+    for name, annotation in (
+        ("first", FirstArgument),
+        ("after", AfterArgument),
+        ("last", LastArgument),
+        ("before", BeforeArgument),
+    )
+)
 
-    def key(row: Any) -> Key:
-        if isinstance(row, dict):
-            return row[column], row["id"]
-        return getattr(row, column), row.id
+ListingChoice = Listing | Callable[..., Listing]
+Resolver = TypeVar("Resolver", bound=Callable[..., Awaitable[Any]])
 
-    return key
+
+def paged(listing: ListingChoice) -> Callable[[Resolver], Resolver]:
+    """A connection resolver taking `page: Paging` gets `first`/`after`/`last`/`before` in its place.
+
+    `listing` is the list's declaration (`core.keyset.Listing`, next to its
+    resolver), or a function of the resolver's other arguments choosing one
+    (the ticket orderings). The arguments are checked and the cursors decoded
+    for that listing before the resolver runs; `connection` then signs the
+    cursors of the page's rows for it. The listing stays on the resolver
+    (`listing_of`), for the test that walks every listing.
+    """
+
+    def decorate(function: Resolver) -> Resolver:
+        signature = inspect.signature(function)
+        names = list(signature.parameters)
+        if "page" not in names:
+            raise TypeError(f"{function.__qualname__} has no `page` parameter")
+        takes_info = "info" in names
+        parameters: list[inspect.Parameter] = []
+        for parameter in signature.parameters.values():
+            if parameter.name == "page":
+                parameters.extend(PAGE_PARAMETERS)
+                if not takes_info:
+                    parameters.append(inspect.Parameter("info", inspect.Parameter.KEYWORD_ONLY, annotation=Info))
+            elif parameter.name == "self":
+                parameters.append(parameter)
+            else:
+                parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+
+        @functools.wraps(function)
+        async def resolver(
+            *args: Any,
+            first: int | None = None,
+            after: str | None = None,
+            last: int | None = None,
+            before: str | None = None,
+            **kwargs: Any,
+        ) -> Any:
+            info = kwargs["info"] if takes_info else kwargs.pop("info")
+            if isinstance(listing, Listing):
+                chosen = listing
+            else:
+                chosen = listing(**{name: value for name, value in kwargs.items() if name != "info"})
+            page = paging(info, chosen, first, after, last, before)
+            return await function(*args, page=page, **kwargs)
+
+        resolver.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        resolver.__annotations__ = {
+            **{name: value for name, value in function.__annotations__.items() if name != "page"},
+            **{parameter.name: parameter.annotation for parameter in PAGE_PARAMETERS},
+        }
+        resolver.listing = listing  # type: ignore[attr-defined]
+        return resolver  # type: ignore[return-value]
+
+    return decorate
+
+
+def listing_of(resolver: Any) -> ListingChoice | None:
+    """The listing a `paged` resolver pages (a `Listing` or the function choosing one), None for others."""
+    return getattr(resolver, "listing", None)

@@ -33,6 +33,7 @@ from schema.directive import enforce_policies
 from schema.documents import Document
 from schema.errors import ShapeErrors, finish_errors
 from schema.forms import FormMutations, FormQueries, FormSubmission, FormTemplate
+from schema.inbound_mail import InboundMailMutations
 from schema.limits import QueryLimits
 from schema.live import Subscription
 from schema.nodes import NodeQueries
@@ -70,6 +71,7 @@ Mutation = merge_types(
         WebhookMutations,
         WorkflowMutations,
         ApiTokenMutations,
+        InboundMailMutations,
     ),
 )
 

@@ -17,7 +17,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from graphql.language import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, SelectionSetNode
+from graphql.language import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
 
 Tree = dict[str, "Tree"]
 CACHE_SIZE = 1024
@@ -58,7 +64,7 @@ def _merge(
             fragment = fragments.get(name)
             if fragment is not None and name not in visiting:
                 _merge(tree, fragment.selection_set, fragments, visiting | {name})
-        else:  # an inline fragment
+        elif isinstance(selection, InlineFragmentNode):
             _merge(tree, selection.selection_set, fragments, visiting)
 
 

@@ -15,19 +15,16 @@ from models.webhooks import WebhookDeliveryStatus as DeliveryStatusRow
 from models.webhooks import WebhookEvent as WebhookEventRow
 from permissions.policy import SYSTEM_ADMINS
 from resolvers import webhooks
+from resolvers.webhooks import WEBHOOK_DELIVERIES, WEBHOOKS
 from schema.accounts import Person
 from schema.directive import field, mutation, type_policy
-from schema.inputs import decoded, ref
+from schema.inputs import WebhookId, decoded
 from schema.relay import (
-    AfterArgument,
-    BeforeArgument,
     Connection,
-    FirstArgument,
-    LastArgument,
     Node,
+    Paging,
     connection,
-    key_of,
-    paging,
+    paged,
 )
 from schema.tickets.types import person
 from webhooks.outbox import events_of
@@ -165,7 +162,7 @@ class CreateWebhookInput:
 
 @strawberry.input(description="Changes to a webhook; fields left out stay as they are.")
 class UpdateWebhookInput:
-    id: ref("Webhook") = strawberry.field(description="The webhook.")  # type: ignore[valid-type]
+    id: WebhookId = strawberry.field(description="The webhook.")
     url: str | None = strawberry.field(default=None, description="A new URL, checked like at creation.")
     events: list[WebhookEvent] | None = strawberry.field(default=None, description="The new set of events.")
     description: str | None = strawberry.field(default=None, description="A new description.")
@@ -181,33 +178,23 @@ def _events(values: list[WebhookEvent] | None) -> list[WebhookEventRow] | None:
 @strawberry.type
 class WebhookQueries:
     @field(policy=SYSTEM_ADMINS, description="Every webhook, newest first.")
-    async def webhooks(
-        self,
-        info: strawberry.Info,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
-    ) -> Connection[Webhook]:
-        page = paging(info, "webhooks", first, after, last, before)
+    @paged(WEBHOOKS)
+    async def webhooks(self, info: strawberry.Info, page: Paging) -> Connection[Webhook]:
         rows, total = await webhooks.webhook_page(info.context.viewer, page.window)
-        return connection([Webhook.from_row(r) for r in rows], rows, page, total, key_of("created_at"))
+        return connection([Webhook.from_row(r) for r in rows], rows, page, total)
 
     @field(policy=SYSTEM_ADMINS, description="A webhook's deliveries, newest first: status, HTTP code, attempts.")
+    @paged(WEBHOOK_DELIVERIES)
     async def webhook_deliveries(
         self,
         info: strawberry.Info,
         webhook_id: Annotated[strawberry.ID, strawberry.argument(description="The webhook whose deliveries to list.")],
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
+        page: Paging,
     ) -> Connection[WebhookDelivery]:
-        page = paging(info, "webhookDeliveries", first, after, last, before)
         rows, total = await webhooks.delivery_page(
             info.context.viewer, parse_id(webhook_id, "Webhook", "webhookId"), page.window
         )
-        return connection([WebhookDelivery.from_row(r) for r in rows], rows, page, total, key_of("created_at"))
+        return connection([WebhookDelivery.from_row(r) for r in rows], rows, page, total)
 
 
 @strawberry.type

@@ -36,6 +36,7 @@ from core.settings import Settings, get_settings
 from execution.schema import schema as graphql_schema
 from files.routes import download
 from live.hub import HUB
+from live.sockets import SOCKETS
 from mail.sender import MailSender
 from permissions.api_tokens import TokenBudgetExceeded, viewer_for_bearer
 from permissions.tokens import TOKEN_EXPIRED, TOKEN_INVALID, TOKEN_REVOKED, InvalidToken
@@ -44,6 +45,7 @@ from schema.context import Context
 from schema.errors import DATABASE_UNAVAILABLE
 from server import http_spec, idempotency
 from server.graphiql import graphiql_response, graphiql_routes
+from server.inbound_mail import start_receiver, stop_receiver
 from server.live import LiveTransportHandler, TextWebSocketAdapter
 from server.observe import Observe, metrics, note_result
 from server.persisted import PersistedQueries, PersistedQueryError
@@ -326,6 +328,12 @@ class GraphQLApp(GraphQL):
             return result
         result = await self.execute_query(query, request_adapter, context, root_value, request_data)
         note_result(request.scope, request_data.operation_name, query, result)
+        registration = self.persisted.offered(request_data.query, request_data.extensions)
+        if registration is not None and not result.errors:  # it parsed, validated and ran unrefused
+            try:
+                await self.persisted.register(registration, context.viewer.account_id is None, context.client_ip)
+            except Exception as exc:  # the answer stands; the client sends the query again next time
+                logger.warning("persisted query not stored: %s", exc)
         return result
 
     async def execute_query(
@@ -502,16 +510,32 @@ def create_app(
             await sender.stop()
 
     @asynccontextmanager
+    async def with_receiver(app: Starlette) -> AsyncIterator[None]:
+        """The email channel's SMTP receiver (issue 27) when SITEDESK_INBOUND_SMTP is set."""
+        if not settings.inbound_smtp:
+            yield
+            return
+        receiver = await start_receiver(settings)
+        app.state.inbound_smtp = receiver
+        try:
+            yield
+        finally:
+            await stop_receiver(receiver)
+
+    @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if not manage_database:
-            async with with_sender(app):
+            async with with_sender(app), with_receiver(app):
                 yield
             return
-        async with database(settings), with_sender(app):
+        async with database(settings), with_sender(app), with_receiver(app):
+            graphql_app.persisted.start()  # the clean-up of unused persisted queries
             try:
                 yield
             finally:
+                await graphql_app.persisted.stop()
                 await HUB.stop()
+                await SOCKETS.stop()
 
     graphql_app = GraphQLApp(settings)
     # A multipart request may carry up to SITEDESK_MAX_UPLOAD_MB of files on top

@@ -1,4 +1,4 @@
-"""The `sitedesk` command: migrate, create-admin, seed-demo, export-schema, serve, backup, restore, search."""
+"""The `sitedesk` command: migrate, create-admin, seed-demo, export-schema, serve, mail-in, backup, restore, search."""
 
 from __future__ import annotations
 
@@ -111,6 +111,10 @@ def _serve(args: argparse.Namespace) -> int:
         # Forwarded headers count only from SITEDESK_TRUSTED_PROXIES (server/proxies.py, in the app).
         "proxy_headers": False,
         "server_header": False,
+        # A live-socket frame is at most as large as a JSON request body.
+        "ws_max_size": settings.max_body_bytes,
+        # A safety net: tasks still running this long after SIGTERM are cancelled.
+        "timeout_graceful_shutdown": 10,
     }
     # server.live.Server is uvicorn's server closing live sockets with 1001 on shutdown.
     from server.live import Server
@@ -141,6 +145,23 @@ def _prepare_multiprocess_metrics() -> None:
         Path(directory).mkdir(parents=True, exist_ok=True)
     else:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="sitedesk-metrics-")
+
+
+def _mail_in(args: argparse.Namespace) -> int:
+    """`sitedesk mail-in`: one message on standard input, or `--listen host:port` as an SMTP server."""
+    from core.settings import split_host_port
+    from server.inbound_mail import deliver_stdin, serve_forever
+
+    settings = get_settings()
+    if args.listen:
+        try:
+            split_host_port(args.listen)
+        except ValueError:
+            print("sitedesk: --listen must be host:port, e.g. 127.0.0.1:2525", file=sys.stderr)
+            return 2
+        asyncio.run(serve_forever(settings, args.listen))
+        return 0
+    return asyncio.run(deliver_stdin(settings, args.recipient))
 
 
 def _files_gc(args: argparse.Namespace) -> int:
@@ -206,6 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=1, help="worker processes (uvicorn's process manager; PostgreSQL only)"
     )
     serve.set_defaults(run=_serve)
+    mail_in = commands.add_parser(
+        "mail-in", help="receive mail: one message on standard input (a pipe transport), or --listen for SMTP"
+    )
+    mail_in.add_argument("--recipient", help="the address the message was delivered to (else Delivered-To, To)")
+    mail_in.add_argument("--listen", metavar="HOST:PORT", help="serve SMTP there until stopped (for an MTA relay)")
+    mail_in.set_defaults(run=_mail_in)
     files = commands.add_parser("files", help="maintain stored files").add_subparsers(dest="files", required=True)
     gc = files.add_parser("gc", help="remove stored files no row names (older than a day)")
     gc.add_argument("--older-than-hours", type=float, default=24.0, help="only files older than this (default 24)")

@@ -12,9 +12,15 @@ Sitedesk needs around it (the view in `server.app` wires it in):
   reloaded again (a deactivated account, a revoked session or a withdrawn
   permission takes effect within seconds: 4403); when an access token's `exp`
   passes, the socket closes with 4401 so the client reconnects with a fresh one;
-- at most `SITEDESK_LIVE_MAX_CONNECTIONS` sockets per account in this process
-  (4429) and `SITEDESK_LIVE_MAX_SUBSCRIPTIONS` operations per socket
-  (`TOO_MANY_SUBSCRIPTIONS`); only subscriptions run over the socket;
+- at most `SITEDESK_LIVE_MAX_CONNECTIONS` sockets per account across all server
+  processes (4429; counted in the database, `live/sockets.py`) and
+  `SITEDESK_LIVE_MAX_SUBSCRIPTIONS` operations per socket (`TOO_MANY_SUBSCRIPTIONS`);
+  only subscriptions run over the socket;
+- a malformed message closes 4400 (so does a document that does not parse), a
+  document that does not validate, names no operation or is no subscription
+  answers an `error` message; nothing a client sends logs a traceback;
+- an operation stopped (`complete`, its socket closing) leaves the hub at once,
+  whatever it was doing (`live.hub.EventHub.release`);
 - JSON frames go out as text, and shutdown closes every socket with 1001.
 """
 
@@ -24,25 +30,32 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Protocol
 
 import jwt
 import uvicorn
-from graphql import GraphQLError, parse
+from graphql import GraphQLError, GraphQLSyntaxError, parse
 from graphql import OperationType as GraphQLOperationType
 from graphql.utilities import get_operation_ast
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived, WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage, SubscribeMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    Message,
+    SubscribeMessage,
+)
 from strawberry.types.graphql import OperationType
+from strawberry.utils.aio import aclosing
 
 from core.database import database_unavailable
+from live.hub import HUB
+from live.sockets import SOCKETS
 from permissions.tokens import TOKEN_EXPIRED
 from permissions.viewer import Viewer
+from schema.errors import finish_errors, is_unexpected
 
 logger = logging.getLogger("sitedesk.live")
 
@@ -54,10 +67,14 @@ CLOSE_INIT_TIMEOUT = 4408
 CLOSE_TOO_MANY = 4429
 CLOSE_GOING_AWAY = 1001
 CLOSE_TRY_AGAIN = 1013
+CLOSE_INTERNAL_ERROR = 1011
+MAX_CLOSE_REASON_BYTES = 123
+MAX_OPERATION_ID = 128
+# How long closing a socket waits for its operations' tasks to end (they are cancelled).
+OPERATION_STOP_SECONDS = 2.0
 
-# Open sockets of this process (for the per-account cap and graceful shutdown).
+# Open sockets of this process (for graceful shutdown).
 HANDLERS: set[LiveTransportHandler] = set()
-CONNECTIONS: Counter[int] = Counter()
 
 
 class LiveView(Protocol):
@@ -107,29 +124,82 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
 
     async def close(self, code: int, reason: str) -> None:
         with contextlib.suppress(RuntimeError):  # already closed
-            await self.ws.close(code=code, reason=reason)
+            await self.ws.close(code=code, reason=close_reason(reason))
 
 
-def is_subscription(message: SubscribeMessage, max_tokens: int) -> bool:
-    """Whether the message's operation is a subscription (an unparsable one: yes, Strawberry refuses it)."""
-    received: Any = message.get("payload")  # the client's JSON: maybe none, whatever the TypedDict says
-    payload = received or {}
+def close_reason(text: str) -> str:
+    """`text` cut to the 123 bytes of UTF-8 a WebSocket close reason may have."""
+    data = text.encode()
+    if len(data) <= MAX_CLOSE_REASON_BYTES:
+        return text
+    return data[: MAX_CLOSE_REASON_BYTES - 3].decode(errors="ignore") + "..."
+
+
+def malformed(message: object) -> str | None:
+    """Why a client message breaks graphql-transport-ws (a 4400 close), or None when it is well formed."""
+    if not isinstance(message, dict):
+        return "A message must be a JSON object"
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        return "A message needs a string type"
+    if kind in ("subscribe", "complete"):
+        op = message.get("id")
+        if not isinstance(op, str) or not op or len(op) > MAX_OPERATION_ID:
+            return f"A {kind} message needs an id: a string of 1 to {MAX_OPERATION_ID} characters"
+    if kind == "subscribe":
+        payload = message.get("payload")
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            return "A subscribe payload is an object with a query string"
+        for key, kinds in (("variables", dict), ("operationName", str), ("extensions", dict)):
+            if payload.get(key) is not None and not isinstance(payload[key], kinds):
+                return f"A subscribe payload's {key} must be {'an object' if kinds is dict else 'a string'}"
+    return None
+
+
+def operation_refusal(query: str, operation_name: str | None, max_tokens: int) -> GraphQLError | str | None:
+    """What stops a subscribe before it runs: a syntax error (str, a 4400 close), a request error
+    (a GraphQLError, sent as the subscription's `error` message), or None (validation is next)."""
     try:
-        document = parse(payload.get("query") or "", max_tokens=max_tokens)
-    except GraphQLError:
-        return True
-    operation = get_operation_ast(document, payload.get("operationName"))
-    return operation is None or operation.operation is GraphQLOperationType.SUBSCRIPTION
+        document = parse(query, max_tokens=max_tokens)
+    except GraphQLSyntaxError as exc:
+        if "tokens" in exc.message:  # the parser's token limit, as `schema.errors.finish_errors` says it
+            return GraphQLError(
+                f"The query is too long (at most {max_tokens} tokens).",
+                extensions={"code": "TOO_MANY_TOKENS", "limit": max_tokens},
+            )
+        return exc.message
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        if operation_name is not None:
+            message = f"The document has no operation named {operation_name!r}."
+        else:
+            message = "The document has no operation, or several: name the one to run in operationName."
+        return GraphQLError(message, extensions={"code": "BAD_REQUEST"})
+    if operation.operation is not GraphQLOperationType.SUBSCRIPTION:
+        return GraphQLError(
+            "Only subscriptions run over this socket: send queries and mutations over HTTP.",
+            extensions={"code": "BAD_REQUEST"},
+        )
+    return None
 
 
 class SubscriptionsOnly:
     """The schema as the socket sees it: subscriptions only (queries and mutations go over HTTP)."""
 
-    def __init__(self, schema: Any) -> None:
+    def __init__(self, schema: Any, max_tokens: int) -> None:
         self.schema = schema
+        self.max_tokens = max_tokens
 
     async def stream(self, *args: Any, **kwargs: Any) -> Any:
-        return await self.schema.stream(*args, allowed_operation_types=(OperationType.SUBSCRIPTION,), **kwargs)
+        source = await self.schema.stream(*args, allowed_operation_types=(OperationType.SUBSCRIPTION,), **kwargs)
+        return self._finished(source)
+
+    async def _finished(self, source: Any) -> AsyncGenerator[Any, None]:
+        """The results with their errors coded as over HTTP (`GRAPHQL_VALIDATION_FAILED`, ...)."""
+        async with aclosing(source):
+            async for result in source:
+                finish_errors(result.errors, self.max_tokens)
+                yield result
 
 
 class LiveTransportHandler(BaseGraphQLTransportWSHandler[Any, Any]):
@@ -137,8 +207,9 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler[Any, Any]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.schema = SubscriptionsOnly(self.schema)  # type: ignore[assignment]
-        self.account_id: int | None = None
+        self.schema = SubscriptionsOnly(self.schema, self.live_view.settings.max_tokens)  # type: ignore[assignment]
+        self.socket_place: int | None = None  # this socket's `live_socket` row
+        self.closing = False
         self.watchdog: asyncio.Task[None] | None = None
         HANDLERS.add(self)
 
@@ -147,7 +218,7 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         return self.view  # type: ignore[return-value]
 
     async def close(self, code: int, reason: str) -> None:
-        await self.websocket.close(code=code, reason=reason)
+        await self.websocket.close(code=code, reason=close_reason(reason))
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         if self.connection_timed_out:
@@ -181,17 +252,31 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler[Any, Any]):
                 await self.close(CLOSE_FORBIDDEN, f"Forbidden: {reason or 'not signed in'}")
             return
         settings = self.live_view.settings
-        if CONNECTIONS[viewer.account_id] >= settings.live_max_connections:
+        try:  # the cap counts the account's sockets in every server process (live/sockets.py)
+            place = await SOCKETS.claim(viewer.account_id, settings.live_max_connections, settings.live_recheck_seconds)
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            await self.close(CLOSE_TRY_AGAIN, "Service unavailable, try again later")
+            return
+        if place is None:
             await self.close(
                 CLOSE_TOO_MANY, f"Too many connections for this account (at most {settings.live_max_connections})"
             )
             return
-        self.account_id = viewer.account_id
-        CONNECTIONS[viewer.account_id] += 1
+        self.socket_place = place
+        if self.closing:  # the socket closed while the place was claimed
+            await self.release_place()
+            return
         self.context.viewer = viewer
         await self.send_message({"type": "connection_ack"})
         self.connection_acknowledged = True
         self.watchdog = asyncio.create_task(self.watch(authorization), name="sitedesk-live-watchdog")
+
+    async def release_place(self) -> None:
+        place, self.socket_place = self.socket_place, None
+        if place is not None:
+            await SOCKETS.release(place)
 
     async def watch(self, authorization: str) -> None:
         """Close at the token's expiry (4401); re-check the token and reload the viewer periodically."""
@@ -216,27 +301,51 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler[Any, Any]):
                 return
             self.context.viewer = viewer
 
+    async def handle_message(self, message: Message) -> None:
+        """Check the message's shape first: anything malformed closes 4400, nothing reaches a traceback."""
+        problem = malformed(message)
+        if problem is not None:
+            await self.close(CLOSE_BAD_REQUEST, problem)
+            return
+        await super().handle_message(message)
+
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        payload: Any = message.get("payload")
-        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
-            await self.close(CLOSE_BAD_REQUEST, "A subscribe payload is an object with a query string")
+        if not self.connection_acknowledged or message["id"] in self.operations:
+            await super().handle_subscribe(message)  # 4401 before connection_ack, 4409 for an id in use
             return
         limit = self.live_view.settings.live_max_subscriptions
-        if self.connection_acknowledged and message["id"] not in self.operations and len(self.operations) >= limit:
+        if len(self.operations) >= limit:
             error = GraphQLError(
                 f"At most {limit} subscriptions per connection.",
                 extensions={"code": "TOO_MANY_SUBSCRIPTIONS", "limit": limit},
             )
             await self.send_message({"id": message["id"], "type": "error", "payload": [error.formatted]})
             return
-        if self.connection_acknowledged and not is_subscription(message, self.live_view.settings.max_tokens):
-            error = GraphQLError(
-                "Only subscriptions run over this socket: send queries and mutations over HTTP.",
-                extensions={"code": "BAD_REQUEST"},
-            )
-            await self.send_message({"id": message["id"], "type": "error", "payload": [error.formatted]})
+        payload = message["payload"]
+        refusal = operation_refusal(payload["query"], payload.get("operationName"), self.live_view.settings.max_tokens)
+        if isinstance(refusal, str):  # a syntax error: the protocol's 4400
+            await self.close(CLOSE_BAD_REQUEST, refusal)
+            return
+        if refusal is not None:
+            await self.send_message({"id": message["id"], "type": "error", "payload": [refusal.formatted]})
             return
         await super().handle_subscribe(message)
+
+    async def handle_task_exception(self, error: Exception) -> None:
+        if isinstance(error, WebSocketDisconnected):  # the socket closed while a change was being sent
+            return
+        # A GraphQL error that escaped the stream is a refusal, not an incident: no traceback.
+        if isinstance(error, GraphQLError) and not is_unexpected(error):
+            logger.info("live updates: a subscription ended with %s", error.message)
+            return
+        logger.error("live updates: a subscription failed", exc_info=error)
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        """Stop an operation (`complete`, the socket closing): cancelled, and out of the hub at once."""
+        operation = self.operations.get(operation_id)
+        await super().cleanup_operation(operation_id)
+        if operation is not None and operation.task is not None:
+            HUB.release(operation.task)
 
     async def shutdown(self) -> None:
         HANDLERS.discard(self)
@@ -244,19 +353,40 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             self.watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self.watchdog
-        if self.account_id is not None:
-            CONNECTIONS[self.account_id] -= 1
-            if CONNECTIONS[self.account_id] <= 0:
-                del CONNECTIONS[self.account_id]
-            self.account_id = None
+        self.closing = True
+        await self.release_place()
+        if self.connection_init_timeout_task:
+            self.connection_init_timeout_task.cancel()
+        tasks = [op.task for op in self.operations.values() if op.task]
+        for operation_id in list(self.operations):
+            await self.cleanup_operation(operation_id)
+        # Strawberry awaits each task without a bound; a task that ignored its cancellation would
+        # hold the socket (and a server's shutdown) for ever, so the wait is bounded.
+        if tasks:
+            await asyncio.wait(tasks, timeout=OPERATION_STOP_SECONDS)
+        for task in tasks:
+            HUB.release(task)
+            if not task.done():
+                logger.warning("live updates: a subscription task did not stop within %ss", OPERATION_STOP_SECONDS)
         await super().shutdown()
 
 
 async def close_all(code: int = CLOSE_GOING_AWAY, reason: str = "Server shutting down") -> None:
-    """Close every live socket of this process (graceful shutdown: 1001, clients reconnect elsewhere)."""
-    for handler in list(HANDLERS):
+    """Close every live socket of this process (graceful shutdown: 1001, clients reconnect elsewhere).
+
+    All at once and bounded: a client that stopped reading cannot hold the others' close frames
+    (or the shutdown) behind its own.
+    """
+
+    async def close(handler: LiveTransportHandler) -> None:
         with contextlib.suppress(Exception):
             await handler.close(code, reason)
+
+    closing = [asyncio.ensure_future(close(handler)) for handler in list(HANDLERS)]
+    if closing:
+        _, late = await asyncio.wait(closing, timeout=OPERATION_STOP_SECONDS)
+        for task in late:
+            task.cancel()
 
 
 class Server(uvicorn.Server):

@@ -39,6 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.metrics import OUTBOXES, REGISTRY, REQUEST_DURATION, REQUESTS, SQL_SECONDS, SQL_STATEMENTS, register_outbox
 from core.settings import Settings
+from models.http import PersistedQuery
 from server.logs import scrub_access_log
 
 logger = logging.getLogger("sitedesk.request")
@@ -248,9 +249,10 @@ register_outbox("webhooks", _outbox_measure("webhook_delivery", ("PENDING", "RET
 class _Scrape(Collector):
     """This scrape's families: the processes' metrics and the outboxes measured just now."""
 
-    def __init__(self, source: Any, outboxes: dict[str, tuple[int, float]]) -> None:
+    def __init__(self, source: Any, outboxes: dict[str, tuple[int, float]], persisted: int | None = None) -> None:
         self.source = source
         self.outboxes = outboxes
+        self.persisted = persisted
 
     def collect(self) -> Iterator[Any]:
         yield from self.source.collect()
@@ -267,6 +269,12 @@ class _Scrape(Collector):
             oldest.add_metric([channel], age)
         yield backlog
         yield oldest
+        if self.persisted is not None:
+            yield GaugeMetricFamily(
+                "sitedesk_persisted_queries",
+                "Persisted queries stored (the persisted_query table, shared by every process).",
+                value=self.persisted,
+            )
 
 
 def _source() -> Any:
@@ -295,5 +303,10 @@ async def metrics(request: Request) -> Response:
             outboxes[channel] = await measure()
         except Exception as exc:  # a channel whose table is missing or unreachable: leave it out
             logger.warning("outbox %s not measured: %s", channel, exc)
-    body = generate_latest(_Scrape(_source(), outboxes))
+    persisted: int | None = None
+    try:
+        persisted = await PersistedQuery.all().count()
+    except Exception as exc:  # unreachable database: left out of this scrape
+        logger.warning("persisted queries not counted: %s", exc)
+    body = generate_latest(_Scrape(_source(), outboxes, persisted))
     return Response(body, media_type=CONTENT_TYPE_LATEST)

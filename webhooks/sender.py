@@ -254,7 +254,7 @@ async def disable(webhook_id: int, reason: str) -> bool:
         )
         if not updated:
             return False
-        webhook = await Webhook.get(id=webhook_id).using_db(connection)
+        webhook = await Webhook.get(id=webhook_id, using_db=connection)
         await queue_disabled_mail(connection, webhook, reason)
     logger.error("webhook %s (%s) disabled: %s", webhook_id, url_origin(webhook.url), reason)
     return True

@@ -16,7 +16,7 @@ async def backward(apps, state_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0014_http_pipeline")]
+    dependencies = [("models", "0017_email_channel")]
 
     initial = False
 

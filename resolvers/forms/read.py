@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from tortoise.queryset import QuerySet
 
 from core.dates import plausible_date
-from core.keyset import Window, page_of
+from core.keyset import Listing, Window
 from models.forms import FormSubmission, FormTemplate, FormTemplateStatus, FormTemplateVersion
 from models.tickets import Ticket
 from permissions.forms import public_template, visible_submissions, visible_templates
@@ -25,14 +25,18 @@ async def list_templates(viewer: Viewer, status: FormTemplateStatus | None = Non
     return list(await query)
 
 
+FORM_TEMPLATES = Listing("formTemplates", "name", descending=False)
+FORM_SUBMISSIONS = Listing("formSubmissions", "submitted_at", descending=True)
+
+
 async def page_of_templates(
     viewer: Viewer, window: Window, status: FormTemplateStatus | None = None
 ) -> tuple[list[FormTemplate], int]:
-    """A page (`core.keyset.page_of`) of the viewer's templates (of one status if given), by name, and their count."""
+    """A page of the viewer's templates (of one status if given), by name (`FORM_TEMPLATES`), and their count."""
     query = visible_templates(viewer)
     if status is not None:
         query = query.filter(status=status)
-    return await page_of(query, "name", False, window)
+    return await FORM_TEMPLATES.page(query, window)
 
 
 async def find_template(viewer: Viewer, template_id: int) -> FormTemplate | None:
@@ -90,9 +94,9 @@ async def page_of_submissions(
     from_date: date | None = None,
     to_date: date | None = None,
 ) -> tuple[list[FormSubmission], int]:
-    """A page (`core.keyset.page_of`) of the viewer's submissions, filtered as `_filtered_submissions`, and count."""
+    """A page of the viewer's submissions (`FORM_SUBMISSIONS`), filtered as `_filtered_submissions`, and count."""
     query = _filtered_submissions(viewer, template_id, object_id, from_date, to_date)
-    return await page_of(query, "submitted_at", True, window)
+    return await FORM_SUBMISSIONS.page(query, window)
 
 
 async def created_tickets_of(viewer: Viewer, submission_ids: list[int]) -> dict[int, list[Ticket]]:

@@ -52,7 +52,7 @@ class SlowConsumer(SitedeskError):
 
 @dataclass(frozen=True)
 class Change:
-    """One change as a subscriber may see it; `ticket` is a `TICKET_VALUES` row (None for REMOVED)."""
+    """One change as a subscriber may see it; `ticket` is a row of the subscriber's `values` (None for REMOVED)."""
 
     kind: str
     ticket_id: int
@@ -72,9 +72,9 @@ class Verdict:
     attachment: Attachment | None = None
 
 
-async def judge(viewer: Viewer, event: LiveEvent) -> Verdict:
-    """Load the event's ticket, comment and attachment through `viewer`'s scope."""
-    ticket = await find_ticket(viewer, event.ticket_id)
+async def judge(viewer: Viewer, event: LiveEvent, values: tuple[str, ...]) -> Verdict:
+    """Load the event's ticket (its `values`), comment and attachment through `viewer`'s scope."""
+    ticket = await find_ticket(viewer, event.ticket_id, values)
     if ticket is None:
         return Verdict(None, False)
     comment = attachment = None
@@ -92,15 +92,15 @@ async def judge(viewer: Viewer, event: LiveEvent) -> Verdict:
 
 # Several sockets of one account get the same event: they share one verdict per (event, viewer)
 # (a viewer is its whole loaded state, so a changed permission is a different key).
-VERDICTS: OrderedDict[tuple[int, Viewer], asyncio.Future[Verdict]] = OrderedDict()
+VERDICTS: OrderedDict[tuple[int, Viewer, tuple[str, ...]], asyncio.Future[Verdict]] = OrderedDict()
 REMEMBERED_VERDICTS = 2048
 
 
-async def shared_judge(viewer: Viewer, event: LiveEvent) -> Verdict:
-    key = (event.id, viewer)
+async def shared_judge(viewer: Viewer, event: LiveEvent, values: tuple[str, ...]) -> Verdict:
+    key = (event.id, viewer, values)
     pending = VERDICTS.get(key)
     if pending is None:
-        pending = VERDICTS[key] = asyncio.ensure_future(judge(viewer, event))
+        pending = VERDICTS[key] = asyncio.ensure_future(judge(viewer, event, values))
         while len(VERDICTS) > REMEMBERED_VERDICTS:
             VERDICTS.popitem(last=False)
     try:
@@ -110,9 +110,12 @@ async def shared_judge(viewer: Viewer, event: LiveEvent) -> Verdict:
         raise
 
 
-async def authorised_change(viewer: Viewer, event: LiveEvent, seen: set[int]) -> Change | None:
-    """What `viewer` may learn of `event` (None: nothing); updates `seen`, the tickets delivered so far."""
-    verdict = await shared_judge(viewer, event)
+async def authorised_change(viewer: Viewer, event: LiveEvent, seen: set[int], values: tuple[str, ...]) -> Change | None:
+    """What `viewer` may learn of `event` (None: nothing); updates `seen`, the tickets delivered so far.
+
+    The ticket comes as a dict of `values` (the columns the subscriber's GraphQL type reads).
+    """
+    verdict = await shared_judge(viewer, event, values)
     if verdict.ticket is None:
         if event.ticket_id in seen:
             seen.discard(event.ticket_id)
@@ -135,6 +138,7 @@ async def open_ticket_changes(
     current_viewer: Callable[[], Viewer],
     settings: Settings,
     *,
+    values: tuple[str, ...],
     object_id: int | None = None,
     ticket_id: int | None = None,
 ) -> AsyncIterator[Change]:
@@ -148,11 +152,15 @@ async def open_ticket_changes(
         await get_ticket(viewer, ticket_id, field="ticketId")
     if object_id is not None:
         await get_in_scope(visible_objects(viewer), object_id, "object", field="objectId")
-    return _changes(current_viewer, settings, object_id, ticket_id)
+    return _changes(current_viewer, settings, values, object_id, ticket_id)
 
 
 async def _changes(
-    current_viewer: Callable[[], Viewer], settings: Settings, object_id: int | None, ticket_id: int | None
+    current_viewer: Callable[[], Viewer],
+    settings: Settings,
+    values: tuple[str, ...],
+    object_id: int | None,
+    ticket_id: int | None,
 ) -> AsyncIterator[Change]:
     seen: set[int] = set() if ticket_id is None else {ticket_id}
     subscriber = await HUB.subscribe(settings.database_url, settings.live_queue_size)
@@ -167,7 +175,7 @@ async def _changes(
                 continue
             if object_id is not None and event.object_id != object_id:
                 continue
-            change = await authorised_change(current_viewer(), event, seen)
+            change = await authorised_change(current_viewer(), event, seen, values)
             if change is not None:
                 yield change
     finally:

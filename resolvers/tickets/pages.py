@@ -12,7 +12,7 @@ from typing import Any
 
 from tortoise.expressions import Subquery
 
-from core.keyset import Window, pages_by_parent
+from core.keyset import Listing, Window
 from models.tickets import TicketEvent
 from permissions.tickets import visible_attachments, visible_tickets
 from permissions.viewer import Viewer
@@ -23,17 +23,21 @@ Page = tuple[list[dict[str, Any]], int]
 HISTORY_VALUES = ("id", "ticket_id", "kind", "actor_id", "from_value", "to_value", "created_at")
 
 
+ATTACHMENTS = Listing("attachments", "created_at", descending=False)
+HISTORY = Listing("history", "created_at", descending=False)
+
+
 async def attachment_pages(viewer: Viewer, ticket_ids: list[int], window: Window) -> dict[int, Page]:
-    """A page (oldest first) of the attachments on each visible one of `ticket_ids`, and their count."""
+    """A page (oldest first, `ATTACHMENTS`) of the attachments on each visible one of `ticket_ids`, and their count."""
     scope = visible_attachments(viewer, ticket_ids)
-    return await pages_by_parent(scope, "ticket_id", ticket_ids, ATTACHMENT_VALUES, "created_at", False, window)
+    return await ATTACHMENTS.pages_by_parent(scope, "ticket_id", ticket_ids, ATTACHMENT_VALUES, window)
 
 
 async def history_pages(viewer: Viewer, ticket_ids: list[int], window: Window) -> dict[int, Page]:
-    """A page (oldest first) of the history of each visible one of `ticket_ids`, and its length.
+    """A page (oldest first, `HISTORY`) of the history of each visible one of `ticket_ids`, and its length.
 
     The field's policy limits it to employees; the scope still goes through `visible_tickets`.
     """
     visible_ids = Subquery(visible_tickets(viewer).filter(id__in=ticket_ids).values("id"))
     scope = TicketEvent.filter(ticket_id__in=visible_ids)
-    return await pages_by_parent(scope, "ticket_id", ticket_ids, HISTORY_VALUES, "created_at", False, window)
+    return await HISTORY.pages_by_parent(scope, "ticket_id", ticket_ids, HISTORY_VALUES, window)

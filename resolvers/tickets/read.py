@@ -1,25 +1,27 @@
 """Reading tickets: filtered pages, single tickets, and the comments, attachments and history of a batch.
 
-The hot paths return plain dicts (`TICKET_VALUES`, `COMMENT_VALUES`,
-`ATTACHMENT_VALUES`) from values queries compiled once per shape
+The hot paths return plain dicts (of the ticket columns the caller names,
+`COMMENT_VALUES`, `ATTACHMENT_VALUES`) from values queries compiled once per shape
 (`core.queries.prepared_values`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from tortoise.expressions import Q, Subquery
+from tortoise.exceptions import ConfigurationError, FieldError
+from tortoise.expressions import Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from core.database import dialect
 from core.dates import plausible_instant
 from core.errors import BadUserInput
-from core.keyset import Window, bounds
+from core.keyset import Listing, Window
 from core.lookup import get_in_scope
 from core.queries import Sentinels, list_inputs, prepared_values, windowed_values
 from core.search import parse
@@ -27,54 +29,63 @@ from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketStatu
 from permissions.tickets import visible_attachments, visible_comments, visible_tickets
 from permissions.viewer import Viewer
 from resolvers.people import person_values
-from resolvers.search import RELEVANCE, matching, prepare, relevance, relevance_bounds
+from resolvers.search import RELEVANCE, RELEVANCE_LISTING, matching, prepare, relevance
 
-# The column each order sorts by (then id). RELEVANCE sorts by the relevance tier
-# of the search (`resolvers.search`), then by this column: newest first.
-ORDER_FIELDS = {
-    "CREATED_AT": "created_at",
-    "UPDATED_AT": "updated_at",
-    "DUE_DATE": "due_date",
-    "NUMBER": "number",
-    "RELEVANCE": "created_at",
-}
+ORDER_FIELDS = {"CREATED_AT": "created_at", "UPDATED_AT": "updated_at", "DUE_DATE": "due_date", "NUMBER": "number"}
 NULLABLE_ORDER_FIELDS = ("due_date",)
 
+# Each ordering of tickets (`TicketOrder`, either direction) is a listing of its own: a cursor is bound to one.
+TICKET_LISTINGS = {
+    (order_by, descending): Listing(
+        f"tickets:{order_by}:{'desc' if descending else 'asc'}",
+        column,
+        descending,
+        nullable=column in NULLABLE_ORDER_FIELDS,
+    )
+    for order_by, column in ORDER_FIELDS.items()
+    for descending in (True, False)
+}
+# The (`TicketOrder` value, descending) of each ticket listing.
+TICKET_ORDER_OF = {listing: order for order, listing in TICKET_LISTINGS.items()}
+# RELEVANCE has one direction (best first): its tier (`resolvers.search`), then newest first.
+ORDER_FIELDS["RELEVANCE"] = "created_at"
+TICKET_LISTINGS[("RELEVANCE", True)] = TICKET_LISTINGS[("RELEVANCE", False)] = RELEVANCE_LISTING
+TICKET_ORDER_OF[RELEVANCE_LISTING] = ("RELEVANCE", True)
+COMMENTS = Listing("comments", "created_at", descending=False)
 
-# A ticket with its to-one relations, for read-only lists and lookups: one
-# joined query, plain dicts instead of model instances.
-TICKET_VALUES = (
-    "id",
-    "number",
-    "title",
-    "description",
-    "status",
-    "source",
-    "created_at",
-    "updated_at",
-    "done_at",
-    "due_date",
-    "ticket_type_id",
-    "object_id",
-    "assignee_id",
-    "created_by_id",
-    "ticket_type__name",
-    "ticket_type__is_absence_request",
-    "object__name",
-    "object__address",
-    "object__customer_id",
-    "object__customer__name",
-    "assignee__is_system_admin",
-    "assignee__account_id",
-    "assignee__account__name",
-    "assignee__account__email",
-    "assignee__account__is_active",
-) + person_values("created_by__")
+
+def ticket_listing(order_by: str, descending: bool) -> Listing:
+    """The listing of tickets ordered by `order_by` (a `TicketOrder` value), descending or not."""
+    return TICKET_LISTINGS[(order_by, descending)]
+
+
+# A ticket is read with its to-one relations for read-only lists and lookups:
+# one joined query, plain dicts instead of model instances. Which columns (values
+# paths) is the caller's to say: the GraphQL type declares what each of its
+# fields reads (`schema.tickets.types.TICKET_ROW`).
+
+
+@functools.cache
+def check_ticket_values(values: tuple[str, ...]) -> tuple[str, ...]:
+    """`values` if each is a column of the ticket or of a to-one relation (ValueError otherwise)."""
+    try:
+        Ticket.filter(id=0).values(*values).sql()
+    except (FieldError, ConfigurationError, KeyError) as error:
+        raise ValueError(f"not ticket values: {sorted(values)} ({error})") from None
+    return values
+
 
 # A comment with its author, for read-only lists.
-COMMENT_VALUES = ("id", "ticket_id", "author_id", "body", "internal", "created_at", "edited_at") + person_values(
-    "author__"
-)
+COMMENT_VALUES = (
+    "id",
+    "ticket_id",
+    "author_id",
+    "body",
+    "internal",
+    "source",
+    "created_at",
+    "edited_at",
+) + person_values("author__")
 
 ATTACHMENT_VALUES = (
     "id",
@@ -112,11 +123,12 @@ async def find_attachment(viewer: Viewer, pk: int) -> Attachment | None:
     return await visible_attachments(viewer).filter(id=pk).first()
 
 
-async def find_ticket(viewer: Viewer, ticket_id: int) -> dict[str, Any] | None:
-    """One visible ticket as a `TICKET_VALUES` dict, its to-one relations included (None outside the scope)."""
+async def find_ticket(viewer: Viewer, ticket_id: int, values: tuple[str, ...]) -> dict[str, Any] | None:
+    """One visible ticket as a dict of `values` (its to-one relations' too), None outside the scope."""
+    check_ticket_values(values)
     rows = await prepared_values(
-        ("ticket", viewer.query_shape()),
-        lambda s: visible_tickets(viewer.with_sentinels(s)).filter(id=s.int("id")).limit(1).values(*TICKET_VALUES),
+        ("ticket", viewer.query_shape(), values),
+        lambda s: visible_tickets(viewer.with_sentinels(s)).filter(id=s.int("id")).limit(1).values(*values),
         {**viewer.query_inputs(), "id": ticket_id},
     )
     return rows[0] if rows else None
@@ -165,12 +177,9 @@ def filtered_tickets(
         query = query.filter(created_at__lt=plausible_instant(created_before, "filter.createdBefore"))
     if updated_after is not None:
         query = query.filter(updated_at__gt=plausible_instant(updated_after, "filter.updatedAfter"))
-    column = ORDER_FIELDS[order_by]
-    prefix = "-" if descending else ""
     if order_by == "RELEVANCE" and parsed is not None:
         query = query.annotate(**{RELEVANCE: relevance(parsed, viewer)})
-        return query.order_by(f"{prefix}{RELEVANCE}", f"{prefix}{column}", f"{prefix}id")
-    return query.order_by(f"{prefix}{column}", f"{prefix}id")
+    return query.order_by(*ticket_listing(order_by, descending).order_by(descending))
 
 
 def _page_values(
@@ -190,15 +199,11 @@ def _page_values(
 
 
 def page_values(values: tuple[str, ...], order_by: str) -> tuple[str, ...]:
-    """`values` (a selection of `TICKET_VALUES`) with what a page always needs: the id and the order column.
+    """`values` with what a page always needs: the id first, and the order column (ValueError on strangers).
 
-    In `TICKET_VALUES` order, so one selection is one compiled query shape.
+    In the order given (the caller's canonical one), so one selection is one compiled query shape.
     """
-    unknown = set(values) - set(TICKET_VALUES)
-    if unknown:
-        raise ValueError(f"not ticket values: {sorted(unknown)}")
-    wanted = {*values, "id", ORDER_FIELDS[order_by]}
-    return tuple(name for name in TICKET_VALUES if name in wanted)
+    return check_ticket_values(tuple(dict.fromkeys(("id", *values, ORDER_FIELDS[order_by]))))
 
 
 def in_page_order(
@@ -226,12 +231,6 @@ def _nulls_first() -> bool:
     return dialect() == "sqlite"
 
 
-def _bounds(order_by: str, descending: bool, window: Window, nullable: bool | None) -> Q | None:
-    if order_by == "RELEVANCE":
-        return relevance_bounds(window)
-    return bounds(ORDER_FIELDS[order_by], descending, window, nullable)
-
-
 # Criteria that are ids: the compiled query binds them as parameters.
 _ID_CRITERIA = ("object_id", "ticket_type_id", "assignee_id")
 # Criteria built into the query each time (text and dates are no sentinels).
@@ -250,12 +249,12 @@ async def ticket_page(
     window: Window,
     order_by: str = "CREATED_AT",
     descending: bool = True,
-    values: tuple[str, ...] = TICKET_VALUES,
+    values: tuple[str, ...],
     **criteria: Any,
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of `filtered_tickets(viewer, **criteria)` as dicts of `values`, and the total count.
 
-    `values` names the `TICKET_VALUES` the caller reads (the id and the order
+    `values` names the columns the caller reads (the id and the order
     column always come along): only their columns are read and only their
     relations joined.
 
@@ -270,10 +269,8 @@ async def ticket_page(
         descending = True  # best match first, whatever `descending` says
     if _built_each_time(window, criteria):
         criteria["search_ids"] = await prepare(criteria.get("search"), viewer)
-    column = ORDER_FIELDS[order_by]
-    reading = window.scan_descending(descending)
-    nulls_first = _nulls_first()
-    nullable = nulls_first if column in NULLABLE_ORDER_FIELDS else None
+    listing = ticket_listing(order_by, descending)
+    reading = listing.reading(window)
     values = page_values(values, order_by)
 
     def query(of: Viewer, **narrowed: Any) -> QuerySet[Ticket]:
@@ -281,7 +278,7 @@ async def ticket_page(
 
     if _built_each_time(window, criteria):
         scope = query(viewer, **criteria)
-        condition = _bounds(order_by, descending, window, nullable)
+        condition = listing.bounds(window)
         page = scope.filter(condition) if condition is not None else scope
         rows = await _page_values(scope, page.limit(window.limit + 1), values, viewer, criteria.get("search"))
     else:
@@ -295,7 +292,7 @@ async def ticket_page(
         key = ("ticket_page", viewer.query_shape(), order_by, reading, status, tuple(given), values)
         rows = await prepared_values(key, build, {**viewer.query_inputs(), **given, "limit": window.limit + 1})
     if rows:
-        return in_page_order(rows, order_by, reading, nulls_first), rows[0]["total_count"]
+        return in_page_order(rows, order_by, reading, _nulls_first()), rows[0]["total_count"]
     return rows, (await query(viewer, **criteria).count() if window.bounded else 0)
 
 
@@ -306,6 +303,7 @@ async def tickets_by_object(
     window: Window,
     order_by: str = "CREATED_AT",
     descending: bool = True,
+    values: tuple[str, ...],
     **criteria: Any,
 ) -> dict[int, tuple[list[dict[str, Any]], int]]:
     """`ticket_page` for each of `object_ids` (distinct) at once: one windowed statement for all of them.
@@ -319,22 +317,27 @@ async def tickets_by_object(
         descending = True
     if len(object_ids) == 1:
         page_rows = await ticket_page(
-            viewer, window=window, order_by=order_by, descending=descending, object_id=object_ids[0], **criteria
+            viewer,
+            window=window,
+            order_by=order_by,
+            descending=descending,
+            values=values,
+            object_id=object_ids[0],
+            **criteria,
         )
         return {object_ids[0]: page_rows}
     criteria["search_ids"] = await prepare(criteria.get("search"), viewer)
-    column = ORDER_FIELDS[order_by]
-    reading = window.scan_descending(descending)
-    scope = filtered_tickets(viewer, order_by=order_by, descending=reading, **criteria).filter(object_id__in=object_ids)
-    condition = _bounds(order_by, descending, window, _nulls_first() if column in NULLABLE_ORDER_FIELDS else None)
+    listing = ticket_listing(order_by, descending)
+    scope = filtered_tickets(viewer, order_by=order_by, descending=listing.reading(window), **criteria)
+    scope = scope.filter(object_id__in=object_ids)
+    condition = listing.bounds(window)
     page = scope.filter(condition) if condition is not None else scope
-    if order_by == "RELEVANCE":
-        listed = page.order_by().values(*TICKET_VALUES, RELEVANCE)
-        order: tuple[tuple[str, bool], ...] = ((RELEVANCE, reading), (column, reading), ("id", reading))
-    else:
-        listed = page.order_by().values(*TICKET_VALUES)
-        order = ((column, reading), ("id", reading))
-    rows = await windowed_values(listed, "object_id", order, window.limit + 1)
+    rows = await windowed_values(
+        page.order_by().values(*page_values(values, order_by), *((RELEVANCE,) if order_by == "RELEVANCE" else ())),
+        "object_id",
+        listing.window_order(window),
+        window.limit + 1,
+    )
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         grouped[row["object_id"]].append(row)
@@ -355,7 +358,7 @@ async def find_tickets(viewer: Viewer, ids: list[int]) -> dict[int, Ticket]:
 
 
 def _comments_of(viewer: Viewer, ticket_ids: list[int]) -> QuerySet[Comment]:
-    return visible_comments(viewer, ticket_ids).order_by("created_at", "id")
+    return visible_comments(viewer, ticket_ids).order_by(*COMMENTS.order_by(False))
 
 
 def _attachments_of(viewer: Viewer, ticket_ids: list[int]) -> QuerySet[Attachment]:
@@ -384,18 +387,17 @@ async def _values_by_ticket(
 async def comment_pages(
     viewer: Viewer, ticket_ids: list[int], window: Window
 ) -> dict[int, tuple[list[dict[str, Any]], int]]:
-    """A page (`window`, oldest first) of the visible comments on each of `ticket_ids` (distinct), and their count.
+    """A page (`window`, oldest first: `COMMENTS`) of the visible comments on each of `ticket_ids`, and their count.
 
     One windowed statement (ROW_NUMBER() OVER (PARTITION BY ticket_id ...))
     for all tickets; behind a cursor a second one counts each ticket's comments.
     Rows are in reading order, one more than the page when another follows.
     """
-    reading = window.scan_descending(False)
     scope = visible_comments(viewer, ticket_ids)
-    condition = bounds("created_at", False, window)
+    condition = COMMENTS.bounds(window)
     page = scope.filter(condition) if condition is not None else scope
     rows = await windowed_values(
-        page.values(*COMMENT_VALUES), "ticket_id", (("created_at", reading), ("id", reading)), window.limit + 1
+        page.values(*COMMENT_VALUES), "ticket_id", COMMENTS.window_order(window), window.limit + 1
     )
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:

@@ -25,6 +25,7 @@ from models.accounts import Employee
 from models.tickets import (
     Attachment,
     Comment,
+    CommentSource,
     Ticket,
     TicketEvent,
     TicketEventKind,
@@ -423,27 +424,43 @@ async def add_comment(
     if internal and not TicketPolicy(viewer).comment_internally:
         raise Forbidden("Only employees write internal comments.", field="internal")
     text = check_text(body, "body", required=True)
-    at = at or now()
     async with in_transaction() as connection:
-        comment = await Comment.create(
-            ticket_id=ticket.id,
-            author_id=viewer.account_id,
-            body=text,
-            internal=internal,
-            created_at=at,
-            using_db=connection,
-        )
-        await Ticket.filter(id=ticket.id).using_db(connection).update(updated_at=at)
-        await record(
-            connection,
-            ticket.id,
-            TicketEventKind.COMMENT_ADDED,
-            viewer.account_id,
-            to_value=comment.id,
-            at=at,
-            comment_id=comment.id,
-        )
-        await notifications.queue_comment_added(connection, ticket, comment, viewer)
+        return await insert_comment(connection, ticket, viewer, text, internal, at=at)
+
+
+async def insert_comment(
+    connection: Any,
+    ticket: Ticket,
+    viewer: Viewer,
+    text: str,
+    internal: bool,
+    *,
+    source: CommentSource = CommentSource.APP,
+    at: datetime | None = None,
+) -> Comment:
+    """A checked comment by `viewer` on a ticket they see, with its history and mail, in the caller's
+    transaction (`addComment`; a reply by mail, `resolvers.inbound_mail`)."""
+    at = at or now()
+    comment = await Comment.create(
+        ticket_id=ticket.id,
+        author_id=viewer.account_id,
+        body=text,
+        internal=internal,
+        source=source,
+        created_at=at,
+        using_db=connection,
+    )
+    await Ticket.filter(id=ticket.id).using_db(connection).update(updated_at=at)
+    await record(
+        connection,
+        ticket.id,
+        TicketEventKind.COMMENT_ADDED,
+        viewer.account_id,
+        to_value=comment.id,
+        at=at,
+        comment_id=comment.id,
+    )
+    await notifications.queue_comment_added(connection, ticket, comment, viewer)
     return comment
 
 

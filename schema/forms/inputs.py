@@ -7,7 +7,7 @@ from strawberry.file_uploads import Upload
 
 from models.forms import FormConditionOperator, FormElementKind
 from schema.forms.types import DateValue
-from schema.inputs import ref
+from schema.inputs import FormTemplateId, SiteObjectId, TicketTypeId
 
 
 @strawberry.input(description='visibleIf: `value` is read as the referenced element\'s type ("2", "true", an option).')
@@ -21,7 +21,7 @@ class FormConditionInput:
 
 @strawberry.input(description="The ticket a CREATE_TICKET element creates (internal templates only).")
 class FormTicketElementInput:
-    ticket_type_id: ref("TicketType") = strawberry.field(description="The type of the ticket; no absence type.")
+    ticket_type_id: TicketTypeId = strawberry.field(description="The type of the ticket; no absence type.")
     title: str = strawberry.field(description="The ticket's title, 1 to 200 characters.")
     description: str | None = strawberry.field(default=None, description="The ticket's description.")
     title_editable: bool = strawberry.field(default=False, description="Whether the filler may change the title.")
@@ -69,7 +69,7 @@ class CreateFormTemplateInput:
 
 @strawberry.input(description="Absent fields stay; a published template gets a new version.")
 class UpdateFormTemplateInput:
-    id: ref("FormTemplate") = strawberry.field(description="The template to change.")
+    id: FormTemplateId = strawberry.field(description="The template to change.")
     name: str | None = strawberry.field(default=None, description="A new name.")
     description: str | None = strawberry.field(default=None, description="A new description.")
     is_public: bool | None = strawberry.field(default=None, description="Whether it is filled through a link.")
@@ -103,8 +103,8 @@ class AnswerInput:
 
 @strawberry.input(description="A filled internal template for an object; validated as a whole, stored all or nothing.")
 class SubmitFormInput:
-    template_id: ref("FormTemplate") = strawberry.field(description="A published internal template.")
-    object_id: ref("SiteObject") = strawberry.field(description="The object the form was filled for.")
+    template_id: FormTemplateId = strawberry.field(description="A published internal template.")
+    object_id: SiteObjectId = strawberry.field(description="The object the form was filled for.")
     answers: list[AnswerInput] = strawberry.field(
         description="One per answered element; hidden elements' answers are ignored."
     )
@@ -115,12 +115,10 @@ class SubmitFormInput:
 
 @strawberry.input(description="`from` and `to` are days (UTC), both included.")
 class FormSubmissionFilter:
-    template_id: ref("FormTemplate") | None = strawberry.field(
+    template_id: FormTemplateId | None = strawberry.field(
         default=None, description="Only submissions of this template."
     )
-    object_id: ref("SiteObject") | None = strawberry.field(
-        default=None, description="Only submissions for this object."
-    )
+    object_id: SiteObjectId | None = strawberry.field(default=None, description="Only submissions for this object.")
     from_date: DateValue | None = strawberry.field(
         default=None, name="from", description="Only submissions from this day on (UTC, inclusive)."
     )

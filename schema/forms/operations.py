@@ -11,6 +11,7 @@ from core.errors import BadUserInput, SitedeskError
 from core.ids import parse_id
 from permissions.policy import ANYONE, EMPLOYEES, TEMPLATE_MANAGERS
 from resolvers import forms
+from resolvers.forms.read import FORM_SUBMISSIONS, FORM_TEMPLATES
 from schema.directive import field, mutation
 from schema.forms.inputs import (
     AnswerInput,
@@ -21,16 +22,7 @@ from schema.forms.inputs import (
 )
 from schema.forms.types import FormSubmission, FormTemplate, StatusArgument, submission_nodes
 from schema.inputs import decoded, decoded_list
-from schema.relay import (
-    AfterArgument,
-    BeforeArgument,
-    Connection,
-    FirstArgument,
-    LastArgument,
-    connection,
-    key_of,
-    paging,
-)
+from schema.relay import Connection, Paging, connection, paged
 
 T = TypeVar("T")
 
@@ -86,18 +78,12 @@ class FormQueries:
         description="Templates by name, as a connection (keyset pages): template managers see all, "
         "other employees the published ones.",
     )
+    @paged(FORM_TEMPLATES)
     async def form_template_page(
-        self,
-        info: strawberry.Info,
-        status: StatusArgument = None,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
+        self, info: strawberry.Info, status: StatusArgument = None, *, page: Paging
     ) -> Connection[FormTemplate]:
-        page = paging(info, "formTemplates", first, after, last, before)
         rows, total = await forms.page_of_templates(info.context.viewer, page.window, status)
-        return connection([FormTemplate.from_row(r) for r in rows], rows, page, total, key_of("name"))
+        return connection([FormTemplate.from_row(r) for r in rows], rows, page, total)
 
     @field(policy=EMPLOYEES, description="Null when it does not exist or is not yours to see.")
     async def form_template(
@@ -117,21 +103,19 @@ class FormQueries:
         return FormTemplate.from_row(row) if row else None
 
     @field(policy=EMPLOYEES, description="Filled-in forms, newest first.")
+    @paged(FORM_SUBMISSIONS)
     async def form_submissions(
         self,
         info: strawberry.Info,
         filter: Annotated[
             FormSubmissionFilter | None, strawberry.argument(description="Narrows the list; absent: every submission.")
         ] = None,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
+        *,
+        page: Paging,
     ) -> Connection[FormSubmission]:
-        page = paging(info, "formSubmissions", first, after, last, before)
         criteria = decoded(filter, "filter") if filter is not None else {}
         rows, total = await forms.page_of_submissions(info.context.viewer, page.window, **criteria)
-        return connection(await submission_nodes(rows), rows, page, total, key_of("submitted_at"))
+        return connection(await submission_nodes(rows), rows, page, total)
 
 
 @strawberry.type

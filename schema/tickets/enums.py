@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import strawberry
 
-from models.tickets import TicketEventKind, TicketSource, TicketStatus
+from models.tickets import CommentSource, TicketEventKind, TicketSource, TicketStatus
 from schema.describe import describe_values
 
 strawberry.enum(TicketStatus, description="Where a ticket stands.")
 strawberry.enum(TicketSource, description="Where a ticket came from.")
 strawberry.enum(TicketEventKind, description="What a history entry records.")
+strawberry.enum(CommentSource, description="Where a comment was written.")
 describe_values(
     TicketStatus,
     {
@@ -30,6 +31,14 @@ describe_values(
         "PORTAL": "Created by a customer user in the portal.",
         "FORM": "Created by a CREATE_TICKET element when an inspection form was submitted.",
         "IMPORT": "Imported from a legacy system (`importTickets`).",
+        "EMAIL": "Created by a customer user's mail to the object's intake address (`SiteObject.intakeAddress`).",
+    },
+)
+describe_values(
+    CommentSource,
+    {
+        "APP": "Written through the API (back office, portal, app).",
+        "EMAIL": "A reply to a notification mail, stored as a comment by its sender.",
     },
 )
 describe_values(

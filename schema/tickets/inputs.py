@@ -9,7 +9,7 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from models.tickets import TicketStatus
-from schema.inputs import ref
+from schema.inputs import CommentId, EmployeeId, SiteObjectId, TicketId, TicketTypeId
 from schema.tickets import enums as _enums  # noqa: F401 (registers the ticket enums first)
 
 
@@ -33,10 +33,10 @@ class TicketOrder(Enum):
 
 @strawberry.input(description="Narrows a list of tickets; every field given must hold (absent fields do not narrow).")
 class TicketFilterInput:
-    object_id: ref("SiteObject") | None = strawberry.field(default=None, description="Only tickets on this object.")
+    object_id: SiteObjectId | None = strawberry.field(default=None, description="Only tickets on this object.")
     status: TicketStatus | None = strawberry.field(default=None, description="Only tickets in this status.")
-    ticket_type_id: ref("TicketType") | None = strawberry.field(default=None, description="Only tickets of this type.")
-    assignee_id: ref("Employee") | None = strawberry.field(
+    ticket_type_id: TicketTypeId | None = strawberry.field(default=None, description="Only tickets of this type.")
+    assignee_id: EmployeeId | None = strawberry.field(
         default=None, description="Only tickets assigned to this employee."
     )
     search: str | None = strawberry.field(
@@ -72,14 +72,14 @@ class CreateTicketTypeInput:
 
 @strawberry.input(description="A new ticket on an object the viewer may see.")
 class CreateTicketInput:
-    object_id: ref("SiteObject") = strawberry.field(description="The object the ticket is about.")
-    ticket_type_id: ref("TicketType") = strawberry.field(
+    object_id: SiteObjectId = strawberry.field(description="The object the ticket is about.")
+    ticket_type_id: TicketTypeId = strawberry.field(
         description="Its type; customer users may use only the types enabled for their customer."
     )
     title: str = strawberry.field(description="1 to 200 characters.")
     description: str | None = strawberry.field(default=None, description="Up to 20,000 characters.")
     due_date: date | None = strawberry.field(default=None, description="The day it should be done by.")
-    assignee_id: ref("Employee") | None = strawberry.field(
+    assignee_id: EmployeeId | None = strawberry.field(
         default=None, description="The employee to handle it (employees only)."
     )
     attachments: list[Upload] | None = strawberry.field(
@@ -89,7 +89,7 @@ class CreateTicketInput:
 
 @strawberry.input(description="Changes to a ticket; absent fields stay as they are.")
 class UpdateTicketInput:
-    id: ref("Ticket") = strawberry.field(description="The ticket to change.")
+    id: TicketId = strawberry.field(description="The ticket to change.")
     title: str | None = strawberry.field(default=None, description="A new title, 1 to 200 characters.")
     description: str | None = strawberry.field(default=None, description="A new description, up to 20,000 characters.")
     due_date: date | None = strawberry.field(default=None, description="A new due date.")
@@ -100,7 +100,7 @@ class UpdateTicketInput:
 
 @strawberry.input(description="A new comment on a ticket the viewer may see.")
 class AddCommentInput:
-    ticket_id: ref("Ticket") = strawberry.field(description="The ticket to comment on.")
+    ticket_id: TicketId = strawberry.field(description="The ticket to comment on.")
     body: str = strawberry.field(description="The text, 1 to 20,000 characters.")
     internal: bool = strawberry.field(
         default=False,
@@ -110,14 +110,14 @@ class AddCommentInput:
 
 @strawberry.input(description="A new text for a comment (its author only).")
 class EditCommentInput:
-    id: ref("Comment") = strawberry.field(description="The comment to edit.")
+    id: CommentId = strawberry.field(description="The comment to edit.")
     body: str = strawberry.field(description="The new text, 1 to 20,000 characters; sets `editedAt`.")
 
 
 @strawberry.input(description="One ticket from a legacy system; `importTickets` takes all of them or none.")
 class ImportTicketInput:
-    object_id: ref("SiteObject") = strawberry.field(description="The object it belongs to.")
-    ticket_type_id: ref("TicketType") = strawberry.field(description="Its type.")
+    object_id: SiteObjectId = strawberry.field(description="The object it belongs to.")
+    ticket_type_id: TicketTypeId = strawberry.field(description="Its type.")
     title: str = strawberry.field(description="1 to 200 characters.")
     external_ref: str = strawberry.field(
         description="Its key in the legacy system: a ticket whose key was imported before is skipped, not duplicated."
@@ -130,4 +130,4 @@ class ImportTicketInput:
         default=None, description="When it was created in the legacy system; absent: now."
     )
     done_at: datetime | None = strawberry.field(default=None, description="When it was done (DONE tickets only).")
-    assignee_id: ref("Employee") | None = strawberry.field(default=None, description="The employee handling it.")
+    assignee_id: EmployeeId | None = strawberry.field(default=None, description="The employee handling it.")

@@ -8,24 +8,21 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from core.ids import parse_id
+from core.keyset import Listing
 from core.search import parse
 from models.tickets import TicketStatus
 from permissions import tickets as ticket_policy
 from permissions.policy import SIGNED_IN, SYSTEM_ADMINS
 from resolvers import tickets
-from resolvers.search import highlights, relevance_key
-from resolvers.tickets.read import ORDER_FIELDS
+from resolvers.search import highlights
+from resolvers.tickets.read import TICKET_ORDER_OF, ticket_listing
 from schema.directive import field, mutation
 from schema.inputs import decoded, decoded_list, decoded_upload
 from schema.loaders import visible_ticket_page_by_object_id
 from schema.relay import (
-    AfterArgument,
-    BeforeArgument,
-    FirstArgument,
-    LastArgument,
+    Paging,
     connection,
-    key_of,
-    paging,
+    paged,
 )
 from schema.selection import at, selection_tree
 from schema.tickets.inputs import (
@@ -40,14 +37,12 @@ from schema.tickets.inputs import (
 )
 from schema.tickets.preload import page_values, preload
 from schema.tickets.search import TicketConnection, highlighted
-from schema.tickets.types import Attachment, Comment, ImportResult, Ticket, TicketType
+from schema.tickets.types import TICKET_ROW, Attachment, Comment, ImportResult, Ticket, TicketType
 
 
-def ticket_ordering(order_by: TicketOrder, descending: bool) -> str:
-    """What a ticket cursor is bound to: one ordering of tickets (RELEVANCE has one direction)."""
-    if order_by is TicketOrder.RELEVANCE:
-        return "tickets:RELEVANCE"
-    return f"tickets:{order_by.value}:{'desc' if descending else 'asc'}"
+def chosen_ticket_listing(order_by: TicketOrder, descending: bool, **_: object) -> Listing:
+    """The listing `Query.tickets` pages, chosen by its `orderBy` and `descending` arguments."""
+    return ticket_listing(order_by.value, descending)
 
 
 # What highlights read of a ticket row besides its comments and attachments.
@@ -57,40 +52,40 @@ HIGHLIGHT_VALUES = ("number", "title", "description", "object__name")
 async def ticket_connection(
     info: strawberry.Info,
     filter: TicketFilterInput | None,
-    page_arguments: tuple[int | None, str | None, int | None, str | None],
-    order_by: TicketOrder = TicketOrder.CREATED_AT,
-    descending: bool = True,
+    page: Paging,
     object_pk: int | None = None,
 ) -> TicketConnection:
     """A page of the viewer's tickets (`Query.tickets`; `SiteObject.tickets` with `object_pk`).
 
-    `page_arguments` is (first, after, last, before). The tickets of several
-    objects in one request come from one windowed query (a loader keyed by
-    the page arguments); one object's alone, from the index-walking page query.
-    With a search, the edges' highlights are worked out for the page's rows
-    when selected (two statements, whatever the page size).
+    The page's listing (`resolvers.tickets.read.TICKET_LISTINGS`) says the
+    order. The tickets of several objects in one request come from one
+    windowed query (a loader keyed by the page arguments); one object's
+    alone, from the index-walking page query. With a search, the edges'
+    highlights are worked out for the page's rows when selected (two
+    statements, whatever the page size).
     """
-    page = paging(info, ticket_ordering(order_by, descending), *page_arguments)
+    order_by, descending = TICKET_ORDER_OF[page.listing]
     criteria = decoded(filter, "filter") if filter else {}
     search = parse(criteria["search"]) if criteria.get("search") is not None else None
     marked = search is not None and "highlights" in at(selection_tree(info), "edges")
     if object_pk is not None:
         criteria.pop("object_id", None)
-        extra = tuple(sorted({**criteria, "order_by": order_by.value, "descending": descending}.items()))
+        extra = tuple(
+            sorted({**criteria, "order_by": order_by, "descending": descending, "values": TICKET_ROW.values}.items())
+        )
         rows, total = await visible_ticket_page_by_object_id(info).load((object_pk, (page.window, extra)))
     else:
         rows, total = await tickets.ticket_page(
             info.context.viewer,
             window=page.window,
-            order_by=order_by.value,
+            order_by=order_by,
             descending=descending,
             values=page_values(info) + (HIGHLIGHT_VALUES if marked else ()),
             **criteria,
         )
     nodes = [Ticket.from_values(r) for r in rows]
     await preload(info, nodes[: page.window.limit])
-    key = relevance_key if order_by is TicketOrder.RELEVANCE else key_of(ORDER_FIELDS[order_by.value])
-    listed = connection(nodes, rows, page, total, key)
+    listed = connection(nodes, rows, page, total)
     found = {}
     if marked and search is not None:
         found = await highlights(info.context.viewer, search, rows[: page.window.limit])
@@ -104,6 +99,7 @@ class TicketQueries:
         return [TicketType.from_row(r) for r in await tickets.ticket_types(info.context.viewer)]
 
     @field(policy=SIGNED_IN, description="The tickets the viewer may see.")
+    @paged(chosen_ticket_listing)
     async def tickets(
         self,
         info: strawberry.Info,
@@ -111,10 +107,8 @@ class TicketQueries:
             TicketFilterInput | None,
             strawberry.argument(description="Narrows the list; absent: every ticket the viewer may see."),
         ] = None,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
+        *,
+        page: Paging,
         order_by: Annotated[TicketOrder, strawberry.argument(description="What to sort by.")] = TicketOrder.CREATED_AT,
         descending: Annotated[
             bool,
@@ -124,7 +118,7 @@ class TicketQueries:
             ),
         ] = True,
     ) -> TicketConnection:
-        return await ticket_connection(info, filter, (first, after, last, before), order_by, descending)
+        return await ticket_connection(info, filter, page)
 
 
 def _ticket_pk(gid: str, field: str = "id") -> int:

@@ -1,11 +1,12 @@
 """What a ticket page reads, from what the query selects on its nodes.
 
-- `page_values(info)`: the `TICKET_VALUES` the selected `Ticket` fields read
-  (`VALUES_OF`), so the page query reads only those columns and joins only
-  those relations. Every `Ticket` field is mapped: a plain attribute to its
-  own column, a resolver in `VALUES_OF` (`tests/tickets/test_projection.py`
-  fails on a field that is neither); a field selected but not mapped (one
-  added later) makes the page read every column, never too few.
+- `page_values(info)`: the columns the selected `Ticket` fields read (each
+  field declares them, `schema.rows`), so the page query reads only those
+  columns and joins only those relations. Every `Ticket` field says what it
+  reads: a plain attribute its own column, a resolver `metadata=columns(...)`
+  (`tests/tickets/test_projection.py` fails on a field that does neither); a
+  field selected that does not say makes the page read every column, never
+  too few.
 - `preload(info, page)`: the per-ticket lists and counts, loaded for the whole
   page when selected. The fields then answer synchronously: the executor
   completes the page without a future per ticket and field.
@@ -27,11 +28,10 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types.field import StrawberryField
 
-from resolvers.tickets.read import TICKET_VALUES, person_values
 from schema.loaders import visible_comment_count_by_ticket_id
 from schema.relay import Connection, Edge
 from schema.selection import Tree, at, selection_tree
-from schema.tickets.types import Ticket, attachment_nodes
+from schema.tickets.types import TICKET_ROW, Ticket, attachment_nodes
 
 
 def definition_field(cls: type, python_name: str) -> StrawberryField:
@@ -68,49 +68,13 @@ PRELOADS = (
 NODE_PATH = (definition_field(Connection, "edges"), definition_field(Edge, "node"))
 
 
-# The `TICKET_VALUES` each `Ticket` field with a resolver reads (plain attributes read their own column).
-VALUES_OF: dict[StrawberryField, tuple[str, ...]] = {
-    definition_field(Ticket, "id"): ("id",),
-    definition_field(Ticket, "ticket_type"): (
-        "ticket_type_id",
-        "ticket_type__name",
-        "ticket_type__is_absence_request",
-    ),
-    definition_field(Ticket, "object"): ("object_id", "object__name", "object__address", "object__customer_id"),
-    definition_field(Ticket, "assignee"): (
-        "assignee_id",
-        "assignee__is_system_admin",
-        "assignee__account_id",
-        "assignee__account__name",
-        "assignee__account__email",
-        "assignee__account__is_active",
-    ),
-    definition_field(Ticket, "created_by"): ("created_by_id", *person_values("created_by__")),
-    # Loaded by the ticket's id (preloads, loaders) or from the viewer alone:
-    definition_field(Ticket, "comments"): (),
-    definition_field(Ticket, "comment_count"): (),
-    definition_field(Ticket, "attachments"): (),
-    definition_field(Ticket, "history"): (),
-    definition_field(Ticket, "viewer_can"): (),
-    definition_field(Ticket, "attachment_page"): (),
-    definition_field(Ticket, "history_page"): (),
-    # The workflow's fields, through loaders keyed by the ticket's id (schema/tickets/states.py):
-    definition_field(Ticket, "state"): (),
-    definition_field(Ticket, "rating"): (),
-    definition_field(Ticket, "feedback"): (),
-    definition_field(Ticket, "confirmed_at"): (),
-    definition_field(Ticket, "reopen_count"): (),
-}
-# Read below a relation only when selected there: (`Ticket` field, field of its type) -> values.
-NESTED_VALUES_OF: dict[tuple[str, str], tuple[str, ...]] = {
-    ("object", "customer"): ("object__customer__name",),
-}
-
-
 def nested_fields() -> list[tuple[tuple[StrawberryField, StrawberryField], tuple[str, ...]]]:
-    """`NESTED_VALUES_OF` by Strawberry fields (the relation's type resolved once the schema is built)."""
+    """What sub-fields add below a `Ticket` field (`columns(below=...)`), by Strawberry fields.
+
+    The relation's type is resolved once the schema is built.
+    """
     found = []
-    for (outer_name, inner_name), values in NESTED_VALUES_OF.items():
+    for (outer_name, inner_name), values in TICKET_ROW.below.items():
         outer = definition_field(Ticket, outer_name)
         of = outer.type
         of = of.resolve_type() if hasattr(of, "resolve_type") else of
@@ -123,12 +87,8 @@ def graphql_name(info: strawberry.Info, field: StrawberryField) -> str:
 
 
 def field_values(field: StrawberryField) -> tuple[str, ...] | None:
-    """The `TICKET_VALUES` a `Ticket` field reads, or None when it is not mapped."""
-    if field in VALUES_OF:
-        return VALUES_OF[field]
-    if field.base_resolver is None and field.python_name in TICKET_VALUES:
-        return (field.python_name,)
-    return None
+    """The columns a `Ticket` field reads (declared with it, `schema.rows`), or None when it does not say."""
+    return TICKET_ROW.reads.get(field.python_name)
 
 
 @dataclass
@@ -162,7 +122,7 @@ def projection(info: strawberry.Info) -> Projection:
 
 
 def page_values(info: strawberry.Info) -> tuple[str, ...]:
-    """The `TICKET_VALUES` that what the connection field being resolved selects on its nodes reads."""
+    """The columns (`TICKET_ROW.values`) that what the connection field being resolved selects on its nodes reads."""
     known = projection(info)
     wanted = at(selection_tree(info), *known.node_path)
     key = tuple((name, frozenset(below)) for name, below in wanted.items())
@@ -181,11 +141,11 @@ def _values(known: Projection, wanted: Tree) -> tuple[str, ...]:
             continue
         read = known.values.get(name)
         if read is None:
-            return TICKET_VALUES  # a field this module does not know: read everything
+            return TICKET_ROW.values  # a field that does not say what it reads: read everything
         values.extend(read)
         for inner in below:
             values.extend(known.nested.get((name, inner), ()))
-    return tuple(v for v in TICKET_VALUES if v in values)
+    return tuple(v for v in TICKET_ROW.values if v in values)
 
 
 async def preload(info: strawberry.Info, page: list[Ticket]) -> None:

@@ -56,7 +56,9 @@ class TicketState(Node):
 
 
 async def workflow_row(info: strawberry.Info, ticket_pk: int) -> dict[str, Any]:
-    row: dict[str, Any] = await ticket_workflow_by_id(info).load(ticket_pk)
+    row = await ticket_workflow_by_id(info).load(ticket_pk)
+    if row is None:  # the ticket is the viewer's: its row exists unless deleted this instant
+        raise LookupError(f"No ticket {ticket_pk}")
     return row
 
 

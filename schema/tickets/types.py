@@ -12,11 +12,14 @@ import strawberry
 from files.signing import signed_url
 from models.tickets import Attachment as AttachmentRow
 from models.tickets import Comment as CommentRow
+from models.tickets import CommentSource, TicketEventKind, TicketSource, TicketStatus
 from models.tickets import Ticket as TicketRow
-from models.tickets import TicketEventKind, TicketSource, TicketStatus
 from models.tickets import TicketType as TicketTypeRow
 from permissions.policy import ANYONE, EMPLOYEES, SIGNED_IN
 from permissions.tickets import TicketPolicy
+from resolvers.people import person_values
+from resolvers.tickets.pages import ATTACHMENTS, HISTORY
+from resolvers.tickets.read import COMMENTS
 from schema.accounts import CustomerUser, Employee, Person
 from schema.directive import field, type_policy
 from schema.loaders import (
@@ -36,17 +39,14 @@ from schema.loaders import (
     visible_ticket_by_id,
 )
 from schema.relay import (
-    AfterArgument,
-    BeforeArgument,
     Connection,
-    FirstArgument,
-    LastArgument,
     Node,
+    Paging,
     connection,
-    key_of,
     lazy_id,
-    paging,
+    paged,
 )
+from schema.rows import columns, row_shape
 from schema.tickets.states import (
     TicketState,
     available_states,
@@ -186,6 +186,9 @@ class Comment(Node):
     body: str = strawberry.field(description="The text, as written (plain text).")
     created_at: datetime = strawberry.field(description="When it was written.")
     edited_at: datetime | None = strawberry.field(description="When its author last edited it; null if never.")
+    source: CommentSource = strawberry.field(
+        description="Where it was written: APP, or EMAIL for a reply to a notification mail."
+    )
     pk: strawberry.Private[int]
     ticket_pk: strawberry.Private[int]
     author_account: strawberry.Private[int]
@@ -216,6 +219,7 @@ class Comment(Node):
             body=row.body,
             created_at=row.created_at,
             edited_at=row.edited_at,
+            source=row.source,
             pk=row.id,
             ticket_pk=row.ticket_id,
             author_account=row.author_id,
@@ -229,6 +233,7 @@ class Comment(Node):
             body=row["body"],
             created_at=row["created_at"],
             edited_at=row["edited_at"],
+            source=row["source"],
             pk=row["id"],
             ticket_pk=row["ticket_id"],
             author_account=row["author_id"],
@@ -294,10 +299,11 @@ class Ticket(Node):
     done_at: datetime | None = strawberry.field(description="When it was last set to DONE; null unless DONE.")
     due_date: date | None = strawberry.field(description="The day it should be done by; null when none was set.")
     pk: strawberry.Private[int]
-    type_pk: strawberry.Private[int]
-    object_pk: strawberry.Private[int]
-    assignee_pk: strawberry.Private[int | None]
-    creator_account: strawberry.Private[int | None]
+    # Attributes named after a column are filled from it (`schema.rows`).
+    ticket_type_id: strawberry.Private[int]
+    object_id: strawberry.Private[int]
+    assignee_id: strawberry.Private[int | None]
+    created_by_id: strawberry.Private[int | None]
     # The to-one relations when the ticket was loaded with them (`Ticket.from_values`).
     values: strawberry.Private[dict[str, Any] | None] = None
     # Filled for a whole page at once when the query asks for them (`schema.tickets.preload`).
@@ -306,16 +312,30 @@ class Ticket(Node):
 
     # Sync resolvers: what came with the row is returned at once, anything else
     # is an awaitable for a per-request loader (no coroutine per row and field).
-    @field(policy=SIGNED_IN, description="Its type.")
+    @field(
+        policy=SIGNED_IN,
+        description="Its type.",
+        metadata=columns("ticket_type_id", "ticket_type__name", "ticket_type__is_absence_request"),
+    )
     def ticket_type(self, info: strawberry.Info) -> TicketType:
         v = self.values
         if v is not None:
             return TicketType(
                 name=v["ticket_type__name"], pk=v["ticket_type_id"], absence=v["ticket_type__is_absence_request"]
             )
-        return _ticket_type(info, self.type_pk)  # type: ignore[return-value]
+        return _ticket_type(info, self.ticket_type_id)  # type: ignore[return-value]
 
-    @field(policy=SIGNED_IN, description="The object (building or site) it is about.")
+    @field(
+        policy=SIGNED_IN,
+        description="The object (building or site) it is about.",
+        metadata=columns(
+            "object_id",
+            "object__name",
+            "object__address",
+            "object__customer_id",
+            below={"customer": ("object__customer__name",)},
+        ),
+    )
     def object(self, info: strawberry.Info) -> SiteObjectRef:
         v = self.values
         if v is not None:
@@ -326,11 +346,22 @@ class Ticket(Node):
                 customer_pk=v["object__customer_id"],
                 customer_name=v.get("object__customer__name"),
             )
-        return _object(info, self.object_pk)  # type: ignore[return-value]
+        return _object(info, self.object_id)  # type: ignore[return-value]
 
-    @field(policy=SIGNED_IN, description="The employee handling it (customer users see the name only).")
+    @field(
+        policy=SIGNED_IN,
+        description="The employee handling it (customer users see the name only).",
+        metadata=columns(
+            "assignee_id",
+            "assignee__is_system_admin",
+            "assignee__account_id",
+            "assignee__account__name",
+            "assignee__account__email",
+            "assignee__account__is_active",
+        ),
+    )
     def assignee(self, info: strawberry.Info) -> Employee | None:
-        if self.assignee_pk is None:
+        if self.assignee_id is None:
             return None
         v = self.values
         if v is not None:
@@ -342,28 +373,30 @@ class Ticket(Node):
                 active=v["assignee__account__is_active"],
                 account_pk=v["assignee__account_id"],
             )
-        return _assignee(info, self.assignee_pk)  # type: ignore[return-value]
+        return _assignee(info, self.assignee_id)  # type: ignore[return-value]
 
-    @field(policy=SIGNED_IN, description="Null for imported tickets (a form's ticket names its filler).")
+    @field(
+        policy=SIGNED_IN,
+        description="Null for imported tickets (a form's ticket names its filler).",
+        metadata=columns("created_by_id", *person_values("created_by__")),
+    )
     def created_by(self, info: strawberry.Info) -> Person | None:
         if self.values is not None:
             return person_from_values(self.values, "created_by__")
-        return person(info, self.creator_account)  # type: ignore[return-value]
+        return person(info, self.created_by_id)  # type: ignore[return-value]
 
-    @field(policy=SIGNED_IN, description="Comments, oldest first; customer users never get internal ones.")
-    async def comments(
-        self,
-        info: strawberry.Info,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
-    ) -> Connection[Comment]:
-        page = paging(info, "comments", first, after, last, before)
+    # The fields below read nothing of the row but its id (loaders and preloads keyed by it).
+    @field(
+        policy=SIGNED_IN,
+        description="Comments, oldest first; customer users never get internal ones.",
+        metadata=columns(),
+    )
+    @paged(COMMENTS)
+    async def comments(self, info: strawberry.Info, page: Paging) -> Connection[Comment]:
         rows, total = await visible_comment_page_by_ticket_id(info).load((self.pk, (page.window, ())))
-        return connection([Comment.from_values(r) for r in rows], rows, page, total, key_of("created_at"))
+        return connection([Comment.from_values(r) for r in rows], rows, page, total)
 
-    @field(policy=SIGNED_IN, description="How many comments the viewer can see.")
+    @field(policy=SIGNED_IN, description="How many comments the viewer can see.", metadata=columns())
     def comment_count(self, info: strawberry.Info) -> int:
         if self.preloaded_comment_count is not None:
             return self.preloaded_comment_count
@@ -373,30 +406,29 @@ class Ticket(Node):
         policy=SIGNED_IN,
         description="Every file on the ticket, oldest first, in one list.",
         deprecation_reason="Use `attachmentPage`, a connection; this list goes in the next major version.",
+        metadata=columns(),
     )
     def attachments(self, info: strawberry.Info) -> list[Attachment]:
         if self.preloaded_attachments is not None:
             return self.preloaded_attachments
         return attachment_nodes(info).load(self.pk)  # type: ignore[return-value]
 
-    @field(policy=SIGNED_IN, description="The files on the ticket, oldest first, as a connection (keyset pages).")
-    async def attachment_page(
-        self,
-        info: strawberry.Info,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
-    ) -> Connection[Attachment]:
-        page = paging(info, "attachments", first, after, last, before)
+    @field(
+        policy=SIGNED_IN,
+        description="The files on the ticket, oldest first, as a connection (keyset pages).",
+        metadata=columns(),
+    )
+    @paged(ATTACHMENTS)
+    async def attachment_page(self, info: strawberry.Info, page: Paging) -> Connection[Attachment]:
         rows, total = await visible_attachment_page_by_ticket_id(info).load((self.pk, (page.window, ())))
         items = [Attachment.from_row(SimpleNamespace(**r)) for r in rows]
-        return connection(items, rows, page, total, key_of("created_at"))
+        return connection(items, rows, page, total)
 
     @field(
         policy=EMPLOYEES,
         description="What changed, when and by whom, oldest first, in one list.",
         deprecation_reason="Use `historyPage`, a connection; this list goes in the next major version.",
+        metadata=columns(),
     )
     async def history(self, info: strawberry.Info) -> list[TicketEvent] | None:
         rows = await visible_history_by_ticket_id(info).load(self.pk)
@@ -414,16 +446,10 @@ class Ticket(Node):
     @field(
         policy=EMPLOYEES,
         description="What changed, when and by whom, oldest first, as a connection (keyset pages).",
+        metadata=columns(),
     )
-    async def history_page(
-        self,
-        info: strawberry.Info,
-        first: FirstArgument = None,
-        after: AfterArgument = None,
-        last: LastArgument = None,
-        before: BeforeArgument = None,
-    ) -> Connection[TicketEvent] | None:
-        page = paging(info, "history", first, after, last, before)
+    @paged(HISTORY)
+    async def history_page(self, info: strawberry.Info, page: Paging) -> Connection[TicketEvent] | None:
         rows, total = await visible_history_page_by_ticket_id(info).load((self.pk, (page.window, ())))
         items = [
             TicketEvent(
@@ -435,9 +461,13 @@ class Ticket(Node):
             )
             for r in rows
         ]
-        return connection(items, rows, page, total, key_of("created_at"))
+        return connection(items, rows, page, total)
 
-    @field(policy=SIGNED_IN, description="What the viewer may do with it, to show only the buttons that work.")
+    @field(
+        policy=SIGNED_IN,
+        description="What the viewer may do with it, to show only the buttons that work.",
+        metadata=columns(),
+    )
     def viewer_can(self, info: strawberry.Info) -> TicketViewerCan:
         policy = TicketPolicy(info.context.viewer)
         return TicketViewerCan(
@@ -450,71 +480,55 @@ class Ticket(Node):
         )
 
     # The workflow (issue 18), through loaders keyed by the ticket (`schema.tickets.states`).
-    @field(policy=SIGNED_IN, description="The ticket's state in its type's workflow; `status` is its category.")
+    @field(
+        policy=SIGNED_IN,
+        description="The ticket's state in its type's workflow; `status` is its category.",
+        metadata=columns(),
+    )
     async def state(self, info: strawberry.Info) -> TicketState:
         return await ticket_state(info, self.pk)
 
-    @field(policy=SIGNED_IN, description="The customer's rating 1–5 when confirming the resolution; null before.")
+    @field(
+        policy=SIGNED_IN,
+        description="The customer's rating 1–5 when confirming the resolution; null before.",
+        metadata=columns(),
+    )
     async def rating(self, info: strawberry.Info) -> int | None:
         return (await workflow_row(info, self.pk))["rating"]  # type: ignore[no-any-return]
 
-    @field(policy=EMPLOYEES, description="What the customer wrote when confirming the resolution.")
+    @field(policy=EMPLOYEES, description="What the customer wrote when confirming the resolution.", metadata=columns())
     async def feedback(self, info: strawberry.Info) -> str | None:
         return (await workflow_row(info, self.pk))["feedback"]  # type: ignore[no-any-return]
 
-    @field(policy=SIGNED_IN, description="When a customer user confirmed the resolution; null until then.")
+    @field(
+        policy=SIGNED_IN,
+        description="When a customer user confirmed the resolution; null until then.",
+        metadata=columns(),
+    )
     async def confirmed_at(self, info: strawberry.Info) -> datetime | None:
         return (await workflow_row(info, self.pk))["confirmed_at"]  # type: ignore[no-any-return]
 
-    @field(policy=SIGNED_IN, description="How often the ticket left DONE (by anyone).")
+    @field(policy=SIGNED_IN, description="How often the ticket left DONE (by anyone).", metadata=columns())
     async def reopen_count(self, info: strawberry.Info) -> int:
         return int((await workflow_row(info, self.pk))["reopen_count"])
 
     @classmethod
     def from_row(cls, row: TicketRow) -> Ticket:
-        return cls(
-            number=row.number,
-            title=row.title,
-            description=row.description,
-            status=row.status,
-            source=row.source,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            done_at=row.done_at,
-            due_date=row.due_date,
-            pk=row.id,
-            type_pk=row.ticket_type_id,
-            object_pk=row.object_id,
-            assignee_pk=row.assignee_id,
-            creator_account=row.created_by_id,
-        )
+        """From a model instance: the attributes named after its columns (`TICKET_ROW`)."""
+        return TICKET_ROW.from_row(row)  # type: ignore[no-any-return]
 
     @classmethod
     def from_values(cls, v: dict[str, Any]) -> Ticket:
-        """From a row of `resolvers.tickets.TICKET_VALUES`: its to-one relations need no further query.
+        """From a values dict of `TICKET_ROW.values`: its to-one relations need no further query.
 
         The row may hold only some of them (`schema.tickets.preload.page_values`,
-        what the query selects): the others are None, and no field reads them. A column
-        added here is read with `get` as well, and its field mapped in `preload.VALUES_OF`.
+        what the query selects): the others are None, and no field reads them.
         """
-        get = v.get
-        return cls(
-            number=get("number"),
-            title=get("title"),
-            description=get("description"),
-            status=get("status"),
-            source=get("source"),
-            created_at=get("created_at"),
-            updated_at=get("updated_at"),
-            done_at=get("done_at"),
-            due_date=get("due_date"),
-            pk=v["id"],
-            type_pk=get("ticket_type_id"),
-            object_pk=get("object_id"),
-            assignee_pk=get("assignee_id"),
-            creator_account=get("created_by_id"),
-            values=v,
-        )
+        return TICKET_ROW.from_values(v)  # type: ignore[no-any-return]
+
+
+# What a Ticket row holds and which columns each field reads, from the declarations above.
+TICKET_ROW = row_shape(Ticket, TicketRow, keep_values="values")
 
 
 def _attachment_nodes(load_rows: Batch[int, list[Values]]) -> Batch[int, list[Attachment]]:

@@ -12,14 +12,14 @@ from models.tickets import TicketStatus
 from permissions import tickets as ticket_policy
 from resolvers import tickets
 from schema.directive import mutation
-from schema.inputs import decoded, decoded_list, ref
+from schema.inputs import TicketStateId, TicketTypeId, decoded, decoded_list
 from schema.tickets.states import TicketState
 from schema.tickets.types import Ticket, TicketType
 
 
 @strawberry.input(description="A new state for a ticket type's workflow.")
 class CreateTicketStateInput:
-    ticket_type_id: ref("TicketType") = strawberry.field(description="The type the state belongs to.")
+    ticket_type_id: TicketTypeId = strawberry.field(description="The type the state belongs to.")
     name: str = strawberry.field(description="Unique within the type, at most 100 characters.")
     category: TicketStatus = strawberry.field(description="What the state counts as (Ticket.status).")
     position: int | None = strawberry.field(default=None, description="0–10000; absent: after the last state.")
@@ -32,7 +32,7 @@ class CreateTicketStateInput:
 
 @strawberry.input(description="Changes to a state; absent fields stay as they are.")
 class UpdateTicketStateInput:
-    id: ref("TicketState") = strawberry.field(description="The state to change.")
+    id: TicketStateId = strawberry.field(description="The state to change.")
     name: str | None = strawberry.field(default=None, description="The new name, unique within the type.")
     position: int | None = strawberry.field(default=None, description="The new position, 0–10000.")
     color: str | None = strawberry.field(default=None, description="#RRGGBB; an empty string removes it.")
@@ -43,13 +43,13 @@ class UpdateTicketStateInput:
 
 @strawberry.input(description="One allowed move of a ticket type's workflow.")
 class TransitionInput:
-    from_state_id: ref("TicketState") = strawberry.field(description="The state a ticket is in.")
-    to_state_id: ref("TicketState") = strawberry.field(description="A state it may move to.")
+    from_state_id: TicketStateId = strawberry.field(description="The state a ticket is in.")
+    to_state_id: TicketStateId = strawberry.field(description="A state it may move to.")
 
 
 @strawberry.input(description="Changes to a ticket type; absent fields stay as they are.")
 class UpdateTicketTypeInput:
-    id: ref("TicketType") = strawberry.field(description="The type to change.")
+    id: TicketTypeId = strawberry.field(description="The type to change.")
     name: str | None = strawberry.field(default=None, description="The new name, unique.")
     customer_confirmation: bool | None = strawberry.field(
         default=None, description="Customer users confirm (and rate) or reopen DONE tickets of this type."

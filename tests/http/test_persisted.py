@@ -143,10 +143,16 @@ async def test_mutations_over_get_are_405_also_by_hash(client, world):
     login = (
         "mutation L($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken } }"
     )
+    # Registered by a login that succeeded (a refused one stores nothing).
     await client.post(
         "/graphql",
-        json={"query": login, "variables": {"email": "x@example.com", "password": "x"}, "extensions": apq(sha(login))},
+        json={
+            "query": login,
+            "variables": {"email": world.staff.email, "password": PASSWORD},
+            "extensions": apq(sha(login)),
+        },
     )
+    assert await PersistedQuery.filter(sha256=sha(login)).exists()
     by_hash = await client.get(
         "/graphql",
         params={

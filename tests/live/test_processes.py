@@ -1,15 +1,19 @@
 """Across server processes (PostgreSQL): a write on one process reaches subscribers on another,
-and nothing committed is lost while a process's listener reconnects."""
+nothing committed is lost while a process's listener reconnects, and the per-account socket cap
+holds across processes."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import time
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
 from tortoise.connection import get_connection
+from websockets.exceptions import ConnectionClosed
 
 from core.settings import Settings
 from tests.conftest import World
@@ -82,3 +86,36 @@ async def test_entries_committed_while_the_listener_reconnects_are_caught_up(
             await comment(a, world.staff.token, ticket_id, "Danach")
             assert (await employee.next_payload(timeout=3))["data"]["ticketChanges"]["comment"] == {"body": "Danach"}
         await asyncio.sleep(0)
+
+
+async def test_the_socket_cap_holds_across_processes_and_a_killed_process_frees_its_places(
+    world: World, settings: Settings, tmp_path: Path
+) -> None:
+    with running_servers(server_env(settings, **LIVE_ENV), 2, tmp_path) as (a, b):
+        async with AsyncExitStack() as stack:
+            for server in (a, b, a, b):  # SITEDESK_LIVE_MAX_CONNECTIONS=4: two on each process
+                await acknowledged(await stack.enter_async_context(live_socket(server, world.alice.token)))
+            for server in (a, b):
+                async with live_socket(server, world.alice.token) as fifth:
+                    assert await fifth.closed_with() == 4429
+            async with live_socket(b, world.bob.token) as bob:  # another account is not affected
+                await acknowledged(bob)
+            # A crashed process cannot release its places: they stop counting once its heartbeat ends
+            # (3 × SITEDESK_LIVE_RECHECK_SECONDS + 2 s = 5 s here).
+            a.process.send_signal(signal.SIGKILL)
+            a.process.wait(timeout=10)
+            killed = time.monotonic()
+            async with live_socket(b, world.alice.token) as refused:
+                assert await refused.closed_with() == 4429  # right after the crash: still counted
+            while True:
+                async with live_socket(b, world.alice.token) as again:
+                    try:
+                        message = await again.receive()
+                    except ConnectionClosed:
+                        message = None
+                if message == {"type": "connection_ack"}:
+                    break
+                assert time.monotonic() - killed < 15, "the killed process's places were never freed"
+                await asyncio.sleep(0.5)
+            freed_after = time.monotonic() - killed
+        assert 3 < freed_after < 10, freed_after

@@ -32,6 +32,7 @@ class Received:
     rcpt_tos: list[str]
     message: EmailMessage
     raw: bytes
+    envelope_from: str = ""  # MAIL FROM: where bounces go
 
     @property
     def text(self) -> str:
@@ -59,7 +60,7 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         message = message_from_bytes(envelope.content, policy=default_policy)
         with self._lock:
-            self.messages.append(Received(list(envelope.rcpt_tos), message, envelope.content))
+            self.messages.append(Received(list(envelope.rcpt_tos), message, envelope.content, envelope.mail_from))
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list[Received]:

@@ -29,7 +29,7 @@ class Recording:
     async def open(self) -> None:
         return None
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: EmailMessage, envelope_from: str | None = None) -> None:
         self.sent.append(message)
 
     async def close(self) -> None:

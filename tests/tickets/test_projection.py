@@ -12,12 +12,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+import strawberry
 
 from core.ids import to_global_id
 from execution.schema import schema
-from resolvers.tickets.read import TICKET_VALUES, page_values
+from models.tickets import Ticket as TicketModel
+from resolvers.tickets.read import check_ticket_values, page_values
 from schema.directive import DEFINITION_KEY
-from schema.tickets.preload import VALUES_OF, field_values
+from schema.rows import columns, row_shape
+from schema.tickets.preload import field_values
+from schema.tickets.types import TICKET_ROW
 from tests.factories import make_comment, make_ticket
 
 
@@ -48,16 +52,43 @@ def page_statement(seen: list[str]) -> str:
 
 
 def test_every_ticket_field_says_what_it_reads():
-    # A field added to Ticket (a plain attribute not in TICKET_VALUES, or a resolver) must be mapped in
-    # schema/tickets/preload.py VALUES_OF; unmapped, a page selecting it reads every column.
+    # A field added to Ticket must say which columns it reads where it is declared (schema/rows.py):
+    # a plain attribute is named after a column of the model, a resolver has `metadata=columns(...)`.
+    # Unsaid, a page selecting it reads every column.
     graphql_fields = schema._schema.get_type("Ticket").fields.values()
     fields = [f.extensions[DEFINITION_KEY] for f in graphql_fields]
     assert len(fields) > 10
     unmapped = [f.python_name for f in fields if field_values(f) is None]
-    assert not unmapped, f"Ticket fields missing from schema/tickets/preload.py VALUES_OF: {unmapped}"
+    assert not unmapped, f"Ticket fields that do not say which columns they read (schema.rows.columns): {unmapped}"
+    assert {f.python_name for f in fields} == set(TICKET_ROW.reads)
     for f in fields:
-        assert set(field_values(f)) <= set(TICKET_VALUES), f.python_name
-    assert {f.python_name for f in VALUES_OF} <= {f.python_name for f in fields}
+        assert set(field_values(f)) <= set(TICKET_ROW.values), f.python_name
+
+
+def test_a_field_that_does_not_say_what_it_reads_is_found():
+    # The check above cannot pass by construction: a resolver without `columns(...)` and a plain attribute
+    # that names no column are both unmapped.
+    @strawberry.type
+    class Probe:
+        number: int
+        nickname: str
+
+        @strawberry.field
+        def shout(self) -> str:
+            return self.nickname.upper()
+
+        @strawberry.field(metadata=columns("title"))
+        def heading(self) -> str:
+            return ""
+
+    shape = row_shape(Probe, TicketModel)
+    assert shape.reads == {"number": ("number",), "nickname": None, "shout": None, "heading": ("title",)}
+
+
+def test_every_ticket_column_is_a_column_of_the_ticket_or_its_relations():
+    assert check_ticket_values(TICKET_ROW.values) == TICKET_ROW.values
+    with pytest.raises(ValueError):
+        check_ticket_values(("id", "nickname"))
 
 
 def test_page_values_keep_the_id_and_the_order_column_and_refuse_strangers():
