@@ -120,10 +120,11 @@ async def write_overhead(url: str, ticket: dict[str, Any], rows: int = 300) -> d
                             ticket["object_id"],
                         )
                     else:
+                        # One comment on each of `rows` tickets: a ticket's usual few comments, not hundreds.
                         await db.execute(
                             "INSERT INTO comment (ticket_id, author_id, body, internal, created_at) "
                             "VALUES ($1, 1, $2, FALSE, now())",
-                            ticket["id"],
+                            ticket["id"] + i,
                             f"Kommentar {i}: Fenster und Heizung geprüft",
                         )
                 found[f"{kind} {label}"] = (time.perf_counter() - started) * 1000 / rows
@@ -178,7 +179,8 @@ async def measure(url: str, world: Any, runs: int) -> None:
 
                 p50, p99, (rows, total) = await timed(old, max(5, runs // 4))
                 print(f"{who + ': ' + word + ' substring (old), by date':<58}{p50:9.1f}{p99:9.1f}{total:9d}")
-        ticket = (await connection.execute_query_dict("SELECT id, ticket_type_id, object_id FROM ticket LIMIT 1"))[0]
+        first = "SELECT id, ticket_type_id, object_id FROM ticket ORDER BY id LIMIT 1"
+        ticket = (await connection.execute_query_dict(first))[0]
         overhead = await write_overhead(url, ticket)
         print("\nwrite, ms per row (300 inserts in one transaction, rolled back):")
         for kind in ("ticket", "comment"):
