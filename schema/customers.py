@@ -49,7 +49,8 @@ from schema.relay import (
     lazy_id,
     paged,
 )
-from schema.tickets import Ticket, TicketFilterInput, TicketType, ticket_connection
+from schema.tickets import TicketFilterInput, TicketType, ticket_connection
+from schema.tickets.search import TicketConnection
 
 FromArgument = Annotated[date | None, strawberry.argument(name="from", description="First day (UTC), inclusive.")]
 ToArgument = Annotated[date | None, strawberry.argument(name="to", description="Last day (UTC), inclusive.")]
@@ -124,7 +125,7 @@ class SiteObject(Node):
         ] = None,
         *,
         page: Paging,
-    ) -> Connection[Ticket]:
+    ) -> TicketConnection:
         return await ticket_connection(info, filter, page, object_pk=self.pk)
 
     @field(

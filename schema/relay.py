@@ -144,6 +144,8 @@ BeforeArgument = Annotated[
 
 
 def _encode_value(value: Any) -> Any:
+    if isinstance(value, list):  # a compound sort value (RELEVANCE: tier and creation time)
+        return {"l": [_encode_value(v) for v in value]}
     if isinstance(value, datetime):
         return {"t": value.isoformat()}
     if isinstance(value, date):
@@ -157,6 +159,8 @@ def _decode_value(value: Any) -> Any:
             return datetime.fromisoformat(value["t"])
         if set(value) == {"d"} and isinstance(value["d"], str):
             return date.fromisoformat(value["d"])
+        if set(value) == {"l"} and isinstance(value["l"], list) and len(value["l"]) <= 4:
+            return [_decode_value(v) for v in value["l"] if not isinstance(v, dict) or "l" not in v]
         raise ValueError("unknown value")
     if value is None or isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
         return value

@@ -1,5 +1,5 @@
 """The `sitedesk` command: migrate, create-admin, seed-demo, export-schema, serve, mail-in, files gc,
-retention, backup, restore."""
+retention, backup, restore, search."""
 
 from __future__ import annotations
 
@@ -52,6 +52,21 @@ def _seed_demo(args: argparse.Namespace) -> int:
     print("demo logins (email / password / who):")
     for email, password, who in logins:
         print(f"  {email:32} {password:18} {who}")
+    return 0
+
+
+def _search_reindex(args: argparse.Namespace) -> int:
+    from tortoise.transactions import in_transaction
+
+    from core.database import database
+    from models.search import reindex
+
+    async def run() -> int:
+        async with database(get_settings()):
+            async with in_transaction() as connection:
+                return await reindex(connection)
+
+    print(f"search index rebuilt: {asyncio.run(run())} tickets")
     return 0
 
 
@@ -264,6 +279,12 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("path", type=Path, help="archive written by `sitedesk backup`")
     restore.add_argument("--force", action="store_true", help="replace a database that holds data")
     restore.set_defaults(run=_restore)
+    search = commands.add_parser("search", help="maintain the ticket search index").add_subparsers(
+        dest="search", required=True
+    )
+    search.add_parser("reindex", help="rebuild every ticket's search document (after an upgrade)").set_defaults(
+        run=_search_reindex
+    )
     return parser
 
 

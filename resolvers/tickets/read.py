@@ -20,13 +20,16 @@ from tortoise.queryset import QuerySet
 
 from core.database import dialect
 from core.dates import plausible_instant
+from core.errors import BadUserInput
 from core.keyset import Listing, Window
 from core.lookup import get_in_scope
 from core.queries import Sentinels, list_inputs, prepared_values, windowed_values
+from core.search import parse
 from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketStatus
 from permissions.tickets import visible_attachments, visible_comments, visible_tickets
 from permissions.viewer import Viewer
 from resolvers.people import person_values
+from resolvers.search import RELEVANCE, RELEVANCE_LISTING, matching, prepare, relevance
 
 ORDER_FIELDS = {"CREATED_AT": "created_at", "UPDATED_AT": "updated_at", "DUE_DATE": "due_date", "NUMBER": "number"}
 NULLABLE_ORDER_FIELDS = ("due_date",)
@@ -56,6 +59,10 @@ TICKET_LISTINGS.update(
 )
 # The (`TicketOrder` value, descending) of each ticket listing.
 TICKET_ORDER_OF = {listing: order for order, listing in TICKET_LISTINGS.items()}
+# RELEVANCE has one direction (best first): its tier (`resolvers.search`), then newest first.
+ORDER_FIELDS["RELEVANCE"] = "created_at"
+TICKET_LISTINGS[("RELEVANCE", True)] = TICKET_LISTINGS[("RELEVANCE", False)] = RELEVANCE_LISTING
+TICKET_ORDER_OF[RELEVANCE_LISTING] = ("RELEVANCE", True)
 COMMENTS = Listing("comments", "created_at", descending=False)
 
 
@@ -152,6 +159,7 @@ def filtered_tickets(
     ticket_type_id: int | None = None,
     assignee_id: int | None = None,
     search: str | None = None,
+    search_ids: list[int] | None = None,
     created_after: datetime | None = None,
     created_before: datetime | None = None,
     updated_after: datetime | None = None,
@@ -161,8 +169,13 @@ def filtered_tickets(
     """The viewer's tickets narrowed by the criteria given (`TicketFilterInput`), in a stable order.
 
     `listing`: the ordering's own (a backward page reads it in reverse: RESOLUTION_DUE's column
-    depends on the ordering's direction, not on the reading's).
+    depends on the ordering's direction, not on the reading's). RELEVANCE needs a search (else
+    BAD_USER_INPUT on "orderBy"); its rows carry their tier as `relevance`. `search_ids`: what
+    `resolvers.search.prepare` found.
     """
+    parsed = parse(search) if search is not None else None
+    if order_by == "RELEVANCE" and parsed is None:
+        raise BadUserInput("RELEVANCE orders the results of a search: give `filter.search`.", field="orderBy")
     query = visible_tickets(viewer)
     if object_id is not None:
         query = query.filter(object_id=object_id)
@@ -172,9 +185,8 @@ def filtered_tickets(
         query = query.filter(ticket_type_id=ticket_type_id)
     if assignee_id is not None:
         query = query.filter(assignee_id=assignee_id)
-    if search and search.strip():
-        text = search.strip()
-        query = query.filter(Q(title__icontains=text) | Q(description__icontains=text))
+    if parsed is not None:
+        query = query.filter(matching(parsed, viewer, search_ids))
     if created_after is not None:
         query = query.filter(created_at__gte=plausible_instant(created_after, "filter.createdAfter"))
     if created_before is not None:
@@ -183,6 +195,8 @@ def filtered_tickets(
         query = query.filter(updated_at__gt=plausible_instant(updated_after, "filter.updatedAfter"))
     if service_level_breached is not None:
         query = query.filter(service_level_condition(service_level_breached, datetime.now(UTC)))
+    if order_by == "RELEVANCE" and parsed is not None:
+        query = query.annotate(**{RELEVANCE: relevance(parsed, viewer)})
     return query.order_by(*(listing or ticket_listing(order_by, descending)).order_by(descending))
 
 
@@ -198,17 +212,20 @@ def service_level_condition(breached: bool, now: datetime) -> Q:
     return has_targets & missed if breached else has_targets & ~missed
 
 
-def _page_values(query: QuerySet[Ticket], page: QuerySet[Ticket], values: tuple[str, ...]) -> Any:
+def _page_values(
+    query: QuerySet[Ticket], page: QuerySet[Ticket], values: tuple[str, ...], viewer: Viewer, search: str | None
+) -> Any:
     # The page's ids are picked first, walking the ordering index through the
     # scope; only those rows are joined to their relations (the ones `values`
     # names), and the outer query neither repeats the scope nor sorts
     # (`in_page_order` does, for the page alone). The total count rides along
     # as a scalar subquery.
-    return (
-        Ticket.filter(id__in=Subquery(page.values("id")))
-        .annotate(total_count=Subquery(query.count()))
-        .values(*values, "total_count")
-    )
+    # A RELEVANCE page reads each row's tier as well (for its order and cursors).
+    outer = Ticket.filter(id__in=Subquery(page.values("id"))).annotate(total_count=Subquery(query.count()))
+    parsed = parse(search) if search is not None else None
+    if RELEVANCE in page._annotations and parsed is not None:
+        return outer.annotate(**{RELEVANCE: relevance(parsed, viewer)}).values(*values, "total_count", RELEVANCE)
+    return outer.values(*values, "total_count")
 
 
 def page_values(values: tuple[str, ...], order_by: str, descending: bool = True) -> tuple[str, ...]:
@@ -234,6 +251,8 @@ def in_page_order(
         value = row[column]
         if value is None:
             return (0 if nulls_first else 1, 0, row["id"])
+        if order_by == "RELEVANCE":
+            return (row[RELEVANCE], value, row["id"])
         return (1 if nulls_first else 0, value, row["id"])
 
     return sorted(rows, key=key, reverse=descending)
@@ -277,6 +296,10 @@ async def ticket_page(
     shape, a page after a cursor and text search and date bounds are built
     each time.
     """
+    if order_by == "RELEVANCE":
+        descending = True  # best match first, whatever `descending` says
+    if _built_each_time(window, criteria):
+        criteria["search_ids"] = await prepare(criteria.get("search"), viewer)
     listing = ticket_listing(order_by, descending)
     reading = listing.reading(window)
     values = page_values(values, order_by, descending)
@@ -288,14 +311,14 @@ async def ticket_page(
         scope = query(viewer, **criteria)
         condition = listing.bounds(window)
         page = scope.filter(condition) if condition is not None else scope
-        rows = await _page_values(scope, page.limit(window.limit + 1), values)
+        rows = await _page_values(scope, page.limit(window.limit + 1), values, viewer, criteria.get("search"))
     else:
         status = criteria.get("status")
         given = {name: criteria[name] for name in _ID_CRITERIA if criteria.get(name) is not None}
 
         def build(s: Sentinels) -> Any:
             narrowed = query(viewer.with_sentinels(s), status=status, **{name: s.int(name) for name in given})
-            return _page_values(narrowed, narrowed.limit(s.int("limit")), values)
+            return _page_values(narrowed, narrowed.limit(s.int("limit")), values, viewer, None)
 
         key = ("ticket_page", viewer.query_shape(), order_by, reading, status, tuple(given), values)
         rows = await prepared_values(key, build, {**viewer.query_inputs(), **given, "limit": window.limit + 1})
@@ -321,6 +344,8 @@ async def tickets_by_object(
     A single object's page is `ticket_page`'s, which walks the ordering index.
     """
     criteria.pop("object_id", None)
+    if order_by == "RELEVANCE":
+        descending = True
     if len(object_ids) == 1:
         page_rows = await ticket_page(
             viewer,
@@ -332,13 +357,16 @@ async def tickets_by_object(
             **criteria,
         )
         return {object_ids[0]: page_rows}
+    criteria["search_ids"] = await prepare(criteria.get("search"), viewer)
     listing = ticket_listing(order_by, descending)
     scope = filtered_tickets(viewer, order_by=order_by, descending=listing.reading(window), listing=listing, **criteria)
     scope = scope.filter(object_id__in=object_ids)
     condition = listing.bounds(window)
     page = scope.filter(condition) if condition is not None else scope
     rows = await windowed_values(
-        page.order_by().values(*page_values(values, order_by, descending)),
+        page.order_by().values(
+            *page_values(values, order_by, descending), *((RELEVANCE,) if order_by == "RELEVANCE" else ())
+        ),
         "object_id",
         listing.window_order(window),
         window.limit + 1,

@@ -20,6 +20,7 @@ from core.settings import Settings
 from files.storage import StoredFile
 from files.uploads import Upload, discard_unreferenced, release, remove_if_unreferenced, store_uploads
 from live.hub import announce
+from models import search as search_index
 from models.accounts import Employee
 from models.service_levels import TicketPriority
 from models.tickets import (
@@ -46,6 +47,19 @@ from resolvers.tickets.read import get_attachment, get_comment, get_ticket
 from webhooks.outbox import queue_history
 
 MAX_TITLE = 200
+# History entries whose change touches searched text: on SQLite the search documents the
+# triggers noted are rebuilt in the same transaction (`models.search`; PostgreSQL's triggers did).
+SEARCHED_CHANGES = frozenset(
+    {
+        TicketEventKind.CREATED,
+        TicketEventKind.UPDATED,
+        TicketEventKind.COMMENT_ADDED,
+        TicketEventKind.COMMENT_EDITED,
+        TicketEventKind.COMMENT_DELETED,
+        TicketEventKind.ATTACHMENT_ADDED,
+        TicketEventKind.ATTACHMENT_REMOVED,
+    }
+)
 MAX_TEXT = 20_000
 
 
@@ -80,8 +94,9 @@ async def record(
     attachment_id: int | None = None,
 ) -> None:
     """One history entry, in the caller's transaction (naming the comment or attachment it is about),
-    and what it causes there: the webhook deliveries (committed or rolled back with it) and its
-    announcement to live subscriptions (`live.hub.announce`: delivered after commit, never for a rollback).
+    and what it causes there: the ticket's search document rebuilt when searched text changed, the
+    webhook deliveries (committed or rolled back with it) and its announcement to live subscriptions
+    (`live.hub.announce`: delivered after commit, never for a rollback).
     """
     at = at or now()
     event = await TicketEvent.create(
@@ -98,6 +113,8 @@ async def record(
     await queue_history(
         connection, ticket_id, kind, comment_id=comment_id, attachment_id=attachment_id, from_value=from_value, at=at
     )
+    if kind in SEARCHED_CHANGES:
+        await search_index.refresh_pending(connection)
     await announce(connection, event.id)
 
 

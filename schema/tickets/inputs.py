@@ -29,6 +29,12 @@ class TicketOrder(Enum):
         description="When the resolution is due (`serviceLevel.resolutionDueAt`): the dispatcher's order, "
         "ascending; tickets without a resolution target come last in either direction.",
     )
+    RELEVANCE = strawberry.enum_value(
+        "RELEVANCE",
+        description="Best match of `filter.search` first whatever `descending` says: the ticket number itself, "
+        "then a title match, then a description (file name, object name) match, then a comment match; ties "
+        'newest first. Without a search: BAD_USER_INPUT (field "orderBy").',
+    )
 
 
 @strawberry.input(description="Narrows a list of tickets; every field given must hold (absent fields do not narrow).")
@@ -41,7 +47,11 @@ class TicketFilterInput:
     )
     search: str | None = strawberry.field(
         default=None,
-        description="Only tickets whose title or description contains this text (ignoring case); blank: no narrowing.",
+        description='Only tickets matching this search: words (all must match, in any field), "a phrase", '
+        "prefix*, -excluded; German word forms match (Fenster = Fensters = Fenstern), case and accents are "
+        'ignored; "#123" or "123" alone also matches ticket number 123. Searches the title, the '
+        "description, the comments the viewer may see, file names and the object's name. Exclusions or "
+        'operators only: BAD_USER_INPUT (field "filter.search"); blank: no narrowing.',
     )
     created_after: datetime | None = strawberry.field(
         default=None, description="Only tickets created at or after this instant (inclusive)."

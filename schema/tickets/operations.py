@@ -9,20 +9,22 @@ from strawberry.file_uploads import Upload
 
 from core.ids import parse_id
 from core.keyset import Listing
+from core.search import parse
 from models.tickets import TicketStatus
 from permissions import tickets as ticket_policy
 from permissions.policy import SIGNED_IN, SYSTEM_ADMINS
 from resolvers import tickets
+from resolvers.search import highlights
 from resolvers.tickets.read import TICKET_ORDER_OF, ticket_listing
 from schema.directive import field, mutation
 from schema.inputs import decoded, decoded_list, decoded_upload
 from schema.loaders import visible_ticket_page_by_object_id
 from schema.relay import (
-    Connection,
     Paging,
     connection,
     paged,
 )
+from schema.selection import at, selection_tree
 from schema.tickets.inputs import (
     AddCommentInput,
     CreateTicketInput,
@@ -34,6 +36,7 @@ from schema.tickets.inputs import (
     UpdateTicketInput,
 )
 from schema.tickets.preload import page_values, preload
+from schema.tickets.search import TicketConnection, highlighted
 from schema.tickets.types import TICKET_ROW, Attachment, Comment, ImportResult, Ticket, TicketType
 
 
@@ -42,21 +45,29 @@ def chosen_ticket_listing(order_by: TicketOrder, descending: bool, **_: object) 
     return ticket_listing(order_by.value, descending)
 
 
+# What highlights read of a ticket row besides its comments and attachments.
+HIGHLIGHT_VALUES = ("number", "title", "description", "object__name")
+
+
 async def ticket_connection(
     info: strawberry.Info,
     filter: TicketFilterInput | None,
     page: Paging,
     object_pk: int | None = None,
-) -> Connection[Ticket]:
+) -> TicketConnection:
     """A page of the viewer's tickets (`Query.tickets`; `SiteObject.tickets` with `object_pk`).
 
     The page's listing (`resolvers.tickets.read.TICKET_LISTINGS`) says the
     order. The tickets of several objects in one request come from one
     windowed query (a loader keyed by the page arguments); one object's
-    alone, from the index-walking page query.
+    alone, from the index-walking page query. With a search, the edges'
+    highlights are worked out for the page's rows when selected (two
+    statements, whatever the page size).
     """
     order_by, descending = TICKET_ORDER_OF[page.listing]
     criteria = decoded(filter, "filter") if filter else {}
+    search = parse(criteria["search"]) if criteria.get("search") is not None else None
+    marked = search is not None and "highlights" in at(selection_tree(info), "edges")
     if object_pk is not None:
         criteria.pop("object_id", None)
         extra = tuple(
@@ -69,12 +80,16 @@ async def ticket_connection(
             window=page.window,
             order_by=order_by,
             descending=descending,
-            values=page_values(info),
+            values=page_values(info) + (HIGHLIGHT_VALUES if marked else ()),
             **criteria,
         )
     nodes = [Ticket.from_values(r) for r in rows]
     await preload(info, nodes[: page.window.limit])
-    return connection(nodes, rows, page, total)
+    listed = connection(nodes, rows, page, total)
+    found = {}
+    if marked and search is not None:
+        found = await highlights(info.context.viewer, search, rows[: page.window.limit])
+    return highlighted(listed, found)
 
 
 @strawberry.type
@@ -98,10 +113,11 @@ class TicketQueries:
         descending: Annotated[
             bool,
             strawberry.argument(
-                description="Newest (largest) first when true, the default; false for oldest first (syncing)."
+                description="Newest (largest) first when true, the default; false for oldest first (syncing). "
+                "RELEVANCE ignores it: best match first."
             ),
         ] = True,
-    ) -> Connection[Ticket]:
+    ) -> TicketConnection:
         return await ticket_connection(info, filter, page)
 
 

@@ -115,13 +115,20 @@ BUDGET = {
 # On PostgreSQL each history entry is also announced to live subscriptions in its transaction
 # (`live.hub.announce`: one `pg_notify`); SQLite's subscribers read committed entries instead.
 HISTORY_ENTRIES = {name: 2 if name == "createTicket employee, assignee mailed" else 1 for name in BUDGET}
+# On SQLite a change of searched text (a new ticket, a comment) rebuilds the ticket's search document
+# in its transaction (`models.search.refresh_pending`): three statements; PostgreSQL's triggers run
+# inside the writing statement.
+SEARCH_ON_SQLITE = {name: 3 if name.startswith(("createTicket", "addComment")) else 0 for name in BUDGET}
 
 
 async def test_write_mutations_stay_within_their_statement_budget(mailing, settings):
     counts = await measure(mailing)
     print("\nSQL statements per write:\n" + "\n".join(f"  {n:>3}  {name}" for name, n in counts.items()))
     assert counts.keys() == BUDGET.keys()
-    budget = {name: n + (0 if settings.is_sqlite else HISTORY_ENTRIES[name]) for name, n in BUDGET.items()}
+    budget = {
+        name: n + (SEARCH_ON_SQLITE[name] if settings.is_sqlite else HISTORY_ENTRIES[name])
+        for name, n in BUDGET.items()
+    }
     over = {name: (n, budget[name]) for name, n in counts.items() if n > budget[name]}
     assert not over, over
 
