@@ -86,3 +86,10 @@ def service_level_of(values: dict[str, Any]) -> TicketServiceLevel | None:
         name=values.get("sla_terms__policy_name"),
         terms_pk=values["sla_terms_id"],
     )
+
+
+def service_level_of_ticket(ticket: Any) -> TicketServiceLevel | None:
+    """`Ticket.serviceLevel`: from the ticket's `sla_*` attributes, the policy's name from its values row."""
+    found = {name: getattr(ticket, name) for name in SLA_VALUES if "__" not in name}
+    found["sla_terms__policy_name"] = (ticket.values or {}).get("sla_terms__policy_name")
+    return service_level_of(found)

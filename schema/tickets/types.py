@@ -50,7 +50,7 @@ from schema.relay import (
     paged,
 )
 from schema.rows import columns, row_shape
-from schema.tickets.service_level import SLA_VALUES, TicketServiceLevel, service_level_of
+from schema.tickets.service_level import SLA_VALUES, TicketServiceLevel, service_level_of_ticket
 from schema.tickets.states import (
     TicketState,
     ticket_state,
@@ -278,9 +278,7 @@ class Ticket(Node):
     )
     done_at: datetime | None = strawberry.field(description="When it was last set to DONE; null unless DONE.")
     due_date: date | None = strawberry.field(description="The day it should be done by; null when none was set.")
-    priority: TicketPriority = strawberry.field(
-        description="How urgent it is (NORMAL unless chosen); customer users choose it only when creating the ticket."
-    )
+    priority: TicketPriority = strawberry.field(description="How urgent it is; customer users set it on creation only.")
     pk: strawberry.Private[int]
     # Attributes named after a column are filled from it (`schema.rows`).
     ticket_type_id: strawberry.Private[int]
@@ -457,14 +455,11 @@ class Ticket(Node):
 
     @field(
         policy=TICKET_SERVICE_LEVEL,
-        description="Its service level: due times and how its targets went; null when no policy's target applies. "
-        "Customer users see it too (never the policy's configuration).",
+        description="Its due times and how its targets went; null when no policy's target applies (customers too).",
         metadata=columns(*SLA_VALUES),
     )
     def service_level(self) -> TicketServiceLevel | None:
-        found = {name: getattr(self, name) for name in SLA_VALUES if "__" not in name}
-        found["sla_terms__policy_name"] = (self.values or {}).get("sla_terms__policy_name")
-        return service_level_of(found)
+        return service_level_of_ticket(self)
 
     @field(
         policy=SIGNED_IN,
