@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
+
+from PIL import Image
 
 from models.inbound_mail import InboundMail
 from models.tickets import Attachment, CommentSource
@@ -11,7 +14,16 @@ from tests.inbound_mail.conftest import DOMAIN, Channel, Thread, comments_of, co
 
 COMMENTS = """query($id: ID!) { node(id: $id) { ... on Ticket {
   comments(first: 20) { edges { node { body source internal author { name } } } } } } }"""
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _png() -> bytes:
+    # A real image: stored photos are decoded and cleaned of their metadata (files/images.py).
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 80, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
+PNG = _png()
 
 
 async def test_a_notification_carries_a_signed_reply_address_and_threads(channel: Channel, thread: Thread) -> None:
