@@ -89,6 +89,10 @@ NOT_PERSONAL: dict[str, str] = {
     "Account": "id kind token_version is_service_account",
     "ApiToken": "id token_hash prefix read_only created_at expires_at revoked_at",
     "ApiTokenUsage": "id minute requests token_id",
+    "BusinessCalendar": "id name time_zone hours holidays holiday_region created_at updated_at",
+    "ServiceLevelPolicy": "id name calendar_id customer_id ticket_type_ids targets warn_at_percent terms_id created_at "
+    "updated_at",
+    "ServiceLevelTerms": "id policy_id policy_name calendar targets warn_at_percent created_at",
     "Attachment": "id content_type size sha256 created_at ticket_id",
     "AuditEvent": "id action subject_type created_at",
     "Comment": "id internal created_at edited_at ticket_id source",
@@ -121,10 +125,14 @@ NOT_PERSONAL: dict[str, str] = {
     "SiteObject": "id name address is_active created_at customer_id intake_key",
     "Thumbnail": "id source_key size storage_key width height created_at",
     "Ticket": "id number status due_date form_submission_id source created_at updated_at done_at resolution_days "
-    "external_ref confirmed_at reopen_count object_id state_id ticket_type_id",
+    "external_ref confirmed_at reopen_count object_id state_id ticket_type_id priority sla_due_ascending "
+    "sla_due_descending sla_first_responded_at sla_first_response_breached sla_first_response_due_at "
+    "sla_first_response_warn_at sla_next_check_at sla_notified sla_paused_seconds sla_paused_since "
+    "sla_resolution_breached sla_resolution_due_at sla_resolution_started_at sla_resolution_warn_at sla_resolved_at "
+    "sla_terms_id",
     "TicketCounter": "id last_number",
     "TicketEvent": "id kind comment_id attachment_id created_at ticket_id",
-    "TicketState": "id name category position is_default color ticket_type_id",
+    "TicketState": "id name category position is_default color ticket_type_id pauses_service_level",
     "TicketTransition": "id from_state_id ticket_type_id to_state_id",
     "TicketType": "id name is_absence_request created_at customer_confirmation reopen_window_days",
     "Webhook": "id url events description secret enabled disabled_reason failing_since created_at updated_at",

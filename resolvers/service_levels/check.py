@@ -111,7 +111,8 @@ async def _announce(connection: Any, ticket: Ticket, terms: Terms | None, now: d
         await record(connection, ticket.id, kind, None, notice.target, due.isoformat() if due else None, at=now)
         mail = NotificationKind.SLA_BREACHED if notice.is_breach else NotificationKind.SLA_WARNING
         await notifications.queue_service_level(connection, ticket, mail, _mail_facts(terms, due, notice))
-        logger.info("ticket %s: %s %s", ticket.number, kind.value, notice.target)
+        # One line per notice is detail (the history entry and the mail are the record): debug level.
+        logger.debug("ticket %s: %s %s", ticket.number, kind.value, notice.target)
 
 
 class ServiceLevelCheck(OutboxLoop):
