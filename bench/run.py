@@ -31,6 +31,7 @@ from typing import Any
 
 from bench import load
 from bench.generate import World, drop_postgres, generate
+from bench.postgraphile import peer
 from bench.scenarios import Scenario, all_scenarios, prepare_plugins
 from bench.scenarios import gid as scenario_gid
 
@@ -298,6 +299,73 @@ def same_answer(ours: load.Request, theirs: load.Request) -> tuple[bool, str, st
     return False, a[1].decode(), b[1].decode()
 
 
+class PeerColumn:
+    """PostGraphile beside the baseline (PostgreSQL, the `peer.SCENARIO` row): its copy of the database,
+    its server and the check that it answers our rows. Where the column does not apply, it does nothing."""
+
+    def __init__(self, database_url: str, scenarios: list[Scenario]) -> None:
+        self.url: str | None = None
+        self.skipped = ""
+        self.server: peer.PeerServer | None = None
+        self.differs: list[str] = []
+        if not database_url.startswith("postgres") or not any(s.name == peer.SCENARIO for s in scenarios):
+            return
+        self.skipped = peer.unavailable() or ""
+        if self.skipped:
+            log(f"PostGraphile column skipped: {self.skipped}")
+            return
+        # Made before anything else connects to the bench database: a template must have no other session.
+        log("copying the database for PostGraphile (the customer scope as row-level security) ...")
+        self.url = peer.copy_database(database_url)
+
+    def start(self, secret_keys: tuple[str, ...]) -> None:
+        if self.url:
+            self.server = peer.PeerServer(self.url, secret_keys, VAR)
+            self.server.wait_ready(HOST)
+
+    def request(self, row: Row, ours: load.Request, token: str) -> load.Request | None:
+        """PostGraphile's request for this row's question, once it answers the rows we answer (not the same
+        bytes: its ids and names are its own); None where it has none or answers others (said loudly:
+        a faster answer to another question means nothing, so it is not measured)."""
+        if self.server is None or row.name != peer.SCENARIO:
+            return None
+        versus = peer.request(token)
+        differs = peer.same_rows(load.fetch(HOST, PRODUCT_PORT, ours)[1], load.fetch(HOST, peer.PORT, versus)[1])
+        if differs:
+            self.differs.append(row.name)
+            row.note += f"; **POSTGRAPHILE ANSWERS OTHER ROWS, NOT MEASURED**: {differs[:300].replace('|', '/')}"
+            log(f"{row.name}: !!! PostGraphile's answer differs from ours: {differs}")
+            return None
+        row.note += "; PostGraphile: the same rows"
+        return versus
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.stop()
+
+    def drop(self) -> None:
+        if self.url:
+            drop_postgres(self.url)
+
+    def summary(self) -> str:
+        """The report's line on the column ("" where it has none)."""
+        if self.url:
+            return (
+                "PostGraphile: `bench/postgraphile/` (PostGraphile 5, Amber preset, Node's own HTTP server, "
+                "pinned like the others) on a copy of the same database with the customer user's scope as "
+                "row-level security (`scope.sql`) and the product's JWT verified into pgSettings; it answers "
+                f"`{peer.SCENARIO}`, checked to hold the same rows (total, tickets in order, every field) before "
+                "it is loaded in the same rounds; `ours / PostGraphile` above 1 is ahead."
+            )
+        return f"PostGraphile column skipped: {self.skipped}." if self.skipped else ""
+
+    def exit_status(self) -> int:
+        """1 when PostGraphile answered other rows than ours (the run fails), else 0."""
+        if self.differs:
+            log(f"FAILED: PostGraphile answered other rows than ours for {', '.join(self.differs)}")
+        return 1 if self.differs else 0
+
+
 # ------------------------------------------------------------------ report
 
 
@@ -312,25 +380,30 @@ class Row:
     sql: dict[int, int] | None = None
     sql_baseline: int | None = None
     note: str = ""
+    # PostGraphile's peak on the same question (PostgreSQL, the `probe` scenario; bench/postgraphile/).
+    peer: float | None = None
 
 
 def _f(value: float | None, digits: int = 0) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def table(rows: list[Row]) -> str:
+def table(rows: list[Row], with_peer: bool = False) -> str:
+    """The results table; `with_peer` adds PostGraphile's req/s and ours divided by it (above 1: ahead)."""
+    peer_head, peer_rule = (" PostGraphile req/s | ours / PostGraphile |", " ---: | ---: |") if with_peer else ("", "")
     lines = [
-        "| scenario | ours req/s | baseline req/s | ratio | p50 ms | p99 ms | at req/s | SQL ours | SQL baseline "
-        "| note |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |",
+        f"| scenario | ours req/s | baseline req/s | ratio |{peer_head} p50 ms | p99 ms | at req/s | SQL ours "
+        "| SQL baseline | note |",
+        f"| --- | ---: | ---: | ---: |{peer_rule} ---: | ---: | ---: | --- | ---: | --- |",
     ]
     for r in rows:
         ratio = f"1/{r.theirs / r.ours:.1f}" if r.ours and r.theirs else "—"
+        versus = f" {_f(r.peer)} | {f'{r.ours / r.peer:.2f}×' if r.ours and r.peer else '—'} |" if with_peer else ""
         sql = (
             "—" if not r.sql else ", ".join(f"{v} (first {k})" if len(r.sql) > 1 else str(v) for k, v in r.sql.items())
         )
         lines.append(
-            f"| {r.name} | {_f(r.ours)} | {_f(r.theirs)} | {ratio} | {_f(r.p50, 1)} | {_f(r.p99, 1)} "
+            f"| {r.name} | {_f(r.ours)} | {_f(r.theirs)} | {ratio} |{versus} {_f(r.p50, 1)} | {_f(r.p99, 1)} "
             f"| {_f(r.rate)} | {sql} | {_f(r.sql_baseline)} | {r.note} |"
         )
     return "\n".join(lines)
@@ -372,6 +445,7 @@ def run(args: argparse.Namespace) -> int:
     prepare_plugins(database_url, world)
     scenarios = [s for s in all_scenarios(world) if not args.only or s.name in args.only]
     scenarios.sort(key=lambda s: s.writes)  # reads first: writes add tickets the list would show
+    column = PeerColumn(database_url, scenarios)
 
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {1})  # this process generates load: keep it off the servers' CPU
@@ -388,6 +462,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         product.wait_ready()
         base.wait_ready()
+        column.start(settings.secret_keys)
         for scenario in scenarios:
             row = Row(scenario.name)
             rows.append(row)
@@ -415,18 +490,22 @@ def run(args: argparse.Namespace) -> int:
                         + first_difference(a, b).replace("|", "\\|")
                     )
                     log(f"{scenario.name}: the baseline's body differs from ours: {first_difference(a, b)}")
+            versus = column.request(row, ours, issued[scenario.viewer])
             log(f"{scenario.name}: peak throughput, 16 connections, {args.seconds:g} s ...")
             # Ours and the baseline take turns in short rounds, so a burst of
             # load from elsewhere on the machine hits both alike; medians.
             rounds = max(1, int(args.seconds // 3))
-            ours_rates, theirs_rates = [], []
+            ours_rates, theirs_rates, peer_rates = [], [], []
             for _ in range(rounds):
                 rate, tool = peak(PRODUCT_PORT, ours, args.seconds / rounds)
                 ours_rates.append(rate)
                 if theirs is not None:
                     theirs_rates.append(peak(BASELINE_PORT, theirs, args.seconds / rounds)[0])
+                if versus is not None:
+                    peer_rates.append(peak(peer.PORT, versus, args.seconds / rounds)[0])
             row.ours = statistics.median(ours_rates)
             row.theirs = statistics.median(theirs_rates) if theirs_rates else None
+            row.peer = statistics.median(peer_rates) if peer_rates else None
             row.rate = row.ours / 2
             log(f"{scenario.name}: latency at {row.rate:.0f} req/s ...")
             result = load.constant_rate(HOST, PRODUCT_PORT, ours, row.rate, args.seconds)
@@ -435,12 +514,14 @@ def run(args: argparse.Namespace) -> int:
                 row.note += f"; {result.errors} errors at constant rate"
             log(
                 f"{scenario.name}: ours {row.ours:.0f} req/s, baseline {_f(row.theirs)} req/s, "
-                f"p50 {row.p50:.1f} ms, p99 {row.p99:.1f} ms, SQL {row.sql} (baseline {row.sql_baseline})"
+                + (f"PostGraphile {row.peer:.0f} req/s, " if row.peer else "")
+                + f"p50 {row.p50:.1f} ms, p99 {row.p99:.1f} ms, SQL {row.sql} (baseline {row.sql_baseline})"
             )
         rss, hwm = product.memory_mb()
     finally:
         product.stop()
         base.stop()
+        column.stop()
 
     if created:
         memory_line_indexes = f"The baseline created indexes the product lacks: {', '.join(created)}."
@@ -448,6 +529,7 @@ def run(args: argparse.Namespace) -> int:
         memory_line_indexes = "The baseline created no index: every index its plans need is in the product's schema."
     if database_url.startswith("postgres"):
         drop_postgres(database_url)  # the bench creates and drops its own databases
+    column.drop()
     memory_line = memory_line_indexes + "\n\n"
     memory_line += f"Server memory after the runs at {args.tickets} tickets: RSS {rss:.0f} MB (peak {hwm:.0f} MB)."
     if args.memory_tickets:
@@ -455,13 +537,13 @@ def run(args: argparse.Namespace) -> int:
 
     if args.extras:
         memory_line += "\n" + extras(args)
-    text = report(args, dialect, header, rows, memory_line, tool, started, scenarios)
+    text = report(args, dialect, header, rows, memory_line, tool, started, scenarios, column.summary())
     print("\n" + text)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     log(f"written to {out}")
-    return 0
+    return column.exit_status()
 
 
 # Distinct documents sent before the memory run's load, so the parse,
@@ -590,6 +672,7 @@ def report(
     tool: str,
     started: float,
     scenarios: list[Scenario],
+    peer_line: str = "",
 ) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     rows_by = {r.name: r for r in rows}
@@ -604,6 +687,13 @@ def report(
             if "DIFFER" in r.note:
                 line += " — bodies differ, the ratio compares different answers"
             targets.append(line)
+    for r in rows:
+        if r.ours and r.peer:
+            ahead = r.ours > r.peer
+            targets.append(
+                f"- {r.name}: {r.ours / r.peer:.2f}× PostGraphile's throughput, target ahead of it: "
+                f"{'met' if ahead else 'MISSED'}"
+            )
     writes = {s.name for s in scenarios if s.writes}
     for label, group in (
         ("reads", [r for r in rows if r.sql and r.name not in writes]),
@@ -633,11 +723,12 @@ def report(
             "Baseline: `bench/baseline.py`, Starlette + raw "
             f"{'asyncpg' if dialect == 'PostgreSQL' else 'aiosqlite'} tuples + orjson, the same JWT check, "
             "account check and scope in SQL, byte-identical bodies (checked before each scenario).",
+            *([peer_line] if peer_line else []),
             "SQL: our statements per request counted in process (Tortoise's statement log), for page sizes "
             "1, 50, 100 where the scenario pages (`first` above 100 is refused by the API); the baseline's "
             "counted by its server.",
             "",
-            table(rows),
+            table(rows, with_peer=bool(peer_line)),
             "",
             "Targets:",
             *targets,
