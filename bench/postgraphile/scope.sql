@@ -25,11 +25,15 @@ GRANT USAGE ON SCHEMA bench_scope TO sitedesk_bench_customer;
 
 -- The objects assigned to the signed-in customer user, of their own customer; empty without a valid
 -- viewer. SECURITY DEFINER: the role reads neither the assignments nor the accounts itself.
+-- PL/pgSQL rather than SQL: its statement's plan is kept per connection, while an SQL function that
+-- cannot be inlined (SECURITY DEFINER, SET) is planned again on every call; on the 20 k copy, in a warm
+-- session, 0.15 ms a call against 0.9 ms, and a page calls these helpers four times, its count twice.
 CREATE FUNCTION bench_scope.assigned_object_ids() RETURNS int[]
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, public
 AS $$
-    SELECT coalesce(array_agg(uo.object_id), '{}')
+BEGIN
+    RETURN (SELECT coalesce(array_agg(uo.object_id), '{}')
     FROM account a
     JOIN customer_user cu ON cu.account_id = a.id
     JOIN customer_user_object uo ON uo.customer_user_id = cu.id
@@ -38,15 +42,17 @@ AS $$
       AND a.kind = 'customer_user'
       AND a.kind = current_setting('jwt.claims.kind', true)
       AND a.is_active
-      AND a.token_version = nullif(current_setting('jwt.claims.ver', true), '')::int
+      AND a.token_version = nullif(current_setting('jwt.claims.ver', true), '')::int);
+END
 $$;
 
 -- The ticket types enabled for the signed-in customer user's customer, absence requests left out.
 CREATE FUNCTION bench_scope.enabled_type_ids() RETURNS int[]
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, public
 AS $$
-    SELECT coalesce(array_agg(ct.ticket_type_id), '{}')
+BEGIN
+    RETURN (SELECT coalesce(array_agg(ct.ticket_type_id), '{}')
     FROM account a
     JOIN customer_user cu ON cu.account_id = a.id
     JOIN customer_ticket_type ct ON ct.customer_id = cu.customer_id
@@ -55,7 +61,8 @@ AS $$
       AND a.kind = 'customer_user'
       AND a.kind = current_setting('jwt.claims.kind', true)
       AND a.is_active
-      AND a.token_version = nullif(current_setting('jwt.claims.ver', true), '')::int
+      AND a.token_version = nullif(current_setting('jwt.claims.ver', true), '')::int);
+END
 $$;
 
 REVOKE ALL ON FUNCTION bench_scope.assigned_object_ids(), bench_scope.enabled_type_ids() FROM PUBLIC;
