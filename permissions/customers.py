@@ -14,6 +14,15 @@ def assigned_object_ids(viewer: Viewer) -> Subquery:
     return Subquery(CustomerUserObject.filter(customer_user_id=viewer.customer_user_id).values("object_id"))
 
 
+def assigned_object_ids_of_customer(viewer: Viewer) -> Subquery:
+    """The object ids assigned to a customer user that (still) belong to their customer."""
+    return Subquery(
+        CustomerUserObject.filter(
+            customer_user_id=viewer.customer_user_id, object__customer_id=viewer.customer_id
+        ).values("object_id")
+    )
+
+
 def visible_objects(viewer: Viewer) -> QuerySet[SiteObject]:
     """Employees see every object; customer users only the objects assigned to them."""
     if viewer.is_employee:

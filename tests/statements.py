@@ -42,3 +42,32 @@ async def count_statements(
     with counting_statements() as counter:
         data = await client.ok(query, variables)
     return counter.count, data
+
+
+class StatementRecorder(logging.Handler):
+    """Keeps (sql, parameters) of every statement Tortoise's clients log."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[tuple[str, list[Any]]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # The clients log `"%s: %s", query, values`; a script or a connection event has no values.
+        if record.msg == "%s: %s" and isinstance(record.args, tuple) and len(record.args) == 2:
+            sql, values = record.args
+            self.statements.append((str(sql), list(values or [])))
+
+
+@contextmanager
+def recording_statements() -> Iterator[StatementRecorder]:
+    """The statements (with their parameters) run inside the block."""
+    logger = logging.getLogger("tortoise.db_client")
+    recorder = StatementRecorder()
+    old_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(recorder)
+    try:
+        yield recorder
+    finally:
+        logger.removeHandler(recorder)
+        logger.setLevel(old_level)
