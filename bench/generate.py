@@ -461,6 +461,31 @@ async def _fresh_postgres(url: str, name: str) -> str:
     return parsed._replace(path=f"/{name}").geturl()
 
 
+async def database_exists(server_url: str, name: str) -> bool:
+    import asyncpg
+
+    admin_url = urlparse(server_url)._replace(scheme="postgresql", path="/postgres", query="").geturl()
+    admin = await asyncpg.connect(admin_url)
+    try:
+        return bool(await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+    finally:
+        await admin.close()
+
+
+async def copy_database(server_url: str, template: str, name: str) -> str:
+    """A fresh copy `name` of the database `template` on the server (replacing `name`); its URL."""
+    import asyncpg
+
+    parsed = urlparse(server_url)
+    admin = await asyncpg.connect(parsed._replace(scheme="postgresql", path="/postgres", query="").geturl())
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    finally:
+        await admin.close()
+    return parsed._replace(path=f"/{name}").geturl()
+
+
 def drop_postgres(database_url: str) -> None:
     """Drop a database `generate` created on a PostgreSQL server (its URL names it)."""
     import asyncpg
@@ -479,8 +504,11 @@ def drop_postgres(database_url: str) -> None:
     asyncio.run(drop())
 
 
-def generate(n_tickets: int, database_url: str, files_dir: Path) -> tuple[str, World]:
-    """Create a fresh database at `database_url` (a file path URL or a PostgreSQL server), migrate, fill."""
+def generate(n_tickets: int, database_url: str, files_dir: Path, name: str | None = None) -> tuple[str, World]:
+    """Create a fresh database at `database_url` (a file path URL or a PostgreSQL server), migrate, fill.
+
+    On PostgreSQL the database is `name` (default `sitedesk_bench_N`), replaced if it exists.
+    """
     parsed = urlparse(database_url)
     if parsed.scheme == "sqlite":
         path = Path(parsed.netloc + parsed.path)
@@ -489,7 +517,7 @@ def generate(n_tickets: int, database_url: str, files_dir: Path) -> tuple[str, W
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         url = database_url
     else:
-        url = asyncio.run(_fresh_postgres(database_url, f"sitedesk_bench_{n_tickets}"))
+        url = asyncio.run(_fresh_postgres(database_url, name or f"sitedesk_bench_{n_tickets}"))
     settings = settings_from_env(
         {"SITEDESK_DATABASE_URL": url, "SITEDESK_ENV": "test", "SITEDESK_FILES_DIR": str(files_dir)}
     )

@@ -105,6 +105,10 @@ class PeerServer:
         self.log_file = open(log_dir / "postgraphile.log", "w")
         self.process = subprocess.Popen(command, cwd=HERE, env=env, stdout=self.log_file, stderr=subprocess.STDOUT)
 
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
     def wait_ready(self, host: str) -> None:
         deadline = time.time() + 120  # building the schema of ~50 tables takes a few seconds on a busy core
         while time.time() < deadline:

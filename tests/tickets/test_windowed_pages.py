@@ -6,11 +6,8 @@ The statements stay flat in the number of parents, and the comment page is cut i
 
 from __future__ import annotations
 
-import logging
-
 from tests.factories import make_comment, make_customer_user, make_site_object, make_ticket
-from tests.statements import count_statements
-from tests.tickets.test_query_plan import StatementLog
+from tests.statements import count_statements, recording_statements
 
 OBJECTS = """query($n: Int!) { objects(first: $n) { totalCount edges { node { name
   tickets(first: 5) { totalCount pageInfo { hasNextPage endCursor }
@@ -89,16 +86,8 @@ async def test_comment_pages_are_cut_in_sql_for_a_page_of_tickets(world, setting
         assert comments["totalCount"] == i  # the internal one neither listed nor counted
         assert [e["node"]["body"] for e in comments["edges"]] == [f"{i}.{c}" for c in range(min(i, 2))]
         assert comments["pageInfo"]["hasNextPage"] is (i > 2)
-    log = StatementLog()
-    logger = logging.getLogger("tortoise.db_client")
-    old = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(log)
-    try:
+    with recording_statements() as log:
         await alice.ok(COMMENTS, {"n": 6})
-    finally:
-        logger.removeHandler(log)
-        logger.setLevel(old)
     comment_statements = [sql for sql, _ in log.statements if 'FROM "comment"' in sql]
     assert len(comment_statements) == 1, comment_statements
     assert "ROW_NUMBER() OVER (PARTITION BY" in comment_statements[0]
