@@ -48,11 +48,13 @@ POSTGRES_PLANNER = {"join_collapse_limit": "16", "from_collapse_limit": "16", "g
 # detail, which joins ten tables), then keeps a generic plan (0.04 ms). The cache
 # holds every shape the compiled reads produce (asyncpg's default: 100 statements
 # of at most 15 KiB, dropped after 300 s), so a statement is planned a handful of
-# times per connection, not per request. (`plan_cache_mode=force_generic_plan`
+# times per connection, not per request. Not more than 512: a search's text is a
+# literal of its statement, so each search is a statement of its own, and each
+# cached one holds its plan in the server's backend. (`plan_cache_mode=force_generic_plan`
 # would plan once, but a generic plan guesses a third of the rows for
 # `sla_next_check_at <= $1` and would scan every ticket at each service-level check.)
 POSTGRES_STATEMENTS = {
-    "statement_cache_size": 2048,
+    "statement_cache_size": 512,
     "max_cacheable_statement_size": 64 * 1024,
     "max_cached_statement_lifetime": 0,
 }
