@@ -213,19 +213,28 @@ def service_level_condition(breached: bool, now: datetime) -> Q:
 
 
 def _page_values(
-    query: QuerySet[Ticket], page: QuerySet[Ticket], values: tuple[str, ...], viewer: Viewer, search: str | None
+    query: QuerySet[Ticket],
+    page: QuerySet[Ticket],
+    values: tuple[str, ...],
+    viewer: Viewer,
+    search: str | None,
+    counted: bool = True,
 ) -> Any:
     # The page's ids are picked first, walking the ordering index through the
     # scope; only those rows are joined to their relations (the ones `values`
     # names), and the outer query neither repeats the scope nor sorts
     # (`in_page_order` does, for the page alone). The total count rides along
-    # as a scalar subquery.
+    # as a scalar subquery, when it is asked for (`counted`): counting a common
+    # word's matches costs more than finding the page.
     # A RELEVANCE page reads each row's tier as well (for its order and cursors).
-    outer = Ticket.filter(id__in=Subquery(page.values("id"))).annotate(total_count=Subquery(query.count()))
+    outer = Ticket.filter(id__in=Subquery(page.values("id")))
+    total = ("total_count",) if counted else ()
+    if counted:
+        outer = outer.annotate(total_count=Subquery(query.count()))
     parsed = parse(search) if search is not None else None
     if RELEVANCE in page._annotations and parsed is not None:
-        return outer.annotate(**{RELEVANCE: relevance(parsed, viewer)}).values(*values, "total_count", RELEVANCE)
-    return outer.values(*values, "total_count")
+        return outer.annotate(**{RELEVANCE: relevance(parsed, viewer)}).values(*values, *total, RELEVANCE)
+    return outer.values(*values, *total)
 
 
 def page_values(values: tuple[str, ...], order_by: str, descending: bool = True) -> tuple[str, ...]:
@@ -281,9 +290,11 @@ async def ticket_page(
     order_by: str = "CREATED_AT",
     descending: bool = True,
     values: tuple[str, ...],
+    counted: bool = True,
     **criteria: Any,
-) -> tuple[list[dict[str, Any]], int]:
-    """One page of `filtered_tickets(viewer, **criteria)` as dicts of `values`, and the total count.
+) -> tuple[list[dict[str, Any]], int | None]:
+    """One page of `filtered_tickets(viewer, **criteria)` as dicts of `values`, and the total count
+    (None when not `counted`: the caller does not show it).
 
     `values` names the columns the caller reads (the id and the order
     column always come along): only their columns are read and only their
@@ -311,19 +322,22 @@ async def ticket_page(
         scope = query(viewer, **criteria)
         condition = listing.bounds(window)
         page = scope.filter(condition) if condition is not None else scope
-        rows = await _page_values(scope, page.limit(window.limit + 1), values, viewer, criteria.get("search"))
+        rows = await _page_values(scope, page.limit(window.limit + 1), values, viewer, criteria.get("search"), counted)
     else:
         status = criteria.get("status")
         given = {name: criteria[name] for name in _ID_CRITERIA if criteria.get(name) is not None}
 
         def build(s: Sentinels) -> Any:
             narrowed = query(viewer.with_sentinels(s), status=status, **{name: s.int(name) for name in given})
-            return _page_values(narrowed, narrowed.limit(s.int("limit")), values, viewer, None)
+            return _page_values(narrowed, narrowed.limit(s.int("limit")), values, viewer, None, counted)
 
-        key = ("ticket_page", viewer.query_shape(), order_by, reading, status, tuple(given), values)
+        key = ("ticket_page", viewer.query_shape(), order_by, reading, status, tuple(given), values, counted)
         rows = await prepared_values(key, build, {**viewer.query_inputs(), **given, "limit": window.limit + 1})
+    total = rows[0]["total_count"] if rows and counted else None
     if rows:
-        return in_page_order(rows, order_by, reading, _nulls_first(), listing.column), rows[0]["total_count"]
+        return in_page_order(rows, order_by, reading, _nulls_first(), listing.column), total
+    if not counted:
+        return rows, None
     return rows, (await query(viewer, **criteria).count() if window.bounded else 0)
 
 
@@ -347,7 +361,7 @@ async def tickets_by_object(
     if order_by == "RELEVANCE":
         descending = True
     if len(object_ids) == 1:
-        page_rows = await ticket_page(
+        rows, total = await ticket_page(
             viewer,
             window=window,
             order_by=order_by,
@@ -356,7 +370,7 @@ async def tickets_by_object(
             object_id=object_ids[0],
             **criteria,
         )
-        return {object_ids[0]: page_rows}
+        return {object_ids[0]: (rows, total or 0)}
     criteria["search_ids"] = await prepare(criteria.get("search"), viewer)
     listing = ticket_listing(order_by, descending)
     scope = filtered_tickets(viewer, order_by=order_by, descending=listing.reading(window), listing=listing, **criteria)

@@ -67,7 +67,8 @@ async def ticket_connection(
     order_by, descending = TICKET_ORDER_OF[page.listing]
     criteria = decoded(filter, "filter") if filter else {}
     search = parse(criteria["search"]) if criteria.get("search") is not None else None
-    marked = search is not None and "highlights" in at(selection_tree(info), "edges")
+    selected = selection_tree(info)
+    marked = search is not None and "highlights" in at(selected, "edges")
     if object_pk is not None:
         criteria.pop("object_id", None)
         extra = tuple(
@@ -81,11 +82,12 @@ async def ticket_connection(
             order_by=order_by,
             descending=descending,
             values=page_values(info) + (HIGHLIGHT_VALUES if marked else ()),
+            counted="totalCount" in selected,
             **criteria,
         )
     nodes = [Ticket.from_values(r) for r in rows]
     await preload(info, nodes[: page.window.limit])
-    listed = connection(nodes, rows, page, total)
+    listed = connection(nodes, rows, page, total or 0)  # None: `totalCount` is not selected, never shown
     found = {}
     if marked and search is not None:
         found = await highlights(info.context.viewer, search, rows[: page.window.limit])
