@@ -23,6 +23,7 @@ import json
 import time
 from collections import defaultdict
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -47,6 +48,7 @@ REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "kind", "ver", "typ"]
 # exactly these columns.
 INDEXES = (
     ("ticket", ("created_at", "id")),  # pages walk it newest first and stop after `first` matches
+    ("ticket", ("updated_at", "id")),  # the sync read walks it from the instant on
     ("ticket", ("object_id", "ticket_type_id")),  # a customer user's count: a few index ranges
     ("ticket", ("ticket_type_id",)),  # an employee's count: only the absence requests are read
     ("comment", ("ticket_id", "created_at")),
@@ -352,6 +354,39 @@ async def employee_list(request: Request) -> Response:
     return connection(total, [probe_node(r) for r in rows])
 
 
+# The sync read: the employee's scope, changed after an instant, oldest change first (the
+# (updated_at, id) index); no count (a sync client does not show one).
+SYNC_AFTER = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+async def sync_read(request: Request) -> Response:
+    """An employee's `tickets(first: 50, orderBy: UPDATED_AT, descending: false, filter: {updatedAfter})`."""
+    me = await viewer(request)
+    if me is None or me["employee_id"] is None:
+        return unauthenticated()
+    db: Db = request.app.state.db
+    first = int(request.query_params.get("first", "50"))
+    after: Any = SYNC_AFTER if db.postgres else str(SYNC_AFTER)
+    columns = 't."id", t."number", t."title", t."status", t."updated_at"'
+    if "MANAGE_ABSENCES" in me["permissions"]:
+        scope, params = "TRUE", ()
+    else:
+        scope, params = EMPLOYEE_SCOPE, (me["id"], me["employee_id"])
+    rows = await db.rows(
+        f'SELECT {columns} FROM "ticket" t @BY ticket.updated_at@ WHERE t."updated_at" > ? AND {scope} '
+        'ORDER BY t."updated_at", t."id" LIMIT ?',
+        after,
+        *params,
+        first + 1,
+    )
+    nodes = [
+        {"id": gid("Ticket", r[0]), "number": r[1], "title": r[2], "status": r[3], "updatedAt": iso(r[4])}
+        for r in rows[:first]
+    ]
+    edges = [{"node": n} for n in nodes]
+    return respond({"data": {"tickets": {"edges": edges, "pageInfo": {"hasNextPage": len(rows) > first}}}})
+
+
 LIST_COLUMNS = (
     't."id", t."number", t."title", t."status", t."created_at", o."name", tt."name", aa."name", '
     '(SELECT COUNT(*) FROM "comment" c WHERE c."ticket_id" = t."id" AND c."internal" = FALSE)'
@@ -504,6 +539,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/probe", probe, methods=["POST"]),
             Route("/employee-list", employee_list, methods=["POST"]),
             Route("/detail", ticket_detail, methods=["POST"]),
+            Route("/sync", sync_read, methods=["POST"]),
             Route("/statements", statements, methods=["GET"]),
             Route("/health", lambda r: Response("ok"), methods=["GET"]),
         ],

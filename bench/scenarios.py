@@ -61,6 +61,11 @@ PROBE = """{ tickets(first: 50) { totalCount edges { node { id number title stat
 EMPLOYEE_LIST = """query EmployeeList($first: Int!) { tickets(first: $first) { totalCount edges { node { id number
   title status createdAt dueDate object { id name } ticketType { id name } assignee { name } } } } }"""
 
+# A sync client's read: what changed since its last sync, oldest change first (issue 25).
+SYNC_AFTER = "2026-06-01T00:00:00+00:00"
+SYNC = """query Sync($after: DateTime!) { tickets(first: 50, orderBy: UPDATED_AT, descending: false,
+  filter: {updatedAfter: $after}) { edges { node { id number title status updatedAt } } pageInfo { hasNextPage } } }"""
+
 CREATE = """mutation Create($input: CreateTicketInput!) { createTicket(input: $input) {
   id number title status object { name } ticketType { name } } }"""
 
@@ -104,6 +109,15 @@ def builtin() -> list[Scenario]:
             baseline="/employee-list?first={size}",
             page_size=50,
             page_sizes=PAGE_SIZES,
+        ),
+        Scenario(
+            "syncRead",
+            "employee: the first 50 tickets changed after an instant, oldest change first (a sync client)",
+            "employee",
+            SYNC,
+            lambda w, n: {"after": SYNC_AFTER},
+            baseline="/sync?first=50",
+            page_size=50,
         ),
         Scenario(
             "detail",

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from tortoise.connection import get_connection
 from tortoise.expressions import Q, RawSQL
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from core.database import dialect
@@ -29,6 +31,7 @@ from core.errors import BadUserInput
 from core.keyset import Key, Listing, Window
 from core.search import WORD, SearchQuery, fts5_match, parse, tsquery
 from models.search import CONFIGURATION, FTS5_COLUMNS, refresh_pending
+from models.tickets import Ticket
 from permissions.tickets import COMMENT_INTERNALLY, visible_attachments, visible_comments
 from permissions.viewer import Viewer
 
@@ -107,13 +110,28 @@ def matching(query: SearchQuery, viewer: Viewer, ids: list[int] | None = None) -
 
 
 def relevance(query: SearchQuery, viewer: Viewer) -> RawSQL:
-    """SQL: each ticket's relevance tier for `query` (for tickets it matches; see the module)."""
-    cases = []
-    if query.number is not None:
-        cases.append(f'WHEN "ticket"."number" = {int(query.number)} THEN 4')
-    cases.append(f'WHEN "ticket"."id" IN ({_ids_matching(query, viewer, TITLE)}) THEN 3')
-    cases.append(f'WHEN "ticket"."id" IN ({_ids_matching(query, viewer, MAIN)}) THEN 2')
-    return RawSQL(f"CASE {' '.join(cases)} ELSE 1 END")
+    """SQL: each ticket's relevance tier for `query` (for tickets it matches; see the module).
+
+    PostgreSQL: the ticket's own document is read by its key and tested against the title and
+    the main parts. (`"id" IN (<the title's matches>)` made it hash every match of a common word,
+    and past `work_mem` test each ticket against the whole list: 1 M tickets ran for minutes.)
+    SQLite: FTS5 answers each part's matches once, as an ephemeral index.
+    """
+    number = f'WHEN "ticket"."number" = {int(query.number)} THEN 4 ' if query.number is not None else ""
+    if dialect() == "postgres":
+        visible = _visible_weights(viewer)
+        tested = " ".join(
+            f'WHEN s."document" @@ to_tsquery({_literal(CONFIGURATION)}, {_literal(tsquery(query, part, visible))}) '
+            f"THEN {tier}"
+            for part, tier in ((TITLE, 3), (MAIN, 2))
+        )
+        own = f'(SELECT CASE {tested} ELSE 1 END FROM "ticket_search" s WHERE s."ticket_id" = "ticket"."id")'
+        return RawSQL(f"CASE {number}ELSE COALESCE({own}, 1) END" if number else f"COALESCE({own}, 1)")
+    cases = [
+        f'WHEN "ticket"."id" IN ({_ids_matching(query, viewer, TITLE)}) THEN 3',
+        f'WHEN "ticket"."id" IN ({_ids_matching(query, viewer, MAIN)}) THEN 2',
+    ]
+    return RawSQL(f"CASE {number}{' '.join(cases)} ELSE 1 END")
 
 
 def _after(key: Key, descending: bool) -> Q:
@@ -172,6 +190,44 @@ class RelevanceListing(Listing):
 
 
 RELEVANCE_LISTING = RelevanceListing("tickets:RELEVANCE", "created_at", descending=True)
+
+
+def walks_tiers(window: Window, search_ids: list[int] | None) -> bool:
+    """Whether a RELEVANCE page is read tier by tier (`relevance_walk`): on PostgreSQL, for a search
+    matching many tickets (`prepare` found more than FEW), reading forward. (SQLite's FTS5 answers a
+    tier's matches once, as an ephemeral index, and ranks them in one statement.)"""
+    return dialect() == "postgres" and search_ids is None and not window.backward and window.before is None
+
+
+async def relevance_walk(
+    matches: Callable[[], QuerySet[Ticket]], query: SearchQuery, viewer: Viewer, window: Window, values: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """A RELEVANCE page of a common word's matches, best tier first, each tier newest first.
+
+    Ranking every match of a common word costs one probe of its document per
+    match (a million tickets: seconds) before the first row is known. The page
+    instead asks each tier in turn for its newest rows (`matches()` ordered by
+    date, walking the ordering index and probing each ticket's document), and
+    stops once it holds `window.limit + 1` rows: a word common in titles fills
+    the first page from the first tier. Tiers above the cursor's are skipped,
+    the cursor's own is read past the cursor's date and id. One statement per
+    tier it reads: a page that crosses tiers takes one more for each.
+    """
+    tiers = ([4] if query.number is not None else []) + [3, 2, 1]
+    after = _relevance_key(window.after) if window.after is not None else None
+    rows: list[dict[str, Any]] = []
+    for tier in tiers:
+        if after is not None and tier > after[0][0]:
+            continue
+        tiered = matches().annotate(**{RELEVANCE: relevance(query, viewer)}).filter(**{RELEVANCE: tier})
+        if after is not None and tier == after[0][0]:
+            (_, created_at), pk = after
+            tiered = tiered.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
+        wanted = window.limit + 1 - len(rows)
+        rows += await tiered.limit(wanted).values(*values, RELEVANCE)
+        if len(rows) > window.limit:
+            break
+    return rows
 
 
 # ---------------------------------------------------------------- highlights

@@ -29,7 +29,15 @@ from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketStatu
 from permissions.tickets import visible_attachments, visible_comments, visible_tickets
 from permissions.viewer import Viewer
 from resolvers.people import person_values
-from resolvers.search import RELEVANCE, RELEVANCE_LISTING, matching, prepare, relevance
+from resolvers.search import (
+    RELEVANCE,
+    RELEVANCE_LISTING,
+    matching,
+    prepare,
+    relevance,
+    relevance_walk,
+    walks_tiers,
+)
 
 ORDER_FIELDS = {"CREATED_AT": "created_at", "UPDATED_AT": "updated_at", "DUE_DATE": "due_date", "NUMBER": "number"}
 NULLABLE_ORDER_FIELDS = ("due_date",)
@@ -318,6 +326,11 @@ async def ticket_page(
     def query(of: Viewer, **narrowed: Any) -> QuerySet[Ticket]:
         return filtered_tickets(of, order_by=order_by, descending=reading, listing=listing, **narrowed)
 
+    parsed = parse(criteria["search"]) if criteria.get("search") is not None else None
+    if order_by == "RELEVANCE" and parsed is not None and walks_tiers(window, criteria.get("search_ids")):
+        rows = await relevance_walk(lambda: filtered_tickets(viewer, **criteria), parsed, viewer, window, values)
+        total = await filtered_tickets(viewer, **criteria).count() if counted else None
+        return in_page_order(rows, order_by, reading, _nulls_first(), listing.column), total
     if _built_each_time(window, criteria):
         scope = query(viewer, **criteria)
         condition = listing.bounds(window)

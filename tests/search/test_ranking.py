@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import resolvers.search
 from tests.factories import make_comment, make_ticket
 from tests.search.conftest import search
 from tests.statements import count_statements
@@ -91,3 +92,25 @@ async def test_statements_per_page_stay_flat_with_highlights(world, gql):
         large, data = await count_statements(client, query, {"n": 12})
         assert len(data["tickets"]["edges"]) == 12
         assert small == large, (small, large)
+
+
+async def test_a_common_words_pages_are_read_tier_by_tier_in_the_same_order(world, monkeypatch):
+    # A word matching more than FEW tickets is ranked tier by tier (`relevance_walk`); here every
+    # word is "common", on both databases, and the order and the pages must not change.
+    monkeypatch.setattr(resolvers.search, "FEW", 0)
+    expected = [t.title for t in await ranked(world)]
+    staff = world.as_(world.staff)
+    assert (await search(staff, "aufzug", order="RELEVANCE")).titles == expected
+    for first in (1, 2, 3):
+        seen, after = [], None
+        for _ in range(len(expected)):  # bounded: a cursor that repeats rows must fail, not loop
+            page = await search(staff, "aufzug", order="RELEVANCE", first=first, after=after)
+            seen += page.titles
+            assert page.total == 5
+            if not page.page["hasNextPage"]:
+                break
+            after = page.page["endCursor"]
+        assert seen == expected, first
+    # A customer user's tiers hold only what they may see: Alice sees no staff-only comment here.
+    alice = world.as_(world.alice)
+    assert (await search(alice, "aufzug", order="RELEVANCE")).titles == expected
