@@ -16,9 +16,16 @@ bolted onto `in_transaction` would have to find every transaction that
 records history, including nested ones; reading committed rows cannot
 publish a rolled-back one by construction.)
 
-Subscribers get `LiveEvent`s through a bounded queue each; a subscriber
-whose queue is full is marked `overflowed` and dropped by its reader
-(slow consumers are not buffered without bound).
+The hub hands each batch of new events to the subscribers' class
+(`Subscriber.dispatch`) once, with every subscriber of that class: the class decides what each
+subscriber gets (the resolvers authorise an event for all their subscribers
+together, `resolvers.tickets.live`), and offers it into the subscribers'
+bounded inboxes; a subscriber whose inbox is full is marked `overflowed` and
+dropped by its reader (slow consumers are not buffered without bound).
+
+Thousands of subscribers stay open for hours, so a subscriber is small: a
+slotted object with no queue, event or task of its own (an inbox deque only
+while something waits in it, a future only while its reader waits).
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
@@ -52,7 +59,7 @@ LOAD_BATCH = 500
 READY_TIMEOUT_SECONDS = 30
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiveEvent:
     """A committed history entry, as the fan-out needs it (ids only; subscribers load the rest)."""
 
@@ -63,6 +70,8 @@ class LiveEvent:
     comment_id: int | None
     attachment_id: int | None
     created_at: datetime
+    # The customer of the ticket's object: subscribers of other customers are skipped without a query.
+    customer_id: int | None = None
 
 
 async def announce(connection: Any, event_id: int) -> None:
@@ -74,35 +83,64 @@ async def announce(connection: Any, event_id: int) -> None:
         await connection.execute_query("SELECT pg_notify($1, $2)", [CHANNEL, str(event_id)])
 
 
-@dataclass(eq=False)
 class Subscriber:
-    """One subscription's inbox: a bounded queue of events."""
+    """One subscription's inbox: what its class's `dispatch` offered, read by the subscription's task.
 
-    queue: asyncio.Queue[LiveEvent]
-    overflowed: bool = False
-    closed: bool = False  # unsubscribed: its reader must end
-    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    The base class is handed the events themselves; subclasses (the resolvers') decide per
+    event what each subscriber receives. An offered exception ends the subscription with it.
+    """
 
-    def offer(self, event: LiveEvent) -> None:
-        if self.overflowed:
+    __slots__ = ("maxsize", "inbox", "waiter", "overflowed", "closed", "owner")
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self.inbox: deque[Any] | None = None
+        self.waiter: asyncio.Future[None] | None = None
+        self.overflowed = False
+        self.closed = False  # unsubscribed: its reader must end
+        self.owner: asyncio.Task[Any] | asyncio.Future[Any] | None = None
+
+    @classmethod
+    async def dispatch(cls, events: list[LiveEvent], subscribers: list[Subscriber]) -> None:
+        """Offer `events` (new ones, in order) to `subscribers` (all of this class); subclasses authorise first."""
+        for event in events:
+            for subscriber in subscribers:
+                subscriber.offer(event)
+
+    def offer(self, item: Any) -> None:
+        if self.overflowed or self.closed:
             return
-        try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:
+        if self.inbox is None:
+            self.inbox = deque()
+        if len(self.inbox) >= self.maxsize:
             self.overflowed = True
-        self.wakeup.set()
+        else:
+            self.inbox.append(item)
+        self.wake()
 
-    async def next(self) -> LiveEvent | None:
-        """The next event; None once this subscriber overflowed."""
+    def wake(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    async def next(self) -> Any:
+        """The next item offered; None once this subscriber overflowed; an offered exception is raised."""
         while True:
             if self.closed:
                 raise asyncio.CancelledError("unsubscribed")
             if self.overflowed:
                 return None
-            if not self.queue.empty():
-                return self.queue.get_nowait()
-            self.wakeup.clear()
-            await self.wakeup.wait()
+            if self.inbox:
+                item = self.inbox.popleft()
+                if not self.inbox:
+                    self.inbox = None  # an idle subscriber keeps no deque
+                if isinstance(item, BaseException):
+                    raise item
+                return item
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
 
 
 async def load_events(ids: Iterable[int] | None = None, after: int | None = None) -> list[LiveEvent]:
@@ -115,7 +153,16 @@ async def load_events(ids: Iterable[int] | None = None, after: int | None = None
     rows = (
         await query.order_by("id")
         .limit(LOAD_BATCH if after is not None else 100_000)
-        .values("id", "ticket_id", "ticket__object_id", "kind", "comment_id", "attachment_id", "created_at")
+        .values(
+            "id",
+            "ticket_id",
+            "ticket__object_id",
+            "ticket__object__customer_id",
+            "kind",
+            "comment_id",
+            "attachment_id",
+            "created_at",
+        )
     )
     return [
         LiveEvent(
@@ -126,6 +173,7 @@ async def load_events(ids: Iterable[int] | None = None, after: int | None = None
             comment_id=r["comment_id"],
             attachment_id=r["attachment_id"],
             created_at=r["created_at"],
+            customer_id=r["ticket__object__customer_id"],
         )
         for r in rows
     ]
@@ -140,9 +188,10 @@ class EventHub:
     """The one fan-out of this process: started with the first subscriber, stopped with the app."""
 
     def __init__(self) -> None:
-        self.subscribers: set[Subscriber] = set()
+        # Insertion-ordered (a dict): subscribers get an event in the order they subscribed.
+        self.subscribers: dict[Subscriber, None] = {}
         # The subscribers each task opened (an operation of a live socket runs in one task).
-        self.owners: dict[asyncio.Task[Any] | asyncio.Future[Any], set[Subscriber]] = {}
+        self.owners: dict[asyncio.Task[Any] | asyncio.Future[Any], list[Subscriber]] = {}
         self.task: asyncio.Task[None] | None = None
         self.database_url: str | None = None
         self.last_seen = 0
@@ -153,47 +202,51 @@ class EventHub:
 
     # ------------------------------------------------------------ subscribers
 
-    async def subscribe(self, database_url: str, maxsize: int) -> Subscriber:
-        """A new subscriber; the feed starts (and has its starting point) before this returns.
+    async def subscribe(self, database_url: str, subscriber: Subscriber) -> Subscriber:
+        """Add `subscriber`; the feed starts (and has its starting point) before this returns.
 
         The subscriber belongs to the calling task: it leaves the hub when that task ends,
         however it ends, or when `release(task)` is called (the socket's handler does so the
         moment it cancels an operation), even if no `finally` of the caller ever runs.
         """
-        subscriber = Subscriber(asyncio.Queue(maxsize=maxsize))
         owner = asyncio.current_task()
-        self.subscribers.add(subscriber)
+        self.subscribers[subscriber] = None
         ACTIVE_SUBSCRIPTIONS.inc()
         if owner is not None:
-            if owner not in self.owners:
-                self.owners[owner] = set()
+            subscriber.owner = owner
+            owned = self.owners.get(owner)
+            if owned is None:
+                self.owners[owner] = [subscriber]
                 owner.add_done_callback(self.release)
-            self.owners[owner].add(subscriber)
+            else:
+                owned.append(subscriber)
         if self.task is None or self.task.done():
             self.database_url = database_url
             self.ready = asyncio.Event()
             self.task = asyncio.create_task(self._run(), name="sitedesk-live-hub")
-        try:
-            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
-            # that arrives as the wait ends (gh-86296), leaving a cancelled subscription running.
-            async with asyncio.timeout(READY_TIMEOUT_SECONDS):
-                await self.ready.wait()
-        except BaseException:  # the feed did not start, or the client left meanwhile: not subscribed
-            self.unsubscribe(subscriber)
-            raise
+        if not self.ready.is_set():
+            try:
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+                # that arrives as the wait ends (gh-86296), leaving a cancelled subscription running.
+                async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+                    await self.ready.wait()
+            except BaseException:  # the feed did not start, or the client left meanwhile: not subscribed
+                self.unsubscribe(subscriber)
+                raise
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
-        if subscriber in self.subscribers:
-            self.subscribers.discard(subscriber)
+        if self.subscribers.pop(subscriber, 0) is None:
             ACTIVE_SUBSCRIPTIONS.dec()
         subscriber.closed = True  # a reader still waiting wakes up and ends
-        subscriber.wakeup.set()
-        for owner, owned in list(self.owners.items()):
-            if subscriber in owned:
-                owned.discard(subscriber)
-                if not owned:
-                    del self.owners[owner]
+        subscriber.inbox = None
+        subscriber.wake()
+        owner, subscriber.owner = subscriber.owner, None
+        owned = self.owners.get(owner) if owner is not None else None
+        if owned is not None and subscriber in owned:
+            owned.remove(subscriber)
+            if not owned:
+                del self.owners[owner]  # type: ignore[arg-type]
 
     def release(self, owner: asyncio.Task[Any] | asyncio.Future[Any]) -> None:
         """Unsubscribe every subscriber `owner` (a task) opened."""
@@ -218,12 +271,25 @@ class EventHub:
         self.last_seen = max(self.last_seen, event_id)
         return False
 
-    def publish(self, events: Iterable[LiveEvent]) -> None:
-        for event in events:
-            if self.handled(event.id):
-                continue
-            for subscriber in list(self.subscribers):
-                subscriber.offer(event)
+    async def publish(self, events: Iterable[LiveEvent]) -> None:
+        """Hand the new ones among `events` to every class of subscribers, once, in order.
+
+        A class's `dispatch` failing (the database away while it authorises) ends
+        its subscriptions with the error, as a failing read would.
+        """
+        fresh = [event for event in events if not self.handled(event.id)]
+        if not fresh or not self.subscribers:
+            return
+        by_class: dict[type[Subscriber], list[Subscriber]] = {}
+        for subscriber in self.subscribers:
+            by_class.setdefault(type(subscriber), []).append(subscriber)
+        for kind, members in by_class.items():
+            try:
+                await kind.dispatch(fresh, members)
+            except Exception as exc:
+                logger.warning("live updates: dispatching events %s failed: %s", [e.id for e in fresh], exc)
+                for subscriber in members:
+                    subscriber.offer(exc)
 
     # ------------------------------------------------------------ the feed
 
@@ -254,7 +320,7 @@ class EventHub:
             except Exception as exc:  # a failing read is retried at the next tick
                 logger.warning("live updates: reading events failed: %s", exc)
                 continue
-            self.publish(events)
+            await self.publish(events)
 
     async def _listen(self) -> None:
         import asyncpg
@@ -297,7 +363,7 @@ class EventHub:
         after = max(0, self.last_seen - CATCH_UP_MARGIN)
         while True:
             events = await load_events(after=after)
-            self.publish(events)
+            await self.publish(events)
             if len(events) < LOAD_BATCH:
                 return
             after = events[-1].id
@@ -320,7 +386,7 @@ class EventHub:
                     self.handled(event_id)
                 continue
             # Loaded through the pool: the rows are committed (NOTIFY is sent at commit).
-            self.publish(await load_events(ids=ids))
+            await self.publish(await load_events(ids=ids))
 
 
 HUB = EventHub()

@@ -8,6 +8,7 @@ that build on it). Outside the scope a ticket does not exist.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -18,6 +19,7 @@ from tortoise.queryset import QuerySet
 from core.membership import in_subquery
 from models.customers import CustomerTicketType
 from models.tickets import Attachment, Comment, Ticket, TicketStatus, TicketType
+from permissions.audience import viewers_finding
 from permissions.customers import assigned_object_ids_of_customer
 from permissions.policy import CUSTOMER_USERS, EMPLOYEES, SIGNED_IN, SYSTEM_ADMINS, Permission, Policy
 from permissions.viewer import Viewer
@@ -200,3 +202,41 @@ class TicketPolicy:
     def may_delete_attachment(self, attachment: Attachment) -> bool:
         """Its uploader, or whoever may edit tickets (employees)."""
         return attachment.uploaded_by_id == self.viewer.account_id or self.edit
+
+
+# ---------------------------------------------------------------- many viewers at once (live updates)
+
+
+def may_see_tickets_of(viewer: Viewer, customer_id: int | None) -> bool:
+    """False when `viewer` sees no ticket of customer `customer_id` whatever the rows say (a customer
+    user of another customer, an anonymous viewer): a test without a query, before `viewers_seeing`."""
+    if viewer.is_customer_user:
+        return viewer.customer_id == customer_id
+    return viewer.is_employee
+
+
+async def viewers_seeing(
+    viewers: Iterable[Viewer], ticket_id: int, *, comment_id: int | None = None, attachment_id: int | None = None
+) -> set[Viewer]:
+    """Which of `viewers` see ticket `ticket_id` now (`visible_tickets`), or, if given, its comment
+    (`visible_comments`) or attachment (`visible_attachments`): one statement per kind of viewer."""
+    if comment_id is not None:
+        return await viewers_finding(
+            "comment",
+            lambda v, s: visible_comments(v, [s.int("ticket")]).filter(id=s.int("row")).values("id"),
+            viewers,
+            {"ticket": ticket_id, "row": comment_id},
+        )
+    if attachment_id is not None:
+        return await viewers_finding(
+            "attachment",
+            lambda v, s: visible_attachments(v, [s.int("ticket")]).filter(id=s.int("row")).values("id"),
+            viewers,
+            {"ticket": ticket_id, "row": attachment_id},
+        )
+    return await viewers_finding(
+        "ticket",
+        lambda v, s: visible_tickets(v).filter(id=s.int("ticket")).values("id"),
+        viewers,
+        {"ticket": ticket_id},
+    )

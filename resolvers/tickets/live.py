@@ -1,19 +1,31 @@
-"""Live ticket changes for one subscription, each authorised for its subscriber at delivery.
+"""Live ticket changes: each committed event authorised for all its subscribers at once.
 
 `open_ticket_changes` checks the subscription's arguments through the
-viewer's scope (`NOT_FOUND` as for queries) and returns the stream. For
-every committed history entry the hub (`live.hub`) hands over, the stream
-loads the ticket, and the comment or attachment the entry names, through
-the scope of the viewer *as it is now* (`permissions.tickets`): an entry the
-viewer may not see yields nothing. A ticket this subscription has delivered
-before and that has left the viewer's scope yields one `REMOVED` and nothing
-more (the subscription remembers which tickets it has seen).
+viewer's scope (`NOT_FOUND` as for queries) and returns the stream. The hub
+(`live.hub`) hands every committed history entry to `TicketSubscriber.dispatch`
+once, with all subscriptions of this process. `fan_out` then decides, through
+the scopes in `permissions.tickets`, what each subscriber's viewer *as it is
+now* may learn:
+
+- subscribers whose arguments exclude the ticket, and customer users of
+  another customer than the ticket's, are skipped without a query
+  (`may_see_tickets_of`);
+- the remaining distinct viewers are authorised together: one statement per
+  kind of viewer for the ticket, one more for its comment or attachment
+  (`viewers_seeing`), whatever their number;
+- the ticket, comment and attachment are then loaded once, through the scope
+  of a viewer who may see them, and one `Change` goes to every allowed
+  subscriber (the schema resolves it per subscriber, so `@policy` still
+  decides each field).
+
+A ticket a subscription has delivered before and that has left its viewer's
+scope yields one `REMOVED` and nothing more (the subscription remembers the
+tickets it has delivered). An internal comment reaches only viewers who may
+see internal comments (`visible_comments`).
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,10 +34,10 @@ from typing import Any
 from core.errors import SitedeskError
 from core.lookup import get_in_scope
 from core.settings import Settings
-from live.hub import HUB, LiveEvent
+from live.hub import HUB, LiveEvent, Subscriber
 from models.tickets import Attachment, Comment, TicketEventKind
 from permissions.customers import visible_objects
-from permissions.tickets import COMMENT_INTERNALLY
+from permissions.tickets import COMMENT_INTERNALLY, may_see_tickets_of, viewers_seeing
 from permissions.viewer import Viewer
 from resolvers.tickets.read import find_attachment, find_comment, find_ticket, get_ticket
 
@@ -50,9 +62,12 @@ class SlowConsumer(SitedeskError):
     code = "SLOW_CONSUMER"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
-    """One change as a subscriber may see it; `ticket` is a row of the subscriber's `values` (None for REMOVED)."""
+    """One change as its subscribers may see it; `ticket` is a row of their `values` (None for REMOVED).
+
+    One object is shared by every subscriber the change goes to: nobody may modify it.
+    """
 
     kind: str
     ticket_id: int
@@ -62,76 +77,139 @@ class Change:
     attachment: Attachment | None = None
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """What one viewer may see of one event: `ticket` None means the ticket is out of scope."""
+class TicketSubscriber(Subscriber):
+    """One `ticketChanges` subscription: its arguments, its viewer (read at each event), what it has seen."""
 
-    ticket: dict[str, Any] | None
-    allowed: bool
-    comment: Comment | None = None
-    attachment: Attachment | None = None
+    __slots__ = ("viewer_of", "values", "object_id", "ticket_id", "seen")
+
+    def __init__(
+        self,
+        maxsize: int,
+        viewer_of: Callable[[], Viewer],
+        values: tuple[str, ...],
+        object_id: int | None,
+        ticket_id: int | None,
+    ) -> None:
+        super().__init__(maxsize)
+        self.viewer_of = viewer_of
+        self.values = values
+        self.object_id = object_id
+        self.ticket_id = ticket_id
+        # The tickets delivered so far (for REMOVED); None until the first (an idle subscriber keeps no set).
+        self.seen: set[int] | None = None if ticket_id is None else {ticket_id}
+
+    @classmethod
+    async def dispatch(cls, events: list[LiveEvent], subscribers: list[Subscriber]) -> None:
+        """Authorise each event for all `subscribers`; offer the changes once all are decided.
+
+        Offering at the end wakes each reader once per batch (and a reader never
+        drains its inbox between two events of a batch, so its bound is honest).
+        """
+        offers: list[tuple[TicketSubscriber, Change]] = []
+        for event in events:
+            await fan_out(event, subscribers, lambda s, c: offers.append((s, c)))  # type: ignore[arg-type]
+        for subscriber, change in offers:
+            subscriber.offer(change)
+
+    def saw(self, ticket_id: int) -> bool:
+        return self.seen is not None and ticket_id in self.seen
+
+    def remember(self, change: Change) -> None:
+        """Note what `change` tells this subscriber about its ticket (delivered, or REMOVED)."""
+        if change.kind == REMOVED:
+            if self.seen is not None:
+                self.seen.discard(change.ticket_id)
+        elif self.seen is None:
+            self.seen = {change.ticket_id}
+        else:
+            self.seen.add(change.ticket_id)
 
 
-async def judge(viewer: Viewer, event: LiveEvent, values: tuple[str, ...]) -> Verdict:
-    """Load the event's ticket (its `values`), comment and attachment through `viewer`'s scope."""
-    ticket = await find_ticket(viewer, event.ticket_id, values)
-    if ticket is None:
-        return Verdict(None, False)
-    comment = attachment = None
-    if event.comment_id is not None:
-        comment = await find_comment(viewer, event.comment_id)
-        deletion = event.kind == TicketEventKind.COMMENT_DELETED.value
-        if comment is None and not (deletion and COMMENT_INTERNALLY.allows(viewer)):
-            return Verdict(ticket, False)  # an internal comment (or one deleted since) for this viewer
-    if event.attachment_id is not None and event.kind != TicketEventKind.ATTACHMENT_REMOVED.value:
-        attachment = await find_attachment(viewer, event.attachment_id)
-        if attachment is None:
-            return Verdict(ticket, False)
-    return Verdict(ticket, True, comment, attachment)
+# Where `fan_out` puts each (subscriber, change) it decides on.
+Offer = Callable[[TicketSubscriber, Change], None]
 
 
-# Several sockets of one account get the same event: they share one verdict per (event, viewer)
-# (a viewer is its whole loaded state, so a changed permission is a different key).
-VERDICTS: OrderedDict[tuple[int, Viewer, tuple[str, ...]], asyncio.Future[Verdict]] = OrderedDict()
-REMEMBERED_VERDICTS = 2048
+def _into_inbox(subscriber: TicketSubscriber, change: Change) -> None:
+    subscriber.offer(change)
 
 
-async def shared_judge(viewer: Viewer, event: LiveEvent, values: tuple[str, ...]) -> Verdict:
-    key = (event.id, viewer, values)
-    pending = VERDICTS.get(key)
-    if pending is None:
-        pending = VERDICTS[key] = asyncio.ensure_future(judge(viewer, event, values))
-        while len(VERDICTS) > REMEMBERED_VERDICTS:
-            VERDICTS.popitem(last=False)
-    try:
-        return await asyncio.shield(pending)
-    except Exception:
-        VERDICTS.pop(key, None)
-        raise
+def _give(subscriber: TicketSubscriber, change: Change, offer: Offer) -> None:
+    subscriber.remember(change)
+    offer(subscriber, change)
 
 
-async def authorised_change(viewer: Viewer, event: LiveEvent, seen: set[int], values: tuple[str, ...]) -> Change | None:
-    """What `viewer` may learn of `event` (None: nothing); updates `seen`, the tickets delivered so far.
+async def fan_out(event: LiveEvent, subscribers: list[TicketSubscriber], offer: Offer = _into_inbox) -> None:
+    """Authorise `event` for all `subscribers` together; `offer` each what its viewer may learn."""
+    removed = Change(REMOVED, event.ticket_id, event.created_at)
+    by_viewer = _candidates(event, subscribers, lambda subscriber: _give(subscriber, removed, offer))
+    if not by_viewer:
+        return
+    seeing = await viewers_seeing({viewer for viewer, _ in by_viewer}, event.ticket_id)
+    allowed, comment, attachment = await _allowed(event, seeing)
+    # One change per ticket shape, shared by every subscriber it goes to (the row is the same
+    # whoever may see it, so it is loaded once, through the scope of one who may).
+    changes: dict[tuple[str, ...], Change | None] = {}
+    for (viewer, values), members in by_viewer.items():
+        if viewer in allowed:
+            if values not in changes:
+                ticket = await find_ticket(viewer, event.ticket_id, values)
+                kind = KINDS.get(event.kind, "UPDATED")
+                # None: it left the scope since it was authorised; its next event says REMOVED.
+                changes[values] = (
+                    Change(kind, event.ticket_id, event.created_at, ticket, comment, attachment) if ticket else None
+                )
+            change = changes[values]
+        else:
+            change = removed if viewer not in seeing else None
+        for subscriber in members if change is not None else ():
+            if change is not removed or subscriber.saw(event.ticket_id):
+                _give(subscriber, change, offer)  # type: ignore[arg-type]
 
-    The ticket comes as a dict of `values` (the columns the subscriber's GraphQL type reads).
+
+def _candidates(
+    event: LiveEvent, subscribers: list[TicketSubscriber], gone: Callable[[TicketSubscriber], None]
+) -> dict[tuple[Viewer, tuple[str, ...]], list[TicketSubscriber]]:
+    """The subscribers `event` may concern, by viewer, after the tests that need no query.
+
+    Those whose arguments exclude the ticket are left out; so are customer users of
+    another customer, but one who had seen the ticket (it moved away) is told `gone`.
     """
-    verdict = await shared_judge(viewer, event, values)
-    if verdict.ticket is None:
-        if event.ticket_id in seen:
-            seen.discard(event.ticket_id)
-            return Change(REMOVED, event.ticket_id, event.created_at)
-        return None
-    if not verdict.allowed:
-        return None
-    seen.add(event.ticket_id)
-    return Change(
-        KINDS.get(event.kind, "UPDATED"),
-        event.ticket_id,
-        event.created_at,
-        verdict.ticket,
-        verdict.comment,
-        verdict.attachment,
-    )
+    by_viewer: dict[tuple[Viewer, tuple[str, ...]], list[TicketSubscriber]] = {}
+    for subscriber in subscribers:
+        if subscriber.ticket_id is not None and subscriber.ticket_id != event.ticket_id:
+            continue
+        if subscriber.object_id is not None and subscriber.object_id != event.object_id:
+            continue
+        viewer = subscriber.viewer_of()
+        if not may_see_tickets_of(viewer, event.customer_id):
+            if subscriber.saw(event.ticket_id):
+                gone(subscriber)
+            continue
+        by_viewer.setdefault((viewer, subscriber.values), []).append(subscriber)
+    return by_viewer
+
+
+async def _allowed(event: LiveEvent, seeing: set[Viewer]) -> tuple[set[Viewer], Comment | None, Attachment | None]:
+    """Who among `seeing` (the viewers who see the ticket) may learn of `event`, and its comment or attachment.
+
+    The comment and attachment are loaded once, through the scope of one viewer who may see them.
+    """
+    if not seeing:
+        return set(), None, None
+    if event.comment_id is not None:
+        readers = await viewers_seeing(seeing, event.ticket_id, comment_id=event.comment_id)
+        comment = await find_comment(next(iter(readers)), event.comment_id) if readers else None
+        if comment is None:
+            readers = set()
+        if event.kind == TicketEventKind.COMMENT_DELETED.value:
+            # The comment is gone (or invisible): a deletion only for those who may see internal comments.
+            readers |= {viewer for viewer in seeing if COMMENT_INTERNALLY.allows(viewer)}
+        return readers, comment, None
+    if event.attachment_id is not None and event.kind != TicketEventKind.ATTACHMENT_REMOVED.value:
+        readers = await viewers_seeing(seeing, event.ticket_id, attachment_id=event.attachment_id)
+        attachment = await find_attachment(next(iter(readers)), event.attachment_id) if readers else None
+        return (readers if attachment is not None else set()), None, attachment
+    return seeing, None, None
 
 
 async def open_ticket_changes(
@@ -152,31 +230,19 @@ async def open_ticket_changes(
         await get_ticket(viewer, ticket_id, field="ticketId")
     if object_id is not None:
         await get_in_scope(visible_objects(viewer), object_id, "object", field="objectId")
-    return _changes(current_viewer, settings, values, object_id, ticket_id)
+    subscriber = TicketSubscriber(settings.live_queue_size, current_viewer, values, object_id, ticket_id)
+    return _changes(subscriber, settings)
 
 
-async def _changes(
-    current_viewer: Callable[[], Viewer],
-    settings: Settings,
-    values: tuple[str, ...],
-    object_id: int | None,
-    ticket_id: int | None,
-) -> AsyncIterator[Change]:
-    seen: set[int] = set() if ticket_id is None else {ticket_id}
-    subscriber = await HUB.subscribe(settings.database_url, settings.live_queue_size)
+async def _changes(subscriber: TicketSubscriber, settings: Settings) -> AsyncIterator[Change]:
+    await HUB.subscribe(settings.database_url, subscriber)
     try:
         while True:
-            event = await subscriber.next()
-            if event is None:
+            change = await subscriber.next()
+            if change is None:
                 raise SlowConsumer(
                     "This subscription fell too far behind and was ended; subscribe again and reload what you show."
                 )
-            if ticket_id is not None and event.ticket_id != ticket_id:
-                continue
-            if object_id is not None and event.object_id != object_id:
-                continue
-            change = await authorised_change(current_viewer(), event, seen, values)
-            if change is not None:
-                yield change
+            yield change
     finally:
         HUB.unsubscribe(subscriber)

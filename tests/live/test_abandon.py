@@ -27,6 +27,7 @@ from models.http import LiveSocket
 from server import live
 from server.app import create_app
 from tests.conftest import World
+from tests.factories import make_ticket
 from tests.hardening.servers import free_port
 from tests.live.conftest import PROTOCOL
 from tests.live.test_connections import token_expiring_in
@@ -99,6 +100,7 @@ async def closed_with(ws: ClientConnection) -> int:
 
 async def test_subscriptions_abandoned_every_way_leave_nothing_behind(world: World, settings: Settings) -> None:
     tight = replace(settings, live_queue_size=1, live_max_connections=50, live_recheck_seconds=1)
+    ticket = await make_ticket(world.a1, world.defect, "Zu viel auf einmal", by=world.alice)  # for the slow consumer
     assert leftovers() == dict.fromkeys(leftovers(), 0)
     started = time.monotonic()
     peak = 0
@@ -134,8 +136,9 @@ async def test_subscriptions_abandoned_every_way_leave_nothing_behind(world: Wor
             async with acked(url, world.staff.token) as ws:
                 await subscribe(ws, "1")
                 await until(lambda: len(HUB.subscribers) >= 1)
-                HUB.publish(
-                    LiveEvent(10**9 + round_ * 10 + i, 1, 1, "UPDATED", None, None, datetime.now(UTC)) for i in range(3)
+                await HUB.publish(
+                    LiveEvent(10**9 + round_ * 10 + i, ticket.id, world.a1.id, "UPDATED", None, None, datetime.now(UTC))
+                    for i in range(3)
                 )
                 message = json.loads(await asyncio.wait_for(ws.recv(), 5))
                 assert message["type"] == "next", message  # the stream's error, then `complete`
