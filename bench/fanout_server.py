@@ -5,7 +5,10 @@
 Installs a `gc.callbacks` hook that times every collection, then runs the
 `sitedesk` command line as usual. A daemon thread writes the longest pause
 and the count per generation to GC_FILE (JSON) every 0.2 s, so the bench
-reads what the server process itself saw. It measures the server from the
+reads what the server process itself saw; on request (GC_FILE with the
+suffix `.count` created) it also counts the objects a full collection would
+traverse. `BENCH_GC_THRESHOLDS=a,b,c` replaces the thresholds the server sets
+(`server.collector.THRESHOLDS`), to compare settings. It measures the server from the
 outside the same way whatever the server does about its own collector, so a
 run before and after a change to the server compare like with like.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import sys
 import threading
 import time
@@ -38,15 +42,24 @@ def _on_gc(phase: str, info: dict[str, Any]) -> None:
 
 
 def _writer(path: Path) -> None:
+    request = path.with_suffix(".count")
+    tracked = 0
     while True:
         time.sleep(0.2)
+        if request.exists():  # the bench asks how many objects a full collection would traverse
+            request.unlink()
+            tracked = len(gc.get_objects())
         snapshot = {**STATS, "count": list(STATS["count"]), "thresholds": list(gc.get_threshold())}
-        snapshot["frozen"] = gc.get_freeze_count()
+        snapshot.update(frozen=gc.get_freeze_count(), tracked=tracked)
         path.write_text(json.dumps(snapshot))
 
 
 def main() -> int:
     path = Path(sys.argv[1])
+    if os.environ.get("BENCH_GC_THRESHOLDS"):  # try other thresholds than the server's own
+        import server.collector
+
+        server.collector.THRESHOLDS = tuple(int(x) for x in os.environ["BENCH_GC_THRESHOLDS"].split(","))  # type: ignore[assignment]
     gc.callbacks.append(_on_gc)
     threading.Thread(target=_writer, args=(path,), daemon=True, name="bench-gc-watch").start()
     from server.cli import main as sitedesk

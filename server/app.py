@@ -46,6 +46,7 @@ from resolvers.service_levels.check import ServiceLevelCheck
 from schema.context import Context
 from schema.errors import DATABASE_UNAVAILABLE
 from server import http_spec, idempotency
+from server.collector import tune as tune_collector
 from server.graphiql import graphiql_response, graphiql_routes
 from server.inbound_mail import start_receiver, stop_receiver
 from server.live import LiveTransportHandler, TextWebSocketAdapter
@@ -542,6 +543,9 @@ def create_app(
             return
         async with database(settings), with_sender(app), with_receiver(app):
             graphql_app.persisted.start()  # the clean-up of unused persisted queries
+            # Start-up is done: what is alive now stays alive, so no collection need traverse it
+            # again (server/collector.py: gc.freeze, measured thresholds, pause metric).
+            tune_collector()
             try:
                 yield
             finally:

@@ -29,11 +29,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Protocol
 
-import jwt
 import uvicorn
 from graphql import GraphQLError, GraphQLSyntaxError, parse
 from graphql import OperationType as GraphQLOperationType
@@ -56,6 +54,7 @@ from live.sockets import SOCKETS
 from permissions.tokens import TOKEN_EXPIRED
 from permissions.viewer import Viewer
 from schema.errors import finish_errors, is_unexpected
+from server.live_checks import CHECKS
 
 logger = logging.getLogger("sitedesk.live")
 
@@ -81,21 +80,6 @@ class LiveView(Protocol):
     settings: Any
 
     async def authenticate_socket(self, authorization: str) -> tuple[Viewer | None, str | None]: ...
-
-
-def token_expiry(authorization: str) -> float | None:
-    """The `exp` (epoch seconds) of a bearer JWT, read without verifying (it was verified already).
-
-    None for tokens that are not JWTs (API tokens): those live until revoked,
-    which the periodic re-check notices.
-    """
-    _, _, token = authorization.partition(" ")
-    try:
-        claims = jwt.decode(token.strip(), options={"verify_signature": False})
-    except jwt.PyJWTError:
-        return None
-    exp = claims.get("exp")
-    return float(exp) if isinstance(exp, (int, float)) else None
 
 
 class TextWebSocketAdapter(ASGIWebSocketAdapter):
@@ -210,7 +194,6 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         self.schema = SubscriptionsOnly(self.schema, self.live_view.settings.max_tokens)  # type: ignore[assignment]
         self.socket_place: int | None = None  # this socket's `live_socket` row
         self.closing = False
-        self.watchdog: asyncio.Task[None] | None = None
         HANDLERS.add(self)
 
     @property
@@ -268,38 +251,15 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         if self.closing:  # the socket closed while the place was claimed
             await self.release_place()
             return
-        self.context.viewer = viewer
+        # Sockets with the same token share one viewer object and one periodic re-check.
+        self.context.viewer = CHECKS.watch(self, authorization, viewer)
         await self.send_message({"type": "connection_ack"})
         self.connection_acknowledged = True
-        self.watchdog = asyncio.create_task(self.watch(authorization), name="sitedesk-live-watchdog")
 
     async def release_place(self) -> None:
         place, self.socket_place = self.socket_place, None
         if place is not None:
             await SOCKETS.release(place)
-
-    async def watch(self, authorization: str) -> None:
-        """Close at the token's expiry (4401); re-check the token and reload the viewer periodically."""
-        settings = self.live_view.settings
-        expires = token_expiry(authorization)
-        while True:
-            wait = float(settings.live_recheck_seconds)
-            if expires is not None:
-                wait = min(wait, expires - time.time())
-            await asyncio.sleep(max(wait, 0.0))
-            if expires is not None and time.time() >= expires:
-                await self.close(CLOSE_TOKEN_EXPIRED, "Token expired: reconnect with a fresh access token")
-                return
-            try:
-                viewer, reason = await self.live_view.authenticate_socket(authorization)
-            except Exception as exc:  # the database away: keep the socket, try again
-                logger.warning("live updates: re-checking a socket's token failed: %s", exc)
-                continue
-            if viewer is None:
-                code = CLOSE_TOKEN_EXPIRED if reason == TOKEN_EXPIRED else CLOSE_FORBIDDEN
-                await self.close(code, f"Forbidden: {reason}")
-                return
-            self.context.viewer = viewer
 
     async def handle_message(self, message: Message) -> None:
         """Check the message's shape first: anything malformed closes 4400, nothing reaches a traceback."""
@@ -349,10 +309,7 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler[Any, Any]):
 
     async def shutdown(self) -> None:
         HANDLERS.discard(self)
-        if self.watchdog is not None:
-            self.watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.watchdog
+        CHECKS.forget(self)
         self.closing = True
         await self.release_place()
         if self.connection_init_timeout_task:
