@@ -109,7 +109,9 @@ async def prepare(database_url: str, case: Case) -> dict[str, Any]:
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
     try:
         kind = await TicketType.create(name="Reinigungsmangel")
-        staff = await Account.create(kind=AccountKind.EMPLOYEE, name="Staff", email="staff@fanout.test", password_hash="x")
+        staff = await Account.create(
+            kind=AccountKind.EMPLOYEE, name="Staff", email="staff@fanout.test", password_hash="x"
+        )
         await Employee.create(account=staff)
         customers = []
         for c in range(case.customers):
@@ -119,7 +121,10 @@ async def prepare(database_url: str, case: Case) -> dict[str, Any]:
             tokens = []
             for a in range(case.accounts_per_customer):
                 account = await Account.create(
-                    kind=AccountKind.CUSTOMER_USER, name=f"User {c}.{a}", email=f"u{c}.{a}@fanout.test", password_hash="x"
+                    kind=AccountKind.CUSTOMER_USER,
+                    name=f"User {c}.{a}",
+                    email=f"u{c}.{a}@fanout.test",
+                    password_hash="x",
                 )
                 user = await CustomerUser.create(account=account, customer=customer)
                 await CustomerUserObject.create(customer_user=user, object=site)
@@ -159,7 +164,9 @@ async def read(socket: Socket, arrived: asyncio.Event) -> None:
         if message["type"] == "ping":
             await socket.ws.send(json.dumps({"type": "pong"}))
             continue
-        change = (message.get("payload") or {}).get("data", {}).get("ticketChanges") if message["type"] == "next" else None
+        change = (
+            (message.get("payload") or {}).get("data", {}).get("ticketChanges") if message["type"] == "next" else None
+        )
         if change is None or change["kind"] != "COMMENT_ADDED" or change["comment"] is None:
             socket.unexpected.append(message)
             continue
@@ -242,7 +249,11 @@ async def measure(port: int, pid: int, data: dict[str, Any], case: Case, events:
                 except TimeoutError:
                     pass
             latencies.append(max(s.received[tag] for s in audience) - committed)
-            log(f"{tag}: write {1000 * (committed - sent):.0f} ms, last delivery {1000 * latencies[-1]:.0f} ms")
+            first = min(s.received[tag] for s in audience) - committed
+            log(
+                f"{tag}: write {1000 * (committed - sent):.0f} ms, first delivery {1000 * first:.0f} ms, "
+                f"last delivery {1000 * latencies[-1]:.0f} ms"
+            )
             await asyncio.sleep(0.1)
         await asyncio.sleep(1.0)  # late or misdirected deliveries would show now
         gc_after = gc_stats(gc_file)

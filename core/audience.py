@@ -119,7 +119,7 @@ def _correlate(ask: Ask, dialect: str) -> Correlated | None:
 async def _one_by_one(ask: Ask) -> set[int]:
     found = set()
     for index, subject in enumerate(ask.subjects):
-        if await ask.build(Direct({**ask.shared, **subject})).limit(1):
+        if await ask.build(Direct({**ask.shared, **subject})):
             found.add(index)
     return found
 

@@ -37,7 +37,7 @@ async def viewers_finding(
     asks = [
         Ask(
             (key, shape),
-            lambda s, v=members[0]: build(v.with_sentinels(s), s),
+            _for(build, members[0]),
             shared,
             [member.query_inputs() for member in members],
         )
@@ -46,3 +46,12 @@ async def viewers_finding(
     answers = await matching_subjects(asks)
     members_of = list(groups.values())
     return {members_of[g][i] for g, found in enumerate(answers) for i in found}
+
+
+def _for(build: Callable[[Viewer, Sentinels], Rows], viewer: Viewer) -> Callable[[Sentinels], Rows]:
+    """`build` for `viewer`'s shape: its ids become sentinels too."""
+
+    def built(sentinels: Sentinels) -> Rows:
+        return build(viewer.with_sentinels(sentinels), sentinels)
+
+    return built
