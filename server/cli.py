@@ -116,9 +116,6 @@ def _serve(args: argparse.Namespace) -> int:
         "ws_max_size": settings.max_body_bytes,
         # A safety net: tasks still running this long after SIGTERM are cancelled.
         "timeout_graceful_shutdown": 10,
-        # No permessage-deflate on live sockets: its zlib state costs each open socket tens of kB
-        # (most of an idle subscription's memory, bench/results-live.md) to shrink small JSON frames.
-        "ws_per_message_deflate": False,
     }
     # server.live.Server is uvicorn's server closing live sockets with 1001 on shutdown.
     from server.live import Server
