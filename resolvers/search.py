@@ -216,17 +216,22 @@ async def relevance_walk(
     tiers = ([4] if query.number is not None else []) + [3, 2, 1]
     after = _relevance_key(window.after) if window.after is not None else None
     rows: list[dict[str, Any]] = []
-    for tier in tiers:
-        if after is not None and tier > after[0][0]:
-            continue
-        tiered = matches().annotate(**{RELEVANCE: relevance(query, viewer)}).filter(**{RELEVANCE: tier})
-        if after is not None and tier == after[0][0]:
-            (_, created_at), pk = after
-            tiered = tiered.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
-        wanted = window.limit + 1 - len(rows)
-        rows += await tiered.limit(wanted).values(*values, RELEVANCE)
-        if len(rows) > window.limit:
-            break
+    async with in_transaction() as connection:
+        # The planner multiplies the scope's, the match's and the tier's selectivities into a
+        # handful of rows and would collect and sort them all (a customer user's common word:
+        # 1.3 s at 1 M tickets); the walk is what stops early, as the baseline's `enable_sort`.
+        await connection.execute_script("SET LOCAL enable_sort = off")
+        for tier in tiers:
+            if after is not None and tier > after[0][0]:
+                continue
+            tiered = matches().annotate(**{RELEVANCE: relevance(query, viewer)}).filter(**{RELEVANCE: tier})
+            if after is not None and tier == after[0][0]:
+                (_, created_at), pk = after
+                tiered = tiered.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
+            wanted = window.limit + 1 - len(rows)
+            rows += await tiered.limit(wanted).using_db(connection).values(*values, RELEVANCE)
+            if len(rows) > window.limit:
+                break
     return rows
 
 
