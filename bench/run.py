@@ -483,6 +483,21 @@ def machine() -> str:
 # ------------------------------------------------------------------ main
 
 
+def latency_at_half_peak(row: Row, ours: load.Request, seconds: float) -> None:
+    """p50/p99 of the product at half its peak rate, into `row` (nothing when no answer came in time)."""
+    row.rate = (row.ours or 0) / 2
+    if not row.rate:
+        # wrk counts only answers within its 2 s timeout: none came back in time.
+        row.note += "; no answer within wrk's 2 s timeout at 16 connections: no latency run"
+        log(f"{row.name}: {row.note}")
+        return
+    log(f"{row.name}: latency at {row.rate:.0f} req/s ...")
+    result = load.constant_rate(HOST, PRODUCT_PORT, ours, row.rate, seconds)
+    row.p50, row.p99 = result.p50_ms, result.p99_ms
+    if result.errors:
+        row.note += f"; {result.errors} errors at constant rate"
+
+
 def run(args: argparse.Namespace) -> int:
     VAR.mkdir(parents=True, exist_ok=True)
     files_dir = VAR / "files"
@@ -560,16 +575,11 @@ def run(args: argparse.Namespace) -> int:
             row.ours = statistics.median(ours_rates)
             row.theirs = statistics.median(theirs_rates) if theirs_rates else None
             row.peer = statistics.median(peer_rates) if peer_rates else None
-            row.rate = row.ours / 2
-            log(f"{scenario.name}: latency at {row.rate:.0f} req/s ...")
-            result = load.constant_rate(HOST, PRODUCT_PORT, ours, row.rate, args.seconds)
-            row.p50, row.p99 = result.p50_ms, result.p99_ms
-            if result.errors:
-                row.note += f"; {result.errors} errors at constant rate"
+            latency_at_half_peak(row, ours, args.seconds)
             log(
                 f"{scenario.name}: ours {row.ours:.0f} req/s, baseline {_f(row.theirs)} req/s, "
                 + (f"PostGraphile {row.peer:.0f} req/s, " if row.peer else "")
-                + f"p50 {row.p50:.1f} ms, p99 {row.p99:.1f} ms, SQL {row.sql} (baseline {row.sql_baseline})"
+                + f"p50 {_f(row.p50, 1)} ms, p99 {_f(row.p99, 1)} ms, SQL {row.sql} (baseline {row.sql_baseline})"
             )
         rss, hwm = product.memory_mb()
     finally:
