@@ -448,14 +448,15 @@ def fill(writer: Writer, n_tickets: int, files_dir: Path) -> World:
     )
 
 
-async def _fresh_postgres(url: str, name: str) -> str:
+async def _fresh_postgres(url: str, name: str, template: str | None = None) -> str:
+    """A new empty database `name` on the server (or a copy of `template`), replacing `name`; its URL."""
     import asyncpg
 
     parsed = urlparse(url)
-    admin = await asyncpg.connect(parsed._replace(scheme="postgresql", query="").geturl())
+    admin = await asyncpg.connect(parsed._replace(scheme="postgresql", path="/postgres", query="").geturl())
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     finally:
         await admin.close()
     return parsed._replace(path=f"/{name}").geturl()
@@ -474,16 +475,7 @@ async def database_exists(server_url: str, name: str) -> bool:
 
 async def copy_database(server_url: str, template: str, name: str) -> str:
     """A fresh copy `name` of the database `template` on the server (replacing `name`); its URL."""
-    import asyncpg
-
-    parsed = urlparse(server_url)
-    admin = await asyncpg.connect(parsed._replace(scheme="postgresql", path="/postgres", query="").geturl())
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    finally:
-        await admin.close()
-    return parsed._replace(path=f"/{name}").geturl()
+    return await _fresh_postgres(server_url, name, template)
 
 
 def drop_postgres(database_url: str) -> None:

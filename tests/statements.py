@@ -1,12 +1,14 @@
-"""Counting the SQL statements a GraphQL request runs, through Tortoise's statement log
-(also used by `bench/run.py`)."""
+"""What SQL a block runs, through Tortoise's statement log: counted (`counting_statements`, also
+used by `bench/run.py`) or recorded with its parameters (`recording_statements`)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
+
+H = TypeVar("H", bound=logging.Handler)
 
 
 class StatementCounter(logging.Handler):
@@ -18,30 +20,6 @@ class StatementCounter(logging.Handler):
         # The client also logs opening and closing connections: not statements.
         if not str(record.msg).startswith(("Created connection", "Closed connection")):
             self.count += 1
-
-
-@contextmanager
-def counting_statements() -> Iterator[StatementCounter]:
-    """A counter of the statements run inside the block."""
-    logger = logging.getLogger("tortoise.db_client")
-    counter = StatementCounter()
-    old_level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(counter)
-    try:
-        yield counter
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(old_level)
-
-
-async def count_statements(
-    client: Any, query: str, variables: dict[str, Any] | None = None
-) -> tuple[int, dict[str, Any]]:
-    """(statements run, `data`) of a request that must succeed."""
-    with counting_statements() as counter:
-        data = await client.ok(query, variables)
-    return counter.count, data
 
 
 class StatementRecorder(logging.Handler):
@@ -59,15 +37,32 @@ class StatementRecorder(logging.Handler):
 
 
 @contextmanager
-def recording_statements() -> Iterator[StatementRecorder]:
-    """The statements (with their parameters) run inside the block."""
+def _attached(handler: H) -> Iterator[H]:
     logger = logging.getLogger("tortoise.db_client")
-    recorder = StatementRecorder()
     old_level = logger.level
     logger.setLevel(logging.DEBUG)
-    logger.addHandler(recorder)
+    logger.addHandler(handler)
     try:
-        yield recorder
+        yield handler
     finally:
-        logger.removeHandler(recorder)
+        logger.removeHandler(handler)
         logger.setLevel(old_level)
+
+
+def counting_statements() -> Any:
+    """A counter of the statements run inside the block (`with counting_statements() as counter`)."""
+    return _attached(StatementCounter())
+
+
+def recording_statements() -> Any:
+    """The statements, with their parameters, run inside the block (`with … as recorder`)."""
+    return _attached(StatementRecorder())
+
+
+async def count_statements(
+    client: Any, query: str, variables: dict[str, Any] | None = None
+) -> tuple[int, dict[str, Any]]:
+    """(statements run, `data`) of a request that must succeed."""
+    with counting_statements() as counter:
+        data = await client.ok(query, variables)
+    return counter.count, data

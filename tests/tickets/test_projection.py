@@ -7,7 +7,6 @@ the full one does (the single-ticket lookup reads every column).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -23,26 +22,16 @@ from schema.rows import columns, row_shape
 from schema.tickets.preload import field_values
 from schema.tickets.types import TICKET_ROW
 from tests.factories import make_comment, make_ticket
+from tests.statements import recording_statements
 
 
 @contextmanager
 def statements() -> Iterator[list[str]]:
-    """The SQL of the statements run inside the block (Tortoise's statement log)."""
-    seen: list[str] = []
-
-    class Recorder(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            seen.append(record.getMessage())
-
-    logger = logging.getLogger("tortoise.db_client")
-    recorder, level = Recorder(logging.DEBUG), logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(recorder)
-    try:
+    """The SQL of the statements run inside the block."""
+    with recording_statements() as recorder:
+        seen: list[str] = []
         yield seen
-    finally:
-        logger.removeHandler(recorder)
-        logger.setLevel(level)
+    seen.extend(sql for sql, _ in recorder.statements)
 
 
 def page_statement(seen: list[str]) -> str:
