@@ -153,12 +153,14 @@ class Ticket(Model):
         # order), so a page walks an index instead of sorting the viewer's
         # whole scope; `number` is unique and so indexed already. The
         # (object, type, created) index answers a customer user's scope and
-        # its count from the index alone.
+        # its count from the index alone, and (with the id) a customer user's
+        # page read (object, type) by (object, type) (`core.partitioned`):
+        # each walk in the page's whole order, so it stops after a page.
         indexes = (
             ("created_at", "id"),
             ("updated_at", "id"),
             ("due_date", "id"),
-            ("object_id", "ticket_type_id", "created_at"),
+            ("object_id", "ticket_type_id", "created_at", "id"),
             ("object_id", "created_at"),
             ("ticket_type_id", "status"),
             ("assignee_id", "status"),

@@ -17,6 +17,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from core.membership import in_subquery
+from core.partitioned import Partitions
 from models.customers import CustomerTicketType
 from models.tickets import Attachment, Comment, Ticket, TicketStatus, TicketType
 from permissions.audience import viewers_finding
@@ -120,6 +121,18 @@ def visible_tickets(viewer: Viewer) -> QuerySet[Ticket]:
             | Q(assignee_id=viewer.employee_id)
         )
     return Ticket.filter(id__in=[])
+
+
+def ticket_partitions(viewer: Viewer) -> Partitions | None:
+    """How `visible_tickets(viewer)` splits into partitions a page can be read from one by one
+    (`core.partitioned`): a customer user's tickets by object and type, each the scope's own
+    subquery. None: the scope has no such split (employees)."""
+    if viewer.is_customer_user:
+        return (
+            ("object_id", assigned_object_ids_of_customer(viewer)),
+            ("ticket_type_id", enabled_type_ids(viewer.customer_id)),
+        )
+    return None
 
 
 def _visible_ticket_ids(viewer: Viewer, among: list[int] | None) -> Subquery:

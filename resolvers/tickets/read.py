@@ -23,10 +23,11 @@ from core.dates import plausible_instant
 from core.errors import BadUserInput
 from core.keyset import Listing, Window
 from core.lookup import get_in_scope
+from core.partitioned import Partitions, newest_per_partition
 from core.queries import Sentinels, list_inputs, prepared_values, windowed_values
 from core.search import parse
 from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketStatus
-from permissions.tickets import visible_attachments, visible_comments, visible_tickets
+from permissions.tickets import ticket_partitions, visible_attachments, visible_comments, visible_tickets
 from permissions.viewer import Viewer
 from resolvers.people import person_values
 from resolvers.search import (
@@ -220,6 +221,18 @@ def service_level_condition(breached: bool, now: datetime) -> Q:
     return has_targets & missed if breached else has_targets & ~missed
 
 
+# The orders with an (object_id, ticket_type_id, column, id) index: a customer user's page in one
+# of them is read (object, type) by (object, type) on PostgreSQL (`core.partitioned`), whatever
+# share of the tickets the scope holds.
+PARTITIONED_COLUMNS = ("created_at",)
+
+
+def _partitions(viewer: Viewer, listing: Listing) -> Partitions | None:
+    if listing is RELEVANCE_LISTING or listing.column not in PARTITIONED_COLUMNS or dialect() != "postgres":
+        return None
+    return ticket_partitions(viewer)
+
+
 def _page_values(
     query: QuerySet[Ticket],
     page: QuerySet[Ticket],
@@ -227,6 +240,7 @@ def _page_values(
     viewer: Viewer,
     search: str | None,
     counted: bool = True,
+    partitions: Partitions | None = None,
 ) -> Any:
     # The page's ids are picked first, walking the ordering index through the
     # scope; only those rows are joined to their relations (the ones `values`
@@ -235,7 +249,11 @@ def _page_values(
     # as a scalar subquery, when it is asked for (`counted`): counting a common
     # word's matches costs more than finding the page.
     # A RELEVANCE page reads each row's tier as well (for its order and cursors).
-    outer = Ticket.filter(id__in=Subquery(page.values("id")))
+    # `partitions`: the page's ids are picked object by object (`core.partitioned`).
+    if partitions is not None:
+        outer = Ticket.filter(newest_per_partition(page, partitions))
+    else:
+        outer = Ticket.filter(id__in=Subquery(page.values("id")))
     total = ("total_count",) if counted else ()
     if counted:
         outer = outer.annotate(total_count=Subquery(query.count()))
@@ -335,14 +353,24 @@ async def ticket_page(
         scope = query(viewer, **criteria)
         condition = listing.bounds(window)
         page = scope.filter(condition) if condition is not None else scope
-        rows = await _page_values(scope, page.limit(window.limit + 1), values, viewer, criteria.get("search"), counted)
+        rows = await _page_values(
+            scope,
+            page.limit(window.limit + 1),
+            values,
+            viewer,
+            criteria.get("search"),
+            counted,
+            _partitions(viewer, listing),
+        )
     else:
         status = criteria.get("status")
         given = {name: criteria[name] for name in _ID_CRITERIA if criteria.get(name) is not None}
 
         def build(s: Sentinels) -> Any:
-            narrowed = query(viewer.with_sentinels(s), status=status, **{name: s.int(name) for name in given})
-            return _page_values(narrowed, narrowed.limit(s.int("limit")), values, viewer, None, counted)
+            of = viewer.with_sentinels(s)
+            narrowed = query(of, status=status, **{name: s.int(name) for name in given})
+            limited = narrowed.limit(s.int("limit"))
+            return _page_values(narrowed, limited, values, viewer, None, counted, _partitions(of, listing))
 
         key = ("ticket_page", viewer.query_shape(), order_by, reading, status, tuple(given), values, counted)
         rows = await prepared_values(key, build, {**viewer.query_inputs(), **given, "limit": window.limit + 1})

@@ -119,7 +119,9 @@ async def test_a_narrow_page_reads_the_selected_columns_only_and_stays_in_scope(
     # The page reads the id, the title and the order column, and joins nothing (the scope inside is unchanged).
     columns, _, rest = sql.partition("(SELECT COUNT(*)")
     assert columns == 'SELECT "id" "id","title" "title","created_at" "created_at",', sql
-    assert rest.split('"total_count" FROM "ticket" ', 1)[1].startswith('WHERE "id" IN (SELECT'), sql
+    # The page's ids come from a subquery (on PostgreSQL read object by object: `core.partitioned`).
+    page_ids = rest.split('"total_count" FROM "ticket" ', 1)[1]
+    assert page_ids.startswith(('WHERE "id" IN (SELECT', 'WHERE "id" = ANY(')), sql
     assert "description" not in sql and 'JOIN "account"' not in sql
 
 

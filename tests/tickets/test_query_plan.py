@@ -6,8 +6,10 @@ a client sends, and asks the database to explain every statement that read
 tickets. What must hold, whatever the size:
 
 - a page is read from the ordering index and stops after a page: no sort of
-  the scope (PostgreSQL: no Sort node; SQLite: no temporary B-tree for the
-  ORDER BY), no sequential scan of `ticket`;
+  the scope (PostgreSQL: no Sort node over tickets, except the merge of a
+  customer user's pages read object by object, each of which stops after a
+  page (`core.partitioned`); SQLite: no temporary B-tree for the ORDER BY),
+  no sequential scan of `ticket`;
 - a customer user's count is read from an index alone (PostgreSQL: an Index
   Only Scan; SQLite: a covering index).
 
@@ -28,7 +30,7 @@ from tortoise.connection import get_connection
 from tortoise.transactions import in_transaction
 
 from core.database import refresh_statistics
-from models.customers import CustomerUserObject
+from models.customers import CustomerUserObject, SiteObject
 from tests.conftest import World
 from tests.factories import make_site_object
 from tests.statements import recording_statements
@@ -53,17 +55,28 @@ COLUMNS = (
 
 async def fill(world: World, size: int) -> None:
     """`size` tickets as `bench/generate.py` shapes them: Alice holds 10 of her customer's 20
-    objects, 40 % of the tickets stand on those 10 and the rest on 90 other objects, three in four
-    of the defect type (enabled for her customer): about 30 % are in her scope."""
+    objects, 40 % of the tickets stand on those 10 and the rest on other objects, three in four
+    of the defect type (enabled for her customer): about 30 % are in her scope.
+
+    On PostgreSQL the others are 2,000 objects, so hers hold far more tickets than the average
+    object, as the benchmark's customer's do at 1 M: a planner that estimates her scope from the
+    average believes it small, and only a page read object by object (`core.partitioned`) keeps
+    walking the index. SQLite has no such read (no LATERAL): its planner sorts her scope at that
+    skew too, so its plans are asserted on 90 others (docs/architecture/postgresql.md)."""
     hers = [world.a1] + [await make_site_object(world.a, f"Objekt A{i}") for i in range(9)]
     for site in hers[1:]:
         await CustomerUserObject.create(customer_user_id=world.alice.pk, object=site)
-    others = [world.a2, world.b1] + [await make_site_object(world.b, f"Objekt B{i}") for i in range(88)]
+    postgres = get_connection("default").capabilities.dialect == "postgres"
+    count = 1998 if postgres else 88
+    await SiteObject.bulk_create([SiteObject(customer=world.b, name=f"Objekt B{i}") for i in range(count)])
+    others = [world.a2.id, world.b1.id] + await SiteObject.filter(name__startswith="Objekt B").values_list(
+        "id", flat=True
+    )
     types = (world.defect.id, world.defect.id, world.defect.id, world.damage.id)
     far_future, far_past = datetime(9999, 12, 31, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC)
     rows = []
     for i in range(1, size + 1):
-        on = hers[i % len(hers)].id if i % 5 < 2 else others[i % len(others)].id
+        on = hers[i % len(hers)].id if i % 5 < 2 else others[i % len(others)]
         at = START + timedelta(minutes=i)
         status = ("OPEN", "IN_PROGRESS", "DONE")[i % 3]
         rows.append(
@@ -89,11 +102,21 @@ def postgres_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from postgres_nodes(child)
 
 
+def unbounded_ticket_reads(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The reads of `ticket` below `node` that no Limit below it stops."""
+    for child in node.get("Plans", []):
+        if child.get("Relation Name") == "ticket":
+            yield child
+        if child["Node Type"] != "Limit":
+            yield from unbounded_ticket_reads(child)
+
+
 def postgres_line(node: dict[str, Any]) -> str:
-    """ "<node type> <relation> <index>"; a Sort says "Sort of ticket" when it sorts tickets."""
+    """ "<node type> <relation> <index>"; a Sort says "Sort of ticket" when it sorts tickets that no
+    Limit below it bounds (merging pages of at most 51 rows, each read object by object, is no sort
+    of the scope)."""
     if node["Node Type"] == "Sort":
-        reads_tickets = any(below.get("Relation Name") == "ticket" for below in postgres_nodes(node))
-        return "Sort of ticket" if reads_tickets else "Sort"
+        return "Sort of ticket" if any(unbounded_ticket_reads(node)) else "Sort"
     return " ".join(str(node.get(key, "")) for key in ("Node Type", "Relation Name", "Index Name")).strip()
 
 
