@@ -195,8 +195,17 @@ def have_wrk() -> bool:
     return shutil.which("wrk") is not None
 
 
-def wrk(host: str, port: int, request: Request, seconds: float, connections: int = 16, cpu: str | None = "1") -> float:
-    """Peak requests per second measured by wrk (one thread, `connections` connections)."""
+def wrk(
+    host: str,
+    port: int,
+    request: Request,
+    seconds: float,
+    connections: int = 16,
+    cpu: str | None = "1",
+    timeout: float = 2.0,
+) -> float:
+    """Peak requests per second measured by wrk (one thread, `connections` connections); an answer
+    later than `timeout` seconds is not counted."""
     headers = "\n".join(f'wrk.headers["{k}"] = [==[{v}]==]' for k, v in request.headers.items())
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT.format(method=request.method, body=request.body.decode(), headers=headers))
@@ -205,6 +214,7 @@ def wrk(host: str, port: int, request: Request, seconds: float, connections: int
         "-t1",
         f"-c{connections}",
         f"-d{max(1, int(seconds))}s",
+        f"--timeout={timeout:g}s",
         "-s",
         script.name,
         f"http://{host}:{port}{request.path}",

@@ -291,11 +291,13 @@ class Server:
 
 # Concurrent connections of the peak load (`--connections`); the servers' pools stay as configured.
 CONNECTIONS = 16
+# Seconds wrk waits for an answer before it stops counting it (`--wrk-timeout`).
+WRK_TIMEOUT = 2.0
 
 
 def peak(port: int, request: load.Request, seconds: float) -> tuple[float, str]:
     if load.have_wrk():
-        return load.wrk(HOST, port, request, seconds, connections=CONNECTIONS), "wrk"
+        return load.wrk(HOST, port, request, seconds, connections=CONNECTIONS, timeout=WRK_TIMEOUT), "wrk"
     return load.closed_loop(HOST, port, request, seconds, connections=CONNECTIONS), "python"
 
 
@@ -491,8 +493,8 @@ def latency_at_half_peak(row: Row, ours: load.Request, seconds: float) -> None:
     """p50/p99 of the product at half its peak rate, into `row` (nothing when no answer came in time)."""
     row.rate = (row.ours or 0) / 2
     if not row.rate:
-        # wrk counts only answers within its 2 s timeout: none came back in time.
-        row.note += f"; no answer within wrk's 2 s timeout at {CONNECTIONS} connections: no latency run"
+        # wrk counts only answers within its timeout: none came back in time.
+        row.note += f"; no answer within wrk's {WRK_TIMEOUT:g} s timeout at {CONNECTIONS} connections: no latency run"
         log(f"{row.name}: {row.note}")
         return
     log(f"{row.name}: latency at {row.rate:.0f} req/s ...")
@@ -832,6 +834,12 @@ def main(argv: list[str] | None = None) -> int:
         "--loose", action="store_true", help="(kept for old commands: bodies that differ never stop a run)"
     )
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections of the peak load")
+    parser.add_argument(
+        "--wrk-timeout",
+        type=float,
+        default=2.0,
+        help="seconds wrk waits for an answer (1 M tickets: a count of the whole scope takes longer at 16 connections)",
+    )
     parser.add_argument("--out")
     parser.add_argument(
         "--no-extras",
@@ -840,8 +848,9 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the standalone benchmarks of other issues (bench/evaluation.py)",
     )
     args = parser.parse_args(argv)
-    global CONNECTIONS
+    global CONNECTIONS, WRK_TIMEOUT
     CONNECTIONS = args.connections
+    WRK_TIMEOUT = args.wrk_timeout
     if args.tickets is None:
         args.tickets = 10_000 if args.quick else 100_000
     if args.seconds is None:
