@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from pypika_tortoise.context import SqlContext
+from pypika_tortoise.enums import Dialects
 from pypika_tortoise.terms import Criterion, Term, ValueWrapper
 from tortoise.expressions import Q, RawSQL, ResolveContext, Subquery
 from tortoise.query_utils import QueryModifier
@@ -88,3 +89,35 @@ def newest_per_partition(page: QuerySet[Any], partitions: Partitions) -> Q:
     For `Model.filter(...)` of the page's model.
     """
     return _NewestPerPartitionQ(page, partitions)
+
+
+class EachOf(Subquery):
+    """`SELECT "id"` of the rows of `query` whose `column` is one of `values` (a short list).
+
+    PostgreSQL: each value is looked up on its own (`LATERAL … LIMIT 1`), a primary-key probe
+    each. Written as `column IN (…)` beside the scope, the planner may instead walk the scope's
+    index and filter it by the values: at 100 k tickets, checking 50 tickets of a customer user's
+    page scanned the 28,000 of their scope (2.5 ms against 0.5 ms). SQLite: `column IN (…)`.
+    """
+
+    def __init__(self, query: QuerySet[Any], column: str, values: list[Any]) -> None:
+        super().__init__(query.filter(**{f"{column}__in": values}).values("id"))
+        self.scoped = query
+        self.column = column
+        self.values = values
+
+    def get_sql(self, ctx: SqlContext) -> str:
+        if ctx.dialect != Dialects.POSTGRESQL or not self.values:
+            return super().get_sql(ctx)
+        listed = ", ".join(ValueWrapper(value).get_sql(ctx) for value in self.values)
+        one = self.scoped.filter(**{self.column: RawSQL('"each"."value"')}).limit(1).values("id")
+        found = Subquery(one).get_sql(ctx.copy(subquery=True))
+        return (
+            f'(SELECT "found"."id" FROM UNNEST(ARRAY[{listed}]::integer[]) AS "each"("value") '
+            f'CROSS JOIN LATERAL ({found}) AS "found")'
+        )
+
+
+def each_of(query: QuerySet[Any], column: str, values: list[Any]) -> Subquery:
+    """The ids of the rows of `query` whose unique integer `column` is one of `values`, found one by one."""
+    return EachOf(query, column, values)

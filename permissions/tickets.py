@@ -17,7 +17,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from core.membership import in_subquery
-from core.partitioned import Partitions
+from core.partitioned import Partitions, each_of
 from models.customers import CustomerTicketType
 from models.tickets import Attachment, Comment, Ticket, TicketStatus, TicketType
 from permissions.audience import viewers_finding
@@ -137,11 +137,10 @@ def ticket_partitions(viewer: Viewer) -> Partitions | None:
 
 def _visible_ticket_ids(viewer: Viewer, among: list[int] | None) -> Subquery:
     # Narrowed to `among` the scope is a few primary-key lookups instead of a
-    # scan of every ticket the viewer may see.
-    tickets = visible_tickets(viewer)
+    # scan of every ticket the viewer may see (`core.partitioned.each_of`).
     if among is not None:
-        tickets = tickets.filter(id__in=among)
-    return Subquery(tickets.values("id"))
+        return each_of(visible_tickets(viewer), "id", among)
+    return Subquery(visible_tickets(viewer).values("id"))
 
 
 def visible_comments(viewer: Viewer, ticket_ids: list[int] | None = None) -> QuerySet[Comment]:

@@ -11,7 +11,7 @@ import pytest
 from tortoise.connection import get_connection
 from tortoise.expressions import Subquery
 
-from core.partitioned import newest_per_partition
+from core.partitioned import each_of, newest_per_partition
 from models.customers import CustomerUserObject
 from models.tickets import Ticket
 from permissions.tickets import ticket_partitions, visible_tickets
@@ -100,3 +100,18 @@ async def test_the_partitions_are_the_scopes_and_find_nothing_outside_it(world: 
     assert sorted(found) == sorted(plain) == sorted([t.title for t in newest_first if t.title in visible][:10])
     (sql, _), *_ = recorder.statements
     assert "CROSS JOIN LATERAL" in sql
+
+
+async def test_a_few_tickets_are_checked_one_by_one_and_only_those_in_scope_pass(world: World) -> None:
+    newest_first, visible = await carls_world(world)
+    viewer = await viewer_of(world.carl)
+    among = [t.id for t in newest_first[:12]]
+    with recording_statements() as recorder:
+        found = await Ticket.filter(id__in=each_of(visible_tickets(viewer), "id", among)).values_list(
+            "title", flat=True
+        )
+    assert sorted(found) == sorted(t.title for t in newest_first[:12] if t.title in visible)
+    assert await Ticket.filter(id__in=each_of(visible_tickets(viewer), "id", [])).count() == 0
+    (sql, _), *_ = recorder.statements
+    # PostgreSQL looks each one up by its key; SQLite's planner does that with `IN` already.
+    assert ("CROSS JOIN LATERAL" in sql) is (get_connection("default").capabilities.dialect == "postgres")
