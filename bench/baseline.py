@@ -129,6 +129,7 @@ class Db:
             found = sql
             for marker, index in self.hints.items():
                 found = found.replace(marker, "" if self.postgres else f'INDEXED BY "{index}"')
+            found = one_of(found, self.postgres)
             if self.postgres:
                 parts = found.split("?")
                 found = parts[0] + "".join(f"${i}{p}" for i, p in enumerate(parts[1:], 1))
@@ -179,6 +180,22 @@ class Db:
                 await self._conn.execute(f'ANALYZE "{table}"')
                 await self._conn.commit()
             self.created.append(name)
+
+
+def one_of(sql: str, postgres: bool) -> str:
+    """`@IN@(SELECT …)` as each planner serves it best: `= ANY(ARRAY(SELECT …))` on PostgreSQL (the
+    subquery runs once and its array filters an index; `IN` is planned as a semi-join that
+    misjudges a customer's share: a count of 274,780 tickets took 280 ms that way, 60 ms so), and
+    `IN (SELECT …)` on SQLite."""
+    while (start := sql.find("@IN@(")) >= 0:
+        depth, end = 0, start + 4
+        for end in range(start + 4, len(sql)):
+            depth += {"(": 1, ")": -1}.get(sql[end], 0)
+            if depth == 0:
+                break
+        inner = sql[start + 4 : end + 1]
+        sql = sql[:start] + (f"= ANY(ARRAY{inner})" if postgres else f"IN {inner}") + sql[end + 1 :]
+    return sql
 
 
 def respond(data: Any) -> Response:
@@ -253,9 +270,9 @@ async def viewer(request: Request) -> dict[str, Any] | None:
 # customer) whose type is enabled for the customer and no absence request.
 def customer_scope_sql(t: str) -> str:
     return (
-        f'{t}."object_id" IN (SELECT uo."object_id" FROM "customer_user_object" uo '
+        f'{t}."object_id" @IN@(SELECT uo."object_id" FROM "customer_user_object" uo '
         'JOIN "site_object" so ON so."id" = uo."object_id" WHERE uo."customer_user_id" = ? AND so."customer_id" = ?) '
-        f'AND {t}."ticket_type_id" IN (SELECT ct."ticket_type_id" FROM "customer_ticket_type" ct '
+        f'AND {t}."ticket_type_id" @IN@(SELECT ct."ticket_type_id" FROM "customer_ticket_type" ct '
         'JOIN "ticket_type" x ON x."id" = ct."ticket_type_id" '
         'WHERE ct."customer_id" = ? AND x."is_absence_request" = FALSE)'
     )
