@@ -1,18 +1,21 @@
 """CPU per request of one benchmark scenario, posted to the ASGI app in memory, on the benchmark's data.
 
     python -m bench.profile probe [--tickets 20000] [--rounds 300] [--ordinary] [--profile]
+                                  [--database-url postgres://postgres@127.0.0.1:5432/postgres]
 
-Needs the pristine SQLite file `bench.run` generated (`bench/var/pristine-<N>-*.db`; a run with
-`--tickets N` makes it) and copies it. No server and no client: the request's scope, body and
+Needs the pristine data `bench.run` generated (SQLite: `bench/var/pristine-<N>-*.db`; PostgreSQL:
+the database `sitedesk_pristine_<N>_<version>`; a run with `--tickets N` makes it) and copies it
+(PostgreSQL: into `sitedesk_bench_<N>_profile`, dropped afterwards). No server and no client: the request's scope, body and
 response messages stay in memory, so what is measured is the app itself (middlewares, token, viewer,
-SQL on SQLite, the plan, the response). Prints the median process CPU µs per request (SQLite's thread
-included); `--ordinary` switches the thin HTTP path off (Strawberry's view and `schema.execute`
+SQL on SQLite or asyncpg's side of PostgreSQL, the plan, the response). Prints the median process CPU
+µs per request (SQLite's thread included; PostgreSQL's backends are not); `--ordinary` switches the thin HTTP path off (Strawberry's view and `schema.execute`
 pipeline around the plan), `--profile` prints a pyinstrument profile instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import asyncio
 import shutil
 import statistics
@@ -25,20 +28,32 @@ import orjson
 from tortoise import Tortoise
 
 from bench.asgi import graphql_post
-from bench.generate import World
-from bench.run import VAR, bench_settings, tokens
+from bench.generate import World, copy_database, drop_postgres
+from bench.run import VAR, _generator_version, bench_settings, tokens
 from bench.scenarios import all_scenarios
 from core.database import tortoise_config
 
 
-async def main(name: str, tickets: int, rounds: int, ordinary: bool, profile: bool) -> None:
+async def copy_data(tickets: int, server_url: str) -> tuple[str, World, Path | None]:
+    """A copy of the pristine data (its URL), its world, and the temporary directory of a SQLite copy."""
+    if server_url:
+        pristine = f"sitedesk_pristine_{tickets}_{_generator_version()}"
+        world_file = VAR / f"{pristine}.json"
+        if not world_file.exists():
+            raise SystemExit(f"no {world_file}: run `python -m bench.run --database-url … --tickets {tickets}` first")
+        url = await copy_database(server_url, pristine, f"sitedesk_bench_{tickets}_profile")
+        return url, World.load(world_file), None
     found = sorted(VAR.glob(f"pristine-{tickets}-*.db"))
     if not found:
         raise SystemExit(f"no bench/var/pristine-{tickets}-*.db: run `python -m bench.run --tickets {tickets}` first")
     database = Path(tempfile.mkdtemp(prefix="sitedesk-profile-")) / "bench.db"
     shutil.copyfile(found[0], database)
-    world = World.load(found[0].with_suffix(".json"))
-    settings = bench_settings(f"sqlite://{database}", VAR / "files")
+    return f"sqlite://{database}", World.load(found[0].with_suffix(".json")), database.parent
+
+
+async def main(name: str, tickets: int, rounds: int, ordinary: bool, profile: bool, server_url: str = "") -> None:
+    url, world, directory = await copy_data(tickets, server_url)
+    settings = bench_settings(url, VAR / "files")
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
     from server.app import create_app
 
@@ -62,7 +77,7 @@ async def main(name: str, tickets: int, rounds: int, ordinary: bool, profile: bo
             for _ in range(rounds):
                 await post()
             profiler.stop()
-            print(profiler.output_text(unicode=True, color=False, show_all=False))
+            print(profiler.output_text(unicode=True, color=False, show_all=bool(os.environ.get("PROFILE_ALL"))))
             return
         durations = []
         for _ in range(rounds):
@@ -73,7 +88,10 @@ async def main(name: str, tickets: int, rounds: int, ordinary: bool, profile: bo
         print(f"{name} at {tickets} tickets, {path}: median CPU µs per request {statistics.median(durations):.0f}")
     finally:
         await Tortoise.close_connections()
-        shutil.rmtree(database.parent, ignore_errors=True)
+        if directory is None:
+            await asyncio.to_thread(drop_postgres, url)
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 if __name__ == "__main__":
@@ -83,5 +101,8 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--ordinary", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--database-url", default="", help="PostgreSQL server URL (default: the SQLite file)")
     options = parser.parse_args()
-    asyncio.run(main(options.scenario, options.tickets, options.rounds, options.ordinary, options.profile))
+    asyncio.run(
+        main(options.scenario, options.tickets, options.rounds, options.ordinary, options.profile, options.database_url)
+    )
