@@ -155,12 +155,7 @@ async def windowed_values(
     query._choose_db_if_not_chosen()
     query._make_query()
     inner, params = query.query.get_parameterized_sql()
-    over = ", ".join(f'"{column}" {"DESC" if descending else "ASC"}' for column, descending in order)
-    sql = (
-        f'SELECT * FROM (SELECT w.*, ROW_NUMBER() OVER (PARTITION BY "{partition}" ORDER BY {over}) AS window_row, '
-        f'COUNT(*) OVER (PARTITION BY "{partition}") AS window_total FROM ({inner}) w) p '
-        f'WHERE window_row <= {int(limit)} ORDER BY "{partition}", window_row'
-    )
+    sql = _window_sql(inner, partition, order, limit)
     db = query.model._choose_db(False)
     rows: list[dict[str, Any]] = await db.execute_query_dict(sql, params)
     columns = _columns(query)
@@ -168,6 +163,15 @@ async def windowed_values(
         for column, convert in columns:
             row[column] = convert(row[column])
     return rows
+
+
+def _window_sql(inner: str, partition: str, order: tuple[tuple[str, bool], ...], limit: int) -> str:
+    over = ", ".join(f'"{column}" {"DESC" if descending else "ASC"}' for column, descending in order)
+    return (
+        f'SELECT * FROM (SELECT w.*, ROW_NUMBER() OVER (PARTITION BY "{partition}" ORDER BY {over}) AS window_row, '
+        f'COUNT(*) OVER (PARTITION BY "{partition}") AS window_total FROM ({inner}) w) p '
+        f'WHERE window_row <= {int(limit)} ORDER BY "{partition}", window_row'
+    )
 
 
 class Direct(Sentinels):
@@ -211,4 +215,33 @@ async def prepared_values(
         _cache[full_key] = prepared
     if prepared is None:
         return await build(Direct(inputs))
+    return await prepared.run(inputs)
+
+
+async def prepared_windowed_values(
+    key: Hashable,
+    build: Callable[[Sentinels], Rows],
+    inputs: dict[str, Any],
+    partition: str,
+    order: tuple[tuple[str, bool], ...],
+    limit: int,
+) -> list[dict[str, Any]]:
+    """`windowed_values` of `build(sentinels)` with `inputs` bound, compiled once per `key`, window and database.
+
+    Building a comment page's SQL cost more CPU than the rest of a ticket's detail
+    (issue 25). As for `prepared_values`, `key` holds what the builder branches on;
+    a cursor's bounds are values, not sentinels: a bounded window uses `windowed_values`.
+    """
+    full_key = (get_connection("default").capabilities.dialect, "windowed", key, partition, order, int(limit))
+    if full_key in _cache:
+        prepared = _cache[full_key]
+    else:
+        prepared = _prepare(key, build)
+        if prepared is not None:
+            prepared = dataclasses.replace(prepared, sql=_window_sql(prepared.sql, partition, order, limit))
+        if len(_cache) > 4096:
+            _cache.clear()
+        _cache[full_key] = prepared
+    if prepared is None:
+        return await windowed_values(build(Direct(inputs)), partition, order, limit)
     return await prepared.run(inputs)

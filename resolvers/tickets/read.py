@@ -23,7 +23,7 @@ from core.dates import plausible_instant
 from core.errors import BadUserInput
 from core.keyset import Listing, Window
 from core.lookup import get_in_scope
-from core.queries import Sentinels, list_inputs, prepared_values, windowed_values
+from core.queries import Sentinels, list_inputs, prepared_values, prepared_windowed_values, windowed_values
 from core.search import parse
 from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketStatus
 from permissions.tickets import visible_attachments, visible_comments, visible_tickets
@@ -453,12 +453,22 @@ async def comment_pages(
     for all tickets; behind a cursor a second one counts each ticket's comments.
     Rows are in reading order, one more than the page when another follows.
     """
-    scope = visible_comments(viewer, ticket_ids)
-    condition = COMMENTS.bounds(window)
-    page = scope.filter(condition) if condition is not None else scope
-    rows = await windowed_values(
-        page.values(*COMMENT_VALUES), "ticket_id", COMMENTS.window_order(window), window.limit + 1
-    )
+    order = COMMENTS.window_order(window)
+    if window.bounded:
+        page = visible_comments(viewer, ticket_ids).filter(COMMENTS.bounds(window))
+        rows = await windowed_values(page.values(*COMMENT_VALUES), "ticket_id", order, window.limit + 1)
+    else:
+        # A first (or last) page: its SQL is compiled once per shape (a cursor's key is no sentinel).
+        rows = await prepared_windowed_values(
+            ("comment_pages", viewer.query_shape(), len(ticket_ids)),
+            lambda s: visible_comments(viewer.with_sentinels(s), s.ints("ids", len(ticket_ids))).values(
+                *COMMENT_VALUES
+            ),
+            {**viewer.query_inputs(), **list_inputs("ids", ticket_ids)},
+            "ticket_id",
+            order,
+            window.limit + 1,
+        )
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         grouped[row["ticket_id"]].append(row)
