@@ -25,8 +25,11 @@ OBJECTS = Listing("objects", "name", descending=False)
 CUSTOMERS = Listing("customers", "name", descending=False)
 
 
-async def object_page(viewer: Viewer, window: Window) -> tuple[list[SiteObject], int]:
-    """One page of the objects the viewer may see, by name (`OBJECTS`), and how many there are in all."""
+async def object_page(viewer: Viewer, window: Window, counted: bool = True) -> tuple[list[SiteObject], int | None]:
+    """One page of the objects the viewer may see, by name (`OBJECTS`), and how many there are in all
+    (None when not `counted`: the caller does not show it)."""
+    if not counted:
+        return await OBJECTS.rows(visible_objects(viewer), window), None
     return await OBJECTS.page(visible_objects(viewer), window)
 
 

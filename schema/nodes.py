@@ -27,8 +27,8 @@ from schema.personal_data import PersonExport
 from schema.relay import Node
 from schema.service_levels import BusinessCalendar, ServiceLevelPolicy
 from schema.tickets import Attachment, Comment, Ticket, TicketType
-from schema.tickets.states import TicketState
 from schema.tickets.preload import selected_values
+from schema.tickets.states import TicketState
 from schema.webhooks import Webhook, WebhookDelivery
 
 Resolve = Callable[[Viewer, int], Awaitable[Node | None]]

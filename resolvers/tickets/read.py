@@ -384,27 +384,59 @@ async def tickets_by_object(
             **criteria,
         )
         return {object_ids[0]: (rows, total or 0)}
-    criteria["search_ids"] = await prepare(criteria.get("search"), viewer)
     listing = ticket_listing(order_by, descending)
-    scope = filtered_tickets(viewer, order_by=order_by, descending=listing.reading(window), listing=listing, **criteria)
-    scope = scope.filter(object_id__in=object_ids)
-    condition = listing.bounds(window)
-    page = scope.filter(condition) if condition is not None else scope
-    rows = await windowed_values(
-        page.order_by().values(
-            *page_values(values, order_by, descending), *((RELEVANCE,) if order_by == "RELEVANCE" else ())
-        ),
-        "object_id",
-        listing.window_order(window),
-        window.limit + 1,
-    )
+    reading = listing.reading(window)
+    values = page_values((*values, "object_id"), order_by, descending)  # the window partitions by the object
+    totals: dict[int, int] | None = None
+    if _built_each_time(window, criteria):
+        criteria["search_ids"] = await prepare(criteria.get("search"), viewer)
+        scope = filtered_tickets(viewer, order_by=order_by, descending=reading, listing=listing, **criteria)
+        scope = scope.filter(object_id__in=object_ids)
+        condition = listing.bounds(window)
+        page = scope.filter(condition) if condition is not None else scope
+        rows = await windowed_values(
+            page.order_by().values(*values, *((RELEVANCE,) if order_by == "RELEVANCE" else ())),
+            "object_id",
+            listing.window_order(window),
+            window.limit + 1,
+        )
+        if window.bounded:  # the cursor's bound narrows the window: count each object's tickets apart
+            counted = scope.order_by().group_by("object_id").annotate(n=Count("id")).values("object_id", "n")
+            totals = {row["object_id"]: row["n"] for row in await counted}
+    else:
+        # First pages without text or dates: the SQL is compiled once per shape, as `ticket_page`'s.
+        status = criteria.get("status")
+        given = {name: criteria[name] for name in _ID_CRITERIA if criteria.get(name) is not None}
+
+        def build(s: Sentinels) -> Any:
+            of = viewer.with_sentinels(s)
+            narrowed = {name: s.int(name) for name in given}
+            scope = filtered_tickets(
+                of, order_by=order_by, descending=reading, listing=listing, status=status, **narrowed
+            )
+            return scope.filter(object_id__in=s.ints("objects", len(object_ids))).order_by().values(*values)
+
+        rows = await prepared_windowed_values(
+            (
+                "tickets_by_object",
+                viewer.query_shape(),
+                order_by,
+                reading,
+                status,
+                tuple(given),
+                values,
+                len(object_ids),
+            ),
+            build,
+            {**viewer.query_inputs(), **given, **list_inputs("objects", object_ids)},
+            "object_id",
+            listing.window_order(window),
+            window.limit + 1,
+        )
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         grouped[row["object_id"]].append(row)
-    if window.bounded:
-        counted = scope.order_by().group_by("object_id").annotate(n=Count("id")).values("object_id", "n")
-        totals = {row["object_id"]: row["n"] for row in await counted}
-    else:
+    if totals is None:
         totals = {pk: found[0]["window_total"] for pk, found in grouped.items()}
     return {pk: (grouped.get(pk, []), totals.get(pk, 0)) for pk in object_ids}
 
