@@ -23,7 +23,14 @@ from core.dates import plausible_instant
 from core.errors import BadUserInput
 from core.keyset import Listing, Window
 from core.lookup import get_in_scope
-from core.queries import Sentinels, list_inputs, prepared_values, prepared_windowed_values, windowed_values
+from core.queries import (
+    Sentinels,
+    list_inputs,
+    prepared_pages_per_key,
+    prepared_values,
+    prepared_windowed_values,
+    windowed_values,
+)
 from core.search import parse
 from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketStatus
 from permissions.tickets import visible_attachments, visible_comments, visible_tickets
@@ -407,6 +414,9 @@ async def tickets_by_object(
         # First pages without text or dates: the SQL is compiled once per shape, as `ticket_page`'s.
         status = criteria.get("status")
         given = {name: criteria[name] for name in _ID_CRITERIA if criteria.get(name) is not None}
+        found = await _pages_per_object(viewer, object_ids, window, order_by, listing, status, given, values)
+        if found is not None:
+            return found
 
         def build(s: Sentinels) -> Any:
             of = viewer.with_sentinels(s)
@@ -439,6 +449,48 @@ async def tickets_by_object(
     if totals is None:
         totals = {pk: found[0]["window_total"] for pk, found in grouped.items()}
     return {pk: (grouped.get(pk, []), totals.get(pk, 0)) for pk in object_ids}
+
+
+async def _pages_per_object(
+    viewer: Viewer,
+    object_ids: list[int],
+    window: Window,
+    order_by: str,
+    listing: Listing,
+    status: TicketStatus | None,
+    given: dict[str, int],
+    values: tuple[str, ...],
+) -> dict[int, tuple[list[dict[str, Any]], int]] | None:
+    """Each object's first page as `ticket_page` reads one (its index range, its count), all in one
+    statement (`core.queries.prepared_pages_per_key`); None where that is not possible (SQLite)."""
+    reading = listing.reading(window)
+
+    def scope(s: Sentinels) -> QuerySet[Ticket]:
+        narrowed = {name: s.int(name) for name in given}
+        of = viewer.with_sentinels(s)
+        query = filtered_tickets(of, order_by=order_by, descending=reading, listing=listing, status=status, **narrowed)
+        return query.filter(object_id=s.int("object"))
+
+    rows = await prepared_pages_per_key(
+        ("object_pages", viewer.query_shape(), order_by, reading, status, tuple(given), values),
+        lambda s: scope(s).order_by().annotate(n=Count("id")).values("n"),
+        lambda s: scope(s).limit(s.int("limit")).values(*values),
+        {**viewer.query_inputs(), **given, "limit": window.limit + 1},
+        "object",
+        object_ids,
+    )
+    if rows is None:
+        return None
+    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row["id"] is not None:  # an object without tickets in scope: its count alone
+            grouped[row["object_id"]].append(row)
+    pages = {}
+    for pk in object_ids:
+        found = in_page_order(grouped.get(pk, []), order_by, reading, _nulls_first(), listing.column)
+        # No row: the object has no ticket in scope (a first page is empty only then).
+        pages[pk] = (found, found[0]["total_count"] if found else 0)
+    return pages
 
 
 # ---------------------------------------------------------------- batches (for the per-request loaders)
