@@ -525,16 +525,19 @@ OBJECTS_ORDER = 'ORDER BY o."name", o."id" LIMIT ?'
 OBJECT_TICKET_COLUMNS = 't."id", t."number", t."title", t."status", t."created_at"'
 
 
-def object_tickets_sql(postgres: bool, scope: str, objects: int) -> str:
+def object_tickets_sql(postgres: bool, scope: str, objects: int, count: str | None = None) -> str:
     """Each object's newest tickets (`first` of them, the limit is the last parameter) and its count.
 
     PostgreSQL: per object, its count and its page by a LATERAL walk of (object_id, …, created_at);
-    SQLite has no LATERAL: one window over the objects' tickets.
+    SQLite has no LATERAL: one window over the objects' tickets. `count`: the count's own expression
+    for one object `o."id"` (its parameters first), else it counts `scope`.
     """
     if postgres:
+        counted = count or f'(SELECT COUNT(*) FROM "ticket" t WHERE t."object_id" = o."id" AND {scope})'
         return (
+            # OFFSET 0: the count stays a subquery run once per object, not one per row of its page.
             f'SELECT o."id", c."n", x.* FROM unnest(?::int[]) AS o("id") '
-            f'CROSS JOIN LATERAL (SELECT COUNT(*) AS "n" FROM "ticket" t WHERE t."object_id" = o."id" AND {scope}) c '
+            f'CROSS JOIN LATERAL (SELECT {counted} AS "n" OFFSET 0) c '
             f'LEFT JOIN LATERAL (SELECT {OBJECT_TICKET_COLUMNS} FROM "ticket" t WHERE t."object_id" = o."id" '
             f'AND {scope} ORDER BY t."created_at" DESC, t."id" DESC LIMIT ?) x ON TRUE'
         )
@@ -545,6 +548,16 @@ def object_tickets_sql(postgres: bool, scope: str, objects: int) -> str:
         f'(PARTITION BY t."object_id" ORDER BY t."created_at" DESC, t."id" DESC) AS "r" FROM "ticket" t '
         f'WHERE t."object_id" IN ({marks}) AND {scope}) WHERE "r" <= ?'
     )
+
+
+# An employee's count on one object: all its tickets (an index-only range) minus other people's
+# absence requests (a range of (object_id, ticket_type_id, …)), as EMPLOYEE_COUNT does for all.
+EMPLOYEE_OBJECT_COUNT = (
+    '((SELECT COUNT(*) FROM "ticket" a WHERE a."object_id" = o."id") - (SELECT COUNT(*) FROM "ticket" h '
+    'WHERE h."object_id" = o."id" AND h."ticket_type_id" IN '
+    '(SELECT "id" FROM "ticket_type" WHERE "is_absence_request" = TRUE) '
+    'AND h."created_by_id" <> ? AND (h."assignee_id" IS NULL OR h."assignee_id" <> ?)))'
+)
 
 
 async def object_tickets(request: Request) -> Response:
@@ -571,10 +584,13 @@ async def object_tickets(request: Request) -> Response:
     tickets: dict[int, list[Any]] = defaultdict(list)
     counts: dict[int, int] = {}
     if ids:
-        sql = object_tickets_sql(db.postgres, scope, len(ids))
-        if db.postgres:  # the scope appears twice: in the count and in the page
+        if db.postgres and scope == EMPLOYEE_SCOPE:
+            sql = object_tickets_sql(True, scope, len(ids), EMPLOYEE_OBJECT_COUNT)
             rows = await db.rows(sql, ids, *scope_params, *scope_params, first)
+        elif db.postgres:  # the scope appears twice: in the count and in the page
+            rows = await db.rows(object_tickets_sql(True, scope, len(ids)), ids, *scope_params, *scope_params, first)
         else:
+            sql = object_tickets_sql(False, scope, len(ids))
             rows = await db.rows(sql, *ids, *scope_params, first)
         for r in rows:
             counts[r[0]] = r[1]
