@@ -5,18 +5,20 @@
 
 Needs the pristine data `bench.run` generated (SQLite: `bench/var/pristine-<N>-*.db`; PostgreSQL:
 the database `sitedesk_pristine_<N>_<version>`; a run with `--tickets N` makes it) and copies it
-(PostgreSQL: into `sitedesk_bench_<N>_profile`, dropped afterwards). No server and no client: the request's scope, body and
-response messages stay in memory, so what is measured is the app itself (middlewares, token, viewer,
-SQL on SQLite or asyncpg's side of PostgreSQL, the plan, the response). Prints the median process CPU
-µs per request (SQLite's thread included; PostgreSQL's backends are not); `--ordinary` switches the thin HTTP path off (Strawberry's view and `schema.execute`
-pipeline around the plan), `--profile` prints a pyinstrument profile instead.
+(PostgreSQL: into `sitedesk_bench_<N>_profile`, dropped afterwards). No server and no client: the
+request's scope, body and response messages stay in memory, so what is measured is the app itself
+(middlewares, token, viewer, SQL on SQLite or asyncpg's side of PostgreSQL, the plan, the response).
+Prints the median process CPU µs per request (SQLite's thread included) and, on PostgreSQL, the
+backends' CPU per request (one warm pooled connection); `--ordinary` switches the thin HTTP path
+off (Strawberry's view and `schema.execute` pipeline around the plan), `--profile` prints a
+pyinstrument profile instead (`PROFILE_ALL=1`: every frame).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import asyncio
+import os
 import shutil
 import statistics
 import tempfile
