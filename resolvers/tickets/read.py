@@ -473,7 +473,8 @@ async def _pages_per_object(
 
     rows = await prepared_pages_per_key(
         ("object_pages", viewer.query_shape(), order_by, reading, status, tuple(given), values),
-        lambda s: scope(s).order_by().annotate(n=Count("id")).values("n"),
+        # COUNT of the object column (never NULL here): PostgreSQL counts from the (object_id, …) index alone.
+        lambda s: scope(s).order_by().annotate(n=Count("object_id")).values("n"),
         lambda s: scope(s).limit(s.int("limit")).values(*values),
         {**viewer.query_inputs(), **given, "limit": window.limit + 1},
         "object",
