@@ -420,7 +420,7 @@ async def tickets_by_object(
 
         def build(s: Sentinels) -> Any:
             of = viewer.with_sentinels(s)
-            narrowed = {name: s.int(name) for name in given}
+            narrowed: dict[str, Any] = {name: s.int(name) for name in given}
             scope = filtered_tickets(
                 of, order_by=order_by, descending=reading, listing=listing, status=status, **narrowed
             )
@@ -466,7 +466,7 @@ async def _pages_per_object(
     reading = listing.reading(window)
 
     def scope(s: Sentinels) -> QuerySet[Ticket]:
-        narrowed = {name: s.int(name) for name in given}
+        narrowed: dict[str, Any] = {name: s.int(name) for name in given}
         of = viewer.with_sentinels(s)
         query = filtered_tickets(of, order_by=order_by, descending=reading, listing=listing, status=status, **narrowed)
         return query.filter(object_id=s.int("object"))
@@ -539,8 +539,9 @@ async def comment_pages(
     Rows are in reading order, one more than the page when another follows.
     """
     order = COMMENTS.window_order(window)
-    if window.bounded:
-        page = visible_comments(viewer, ticket_ids).filter(COMMENTS.bounds(window))
+    condition = COMMENTS.bounds(window)
+    if condition is not None:
+        page = visible_comments(viewer, ticket_ids).filter(condition)
         rows = await windowed_values(page.values(*COMMENT_VALUES), "ticket_id", order, window.limit + 1)
     else:
         # A first (or last) page: its SQL is compiled once per shape (a cursor's key is no sentinel).

@@ -26,7 +26,9 @@ OBJECT_LIST = """query($n: Int!, $first: Int!) { objects(first: $n) { edges { no
 async def test_the_ticket_detail_runs_four_statements_for_any_number_of_comments(gql, settings):
     _, first, _, staff = await portal(settings)
     variables = {"id": to_global_id("Ticket", first.id)}
-    counts = {n: (await count_statements(gql.as_viewer(staff.token), DETAIL, {**variables, "n": n}))[0] for n in (1, 20)}
+    counts = {
+        n: (await count_statements(gql.as_viewer(staff.token), DETAIL, {**variables, "n": n}))[0] for n in (1, 20)
+    }
     assert counts == {1: DETAIL_STATEMENTS, 20: DETAIL_STATEMENTS}, counts
 
 
