@@ -39,8 +39,11 @@ from bench.scenarios import gid as scenario_gid
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "bench" / "var"
 HOST = "127.0.0.1"
-PRODUCT_PORT = 18731
-BASELINE_PORT = 18732
+# On a machine shared by several worktrees, SITEDESK_BENCH_PORT moves the servers' ports and
+# SITEDESK_BENCH_TAG names the run's PostgreSQL copy (`sitedesk_bench_N_<tag>`), so runs do not collide.
+PRODUCT_PORT = int(os.environ.get("SITEDESK_BENCH_PORT", "18731"))
+BASELINE_PORT = PRODUCT_PORT + 1
+RUN_TAG = re.sub(r"[^a-z0-9_]", "", os.environ.get("SITEDESK_BENCH_TAG", "").lower())
 SECRET = "bench-secret-key-0123456789abcdef0123456789"
 
 
@@ -77,7 +80,8 @@ def prepare_data(n: int, database_url: str, files_dir: Path) -> tuple[str, World
             world.save(world_file)
             log(f"generated in {time.perf_counter() - started:.1f} s")
         log(f"copying {pristine_name} ...")
-        url = asyncio.run(copy_database(database_url, pristine_name, f"sitedesk_bench_{n}"))
+        copy = f"sitedesk_bench_{n}_{RUN_TAG}" if RUN_TAG else f"sitedesk_bench_{n}"
+        url = asyncio.run(copy_database(database_url, pristine_name, copy))
         return url, World.load(world_file)
     pristine = VAR / f"pristine-{n}-{_generator_version()}.db"
     world_file = pristine.with_suffix(".json")

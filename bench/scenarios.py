@@ -75,6 +75,12 @@ COMMENT = """mutation Comment($input: AddCommentInput!) { addComment(input: $inp
 EVALUATION = """query Evaluation($id: ID!) { node(id: $id) { ... on SiteObject { name
   ticketEvaluation { groupSizeDays total averageDays medianDays buckets { fromDay toDay count } } } } }"""
 
+# Issue 25: a list of 20 objects, each with its newest tickets and their count (`SiteObject.tickets`).
+OBJECT_TICKETS = """query ObjectTickets($first: Int!) { objects(first: 20) { edges { node { id name
+  tickets(first: $first) { totalCount edges { node { id number title status createdAt } } } } } } }"""
+# Tickets per object the SQL statements are counted at.
+OBJECT_PAGE_SIZES = (1, 5, 20)
+
 # Page sizes the SQL statements are counted at; `first` above 100 is refused by the API.
 PAGE_SIZES = (1, 50, 100)
 
@@ -127,6 +133,26 @@ def builtin() -> list[Scenario]:
             lambda w, n: {"id": gid("Ticket", w.detail_ticket_ids[0])},
             baseline="/detail?id={ticket}",
             page_size=20,
+        ),
+        Scenario(
+            "objectTickets",
+            "employee: objects(first: 20), each with tickets(first: 5) and their totalCount",
+            "employee",
+            OBJECT_TICKETS,
+            lambda w, n: {"first": n},
+            baseline="/object-tickets?first={size}",
+            page_size=5,
+            page_sizes=OBJECT_PAGE_SIZES,
+        ),
+        Scenario(
+            "customerObjectTickets",
+            "customer user: objects(first: 20) (their 10), each with tickets(first: 5) and their totalCount",
+            "customer_user",
+            OBJECT_TICKETS,
+            lambda w, n: {"first": n},
+            baseline="/object-tickets?first={size}",
+            page_size=5,
+            page_sizes=OBJECT_PAGE_SIZES,
         ),
         Scenario(
             "createTicket",

@@ -146,10 +146,13 @@ class Listing:
 
     async def page(self, query: QuerySet[Any], window: Window) -> tuple[list[Any], int]:
         """Up to `window.limit + 1` rows of `query`, in reading order, and the total count."""
+        return await self.rows(query, window), await query.count()
+
+    async def rows(self, query: QuerySet[Any], window: Window) -> list[Any]:
+        """Up to `window.limit + 1` rows of `query`, in reading order (no count: for a page that shows none)."""
         condition = self.bounds(window)
         narrowed = query.filter(condition) if condition is not None else query
-        rows = await narrowed.order_by(*self.order_by(self.reading(window))).limit(window.limit + 1)
-        return list(rows), await query.count()
+        return list(await narrowed.order_by(*self.order_by(self.reading(window))).limit(window.limit + 1))
 
     async def pages_by_parent(
         self,

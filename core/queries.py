@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import re
 import types
 from collections.abc import Callable, Hashable
 from datetime import date, datetime
@@ -155,12 +156,7 @@ async def windowed_values(
     query._choose_db_if_not_chosen()
     query._make_query()
     inner, params = query.query.get_parameterized_sql()
-    over = ", ".join(f'"{column}" {"DESC" if descending else "ASC"}' for column, descending in order)
-    sql = (
-        f'SELECT * FROM (SELECT w.*, ROW_NUMBER() OVER (PARTITION BY "{partition}" ORDER BY {over}) AS window_row, '
-        f'COUNT(*) OVER (PARTITION BY "{partition}") AS window_total FROM ({inner}) w) p '
-        f'WHERE window_row <= {int(limit)} ORDER BY "{partition}", window_row'
-    )
+    sql = _window_sql(inner, partition, order, limit)
     db = query.model._choose_db(False)
     rows: list[dict[str, Any]] = await db.execute_query_dict(sql, params)
     columns = _columns(query)
@@ -168,6 +164,15 @@ async def windowed_values(
         for column, convert in columns:
             row[column] = convert(row[column])
     return rows
+
+
+def _window_sql(inner: str, partition: str, order: tuple[tuple[str, bool], ...], limit: int) -> str:
+    over = ", ".join(f'"{column}" {"DESC" if descending else "ASC"}' for column, descending in order)
+    return (
+        f'SELECT * FROM (SELECT w.*, ROW_NUMBER() OVER (PARTITION BY "{partition}" ORDER BY {over}) AS window_row, '
+        f'COUNT(*) OVER (PARTITION BY "{partition}") AS window_total FROM ({inner}) w) p '
+        f'WHERE window_row <= {int(limit)} ORDER BY "{partition}", window_row'
+    )
 
 
 class Direct(Sentinels):
@@ -212,3 +217,97 @@ async def prepared_values(
     if prepared is None:
         return await build(Direct(inputs))
     return await prepared.run(inputs)
+
+
+async def prepared_windowed_values(
+    key: Hashable,
+    build: Callable[[Sentinels], Rows],
+    inputs: dict[str, Any],
+    partition: str,
+    order: tuple[tuple[str, bool], ...],
+    limit: int,
+) -> list[dict[str, Any]]:
+    """`windowed_values` of `build(sentinels)` with `inputs` bound, compiled once per `key`, window and database.
+
+    Building a comment page's SQL cost more CPU than the rest of a ticket's detail
+    (issue 25). As for `prepared_values`, `key` holds what the builder branches on;
+    a cursor's bounds are values, not sentinels: a bounded window uses `windowed_values`.
+    """
+    full_key = (get_connection("default").capabilities.dialect, "windowed", key, partition, order, int(limit))
+    if full_key in _cache:
+        prepared = _cache[full_key]
+    else:
+        prepared = _prepare(key, build)
+        if prepared is not None:
+            prepared = dataclasses.replace(prepared, sql=_window_sql(prepared.sql, partition, order, limit))
+        if len(_cache) > 4096:
+            _cache.clear()
+        _cache[full_key] = prepared
+    if prepared is None:
+        return await windowed_values(build(Direct(inputs)), partition, order, limit)
+    return await prepared.run(inputs)
+
+
+def _correlated(prepared: Prepared, name: str, slots: list[tuple[bool, Any]]) -> str | None:
+    """`prepared`'s SQL with its placeholders of the input `name` made the lateral key and the others
+    renumbered after `slots` (which gets its own); None when the SQL's placeholders are not exactly its slots."""
+    numbers = sorted(int(n) for n in re.findall(r"\$(\d+)\b", prepared.sql))
+    if numbers != list(range(1, len(prepared.slots) + 1)):
+        return None
+    renumbered: dict[int, str] = {}
+    for number, slot in enumerate(prepared.slots, 1):
+        if slot == (True, name):
+            renumbered[number] = '"lateral_keys"."key"'
+        else:
+            slots.append(slot)
+            renumbered[number] = f"${len(slots)}"
+    return re.sub(r"\$(\d+)\b", lambda m: renumbered[int(m.group(1))], prepared.sql)
+
+
+def _per_key(count: Prepared, page: Prepared, name: str) -> Prepared | None:
+    """For each value of the input `name`: `count`'s one row (as `total_count`) and `page`'s rows, if any."""
+    slots: list[tuple[bool, Any]] = []
+    counted = _correlated(count, name, slots)
+    paged = _correlated(page, name, slots)
+    if counted is None or paged is None:
+        return None
+    slots.append((True, f"{name}[]"))
+    sql = (
+        'SELECT "lateral_count"."n" AS "total_count", "lateral_rows".* '
+        f'FROM unnest(${len(slots)}::bigint[]) AS "lateral_keys"("key") '
+        f'CROSS JOIN LATERAL ({counted}) AS "lateral_count" LEFT JOIN LATERAL ({paged}) AS "lateral_rows" ON TRUE'
+    )
+    return dataclasses.replace(page, sql=sql, slots=slots)
+
+
+async def prepared_pages_per_key(
+    key: Hashable,
+    count: Callable[[Sentinels], Rows],
+    page: Callable[[Sentinels], Rows],
+    inputs: dict[str, Any],
+    name: str,
+    values: list[int],
+) -> list[dict[str, Any]] | None:
+    """For each of `values` as the input `name`: the rows of `page(sentinels)`, each with `total_count`,
+    the one value `n` that `count(sentinels)` selects (a key without rows gives one row of NULLs but that).
+
+    One statement, compiled once per `key`: on PostgreSQL `unnest(values)` with a LATERAL count and
+    page, each walking its own index range; a window over all of them reads every row in scope
+    (issue 25: 5.3 ms of backend CPU against 0.7 for a customer user's 10 objects at 20 k tickets).
+    None on SQLite (no LATERAL), or when the query cannot be compiled: the caller uses `windowed_values`.
+    """
+    dialect = get_connection("default").capabilities.dialect
+    if dialect != "postgres":
+        return None
+    full_key = (dialect, "per key", key, name)
+    if full_key in _cache:
+        prepared = _cache[full_key]
+    else:
+        counted, paged = _prepare((key, "count"), count), _prepare((key, "page"), page)
+        prepared = _per_key(counted, paged, name) if counted is not None and paged is not None else None
+        if len(_cache) > 4096:
+            _cache.clear()
+        _cache[full_key] = prepared
+    if prepared is None:
+        return None
+    return await prepared.run({**inputs, f"{name}[]": values})

@@ -12,8 +12,8 @@ The HTTP side (which requests may ask, the view's context and response) is
 `server/thin_path.py`; this module is what it executes. The rules:
 
 - the cost limit is recomputed for every run whose operation has variables
-  (page sizes may come from them); over the budget there is no run here, and
-  the ordinary path refuses the request;
+  (page sizes may come from them; remembered by the values of those it reads);
+  over the budget there is no run here, and the ordinary path refuses the request;
 - only a result without errors is returned. A result with errors (a refused
   field, bad variables, a failing resolver, the database gone) is dropped and
   the caller runs the request again on the ordinary path, so error masking,
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from graphql import DocumentNode, ExecutionResult, OperationDefinitionNode, OperationType
@@ -42,7 +42,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from execution.stats import STATS
 from schema.api_tokens import ReadOnlyViewers
 from schema.errors import ShapeErrors
-from schema.limits import QueryLimits, query_cost
+from schema.limits import QueryLimits, cost_variables, query_cost
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -58,6 +58,8 @@ SETTLED_EXTENSIONS: set[type] = {ShapeErrors, QueryLimits, ReadOnlyViewers, Pars
 # Where a request waiting to settle waits: a key of its ASGI scope (`context.request.scope`).
 SETTLE_KEY = "sitedesk.thin_path.settle"
 CACHE_SIZE = 256
+# Estimates remembered per settled document (distinct page sizes its variables ask for).
+COSTS_PER_DOCUMENT = 64
 
 Key = tuple[str, str | None]  # the query text and the operation name the client gave
 
@@ -70,6 +72,24 @@ class Settled:
     operation: OperationDefinitionNode
     operation_name: str | None  # as Strawberry passes it on (the first operation's name when none is given)
     cost: int | None  # the estimate without variables (recomputed with them)
+    # The variables the estimate reads (`first`/`last`), and the estimates by their values.
+    cost_variables: tuple[str, ...] = ()
+    costs: dict[tuple[Any, ...], int] = field(default_factory=dict)
+
+    def cost_of(self, schema: Any, variables: dict[str, Any]) -> int:
+        """The estimate for `variables`, remembered by the values of those it reads (a ticket's id
+        does not change it: the detail walked the document again on every request)."""
+        # With the type: 1, 1.0 and True are equal keys but not equal page sizes to `query_cost`.
+        key = tuple((type(value), value) for value in (variables.get(name) for name in self.cost_variables))
+        try:
+            found = self.costs.get(key)
+        except TypeError:  # an unhashable value (coercion refuses it later): not remembered
+            return query_cost(schema, self.document, self.operation, variables)
+        if found is None:
+            found = query_cost(schema, self.document, self.operation, variables)
+            if len(self.costs) < COSTS_PER_DOCUMENT:
+                self.costs[key] = found
+        return found
 
 
 @dataclass(frozen=True)
@@ -112,7 +132,7 @@ class SettledDocuments:
         self.settled.move_to_end(key)
         cost = settled.cost
         if settled.operation.variable_definitions:
-            cost = query_cost(self.schema._schema, settled.document, settled.operation, variables or {})
+            cost = settled.cost_of(self.schema._schema, variables or {})
             if cost > self.settings.max_query_cost:
                 return None
         return settled, cost
@@ -159,7 +179,7 @@ class SettledDocuments:
         if operation is None or operation.operation is not OperationType.QUERY:
             return
         cost = None if operation.variable_definitions else query_cost(self.schema._schema, document, operation, {})
-        self.settled[key] = Settled(document, operation, operation_name, cost)
+        self.settled[key] = Settled(document, operation, operation_name, cost, cost_variables(document))
         while len(self.settled) > CACHE_SIZE:
             self.settled.popitem(last=False)
 

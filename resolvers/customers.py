@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
 from tortoise.transactions import in_transaction
 
 from core.errors import BadUserInput, NotFound
 from core.keyset import Listing, Window
 from core.lookup import get_in_scope
+from core.queries import prepared_values
 from mail.inbound.tokens import intake_key
 from models.accounts import Account, CustomerUser, Employee
 from models.audit import AuditAction
@@ -22,12 +26,32 @@ from resolvers.audit import audited_change, record_audit
 
 
 OBJECTS = Listing("objects", "name", descending=False)
+# What an object of a list is read with (`schema.customers.SiteObject.from_row`).
+OBJECT_VALUES = ("id", "name", "address", "customer_id")
 CUSTOMERS = Listing("customers", "name", descending=False)
 
 
-async def object_page(viewer: Viewer, window: Window) -> tuple[list[SiteObject], int]:
-    """One page of the objects the viewer may see, by name (`OBJECTS`), and how many there are in all."""
-    return await OBJECTS.page(visible_objects(viewer), window)
+async def object_page(viewer: Viewer, window: Window, counted: bool = True) -> tuple[list[Any], int | None]:
+    """One page of the objects the viewer may see, by name (`OBJECTS`), and how many there are in all
+    (None when not `counted`: the caller does not show it). Rows are model instances, or rows with
+    the attributes `OBJECT_VALUES` names."""
+    if counted:
+        return await OBJECTS.page(visible_objects(viewer), window)
+    if window.bounded:  # a cursor's key is no sentinel: built each time
+        return await OBJECTS.rows(visible_objects(viewer), window), None
+    # A first (or last) page: compiled once per shape, the columns `schema.customers.SiteObject` reads
+    # as plain rows (building model instances was a sixth of an object list's CPU, issue 25).
+    rows = await prepared_values(
+        ("object_page", viewer.query_shape(), OBJECTS.reading(window)),
+        lambda s: (
+            visible_objects(viewer.with_sentinels(s))
+            .order_by(*OBJECTS.order_by(OBJECTS.reading(window)))
+            .limit(s.int("limit"))
+            .values(*OBJECT_VALUES)
+        ),
+        {**viewer.query_inputs(), "limit": window.limit + 1},
+    )
+    return [SimpleNamespace(**row) for row in rows], None
 
 
 async def customer_page(viewer: Viewer, window: Window) -> tuple[list[Customer], int]:

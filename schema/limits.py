@@ -37,7 +37,9 @@ from graphql import (
     GraphQLSchema,
     get_named_type,
 )
+from graphql import language as graphql_language
 from graphql.language import (
+    ArgumentNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -196,6 +198,19 @@ def _page_size(field: FieldNode, variables: dict[str, Any]) -> int | None:
             return DEFAULT_PAGE_SIZE
         return min(max(value, 0), MAX_PAGE_SIZE)
     return DEFAULT_PAGE_SIZE
+
+
+def cost_variables(document: DocumentNode) -> tuple[str, ...]:
+    """The variables `query_cost` reads: those given as `first` or `last` anywhere in `document`."""
+    names: set[str] = set()
+
+    class Visitor(graphql_language.Visitor):
+        def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
+            if node.name.value in ("first", "last") and isinstance(node.value, VariableNode):
+                names.add(node.value.name.value)
+
+    graphql_language.visit(document, Visitor())
+    return tuple(sorted(names))
 
 
 def query_cost(

@@ -27,8 +27,8 @@ from schema.personal_data import PersonExport
 from schema.relay import Node
 from schema.service_levels import BusinessCalendar, ServiceLevelPolicy
 from schema.tickets import Attachment, Comment, Ticket, TicketType
+from schema.tickets.preload import selected_values
 from schema.tickets.states import TicketState
-from schema.tickets.types import TICKET_ROW
 from schema.webhooks import Webhook, WebhookDelivery
 
 Resolve = Callable[[Viewer, int], Awaitable[Node | None]]
@@ -54,8 +54,18 @@ async def _submission(viewer: Viewer, pk: int) -> Node | None:
     return (await submission_nodes([row]))[0] if row else None
 
 
+async def _ticket(info: strawberry.Info, pk: int) -> Node | None:
+    # Only the columns and relations the query selects on the ticket, as ticket pages do:
+    # each joined table multiplies PostgreSQL's planning of the statement (issue 25).
+    values = tuple(dict.fromkeys(("id", *selected_values(info))))
+    row = await tickets.find_ticket(info.context.viewer, pk, values)
+    return Ticket.from_values(row) if row is not None else None
+
+
+# Types whose lookup reads what the query selects (they get the field's `info`).
+SELECTING: dict[str, Callable[[strawberry.Info, int], Awaitable[Node | None]]] = {"Ticket": _ticket}
+
 RESOLVERS: dict[str, Resolve] = {
-    "Ticket": _node(lambda viewer, pk: tickets.find_ticket(viewer, pk, TICKET_ROW.values), Ticket.from_values),
     "Comment": _node(tickets.find_comment, Comment.from_row),
     "Attachment": _node(tickets.find_attachment, Attachment.from_row),
     "SiteObject": _node(customers.find_object, SiteObject.from_row),
@@ -97,5 +107,8 @@ class NodeQueries:
             type_name, pk = decode_global_id(id, "id")
         except (BadUserInput, NotFound):
             return None
+        selecting = SELECTING.get(type_name)
+        if selecting is not None:
+            return await selecting(info, pk)
         resolve = RESOLVERS.get(type_name)
         return await resolve(info.context.viewer, pk) if resolve else None

@@ -24,7 +24,14 @@ from core.errors import BadUserInput
 from core.keyset import Listing, Window
 from core.lookup import get_in_scope
 from core.partitioned import Partitions, newest_per_partition
-from core.queries import Sentinels, list_inputs, prepared_values, windowed_values
+from core.queries import (
+    Sentinels,
+    list_inputs,
+    prepared_pages_per_key,
+    prepared_values,
+    prepared_windowed_values,
+    windowed_values,
+)
 from core.search import parse
 from models.tickets import Attachment, Comment, Ticket, TicketEvent, TicketStatus
 from permissions.tickets import ticket_partitions, visible_attachments, visible_comments, visible_tickets
@@ -412,29 +419,107 @@ async def tickets_by_object(
             **criteria,
         )
         return {object_ids[0]: (rows, total or 0)}
-    criteria["search_ids"] = await prepare(criteria.get("search"), viewer)
     listing = ticket_listing(order_by, descending)
-    scope = filtered_tickets(viewer, order_by=order_by, descending=listing.reading(window), listing=listing, **criteria)
-    scope = scope.filter(object_id__in=object_ids)
-    condition = listing.bounds(window)
-    page = scope.filter(condition) if condition is not None else scope
-    rows = await windowed_values(
-        page.order_by().values(
-            *page_values(values, order_by, descending), *((RELEVANCE,) if order_by == "RELEVANCE" else ())
-        ),
-        "object_id",
-        listing.window_order(window),
-        window.limit + 1,
-    )
+    reading = listing.reading(window)
+    values = page_values((*values, "object_id"), order_by, descending)  # the window partitions by the object
+    totals: dict[int, int] | None = None
+    if _built_each_time(window, criteria):
+        criteria["search_ids"] = await prepare(criteria.get("search"), viewer)
+        scope = filtered_tickets(viewer, order_by=order_by, descending=reading, listing=listing, **criteria)
+        scope = scope.filter(object_id__in=object_ids)
+        condition = listing.bounds(window)
+        page = scope.filter(condition) if condition is not None else scope
+        rows = await windowed_values(
+            page.order_by().values(*values, *((RELEVANCE,) if order_by == "RELEVANCE" else ())),
+            "object_id",
+            listing.window_order(window),
+            window.limit + 1,
+        )
+        if window.bounded:  # the cursor's bound narrows the window: count each object's tickets apart
+            counted = scope.order_by().group_by("object_id").annotate(n=Count("id")).values("object_id", "n")
+            totals = {row["object_id"]: row["n"] for row in await counted}
+    else:
+        # First pages without text or dates: the SQL is compiled once per shape, as `ticket_page`'s.
+        status = criteria.get("status")
+        given = {name: criteria[name] for name in _ID_CRITERIA if criteria.get(name) is not None}
+        found = await _pages_per_object(viewer, object_ids, window, order_by, listing, status, given, values)
+        if found is not None:
+            return found
+
+        def build(s: Sentinels) -> Any:
+            of = viewer.with_sentinels(s)
+            narrowed: dict[str, Any] = {name: s.int(name) for name in given}
+            scope = filtered_tickets(
+                of, order_by=order_by, descending=reading, listing=listing, status=status, **narrowed
+            )
+            return scope.filter(object_id__in=s.ints("objects", len(object_ids))).order_by().values(*values)
+
+        rows = await prepared_windowed_values(
+            (
+                "tickets_by_object",
+                viewer.query_shape(),
+                order_by,
+                reading,
+                status,
+                tuple(given),
+                values,
+                len(object_ids),
+            ),
+            build,
+            {**viewer.query_inputs(), **given, **list_inputs("objects", object_ids)},
+            "object_id",
+            listing.window_order(window),
+            window.limit + 1,
+        )
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         grouped[row["object_id"]].append(row)
-    if window.bounded:
-        counted = scope.order_by().group_by("object_id").annotate(n=Count("id")).values("object_id", "n")
-        totals = {row["object_id"]: row["n"] for row in await counted}
-    else:
+    if totals is None:
         totals = {pk: found[0]["window_total"] for pk, found in grouped.items()}
     return {pk: (grouped.get(pk, []), totals.get(pk, 0)) for pk in object_ids}
+
+
+async def _pages_per_object(
+    viewer: Viewer,
+    object_ids: list[int],
+    window: Window,
+    order_by: str,
+    listing: Listing,
+    status: TicketStatus | None,
+    given: dict[str, int],
+    values: tuple[str, ...],
+) -> dict[int, tuple[list[dict[str, Any]], int]] | None:
+    """Each object's first page as `ticket_page` reads one (its index range, its count), all in one
+    statement (`core.queries.prepared_pages_per_key`); None where that is not possible (SQLite)."""
+    reading = listing.reading(window)
+
+    def scope(s: Sentinels) -> QuerySet[Ticket]:
+        narrowed: dict[str, Any] = {name: s.int(name) for name in given}
+        of = viewer.with_sentinels(s)
+        query = filtered_tickets(of, order_by=order_by, descending=reading, listing=listing, status=status, **narrowed)
+        return query.filter(object_id=s.int("object"))
+
+    rows = await prepared_pages_per_key(
+        ("object_pages", viewer.query_shape(), order_by, reading, status, tuple(given), values),
+        # COUNT of the object column (never NULL here): PostgreSQL counts from the (object_id, …) index alone.
+        lambda s: scope(s).order_by().annotate(n=Count("object_id")).values("n"),
+        lambda s: scope(s).limit(s.int("limit")).values(*values),
+        {**viewer.query_inputs(), **given, "limit": window.limit + 1},
+        "object",
+        object_ids,
+    )
+    if rows is None:
+        return None
+    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row["id"] is not None:  # an object without tickets in scope: its count alone
+            grouped[row["object_id"]].append(row)
+    pages = {}
+    for pk in object_ids:
+        found = in_page_order(grouped.get(pk, []), order_by, reading, _nulls_first(), listing.column)
+        # No row: the object has no ticket in scope (a first page is empty only then).
+        pages[pk] = (found, found[0]["total_count"] if found else 0)
+    return pages
 
 
 # ---------------------------------------------------------------- batches (for the per-request loaders)
@@ -481,12 +566,23 @@ async def comment_pages(
     for all tickets; behind a cursor a second one counts each ticket's comments.
     Rows are in reading order, one more than the page when another follows.
     """
-    scope = visible_comments(viewer, ticket_ids)
+    order = COMMENTS.window_order(window)
     condition = COMMENTS.bounds(window)
-    page = scope.filter(condition) if condition is not None else scope
-    rows = await windowed_values(
-        page.values(*COMMENT_VALUES), "ticket_id", COMMENTS.window_order(window), window.limit + 1
-    )
+    if condition is not None:
+        page = visible_comments(viewer, ticket_ids).filter(condition)
+        rows = await windowed_values(page.values(*COMMENT_VALUES), "ticket_id", order, window.limit + 1)
+    else:
+        # A first (or last) page: its SQL is compiled once per shape (a cursor's key is no sentinel).
+        rows = await prepared_windowed_values(
+            ("comment_pages", viewer.query_shape(), len(ticket_ids)),
+            lambda s: visible_comments(viewer.with_sentinels(s), s.ints("ids", len(ticket_ids))).values(
+                *COMMENT_VALUES
+            ),
+            {**viewer.query_inputs(), **list_inputs("ids", ticket_ids)},
+            "ticket_id",
+            order,
+            window.limit + 1,
+        )
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         grouped[row["ticket_id"]].append(row)

@@ -37,7 +37,7 @@ from schema.tickets.inputs import (
 )
 from schema.tickets.preload import page_values, preload
 from schema.tickets.search import TicketConnection, highlighted
-from schema.tickets.types import TICKET_ROW, Attachment, Comment, ImportResult, Ticket, TicketType
+from schema.tickets.types import Attachment, Comment, ImportResult, Ticket, TicketType
 
 
 def chosen_ticket_listing(order_by: TicketOrder, descending: bool, **_: object) -> Listing:
@@ -69,11 +69,11 @@ async def ticket_connection(
     search = parse(criteria["search"]) if criteria.get("search") is not None else None
     selected = selection_tree(info)
     marked = search is not None and "highlights" in at(selected, "edges")
+    # Only the columns and relations selected on the nodes (and those the highlights read).
+    values = page_values(info) + (HIGHLIGHT_VALUES if marked else ())
     if object_pk is not None:
         criteria.pop("object_id", None)
-        extra = tuple(
-            sorted({**criteria, "order_by": order_by, "descending": descending, "values": TICKET_ROW.values}.items())
-        )
+        extra = tuple(sorted({**criteria, "order_by": order_by, "descending": descending, "values": values}.items()))
         rows, total = await visible_ticket_page_by_object_id(info).load((object_pk, (page.window, extra)))
     else:
         rows, total = await tickets.ticket_page(
@@ -81,7 +81,7 @@ async def ticket_connection(
             window=page.window,
             order_by=order_by,
             descending=descending,
-            values=page_values(info) + (HIGHLIGHT_VALUES if marked else ()),
+            values=values,
             counted="totalCount" in selected,
             **criteria,
         )

@@ -2,7 +2,8 @@
 
 - `page_values(info)`: the columns the selected `Ticket` fields read (each
   field declares them, `schema.rows`), so the page query reads only those
-  columns and joins only those relations. Every `Ticket` field says what it
+  columns and joins only those relations (`selected_values(info)`: the same
+  for a single ticket, `node(id:)`). Every `Ticket` field says what it
   reads: a plain attribute its own column, a resolver `metadata=columns(...)`
   (`tests/tickets/test_projection.py` fails on a field that does neither); a
   field selected that does not say makes the page read every column, never
@@ -123,8 +124,17 @@ def projection(info: strawberry.Info) -> Projection:
 
 def page_values(info: strawberry.Info) -> tuple[str, ...]:
     """The columns (`TICKET_ROW.values`) that what the connection field being resolved selects on its nodes reads."""
+    return selected_values(info, *projection(info).node_path)
+
+
+def selected_values(info: strawberry.Info, *path: str) -> tuple[str, ...]:
+    """The columns that what the field being resolved selects on a ticket (at `path` below it) reads.
+
+    `node(id:)` selects on the ticket itself (no path); fields of other types' fragments
+    merged in make it read every column, never too few.
+    """
     known = projection(info)
-    wanted = at(selection_tree(info), *known.node_path)
+    wanted = at(selection_tree(info), *path)
     key = tuple((name, frozenset(below)) for name, below in wanted.items())
     found = known.cache.get(key)
     if found is None:

@@ -220,3 +220,32 @@ async def test_trusted_documents_keep_every_request_on_the_ordinary_path(setting
         assert [a.status_code for a in answers] == [200, 200, 200]
         assert len(answers[-1].json()["data"]["tickets"]["edges"]) == 2
         assert thin_count() == before
+
+
+def test_the_estimate_is_remembered_by_the_page_sizes_it_reads():
+    from graphql import parse
+
+    from execution.schema import schema
+    from execution.settled import Settled
+    from schema.limits import cost_variables, query_cost
+
+    document = parse(
+        """query($id: ID!, $n: Int!) { node(id: $id) { ... on Ticket { title ...more } } }
+        fragment more on Ticket { comments(first: $n) { edges { node { body } } } }"""
+    )
+    operation = document.definitions[0]
+    assert cost_variables(document) == ("n",)  # in a fragment too; the id is not read
+    settled = Settled(document, operation, None, None, cost_variables(document))
+    graphql_schema = schema._schema
+
+    def fresh(variables):
+        return query_cost(graphql_schema, document, operation, variables)
+
+    assert settled.cost_of(graphql_schema, {"id": "a", "n": 2}) == fresh({"n": 2})
+    assert settled.cost_of(graphql_schema, {"id": "b", "n": 2}) == fresh({"n": 2})
+    assert len(settled.costs) == 1  # another ticket, the same estimate
+    assert settled.cost_of(graphql_schema, {"id": "a", "n": 90}) == fresh({"n": 90}) > fresh({"n": 2})
+    # 2.0 equals 2 as a key, not as a page size; an unhashable value is estimated and not kept.
+    assert settled.cost_of(graphql_schema, {"id": "a", "n": 2.0}) == fresh({"n": 2.0})
+    assert settled.cost_of(graphql_schema, {"id": "a", "n": [2]}) == fresh({"n": [2]})
+    assert len(settled.costs) == 3
