@@ -1,9 +1,11 @@
-"""Tickets: ticket types, reading (`read`), writing with history (`write`), importing (`importing`).
+"""Tickets: ticket types, reading (`read`, many objects' tickets at once `by_object`), writing with history (`write`),
+importing (`importing`).
 
 Other layers import from here; the submodules are the rooms.
 """
 
 from resolvers.people import person_values
+from resolvers.tickets.by_object import tickets_by_object
 from resolvers.tickets.importing import import_tickets
 from resolvers.tickets.read import (
     attachments_by_ticket,
@@ -18,7 +20,6 @@ from resolvers.tickets.read import (
     get_ticket,
     history_by_ticket,
     ticket_page,
-    tickets_by_object,
 )
 from resolvers.tickets.states import (
     create_ticket_state,

@@ -27,7 +27,6 @@ from core.partitioned import Partitions, newest_per_partition
 from core.queries import (
     Sentinels,
     list_inputs,
-    prepared_pages_per_key,
     prepared_values,
     prepared_windowed_values,
     windowed_values,
@@ -300,17 +299,17 @@ def in_page_order(
     return sorted(rows, key=key, reverse=descending)
 
 
-def _nulls_first() -> bool:
+def nulls_first() -> bool:
     return dialect() == "sqlite"
 
 
 # Criteria that are ids: the compiled query binds them as parameters.
-_ID_CRITERIA = ("object_id", "ticket_type_id", "assignee_id")
+ID_CRITERIA = ("object_id", "ticket_type_id", "assignee_id")
 # Criteria built into the query each time (text and dates are no sentinels).
 _BUILT_CRITERIA = ("search", "created_after", "created_before", "updated_after", "service_level_breached")
 
 
-def _built_each_time(window: Window, criteria: dict[str, Any]) -> bool:
+def built_each_time(window: Window, criteria: dict[str, Any]) -> bool:
     if window.bounded or (criteria.get("search") or "").strip():
         return True
     return any(criteria.get(name) is not None for name in _BUILT_CRITERIA if name != "search")
@@ -342,7 +341,7 @@ async def ticket_page(
     """
     if order_by == "RELEVANCE":
         descending = True  # best match first, whatever `descending` says
-    if _built_each_time(window, criteria):
+    if built_each_time(window, criteria):
         criteria["search_ids"] = await prepare(criteria.get("search"), viewer)
     listing = ticket_listing(order_by, descending)
     reading = listing.reading(window)
@@ -355,8 +354,8 @@ async def ticket_page(
     if order_by == "RELEVANCE" and parsed is not None and walks_tiers(window, criteria.get("search_ids")):
         rows = await relevance_walk(lambda: filtered_tickets(viewer, **criteria), parsed, viewer, window, values)
         total = await filtered_tickets(viewer, **criteria).count() if counted else None
-        return in_page_order(rows, order_by, reading, _nulls_first(), listing.column), total
-    if _built_each_time(window, criteria):
+        return in_page_order(rows, order_by, reading, nulls_first(), listing.column), total
+    if built_each_time(window, criteria):
         scope = query(viewer, **criteria)
         condition = listing.bounds(window)
         page = scope.filter(condition) if condition is not None else scope
@@ -371,7 +370,7 @@ async def ticket_page(
         )
     else:
         status = criteria.get("status")
-        given = {name: criteria[name] for name in _ID_CRITERIA if criteria.get(name) is not None}
+        given = {name: criteria[name] for name in ID_CRITERIA if criteria.get(name) is not None}
 
         def build(s: Sentinels) -> Any:
             of = viewer.with_sentinels(s)
@@ -383,143 +382,10 @@ async def ticket_page(
         rows = await prepared_values(key, build, {**viewer.query_inputs(), **given, "limit": window.limit + 1})
     total = rows[0]["total_count"] if rows and counted else None
     if rows:
-        return in_page_order(rows, order_by, reading, _nulls_first(), listing.column), total
+        return in_page_order(rows, order_by, reading, nulls_first(), listing.column), total
     if not counted:
         return rows, None
     return rows, (await query(viewer, **criteria).count() if window.bounded else 0)
-
-
-async def tickets_by_object(
-    viewer: Viewer,
-    object_ids: list[int],
-    *,
-    window: Window,
-    order_by: str = "CREATED_AT",
-    descending: bool = True,
-    values: tuple[str, ...],
-    **criteria: Any,
-) -> dict[int, tuple[list[dict[str, Any]], int]]:
-    """`ticket_page` for each of `object_ids` (distinct) at once: one windowed statement for all of them.
-
-    (ROW_NUMBER() OVER (PARTITION BY object_id ...)); behind a cursor, whose
-    bound narrows the window, a second statement counts each object's tickets.
-    A single object's page is `ticket_page`'s, which walks the ordering index.
-    """
-    criteria.pop("object_id", None)
-    if order_by == "RELEVANCE":
-        descending = True
-    if len(object_ids) == 1:
-        rows, total = await ticket_page(
-            viewer,
-            window=window,
-            order_by=order_by,
-            descending=descending,
-            values=values,
-            object_id=object_ids[0],
-            **criteria,
-        )
-        return {object_ids[0]: (rows, total or 0)}
-    listing = ticket_listing(order_by, descending)
-    reading = listing.reading(window)
-    values = page_values((*values, "object_id"), order_by, descending)  # the window partitions by the object
-    totals: dict[int, int] | None = None
-    if _built_each_time(window, criteria):
-        criteria["search_ids"] = await prepare(criteria.get("search"), viewer)
-        scope = filtered_tickets(viewer, order_by=order_by, descending=reading, listing=listing, **criteria)
-        scope = scope.filter(object_id__in=object_ids)
-        condition = listing.bounds(window)
-        page = scope.filter(condition) if condition is not None else scope
-        rows = await windowed_values(
-            page.order_by().values(*values, *((RELEVANCE,) if order_by == "RELEVANCE" else ())),
-            "object_id",
-            listing.window_order(window),
-            window.limit + 1,
-        )
-        if window.bounded:  # the cursor's bound narrows the window: count each object's tickets apart
-            counted = scope.order_by().group_by("object_id").annotate(n=Count("id")).values("object_id", "n")
-            totals = {row["object_id"]: row["n"] for row in await counted}
-    else:
-        # First pages without text or dates: the SQL is compiled once per shape, as `ticket_page`'s.
-        status = criteria.get("status")
-        given = {name: criteria[name] for name in _ID_CRITERIA if criteria.get(name) is not None}
-        found = await _pages_per_object(viewer, object_ids, window, order_by, listing, status, given, values)
-        if found is not None:
-            return found
-
-        def build(s: Sentinels) -> Any:
-            of = viewer.with_sentinels(s)
-            narrowed: dict[str, Any] = {name: s.int(name) for name in given}
-            scope = filtered_tickets(
-                of, order_by=order_by, descending=reading, listing=listing, status=status, **narrowed
-            )
-            return scope.filter(object_id__in=s.ints("objects", len(object_ids))).order_by().values(*values)
-
-        rows = await prepared_windowed_values(
-            (
-                "tickets_by_object",
-                viewer.query_shape(),
-                order_by,
-                reading,
-                status,
-                tuple(given),
-                values,
-                len(object_ids),
-            ),
-            build,
-            {**viewer.query_inputs(), **given, **list_inputs("objects", object_ids)},
-            "object_id",
-            listing.window_order(window),
-            window.limit + 1,
-        )
-    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        grouped[row["object_id"]].append(row)
-    if totals is None:
-        totals = {pk: found[0]["window_total"] for pk, found in grouped.items()}
-    return {pk: (grouped.get(pk, []), totals.get(pk, 0)) for pk in object_ids}
-
-
-async def _pages_per_object(
-    viewer: Viewer,
-    object_ids: list[int],
-    window: Window,
-    order_by: str,
-    listing: Listing,
-    status: TicketStatus | None,
-    given: dict[str, int],
-    values: tuple[str, ...],
-) -> dict[int, tuple[list[dict[str, Any]], int]] | None:
-    """Each object's first page as `ticket_page` reads one (its index range, its count), all in one
-    statement (`core.queries.prepared_pages_per_key`); None where that is not possible (SQLite)."""
-    reading = listing.reading(window)
-
-    def scope(s: Sentinels) -> QuerySet[Ticket]:
-        narrowed: dict[str, Any] = {name: s.int(name) for name in given}
-        of = viewer.with_sentinels(s)
-        query = filtered_tickets(of, order_by=order_by, descending=reading, listing=listing, status=status, **narrowed)
-        return query.filter(object_id=s.int("object"))
-
-    rows = await prepared_pages_per_key(
-        ("object_pages", viewer.query_shape(), order_by, reading, status, tuple(given), values),
-        # COUNT of the object column (never NULL here): PostgreSQL counts from the (object_id, …) index alone.
-        lambda s: scope(s).order_by().annotate(n=Count("object_id")).values("n"),
-        lambda s: scope(s).limit(s.int("limit")).values(*values),
-        {**viewer.query_inputs(), **given, "limit": window.limit + 1},
-        "object",
-        object_ids,
-    )
-    if rows is None:
-        return None
-    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        if row["id"] is not None:  # an object without tickets in scope: its count alone
-            grouped[row["object_id"]].append(row)
-    pages = {}
-    for pk in object_ids:
-        found = in_page_order(grouped.get(pk, []), order_by, reading, _nulls_first(), listing.column)
-        # No row: the object has no ticket in scope (a first page is empty only then).
-        pages[pk] = (found, found[0]["total_count"] if found else 0)
-    return pages
 
 
 # ---------------------------------------------------------------- batches (for the per-request loaders)
