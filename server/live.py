@@ -29,9 +29,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Protocol
 
+import orjson
 import uvicorn
 from graphql import GraphQLError, GraphQLSyntaxError, parse
 from graphql import OperationType as GraphQLOperationType
@@ -39,12 +41,13 @@ from graphql.utilities import get_operation_ast
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived, WebSocketDisconnected
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
     Message,
     SubscribeMessage,
 )
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.utils.aio import aclosing
 
@@ -106,9 +109,45 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
         except (WebSocketDisconnect, RuntimeError) as exc:
             raise WebSocketDisconnected from exc
 
+    async def send_text(self, text: str) -> None:
+        try:
+            await self.ws.send_text(text)
+        except (WebSocketDisconnect, RuntimeError) as exc:
+            raise WebSocketDisconnected from exc
+
     async def close(self, code: int, reason: str) -> None:
         with contextlib.suppress(RuntimeError):  # already closed
             await self.ws.close(code=code, reason=close_reason(reason))
+
+
+class EncodedPayloads:
+    """The `payload` of recent `next` messages, encoded once for every subscriber who shares the answer.
+
+    Subscribers who share a change's execution (`execution.events`) get the same `data` object;
+    its JSON is kept here by that object's identity (the entry holds the object, so the identity
+    cannot be reused while the entry lives), for the last `size` answers.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self.entries: OrderedDict[int, tuple[object, object, str]] = OrderedDict()
+
+    def encoded(self, data: object, extensions: object, encode: Any) -> str:
+        entry = self.entries.get(id(data))
+        if entry is not None and entry[0] is data and entry[1] == extensions:
+            return entry[2]
+        payload: dict[str, object] = {"data": data}
+        if extensions:
+            payload["extensions"] = extensions
+        text = encode(payload)
+        text = text.decode() if isinstance(text, bytes) else text
+        self.entries[id(data)] = (data, extensions, text)
+        if len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+        return text
+
+
+PAYLOADS = EncodedPayloads()
 
 
 def close_reason(text: str) -> str:
@@ -290,6 +329,31 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             await self.send_message({"id": message["id"], "type": "error", "payload": [refusal.formatted]})
             return
         await super().handle_subscribe(message)
+
+    async def _send_result_stream(self, operation: Operation[Any, Any], result_source: Any) -> None:
+        """Strawberry's loop over an operation's results, sending each `next` through `send_next`."""
+        first = True
+        async for result in result_source:
+            if first and isinstance(result, PreExecutionError):
+                await self._handle_pre_execution_error(operation, result)
+                return
+            if not isinstance(result, ExecutionResult):
+                await self._reject_incremental_delivery(operation)
+                return
+            await self.send_next(operation, result)
+            first = False
+
+    async def send_next(self, operation: Operation[Any, Any], result: ExecutionResult) -> None:
+        """A `next` message; an answer without errors is encoded once for all who share it."""
+        if result.errors or not isinstance(result.data, dict):
+            await operation.send_next(result)
+            return
+        if operation.completed:
+            return
+        payload = PAYLOADS.encoded(result.data, result.extensions, self.view.encode_json)
+        # The frame as Strawberry's `Operation.send_next` would encode it: only the id differs.
+        frame = '{"id":' + orjson.dumps(operation.id).decode() + ',"type":"next","payload":' + payload + "}"
+        await self.websocket.send_text(frame)  # type: ignore[attr-defined]
 
     async def handle_task_exception(self, error: Exception) -> None:
         if isinstance(error, WebSocketDisconnected):  # the socket closed while a change was being sent
