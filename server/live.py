@@ -50,12 +50,15 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.utils.aio import aclosing
+from uvicorn.protocols.utils import ClientDisconnected
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from core.database import database_unavailable
 from live.hub import HUB
 from live.sockets import SOCKETS
 from permissions.tokens import TOKEN_EXPIRED
 from permissions.viewer import Viewer
+from resolvers.tickets.live import SLOW_CONSUMER
 from schema.errors import finish_errors, is_unexpected
 from server.live_checks import CHECKS
 
@@ -74,6 +77,8 @@ MAX_CLOSE_REASON_BYTES = 123
 MAX_OPERATION_ID = 128
 # How long closing a socket waits for its operations' tasks to end (they are cancelled).
 OPERATION_STOP_SECONDS = 2.0
+# A client that has not read what was sent to it for this long is gone: its connection is aborted.
+STALLED_SEND_SECONDS = 10.0
 
 # Open sockets of this process (for graceful shutdown).
 HANDLERS: set[LiveTransportHandler] = set()
@@ -331,7 +336,8 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         await super().handle_subscribe(message)
 
     async def _send_result_stream(self, operation: Operation[Any, Any], result_source: Any) -> None:
-        """Strawberry's loop over an operation's results, sending each `next` through `send_next`."""
+        """Strawberry's loop over an operation's results, sending each `next` through `send_next`;
+        a stream ended with `SLOW_CONSUMER` answers the protocol's `error` message (API.md), no `complete`."""
         first = True
         async for result in result_source:
             if first and isinstance(result, PreExecutionError):
@@ -339,6 +345,9 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler[Any, Any]):
                 return
             if not isinstance(result, ExecutionResult):
                 await self._reject_incremental_delivery(operation)
+                return
+            if result.data is None and any(code_of(error) == SLOW_CONSUMER for error in result.errors or ()):
+                await operation.send_initial_errors(result.errors or [])
                 return
             await self.send_next(operation, result)
             first = False
@@ -410,9 +419,59 @@ async def close_all(code: int = CLOSE_GOING_AWAY, reason: str = "Server shutting
             task.cancel()
 
 
+def code_of(error: GraphQLError) -> object:
+    return (error.extensions or {}).get("code")
+
+
+class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's WebSocket protocol with a bounded wait for a client that stopped reading.
+
+    uvicorn's `send` waits without bound for the transport's buffer to drain (a close frame
+    too), and closing the transport waits for the buffer to flush: a client that stops reading
+    would hold its socket, its subscriptions' sends and the server's shutdown for ever (and
+    without permessage-deflate its buffer fills quickly). Here a send waits at most
+    `STALLED_SEND_SECONDS`, then the connection is aborted (no close handshake is possible
+    with a peer that does not read); shutdown and a keepalive timeout abort such a connection at once.
+    """
+
+    async def send(self, message: Any) -> None:
+        if not self.writable.is_set():
+            try:
+                async with asyncio.timeout(STALLED_SEND_SECONDS):
+                    await self.writable.wait()
+            except TimeoutError:
+                self.abort_stalled()
+                raise ClientDisconnected from None
+        await super().send(message)
+
+    def abort_stalled(self) -> None:
+        if not self.disconnected:
+            logger.info("live updates: a client stopped reading; its connection is aborted")
+            self.transport.abort()
+
+    def shutdown(self) -> None:
+        if not self.writable.is_set():
+            self.abort_stalled()
+            return
+        super().shutdown()
+
+    def keepalive_timeout(self) -> None:
+        if not self.writable.is_set():
+            self.pong_timer = None
+            self.abort_stalled()
+            return
+        super().keepalive_timeout()
+
+
 class Server(uvicorn.Server):
-    """uvicorn's server, closing live sockets with 1001 before it stops (uvicorn itself would send 1012)."""
+    """uvicorn's server, closing live sockets with 1001 before it stops (uvicorn itself would send 1012).
+
+    Clients that stopped reading cannot receive a close frame: their connections are aborted first.
+    """
 
     async def shutdown(self, sockets: list[Any] | None = None) -> None:
+        for connection in list(self.server_state.connections):
+            if isinstance(connection, LiveWebSocketProtocol) and not connection.writable.is_set():
+                connection.abort_stalled()
         await close_all()
         await super().shutdown(sockets)

@@ -58,8 +58,11 @@ KINDS = {
 }
 
 
+SLOW_CONSUMER = "SLOW_CONSUMER"
+
+
 class SlowConsumer(SitedeskError):
-    code = "SLOW_CONSUMER"
+    code = SLOW_CONSUMER
 
 
 @dataclass(frozen=True, slots=True)
