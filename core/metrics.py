@@ -58,6 +58,12 @@ ACTIVE_SUBSCRIPTIONS = Gauge(
     registry=REGISTRY,
     multiprocess_mode="livesum",
 )
+LIVE_ANSWERS = Counter(
+    "sitedesk_live_answers",
+    "Live changes answered to a subscriber: executed for it, or shared with one who got the same answer.",
+    ["how"],
+    registry=REGISTRY,
+)
 LOGIN_REFUSALS = Counter(
     "sitedesk_login_refusals",
     "Refused logins by reason: credentials (wrong email or password) or throttled.",

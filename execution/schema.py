@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from execution.compiled import CompiledExecution
+from execution.events import SharedEventExecutor
 from schema.schema import ShapedSchema, build_schema
 
 PLAN_CACHE_SIZE = 256
@@ -41,6 +42,8 @@ def executable_schema() -> SitedeskSchema:
     """Sitedesk's schema (`schema.schema.build_schema`) running on compiled plans."""
     built = build_schema(SitedeskSchema)
     built.compiled = CompiledExecution(built, maxsize=PLAN_CACHE_SIZE)
+    # Live changes: subscribers who must get the same answer share one execution.
+    built.execution_context_class = SharedEventExecutor
     return built
 
 

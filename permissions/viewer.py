@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +76,20 @@ class Viewer:
 ANONYMOUS = Viewer()
 
 
+VIEWER_COLUMNS = (
+    "id",
+    "kind",
+    "name",
+    "email",
+    "locale",
+    "employee__id",
+    "employee__is_system_admin",
+    "employee__groups__permissions",
+    "customer_user__id",
+    "customer_user__customer_id",
+)
+
+
 async def load_viewer(account_id: int, token_version: int) -> Viewer | None:
     """The viewer for a token's account, or None when the account or token is no longer valid.
 
@@ -85,19 +99,33 @@ async def load_viewer(account_id: int, token_version: int) -> Viewer | None:
     rows = await prepared_values(
         ("load_viewer",),
         lambda s: Account.filter(id=s.int("account"), is_active=True, token_version=s.int("version")).values(
-            "id",
-            "kind",
-            "name",
-            "email",
-            "locale",
-            "employee__id",
-            "employee__is_system_admin",
-            "employee__groups__permissions",
-            "customer_user__id",
-            "customer_user__customer_id",
+            *VIEWER_COLUMNS
         ),
         {"account": account_id, "version": token_version},
     )
+    return viewer_from_rows(rows)
+
+
+async def load_viewers(sessions: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Viewer]:
+    """`load_viewer` for many (account, token version) pairs in one statement (live sockets' re-check).
+
+    A pair whose account is gone, inactive or at another token version is missing from the answer.
+    """
+    pairs = set(sessions)
+    if not pairs:
+        return {}
+    rows = await Account.filter(id__in=sorted({account for account, _ in pairs}), is_active=True).values(
+        "token_version", *VIEWER_COLUMNS
+    )
+    by_session: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_session.setdefault((row["id"], row["token_version"]), []).append(row)
+    found = {pair: viewer_from_rows(by_session.get(pair, [])) for pair in pairs}
+    return {pair: viewer for pair, viewer in found.items() if viewer is not None}
+
+
+def viewer_from_rows(rows: list[dict[str, Any]]) -> Viewer | None:
+    """The viewer of an account's `VIEWER_COLUMNS` rows (one per group); None without rows."""
     if not rows:
         return None
     account = rows[0]

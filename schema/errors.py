@@ -46,6 +46,13 @@ class ShapeErrors(MaskErrors):
         masked.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
         return masked
 
+    def _process_result(self, result: object) -> None:
+        # Strawberry's own test is `isinstance` against a runtime-checkable Protocol, slow enough
+        # to show in the live fan-out (every change to every subscriber passes here): same test, by attribute.
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed = super()._process_errors(errors)
         for error in processed:

@@ -6,17 +6,38 @@ cost before anything is streamed (errors end the subscription with an
 query's answer, so `@policy` decides every field of `ticket`, `comment` and
 `attachment`. Loaders and policy answers are per change: a change never
 sees rows cached for an earlier one.
+
+Execute once, send many: subscribers whose answer to a change must be the
+same share one execution of their document (`execution.events`): the same
+document and variables, and either the same viewer, or, for a document of
+`SHARED_FIELDS` only, the same kind of viewer (`Viewer.query_shape`) of the
+same customer. Who may learn of the change at all was decided per viewer
+before (`resolvers.tickets.live`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+import sys
+from collections.abc import AsyncIterator, Hashable
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, cast
 
 import strawberry
-from graphql import DocumentNode, GraphQLError
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    SelectionSetNode,
+    get_named_type,
+    print_ast,
+)
 
 from core.ids import parse_id, to_global_id
 from permissions.policy import SIGNED_IN
@@ -63,9 +84,12 @@ class TicketChange:
     )
     attachment: Attachment | None = strawberry.field(description="The file attached (ATTACHMENT_ADDED), else null.")
     occurred_at: datetime = strawberry.field(description="When the change was made.")
+    # Where this subscriber's answer is shared with others' (`execution.events`): the change's
+    # `answers` and this subscriber's key in them.
+    answer: strawberry.Private[tuple[dict[Hashable, Any], Hashable] | None] = None
 
 
-def shaped(change: Change) -> TicketChange:
+def shaped(change: Change, key: Hashable | None = None) -> TicketChange:
     return TicketChange(
         kind=TicketChangeKind(change.kind),
         ticket_id=to_global_id("Ticket", change.ticket_id),
@@ -73,7 +97,76 @@ def shaped(change: Change) -> TicketChange:
         comment=Comment.from_row(change.comment) if change.comment is not None else None,
         attachment=Attachment.from_row(change.attachment) if change.attachment is not None else None,
         occurred_at=change.occurred_at,
+        answer=(change.answers, key) if key is not None else None,
     )
+
+
+# The fields whose answer, for a change its subscriber was authorised for, follows from the rows
+# loaded once for everybody and from the field's @policy (the viewer's kind and permissions):
+# no scope query, nothing of the viewer's own account. Anything else (viewerCan, author, object,
+# comments, URLs, ...) may depend on who asks, so a document with it is executed per viewer.
+SHARED_FIELDS: dict[str, frozenset[str]] = {
+    "TicketChange": frozenset({"kind", "ticketId", "ticket", "comment", "attachment", "occurredAt"}),
+    "Ticket": frozenset(
+        {"id", "number", "title", "description", "status", "source", "createdAt", "updatedAt"}
+        | {"doneAt", "dueDate", "priority"}
+    ),
+    "Comment": frozenset({"id", "body", "createdAt", "editedAt", "source", "internal"}),
+    "Attachment": frozenset({"id", "filename", "contentType", "size", "createdAt"}),
+}
+
+
+def only_shared_fields(
+    schema: GraphQLSchema,
+    type_name: str,
+    selections: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+) -> bool:
+    """Whether `selections` (on `type_name`) asks for nothing but `SHARED_FIELDS` (and `__typename`)."""
+    for selection in selections.selections:
+        if isinstance(selection, FieldNode):
+            name = selection.name.value
+            if name == "__typename":
+                continue
+            if name not in SHARED_FIELDS.get(type_name, ()) or selection.arguments:
+                return False
+            if selection.selection_set is not None:
+                parent = schema.get_type(type_name)
+                assert isinstance(parent, GraphQLObjectType)  # a type of SHARED_FIELDS
+                child = get_named_type(parent.fields[name].type).name
+                if not only_shared_fields(schema, child, selection.selection_set, fragments):
+                    return False
+        elif isinstance(selection, InlineFragmentNode):
+            on = selection.type_condition.name.value if selection.type_condition else type_name
+            if not only_shared_fields(schema, on, selection.selection_set, fragments):
+                return False
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments[selection.name.value]
+            if not only_shared_fields(schema, fragment.type_condition.name.value, fragment.selection_set, fragments):
+                return False
+    return True
+
+
+def document_key(info: strawberry.Info) -> tuple[str, bool]:
+    """The subscription's document and variables as one string (interned: sockets sending the same
+    text keep one copy), and whether viewers of one kind and customer may share its answers."""
+    raw = info._raw_info
+    document = DocumentNode(definitions=(raw.operation, *raw.fragments.values()))
+    variables = json.dumps(cast(Any, raw.variable_values) or {}, sort_keys=True, default=repr)
+    key = sys.intern(f"{variables}\n{print_ast(document)}")
+    field_node = raw.field_nodes[0]
+    across = field_node.selection_set is not None and only_shared_fields(
+        raw.schema, "TicketChange", field_node.selection_set, raw.fragments
+    )
+    return key, across
+
+
+def answer_key(document: str, across: bool, viewer: Viewer) -> Hashable:
+    """Who may share an answer: the same document, and the same kind of viewer of the same
+    customer (`across`, a document of `SHARED_FIELDS`) or else the same viewer."""
+    if across:
+        return (document, viewer.query_shape(), viewer.customer_id)
+    return (document, viewer)
 
 
 def check_cost(info: strawberry.Info) -> None:
@@ -119,6 +212,7 @@ class Subscription:
     ) -> AsyncIterator[TicketChange]:
         check_cost(info)
         context = info.context
+        document, across = document_key(info)
 
         def current_viewer() -> Viewer:
             viewer: Viewer = context.viewer
@@ -131,12 +225,15 @@ class Subscription:
             object_id=parse_id(object_id, "SiteObject", "objectId") if object_id else None,
             ticket_id=parse_id(ticket_id, "Ticket", "ticketId") if ticket_id else None,
         )
-        return _shaped(context, changes)
+        return _shaped(context, changes, document, across)
 
 
-async def _shaped(context: object, changes: AsyncIterator[Change]) -> AsyncIterator[TicketChange]:
+async def _shaped(
+    context: Any, changes: AsyncIterator[Change], document: str, across: bool
+) -> AsyncIterator[TicketChange]:
     async for change in changes:
         # Fresh loaders and policy answers for each change (the connection's context lives on).
-        context.loaders.clear()  # type: ignore[attr-defined]
-        context.policy_answers.clear()  # type: ignore[attr-defined]
-        yield shaped(change)
+        context.loaders.clear()
+        context.policy_answers.clear()
+        # The viewer as it is now (re-checked periodically): part of who shares this answer.
+        yield shaped(change, answer_key(document, across, context.viewer))

@@ -116,6 +116,11 @@ def _serve(args: argparse.Namespace) -> int:
         "ws_max_size": settings.max_body_bytes,
         # A safety net: tasks still running this long after SIGTERM are cancelled.
         "timeout_graceful_shutdown": 10,
+        # Live sockets: a client that stops reading is aborted within seconds (server/live.py), so no
+        # compression is needed to keep its buffer small; permessage-deflate's compressor and
+        # decompressor cost ~40 kB per socket (bench/results-live.md).
+        "ws": "server.live:LiveWebSocketProtocol",
+        "ws_per_message_deflate": False,
     }
     # server.live.Server is uvicorn's server closing live sockets with 1001 on shutdown.
     from server.live import Server

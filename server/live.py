@@ -29,9 +29,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Protocol
 
+import orjson
 import uvicorn
 from graphql import GraphQLError, GraphQLSyntaxError, parse
 from graphql import OperationType as GraphQLOperationType
@@ -39,20 +41,24 @@ from graphql.utilities import get_operation_ast
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived, WebSocketDisconnected
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
     Message,
     SubscribeMessage,
 )
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.utils.aio import aclosing
+from uvicorn.protocols.utils import ClientDisconnected
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from core.database import database_unavailable
 from live.hub import HUB
 from live.sockets import SOCKETS
 from permissions.tokens import TOKEN_EXPIRED
 from permissions.viewer import Viewer
+from resolvers.tickets.live import SLOW_CONSUMER
 from schema.errors import finish_errors, is_unexpected
 from server.live_checks import CHECKS
 
@@ -71,6 +77,8 @@ MAX_CLOSE_REASON_BYTES = 123
 MAX_OPERATION_ID = 128
 # How long closing a socket waits for its operations' tasks to end (they are cancelled).
 OPERATION_STOP_SECONDS = 2.0
+# A client that has not read what was sent to it for this long is gone: its connection is aborted.
+STALLED_SEND_SECONDS = 10.0
 
 # Open sockets of this process (for graceful shutdown).
 HANDLERS: set[LiveTransportHandler] = set()
@@ -106,9 +114,45 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
         except (WebSocketDisconnect, RuntimeError) as exc:
             raise WebSocketDisconnected from exc
 
+    async def send_text(self, text: str) -> None:
+        try:
+            await self.ws.send_text(text)
+        except (WebSocketDisconnect, RuntimeError) as exc:
+            raise WebSocketDisconnected from exc
+
     async def close(self, code: int, reason: str) -> None:
         with contextlib.suppress(RuntimeError):  # already closed
             await self.ws.close(code=code, reason=close_reason(reason))
+
+
+class EncodedPayloads:
+    """The `payload` of recent `next` messages, encoded once for every subscriber who shares the answer.
+
+    Subscribers who share a change's execution (`execution.events`) get the same `data` object;
+    its JSON is kept here by that object's identity (the entry holds the object, so the identity
+    cannot be reused while the entry lives), for the last `size` answers.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self.entries: OrderedDict[int, tuple[object, object, str]] = OrderedDict()
+
+    def encoded(self, data: object, extensions: object, encode: Any) -> str:
+        entry = self.entries.get(id(data))
+        if entry is not None and entry[0] is data and entry[1] == extensions:
+            return entry[2]
+        payload: dict[str, object] = {"data": data}
+        if extensions:
+            payload["extensions"] = extensions
+        text = encode(payload)
+        text = text.decode() if isinstance(text, bytes) else text
+        self.entries[id(data)] = (data, extensions, text)
+        if len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+        return text
+
+
+PAYLOADS = EncodedPayloads()
 
 
 def close_reason(text: str) -> str:
@@ -291,6 +335,35 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             return
         await super().handle_subscribe(message)
 
+    async def _send_result_stream(self, operation: Operation[Any, Any], result_source: Any) -> None:
+        """Strawberry's loop over an operation's results, sending each `next` through `send_next`;
+        a stream ended with `SLOW_CONSUMER` answers the protocol's `error` message (API.md), no `complete`."""
+        first = True
+        async for result in result_source:
+            if first and isinstance(result, PreExecutionError):
+                await self._handle_pre_execution_error(operation, result)
+                return
+            if not isinstance(result, ExecutionResult):
+                await self._reject_incremental_delivery(operation)
+                return
+            if result.data is None and any(code_of(error) == SLOW_CONSUMER for error in result.errors or ()):
+                await operation.send_initial_errors(result.errors or [])
+                return
+            await self.send_next(operation, result)
+            first = False
+
+    async def send_next(self, operation: Operation[Any, Any], result: ExecutionResult) -> None:
+        """A `next` message; an answer without errors is encoded once for all who share it."""
+        if result.errors or not isinstance(result.data, dict):
+            await operation.send_next(result)
+            return
+        if operation.completed:
+            return
+        payload = PAYLOADS.encoded(result.data, result.extensions, self.view.encode_json)
+        # The frame as Strawberry's `Operation.send_next` would encode it: only the id differs.
+        frame = '{"id":' + orjson.dumps(operation.id).decode() + ',"type":"next","payload":' + payload + "}"
+        await self.websocket.send_text(frame)  # type: ignore[attr-defined]
+
     async def handle_task_exception(self, error: Exception) -> None:
         if isinstance(error, WebSocketDisconnected):  # the socket closed while a change was being sent
             return
@@ -346,9 +419,59 @@ async def close_all(code: int = CLOSE_GOING_AWAY, reason: str = "Server shutting
             task.cancel()
 
 
+def code_of(error: GraphQLError) -> object:
+    return (error.extensions or {}).get("code")
+
+
+class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's WebSocket protocol with a bounded wait for a client that stopped reading.
+
+    uvicorn's `send` waits without bound for the transport's buffer to drain (a close frame
+    too), and closing the transport waits for the buffer to flush: a client that stops reading
+    would hold its socket, its subscriptions' sends and the server's shutdown for ever (and
+    without permessage-deflate its buffer fills quickly). Here a send waits at most
+    `STALLED_SEND_SECONDS`, then the connection is aborted (no close handshake is possible
+    with a peer that does not read); shutdown and a keepalive timeout abort such a connection at once.
+    """
+
+    async def send(self, message: Any) -> None:
+        if not self.writable.is_set():
+            try:
+                async with asyncio.timeout(STALLED_SEND_SECONDS):
+                    await self.writable.wait()
+            except TimeoutError:
+                self.abort_stalled()
+                raise ClientDisconnected from None
+        await super().send(message)
+
+    def abort_stalled(self) -> None:
+        if not self.disconnected:
+            logger.info("live updates: a client stopped reading; its connection is aborted")
+            self.transport.abort()
+
+    def shutdown(self) -> None:
+        if not self.writable.is_set():
+            self.abort_stalled()
+            return
+        super().shutdown()
+
+    def keepalive_timeout(self) -> None:
+        if not self.writable.is_set():
+            self.pong_timer = None
+            self.abort_stalled()
+            return
+        super().keepalive_timeout()
+
+
 class Server(uvicorn.Server):
-    """uvicorn's server, closing live sockets with 1001 before it stops (uvicorn itself would send 1012)."""
+    """uvicorn's server, closing live sockets with 1001 before it stops (uvicorn itself would send 1012).
+
+    Clients that stopped reading cannot receive a close frame: their connections are aborted first.
+    """
 
     async def shutdown(self, sockets: list[Any] | None = None) -> None:
+        for connection in list(self.server_state.connections):
+            if isinstance(connection, LiveWebSocketProtocol) and not connection.writable.is_set():
+                connection.abort_stalled()
         await close_all()
         await super().shutdown(sockets)

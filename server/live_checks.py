@@ -1,12 +1,15 @@
-"""The periodic token re-check of live sockets: one timer per distinct token, not a task per socket.
+"""The periodic token re-check of live sockets: one statement per tick for every token, not a task per socket.
 
 Every `SITEDESK_LIVE_RECHECK_SECONDS` each open socket's token is checked and
 its viewer reloaded (a deactivated account, a revoked session or a withdrawn
 permission takes effect within seconds: 4403), and when an access token's `exp`
-passes its sockets close with 4401. The sockets of one token (an account's
-tabs, a partner's workers) share that check and the viewer object it loads:
-with thousands of sockets open, one check per token instead of one per
-socket keeps the idle server idle, and no socket keeps a task of its own.
+passes its sockets close with 4401 (a timer per token). The sockets of one
+token (an account's tabs, a partner's workers) share that check and the viewer
+object it loads, and one tick checks all tokens together: the sessions' access
+tokens are verified here and their viewers loaded in one statement
+(`permissions.api_tokens.session_viewers`), API and impersonation tokens one by
+one. With thousands of sockets open the idle server stays idle, and no socket
+keeps a task of its own.
 """
 
 from __future__ import annotations
@@ -19,13 +22,15 @@ from typing import Any, Protocol
 
 import jwt
 
-from permissions.tokens import TOKEN_EXPIRED
+from permissions.api_tokens import is_session_token, session_viewers
+from permissions.tokens import TOKEN_EXPIRED, InvalidToken
 from permissions.viewer import Viewer
 
 logger = logging.getLogger("sitedesk.live")
 
 CLOSE_TOKEN_EXPIRED = 4401
 CLOSE_FORBIDDEN = 4403
+EXPIRED_REASON = "Token expired: reconnect with a fresh access token"
 
 
 class Watched(Protocol):
@@ -53,9 +58,9 @@ def token_expiry(authorization: str) -> float | None:
 
 
 class TokenCheck:
-    """The sockets of one token (of one app) and the timer of their next check."""
+    """The sockets of one token (of one app) and the timer of its expiry."""
 
-    __slots__ = ("key", "authorization", "handlers", "viewer", "expires", "timer", "task")
+    __slots__ = ("key", "authorization", "handlers", "viewer", "expires", "timer")
 
     def __init__(self, key: tuple[int, str], authorization: str, viewer: Viewer) -> None:
         self.key = key
@@ -64,15 +69,35 @@ class TokenCheck:
         self.viewer = viewer
         self.expires = token_expiry(authorization)
         self.timer: asyncio.TimerHandle | None = None
-        self.task: asyncio.Task[None] | None = None
+
+
+async def authenticate_all(view: Any, authorizations: list[str]) -> dict[str, tuple[Viewer | None, str | None]]:
+    """`view.authenticate_socket` for many tokens: sessions' access tokens in one statement, others one by one."""
+    answers: dict[str, tuple[Viewer | None, str | None]] = {}
+    sessions: dict[str, str] = {}  # Authorization value -> its access token
+    for authorization in authorizations:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() == "bearer" and token.strip() and is_session_token(token.strip()):
+            sessions[authorization] = token.strip()
+        else:
+            answers[authorization] = await view.authenticate_socket(authorization)
+    found = await session_viewers(view.settings, sorted(set(sessions.values())))
+    for authorization, token in sessions.items():
+        viewer = found[token]
+        answers[authorization] = (None, viewer.reason) if isinstance(viewer, InvalidToken) else (viewer, None)
+    return answers
 
 
 class TokenChecks:
-    """Every live socket's re-check in this process, by token."""
+    """Every live socket's re-check in this process, by token, on one tick."""
 
     def __init__(self) -> None:
         self.checks: dict[tuple[int, str], TokenCheck] = {}
         self.by_handler: dict[Watched, TokenCheck] = {}
+        self.tick: asyncio.TimerHandle | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.every = 5.0  # SITEDESK_LIVE_RECHECK_SECONDS, from the last socket watched
+        self.closing: set[asyncio.Task[None]] = set()  # expired tokens' sockets being closed
 
     def watch(self, handler: Watched, authorization: str, viewer: Viewer) -> Viewer:
         """Re-check `handler`'s token from now on; the viewer object it shares with the token's other sockets."""
@@ -80,13 +105,18 @@ class TokenChecks:
         check = self.checks.get(key)
         if check is None:
             check = self.checks[key] = TokenCheck(key, authorization, viewer)
-            self._schedule(check, handler.view.settings.live_recheck_seconds)
+            if check.expires is not None:
+                wait = max(check.expires - time.time(), 0.0)
+                check.timer = asyncio.get_running_loop().call_later(wait, self._expired, check)
         elif check.viewer != viewer:  # loaded just now: newer than the shared one
             check.viewer = viewer
             for other in check.handlers:
                 other.context.viewer = viewer
         check.handlers[handler] = None
         self.by_handler[handler] = check
+        self.every = float(handler.view.settings.live_recheck_seconds)
+        if self.tick is None and self.task is None:
+            self._schedule()
         return check.viewer
 
     def forget(self, handler: Watched) -> None:
@@ -103,46 +133,60 @@ class TokenChecks:
             del self.checks[check.key]
         if check.timer is not None:
             check.timer.cancel()
-        # A running check finishes on its own; it finds no handlers and stops.
+            check.timer = None
+        # A running check finishes on its own; it skips a dropped token.
 
-    def _schedule(self, check: TokenCheck, every: float) -> None:
-        wait = float(every)
-        if check.expires is not None:
-            wait = min(wait, check.expires - time.time())
-        loop = asyncio.get_running_loop()
-        check.timer = loop.call_later(max(wait, 0.0), self._due, check)
+    def _schedule(self) -> None:
+        self.tick = asyncio.get_running_loop().call_later(self.every, self._due)
 
-    def _due(self, check: TokenCheck) -> None:
+    def _due(self) -> None:
+        self.tick = None
+        if self.checks:
+            self.task = asyncio.create_task(self._check_all(), name="sitedesk-live-token-checks")
+
+    def _expired(self, check: TokenCheck) -> None:
         check.timer = None
         if self.checks.get(check.key) is not check:
             return
-        check.task = asyncio.create_task(self._check(check), name="sitedesk-live-token-check")
-
-    async def _check(self, check: TokenCheck) -> None:
         handlers = list(check.handlers)
-        if not handlers:
-            return
-        view = handlers[0].view
-        if check.expires is not None and time.time() >= check.expires:
-            self._drop(check)
-            await self._close(handlers, CLOSE_TOKEN_EXPIRED, "Token expired: reconnect with a fresh access token")
-            return
+        self._drop(check)
+        closing = asyncio.create_task(self._close(handlers, CLOSE_TOKEN_EXPIRED, EXPIRED_REASON))
+        self.closing.add(closing)
+        closing.add_done_callback(self.closing.discard)
+
+    async def _check_all(self) -> None:
         try:
-            viewer, reason = await view.authenticate_socket(check.authorization)
+            by_view: dict[Any, list[TokenCheck]] = {}
+            for check in list(self.checks.values()):
+                if check.handlers:
+                    by_view.setdefault(next(iter(check.handlers)).view, []).append(check)
+            for view, checks in by_view.items():
+                await self._check(view, checks)
+        finally:
+            self.task = None
+            if self.checks and self.tick is None:
+                self._schedule()
+
+    async def _check(self, view: Any, checks: list[TokenCheck]) -> None:
+        try:
+            answers = await authenticate_all(view, [check.authorization for check in checks])
         except Exception as exc:  # the database away: keep the sockets, try again
-            logger.warning("live updates: re-checking a socket's token failed: %s", exc)
-            viewer, reason = check.viewer, None
-        if viewer is None:
-            self._drop(check)
-            code = CLOSE_TOKEN_EXPIRED if reason == TOKEN_EXPIRED else CLOSE_FORBIDDEN
-            await self._close(handlers, code, f"Forbidden: {reason}")
+            logger.warning("live updates: re-checking the sockets' tokens failed: %s", exc)
             return
-        if viewer != check.viewer:
-            check.viewer = viewer
-        for handler in check.handlers:
-            handler.context.viewer = check.viewer
-        if self.checks.get(check.key) is check:
-            self._schedule(check, view.settings.live_recheck_seconds)
+        for check in checks:
+            if self.checks.get(check.key) is not check:
+                continue  # its sockets closed meanwhile
+            viewer, reason = answers[check.authorization]
+            if viewer is None:
+                handlers = list(check.handlers)
+                self._drop(check)
+                code = CLOSE_TOKEN_EXPIRED if reason == TOKEN_EXPIRED else CLOSE_FORBIDDEN
+                await self._close(handlers, code, f"Forbidden: {reason}")
+                continue
+            if viewer != check.viewer:
+                check.viewer = viewer
+            for handler in check.handlers:
+                handler.context.viewer = check.viewer
 
     @staticmethod
     async def _close(handlers: list[Watched], code: int, reason: str) -> None:

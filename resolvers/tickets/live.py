@@ -26,8 +26,8 @@ see internal comments (`visible_comments`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Hashable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -58,15 +58,20 @@ KINDS = {
 }
 
 
+SLOW_CONSUMER = "SLOW_CONSUMER"
+
+
 class SlowConsumer(SitedeskError):
-    code = "SLOW_CONSUMER"
+    code = SLOW_CONSUMER
 
 
 @dataclass(frozen=True, slots=True)
 class Change:
     """One change as its subscribers may see it; `ticket` is a row of their `values` (None for REMOVED).
 
-    One object is shared by every subscriber the change goes to: nobody may modify it.
+    One object is shared by every subscriber the change goes to: nobody may modify it, except
+    `answers`, where subscribers who must get the same answer share its execution (by a key that
+    says who they are, `schema.live.answer_key`); it goes away with the change.
     """
 
     kind: str
@@ -75,6 +80,7 @@ class Change:
     ticket: dict[str, Any] | None = None
     comment: Comment | None = None
     attachment: Attachment | None = None
+    answers: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 class TicketSubscriber(Subscriber):

@@ -13,6 +13,7 @@ from typing import Any
 
 from core.settings import Settings
 from live.hub import LiveEvent, load_events
+from models.accounts import Account
 from models.customers import CustomerTicketType
 from models.tickets import Ticket, TicketEvent, TicketEventKind
 from permissions.tickets import (
@@ -22,7 +23,7 @@ from permissions.tickets import (
     visible_comments,
     visible_tickets,
 )
-from permissions.viewer import Viewer
+from permissions.viewer import Viewer, load_viewers
 from resolvers.tickets.live import REMOVED, Change, TicketSubscriber, fan_out
 from schema.tickets.types import TICKET_ROW
 from tests.conftest import World
@@ -160,3 +161,15 @@ async def test_subscription_arguments_and_other_customers_cost_no_query(world: W
     with counting_statements() as counter:
         await fan_out(event, [subscriber(carl) for _ in range(50)] + only_other)
     assert counter.count == 0
+
+
+async def test_the_token_recheck_loads_every_sessions_viewer_in_one_statement(world: World, settings: Settings) -> None:
+    people = [world.admin, world.staff, world.hr, world.petra, world.alice, world.bob, world.carl]
+    sessions = [(p.account.id, p.account.token_version) for p in people]
+    with counting_statements() as counter:
+        viewers = await load_viewers([*sessions, (world.alice.account.id, world.alice.account.token_version + 1)])
+    assert counter.count == 1
+    # The very viewers a request would get; a stale token version names none.
+    assert viewers == {session: await viewer_of(p) for session, p in zip(sessions, people, strict=True)}
+    await Account.filter(id=world.bob.account.id).update(is_active=False)
+    assert (world.bob.account.id, world.bob.account.token_version) not in await load_viewers(sessions)
