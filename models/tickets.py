@@ -155,13 +155,15 @@ class Ticket(Model):
         # (object, type, created) index answers a customer user's scope and
         # its count from the index alone, and (with the id) a customer user's
         # page read (object, type) by (object, type) (`core.partitioned`):
-        # each walk in the page's whole order, so it stops after a page.
+        # each walk in the page's whole order, so it stops after a page; the
+        # same for (object, created, id) and each object's page of
+        # `SiteObject.tickets`.
         indexes = (
             ("created_at", "id"),
             ("updated_at", "id"),
             ("due_date", "id"),
             ("object_id", "ticket_type_id", "created_at", "id"),
-            ("object_id", "created_at"),
+            ("object_id", "created_at", "id"),
             ("ticket_type_id", "status"),
             ("assignee_id", "status"),
             ("created_by_id",),
