@@ -6,7 +6,7 @@ from arrays it cannot see when it plans (`core.membership`): ten values of
 average frequency each. When the viewer's objects hold far more tickets
 than the average object (one customer's objects holding a quarter of a
 million tickets among 1 M), it believes the scope is small, collects all of
-it and sorts it to find a page of 50 (200 ms at 1 M, docs/architecture/
+it and sorts it to find a page of 50 (220 ms at 1 M, docs/architecture/
 postgresql.md).
 
 `newest_per_partition` asks instead for the first rows of each partition
@@ -18,6 +18,10 @@ of it: with every partition column fixed, the index alone gives the order,
 and no sort is left to misjudge. It is a pre-selection of ids: the query it
 filters keeps the scope and the order, so the answer is the same rows by
 construction.
+
+`each_of` is the same idea for a few known rows (a page's tickets checked
+against the scope): each looked up on its own, instead of a walk of the
+scope filtered by their ids.
 
 PostgreSQL only (`LATERAL`, arrays); SQLite's planner reads the ordering
 index through `IN (subquery)` and gets the plain filter.

@@ -46,6 +46,7 @@ from permissions.tokens import (
     ISSUER,
     TOKEN_EXPIRED,
     TOKEN_REVOKED,
+    AccessClaims,
     InvalidToken,
     read_access_token,
     token_type,
@@ -112,11 +113,18 @@ async def viewer_for_bearer(settings: Settings, credential: str, now: datetime |
     if token_type(credential) == IMPERSONATION_TOKEN_TYPE:
         return await impersonation_viewer(settings, credential)
     claims = read_access_token(settings, credential)
-    viewer = await load_viewer(claims.account_id, claims.token_version)
+    found = _session_viewer(claims, await load_viewer(claims.account_id, claims.token_version))
+    if isinstance(found, InvalidToken):
+        raise found
+    return found
+
+
+def _session_viewer(claims: AccessClaims, viewer: Viewer | None) -> Viewer | InvalidToken:
+    """The viewer an access token's claims name, given what was loaded for them, or why there is none."""
     if viewer is None:
-        raise InvalidToken("the session has ended", TOKEN_REVOKED)
+        return InvalidToken("the session has ended", TOKEN_REVOKED)
     if viewer.kind is not claims.kind:
-        raise InvalidToken("the token names another kind of account")
+        return InvalidToken("the token names another kind of account")
     return viewer
 
 
@@ -139,13 +147,7 @@ async def session_viewers(settings: Settings, credentials: list[str]) -> dict[st
             answers[credential] = exc
     viewers = await load_viewers((c.account_id, c.token_version) for c in claims.values())
     for credential, claim in claims.items():
-        viewer = viewers.get((claim.account_id, claim.token_version))
-        if viewer is None:
-            answers[credential] = InvalidToken("the session has ended", TOKEN_REVOKED)
-        elif viewer.kind is not claim.kind:
-            answers[credential] = InvalidToken("the token names another kind of account")
-        else:
-            answers[credential] = viewer
+        answers[credential] = _session_viewer(claim, viewers.get((claim.account_id, claim.token_version)))
     return answers
 
 
